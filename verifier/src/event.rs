@@ -1,0 +1,385 @@
+//! Event envelope v1: the canonical CBOR leaf every log entry is.
+//!
+//! A leaf is the CBOR encoding (definite lengths, shortest integers, map keys in
+//! the fixed order of the struct fields below) of an [`Event`]. There is
+//! exactly one encoding of each event: [`Event::decode`] re-encodes what it
+//! read and rejects the leaf unless the bytes are identical. Leaves are at most
+//! [`MAX_LEAF_BYTES`]; documents stay off the log, their digests go on it.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::Error;
+use crate::hash::Hash;
+
+/// The envelope format version this code writes and reads.
+pub const EVENT_VERSION: u64 = 1;
+/// Largest leaf accepted (the tlog-tiles entry limit).
+pub const MAX_LEAF_BYTES: usize = 64 * 1024;
+/// Longest tender ID, in bytes.
+pub const MAX_TENDER_ID_BYTES: usize = 128;
+/// Longest principal, in bytes.
+pub const MAX_PRINCIPAL_BYTES: usize = 256;
+/// Longest media type, in bytes (RFC 6838 allows 127 + '/' + 127).
+pub const MAX_MEDIA_TYPE_BYTES: usize = 255;
+/// Longest free-text title, in bytes.
+pub const MAX_TITLE_BYTES: usize = 1024;
+
+/// A link to an earlier leaf: its index and leaf hash.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EventLink {
+    /// The earlier leaf's index.
+    pub index: u64,
+    /// The earlier leaf's hash, `SHA-256(0x00 ‖ leaf)`.
+    pub leaf_hash: Hash,
+}
+
+/// One log entry. Field order is the canonical map-key order.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Format version, [`EVENT_VERSION`].
+    pub v: u64,
+    /// The tender (procurement project section) the event belongs to.
+    pub tender: String,
+    /// Position among the tender's events, from 0.
+    pub seq: u64,
+    /// The tender's previous event; `None` exactly when `seq == 0`.
+    pub prev_tender: Option<EventLink>,
+    /// Hash of the leaf just before this one; `None` only for index 0.
+    pub prev_leaf: Option<Hash>,
+    /// When the platform received the submission: UTC, ms since the epoch.
+    pub received_ms: u64,
+    /// Who submitted it (an account or token name of the platform).
+    pub principal: String,
+    /// The kind-specific content.
+    pub body: Body,
+}
+
+/// Kind-specific content; the variant name is the event kind.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Body {
+    /// A tendering document was filed (its digests, never its bytes).
+    Document(Document),
+    /// The tender's key times were set or changed.
+    Schedule(Schedule),
+}
+
+/// The event kinds, as named in JSON and CBOR.
+pub const KINDS: &[&str] = &["document", "schedule"];
+
+impl Body {
+    /// The kind name of this body.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::Document(_) => "document",
+            Body::Schedule(_) => "schedule",
+        }
+    }
+}
+
+/// Document types of 电子招标投标办法 art. 40 and the platform's own list.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)] // the names say it; DOMAIN.md maps each to its Chinese term
+pub enum DocumentType {
+    PrequalificationNotice,
+    TenderNotice,
+    InvitationToBid,
+    PrequalificationDocuments,
+    PrequalificationDocumentsClarification,
+    PrequalificationDocumentsAmendment,
+    TenderDocuments,
+    TenderDocumentsClarification,
+    TenderDocumentsSupplement,
+    TenderDocumentsAmendment,
+    BidRegistration,
+    ControlPricePublication,
+    PrequalificationApplication,
+    PrequalificationApplicationClarification,
+    Bid,
+    BidClarification,
+    OpeningRecord,
+    PrequalificationReviewReport,
+    EvaluationReport,
+    PrequalificationResultNotice,
+    AwardNotice,
+    Contract,
+}
+
+/// A filed document: what identifies its bytes, not the bytes.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    /// What the document is.
+    pub document_type: DocumentType,
+    /// SHA-256 of the document file.
+    pub sha256: Hash,
+    /// SM3 of the document file, where the signer used SM2.
+    #[serde(default)]
+    pub sm3: Option<Hash>,
+    /// Size of the document file in bytes.
+    pub size: u64,
+    /// Media type, e.g. `application/pdf` or `application/ofd`.
+    pub media_type: String,
+    /// Optional human title.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// Key times of a tender, UTC ms since the epoch.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Deadline for bids (投标截止时间).
+    pub bid_deadline_ms: u64,
+    /// Bid opening time (开标时间); by law the same as the deadline.
+    pub opening_ms: u64,
+}
+
+fn check_text(what: &str, s: &str, max: usize) -> Result<(), Error> {
+    if s.is_empty() {
+        return Err(Error::EventInvalid(format!("{what} is empty")));
+    }
+    if s.len() > max {
+        return Err(Error::EventInvalid(format!("{what} is longer than {max} bytes")));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(Error::EventInvalid(format!("{what} contains a control character")));
+    }
+    if s.trim() != s {
+        return Err(Error::EventInvalid(format!("{what} has leading or trailing spaces")));
+    }
+    Ok(())
+}
+
+impl Body {
+    fn validate(&self) -> Result<(), Error> {
+        match self {
+            Body::Document(d) => {
+                check_text("media_type", &d.media_type, MAX_MEDIA_TYPE_BYTES)?;
+                let ok = d.media_type.split_once('/').is_some_and(|(a, b)| {
+                    !a.is_empty() && !b.is_empty() && !d.media_type.contains(char::is_whitespace)
+                });
+                if !ok {
+                    return Err(Error::EventInvalid("media_type is not type/subtype".into()));
+                }
+                if let Some(t) = &d.title {
+                    check_text("title", t, MAX_TITLE_BYTES)?;
+                }
+                Ok(())
+            }
+            Body::Schedule(s) => {
+                if s.opening_ms < s.bid_deadline_ms {
+                    return Err(Error::EventInvalid("opening_ms is before bid_deadline_ms".into()));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Event {
+    /// The canonical leaf bytes. Fails only if the event breaks a format rule
+    /// (see [`Event::validate`]) or the leaf would exceed [`MAX_LEAF_BYTES`].
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        self.validate()?;
+        let mut out = Vec::with_capacity(512);
+        ciborium::into_writer(self, &mut out).map_err(|e| Error::EventDecode(e.to_string()))?;
+        if out.len() > MAX_LEAF_BYTES {
+            return Err(Error::LeafTooLarge { len: out.len(), max: MAX_LEAF_BYTES });
+        }
+        Ok(out)
+    }
+
+    /// Decodes a leaf; rejects oversize, non-canonical or invalid leaves.
+    pub fn decode(leaf: &[u8]) -> Result<Event, Error> {
+        if leaf.len() > MAX_LEAF_BYTES {
+            return Err(Error::LeafTooLarge { len: leaf.len(), max: MAX_LEAF_BYTES });
+        }
+        let event: Event =
+            ciborium::from_reader(leaf).map_err(|e| Error::EventDecode(e.to_string()))?;
+        if event.v != EVENT_VERSION {
+            return Err(Error::EventInvalid(format!("unsupported format version {}", event.v)));
+        }
+        let again = event.encode()?;
+        if again != leaf {
+            return Err(Error::EventNotCanonical);
+        }
+        Ok(event)
+    }
+
+    /// Checks the rules of the format that the type system does not.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.v != EVENT_VERSION {
+            return Err(Error::EventInvalid(format!("unsupported format version {}", self.v)));
+        }
+        check_text("tender", &self.tender, MAX_TENDER_ID_BYTES)?;
+        check_text("principal", &self.principal, MAX_PRINCIPAL_BYTES)?;
+        if (self.seq == 0) != self.prev_tender.is_none() {
+            return Err(Error::EventInvalid(
+                "prev_tender must be absent exactly for the tender's first event".into(),
+            ));
+        }
+        self.body.validate()
+    }
+
+    /// The event kind.
+    pub fn kind(&self) -> &'static str {
+        self.body.kind()
+    }
+
+    /// A JSON view for people and programs: the envelope with `kind` next to
+    /// `body`, hashes as lowercase hex. Not a format the log reads back.
+    pub fn to_json(&self) -> serde_json::Value {
+        let body = match &self.body {
+            Body::Document(d) => serde_json::to_value(d),
+            Body::Schedule(s) => serde_json::to_value(s),
+        }
+        .unwrap_or(serde_json::Value::Null);
+        serde_json::json!({
+            "v": self.v,
+            "kind": self.kind(),
+            "tender": self.tender,
+            "seq": self.seq,
+            "prev_tender": self.prev_tender,
+            "prev_leaf": self.prev_leaf,
+            "received_ms": self.received_ms,
+            "principal": self.principal,
+            "body": body,
+        })
+    }
+}
+
+/// What a submitter supplies; the ledger adds sequence, links and time.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Content {
+    /// The tender.
+    pub tender: String,
+    /// Who submits it.
+    pub principal: String,
+    /// The kind-specific content.
+    pub body: Body,
+}
+
+impl Content {
+    /// Checks the same field rules the envelope has.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_text("tender", &self.tender, MAX_TENDER_ID_BYTES)?;
+        check_text("principal", &self.principal, MAX_PRINCIPAL_BYTES)?;
+        self.body.validate()
+    }
+
+    /// The idempotency key: equal content, equal digest.
+    /// `SHA-256("tenderlog/content/v1\n" ‖ CBOR(content))`.
+    pub fn digest(&self) -> Hash {
+        let mut buf = Vec::with_capacity(256);
+        // Serializing plain structs into a Vec cannot fail.
+        let _ = ciborium::into_writer(self, &mut buf);
+        let mut h = Sha256::new();
+        h.update(b"tenderlog/content/v1\n");
+        h.update(&buf);
+        Hash(h.finalize().into())
+    }
+
+    /// The content part of a logged event.
+    pub fn of_event(e: &Event) -> Content {
+        Content { tender: e.tender.clone(), principal: e.principal.clone(), body: e.body.clone() }
+    }
+}
+
+/// The JSON shape of one submission (one line of `tenderlog append`, one body
+/// of `POST /v1/events`).
+///
+/// ```json
+/// {"kind":"document","tender":"ZB2026-001","principal":"agency-01",
+///  "body":{"document_type":"tender_notice","sha256":"<64 hex>","size":1024,
+///          "media_type":"application/pdf"}}
+/// ```
+#[derive(Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// One of [`KINDS`].
+    pub kind: String,
+    /// The tender ID.
+    pub tender: String,
+    /// The submitter; a server fills it from the caller's credentials.
+    #[serde(default)]
+    pub principal: Option<String>,
+    /// The kind-specific fields.
+    pub body: serde_json::Value,
+}
+
+impl Submission {
+    /// Parses one JSON submission.
+    pub fn from_json(text: &[u8]) -> Result<Submission, Error> {
+        serde_json::from_slice(text).map_err(|e| Error::Submission(e.to_string()))
+    }
+
+    /// Turns the submission into validated content; `default_principal` is
+    /// used when the submission names none.
+    pub fn into_content(self, default_principal: Option<&str>) -> Result<Content, Error> {
+        if !KINDS.contains(&self.kind.as_str()) {
+            return Err(Error::Submission(format!(
+                "unknown event kind {:?}; known kinds: {}",
+                self.kind,
+                KINDS.join(", ")
+            )));
+        }
+        let tagged = serde_json::json!({ self.kind.clone(): self.body });
+        let body: Body = serde_json::from_value(tagged)
+            .map_err(|e| Error::Submission(format!("body of {} event: {e}", self.kind)))?;
+        let principal = self
+            .principal
+            .or_else(|| default_principal.map(str::to_owned))
+            .ok_or_else(|| Error::Submission("no principal given".into()))?;
+        let c = Content { tender: self.tender, principal, body };
+        c.validate().map_err(|e| Error::Submission(e.to_string()))?;
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::leaf_hash;
+
+    fn sample() -> Event {
+        Event {
+            v: 1,
+            tender: "ZB2026-001".into(),
+            seq: 1,
+            prev_tender: Some(EventLink { index: 0, leaf_hash: leaf_hash(b"a") }),
+            prev_leaf: Some(leaf_hash(b"a")),
+            received_ms: 1_790_000_000_000,
+            principal: "agency-01".into(),
+            body: Body::Document(Document {
+                document_type: DocumentType::TenderNotice,
+                sha256: leaf_hash(b"doc"),
+                sm3: None,
+                size: 1024,
+                media_type: "application/pdf".into(),
+                title: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn round_trip_and_canonical() {
+        let e = sample();
+        let leaf = e.encode().unwrap();
+        assert_eq!(Event::decode(&leaf).unwrap(), e);
+        let mut trailing = leaf.clone();
+        trailing.push(0);
+        assert!(Event::decode(&trailing).is_err());
+    }
+
+    #[test]
+    fn unknown_kind_is_named() {
+        let s = Submission::from_json(br#"{"kind":"bogus","tender":"t","body":{}}"#).unwrap();
+        let err = s.into_content(Some("p")).unwrap_err().to_string();
+        assert!(err.contains("unknown event kind \"bogus\""), "{err}");
+    }
+}

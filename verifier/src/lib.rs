@@ -1,0 +1,21 @@
+//! tenderlog's formats and checks.
+//!
+//! This crate owns every byte format the log writes and every check a reader
+//! runs: RFC 6962 leaf and node hashing, inclusion and consistency proofs
+//! (verifying them, and building them over any [`merkle::NodeSource`]), C2SP
+//! signed notes and checkpoints, and the canonical CBOR event envelope.
+//!
+//! It does not store, serve or fetch anything: no database, no async runtime,
+//! no network. The ledger produces exactly what this crate checks, and an
+//! arbitrator can build and audit it on its own.
+#![forbid(unsafe_code)]
+
+pub mod checkpoint;
+mod error;
+pub mod event;
+pub mod hash;
+pub mod merkle;
+pub mod note;
+
+pub use error::Error;
+pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};
