@@ -6,9 +6,9 @@ use std::path::PathBuf;
 /// The shared vectors folder: `$TLOG_VECTORS_DIR`, else `../shared/vectors`
 /// beside the repository. `None` (and a note on stderr) when it is absent.
 pub fn vectors_dir(what: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("TLOG_VECTORS_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
-    });
+    let dir = std::env::var_os("TLOG_VECTORS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
     if dir.is_dir() {
         Some(dir)
     } else {

@@ -1,1 +1,211 @@
-fn main() {}
+//! `tenderlog`: run and inspect a tenderlog evidence ledger.
+//!
+//! stdout carries data only; stderr carries `tenderlog: ` and the error chain.
+//! Exit codes: 0 success, 1 a check failed (audit), 2 usage or I/O error.
+#![forbid(unsafe_code)]
+
+mod append;
+mod bench;
+mod inspect;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The evidence ledger for electronic public tendering.
+///
+/// tenderlog appends signed tendering documents (their digests, signatures,
+/// seals and timestamps) as events to a hash-chained RFC 6962 Merkle log,
+/// signs C2SP checkpoints, and proves inclusion and consistency for any past
+/// tree size.
+///
+/// Start with `tenderlog init --data DIR --origin ORIGIN`, then
+/// `tenderlog append --data DIR events.jsonl`. See each command's --help.
+#[derive(Parser, Debug)]
+#[command(
+    name = "tenderlog",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a new log: the store and the checkpoint signing key.
+    ///
+    /// Writes DIR/tenderlog.db, DIR/log.key (mode 0600: keep it secret and
+    /// backed up) and DIR/log.vkey, signs the empty tree, and prints the
+    /// verifier key that bidders, regulators and arbitrators will trust.
+    Init {
+        /// The data directory to create (or an empty existing one).
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// The log's origin: first line of every checkpoint and the key name,
+        /// a schema-less URL such as `ggzy.example.gov.cn/tenderlog`.
+        #[arg(long)]
+        origin: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Append events given as JSON lines; print one receipt (JSON) per event.
+    ///
+    /// Each input line is one submission:
+    ///
+    ///   {"kind":"document","tender":"ZB2026-001","principal":"agency-01",
+    ///    "body":{"document_type":"tender_notice","sha256":"<64 hex>",
+    ///            "size":123456,"media_type":"application/pdf"}}
+    ///
+    /// Lines are committed in batches; a receipt is printed only once its
+    /// entry is durable and covered by a signed checkpoint. Submitting the same
+    /// content again returns the earlier entry with "duplicate": true. At the
+    /// first invalid line, the lines before it are committed, nothing from it
+    /// on is, and the command exits with status 2 naming the line.
+    Append {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// Input file of JSON lines; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+        /// Principal recorded for lines that name none.
+        #[arg(long, default_value = "operator")]
+        principal: String,
+        /// Most events per batch (one transaction, one checkpoint).
+        #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=65536))]
+        batch: u64,
+    },
+    /// Print the latest signed checkpoint, byte-exact as served.
+    Checkpoint {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// Print JSON (origin, size, root, note) instead of the note.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print an entry: its leaf (base64) and the decoded event, as JSON.
+    Entry {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// The entry's index.
+        #[arg(long)]
+        index: u64,
+    },
+    /// Print an inclusion or consistency proof, as JSON with hex hashes.
+    #[command(subcommand)]
+    Prove(ProveCommand),
+    /// Re-derive the whole log from its leaves and check everything.
+    ///
+    /// Checks every leaf's canonical encoding, both hash chains (global and
+    /// per tender), every tree node, every signed checkpoint's signature, root
+    /// and consistency with the newest, and every index table. Exits 1 naming
+    /// the entry and check on the first mismatch.
+    Audit {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmarks (fsync on): ingest, proof generation, audit.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ProveCommand {
+    /// Prove that an entry is in the tree of a given size.
+    Inclusion {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// The entry's index.
+        #[arg(
+            long,
+            required_unless_present = "leaf_hash",
+            conflicts_with = "leaf_hash"
+        )]
+        index: Option<u64>,
+        /// Find the entry by its leaf hash (64 hex digits) instead.
+        #[arg(long)]
+        leaf_hash: Option<String>,
+        /// Tree size to prove against; default: the latest checkpoint.
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Prove that the tree of size FROM is a prefix of the tree of size TO.
+    Consistency {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// The older tree size.
+        #[arg(long)]
+        from: u64,
+        /// The newer tree size; default: the latest checkpoint.
+        #[arg(long)]
+        to: Option<u64>,
+    },
+}
+
+/// A failure that is a verdict (exit 1), not an I/O or usage problem (exit 2).
+#[derive(Debug)]
+pub(crate) struct CheckFailed(pub String);
+
+impl std::fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for CheckFailed {}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init { data, origin, json } => inspect::init(&data, &origin, json),
+        Command::Append {
+            data,
+            file,
+            principal,
+            batch,
+        } => append::run(&data, file.as_deref(), &principal, batch as usize),
+        Command::Checkpoint { data, json } => inspect::checkpoint(&data, json),
+        Command::Entry { data, index } => inspect::entry(&data, index),
+        Command::Prove(ProveCommand::Inclusion {
+            data,
+            index,
+            leaf_hash,
+            size,
+        }) => inspect::prove_inclusion(&data, index, leaf_hash.as_deref(), size),
+        Command::Prove(ProveCommand::Consistency { data, from, to }) => {
+            inspect::prove_consistency(&data, from, to)
+        }
+        Command::Audit { data, json } => inspect::audit(&data, json),
+        Command::Bench(cmd) => bench::run(cmd),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let mut msg = format!("tenderlog: {e}");
+            for cause in e.chain().skip(1) {
+                msg.push_str(&format!("\n  caused by: {cause}"));
+            }
+            eprintln!("{msg}");
+            let verdict = e.downcast_ref::<CheckFailed>().is_some()
+                || matches!(
+                    e.downcast_ref::<ledger::LedgerError>(),
+                    Some(ledger::LedgerError::AuditFailed { .. })
+                );
+            ExitCode::from(if verdict { 1 } else { 2 })
+        }
+    }
+}

@@ -28,7 +28,9 @@ impl Hash {
 
     /// Takes a hash from a byte slice that must be exactly 32 bytes long.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| Error::HashLength { len: bytes.len() })?;
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| Error::HashLength { len: bytes.len() })?;
         Ok(Hash(arr))
     }
 

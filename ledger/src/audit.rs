@@ -1,0 +1,443 @@
+//! The audit: re-derive the whole log from its leaves and compare.
+//!
+//! One pass over the leaves, in index order, checks for every entry:
+//! the leaf is a canonical v1 event (`canonical leaf`); its `prev_leaf` is the
+//! hash of the entry before (`global chain`); its tender sequence number and
+//! `prev_tender` link follow the tender's previous event (`tender chain`); its
+//! received time does not go back (`received time`); and every tree node it
+//! completes equals the stored tile hash (`tree node`). At every checkpointed
+//! size the re-derived root must equal the signed root (`checkpoint root`) and
+//! the note must verify (`checkpoint signature`); every checkpoint must be
+//! consistent with the newest (`checkpoint consistency`). Finally the stored
+//! tiles may hold nothing beyond the tree (`tile extent`), and each projection
+//! table must equal the one the leaves imply (`index <name>`), compared as
+//! multiset digests so that no table is loaded into memory.
+//!
+//! Memory: the compact range (≤ 64 hashes), one tile row per level, and one
+//! head per tender. Leaves are read by a second thread so that reading and
+//! hashing overlap.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher as _, Hasher as _};
+use std::path::Path;
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+use verifier::checkpoint::SignedCheckpoint;
+use verifier::event::{Body, Content, Event};
+use verifier::merkle::{self, CompactRange};
+use verifier::{Hash, leaf_hash};
+
+use crate::error::{LedgerError, Result};
+use crate::store::{self, Store, TILE_WIDTH, hash_from, sql_u64};
+
+/// What a successful audit covered.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AuditReport {
+    /// Entries checked.
+    pub entries: u64,
+    /// Signed checkpoints checked.
+    pub checkpoints: u64,
+    /// Distinct tenders seen.
+    pub tenders: u64,
+    /// Root of the whole log.
+    pub root: Hash,
+}
+
+fn fail(check: &'static str, index: Option<u64>, detail: impl Into<String>) -> LedgerError {
+    LedgerError::AuditFailed {
+        check,
+        index,
+        detail: detail.into(),
+    }
+}
+
+/// An order-independent digest of a set of rows: the lane-wise sum of two
+/// keyed 64-bit hashes of each row, plus the row count. It detects lost,
+/// added or altered rows from corruption or hand edits; it is not meant to
+/// resist someone crafting collisions (projections are never trusted by a
+/// verifier anyway: proofs are checked against signed checkpoints).
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+struct RowSet {
+    count: u64,
+    a: u64,
+    b: u64,
+}
+
+const KEY_A: std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher> =
+    std::hash::BuildHasherDefault::new();
+
+impl RowSet {
+    fn add(&mut self, parts: &[&[u8]]) {
+        let mut ha = KEY_A.build_hasher();
+        let mut hb = KEY_A.build_hasher();
+        hb.write_u8(0xa5);
+        for p in parts {
+            ha.write(p);
+            hb.write(p);
+        }
+        self.count += 1;
+        self.a = self.a.wrapping_add(ha.finish());
+        self.b = self.b.wrapping_add(hb.finish());
+    }
+}
+
+struct Tiles<'a> {
+    conn: &'a Connection,
+    /// Per level: (tile row id, row bytes) of the row being compared.
+    current: Vec<Option<(i64, Vec<u8>)>>,
+    /// Per level: number of complete nodes derived.
+    counts: Vec<u64>,
+}
+
+impl Tiles<'_> {
+    fn check(&mut self, level: u32, index: u64, hash: &Hash, entry: u64) -> Result<()> {
+        let l = level as usize;
+        if self.current.len() <= l {
+            self.current.resize(l + 1, None);
+            self.counts.resize(l + 1, 0);
+        }
+        self.counts[l] = index + 1;
+        let id = store::tile_id(level, index);
+        if self.current[l].as_ref().is_none_or(|(cur, _)| *cur != id) {
+            let row: Option<Vec<u8>> = rusqlite::OptionalExtension::optional(
+                self.conn
+                    .prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0)),
+            )?;
+            self.current[l] = Some((id, row.unwrap_or_default()));
+        }
+        let row = self.current[l]
+            .as_ref()
+            .map(|(_, r)| r.as_slice())
+            .unwrap_or_default();
+        let at = (index % TILE_WIDTH) as usize * 32;
+        match row.get(at..at + 32) {
+            Some(stored) if stored == hash.0 => Ok(()),
+            Some(_) => Err(fail(
+                "tree node",
+                Some(entry),
+                format!(
+                    "stored hash of node (level {level}, index {index}) differs from the leaves"
+                ),
+            )),
+            None => Err(fail(
+                "tree node",
+                Some(entry),
+                format!("node (level {level}, index {index}) is missing from the tiles"),
+            )),
+        }
+    }
+}
+
+/// Audits the store in `dir`. `progress(done, total)` is called now and then.
+/// Returns the first failure found, naming the check and the entry.
+pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditReport> {
+    let store = Store::open(dir)?;
+    let vkey = store.verifier().clone();
+    let conn = &store.conn;
+    // One read transaction: a writer appending meanwhile is not seen.
+    conn.execute_batch("BEGIN DEFERRED")?;
+    let latest = store.latest_checkpoint()?;
+    let total = latest.checkpoint.size;
+
+    let mut checkpoints: Vec<(u64, Hash, String)> = Vec::new();
+    {
+        let mut st = conn.prepare("SELECT size, root, note FROM checkpoints ORDER BY size")?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (size, root, note) = row?;
+            checkpoints.push((sql_u64(size)?, hash_from(&root, "checkpoint root")?, note));
+        }
+    }
+    let mut next_cp = 0usize;
+
+    // Reader thread: streams (idx, leaf) in chunks over its own connection.
+    let (tx, rx) = mpsc::sync_channel::<Result<Vec<(i64, Vec<u8>)>>>(4);
+    let reader_dir = dir.to_owned();
+    let reader = std::thread::spawn(move || {
+        let send = |r| tx.send(r).is_ok();
+        let run = || -> Result<()> {
+            let conn = store::connect(&reader_dir, true)?;
+            let mut st =
+                conn.prepare("SELECT idx, leaf FROM leaves WHERE idx < ?1 ORDER BY idx")?;
+            let mut rows = st.query([total as i64])?;
+            let mut chunk = Vec::with_capacity(4096);
+            while let Some(r) = rows.next()? {
+                chunk.push((r.get(0)?, r.get(1)?));
+                if chunk.len() == 4096 && !send(Ok(std::mem::take(&mut chunk))) {
+                    return Ok(());
+                }
+            }
+            send(Ok(chunk));
+            Ok(())
+        };
+        if let Err(e) = run() {
+            send(Err(e));
+        }
+    });
+
+    let mut tiles = Tiles {
+        conn,
+        current: Vec::new(),
+        counts: Vec::new(),
+    };
+    let mut range = CompactRange::new();
+    let mut prev_leaf: Option<Hash> = None;
+    let mut prev_ms = 0u64;
+    let mut heads: HashMap<String, (u64, u64, Hash)> = HashMap::new();
+    let (mut want_hashes, mut want_tenders, mut want_contents, mut want_docs) = (
+        RowSet::default(),
+        RowSet::default(),
+        RowSet::default(),
+        RowSet::default(),
+    );
+    let mut nodes: Vec<(u32, u64, Hash)> = Vec::with_capacity(64);
+
+    let check_cp = |range: &CompactRange, next_cp: &mut usize| -> Result<()> {
+        while let Some((size, root, note)) = checkpoints.get(*next_cp) {
+            if *size != range.size() {
+                break;
+            }
+            let signed = SignedCheckpoint::verify(note.as_bytes(), &vkey).map_err(|e| {
+                fail(
+                    "checkpoint signature",
+                    None,
+                    format!("checkpoint of size {size}: {e}"),
+                )
+            })?;
+            if signed.checkpoint.size != *size || signed.checkpoint.root != *root {
+                return Err(fail(
+                    "checkpoint signature",
+                    None,
+                    format!("note of size {size} does not match its row"),
+                ));
+            }
+            if *root != range.root() {
+                return Err(fail(
+                    "checkpoint root",
+                    None,
+                    format!("signed root of size {size} differs from the root of the leaves"),
+                ));
+            }
+            *next_cp += 1;
+        }
+        Ok(())
+    };
+    check_cp(&range, &mut next_cp)?;
+
+    for chunk in rx {
+        for (idx, leaf) in chunk? {
+            let index = range.size();
+            if sql_u64(idx)? != index {
+                return Err(fail(
+                    "leaf sequence",
+                    Some(index),
+                    format!("next stored leaf is {idx}"),
+                ));
+            }
+            let event = Event::decode(&leaf)
+                .map_err(|e| fail("canonical leaf", Some(index), e.to_string()))?;
+            let lh = leaf_hash(&leaf);
+            if event.prev_leaf != prev_leaf {
+                return Err(fail(
+                    "global chain",
+                    Some(index),
+                    "prev_leaf is not the previous leaf",
+                ));
+            }
+            if event.received_ms < prev_ms {
+                return Err(fail(
+                    "received time",
+                    Some(index),
+                    "earlier than the previous entry",
+                ));
+            }
+            let head = heads.get(event.tender.as_str()).copied();
+            let want_seq = head.map_or(0, |(s, _, _)| s + 1);
+            if event.seq != want_seq {
+                return Err(fail(
+                    "tender chain",
+                    Some(index),
+                    format!(
+                        "tender {:?}: seq {} where {} was due",
+                        event.tender, event.seq, want_seq
+                    ),
+                ));
+            }
+            let link = event.prev_tender.map(|l| (l.index, l.leaf_hash));
+            if link != head.map(|(_, i, h)| (i, h)) {
+                return Err(fail(
+                    "tender chain",
+                    Some(index),
+                    format!(
+                        "tender {:?}: prev_tender is not its previous event",
+                        event.tender
+                    ),
+                ));
+            }
+            let ib = index.to_be_bytes();
+            want_hashes.add(&[&lh.0, &ib]);
+            want_tenders.add(&[event.tender.as_bytes(), &event.seq.to_be_bytes(), &ib]);
+            want_contents.add(&[&Content::of_event(&event).digest().0, &ib]);
+            if let Body::Document(d) = &event.body {
+                want_docs.add(&[&d.sha256.0, &ib]);
+            }
+            nodes.clear();
+            range.push(lh, |level, i, h| nodes.push((level, i, *h)));
+            for (level, i, h) in &nodes {
+                tiles.check(*level, *i, h, index)?;
+            }
+            match heads.get_mut(event.tender.as_str()) {
+                Some(h) => *h = (event.seq, index, lh),
+                None => {
+                    heads.insert(event.tender, (event.seq, index, lh));
+                }
+            }
+            prev_leaf = Some(lh);
+            prev_ms = event.received_ms;
+            check_cp(&range, &mut next_cp)?;
+        }
+        progress(range.size(), total);
+    }
+    let _ = reader.join();
+    if range.size() != total {
+        return Err(fail(
+            "leaf sequence",
+            Some(range.size()),
+            format!(
+                "leaves end at {}, the latest checkpoint covers {total}",
+                range.size()
+            ),
+        ));
+    }
+    let beyond: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM leaves WHERE idx >= ?1",
+        [total as i64],
+        |r| r.get(0),
+    )?;
+    if beyond != 0 {
+        return Err(fail(
+            "leaf sequence",
+            Some(total),
+            "leaves stored beyond the latest checkpoint",
+        ));
+    }
+    if next_cp != checkpoints.len() {
+        let size = checkpoints[next_cp].0;
+        return Err(fail(
+            "checkpoint root",
+            None,
+            format!("checkpoint of size {size} is beyond the leaves"),
+        ));
+    }
+
+    // Every checkpoint is consistent with the newest, by proofs over the tiles.
+    let mut nodes_src = store.nodes();
+    for (size, root, _) in &checkpoints {
+        let proof = merkle::consistency_proof(&mut nodes_src, *size, total)?;
+        merkle::verify_consistency(*size, total, &proof, root, &latest.checkpoint.root).map_err(
+            |e| {
+                fail(
+                    "checkpoint consistency",
+                    None,
+                    format!("size {size} to {total}: {e}"),
+                )
+            },
+        )?;
+    }
+
+    // Tiles hold exactly the complete nodes of the tree, nothing more.
+    {
+        let mut st = conn.prepare("SELECT id, length(hashes) FROM tiles")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let len: i64 = r.get(1)?;
+            let level = (id as u64 >> 56) as usize;
+            let tile = id as u64 & ((1u64 << 56) - 1);
+            let have = tiles.counts.get(level).copied().unwrap_or(0);
+            let want = have.saturating_sub(tile * TILE_WIDTH).min(TILE_WIDTH) * 32;
+            if len as u64 != want {
+                return Err(fail(
+                    "tile extent",
+                    None,
+                    format!("tile (level {level}, {tile}) holds {len} bytes, the tree has {want}"),
+                ));
+            }
+        }
+    }
+
+    // Projections equal what the leaves imply.
+    let scan = |sql: &str, cols: usize| -> Result<RowSet> {
+        let mut set = RowSet::default();
+        let mut st = conn.prepare(sql)?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let mut parts: Vec<Vec<u8>> = Vec::with_capacity(cols);
+            for c in 0..cols {
+                parts.push(match r.get_ref(c)? {
+                    rusqlite::types::ValueRef::Integer(i) => (i as u64).to_be_bytes().to_vec(),
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        t.to_vec()
+                    }
+                    _ => Vec::new(),
+                });
+            }
+            let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+            set.add(&refs);
+        }
+        Ok(set)
+    };
+    for (name, sql, cols, want) in [
+        (
+            "index leaf_hashes",
+            "SELECT hash, idx FROM leaf_hashes",
+            2,
+            want_hashes,
+        ),
+        (
+            "index tender_events",
+            "SELECT tender, seq, idx FROM tender_events",
+            3,
+            want_tenders,
+        ),
+        (
+            "index contents",
+            "SELECT digest, idx FROM contents",
+            2,
+            want_contents,
+        ),
+        (
+            "index documents",
+            "SELECT sha256, idx FROM documents",
+            2,
+            want_docs,
+        ),
+    ] {
+        let got = scan(sql, cols)?;
+        if got != want {
+            return Err(fail(
+                name,
+                None,
+                format!(
+                    "{} rows stored, {} implied by the leaves, or rows differ",
+                    got.count, want.count
+                ),
+            ));
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(AuditReport {
+        entries: total,
+        checkpoints: checkpoints.len() as u64,
+        tenders: heads.len() as u64,
+        root: range.root(),
+    })
+}

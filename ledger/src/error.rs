@@ -1,0 +1,112 @@
+//! The ledger's one error type.
+
+use std::path::PathBuf;
+
+/// Why a ledger operation failed.
+///
+/// [`LedgerError::is_fatal`] tells a caller whether the ledger must stop (the
+/// store or key is wrong and a human must look) or may retry or carry on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// No store in the data directory.
+    #[error(
+        "couldn't open the data directory {dir}: no tenderlog store there\nhint: create one with `tenderlog init --data {dir} --origin <ORIGIN>`"
+    )]
+    NoStore {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// `init` found a store already there.
+    #[error("couldn't initialise {dir}: it already holds a tenderlog store")]
+    AlreadyInitialized {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// Another process holds the writer lock.
+    #[error(
+        "couldn't lock {path}: another tenderlog process is writing to this data directory\nhint: stop the other writer (only one may append, or the log would fork), or read with a command that does not write"
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// A file could not be read or written.
+    #[error("couldn't {action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The signing key file is malformed or does not match the store.
+    #[error("couldn't use the signing key {path}: {reason}")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The store's contents break an invariant; it must not be served.
+    #[error("store is inconsistent: {0}\nhint: run `tenderlog audit` for a full report")]
+    Corrupt(String),
+    /// A format or proof error from the verifier.
+    #[error(transparent)]
+    Format(#[from] verifier::Error),
+    /// A request names a tree size larger than the log.
+    #[error("tree size {size} is larger than the log ({tree_size} entries)")]
+    BeyondTree {
+        /// The size asked for.
+        size: u64,
+        /// The current size.
+        tree_size: u64,
+    },
+    /// An index that is not in the log.
+    #[error("entry {index} is not in the log ({tree_size} entries)")]
+    NoSuchEntry {
+        /// The index asked for.
+        index: u64,
+        /// The current size.
+        tree_size: u64,
+    },
+    /// The audit found a stored fact that the leaves do not support.
+    #[error("audit failed: {check}{}: {detail}", index.map(|i| format!(" at entry {i}")).unwrap_or_default())]
+    AuditFailed {
+        /// The name of the check that failed.
+        check: &'static str,
+        /// The entry it concerns, when it concerns one.
+        index: Option<u64>,
+        /// What was found.
+        detail: String,
+    },
+    /// The store was written by a newer format than this build reads.
+    #[error("store format {found} is not supported by this build (supports {supported})")]
+    StoreVersion {
+        /// What the store says.
+        found: String,
+        /// What this build supports.
+        supported: u32,
+    },
+}
+
+impl LedgerError {
+    /// True when the ledger must stop rather than retry: a corrupt store, a
+    /// wrong key, a store this build cannot read.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            LedgerError::Corrupt(_)
+                | LedgerError::AuditFailed { .. }
+                | LedgerError::Key { .. }
+                | LedgerError::StoreVersion { .. }
+        )
+    }
+}
+
+/// Shorthand.
+pub type Result<T, E = LedgerError> = std::result::Result<T, E>;

@@ -1,0 +1,90 @@
+//! The log's Ed25519 signing key on disk.
+//!
+//! File format (one line): `PRIVATE+KEY+<name>+<key id hex>+<base64(0x01 ‖ seed)>`,
+//! the same layout as a note verifier key with a `PRIVATE+KEY+` prefix, so the
+//! key name and ID can be checked before the key is used. Written 0600.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::SigningKey;
+use verifier::note::{ALG_ED25519, NoteSigner};
+
+use crate::error::{LedgerError, Result};
+
+const PREFIX: &str = "PRIVATE+KEY+";
+
+/// Generates a new key for `name` and writes it to `path` (which must not
+/// exist), readable by the owner only. Returns the signer.
+pub fn create(path: &Path, name: &str) -> Result<NoteSigner> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| LedgerError::Key {
+        path: path.to_owned(),
+        reason: format!("no randomness from the operating system: {e}"),
+    })?;
+    let signer = NoteSigner::new(name, SigningKey::from_bytes(&seed))?;
+    let mut raw = vec![ALG_ED25519];
+    raw.extend_from_slice(&seed);
+    let line = format!(
+        "{PREFIX}{}+{:08x}+{}\n",
+        name,
+        signer.verifier().key_id(),
+        B64.encode(raw)
+    );
+    let io = |source| LedgerError::Io {
+        action: "write key file",
+        path: path.to_owned(),
+        source,
+    };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(io)?;
+    f.write_all(line.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    Ok(signer)
+}
+
+/// Reads the key at `path` and checks it is the key of `name`.
+pub fn load(path: &Path, name: &str) -> Result<NoteSigner> {
+    let bad = |reason: &str| LedgerError::Key {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| LedgerError::Io {
+        action: "read key file",
+        path: path.to_owned(),
+        source,
+    })?;
+    let rest = text
+        .trim_end()
+        .strip_prefix(PREFIX)
+        .ok_or_else(|| bad("not a tenderlog key"))?;
+    // The base64 part may itself contain '+'; the name and ID cannot.
+    let mut parts = rest.splitn(3, '+');
+    let (Some(key_name), Some(id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad("expected PRIVATE+KEY+name+id+key"));
+    };
+    if key_name != name {
+        return Err(bad(&format!(
+            "key is for {key_name:?}, the store's origin is {name:?}"
+        )));
+    }
+    let raw = B64.decode(b64).map_err(|_| bad("key is not base64"))?;
+    if raw.len() != 33 || raw[0] != ALG_ED25519 {
+        return Err(bad("not an Ed25519 key"));
+    }
+    let mut seed = [0u8; 32];
+    seed.copy_from_slice(&raw[1..]);
+    let signer = NoteSigner::new(name, SigningKey::from_bytes(&seed))?;
+    if format!("{:08x}", signer.verifier().key_id()) != id {
+        return Err(bad("key ID does not match the key"));
+    }
+    Ok(signer)
+}

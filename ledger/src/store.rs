@@ -1,0 +1,338 @@
+//! The SQLite store: schema, connection settings, and every read.
+//!
+//! Layout of a data directory:
+//!
+//! | file | what |
+//! |---|---|
+//! | `tenderlog.db` (+ `-wal`, `-shm`) | the store (SQLite, WAL, `synchronous=FULL`) |
+//! | `log.key` | the checkpoint signing key, mode 0600 |
+//! | `log.vkey` | the C2SP verifier key, public |
+//! | `writer.lock` | held (flock) by the one process that appends |
+//!
+//! Tables. `leaves` and `tiles` are the log; every other table is a projection
+//! the audit re-derives from the leaves and compares.
+//!
+//! * `leaves(idx, leaf)`: the canonical CBOR event leaves.
+//! * `tiles(id, hashes)`: complete-subtree hashes, 256 per row, for every level
+//!   (`id = level << 56 | tile`; node `(level, n)` sits in tile `n >> 8` at slot
+//!   `n & 255`). Rows only grow, and only at their end. Tiles at levels 0, 8,
+//!   16, … are exactly the C2SP tlog-tiles; the levels between make every
+//!   proof node one read.
+//! * `checkpoints(size, root, note, signed_ms)`: every signed checkpoint.
+//! * `leaf_hashes(hash → idx)`, `tender_events((tender, seq) → idx)`,
+//!   `contents(digest → idx)` (idempotent resubmission), `documents((sha256, idx))`.
+//! * `meta(key → value)`: `schema_version`, `origin`, `vkey`, `created_ms`.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
+use verifier::Hash;
+use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
+use verifier::merkle::{self, NodeSource};
+use verifier::note::NoteVerifier;
+
+use crate::error::{LedgerError, Result};
+
+/// The on-disk schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Hashes per tile row.
+pub const TILE_WIDTH: u64 = 256;
+
+/// The database file inside a data directory.
+pub fn db_path(dir: &Path) -> PathBuf {
+    dir.join("tenderlog.db")
+}
+
+/// The signing key file inside a data directory.
+pub fn key_path(dir: &Path) -> PathBuf {
+    dir.join("log.key")
+}
+
+/// The verifier key file inside a data directory.
+pub fn vkey_path(dir: &Path) -> PathBuf {
+    dir.join("log.vkey")
+}
+
+/// The writer lock file inside a data directory.
+pub fn lock_path(dir: &Path) -> PathBuf {
+    dir.join("writer.lock")
+}
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE leaves (idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL);
+CREATE TABLE tiles (id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
+CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL,
+                          note TEXT NOT NULL, signed_ms INTEGER NOT NULL);
+CREATE TABLE leaf_hashes (hash BLOB PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE tender_events (tender TEXT NOT NULL, seq INTEGER NOT NULL, idx INTEGER NOT NULL,
+                            PRIMARY KEY (tender, seq)) WITHOUT ROWID;
+CREATE TABLE contents (digest BLOB PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE documents (sha256 BLOB NOT NULL, idx INTEGER NOT NULL,
+                        PRIMARY KEY (sha256, idx)) WITHOUT ROWID;
+";
+
+/// The tile row id of node `(level, index)`.
+pub(crate) fn tile_id(level: u32, index: u64) -> i64 {
+    (((level as u64) << 56) | (index / TILE_WIDTH)) as i64
+}
+
+pub(crate) fn sql_u64(v: i64) -> Result<u64> {
+    u64::try_from(v).map_err(|_| LedgerError::Corrupt(format!("negative integer {v} in store")))
+}
+
+pub(crate) fn hash_from(bytes: &[u8], what: &str) -> Result<Hash> {
+    Hash::from_slice(bytes).map_err(|_| LedgerError::Corrupt(format!("{what} is not 32 bytes")))
+}
+
+/// Opens the database of `dir` with the settings every connection needs.
+pub(crate) fn connect(dir: &Path, read_only: bool) -> Result<Connection> {
+    let path = db_path(dir);
+    if !path.is_file() {
+        return Err(LedgerError::NoStore {
+            dir: dir.to_owned(),
+        });
+    }
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(&path, flags)?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+pub(crate) fn configure(conn: &Connection) -> Result<()> {
+    // WAL + FULL: a commit returns only after the WAL is fsynced, so an
+    // acknowledged batch survives SIGKILL and power loss.
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_size", -32_000)?; // 32 MiB, bounded
+    Ok(())
+}
+
+/// Read access to a store: checkpoints, leaves, proofs, indexes.
+///
+/// Readers take no lock and may run beside the writer (WAL readers see the
+/// last committed batch).
+pub struct Store {
+    pub(crate) conn: Connection,
+    origin: String,
+    verifier: NoteVerifier,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.origin)
+    }
+}
+
+/// Reads the `meta` table and checks the schema version.
+pub(crate) fn read_meta(conn: &Connection) -> Result<(String, NoteVerifier)> {
+    let get = |k: &str| -> Result<Option<String>> {
+        Ok(conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
+            .optional()?)
+    };
+    let version = get("schema_version")?.ok_or_else(|| {
+        LedgerError::Corrupt("no schema_version (was `tenderlog init` interrupted?)".into())
+    })?;
+    if version != SCHEMA_VERSION.to_string() {
+        return Err(LedgerError::StoreVersion {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let origin = get("origin")?.ok_or_else(|| LedgerError::Corrupt("no origin".into()))?;
+    let vkey = get("vkey")?.ok_or_else(|| LedgerError::Corrupt("no vkey".into()))?;
+    let verifier = NoteVerifier::parse(&vkey)?;
+    Ok((origin, verifier))
+}
+
+impl Store {
+    /// Opens the store in `dir` for reading.
+    pub fn open(dir: &Path) -> Result<Store> {
+        let conn = connect(dir, true)?;
+        let (origin, verifier) = read_meta(&conn)?;
+        Ok(Store {
+            conn,
+            origin,
+            verifier,
+        })
+    }
+
+    pub(crate) fn from_conn(conn: Connection) -> Result<Store> {
+        let (origin, verifier) = read_meta(&conn)?;
+        Ok(Store {
+            conn,
+            origin,
+            verifier,
+        })
+    }
+
+    /// The log's origin (checkpoint first line, key name).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The log's verifier key.
+    pub fn verifier(&self) -> &NoteVerifier {
+        &self.verifier
+    }
+
+    /// The newest signed checkpoint.
+    pub fn latest_checkpoint(&self) -> Result<SignedCheckpoint> {
+        let (size, root, note): (i64, Vec<u8>, String) = self
+            .conn
+            .prepare_cached("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?
+            .ok_or_else(|| LedgerError::Corrupt("no checkpoint".into()))?;
+        let size = sql_u64(size)?;
+        let root = hash_from(&root, "checkpoint root")?;
+        Ok(SignedCheckpoint {
+            checkpoint: Checkpoint::new(&self.origin, size, root),
+            note,
+        })
+    }
+
+    /// The signed checkpoint of exactly `size`, if the log signed one.
+    pub fn checkpoint_at(&self, size: u64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT note FROM checkpoints WHERE size = ?1")?
+            .query_row([size as i64], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The number of leaves covered by the newest checkpoint.
+    pub fn tree_size(&self) -> Result<u64> {
+        Ok(self.latest_checkpoint()?.checkpoint.size)
+    }
+
+    /// The leaf at `index`.
+    pub fn leaf(&self, index: u64) -> Result<Vec<u8>> {
+        let leaf: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT leaf FROM leaves WHERE idx = ?1")?
+            .query_row([index as i64], |r| r.get(0))
+            .optional()?;
+        match leaf {
+            Some(l) => Ok(l),
+            None => Err(LedgerError::NoSuchEntry {
+                index,
+                tree_size: self.tree_size()?,
+            }),
+        }
+    }
+
+    /// The index of the leaf with hash `hash`.
+    pub fn index_of_leaf_hash(&self, hash: &Hash) -> Result<Option<u64>> {
+        let v: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT idx FROM leaf_hashes WHERE hash = ?1")?
+            .query_row([&hash.0[..]], |r| r.get(0))
+            .optional()?;
+        v.map(sql_u64).transpose()
+    }
+
+    /// The indexes of a tender's events, in sequence order.
+    pub fn tender_events(&self, tender: &str) -> Result<Vec<(u64, u64)>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT seq, idx FROM tender_events WHERE tender = ?1 ORDER BY seq")?;
+        let rows = st.query_map([tender], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (s, i) = row?;
+            out.push((sql_u64(s)?, sql_u64(i)?));
+        }
+        Ok(out)
+    }
+
+    /// The indexes of the events that logged a document with this SHA-256.
+    pub fn document_events(&self, sha256: &Hash) -> Result<Vec<u64>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT idx FROM documents WHERE sha256 = ?1 ORDER BY idx")?;
+        let rows = st.query_map([&sha256.0[..]], |r| r.get::<_, i64>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(sql_u64(row?)?);
+        }
+        Ok(out)
+    }
+
+    fn check_size(&self, size: u64) -> Result<u64> {
+        let tree_size = self.tree_size()?;
+        if size > tree_size {
+            return Err(LedgerError::BeyondTree { size, tree_size });
+        }
+        Ok(tree_size)
+    }
+
+    /// The root of the tree of `size` leaves (at most the checkpointed size).
+    pub fn root_at(&self, size: u64) -> Result<Hash> {
+        self.check_size(size)?;
+        merkle::tree_root(&mut self.nodes(), size)
+    }
+
+    /// An inclusion proof for `index` in the tree of `size` leaves.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(LedgerError::NoSuchEntry {
+                index,
+                tree_size: size,
+            });
+        }
+        merkle::inclusion_proof(&mut self.nodes(), index, size)
+    }
+
+    /// A consistency proof from `size1` to `size2`.
+    pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>> {
+        self.check_size(size2)?;
+        merkle::consistency_proof(&mut self.nodes(), size1, size2)
+    }
+
+    /// The stored tile row `(level, tile)`, possibly partial.
+    pub fn tile(&self, level: u32, tile: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?
+            .query_row([tile_id(level, tile * TILE_WIDTH)], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Node hashes read from the stored tiles.
+    pub fn nodes(&self) -> StoredNodes<'_> {
+        StoredNodes { conn: &self.conn }
+    }
+}
+
+/// A [`NodeSource`] over the `tiles` table of one connection.
+pub struct StoredNodes<'a> {
+    conn: &'a Connection,
+}
+
+impl NodeSource for StoredNodes<'_> {
+    type Error = LedgerError;
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash> {
+        read_node(self.conn, level, index)
+    }
+}
+
+pub(crate) fn read_node(conn: &Connection, level: u32, index: u64) -> Result<Hash> {
+    let slot = (index % TILE_WIDTH) as i64;
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT substr(hashes, ?2, 32) FROM tiles WHERE id = ?1")?
+        .query_row(params![tile_id(level, index), slot * 32 + 1], |r| r.get(0))
+        .optional()?;
+    match bytes {
+        Some(b) if b.len() == 32 => hash_from(&b, "node hash"),
+        _ => Err(LedgerError::Corrupt(format!(
+            "node at level {level}, index {index} is missing"
+        ))),
+    }
+}

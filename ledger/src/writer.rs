@@ -1,0 +1,501 @@
+//! The write side: one [`Ledger`] per data directory owns every append.
+//!
+//! Lifecycle of an entry (the words the rest of the code and docs use):
+//!
+//! * **pending**: handed to [`Ledger::append`], not yet committed;
+//! * **durable**: its batch's transaction committed (WAL fsynced): it survives
+//!   SIGKILL and power loss;
+//! * **checkpointed**: covered by a signed checkpoint. In tenderlog these two
+//!   happen together, in the same transaction, so every acknowledged entry is
+//!   already checkpointed — there is no merge delay;
+//! * **witnessed**: a checkpoint covering it carries witness cosignatures
+//!   (a later issue).
+//!
+//! Crash windows. A batch writes its leaves, tile rows, index rows and the new
+//! checkpoint in one SQLite transaction; nothing is acknowledged before the
+//! commit returns. A crash before the commit leaves the store at the previous
+//! checkpoint, and the batch is simply not acknowledged. The checkpoint note is
+//! signed inside the transaction: a crash after signing but before the commit
+//! loses a signature nobody has seen, and the size it named may later be signed
+//! again over other leaves — no one can hold two conflicting signed checkpoints,
+//! because the first one never left the process.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
+use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
+use verifier::event::{Body, Content, Event, EventLink};
+use verifier::merkle::CompactRange;
+use verifier::note::{NoteSigner, NoteVerifier};
+use verifier::{EMPTY_ROOT, Hash, leaf_hash};
+
+use crate::clock::Clock;
+use crate::error::{LedgerError, Result};
+use crate::keys;
+use crate::store::{
+    self, SCHEMA, SCHEMA_VERSION, Store, TILE_WIDTH, hash_from, read_node, sql_u64, tile_id,
+};
+
+/// Tender heads kept in memory between batches; beyond this the cache is
+/// dropped and refilled from the index (memory stays bounded).
+const HEAD_CACHE_LIMIT: usize = 100_000;
+
+/// The last event of a tender.
+#[derive(Clone, Copy, Debug)]
+struct TenderHead {
+    seq: u64,
+    index: u64,
+    leaf_hash: Hash,
+}
+
+/// What happened to one submission of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// The entry's index.
+    pub index: u64,
+    /// The entry's leaf hash.
+    pub leaf_hash: Hash,
+    /// True when equal content was already logged; `index` is the earlier entry.
+    pub duplicate: bool,
+}
+
+/// The result of one batch.
+#[derive(Clone, Debug)]
+pub struct BatchOutcome {
+    /// One result per submission, in order; a refused submission takes no index.
+    pub results: Vec<std::result::Result<Appended, verifier::Error>>,
+    /// The checkpoint that covers every appended entry of the batch.
+    pub checkpoint: SignedCheckpoint,
+}
+
+/// The one writer of a data directory.
+pub struct Ledger {
+    dir: PathBuf,
+    _lock: File,
+    store: Store,
+    signer: NoteSigner,
+    clock: Arc<dyn Clock>,
+    frontier: CompactRange,
+    last_leaf: Option<Hash>,
+    last_received_ms: u64,
+    heads: HashMap<String, TenderHead>,
+    latest: SignedCheckpoint,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Ledger({}, size {})",
+            self.dir.display(),
+            self.frontier.size()
+        )
+    }
+}
+
+fn lock(dir: &Path) -> Result<File> {
+    let path = store::lock_path(dir);
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| LedgerError::Io {
+            action: "open lock file",
+            path: path.clone(),
+            source,
+        })?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LedgerError::Locked { path }),
+        Err(std::fs::TryLockError::Error(source)) => Err(LedgerError::Io {
+            action: "lock",
+            path,
+            source,
+        }),
+    }
+}
+
+/// Creates a new store and signing key in `dir` and signs the empty tree.
+/// Returns the verifier key.
+pub fn init(dir: &Path, origin: &str, clock: &dyn Clock) -> Result<NoteVerifier> {
+    std::fs::create_dir_all(dir).map_err(|source| LedgerError::Io {
+        action: "create data directory",
+        path: dir.to_owned(),
+        source,
+    })?;
+    let db = store::db_path(dir);
+    let key_path = store::key_path(dir);
+    if db.exists() || key_path.exists() {
+        return Err(LedgerError::AlreadyInitialized {
+            dir: dir.to_owned(),
+        });
+    }
+    let _lock = lock(dir)?;
+    let signer = keys::create(&key_path, origin)?;
+    let verifier = signer.verifier();
+    // Build the database under a temporary name and rename it into place, so a
+    // crash during init never leaves a half-made store that `open` would accept.
+    let tmp = dir.join("tenderlog.db.init");
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let mut conn = Connection::open(&tmp)?;
+        conn.pragma_update(None, "journal_mode", "DELETE")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA)?;
+        let now = clock.now_ms();
+        for (k, v) in [
+            ("schema_version", SCHEMA_VERSION.to_string()),
+            ("origin", origin.to_owned()),
+            ("vkey", verifier.vkey()),
+            ("created_ms", now.to_string()),
+        ] {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                params![k, v],
+            )?;
+        }
+        let note = signer.sign(&Checkpoint::new(origin, 0, EMPTY_ROOT).to_text())?;
+        tx.execute(
+            "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES (0, ?1, ?2, ?3)",
+            params![&EMPTY_ROOT.0[..], note, now as i64],
+        )?;
+        tx.commit()?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    let io = |action, path: &Path| {
+        let path = path.to_owned();
+        move |source| LedgerError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io("sync", &tmp))?;
+    std::fs::rename(&tmp, &db).map_err(io("rename", &db))?;
+    std::fs::write(store::vkey_path(dir), format!("{}\n", verifier.vkey()))
+        .map_err(io("write", &store::vkey_path(dir)))?;
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(io("sync", dir))?;
+    Ok(verifier)
+}
+
+impl Ledger {
+    /// Opens the store in `dir` for writing: takes the writer lock, loads the
+    /// key, and checks the stored tree against the last signed checkpoint.
+    pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Ledger> {
+        if !store::db_path(dir).is_file() {
+            return Err(LedgerError::NoStore {
+                dir: dir.to_owned(),
+            });
+        }
+        let lock = lock(dir)?;
+        let conn = store::connect(dir, false)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let store = Store::from_conn(conn)?;
+        let signer = keys::load(&store::key_path(dir), store.origin())?;
+        if signer.verifier() != *store.verifier() {
+            return Err(LedgerError::Key {
+                path: store::key_path(dir),
+                reason: "the key does not match the store's verifier key".into(),
+            });
+        }
+        let latest = store.latest_checkpoint()?;
+        let verified = SignedCheckpoint::verify(latest.note.as_bytes(), store.verifier())
+            .map_err(|e| LedgerError::Corrupt(format!("latest checkpoint: {e}")))?;
+        if verified.checkpoint != latest.checkpoint {
+            return Err(LedgerError::Corrupt(
+                "latest checkpoint note differs from its row".into(),
+            ));
+        }
+        let size = latest.checkpoint.size;
+        let leaves: i64 =
+            store
+                .conn
+                .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves", [], |r| {
+                    r.get(0)
+                })?;
+        if sql_u64(leaves)? != size {
+            return Err(LedgerError::Corrupt(format!(
+                "{leaves} leaves stored, but the latest checkpoint covers {size}"
+            )));
+        }
+        let frontier = CompactRange::load(&mut store.nodes(), size)?;
+        if frontier.root() != latest.checkpoint.root {
+            return Err(LedgerError::Corrupt(format!(
+                "stored tree root at size {size} differs from the signed checkpoint"
+            )));
+        }
+        let (last_leaf, last_received_ms) = if size == 0 {
+            (None, 0)
+        } else {
+            let leaf = store.leaf(size - 1)?;
+            let ev = Event::decode(&leaf)
+                .map_err(|e| LedgerError::Corrupt(format!("leaf {}: {e}", size - 1)))?;
+            (Some(leaf_hash(&leaf)), ev.received_ms)
+        };
+        Ok(Ledger {
+            dir: dir.to_owned(),
+            _lock: lock,
+            store,
+            signer,
+            clock,
+            frontier,
+            last_leaf,
+            last_received_ms,
+            heads: HashMap::new(),
+            latest,
+        })
+    }
+
+    /// Reads through the writer's own connection.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The newest signed checkpoint.
+    pub fn latest_checkpoint(&self) -> &SignedCheckpoint {
+        &self.latest
+    }
+
+    /// The number of entries.
+    pub fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// Appends a batch and signs one checkpoint over it, in one transaction.
+    ///
+    /// Returns when the batch is durable and checkpointed. A submission whose
+    /// content was already logged gets the earlier entry (`duplicate`); one the
+    /// format refuses (e.g. a leaf over 64 KiB) gets an error and takes no index.
+    /// An `Err` means nothing of the batch was written.
+    pub fn append(&mut self, batch: Vec<Content>) -> Result<BatchOutcome> {
+        let res = self.write_batch(batch);
+        if res.is_err() {
+            // The transaction rolled back; in-memory state was not touched,
+            // but cached heads may name rows that were never committed.
+            self.heads.clear();
+        }
+        res
+    }
+
+    fn write_batch(&mut self, batch: Vec<Content>) -> Result<BatchOutcome> {
+        let mut frontier = self.frontier.clone();
+        let mut last_leaf = self.last_leaf;
+        let received_ms = self.clock.now_ms().max(self.last_received_ms);
+        let mut new_heads: HashMap<String, TenderHead> = HashMap::new();
+        let mut in_batch: HashMap<Hash, Appended> = HashMap::new();
+        let mut nodes: Vec<(u32, u64, Hash)> = Vec::with_capacity(batch.len() * 2);
+        let mut results = Vec::with_capacity(batch.len());
+
+        let origin = self.store.origin().to_owned();
+        let tx = self
+            .store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut ins_leaf =
+                tx.prepare_cached("INSERT INTO leaves (idx, leaf) VALUES (?1, ?2)")?;
+            let mut ins_hash =
+                tx.prepare_cached("INSERT INTO leaf_hashes (hash, idx) VALUES (?1, ?2)")?;
+            let mut ins_tender = tx.prepare_cached(
+                "INSERT INTO tender_events (tender, seq, idx) VALUES (?1, ?2, ?3)",
+            )?;
+            let mut ins_content =
+                tx.prepare_cached("INSERT INTO contents (digest, idx) VALUES (?1, ?2)")?;
+            let mut ins_doc =
+                tx.prepare_cached("INSERT INTO documents (sha256, idx) VALUES (?1, ?2)")?;
+            let mut find_content =
+                tx.prepare_cached("SELECT idx FROM contents WHERE digest = ?1")?;
+
+            for content in batch {
+                let digest = content.digest();
+                if let Some(prev) = in_batch.get(&digest) {
+                    results.push(Ok(Appended {
+                        duplicate: true,
+                        ..*prev
+                    }));
+                    continue;
+                }
+                let found: Option<i64> = find_content
+                    .query_row([&digest.0[..]], |r| r.get(0))
+                    .optional()?;
+                if let Some(i) = found {
+                    let index = sql_u64(i)?;
+                    let leaf_hash = read_node(&tx, 0, index)?;
+                    results.push(Ok(Appended {
+                        index,
+                        leaf_hash,
+                        duplicate: true,
+                    }));
+                    continue;
+                }
+                let head = match new_heads
+                    .get(&content.tender)
+                    .or(self.heads.get(&content.tender))
+                {
+                    Some(h) => Some(*h),
+                    None => load_head(&tx, &content.tender)?,
+                };
+                let index = frontier.size();
+                let event = Event {
+                    v: verifier::event::EVENT_VERSION,
+                    tender: content.tender,
+                    seq: head.map_or(0, |h| h.seq + 1),
+                    prev_tender: head.map(|h| EventLink {
+                        index: h.index,
+                        leaf_hash: h.leaf_hash,
+                    }),
+                    prev_leaf: last_leaf,
+                    received_ms,
+                    principal: content.principal,
+                    body: content.body,
+                };
+                let leaf = match event.encode() {
+                    Ok(l) => l,
+                    Err(e) => {
+                        results.push(Err(e));
+                        continue;
+                    }
+                };
+                let lh = leaf_hash(&leaf);
+                let idx = index as i64;
+                ins_leaf.execute(params![idx, leaf])?;
+                ins_hash.execute(params![&lh.0[..], idx])?;
+                ins_tender.execute(params![event.tender, event.seq as i64, idx])?;
+                ins_content.execute(params![&digest.0[..], idx])?;
+                if let Body::Document(d) = &event.body {
+                    ins_doc.execute(params![&d.sha256.0[..], idx])?;
+                }
+                frontier.push(lh, |level, i, h| nodes.push((level, i, *h)));
+                last_leaf = Some(lh);
+                new_heads.insert(
+                    event.tender,
+                    TenderHead {
+                        seq: event.seq,
+                        index,
+                        leaf_hash: lh,
+                    },
+                );
+                let a = Appended {
+                    index,
+                    leaf_hash: lh,
+                    duplicate: false,
+                };
+                in_batch.insert(digest, a);
+                results.push(Ok(a));
+            }
+        }
+
+        let mut latest = self.latest.clone();
+        if frontier.size() > self.frontier.size() {
+            write_tiles(&tx, &nodes)?;
+            let cp = Checkpoint::new(&origin, frontier.size(), frontier.root());
+            // Never sign a second, different root for a size already signed.
+            let existing: Option<Vec<u8>> = tx
+                .query_row(
+                    "SELECT root FROM checkpoints WHERE size = ?1",
+                    [cp.size as i64],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(root) = existing
+                && hash_from(&root, "checkpoint root")? != cp.root
+            {
+                return Err(LedgerError::Corrupt(format!(
+                    "refusing to sign a second root for tree size {}",
+                    cp.size
+                )));
+            }
+            let note = self.signer.sign(&cp.to_text())?;
+            tx.execute(
+                "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    cp.size as i64,
+                    &cp.root.0[..],
+                    note,
+                    self.clock.now_ms() as i64
+                ],
+            )?;
+            latest = SignedCheckpoint {
+                checkpoint: cp,
+                note,
+            };
+        }
+        tx.commit()?;
+
+        self.frontier = frontier;
+        self.last_leaf = last_leaf;
+        self.last_received_ms = received_ms;
+        if self.heads.len() + new_heads.len() > HEAD_CACHE_LIMIT {
+            self.heads.clear();
+        }
+        self.heads.extend(new_heads);
+        self.latest = latest.clone();
+        Ok(BatchOutcome {
+            results,
+            checkpoint: latest,
+        })
+    }
+}
+
+fn load_head(conn: &Connection, tender: &str) -> Result<Option<TenderHead>> {
+    let row: Option<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT seq, idx FROM tender_events WHERE tender = ?1 ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([tender], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((seq, idx)) = row else {
+        return Ok(None);
+    };
+    let index = sql_u64(idx)?;
+    Ok(Some(TenderHead {
+        seq: sql_u64(seq)?,
+        index,
+        leaf_hash: read_node(conn, 0, index)?,
+    }))
+}
+
+/// Appends new complete-subtree hashes to their tile rows. New nodes arrive in
+/// index order per level, so each touched row only grows at its end.
+fn write_tiles(conn: &Connection, nodes: &[(u32, u64, Hash)]) -> Result<()> {
+    let mut rows: HashMap<i64, Vec<u8>> = HashMap::new();
+    let mut get = conn.prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?;
+    for (level, index, hash) in nodes {
+        let id = tile_id(*level, *index);
+        let slot = (index % TILE_WIDTH) as usize;
+        if !rows.contains_key(&id) {
+            let existing: Vec<u8> = if slot == 0 {
+                Vec::new()
+            } else {
+                get.query_row([id], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or_default()
+            };
+            rows.insert(id, existing);
+        }
+        let row = rows.entry(id).or_default();
+        if row.len() != slot * 32 {
+            return Err(LedgerError::Corrupt(format!(
+                "tile row for level {level}, index {index} holds {} bytes, expected {}",
+                row.len(),
+                slot * 32
+            )));
+        }
+        row.extend_from_slice(&hash.0);
+    }
+    let mut put =
+        conn.prepare_cached("INSERT OR REPLACE INTO tiles (id, hashes) VALUES (?1, ?2)")?;
+    for (id, row) in rows {
+        put.execute(params![id, row])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! `tenderlog bench`: ingest, proof and audit benchmarks, fsync on.
+//!
+//! Each prints medians (and p99 where latency matters) and the peak RSS of the
+//! process. Timings are for reporting, never asserted in tests.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Subcommand;
+use ledger::{Ledger, Store, SystemClock};
+use sha2::{Digest, Sha256};
+use verifier::Hash;
+use verifier::event::{Body, Content, Document, DocumentType};
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Ingest rate of the ledger vs. a bare rusqlite batched insert of the
+    /// same leaf bytes, in the same run.
+    Ingest {
+        /// Events per run.
+        #[arg(long, default_value_t = 200_000)]
+        events: u64,
+        /// Batch size (events per transaction and checkpoint).
+        #[arg(long, default_value_t = 4096)]
+        batch: usize,
+        /// Runs; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Where to make the scratch stores (a real disk, not tmpfs).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Inclusion and consistency proof generation latency.
+    Prove {
+        /// Use this existing store instead of building one.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Entries to build when no --data is given.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// Proofs of each kind to time.
+        #[arg(long, default_value_t = 20_000)]
+        samples: usize,
+        /// Where to build the scratch store.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Audit rate.
+    Audit {
+        /// Use this existing store instead of building one.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Entries to build when no --data is given.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// Runs; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Where to build the scratch store.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// A document event whose leaf is about 1 KiB.
+pub fn sample_content(i: u64) -> Content {
+    let digest: [u8; 32] = Sha256::digest(i.to_be_bytes()).into();
+    let title = format!("{:0>790}", format!("bench document {i}"));
+    Content {
+        tender: format!("ZB2026-{:05}", i % 1000),
+        principal: "bench".into(),
+        body: Body::Document(Document {
+            document_type: DocumentType::Bid,
+            sha256: Hash(digest),
+            sm3: None,
+            size: 1_000_000 + i,
+            media_type: "application/pdf".into(),
+            title: Some(title),
+        }),
+    }
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Peak resident set size of this process, MiB (Linux).
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn scratch(dir: &Option<PathBuf>) -> anyhow::Result<tempfile::TempDir> {
+    Ok(match dir {
+        Some(d) => tempfile::tempdir_in(d)?,
+        None => tempfile::tempdir()?,
+    })
+}
+
+/// Builds a store of `entries` bench events in `dir`; returns events/s.
+pub fn build(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
+    ledger::init(dir, "bench.tenderlog.example/log", &SystemClock)?;
+    let mut l = Ledger::open(dir, Arc::new(SystemClock))?;
+    let start = Instant::now();
+    let mut i = 0;
+    while i < entries {
+        let n = (entries - i).min(batch as u64);
+        let contents: Vec<Content> = (i..i + n).map(sample_content).collect();
+        l.append(contents)?;
+        i += n;
+    }
+    Ok(entries as f64 / start.elapsed().as_secs_f64())
+}
+
+fn bare_insert(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
+    let leaves: Vec<Vec<u8>> = (0..batch as u64)
+        .map(|i| {
+            let c = sample_content(i);
+            let e = verifier::event::Event {
+                v: 1,
+                tender: c.tender,
+                seq: i,
+                prev_tender: None.or(if i == 0 {
+                    None
+                } else {
+                    Some(verifier::event::EventLink {
+                        index: i - 1,
+                        leaf_hash: Hash([1; 32]),
+                    })
+                }),
+                prev_leaf: Some(Hash([2; 32])),
+                received_ms: 1_790_000_000_000,
+                principal: c.principal,
+                body: c.body,
+            };
+            e.encode().unwrap_or_default()
+        })
+        .collect();
+    let mut conn = rusqlite::Connection::open(dir.join("bare.db"))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch("CREATE TABLE leaves (idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL)")?;
+    let start = Instant::now();
+    let mut i = 0u64;
+    while i < entries {
+        let n = (entries - i).min(batch as u64);
+        let tx = conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached("INSERT INTO leaves (idx, leaf) VALUES (?1, ?2)")?;
+            for k in 0..n {
+                st.execute(rusqlite::params![(i + k) as i64, &leaves[k as usize]])?;
+            }
+        }
+        tx.commit()?;
+        i += n;
+    }
+    Ok(entries as f64 / start.elapsed().as_secs_f64())
+}
+
+pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Ingest {
+            events,
+            batch,
+            runs,
+            dir,
+        } => {
+            let leaf_len = {
+                let c = sample_content(1);
+                let mut b = Vec::new();
+                ciborium::into_writer(&c, &mut b)?;
+                b.len() + 170
+            };
+            println!(
+                "ingest: {events} events of ~{leaf_len} bytes, batch {batch}, fsync on, {runs} runs"
+            );
+            let (mut ours, mut bare) = (Vec::new(), Vec::new());
+            for run in 0..runs {
+                let t = scratch(&dir)?;
+                let a = build(t.path(), events, batch)?;
+                let b = bare_insert(t.path(), events, batch)?;
+                println!(
+                    "  run {}: tenderlog {:>9.0} events/s   bare rusqlite {:>9.0} rows/s",
+                    run + 1,
+                    a,
+                    b
+                );
+                ours.push(a);
+                bare.push(b);
+            }
+            let (a, b) = (median(&mut ours), median(&mut bare));
+            println!(
+                "median: tenderlog {a:.0} events/s, bare rusqlite {b:.0} rows/s, ratio {:.2}",
+                a / b
+            );
+            println!("peak RSS {:.1} MiB", peak_rss_mib());
+        }
+        BenchCommand::Prove {
+            data,
+            entries,
+            samples,
+            dir,
+        } => {
+            let t = scratch(&dir)?;
+            let path = match &data {
+                Some(d) => d.clone(),
+                None => {
+                    eprintln!("building a log of {entries} entries...");
+                    let rate = build(t.path(), entries, 4096)?;
+                    eprintln!("built at {rate:.0} events/s");
+                    t.path().to_owned()
+                }
+            };
+            let store = Store::open(&path)?;
+            let n = store.tree_size()?;
+            anyhow::ensure!(n > 1, "the log needs at least 2 entries");
+            let mut rng = Lcg(0x5eed);
+            let mut incl = Vec::with_capacity(samples);
+            let mut cons = Vec::with_capacity(samples);
+            for _ in 0..samples {
+                let size = 1 + rng.below(n);
+                let index = rng.below(size);
+                let s = Instant::now();
+                let p = store.inclusion_proof(index, size)?;
+                incl.push(s.elapsed().as_secs_f64() * 1e3);
+                std::hint::black_box(p);
+                let size1 = rng.below(n) + 1;
+                let size2 = size1 + rng.below(n - size1 + 1);
+                let s = Instant::now();
+                let p = store.consistency_proof(size1, size2)?;
+                cons.push(s.elapsed().as_secs_f64() * 1e3);
+                std::hint::black_box(p);
+            }
+            incl.sort_by(f64::total_cmp);
+            cons.sort_by(f64::total_cmp);
+            println!("proofs over {n} entries, {samples} samples each, random past sizes");
+            for (name, xs) in [("inclusion", &incl), ("consistency", &cons)] {
+                let total: f64 = xs.iter().sum();
+                println!(
+                    "  {name:<11} median {:.3} ms  p99 {:.3} ms  max {:.3} ms  ({:.0} proofs/s on one thread)",
+                    percentile(xs, 0.5),
+                    percentile(xs, 0.99),
+                    xs[xs.len() - 1],
+                    xs.len() as f64 / (total / 1e3)
+                );
+            }
+            println!("peak RSS {:.1} MiB", peak_rss_mib());
+        }
+        BenchCommand::Audit {
+            data,
+            entries,
+            runs,
+            dir,
+        } => {
+            let t = scratch(&dir)?;
+            let path = match &data {
+                Some(d) => d.clone(),
+                None => {
+                    eprintln!("building a log of {entries} entries...");
+                    build(t.path(), entries, 4096)?;
+                    t.path().to_owned()
+                }
+            };
+            let mut rates = Vec::new();
+            for run in 0..runs {
+                let s = Instant::now();
+                let r = ledger::audit(&path, &mut |_, _| {})?;
+                let rate = r.entries as f64 / s.elapsed().as_secs_f64();
+                println!(
+                    "  run {}: {} entries, {:.0} entries/s",
+                    run + 1,
+                    r.entries,
+                    rate
+                );
+                rates.push(rate);
+            }
+            println!(
+                "audit median {:.0} entries/s, peak RSS {:.1} MiB",
+                median(&mut rates),
+                peak_rss_mib()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A small deterministic generator, so runs are repeatable.
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as u128 * n as u128 >> 53) as u64
+    }
+}

@@ -1,0 +1,177 @@
+//! `init`, `checkpoint`, `entry`, `prove` and `audit`: everything but appends
+//! and benchmarks.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use ledger::{Store, SystemClock};
+use serde_json::json;
+use verifier::Hash;
+use verifier::event::Event;
+
+fn hexes(hs: &[Hash]) -> Vec<String> {
+    hs.iter().map(Hash::to_hex).collect()
+}
+
+fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn init(dir: &Path, origin: &str, json: bool) -> anyhow::Result<()> {
+    let vkey = ledger::init(dir, origin, &SystemClock)?;
+    if json {
+        print_json(&json!({
+            "origin": origin,
+            "vkey": vkey.vkey(),
+            "data": dir,
+            "key_file": ledger::store::key_path(dir),
+        }))
+    } else {
+        println!("{}", vkey.vkey());
+        eprintln!(
+            "tenderlog: created a log with origin {origin} in {}\n\
+             the line above is the verifier key (also in {}): give it to everyone who checks receipts\n\
+             the signing key is {} (mode 0600): keep it secret and backed up\n\
+             next: tenderlog append --data {} events.jsonl",
+            dir.display(),
+            ledger::store::vkey_path(dir).display(),
+            ledger::store::key_path(dir).display(),
+            dir.display()
+        );
+        Ok(())
+    }
+}
+
+pub fn checkpoint(dir: &Path, json: bool) -> anyhow::Result<()> {
+    let store = Store::open(dir)?;
+    let cp = store.latest_checkpoint()?;
+    if json {
+        print_json(&json!({
+            "origin": cp.checkpoint.origin,
+            "size": cp.checkpoint.size,
+            "root": cp.checkpoint.root,
+            "note": cp.note,
+        }))
+    } else {
+        std::io::stdout().write_all(cp.note.as_bytes())?;
+        Ok(())
+    }
+}
+
+pub fn entry(dir: &Path, index: u64) -> anyhow::Result<()> {
+    let store = Store::open(dir)?;
+    let leaf = store.leaf(index)?;
+    let event = Event::decode(&leaf).with_context(|| format!("entry {index} is malformed"))?;
+    print_json(&json!({
+        "index": index,
+        "leaf_hash": verifier::leaf_hash(&leaf),
+        "leaf": base64::engine::general_purpose::STANDARD.encode(&leaf),
+        "event": event.to_json(),
+    }))
+}
+
+pub fn prove_inclusion(
+    dir: &Path,
+    index: Option<u64>,
+    leaf_hash: Option<&str>,
+    size: Option<u64>,
+) -> anyhow::Result<()> {
+    let store = Store::open(dir)?;
+    let size = match size {
+        Some(s) => s,
+        None => store.tree_size()?,
+    };
+    let index = match (index, leaf_hash) {
+        (Some(i), _) => i,
+        (None, Some(h)) => {
+            let h = Hash::from_hex(h).context("--leaf-hash must be 64 hex digits")?;
+            store
+                .index_of_leaf_hash(&h)?
+                .ok_or_else(|| anyhow::anyhow!("no entry has leaf hash {h}"))?
+        }
+        (None, None) => anyhow::bail!("give --index or --leaf-hash"),
+    };
+    let proof = store.inclusion_proof(index, size)?;
+    let leaf = store.leaf(index)?;
+    print_json(&json!({
+        "index": index,
+        "tree_size": size,
+        "leaf_hash": verifier::leaf_hash(&leaf),
+        "root": store.root_at(size)?,
+        "proof": hexes(&proof),
+        "checkpoint": store.checkpoint_at(size)?,
+    }))
+}
+
+pub fn prove_consistency(dir: &Path, from: u64, to: Option<u64>) -> anyhow::Result<()> {
+    let store = Store::open(dir)?;
+    let to = match to {
+        Some(t) => t,
+        None => store.tree_size()?,
+    };
+    if from > to {
+        anyhow::bail!("--from {from} is larger than --to {to}");
+    }
+    let proof = store.consistency_proof(from, to)?;
+    print_json(&json!({
+        "size1": from,
+        "size2": to,
+        "root1": store.root_at(from)?,
+        "root2": store.root_at(to)?,
+        "proof": hexes(&proof),
+    }))
+}
+
+pub fn audit(dir: &Path, json: bool) -> anyhow::Result<()> {
+    let bar = if std::io::stderr().is_terminal() && !json {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} entries, {per_sec}, eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let started = std::time::Instant::now();
+    let result = ledger::audit(dir, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    match result {
+        Ok(r) => {
+            if json {
+                print_json(&json!({"ok": true, "report": r, "seconds": secs}))
+            } else {
+                println!(
+                    "audit passed: {} entries, {} checkpoints, {} tenders, root {} ({:.2} s)",
+                    r.entries, r.checkpoints, r.tenders, r.root, secs
+                );
+                Ok(())
+            }
+        }
+        Err(e) => {
+            if json {
+                if let ledger::LedgerError::AuditFailed {
+                    check,
+                    index,
+                    detail,
+                } = &e
+                {
+                    print_json(
+                        &json!({"ok": false, "check": check, "index": index, "detail": detail}),
+                    )?;
+                }
+            }
+            Err(e.into())
+        }
+    }
+}
