@@ -283,11 +283,11 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
                 ));
             }
             let ib = index.to_be_bytes();
-            want_hashes.add(&[&lh.0, &ib]);
+            want_hashes.add(&[&store::prefix(&lh).to_be_bytes(), &ib]);
             want_tenders.add(&[event.tender.as_bytes(), &event.seq.to_be_bytes(), &ib]);
-            want_contents.add(&[&Content::of_event(&event).digest().0, &ib]);
+            want_contents.add(&[&store::prefix(&Content::of_event(&event).digest()).to_be_bytes(), &ib]);
             if let Body::Document(d) = &event.body {
-                want_docs.add(&[&d.sha256.0, &ib]);
+                want_docs.add(&[&store::prefix(&d.sha256).to_be_bytes(), &ib]);
             }
             nodes.clear();
             range.push(lh, |level, i, h| nodes.push((level, i, *h)));
@@ -398,7 +398,7 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
     for (name, sql, cols, want) in [
         (
             "index leaf_hashes",
-            "SELECT hash, idx FROM leaf_hashes",
+            "SELECT prefix, idx FROM leaf_hashes",
             2,
             want_hashes,
         ),
@@ -410,13 +410,13 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
         ),
         (
             "index contents",
-            "SELECT digest, idx FROM contents",
+            "SELECT prefix, idx FROM contents",
             2,
             want_contents,
         ),
         (
             "index documents",
-            "SELECT sha256, idx FROM documents",
+            "SELECT prefix, idx FROM documents",
             2,
             want_docs,
         ),

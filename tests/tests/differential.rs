@@ -343,3 +343,185 @@ fn rs_merkle_roots_and_audit_paths_to_300() {
 fn h_at(hashes: &[Hash], i: u64) -> [u8; 32] {
     hashes[i as usize].0
 }
+
+// ---------------------------------------------------------------------------
+// Against the recursive RFC 6962 definitions, for sizes up to 2^64 - 1
+// ---------------------------------------------------------------------------
+//
+// No tree that large can be built, but proofs can be: pick random hashes for
+// the subtrees a proof names, and fold them into the roots following RFC 6962
+// §2.1.1 / §2.1.2 literally. The verifier must accept exactly those proofs.
+
+/// Largest power of two strictly less than `n` (n >= 2), without overflow.
+fn split(n: u64) -> u64 {
+    let mut k = 1u64;
+    while k < n - k {
+        k *= 2;
+    }
+    k
+}
+
+fn random_hash(rng: &mut StdRng) -> Hash {
+    let mut h = Hash::default();
+    rng.fill_bytes(&mut h.0);
+    h
+}
+
+/// A valid `PATH(m, D[n])` with random subtree hashes: `(leaf, proof, root)`.
+fn synthetic_inclusion(rng: &mut StdRng, m: u64, n: u64) -> (Hash, Vec<Hash>, Hash) {
+    // Walk down recording which side the sibling is on, then fold upwards.
+    let (mut lo, mut hi) = (0u64, n);
+    let mut sibling_left = Vec::new();
+    while hi - lo > 1 {
+        let k = split(hi - lo);
+        if m < lo + k {
+            sibling_left.push(false);
+            hi = lo + k;
+        } else {
+            sibling_left.push(true);
+            lo += k;
+        }
+    }
+    let leaf = random_hash(rng);
+    let (mut acc, mut proof) = (leaf, Vec::new());
+    for &left in sibling_left.iter().rev() {
+        let s = random_hash(rng);
+        acc = if left { node_hash(&s, &acc) } else { node_hash(&acc, &s) };
+        proof.push(s);
+    }
+    (leaf, proof, acc)
+}
+
+/// `SUBPROOF(m, D[0:n], b)` with random subtree hashes; returns the proof and
+/// the hashes of `D[0:m]` and `D[0:n]` it implies. `top` is `MTH(D[0:m])`
+/// when `b` holds at `m == n` (the old root, which the proof omits).
+fn subproof(rng: &mut StdRng, m: u64, n: u64, b: bool, top: Hash) -> (Vec<Hash>, Hash, Hash) {
+    if m == n {
+        if b {
+            return (vec![], top, top);
+        }
+        let x = random_hash(rng);
+        return (vec![x], x, x);
+    }
+    let k = split(n);
+    if m <= k {
+        let (mut p, old, new) = subproof(rng, m, k, b, top);
+        let right = random_hash(rng);
+        p.push(right);
+        (p, old, node_hash(&new, &right))
+    } else {
+        let (mut p, old, new) = subproof(rng, m - k, n - k, false, top);
+        let left = random_hash(rng);
+        p.push(left);
+        (p, node_hash(&left, &old), node_hash(&left, &new))
+    }
+}
+
+/// A valid `PROOF(m, D[n])`, 0 < m < n: `(proof, root1, root2)`.
+fn synthetic_consistency(rng: &mut StdRng, m: u64, n: u64) -> (Vec<Hash>, Hash, Hash) {
+    let top = random_hash(rng);
+    subproof(rng, m, n, true, top)
+}
+
+/// Random `(index, size)` and `(size1, size2)` pairs with sizes in `lo..=hi`,
+/// biased to the edges (powers of two, +-1, first and last index).
+fn huge_pairs(rng: &mut StdRng, lo: u64, hi: u64, count: usize) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    for k in 0..count {
+        let n = match k % 4 {
+            0 => hi,
+            1 => lo,
+            _ => rng.random_range(lo..=hi),
+        };
+        let m = match k % 5 {
+            0 => 0,
+            1 => n - 1,
+            2 => 1u64 << rng.random_range(0..64 - n.leading_zeros()).min(63),
+            _ => rng.random_range(0..n),
+        };
+        out.push((m.min(n - 1), n));
+    }
+    out
+}
+
+fn check_huge(rng: &mut StdRng, pairs: &[(u64, u64)]) -> Vec<String> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use verifier::merkle::{consistency_proof_len, inclusion_proof_len};
+    let mut failures = Vec::new();
+    for &(m, n) in pairs {
+        let (leaf, proof, root) = synthetic_inclusion(rng, m, n);
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            (inclusion_proof_len(m, n), verify_inclusion(m, n, &leaf, &proof, &root))
+        }));
+        match r {
+            Ok((len, ok)) if len == proof.len() && ok.is_ok() => {}
+            Ok((len, ok)) => failures.push(format!(
+                "inclusion {m}/{n}: predicted length {len}, real {}; verify: {ok:?}",
+                proof.len()
+            )),
+            Err(_) => failures.push(format!("inclusion {m}/{n}: panicked")),
+        }
+        let m = m.max(1);
+        if m < n {
+            let (proof, r1, r2) = synthetic_consistency(rng, m, n);
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                (consistency_proof_len(m, n), verify_consistency(m, n, &proof, &r1, &r2))
+            }));
+            match r {
+                Ok((len, ok)) if len == proof.len() && ok.is_ok() => {}
+                Ok((len, ok)) => failures.push(format!(
+                    "consistency {m}->{n}: predicted length {len}, real {}; verify: {ok:?}",
+                    proof.len()
+                )),
+                Err(_) => failures.push(format!("consistency {m}->{n}: panicked")),
+            }
+        }
+    }
+    failures
+}
+
+/// The oracle agrees with the real tree: synthetic proofs have the shape of
+/// generated ones (checked through the verifier on sizes we can build).
+#[test]
+fn synthetic_proofs_match_small_trees() {
+    let mut rng = StdRng::seed_from_u64(0x7465_6e64_6572_0004);
+    let mut t = MemoryTree::new();
+    for n in 1..=40u64 {
+        t.push(leaf_hash(&n.to_be_bytes()));
+        for m in 0..n {
+            assert_eq!(synthetic_inclusion(&mut rng, m, n).1.len(), inclusion_proof(&mut t, m, n).unwrap().len());
+        }
+        for m in 1..n {
+            assert_eq!(synthetic_consistency(&mut rng, m, n).0.len(), consistency_proof(&mut t, m, n).unwrap().len());
+        }
+    }
+    let pairs = huge_pairs(&mut rng, 1, 300, 2000);
+    let failures = check_huge(&mut rng, &pairs);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Sizes up to 2^63: verification follows the definitions exactly.
+#[test]
+fn sizes_up_to_2_pow_63() {
+    let mut rng = StdRng::seed_from_u64(0x7465_6e64_6572_0005);
+    let pairs = huge_pairs(&mut rng, 301, 1 << 63, 2000);
+    let failures = check_huge(&mut rng, &pairs);
+    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), pairs.len(), failures.join("\n"));
+}
+
+/// Sizes above 2^63 (a verifier must not panic on any size a peer sends).
+///
+/// Ignored: `verifier::merkle::inclusion_proof_len` computes
+/// `index >> inner` with `inner == 64` when `size > 2^63` and `index < 2^63`,
+/// which panics in debug builds ("attempt to shift right with overflow") and
+/// in release gives a wrong length (`index >> 0`), so valid proofs are
+/// rejected. `verify_inclusion` and, through `consistency_proof_len`,
+/// `verify_consistency` inherit it. Run with `--ignored` once it is fixed.
+#[test]
+#[ignore = "verifier bug: inclusion_proof_len overflows for tree sizes above 2^63"]
+fn sizes_above_2_pow_63() {
+    let mut rng = StdRng::seed_from_u64(0x7465_6e64_6572_0006);
+    let pairs = huge_pairs(&mut rng, (1 << 63) + 1, u64::MAX, 2000);
+    let failures = check_huge(&mut rng, &pairs);
+    assert!(failures.is_empty(), "{} of {} failed, e.g.:\n{}", failures.len(), pairs.len(), failures[..failures.len().min(10)].join("\n"));
+}
