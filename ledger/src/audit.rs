@@ -285,7 +285,10 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
             let ib = index.to_be_bytes();
             want_hashes.add(&[&store::prefix(&lh).to_be_bytes(), &ib]);
             want_tenders.add(&[event.tender.as_bytes(), &event.seq.to_be_bytes(), &ib]);
-            want_contents.add(&[&store::prefix(&Content::of_event(&event).digest()).to_be_bytes(), &ib]);
+            want_contents.add(&[
+                &store::prefix(&Content::of_event(&event).digest()).to_be_bytes(),
+                &ib,
+            ]);
             if let Body::Document(d) = &event.body {
                 want_docs.add(&[&store::prefix(&d.sha256).to_be_bytes(), &ib]);
             }

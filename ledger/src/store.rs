@@ -348,8 +348,8 @@ pub(crate) fn find_content(conn: &Connection, digest: &Hash) -> Result<Option<u6
         let leaf: Vec<u8> = conn
             .prepare_cached("SELECT leaf FROM leaves WHERE idx = ?1")?
             .query_row([idx as i64], |r| r.get(0))?;
-        let event = Event::decode(&leaf)
-            .map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
+        let event =
+            Event::decode(&leaf).map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
         if Content::of_event(&event).digest() == *digest {
             return Ok(Some(idx));
         }

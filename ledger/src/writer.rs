@@ -36,8 +36,7 @@ use crate::clock::Clock;
 use crate::error::{LedgerError, Result};
 use crate::keys;
 use crate::store::{
-    self, SCHEMA, SCHEMA_VERSION, Store, TILE_WIDTH, hash_from, prefix, read_node, sql_u64,
-    tile_id,
+    self, SCHEMA, SCHEMA_VERSION, Store, TILE_WIDTH, hash_from, prefix, read_node, sql_u64, tile_id,
 };
 
 /// Tender heads kept in memory between batches; beyond this the cache is
@@ -458,6 +457,9 @@ impl Drop for Ledger {
     }
 }
 
+/// WAL length (4 KiB frames) beyond which the checkpointer rewinds the WAL.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
 /// Copies committed WAL frames into the database file on a second thread.
 ///
 /// Durability does not depend on it: a commit is durable once its WAL frames
@@ -478,7 +480,16 @@ impl Checkpointer {
                 while rx.recv().is_ok() {
                     // PASSIVE never blocks the writer; failures are retried
                     // at the next nudge, and WAL frames stay durable meanwhile.
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    let frames = conn
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+                        .unwrap_or(0);
+                    // Under steady load the WAL is never wholly copied at the
+                    // moment a batch starts, so it would never rewind: past
+                    // the limit, RESTART briefly holds the next batch until the
+                    // few frames left are copied, and the WAL starts over.
+                    if frames > WAL_RESTART_FRAMES {
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+                    }
                 }
                 let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
             })

@@ -1,22 +1,27 @@
 //! Differential tests: our RFC 6962 tree agrees with two independent Rust
-//! implementations, `ct-merkle` 0.3 and `rs_merkle` 1.5.
+//! implementations, `ct-merkle` 0.3 and `rs_merkle` 1.5, and with the
+//! recursive definitions of RFC 6962 for sizes no tree in memory can reach.
 //!
 //! What passing proves:
-//! * `ct-merkle` (its `MemoryBackedTree` over `sha2::Sha256`, whose leaf hash of
-//!   a byte leaf is `SHA-256(0x00 || bytes)` and node hash
-//!   `SHA-256(0x01 || l || r)`, i.e. RFC 6962; checked on the CT 8-leaf tree)
-//!   computes the same root for every size 1..=100,000, the same inclusion proofs (every index for sizes <= 64, a seeded
-//!   sample above) and the same consistency proofs (every `1 <= size1 <= size2`
-//!   for sizes <= 64, a seeded sample for sizes 65..=300 and at five sizes up
-//!   to 100,000), byte for byte; each side's
-//!   verifier accepts the other's proofs.
+//! * `ct-merkle` (its `MemoryBackedTree` over `sha2::Sha256`; for a byte leaf
+//!   its leaf hash is `SHA-256(0x00 || bytes)` and its node hash
+//!   `SHA-256(0x01 || l || r)`, i.e. RFC 6962, which is checked on the CT
+//!   8-leaf tree) computes the same root for every size 1..=100,000, and the
+//!   same inclusion and consistency proofs, byte for byte: every index and
+//!   every `1 <= size1 <= size2` for sizes <= 64, a seeded sample for sizes
+//!   65..=300 and at five sizes up to 100,000. Each side's verifier accepts
+//!   the other's proofs.
 //! * `rs_merkle`, given a hasher that does RFC 6962 node hashing (leaves are
 //!   hashed with our `leaf_hash` before they go in), builds the same root for
 //!   every size 1..=300. This confirms that rs_merkle's "promote the odd node
 //!   unchanged" rule yields RFC 6962's left-heavy split. Its single-leaf audit
 //!   path (`proof(&[i]).proof_hashes()`) equals our inclusion proof for every
 //!   index of every size 1..=300 with no reordering: both list siblings from
-//!   the leaf up, and both skip levels where the node has no sibling.
+//!   the leaf up, and both skip levels where the node has no sibling. Each
+//!   side's verifier accepts the other's paths.
+//! * For sizes up to 2^63, proofs assembled from random subtree hashes by
+//!   following RFC 6962 §2.1.1 / §2.1.2 literally have the length our code
+//!   predicts and verify. (Sizes above 2^63: see `sizes_above_2_pow_63`.)
 //!
 //! All randomness is from a seeded `StdRng`, so failures reproduce.
 #![allow(clippy::unwrap_used)]
@@ -221,7 +226,7 @@ fn ct_merkle_every_size_to_300() {
     assert_eq!(incl, full + 236 * (SAMPLES + 2));
     assert_eq!(cons, full + 236 * (SAMPLES + 5));
     eprintln!(
-        "ct-merkle, sizes 1..=300: {roots} roots, {incl} inclusion and {cons} consistency proofs equal"
+        "ct-merkle, sizes 1..=300: {roots} roots, {incl} inclusion, {cons} consistency proofs equal"
     );
 }
 
@@ -386,7 +391,11 @@ fn synthetic_inclusion(rng: &mut StdRng, m: u64, n: u64) -> (Hash, Vec<Hash>, Ha
     let (mut acc, mut proof) = (leaf, Vec::new());
     for &left in sibling_left.iter().rev() {
         let s = random_hash(rng);
-        acc = if left { node_hash(&s, &acc) } else { node_hash(&acc, &s) };
+        acc = if left {
+            node_hash(&s, &acc)
+        } else {
+            node_hash(&acc, &s)
+        };
         proof.push(s);
     }
     (leaf, proof, acc)
@@ -451,7 +460,10 @@ fn check_huge(rng: &mut StdRng, pairs: &[(u64, u64)]) -> Vec<String> {
     for &(m, n) in pairs {
         let (leaf, proof, root) = synthetic_inclusion(rng, m, n);
         let r = catch_unwind(AssertUnwindSafe(|| {
-            (inclusion_proof_len(m, n), verify_inclusion(m, n, &leaf, &proof, &root))
+            (
+                inclusion_proof_len(m, n),
+                verify_inclusion(m, n, &leaf, &proof, &root),
+            )
         }));
         match r {
             Ok((len, ok)) if len == proof.len() && ok.is_ok() => {}
@@ -465,7 +477,10 @@ fn check_huge(rng: &mut StdRng, pairs: &[(u64, u64)]) -> Vec<String> {
         if m < n {
             let (proof, r1, r2) = synthetic_consistency(rng, m, n);
             let r = catch_unwind(AssertUnwindSafe(|| {
-                (consistency_proof_len(m, n), verify_consistency(m, n, &proof, &r1, &r2))
+                (
+                    consistency_proof_len(m, n),
+                    verify_consistency(m, n, &proof, &r1, &r2),
+                )
             }));
             match r {
                 Ok((len, ok)) if len == proof.len() && ok.is_ok() => {}
@@ -489,10 +504,16 @@ fn synthetic_proofs_match_small_trees() {
     for n in 1..=40u64 {
         t.push(leaf_hash(&n.to_be_bytes()));
         for m in 0..n {
-            assert_eq!(synthetic_inclusion(&mut rng, m, n).1.len(), inclusion_proof(&mut t, m, n).unwrap().len());
+            assert_eq!(
+                synthetic_inclusion(&mut rng, m, n).1.len(),
+                inclusion_proof(&mut t, m, n).unwrap().len()
+            );
         }
         for m in 1..n {
-            assert_eq!(synthetic_consistency(&mut rng, m, n).0.len(), consistency_proof(&mut t, m, n).unwrap().len());
+            assert_eq!(
+                synthetic_consistency(&mut rng, m, n).0.len(),
+                consistency_proof(&mut t, m, n).unwrap().len()
+            );
         }
     }
     let pairs = huge_pairs(&mut rng, 1, 300, 2000);
@@ -506,22 +527,30 @@ fn sizes_up_to_2_pow_63() {
     let mut rng = StdRng::seed_from_u64(0x7465_6e64_6572_0005);
     let pairs = huge_pairs(&mut rng, 301, 1 << 63, 2000);
     let failures = check_huge(&mut rng, &pairs);
-    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), pairs.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures over {} pairs:\n{}",
+        failures.len(),
+        pairs.len(),
+        failures.join("\n")
+    );
 }
 
 /// Sizes above 2^63 (a verifier must not panic on any size a peer sends).
 ///
-/// Ignored: `verifier::merkle::inclusion_proof_len` computes
-/// `index >> inner` with `inner == 64` when `size > 2^63` and `index < 2^63`,
-/// which panics in debug builds ("attempt to shift right with overflow") and
-/// in release gives a wrong length (`index >> 0`), so valid proofs are
-/// rejected. `verify_inclusion` and, through `consistency_proof_len`,
-/// `verify_consistency` inherit it. Run with `--ignored` once it is fixed.
+/// Regression: `inclusion_proof_len` once shifted `index` by 64 bits when
+/// `size > 2^63` and `index < 2^63` (a panic in debug builds, a wrong length in
+/// release).
 #[test]
-#[ignore = "verifier bug: inclusion_proof_len overflows for tree sizes above 2^63"]
 fn sizes_above_2_pow_63() {
     let mut rng = StdRng::seed_from_u64(0x7465_6e64_6572_0006);
     let pairs = huge_pairs(&mut rng, (1 << 63) + 1, u64::MAX, 2000);
     let failures = check_huge(&mut rng, &pairs);
-    assert!(failures.is_empty(), "{} of {} failed, e.g.:\n{}", failures.len(), pairs.len(), failures[..failures.len().min(10)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures over {} pairs, e.g.:\n{}",
+        failures.len(),
+        pairs.len(),
+        failures[..failures.len().min(10)].join("\n")
+    );
 }

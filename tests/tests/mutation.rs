@@ -340,12 +340,19 @@ fn signed_checkpoint_bit_flips() {
                     v.checkpoint
                 );
             }
+            // Rejected by the note layer alone, not only by the checkpoint checks.
+            assert!(
+                Note::parse(&bad)
+                    .and_then(|n| n.verify(&key).map(drop))
+                    .is_err(),
+                "note with byte {at} bit {bit} flipped verifies as a note"
+            );
             flips += 1;
         }
     }
     assert_eq!(flips, 8 * bytes.len());
     eprintln!(
-        "signed checkpoint: {} bytes, {flips} bit flips all rejected ({parsed} still parsed as a note)",
+        "signed checkpoint: {} bytes, {flips} bit flips rejected ({parsed} still parse as a note)",
         bytes.len()
     );
 }

@@ -11,7 +11,9 @@
 //!   reference output `ct-8leaf.json`, and our verifier accepts all of them
 //!   (and rejects them with a hash dropped or added);
 //! * the C2SP signed-note example verifies with its published key (and fails
-//!   with one byte changed), and the C2SP checkpoint example parses.
+//!   with any one byte changed, and in the README's named negative cases);
+//!   the other C2SP note and checkpoint examples parse to the published
+//!   values.
 //!
 //! When the vectors folder is absent each test prints that it skipped and
 //! passes (see `tenderlog_tests::vectors_dir`).
@@ -509,6 +511,27 @@ fn c2sp_signed_note_example() {
         let ok = Note::parse(bad.as_bytes()).and_then(|n| n.verify(&key).map(|_| ()));
         assert!(ok.is_err(), "accepted {bad:?}");
     }
+    // The signature covers the final newline of the text.
+    let unterminated = Note {
+        text: "This is an example message.".into(),
+        signatures: parsed.signatures.clone(),
+    };
+    assert!(unterminated.verify(&key).is_err());
+
+    // c2sp.org/signed-note introduction example: the text itself contains a
+    // blank line, so the signatures start after the *last* one.
+    let q = code_block_after(&md, "From the introduction of `signed-note.md`", |b| {
+        b.starts_with("Ognuno sta solo")
+    });
+    let qn = Note::parse(q.as_bytes()).unwrap();
+    assert_eq!(
+        qn.text,
+        "Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned \u{e8} subito sera.\n"
+    );
+    assert_eq!(qn.signatures.len(), 1);
+    assert_eq!(qn.signatures[0].name, "quasimodo.example/salvatore");
+    assert_eq!(qn.signatures[0].key_id, 0x367b_a04b);
+    assert_eq!(qn.signatures[0].signature.len(), 64);
 
     // c2sp.org/tlog-checkpoint example: parses as a note, its text as a
     // checkpoint (no key is published, so no signature check).

@@ -163,7 +163,7 @@ pub fn inclusion_proof_len(index: u64, size: u64) -> usize {
     }
     // Levels shared with the right edge are skipped where the sibling is empty.
     let inner = (64 - (index ^ (size - 1)).leading_zeros()) as usize;
-    let border = (index >> inner).count_ones() as usize;
+    let border = index.checked_shr(inner as u32).unwrap_or(0).count_ones() as usize;
     inner + border
 }
 

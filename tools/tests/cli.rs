@@ -1,0 +1,404 @@
+//! The `tenderlog` command end to end: init, append, checkpoint, prove, audit,
+//! and every kind of bad input, each checked against the pure verifier.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+
+use common::{doc_line, err, init, out, run};
+use verifier::checkpoint::SignedCheckpoint;
+use verifier::merkle::{verify_consistency, verify_inclusion};
+use verifier::note::NoteVerifier;
+use verifier::{Hash, leaf_hash};
+
+fn d(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn checkpoint(dir: &Path) -> String {
+    let o = run(&["checkpoint", "--data", d(dir)], "");
+    assert!(o.status.success(), "{}", err(&o));
+    out(&o)
+}
+
+fn hashes(v: &serde_json::Value) -> Vec<Hash> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+fn append(dir: &Path, lines: &[String]) -> Vec<serde_json::Value> {
+    let o = run(
+        &["append", "--data", d(dir), "--batch", "7"],
+        &(lines.join("\n") + "\n"),
+    );
+    assert!(o.status.success(), "append failed: {}", err(&o));
+    out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn init_append_prove_audit() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("log");
+    let vkey = init(&dir, "ggzy.example.gov.cn/tenderlog");
+    let key = NoteVerifier::parse(&vkey).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("log.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "signing key must be owner-only");
+    }
+    let empty = SignedCheckpoint::verify(checkpoint(&dir).as_bytes(), &key).unwrap();
+    assert_eq!(empty.checkpoint.size, 0);
+
+    let lines: Vec<String> = (0..40)
+        .map(|i| doc_line(i, &format!("T-{}", i % 3)))
+        .collect();
+    let receipts = append(&dir, &lines);
+    assert_eq!(receipts.len(), 40);
+    for (i, r) in receipts.iter().enumerate() {
+        assert_eq!(r["index"], i as u64);
+        assert_eq!(r["duplicate"], false);
+        assert!(r["checkpoint_size"].as_u64().unwrap() > i as u64);
+    }
+    let cp = SignedCheckpoint::verify(checkpoint(&dir).as_bytes(), &key).unwrap();
+    assert_eq!(cp.checkpoint.size, 40);
+
+    // Resubmission is idempotent: same index, no new entry.
+    let again = append(&dir, &lines[5..6]);
+    assert_eq!(again[0]["index"], 5);
+    assert_eq!(again[0]["duplicate"], true);
+    assert_eq!(
+        SignedCheckpoint::verify(checkpoint(&dir).as_bytes(), &key).unwrap(),
+        cp
+    );
+
+    // Inclusion proofs at the latest and at past sizes verify with the pure verifier.
+    for (index, size) in [(0u64, None), (39, None), (3, Some(4u64)), (17, Some(30))] {
+        let mut args = vec!["prove", "inclusion", "--data", d(&dir)];
+        let (i, s);
+        i = index.to_string();
+        args.extend(["--index", &i]);
+        if let Some(size) = size {
+            s = size.to_string();
+            args.extend(["--size", &s]);
+        }
+        let o = run(&args, "");
+        assert!(o.status.success(), "{}", err(&o));
+        let p: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+        let lh = Hash::from_hex(p["leaf_hash"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            lh.to_hex(),
+            receipts[index as usize]["leaf_hash"].as_str().unwrap()
+        );
+        let root = Hash::from_hex(p["root"].as_str().unwrap()).unwrap();
+        let size = p["tree_size"].as_u64().unwrap();
+        verify_inclusion(index, size, &lh, &hashes(&p["proof"]), &root).unwrap();
+        if size == 40 {
+            assert_eq!(root, cp.checkpoint.root);
+        }
+        // The past root is the one the log signed at that size, when it signed one.
+        if let Some(note) = p["checkpoint"].as_str() {
+            let past = SignedCheckpoint::verify(note.as_bytes(), &key).unwrap();
+            assert_eq!(past.checkpoint.root, root);
+        }
+        // Consistency from that size to the latest checkpoint.
+        let from = size.to_string();
+        let o = run(
+            &["prove", "consistency", "--data", d(&dir), "--from", &from],
+            "",
+        );
+        let c: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+        verify_consistency(
+            size,
+            40,
+            &hashes(&c["proof"]),
+            &root,
+            &Hash::from_hex(c["root2"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(c["root2"].as_str().unwrap(), cp.checkpoint.root.to_hex());
+    }
+
+    // By leaf hash.
+    let lh = receipts[9]["leaf_hash"].as_str().unwrap();
+    let o = run(
+        &["prove", "inclusion", "--data", d(&dir), "--leaf-hash", lh],
+        "",
+    );
+    let p: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(p["index"], 9);
+
+    // The entry decodes, and its leaf hashes to the receipt's hash.
+    let o = run(&["entry", "--data", d(&dir), "--index", "9"], "");
+    let e: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(e["leaf_hash"].as_str().unwrap(), lh);
+    assert_eq!(e["event"]["kind"], "document");
+    assert_eq!(e["event"]["tender"], "T-0");
+
+    let o = run(&["audit", "--data", d(&dir), "--json"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let a: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(a["report"]["entries"], 40);
+    assert_eq!(a["report"]["tenders"], 3);
+}
+
+/// Each bad input exits 2 with a message naming the problem, and leaves the
+/// log byte-for-byte as it was.
+#[test]
+fn bad_input_changes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("log");
+    init(&dir, "example.org/log");
+    append(&dir, &[doc_line(1, "T")]);
+    let before = checkpoint(&dir);
+
+    let huge_title = format!(
+        r#"{{"kind":"document","tender":"T","body":{{"document_type":"bid","sha256":"{:064x}","size":1,"media_type":"a/b","title":"{}"}}}}"#,
+        7,
+        "x".repeat(70_000)
+    );
+    let long_line = "x".repeat(2 << 20);
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("malformed JSON", "{\"kind\":".into(), "line 1"),
+        ("unknown kind", r#"{"kind":"nope","tender":"T","body":{}}"#.into(), "unknown event kind"),
+        ("bad body", r#"{"kind":"document","tender":"T","body":{"size":1}}"#.into(), "body of document"),
+        ("bad hash", r#"{"kind":"document","tender":"T","body":{"document_type":"bid","sha256":"zz","size":1,"media_type":"a/b"}}"#.into(), "hex"),
+        ("oversize leaf", huge_title, "title is longer"),
+        ("oversize line", long_line, "longer than"),
+        ("control character", r#"{"kind":"schedule","tender":"T\u0001","body":{"bid_deadline_ms":1,"opening_ms":2}}"#.into(), "control character"),
+        ("unknown field", r#"{"kind":"schedule","tender":"T","extra":1,"body":{"bid_deadline_ms":1,"opening_ms":2}}"#.into(), "unknown field"),
+    ];
+    for (what, line, needle) in cases {
+        let o = run(&["append", "--data", d(&dir)], &(line + "\n"));
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", err(&o));
+        assert!(
+            err(&o).contains(needle),
+            "{what}: message {:?} lacks {needle:?}",
+            err(&o)
+        );
+        assert!(out(&o).is_empty(), "{what}: printed a receipt");
+        assert_eq!(checkpoint(&dir), before, "{what} changed the log");
+    }
+
+    // A bad line after good ones: the good ones before it land, nothing after.
+    let input = format!("{}\n{{oops\n{}\n", doc_line(2, "T"), doc_line(3, "T"));
+    let o = run(&["append", "--data", d(&dir)], &input);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("line 2"), "{}", err(&o));
+    assert_eq!(out(&o).lines().count(), 1);
+
+    // Wrong data directory: a clear error and a hint, nothing created.
+    let nowhere = t.path().join("nowhere");
+    for args in [
+        vec!["append", "--data", d(&nowhere)],
+        vec!["checkpoint", "--data", d(&nowhere)],
+        vec!["audit", "--data", d(&nowhere)],
+    ] {
+        let o = run(&args, "");
+        assert_eq!(o.status.code(), Some(2));
+        assert!(err(&o).contains("no tenderlog store"), "{}", err(&o));
+        assert!(err(&o).contains("tenderlog init"), "{}", err(&o));
+    }
+    assert!(!nowhere.join("tenderlog.db").exists());
+
+    // init over an existing store is refused.
+    let o = run(
+        &["init", "--data", d(&dir), "--origin", "example.org/log"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("already holds"), "{}", err(&o));
+
+    // Proofs outside the tree.
+    let size: u64 = checkpoint(&dir).lines().nth(1).unwrap().parse().unwrap();
+    let big = (size + 1).to_string();
+    for args in [
+        vec!["prove", "inclusion", "--data", d(&dir), "--index", &big],
+        vec![
+            "prove",
+            "inclusion",
+            "--data",
+            d(&dir),
+            "--index",
+            "0",
+            "--size",
+            &big,
+        ],
+        vec![
+            "prove",
+            "consistency",
+            "--data",
+            d(&dir),
+            "--from",
+            "1",
+            "--to",
+            &big,
+        ],
+        vec![
+            "prove",
+            "consistency",
+            "--data",
+            d(&dir),
+            "--from",
+            "2",
+            "--to",
+            "1",
+        ],
+    ] {
+        let o = run(&args, "");
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(!err(&o).is_empty());
+    }
+}
+
+#[test]
+fn second_writer_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("log");
+    init(&dir, "example.org/log");
+    let before = checkpoint(&dir);
+    let held = ledger::Ledger::open(&dir, std::sync::Arc::new(ledger::SystemClock)).unwrap();
+    let o = run(&["append", "--data", d(&dir)], &(doc_line(1, "T") + "\n"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("another tenderlog process is writing"),
+        "{}",
+        err(&o)
+    );
+    // Readers are not blocked by the writer.
+    assert_eq!(checkpoint(&dir), before);
+    drop(held);
+    let o = run(&["append", "--data", d(&dir)], &(doc_line(1, "T") + "\n"));
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["init", "--help"],
+        vec!["append", "--help"],
+        vec!["checkpoint", "--help"],
+        vec!["entry", "--help"],
+        vec!["prove", "--help"],
+        vec!["prove", "inclusion", "--help"],
+        vec!["prove", "consistency", "--help"],
+        vec!["audit", "--help"],
+        vec!["bench", "--help"],
+        vec!["bench", "ingest", "--help"],
+        vec!["bench", "prove", "--help"],
+        vec!["bench", "audit", "--help"],
+    ] {
+        let o = run(&args, "");
+        assert!(o.status.success(), "{args:?}");
+        assert!(out(&o).contains("Usage"), "{args:?}");
+    }
+    let o = run(&["no-such-command"], "");
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// The audit catches each kind of tampering with the store and names the
+/// check (and the entry, where there is one).
+#[test]
+fn audit_names_what_was_tampered() {
+    let t = tempfile::tempdir().unwrap();
+    let base = t.path().join("base");
+    init(&base, "example.org/log");
+    let lines: Vec<String> = (0..300)
+        .map(|i| doc_line(i, &format!("T-{}", i % 5)))
+        .collect();
+    append(&base, &lines);
+    assert!(run(&["audit", "--data", d(&base)], "").status.success());
+
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "leaf byte",
+            "UPDATE leaves SET leaf = substr(leaf, 1, 40) || X'00' || substr(leaf, 42) WHERE idx = 123",
+            "entry 123",
+        ),
+        (
+            "leaf deleted",
+            "DELETE FROM leaves WHERE idx = 200",
+            "leaf sequence",
+        ),
+        (
+            "tile hash",
+            "UPDATE tiles SET hashes = X'00' || substr(hashes, 2) WHERE id = (1 << 56)",
+            "tree node",
+        ),
+        (
+            "leaf index row",
+            "DELETE FROM leaf_hashes WHERE idx = 17",
+            "index leaf_hashes",
+        ),
+        (
+            "tender index row",
+            "UPDATE tender_events SET idx = idx + 1 WHERE idx = 250",
+            "index tender_events",
+        ),
+        (
+            "content index row",
+            "DELETE FROM contents WHERE idx = 3",
+            "index contents",
+        ),
+        (
+            "document index row",
+            "INSERT INTO documents VALUES (42, 42)",
+            "index documents",
+        ),
+        (
+            "checkpoint note",
+            "UPDATE checkpoints SET note = replace(note, 'example.org/log', 'example.org/lug') WHERE size = (SELECT MIN(size) FROM checkpoints WHERE size > 0)",
+            "checkpoint signature",
+        ),
+        (
+            "checkpoint root",
+            "UPDATE checkpoints SET root = zeroblob(32) WHERE size = (SELECT MIN(size) FROM checkpoints WHERE size > 0)",
+            "checkpoint signature",
+        ),
+        (
+            "extra tile",
+            "INSERT INTO tiles VALUES ((5 << 56) | 9, zeroblob(32))",
+            "tile extent",
+        ),
+    ];
+    for (what, sql, needle) in cases {
+        let dir = t.path().join(what.replace(' ', "-"));
+        copy_dir(&base, &dir);
+        let conn = rusqlite::Connection::open(dir.join("tenderlog.db")).unwrap();
+        conn.execute_batch(sql).unwrap();
+        drop(conn);
+        let o = run(&["audit", "--data", d(&dir)], "");
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{what}: audit did not fail: {}",
+            out(&o)
+        );
+        assert!(
+            err(&o).contains(needle),
+            "{what}: {:?} lacks {needle:?}",
+            err(&o)
+        );
+    }
+    // And the leaf hash in the receipt no longer matches a tampered leaf.
+    let _ = leaf_hash(b"");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
