@@ -36,6 +36,8 @@ use crate::store::{self, Store, TILE_WIDTH, hash_from, sql_u64};
 pub struct AuditReport {
     /// Entries checked.
     pub entries: u64,
+    /// Entries covered by `index.db` (the rest are still being indexed).
+    pub indexed: u64,
     /// Signed checkpoints checked.
     pub checkpoints: u64,
     /// Distinct tenders seen.
@@ -45,11 +47,7 @@ pub struct AuditReport {
 }
 
 fn fail(check: &'static str, index: Option<u64>, detail: impl Into<String>) -> LedgerError {
-    LedgerError::AuditFailed {
-        check,
-        index,
-        detail: detail.into(),
-    }
+    LedgerError::AuditFailed { check, index, detail: detail.into() }
 }
 
 /// An order-independent digest of a set of rows: the lane-wise sum of two
@@ -100,17 +98,26 @@ impl Tiles<'_> {
         self.counts[l] = index + 1;
         let id = store::tile_id(level, index);
         if self.current[l].as_ref().is_none_or(|(cur, _)| *cur != id) {
-            let row: Option<Vec<u8>> = rusqlite::OptionalExtension::optional(
+            // Read as a raw value: a row of the wrong type is a finding, not an I/O error.
+            let row: Option<rusqlite::types::Value> = rusqlite::OptionalExtension::optional(
                 self.conn
                     .prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?
                     .query_row([id], |r| r.get(0)),
             )?;
+            let row = match row {
+                None => None,
+                Some(rusqlite::types::Value::Blob(b)) => Some(b),
+                Some(_) => {
+                    return Err(fail(
+                        "tree node",
+                        Some(entry),
+                        format!("tile row for level {level}, index {index} is not a byte string"),
+                    ));
+                }
+            };
             self.current[l] = Some((id, row.unwrap_or_default()));
         }
-        let row = self.current[l]
-            .as_ref()
-            .map(|(_, r)| r.as_slice())
-            .unwrap_or_default();
+        let row = self.current[l].as_ref().map(|(_, r)| r.as_slice()).unwrap_or_default();
         let at = (index % TILE_WIDTH) as usize * 32;
         match row.get(at..at + 32) {
             Some(stored) if stored == hash.0 => Ok(()),
@@ -136,20 +143,32 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
     let store = Store::open(dir)?;
     let vkey = store.verifier().clone();
     let conn = &store.conn;
-    // One read transaction: a writer appending meanwhile is not seen.
+    // One read transaction on each file: a writer appending meanwhile is not
+    // seen. The index snapshot is taken first, so it covers no more than the
+    // log snapshot taken after it.
+    if let Some(ix) = &store.ix {
+        ix.execute_batch("BEGIN DEFERRED")?;
+    }
+    let indexed = match &store.ix {
+        Some(ix) => crate::indexer::indexed_upto(ix)?,
+        None => 0,
+    };
     conn.execute_batch("BEGIN DEFERRED")?;
     let latest = store.latest_checkpoint()?;
     let total = latest.checkpoint.size;
+    if indexed > total {
+        return Err(fail(
+            "index extent",
+            None,
+            format!("index.db covers {indexed} entries, the log has {total}"),
+        ));
+    }
 
     let mut checkpoints: Vec<(u64, Hash, String)> = Vec::new();
     {
         let mut st = conn.prepare("SELECT size, root, note FROM checkpoints ORDER BY size")?;
         let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, String>(2)?,
-            ))
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?))
         })?;
         for row in rows {
             let (size, root, note) = row?;
@@ -170,7 +189,19 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
             let mut rows = st.query([total as i64])?;
             let mut chunk = Vec::with_capacity(4096);
             while let Some(r) = rows.next()? {
-                chunk.push((r.get(0)?, r.get(1)?));
+                let idx: i64 = r.get(0)?;
+                let leaf = match r.get_ref(1)? {
+                    rusqlite::types::ValueRef::Blob(b) => b.to_vec(),
+                    _ => {
+                        let index = u64::try_from(idx).ok();
+                        return Err(fail(
+                            "canonical leaf",
+                            index,
+                            "stored leaf is not a byte string",
+                        ));
+                    }
+                };
+                chunk.push((idx, leaf));
                 if chunk.len() == 4096 && !send(Ok(std::mem::take(&mut chunk))) {
                     return Ok(());
                 }
@@ -183,21 +214,13 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
         }
     });
 
-    let mut tiles = Tiles {
-        conn,
-        current: Vec::new(),
-        counts: Vec::new(),
-    };
+    let mut tiles = Tiles { conn, current: Vec::new(), counts: Vec::new() };
     let mut range = CompactRange::new();
     let mut prev_leaf: Option<Hash> = None;
     let mut prev_ms = 0u64;
     let mut heads: HashMap<String, (u64, u64, Hash)> = HashMap::new();
-    let (mut want_hashes, mut want_tenders, mut want_contents, mut want_docs) = (
-        RowSet::default(),
-        RowSet::default(),
-        RowSet::default(),
-        RowSet::default(),
-    );
+    let (mut want_hashes, mut want_tenders, mut want_contents, mut want_docs) =
+        (RowSet::default(), RowSet::default(), RowSet::default(), RowSet::default());
     let mut nodes: Vec<(u32, u64, Hash)> = Vec::with_capacity(64);
 
     let check_cp = |range: &CompactRange, next_cp: &mut usize| -> Result<()> {
@@ -206,11 +229,7 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
                 break;
             }
             let signed = SignedCheckpoint::verify(note.as_bytes(), &vkey).map_err(|e| {
-                fail(
-                    "checkpoint signature",
-                    None,
-                    format!("checkpoint of size {size}: {e}"),
-                )
+                fail("checkpoint signature", None, format!("checkpoint of size {size}: {e}"))
             })?;
             if signed.checkpoint.size != *size || signed.checkpoint.root != *root {
                 return Err(fail(
@@ -253,11 +272,7 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
                 ));
             }
             if event.received_ms < prev_ms {
-                return Err(fail(
-                    "received time",
-                    Some(index),
-                    "earlier than the previous entry",
-                ));
+                return Err(fail("received time", Some(index), "earlier than the previous entry"));
             }
             let head = heads.get(event.tender.as_str()).copied();
             let want_seq = head.map_or(0, |(s, _, _)| s + 1);
@@ -276,21 +291,18 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
                 return Err(fail(
                     "tender chain",
                     Some(index),
-                    format!(
-                        "tender {:?}: prev_tender is not its previous event",
-                        event.tender
-                    ),
+                    format!("tender {:?}: prev_tender is not its previous event", event.tender),
                 ));
             }
             let ib = index.to_be_bytes();
-            want_hashes.add(&[&store::prefix(&lh).to_be_bytes(), &ib]);
-            want_tenders.add(&[event.tender.as_bytes(), &event.seq.to_be_bytes(), &ib]);
-            want_contents.add(&[
-                &store::prefix(&Content::of_event(&event).digest()).to_be_bytes(),
-                &ib,
-            ]);
-            if let Body::Document(d) = &event.body {
-                want_docs.add(&[&store::prefix(&d.sha256).to_be_bytes(), &ib]);
+            if index < indexed {
+                want_hashes.add(&[&store::prefix(&lh).to_be_bytes(), &ib]);
+                want_tenders.add(&[event.tender.as_bytes(), &event.seq.to_be_bytes(), &ib]);
+                want_contents
+                    .add(&[&store::prefix(&Content::of_event(&event).digest()).to_be_bytes(), &ib]);
+                if let Body::Document(d) = &event.body {
+                    want_docs.add(&[&store::prefix(&d.sha256).to_be_bytes(), &ib]);
+                }
             }
             nodes.clear();
             range.push(lh, |level, i, h| nodes.push((level, i, *h)));
@@ -314,17 +326,13 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
         return Err(fail(
             "leaf sequence",
             Some(range.size()),
-            format!(
-                "leaves end at {}, the latest checkpoint covers {total}",
-                range.size()
-            ),
+            format!("leaves end at {}, the latest checkpoint covers {total}", range.size()),
         ));
     }
-    let beyond: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM leaves WHERE idx >= ?1",
-        [total as i64],
-        |r| r.get(0),
-    )?;
+    let beyond: i64 =
+        conn.query_row("SELECT COUNT(*) FROM leaves WHERE idx >= ?1", [total as i64], |r| {
+            r.get(0)
+        })?;
     if beyond != 0 {
         return Err(fail(
             "leaf sequence",
@@ -346,13 +354,7 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
     for (size, root, _) in &checkpoints {
         let proof = merkle::consistency_proof(&mut nodes_src, *size, total)?;
         merkle::verify_consistency(*size, total, &proof, root, &latest.checkpoint.root).map_err(
-            |e| {
-                fail(
-                    "checkpoint consistency",
-                    None,
-                    format!("size {size} to {total}: {e}"),
-                )
-            },
+            |e| fail("checkpoint consistency", None, format!("size {size} to {total}: {e}")),
         )?;
     }
 
@@ -377,10 +379,10 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
         }
     }
 
-    // Projections equal what the leaves imply.
-    let scan = |sql: &str, cols: usize| -> Result<RowSet> {
+    // Projections equal what the leaves imply, for the entries they cover.
+    let scan = |ix: &Connection, sql: &str, cols: usize| -> Result<RowSet> {
         let mut set = RowSet::default();
-        let mut st = conn.prepare(sql)?;
+        let mut st = ix.prepare(sql)?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let mut parts: Vec<Vec<u8>> = Vec::with_capacity(cols);
@@ -399,32 +401,13 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
         Ok(set)
     };
     for (name, sql, cols, want) in [
-        (
-            "index leaf_hashes",
-            "SELECT prefix, idx FROM leaf_hashes",
-            2,
-            want_hashes,
-        ),
-        (
-            "index tender_events",
-            "SELECT tender, seq, idx FROM tender_events",
-            3,
-            want_tenders,
-        ),
-        (
-            "index contents",
-            "SELECT prefix, idx FROM contents",
-            2,
-            want_contents,
-        ),
-        (
-            "index documents",
-            "SELECT prefix, idx FROM documents",
-            2,
-            want_docs,
-        ),
+        ("index leaf_hashes", "SELECT prefix, idx FROM leaf_hashes", 2, want_hashes),
+        ("index tender_events", "SELECT tender, seq, idx FROM tender_events", 3, want_tenders),
+        ("index contents", "SELECT prefix, idx FROM contents", 2, want_contents),
+        ("index documents", "SELECT prefix, idx FROM documents", 2, want_docs),
     ] {
-        let got = scan(sql, cols)?;
+        let Some(ix) = &store.ix else { break };
+        let got = scan(ix, sql, cols)?;
         if got != want {
             return Err(fail(
                 name,
@@ -437,7 +420,11 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
         }
     }
     conn.execute_batch("COMMIT")?;
+    if let Some(ix) = &store.ix {
+        ix.execute_batch("COMMIT")?;
+    }
     Ok(AuditReport {
+        indexed,
         entries: total,
         checkpoints: checkpoints.len() as u64,
         tenders: heads.len() as u64,

@@ -84,6 +84,16 @@ pub enum LedgerError {
         /// What was found.
         detail: String,
     },
+    /// The index follower has fallen too far behind; appends wait for it.
+    #[error(
+        "couldn't append: the index is {behind} entries behind and not catching up ({reason})\nhint: check the disk and index.db in the data directory; deleting index.db makes the next start rebuild it"
+    )]
+    IndexStalled {
+        /// Entries not yet indexed.
+        behind: u64,
+        /// The follower's last error.
+        reason: String,
+    },
     /// The store was written by a newer format than this build reads.
     #[error("store format {found} is not supported by this build (supports {supported})")]
     StoreVersion {

@@ -27,17 +27,8 @@ pub fn create(path: &Path, name: &str) -> Result<NoteSigner> {
     let signer = NoteSigner::new(name, SigningKey::from_bytes(&seed))?;
     let mut raw = vec![ALG_ED25519];
     raw.extend_from_slice(&seed);
-    let line = format!(
-        "{PREFIX}{}+{:08x}+{}\n",
-        name,
-        signer.verifier().key_id(),
-        B64.encode(raw)
-    );
-    let io = |source| LedgerError::Io {
-        action: "write key file",
-        path: path.to_owned(),
-        source,
-    };
+    let line = format!("{PREFIX}{}+{:08x}+{}\n", name, signer.verifier().key_id(), B64.encode(raw));
+    let io = |source| LedgerError::Io { action: "write key file", path: path.to_owned(), source };
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -53,28 +44,20 @@ pub fn create(path: &Path, name: &str) -> Result<NoteSigner> {
 
 /// Reads the key at `path` and checks it is the key of `name`.
 pub fn load(path: &Path, name: &str) -> Result<NoteSigner> {
-    let bad = |reason: &str| LedgerError::Key {
-        path: path.to_owned(),
-        reason: reason.to_owned(),
-    };
+    let bad = |reason: &str| LedgerError::Key { path: path.to_owned(), reason: reason.to_owned() };
     let text = std::fs::read_to_string(path).map_err(|source| LedgerError::Io {
         action: "read key file",
         path: path.to_owned(),
         source,
     })?;
-    let rest = text
-        .trim_end()
-        .strip_prefix(PREFIX)
-        .ok_or_else(|| bad("not a tenderlog key"))?;
+    let rest = text.trim_end().strip_prefix(PREFIX).ok_or_else(|| bad("not a tenderlog key"))?;
     // The base64 part may itself contain '+'; the name and ID cannot.
     let mut parts = rest.splitn(3, '+');
     let (Some(key_name), Some(id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("expected PRIVATE+KEY+name+id+key"));
     };
     if key_name != name {
-        return Err(bad(&format!(
-            "key is for {key_name:?}, the store's origin is {name:?}"
-        )));
+        return Err(bad(&format!("key is for {key_name:?}, the store's origin is {name:?}")));
     }
     let raw = B64.decode(b64).map_err(|_| bad("key is not base64"))?;
     if raw.len() != 33 || raw[0] != ALG_ED25519 {

@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod clock;
 mod error;
+pub mod indexer;
 pub mod keys;
 pub mod store;
 mod writer;

@@ -9,8 +9,10 @@
 //! | `log.vkey` | the C2SP verifier key, public |
 //! | `writer.lock` | held (flock) by the one process that appends |
 //!
-//! Tables. `leaves` and `tiles` are the log; every other table is a projection
-//! the audit re-derives from the leaves and compares.
+//! | `index.db` | lookup tables, derived from the leaves by the [index follower](crate::indexer) |
+//!
+//! Tables of `tenderlog.db`, written by the sequencer in one transaction per
+//! batch. They are the log:
 //!
 //! * `leaves(idx, leaf)`: the canonical CBOR event leaves.
 //! * `tiles(id, hashes)`: complete-subtree hashes, 256 per row, for every level
@@ -19,13 +21,17 @@
 //!   16, … are exactly the C2SP tlog-tiles; the levels between make every
 //!   proof node one read.
 //! * `checkpoints(size, root, note, signed_ms)`: every signed checkpoint.
+//! * `meta(key → value)`: `schema_version`, `origin`, `vkey`, `created_ms`.
+//!
+//! Tables of `index.db`, projections the audit re-derives and compares:
+//!
 //! * `leaf_hashes`, `contents` (idempotent resubmission) and `documents` map
 //!   a hash to entry indexes: the leaf hash, the content digest, the
 //!   document's SHA-256. They key on the hash's first 8 bytes as an integer
-//!   ([`prefix`]) — small rows, cheap comparisons, 3× faster ingest than 32-byte
-//!   keys — and every lookup confirms the full hash against the leaf.
+//!   ([`prefix`]): small rows, cheap comparisons; every lookup confirms the
+//!   full hash against the leaf.
 //! * `tender_events((tender, seq) → idx)`: each tender's timeline.
-//! * `meta(key → value)`: `schema_version`, `origin`, `vkey`, `created_ms`.
+//! * `meta`: `indexed_upto`, the entries `[0, n)` the tables cover.
 
 use std::path::{Path, PathBuf};
 
@@ -69,14 +75,6 @@ CREATE TABLE leaves (idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL);
 CREATE TABLE tiles (id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
 CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL,
                           note TEXT NOT NULL, signed_ms INTEGER NOT NULL);
-CREATE TABLE leaf_hashes (prefix INTEGER NOT NULL, idx INTEGER NOT NULL,
-                          PRIMARY KEY (prefix, idx)) WITHOUT ROWID;
-CREATE TABLE tender_events (tender TEXT NOT NULL, seq INTEGER NOT NULL, idx INTEGER NOT NULL,
-                            PRIMARY KEY (tender, seq)) WITHOUT ROWID;
-CREATE TABLE contents (prefix INTEGER NOT NULL, idx INTEGER NOT NULL,
-                       PRIMARY KEY (prefix, idx)) WITHOUT ROWID;
-CREATE TABLE documents (prefix INTEGER NOT NULL, idx INTEGER NOT NULL,
-                        PRIMARY KEY (prefix, idx)) WITHOUT ROWID;
 ";
 
 /// The index key of a hash: its first 8 bytes, big-endian, as a signed integer.
@@ -103,9 +101,7 @@ pub(crate) fn hash_from(bytes: &[u8], what: &str) -> Result<Hash> {
 pub(crate) fn connect(dir: &Path, read_only: bool) -> Result<Connection> {
     let path = db_path(dir);
     if !path.is_file() {
-        return Err(LedgerError::NoStore {
-            dir: dir.to_owned(),
-        });
+        return Err(LedgerError::NoStore { dir: dir.to_owned() });
     }
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -122,7 +118,7 @@ pub(crate) fn configure(conn: &Connection) -> Result<()> {
     // acknowledged batch survives SIGKILL and power loss.
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "cache_size", -32_000)?; // 32 MiB, bounded
+    conn.pragma_update(None, "cache_size", -16_384)?; // 16 MiB, bounded
     Ok(())
 }
 
@@ -132,6 +128,8 @@ pub(crate) fn configure(conn: &Connection) -> Result<()> {
 /// last committed batch).
 pub struct Store {
     pub(crate) conn: Connection,
+    /// `index.db`, when there is one (readers may run before any writer made it).
+    pub(crate) ix: Option<Connection>,
     origin: String,
     verifier: NoteVerifier,
 }
@@ -145,18 +143,13 @@ impl std::fmt::Debug for Store {
 /// Reads the `meta` table and checks the schema version.
 pub(crate) fn read_meta(conn: &Connection) -> Result<(String, NoteVerifier)> {
     let get = |k: &str| -> Result<Option<String>> {
-        Ok(conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
-            .optional()?)
+        Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0)).optional()?)
     };
     let version = get("schema_version")?.ok_or_else(|| {
         LedgerError::Corrupt("no schema_version (was `tenderlog init` interrupted?)".into())
     })?;
     if version != SCHEMA_VERSION.to_string() {
-        return Err(LedgerError::StoreVersion {
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
+        return Err(LedgerError::StoreVersion { found: version, supported: SCHEMA_VERSION });
     }
     let origin = get("origin")?.ok_or_else(|| LedgerError::Corrupt("no origin".into()))?;
     let vkey = get("vkey")?.ok_or_else(|| LedgerError::Corrupt("no vkey".into()))?;
@@ -169,20 +162,39 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store> {
         let conn = connect(dir, true)?;
         let (origin, verifier) = read_meta(&conn)?;
-        Ok(Store {
-            conn,
-            origin,
-            verifier,
-        })
+        let ix = crate::indexer::open_for_reading(dir)?;
+        Ok(Store { conn, ix, origin, verifier })
     }
 
-    pub(crate) fn from_conn(conn: Connection) -> Result<Store> {
+    pub(crate) fn from_conns(conn: Connection, ix: Connection) -> Result<Store> {
         let (origin, verifier) = read_meta(&conn)?;
-        Ok(Store {
-            conn,
-            origin,
-            verifier,
-        })
+        Ok(Store { conn, ix: Some(ix), origin, verifier })
+    }
+
+    /// Entries `[0, n)` are in the lookup tables; later ones are found by
+    /// scanning the leaves.
+    pub fn indexed_upto(&self) -> Result<u64> {
+        match &self.ix {
+            Some(ix) => Ok(crate::indexer::indexed_upto(ix)?.min(self.tree_size()?)),
+            None => Ok(0),
+        }
+    }
+
+    /// Calls `f(index, leaf hash, event)` for each entry not yet indexed.
+    fn scan_tail(&self, mut f: impl FnMut(u64, &Hash, &Event)) -> Result<()> {
+        let (from, to) = (self.indexed_upto()?, self.tree_size()?);
+        let mut st = self.conn.prepare_cached(
+            "SELECT idx, leaf FROM leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+        )?;
+        let mut rows = st.query(params![from as i64, to as i64])?;
+        while let Some(r) = rows.next()? {
+            let idx = sql_u64(r.get(0)?)?;
+            let leaf = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            let event = Event::decode(leaf)
+                .map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
+            f(idx, &verifier::leaf_hash(leaf), &event);
+        }
+        Ok(())
     }
 
     /// The log's origin (checkpoint first line, key name).
@@ -205,10 +217,7 @@ impl Store {
             .ok_or_else(|| LedgerError::Corrupt("no checkpoint".into()))?;
         let size = sql_u64(size)?;
         let root = hash_from(&root, "checkpoint root")?;
-        Ok(SignedCheckpoint {
-            checkpoint: Checkpoint::new(&self.origin, size, root),
-            note,
-        })
+        Ok(SignedCheckpoint { checkpoint: Checkpoint::new(&self.origin, size, root), note })
     }
 
     /// The signed checkpoint of exactly `size`, if the log signed one.
@@ -234,52 +243,67 @@ impl Store {
             .optional()?;
         match leaf {
             Some(l) => Ok(l),
-            None => Err(LedgerError::NoSuchEntry {
-                index,
-                tree_size: self.tree_size()?,
-            }),
+            None => Err(LedgerError::NoSuchEntry { index, tree_size: self.tree_size()? }),
         }
     }
 
     /// The index of the leaf with hash `hash`.
     pub fn index_of_leaf_hash(&self, hash: &Hash) -> Result<Option<u64>> {
-        let size = self.tree_size()?;
-        for idx in prefix_matches(&self.conn, "leaf_hashes", hash)? {
-            if idx < size && read_node(&self.conn, 0, idx)? == *hash {
-                return Ok(Some(idx));
+        if let Some(ix) = &self.ix {
+            for idx in prefix_matches(ix, HashTable::LeafHashes, hash)? {
+                if read_node(&self.conn, 0, idx)? == *hash {
+                    return Ok(Some(idx));
+                }
             }
         }
-        Ok(None)
+        let mut found = None;
+        self.scan_tail(|idx, lh, _| {
+            if found.is_none() && lh == hash {
+                found = Some(idx);
+            }
+        })?;
+        Ok(found)
     }
 
-    /// The indexes of a tender's events, in sequence order.
+    /// A tender's events as `(seq, index)`, in sequence order.
     pub fn tender_events(&self, tender: &str) -> Result<Vec<(u64, u64)>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT seq, idx FROM tender_events WHERE tender = ?1 ORDER BY seq")?;
-        let rows = st.query_map([tender], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (s, i) = row?;
-            out.push((sql_u64(s)?, sql_u64(i)?));
+        if let Some(ix) = &self.ix {
+            let mut st = ix.prepare_cached(
+                "SELECT seq, idx FROM tender_events WHERE tender = ?1 ORDER BY seq",
+            )?;
+            let rows =
+                st.query_map([tender], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in rows {
+                let (s, i) = row?;
+                out.push((sql_u64(s)?, sql_u64(i)?));
+            }
         }
+        self.scan_tail(|idx, _, e| {
+            if e.tender == tender {
+                out.push((e.seq, idx));
+            }
+        })?;
         Ok(out)
     }
 
     /// The indexes of the events that logged a document with this SHA-256.
     pub fn document_events(&self, sha256: &Hash) -> Result<Vec<u64>> {
-        let size = self.tree_size()?;
         let mut out = Vec::new();
-        for idx in prefix_matches(&self.conn, "documents", sha256)? {
-            if idx >= size {
-                continue;
-            }
-            let event = Event::decode(&self.leaf(idx)?)
-                .map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
-            if matches!(&event.body, Body::Document(d) if d.sha256 == *sha256) {
-                out.push(idx);
+        if let Some(ix) = &self.ix {
+            for idx in prefix_matches(ix, HashTable::Documents, sha256)? {
+                let event = Event::decode(&self.leaf(idx)?)
+                    .map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
+                if matches!(&event.body, Body::Document(d) if d.sha256 == *sha256) {
+                    out.push(idx);
+                }
             }
         }
+        self.scan_tail(|idx, _, e| {
+            if matches!(&e.body, Body::Document(d) if d.sha256 == *sha256) {
+                out.push(idx);
+            }
+        })?;
         Ok(out)
     }
 
@@ -301,10 +325,7 @@ impl Store {
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
         self.check_size(size)?;
         if index >= size {
-            return Err(LedgerError::NoSuchEntry {
-                index,
-                tree_size: size,
-            });
+            return Err(LedgerError::NoSuchEntry { index, tree_size: size });
         }
         merkle::inclusion_proof(&mut self.nodes(), index, size)
     }
@@ -342,10 +363,14 @@ impl NodeSource for StoredNodes<'_> {
     }
 }
 
-/// The entry whose content has this digest (see [`Content::digest`]).
-pub(crate) fn find_content(conn: &Connection, digest: &Hash) -> Result<Option<u64>> {
-    for idx in prefix_matches(conn, "contents", digest)? {
-        let leaf: Vec<u8> = conn
+/// The indexed entry whose content has this digest (see [`Content::digest`]).
+pub(crate) fn find_indexed_content(
+    main: &Connection,
+    ix: &Connection,
+    digest: &Hash,
+) -> Result<Option<u64>> {
+    for idx in prefix_matches(ix, HashTable::Contents, digest)? {
+        let leaf: Vec<u8> = main
             .prepare_cached("SELECT leaf FROM leaves WHERE idx = ?1")?
             .query_row([idx as i64], |r| r.get(0))?;
         let event =
@@ -358,15 +383,27 @@ pub(crate) fn find_content(conn: &Connection, digest: &Hash) -> Result<Option<u6
 }
 
 /// Candidate indexes for `hash` in one of the prefix-keyed index tables.
-pub(crate) fn prefix_matches(conn: &Connection, table: &str, hash: &Hash) -> Result<Vec<u64>> {
-    let sql = format!("SELECT idx FROM {table} WHERE prefix = ?1 ORDER BY idx");
-    let mut st = conn.prepare_cached(&sql)?;
-    let rows = st.query_map([prefix(hash)], |r| r.get::<_, i64>(0))?;
+pub(crate) fn prefix_matches(conn: &Connection, table: HashTable, hash: &Hash) -> Result<Vec<u64>> {
+    let sql = match table {
+        HashTable::LeafHashes => "SELECT idx FROM leaf_hashes WHERE prefix = ?1 ORDER BY idx",
+        HashTable::Contents => "SELECT idx FROM contents WHERE prefix = ?1 ORDER BY idx",
+        HashTable::Documents => "SELECT idx FROM documents WHERE prefix = ?1 ORDER BY idx",
+    };
+    let mut st = conn.prepare_cached(sql)?;
+    let mut rows = st.query([prefix(hash)])?;
     let mut out = Vec::new();
-    for row in rows {
-        out.push(sql_u64(row?)?);
+    while let Some(r) = rows.next()? {
+        out.push(sql_u64(r.get(0)?)?);
     }
     Ok(out)
+}
+
+/// The prefix-keyed tables of `index.db`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum HashTable {
+    LeafHashes,
+    Contents,
+    Documents,
 }
 
 pub(crate) fn read_node(conn: &Connection, level: u32, index: u64) -> Result<Hash> {
@@ -377,8 +414,6 @@ pub(crate) fn read_node(conn: &Connection, level: u32, index: u64) -> Result<Has
         .optional()?;
     match bytes {
         Some(b) if b.len() == 32 => hash_from(&b, "node hash"),
-        _ => Err(LedgerError::Corrupt(format!(
-            "node at level {level}, index {index} is missing"
-        ))),
+        _ => Err(LedgerError::Corrupt(format!("node at level {level}, index {index} is missing"))),
     }
 }

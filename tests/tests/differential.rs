@@ -72,12 +72,7 @@ struct Trees {
 
 impl Trees {
     fn new() -> Self {
-        Trees {
-            ct: CtTree::new(),
-            ours: MemoryTree::new(),
-            leaves: vec![],
-            hashes: vec![],
-        }
+        Trees { ct: CtTree::new(), ours: MemoryTree::new(), leaves: vec![], hashes: vec![] }
     }
 
     fn push(&mut self, leaf: Vec<u8>) {
@@ -93,11 +88,7 @@ impl Trees {
         let n = self.ct.len();
         let theirs = self.ct.prove_inclusion(index as usize);
         let ours = inclusion_proof(&mut self.ours, index, n).unwrap();
-        assert_eq!(
-            theirs.as_bytes(),
-            concat(&ours),
-            "inclusion proof {index}/{n}"
-        );
+        assert_eq!(theirs.as_bytes(), concat(&ours), "inclusion proof {index}/{n}");
         verify_inclusion(index, n, &self.hashes[index as usize], &ours, root)
             .unwrap_or_else(|e| panic!("our verifier rejects inclusion {index}/{n}: {e}"));
         let ours_for_ct = InclusionProof::<Sha256>::from_digests(
@@ -113,11 +104,7 @@ impl Trees {
         let n = self.ct.len();
         let theirs = self.ct.prove_consistency((n - size1) as usize);
         let ours = consistency_proof(&mut self.ours, size1, n).unwrap();
-        assert_eq!(
-            theirs.as_bytes(),
-            concat(&ours),
-            "consistency proof {size1}->{n}"
-        );
+        assert_eq!(theirs.as_bytes(), concat(&ours), "consistency proof {size1}->{n}");
         let root1 = tree_root(&mut self.ours, size1).unwrap();
         verify_consistency(size1, n, &ours, &root1, root)
             .unwrap_or_else(|e| panic!("our verifier rejects consistency {size1}->{n}: {e}"));
@@ -133,11 +120,7 @@ impl Trees {
     fn check_root(&mut self) -> Hash {
         let n = self.ct.len();
         let theirs = ct_root(&self.ct);
-        assert_eq!(
-            tree_root(&mut self.ours, n).unwrap(),
-            theirs,
-            "tree_root({n})"
-        );
+        assert_eq!(tree_root(&mut self.ours, n).unwrap(), theirs, "tree_root({n})");
         theirs
     }
 }
@@ -165,10 +148,7 @@ fn ct_merkle_setup_is_rfc6962() {
         t.push(bytes);
     }
     assert_eq!(ct_root(&t), Hash::from_hex(CT8_ROOT).unwrap());
-    assert_eq!(
-        root_from_leaf_hashes(&ours),
-        Hash::from_hex(CT8_ROOT).unwrap()
-    );
+    assert_eq!(root_from_leaf_hashes(&ours), Hash::from_hex(CT8_ROOT).unwrap());
     // A one-leaf tree's root is the leaf hash: ct-merkle's leaf hashing is ours.
     for l in leaves {
         let mut one = CtTree::new();
@@ -188,11 +168,7 @@ fn ct_merkle_every_size_to_300() {
     for n in 1..=300u64 {
         t.push(random_leaf(&mut rng));
         let root = t.check_root();
-        assert_eq!(
-            root_from_leaf_hashes(&t.hashes),
-            root,
-            "root_from_leaf_hashes({n})"
-        );
+        assert_eq!(root_from_leaf_hashes(&t.hashes), root, "root_from_leaf_hashes({n})");
         roots += 1;
         if n <= 64 {
             for i in 0..n {
@@ -252,11 +228,7 @@ fn ct_merkle_large_sizes() {
             roots += 1;
         }
         let root = t.check_root();
-        assert_eq!(
-            root_from_leaf_hashes(&t.hashes),
-            root,
-            "root_from_leaf_hashes({stop})"
-        );
+        assert_eq!(root_from_leaf_hashes(&t.hashes), root, "root_from_leaf_hashes({stop})");
         for _ in 0..32 {
             t.check_inclusion(rng.random_range(0..stop), &root);
             t.check_consistency(rng.random_range(1..=stop), &root);
@@ -267,11 +239,7 @@ fn ct_merkle_large_sizes() {
             t.check_inclusion(i, &root);
             incl += 1;
         }
-        for &s1 in stops
-            .iter()
-            .filter(|&&s| s <= stop)
-            .chain(&[1, stop / 3, stop - 1])
-        {
+        for &s1 in stops.iter().filter(|&&s| s <= stop).chain(&[1, stop / 3, stop - 1]) {
             t.check_consistency(s1, &root);
             cons += 1;
         }
@@ -391,11 +359,7 @@ fn synthetic_inclusion(rng: &mut StdRng, m: u64, n: u64) -> (Hash, Vec<Hash>, Ha
     let (mut acc, mut proof) = (leaf, Vec::new());
     for &left in sibling_left.iter().rev() {
         let s = random_hash(rng);
-        acc = if left {
-            node_hash(&s, &acc)
-        } else {
-            node_hash(&acc, &s)
-        };
+        acc = if left { node_hash(&s, &acc) } else { node_hash(&acc, &s) };
         proof.push(s);
     }
     (leaf, proof, acc)
@@ -460,10 +424,7 @@ fn check_huge(rng: &mut StdRng, pairs: &[(u64, u64)]) -> Vec<String> {
     for &(m, n) in pairs {
         let (leaf, proof, root) = synthetic_inclusion(rng, m, n);
         let r = catch_unwind(AssertUnwindSafe(|| {
-            (
-                inclusion_proof_len(m, n),
-                verify_inclusion(m, n, &leaf, &proof, &root),
-            )
+            (inclusion_proof_len(m, n), verify_inclusion(m, n, &leaf, &proof, &root))
         }));
         match r {
             Ok((len, ok)) if len == proof.len() && ok.is_ok() => {}
@@ -477,10 +438,7 @@ fn check_huge(rng: &mut StdRng, pairs: &[(u64, u64)]) -> Vec<String> {
         if m < n {
             let (proof, r1, r2) = synthetic_consistency(rng, m, n);
             let r = catch_unwind(AssertUnwindSafe(|| {
-                (
-                    consistency_proof_len(m, n),
-                    verify_consistency(m, n, &proof, &r1, &r2),
-                )
+                (consistency_proof_len(m, n), verify_consistency(m, n, &proof, &r1, &r2))
             }));
             match r {
                 Ok((len, ok)) if len == proof.len() && ok.is_ok() => {}

@@ -125,25 +125,16 @@ fn inclusion_proof_mutations() {
             each_bit_flip(&proof[k], |m| {
                 let mut p = proof.clone();
                 p[k] = m;
-                assert!(
-                    rejects(i, n, &leaf, &p, &root),
-                    "{i}/{n}: proof[{k}] flip accepted"
-                );
+                assert!(rejects(i, n, &leaf, &p, &root), "{i}/{n}: proof[{k}] flip accepted");
                 flips += 1;
             });
         }
         each_bit_flip(&leaf, |m| {
-            assert!(
-                rejects(i, n, &m, &proof, &root),
-                "{i}/{n}: leaf flip accepted"
-            );
+            assert!(rejects(i, n, &m, &proof, &root), "{i}/{n}: leaf flip accepted");
             flips += 1;
         });
         each_bit_flip(&root, |m| {
-            assert!(
-                rejects(i, n, &leaf, &proof, &m),
-                "{i}/{n}: root flip accepted"
-            );
+            assert!(rejects(i, n, &leaf, &proof, &m), "{i}/{n}: root flip accepted");
             flips += 1;
         });
 
@@ -169,21 +160,13 @@ fn inclusion_proof_mutations() {
             }
         }
         for p in &variants {
-            assert!(
-                rejects(i, n, &leaf, p, &root),
-                "{i}/{n}: changed proof {p:?} accepted"
-            );
+            assert!(rejects(i, n, &leaf, p, &root), "{i}/{n}: changed proof {p:?} accepted");
             other += 1;
         }
 
         // Index and size changes: rejected unless the path has the same shape.
         let shape = path_shape(i, n);
-        let mut moved = vec![
-            (i.wrapping_add(1), n),
-            (i.wrapping_sub(1), n),
-            (i ^ 2, n),
-            (i, 0),
-        ];
+        let mut moved = vec![(i.wrapping_add(1), n), (i.wrapping_sub(1), n), (i ^ 2, n), (i, 0)];
         moved.extend([
             (i, n + 1),
             (i, n - 1),
@@ -220,10 +203,7 @@ fn inclusion_proof_mutations() {
     // Sanity of the oracle: index 0 of size 5 has the same path shape as of size 6.
     assert!(same_shape.contains(&(0, 5, 0, 6)));
     // 256 flips each of leaf and root for every case, plus 256 per proof hash.
-    let proof_hashes: usize = cases
-        .iter()
-        .map(|&(i, n)| path_shape(i, n).unwrap().len())
-        .sum();
+    let proof_hashes: usize = cases.iter().map(|&(i, n)| path_shape(i, n).unwrap().len()).sum();
     assert_eq!(flips, 256 * (2 * cases.len() + proof_hashes));
 }
 
@@ -284,27 +264,18 @@ fn consistency_proof_mutations() {
             variants.push(p);
         }
         for p in &variants {
-            assert!(
-                rejects(p, &r1, &r2),
-                "{m}->{n}: changed proof {p:?} accepted"
-            );
+            assert!(rejects(p, &r1, &r2), "{m}->{n}: changed proof {p:?} accepted");
             other += 1;
         }
         if r1 != r2 {
-            assert!(
-                rejects(&proof, &r2, &r1),
-                "{m}->{n}: swapped roots accepted"
-            );
+            assert!(rejects(&proof, &r2, &r1), "{m}->{n}: swapped roots accepted");
             other += 1;
         }
     }
     // From the empty tree: only the empty root is a prefix.
     let r2 = tree_root(&mut t, 10).unwrap();
     each_bit_flip(&verifier::EMPTY_ROOT, |h| {
-        assert!(
-            verify_consistency(0, 10, &[], &h, &r2).is_err(),
-            "0->10 with root1 {h:?}"
-        );
+        assert!(verify_consistency(0, 10, &[], &h, &r2).is_err(), "0->10 with root1 {h:?}");
         flips += 1;
     });
     eprintln!(
@@ -342,9 +313,7 @@ fn signed_checkpoint_bit_flips() {
             }
             // Rejected by the note layer alone, not only by the checkpoint checks.
             assert!(
-                Note::parse(&bad)
-                    .and_then(|n| n.verify(&key).map(drop))
-                    .is_err(),
+                Note::parse(&bad).and_then(|n| n.verify(&key).map(drop)).is_err(),
                 "note with byte {at} bit {bit} flipped verifies as a note"
             );
             flips += 1;
@@ -381,10 +350,7 @@ fn sample_events() -> Vec<Event> {
             v: 1,
             tender: "ZB2026-001/标段1".into(),
             seq: 7,
-            prev_tender: Some(EventLink {
-                index: 300,
-                leaf_hash: h("prev tender"),
-            }),
+            prev_tender: Some(EventLink { index: 300, leaf_hash: h("prev tender") }),
             prev_leaf: Some(h("prev leaf")),
             received_ms: 1_790_000_123_456,
             principal: "bidder:91350100M000100Y43".into(),
@@ -401,10 +367,7 @@ fn sample_events() -> Vec<Event> {
             v: 1,
             tender: "T".into(),
             seq: 1,
-            prev_tender: Some(EventLink {
-                index: 0,
-                leaf_hash: h("t0"),
-            }),
+            prev_tender: Some(EventLink { index: 0, leaf_hash: h("t0") }),
             prev_leaf: Some(h("t0")),
             received_ms: 0,
             principal: "p".into(),
@@ -447,15 +410,8 @@ fn event_leaf_bit_flips() {
                 flips += 1;
                 if let Ok(e) = Event::decode(&bad) {
                     decoded += 1;
-                    assert_ne!(
-                        &e, event,
-                        "byte {at} bit {bit}: decodes to the original event"
-                    );
-                    assert_eq!(
-                        e.encode().unwrap(),
-                        bad,
-                        "byte {at} bit {bit}: not canonical"
-                    );
+                    assert_ne!(&e, event, "byte {at} bit {bit}: decodes to the original event");
+                    assert_eq!(e.encode().unwrap(), bad, "byte {at} bit {bit}: not canonical");
                 }
                 assert!(
                     verify_inclusion(index, size, &leaf_hash(&bad), &proof, &root).is_err(),
@@ -546,9 +502,7 @@ fn random_text(rng: &mut StdRng) -> String {
         return VOCAB[rng.random_range(0..VOCAB.len())].to_owned();
     }
     let len = rng.random_range(0..20);
-    (0..len)
-        .map(|_| char::from_u32(rng.random_range(0..0x3_0000)).unwrap_or('\u{2014}'))
-        .collect()
+    (0..len).map(|_| char::from_u32(rng.random_range(0..0x3_0000)).unwrap_or('\u{2014}')).collect()
 }
 
 /// A random CBOR item (well-formed apart from occasional lies about lengths).
@@ -560,11 +514,7 @@ fn random_item(rng: &mut StdRng, depth: u32, out: &mut Vec<u8>) {
             head(rng, major, arg, out);
         }
         1 => {
-            let len = if rng.random_bool(0.5) {
-                32
-            } else {
-                rng.random_range(0..40)
-            };
+            let len = if rng.random_bool(0.5) { 32 } else { rng.random_range(0..40) };
             if rng.random_range(0..20) == 0 {
                 let lie = random_arg(rng); // a length the input does not have
                 head(rng, 2, lie, out);
@@ -644,28 +594,12 @@ fn random_item(rng: &mut StdRng, depth: u32, out: &mut Vec<u8>) {
 /// An event-shaped map: the right keys in the right order, random values,
 /// sometimes a real value, sometimes a key dropped or renamed.
 fn random_event_like(rng: &mut StdRng, real: &[u8], out: &mut Vec<u8>) {
-    let keys = [
-        "v",
-        "tender",
-        "seq",
-        "prev_tender",
-        "prev_leaf",
-        "received_ms",
-        "principal",
-        "body",
-    ];
-    let kept: Vec<&str> = keys
-        .iter()
-        .copied()
-        .filter(|_| rng.random_range(0..12) != 0)
-        .collect();
+    let keys =
+        ["v", "tender", "seq", "prev_tender", "prev_leaf", "received_ms", "principal", "body"];
+    let kept: Vec<&str> = keys.iter().copied().filter(|_| rng.random_range(0..12) != 0).collect();
     head(rng, 5, kept.len() as u64, out);
     for k in kept {
-        let k = if rng.random_range(0..30) == 0 {
-            random_text(rng)
-        } else {
-            k.to_owned()
-        };
+        let k = if rng.random_range(0..30) == 0 { random_text(rng) } else { k.to_owned() };
         head(rng, 3, k.len() as u64, out);
         out.extend(k.as_bytes());
         match (k.as_str(), rng.random_range(0..4)) {
@@ -673,11 +607,7 @@ fn random_event_like(rng: &mut StdRng, real: &[u8], out: &mut Vec<u8>) {
             ("body", 0..=1) => {
                 // A body map around a random or event-like inner map.
                 out.push(0xa1);
-                let kind = if rng.random_bool(0.5) {
-                    "document"
-                } else {
-                    "schedule"
-                };
+                let kind = if rng.random_bool(0.5) { "document" } else { "schedule" };
                 head(rng, 3, kind.len() as u64, out);
                 out.extend(kind.as_bytes());
                 random_item(rng, 1, out);
@@ -712,10 +642,7 @@ fn decode_no_panic(input: &[u8]) -> bool {
 #[test]
 fn event_decode_never_panics_on_random_input() {
     let mut rng = StdRng::seed_from_u64(0x6d75_7404);
-    let leaves: Vec<Vec<u8>> = sample_events()
-        .iter()
-        .map(|e| e.encode().unwrap())
-        .collect();
+    let leaves: Vec<Vec<u8>> = sample_events().iter().map(|e| e.encode().unwrap()).collect();
     let (mut inputs, mut decoded) = (0usize, 0usize);
 
     // 1,000 raw random byte strings, some starting like a map.
@@ -792,10 +719,9 @@ fn note_parse_never_panics_on_random_input() {
             SignedCheckpoint::verify(&b, &key).is_ok()
         }));
         match r {
-            Ok(accepted) => assert!(
-                !accepted || b == note.as_bytes(),
-                "mangled note accepted: {b:?}"
-            ),
+            Ok(accepted) => {
+                assert!(!accepted || b == note.as_bytes(), "mangled note accepted: {b:?}")
+            }
             Err(_) => panic!("note parsing panicked on {}", hex::encode(&b)),
         }
         inputs += 1;

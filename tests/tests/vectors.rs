@@ -85,31 +85,22 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
 /// Decodes a base64 proof; `None` if any element is not base64 of 32 bytes
 /// (the typed API cannot take such an input: it counts as a rejection).
 fn decode_proof(proof: &Option<Vec<String>>) -> Option<Vec<Hash>> {
-    proof
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .map(|p| Hash::from_base64(p).ok())
-        .collect()
+    proof.as_deref().unwrap_or(&[]).iter().map(|p| Hash::from_base64(p).ok()).collect()
 }
 
 fn inclusion_accepted(p: &InclusionProbe) -> bool {
-    let (Ok(root), Ok(leaf), Some(proof)) = (
-        Hash::from_base64(&p.root),
-        Hash::from_base64(&p.leaf_hash),
-        decode_proof(&p.proof),
-    ) else {
+    let (Ok(root), Ok(leaf), Some(proof)) =
+        (Hash::from_base64(&p.root), Hash::from_base64(&p.leaf_hash), decode_proof(&p.proof))
+    else {
         return false;
     };
     verify_inclusion(p.leaf_idx, p.tree_size, &leaf, &proof, &root).is_ok()
 }
 
 fn consistency_accepted(p: &ConsistencyProbe) -> bool {
-    let (Ok(root1), Ok(root2), Some(proof)) = (
-        Hash::from_base64(&p.root1),
-        Hash::from_base64(&p.root2),
-        decode_proof(&p.proof),
-    ) else {
+    let (Ok(root1), Ok(root2), Some(proof)) =
+        (Hash::from_base64(&p.root1), Hash::from_base64(&p.root2), decode_proof(&p.proof))
+    else {
         return false;
     };
     verify_consistency(p.size1, p.size2, &proof, &root1, &root2).is_ok()
@@ -137,10 +128,7 @@ fn transparency_dev_rfc6962_vectors() {
         checked += 1;
         accepted += usize::from(ok);
         if ok == p.want_err {
-            mismatches.push(format!(
-                "{rel} ({}): accepted={ok}, wantErr={}",
-                p.desc, p.want_err
-            ));
+            mismatches.push(format!("{rel} ({}): accepted={ok}, wantErr={}", p.desc, p.want_err));
         }
         if ok
             && p.tree_size <= 8
@@ -148,11 +136,7 @@ fn transparency_dev_rfc6962_vectors() {
         {
             let mut t = ct.tree.clone();
             let ours = inclusion_proof(&mut t, p.leaf_idx, p.tree_size).unwrap();
-            assert_eq!(
-                Some(ours),
-                decode_proof(&p.proof),
-                "{rel}: generated proof differs"
-            );
+            assert_eq!(Some(ours), decode_proof(&p.proof), "{rel}: generated proof differs");
             generated_equal += 1;
         }
     }
@@ -170,35 +154,21 @@ fn transparency_dev_rfc6962_vectors() {
         checked += 1;
         accepted += usize::from(ok);
         if ok == p.want_err {
-            mismatches.push(format!(
-                "{rel} ({}): accepted={ok}, wantErr={}",
-                p.desc, p.want_err
-            ));
+            mismatches.push(format!("{rel} ({}): accepted={ok}, wantErr={}", p.desc, p.want_err));
         }
         if ok && p.size2 <= 8 && Hash::from_base64(&p.root2).unwrap() == ct.roots[p.size2 as usize]
         {
             let mut t = ct.tree.clone();
             let ours = consistency_proof(&mut t, p.size1, p.size2).unwrap();
-            assert_eq!(
-                Some(ours),
-                decode_proof(&p.proof),
-                "{rel}: generated proof differs"
-            );
+            assert_eq!(Some(ours), decode_proof(&p.proof), "{rel}: generated proof differs");
             generated_equal += 1;
         }
     }
 
-    assert!(
-        mismatches.is_empty(),
-        "verdicts differ from wantErr:\n{}",
-        mismatches.join("\n")
-    );
+    assert!(mismatches.is_empty(), "verdicts differ from wantErr:\n{}", mismatches.join("\n"));
     assert_eq!(skipped, 1, "the documented skip {SKIPPED} was not found");
     assert_eq!(checked, 195, "expected 98 inclusion + 97 consistency files");
-    assert_eq!(
-        accepted, 11,
-        "expected 12 wantErr:false files minus the skipped one"
-    );
+    assert_eq!(accepted, 11, "expected 12 wantErr:false files minus the skipped one");
     // Five inclusion and five consistency happy paths are on the CT tree (the
     // sixth inclusion one, `single-entry`, uses an arbitrary leaf hash).
     assert_eq!(generated_equal, 10, "happy paths on the CT 8-leaf tree");
@@ -272,11 +242,7 @@ fn ct8_tree() -> OurCt8 {
         let n = tree.size();
         roots.push(tree_root(&mut tree, n).unwrap());
     }
-    OurCt8 {
-        tree,
-        leaf_hashes,
-        roots,
-    }
+    OurCt8 { tree, leaf_hashes, roots }
 }
 
 fn hx(s: &str) -> Hash {
@@ -303,11 +269,7 @@ fn ct_8leaf_tree() {
     let ours = ct8_tree();
     assert_eq!(ours.leaf_hashes, hxs(&f.leaf_hashes));
     for (i, l) in f.leaves.iter().enumerate() {
-        assert_eq!(
-            leaf_hash(&hex::decode(l).unwrap()),
-            hx(&f.leaf_hashes[i]),
-            "leaf {i}"
-        );
+        assert_eq!(leaf_hash(&hex::decode(l).unwrap()), hx(&f.leaf_hashes[i]), "leaf {i}");
     }
 
     // Roots, three ways: whole-list fold, MemoryTree + tree_root after each
@@ -322,16 +284,8 @@ fn ct_8leaf_tree() {
             want,
             "root_from_leaf_hashes({n})"
         );
-        assert_eq!(
-            tree_root(&mut grown, n as u64).unwrap(),
-            want,
-            "grown tree_root({n})"
-        );
-        assert_eq!(
-            tree_root(&mut full, n as u64).unwrap(),
-            want,
-            "prefix tree_root({n})"
-        );
+        assert_eq!(tree_root(&mut grown, n as u64).unwrap(), want, "grown tree_root({n})");
+        assert_eq!(tree_root(&mut full, n as u64).unwrap(), want, "prefix tree_root({n})");
         if n < 8 {
             grown.push(ours.leaf_hashes[n]);
         }
@@ -358,27 +312,18 @@ fn ct_8leaf_tree() {
         verify_inclusion(i, n, &leaf, &want, &root)
             .unwrap_or_else(|err| panic!("inclusion {i}/{n} rejected: {err}"));
         if let Some((_, shorter)) = want.split_last() {
-            assert!(
-                verify_inclusion(i, n, &leaf, shorter, &root).is_err(),
-                "{i}/{n} dropped"
-            );
+            assert!(verify_inclusion(i, n, &leaf, shorter, &root).is_err(), "{i}/{n} dropped");
         }
         let mut longer = want.clone();
         longer.push(root);
-        assert!(
-            verify_inclusion(i, n, &leaf, &longer, &root).is_err(),
-            "{i}/{n} extra hash"
-        );
+        assert!(verify_inclusion(i, n, &leaf, &longer, &root).is_err(), "{i}/{n} extra hash");
     }
     assert_eq!(pairs.len(), 36, "all 0 <= index < size <= 8");
 
     let mut pairs = std::collections::BTreeSet::new();
     for e in &f.consistency_proofs {
         let (s1, s2) = (e.size1, e.size2);
-        assert!(
-            pairs.insert((s1, s2)),
-            "duplicate consistency entry {s1}->{s2}"
-        );
+        assert!(pairs.insert((s1, s2)), "duplicate consistency entry {s1}->{s2}");
         let want = hxs(&e.proof);
         let (r1, r2) = (hx(&e.root1), hx(&e.root2));
         assert_eq!(r1, ours.roots[s1 as usize]);
@@ -388,17 +333,11 @@ fn ct_8leaf_tree() {
         verify_consistency(s1, s2, &want, &r1, &r2)
             .unwrap_or_else(|err| panic!("consistency {s1}->{s2} rejected: {err}"));
         if let Some((_, shorter)) = want.split_last() {
-            assert!(
-                verify_consistency(s1, s2, shorter, &r1, &r2).is_err(),
-                "{s1}->{s2} dropped"
-            );
+            assert!(verify_consistency(s1, s2, shorter, &r1, &r2).is_err(), "{s1}->{s2} dropped");
         }
         let mut longer = want.clone();
         longer.push(r2);
-        assert!(
-            verify_consistency(s1, s2, &longer, &r1, &r2).is_err(),
-            "{s1}->{s2} extra"
-        );
+        assert!(verify_consistency(s1, s2, &longer, &r1, &r2).is_err(), "{s1}->{s2} extra");
     }
     assert_eq!(pairs.len(), 36, "all 1 <= size1 <= size2 <= 8");
 }
@@ -411,9 +350,7 @@ fn ct_8leaf_tree() {
 /// that satisfies `pick`, with the final newline that the block's last line
 /// has in the Markdown source.
 fn code_block_after(md: &str, marker: &str, pick: impl Fn(&str) -> bool) -> String {
-    let start = md
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker:?} not in the example file"));
+    let start = md.find(marker).unwrap_or_else(|| panic!("{marker:?} not in the example file"));
     let mut rest = &md[start..];
     while let Some(open) = rest.find("```") {
         let after = &rest[open + 3..];
@@ -439,10 +376,7 @@ fn c2sp_signed_note_example() {
     // c2sp.org/signed-note, "Verifier keys" example (CC BY 4.0, the C2SP Authors).
     let vkey = code_block_after(&md, "## 1. Verifier key", |_| true);
     let vkey = vkey.trim_end_matches('\n');
-    assert_eq!(
-        vkey,
-        "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
-    );
+    assert_eq!(vkey, "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k");
     let key = NoteVerifier::parse(vkey).unwrap();
     assert_eq!(key.name(), "example.com/foo");
     assert_eq!(key.key_id(), 0x530d_903a);
@@ -482,10 +416,7 @@ fn c2sp_signed_note_example() {
     assert_eq!(parsed.signatures.len(), 1);
     assert_eq!(parsed.signatures[0].name, "example.com/foo");
     assert_eq!(parsed.signatures[0].key_id, 0x530d_903a);
-    assert_eq!(
-        parsed.verify(&key).unwrap(),
-        "This is an example message.\n"
-    );
+    assert_eq!(parsed.verify(&key).unwrap(), "This is an example message.\n");
 
     // One byte changed, anywhere: the note no longer verifies. (Every bit of
     // every byte is exercised on our own notes in `mutation.rs`.)
@@ -512,10 +443,8 @@ fn c2sp_signed_note_example() {
         assert!(ok.is_err(), "accepted {bad:?}");
     }
     // The signature covers the final newline of the text.
-    let unterminated = Note {
-        text: "This is an example message.".into(),
-        signatures: parsed.signatures.clone(),
-    };
+    let unterminated =
+        Note { text: "This is an example message.".into(), signatures: parsed.signatures.clone() };
     assert!(unterminated.verify(&key).is_err());
 
     // c2sp.org/signed-note introduction example: the text itself contains a
@@ -546,10 +475,7 @@ fn c2sp_signed_note_example() {
     let cp = Checkpoint::parse_text(&n.text).unwrap();
     assert_eq!(cp.origin, "example.com/behind-the-sofa");
     assert_eq!(cp.size, 20_852_163);
-    assert_eq!(
-        cp.root,
-        hx("0ac5186a91863e8e1d90c808014aa89bf5da8e3ee1d9f07630f0378f68f1ab62")
-    );
+    assert_eq!(cp.root, hx("0ac5186a91863e8e1d90c808014aa89bf5da8e3ee1d9f07630f0378f68f1ab62"));
     assert!(cp.extensions.is_empty());
     assert_eq!(cp.to_text(), n.text, "checkpoint text does not round-trip");
     // Our key for the example does not apply to it.

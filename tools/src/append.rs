@@ -22,10 +22,7 @@ fn read_lines(input: Box<dyn Read + Send>, principal: String, tx: mpsc::SyncSend
     loop {
         buf.clear();
         line_no += 1;
-        let n = match (&mut reader)
-            .take(MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut buf)
-        {
+        let n = match (&mut reader).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut buf) {
             Ok(n) => n,
             Err(e) => {
                 let _ = tx.send((line_no, Err(format!("couldn't read input: {e}"))));

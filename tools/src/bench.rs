@@ -125,6 +125,11 @@ pub fn build(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
         busy += start.elapsed();
         i += n;
     }
+    eprintln!(
+        "  (of {:.2} s appending, {:.2} s waited for the index follower)",
+        busy.as_secs_f64(),
+        l.index_wait().as_secs_f64()
+    );
     Ok(entries as f64 / busy.as_secs_f64())
 }
 
@@ -139,10 +144,7 @@ fn bare_insert(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
                 prev_tender: None.or(if i == 0 {
                     None
                 } else {
-                    Some(verifier::event::EventLink {
-                        index: i - 1,
-                        leaf_hash: Hash([1; 32]),
-                    })
+                    Some(verifier::event::EventLink { index: i - 1, leaf_hash: Hash([1; 32]) })
                 }),
                 prev_leaf: Some(Hash([2; 32])),
                 received_ms: 1_790_000_000_000,
@@ -175,12 +177,7 @@ fn bare_insert(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
-        BenchCommand::Ingest {
-            events,
-            batch,
-            runs,
-            dir,
-        } => {
+        BenchCommand::Ingest { events, batch, runs, dir } => {
             let leaf_len = {
                 let c = sample_content(1);
                 let mut b = Vec::new();
@@ -211,12 +208,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             );
             println!("peak RSS {:.1} MiB", peak_rss_mib());
         }
-        BenchCommand::Prove {
-            data,
-            entries,
-            samples,
-            dir,
-        } => {
+        BenchCommand::Prove { data, entries, samples, dir } => {
             let t = scratch(&dir)?;
             let path = match &data {
                 Some(d) => d.clone(),
@@ -262,12 +254,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             }
             println!("peak RSS {:.1} MiB", peak_rss_mib());
         }
-        BenchCommand::Audit {
-            data,
-            entries,
-            runs,
-            dir,
-        } => {
+        BenchCommand::Audit { data, entries, runs, dir } => {
             let t = scratch(&dir)?;
             let path = match &data {
                 Some(d) => d.clone(),
@@ -282,12 +269,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
                 let s = Instant::now();
                 let r = ledger::audit(&path, &mut |_, _| {})?;
                 let rate = r.entries as f64 / s.elapsed().as_secs_f64();
-                println!(
-                    "  run {}: {} entries, {:.0} entries/s",
-                    run + 1,
-                    r.entries,
-                    rate
-                );
+                println!("  run {}: {} entries, {:.0} entries/s", run + 1, r.entries, rate);
                 rates.push(rate);
             }
             println!(
@@ -304,10 +286,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
 struct Lcg(u64);
 impl Lcg {
     fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((self.0 >> 11) as u128 * n as u128 >> 53) as u64
     }
 }

@@ -160,12 +160,7 @@ pub fn audit(dir: &Path, json: bool) -> anyhow::Result<()> {
         }
         Err(e) => {
             if json {
-                if let ledger::LedgerError::AuditFailed {
-                    check,
-                    index,
-                    detail,
-                } = &e
-                {
+                if let ledger::LedgerError::AuditFailed { check, index, detail } = &e {
                     print_json(
                         &json!({"ok": false, "check": check, "index": index, "detail": detail}),
                     )?;

@@ -23,12 +23,7 @@ use clap::{Parser, Subcommand};
 /// Start with `tenderlog init --data DIR --origin ORIGIN`, then
 /// `tenderlog append --data DIR events.jsonl`. See each command's --help.
 #[derive(Parser, Debug)]
-#[command(
-    name = "tenderlog",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "tenderlog", version, propagate_version = true, max_term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -127,11 +122,7 @@ enum ProveCommand {
         #[arg(long, env = "TENDERLOG_DATA")]
         data: PathBuf,
         /// The entry's index.
-        #[arg(
-            long,
-            required_unless_present = "leaf_hash",
-            conflicts_with = "leaf_hash"
-        )]
+        #[arg(long, required_unless_present = "leaf_hash", conflicts_with = "leaf_hash")]
         index: Option<u64>,
         /// Find the entry by its leaf hash (64 hex digits) instead.
         #[arg(long)]
@@ -168,20 +159,14 @@ impl std::error::Error for CheckFailed {}
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init { data, origin, json } => inspect::init(&data, &origin, json),
-        Command::Append {
-            data,
-            file,
-            principal,
-            batch,
-        } => append::run(&data, file.as_deref(), &principal, batch as usize),
+        Command::Append { data, file, principal, batch } => {
+            append::run(&data, file.as_deref(), &principal, batch as usize)
+        }
         Command::Checkpoint { data, json } => inspect::checkpoint(&data, json),
         Command::Entry { data, index } => inspect::entry(&data, index),
-        Command::Prove(ProveCommand::Inclusion {
-            data,
-            index,
-            leaf_hash,
-            size,
-        }) => inspect::prove_inclusion(&data, index, leaf_hash.as_deref(), size),
+        Command::Prove(ProveCommand::Inclusion { data, index, leaf_hash, size }) => {
+            inspect::prove_inclusion(&data, index, leaf_hash.as_deref(), size)
+        }
         Command::Prove(ProveCommand::Consistency { data, from, to }) => {
             inspect::prove_consistency(&data, from, to)
         }

@@ -23,23 +23,13 @@ fn checkpoint(dir: &Path) -> String {
 }
 
 fn hashes(v: &serde_json::Value) -> Vec<Hash> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap())
-        .collect()
+    v.as_array().unwrap().iter().map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap()).collect()
 }
 
 fn append(dir: &Path, lines: &[String]) -> Vec<serde_json::Value> {
-    let o = run(
-        &["append", "--data", d(dir), "--batch", "7"],
-        &(lines.join("\n") + "\n"),
-    );
+    let o = run(&["append", "--data", d(dir), "--batch", "7"], &(lines.join("\n") + "\n"));
     assert!(o.status.success(), "append failed: {}", err(&o));
-    out(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    out(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 #[test]
@@ -51,18 +41,13 @@ fn init_append_prove_audit() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(dir.join("log.key"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.join("log.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "signing key must be owner-only");
     }
     let empty = SignedCheckpoint::verify(checkpoint(&dir).as_bytes(), &key).unwrap();
     assert_eq!(empty.checkpoint.size, 0);
 
-    let lines: Vec<String> = (0..40)
-        .map(|i| doc_line(i, &format!("T-{}", i % 3)))
-        .collect();
+    let lines: Vec<String> = (0..40).map(|i| doc_line(i, &format!("T-{}", i % 3))).collect();
     let receipts = append(&dir, &lines);
     assert_eq!(receipts.len(), 40);
     for (i, r) in receipts.iter().enumerate() {
@@ -77,10 +62,7 @@ fn init_append_prove_audit() {
     let again = append(&dir, &lines[5..6]);
     assert_eq!(again[0]["index"], 5);
     assert_eq!(again[0]["duplicate"], true);
-    assert_eq!(
-        SignedCheckpoint::verify(checkpoint(&dir).as_bytes(), &key).unwrap(),
-        cp
-    );
+    assert_eq!(SignedCheckpoint::verify(checkpoint(&dir).as_bytes(), &key).unwrap(), cp);
 
     // Inclusion proofs at the latest and at past sizes verify with the pure verifier.
     for (index, size) in [(0u64, None), (39, None), (3, Some(4u64)), (17, Some(30))] {
@@ -96,10 +78,7 @@ fn init_append_prove_audit() {
         assert!(o.status.success(), "{}", err(&o));
         let p: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
         let lh = Hash::from_hex(p["leaf_hash"].as_str().unwrap()).unwrap();
-        assert_eq!(
-            lh.to_hex(),
-            receipts[index as usize]["leaf_hash"].as_str().unwrap()
-        );
+        assert_eq!(lh.to_hex(), receipts[index as usize]["leaf_hash"].as_str().unwrap());
         let root = Hash::from_hex(p["root"].as_str().unwrap()).unwrap();
         let size = p["tree_size"].as_u64().unwrap();
         verify_inclusion(index, size, &lh, &hashes(&p["proof"]), &root).unwrap();
@@ -113,10 +92,7 @@ fn init_append_prove_audit() {
         }
         // Consistency from that size to the latest checkpoint.
         let from = size.to_string();
-        let o = run(
-            &["prove", "consistency", "--data", d(&dir), "--from", &from],
-            "",
-        );
+        let o = run(&["prove", "consistency", "--data", d(&dir), "--from", &from], "");
         let c: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
         verify_consistency(
             size,
@@ -131,10 +107,7 @@ fn init_append_prove_audit() {
 
     // By leaf hash.
     let lh = receipts[9]["leaf_hash"].as_str().unwrap();
-    let o = run(
-        &["prove", "inclusion", "--data", d(&dir), "--leaf-hash", lh],
-        "",
-    );
+    let o = run(&["prove", "inclusion", "--data", d(&dir), "--leaf-hash", lh], "");
     let p: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(p["index"], 9);
 
@@ -181,11 +154,7 @@ fn bad_input_changes_nothing() {
     for (what, line, needle) in cases {
         let o = run(&["append", "--data", d(&dir)], &(line + "\n"));
         assert_eq!(o.status.code(), Some(2), "{what}: {}", err(&o));
-        assert!(
-            err(&o).contains(needle),
-            "{what}: message {:?} lacks {needle:?}",
-            err(&o)
-        );
+        assert!(err(&o).contains(needle), "{what}: message {:?} lacks {needle:?}", err(&o));
         assert!(out(&o).is_empty(), "{what}: printed a receipt");
         assert_eq!(checkpoint(&dir), before, "{what} changed the log");
     }
@@ -212,10 +181,7 @@ fn bad_input_changes_nothing() {
     assert!(!nowhere.join("tenderlog.db").exists());
 
     // init over an existing store is refused.
-    let o = run(
-        &["init", "--data", d(&dir), "--origin", "example.org/log"],
-        "",
-    );
+    let o = run(&["init", "--data", d(&dir), "--origin", "example.org/log"], "");
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("already holds"), "{}", err(&o));
 
@@ -224,36 +190,9 @@ fn bad_input_changes_nothing() {
     let big = (size + 1).to_string();
     for args in [
         vec!["prove", "inclusion", "--data", d(&dir), "--index", &big],
-        vec![
-            "prove",
-            "inclusion",
-            "--data",
-            d(&dir),
-            "--index",
-            "0",
-            "--size",
-            &big,
-        ],
-        vec![
-            "prove",
-            "consistency",
-            "--data",
-            d(&dir),
-            "--from",
-            "1",
-            "--to",
-            &big,
-        ],
-        vec![
-            "prove",
-            "consistency",
-            "--data",
-            d(&dir),
-            "--from",
-            "2",
-            "--to",
-            "1",
-        ],
+        vec!["prove", "inclusion", "--data", d(&dir), "--index", "0", "--size", &big],
+        vec!["prove", "consistency", "--data", d(&dir), "--from", "1", "--to", &big],
+        vec!["prove", "consistency", "--data", d(&dir), "--from", "2", "--to", "1"],
     ] {
         let o = run(&args, "");
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -270,11 +209,7 @@ fn second_writer_is_refused() {
     let held = ledger::Ledger::open(&dir, std::sync::Arc::new(ledger::SystemClock)).unwrap();
     let o = run(&["append", "--data", d(&dir)], &(doc_line(1, "T") + "\n"));
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        err(&o).contains("another tenderlog process is writing"),
-        "{}",
-        err(&o)
-    );
+    assert!(err(&o).contains("another tenderlog process is writing"), "{}", err(&o));
     // Readers are not blocked by the writer.
     assert_eq!(checkpoint(&dir), before);
     drop(held);
@@ -314,48 +249,31 @@ fn audit_names_what_was_tampered() {
     let t = tempfile::tempdir().unwrap();
     let base = t.path().join("base");
     init(&base, "example.org/log");
-    let lines: Vec<String> = (0..300)
-        .map(|i| doc_line(i, &format!("T-{}", i % 5)))
-        .collect();
+    let lines: Vec<String> = (0..300).map(|i| doc_line(i, &format!("T-{}", i % 5))).collect();
     append(&base, &lines);
     assert!(run(&["audit", "--data", d(&base)], "").status.success());
 
     let cases: &[(&str, &str, &str)] = &[
         (
             "leaf byte",
-            "UPDATE leaves SET leaf = substr(leaf, 1, 40) || X'00' || substr(leaf, 42) WHERE idx = 123",
+            "UPDATE leaves SET leaf = CAST(substr(leaf, 1, 40) || X'00' || substr(leaf, 42) AS BLOB) WHERE idx = 123",
             "entry 123",
         ),
-        (
-            "leaf deleted",
-            "DELETE FROM leaves WHERE idx = 200",
-            "leaf sequence",
-        ),
+        ("leaf type", "UPDATE leaves SET leaf = 'text' WHERE idx = 7", "canonical leaf at entry 7"),
+        ("leaf deleted", "DELETE FROM leaves WHERE idx = 200", "leaf sequence"),
         (
             "tile hash",
-            "UPDATE tiles SET hashes = X'00' || substr(hashes, 2) WHERE id = (1 << 56)",
+            "UPDATE tiles SET hashes = CAST(X'00' || substr(hashes, 2) AS BLOB) WHERE id = (1 << 56)",
             "tree node",
         ),
-        (
-            "leaf index row",
-            "DELETE FROM leaf_hashes WHERE idx = 17",
-            "index leaf_hashes",
-        ),
+        ("leaf index row", "DELETE FROM leaf_hashes WHERE idx = 17", "index leaf_hashes"),
         (
             "tender index row",
             "UPDATE tender_events SET idx = idx + 1 WHERE idx = 250",
             "index tender_events",
         ),
-        (
-            "content index row",
-            "DELETE FROM contents WHERE idx = 3",
-            "index contents",
-        ),
-        (
-            "document index row",
-            "INSERT INTO documents VALUES (42, 42)",
-            "index documents",
-        ),
+        ("content index row", "DELETE FROM contents WHERE idx = 3", "index contents"),
+        ("document index row", "INSERT INTO documents VALUES (42, 42)", "index documents"),
         (
             "checkpoint note",
             "UPDATE checkpoints SET note = replace(note, 'example.org/log', 'example.org/lug') WHERE size = (SELECT MIN(size) FROM checkpoints WHERE size > 0)",
@@ -366,33 +284,53 @@ fn audit_names_what_was_tampered() {
             "UPDATE checkpoints SET root = zeroblob(32) WHERE size = (SELECT MIN(size) FROM checkpoints WHERE size > 0)",
             "checkpoint signature",
         ),
+        ("extra tile", "INSERT INTO tiles VALUES ((5 << 56) | 9, zeroblob(32))", "tile extent"),
+        ("index ahead", "UPDATE meta SET value = '301' WHERE key = 'indexed_upto'", "index extent"),
         (
-            "extra tile",
-            "INSERT INTO tiles VALUES ((5 << 56) | 9, zeroblob(32))",
-            "tile extent",
+            "index behind",
+            "UPDATE meta SET value = '299' WHERE key = 'indexed_upto'",
+            "index leaf_hashes",
         ),
     ];
     for (what, sql, needle) in cases {
         let dir = t.path().join(what.replace(' ', "-"));
         copy_dir(&base, &dir);
-        let conn = rusqlite::Connection::open(dir.join("tenderlog.db")).unwrap();
+        let projection = ["leaf_hashes", "tender_events", "contents", "documents", "meta"]
+            .iter()
+            .any(|t| sql.contains(&format!(" {t} ")));
+        let file = if projection { "index.db" } else { "tenderlog.db" };
+        let conn = rusqlite::Connection::open(dir.join(file)).unwrap();
         conn.execute_batch(sql).unwrap();
         drop(conn);
         let o = run(&["audit", "--data", d(&dir)], "");
-        assert_eq!(
-            o.status.code(),
-            Some(1),
-            "{what}: audit did not fail: {}",
-            out(&o)
-        );
-        assert!(
-            err(&o).contains(needle),
-            "{what}: {:?} lacks {needle:?}",
-            err(&o)
-        );
+        assert_eq!(o.status.code(), Some(1), "{what}: audit did not fail: {} {}", out(&o), err(&o));
+        assert!(err(&o).contains(needle), "{what}: {:?} lacks {needle:?}", err(&o));
     }
-    // And the leaf hash in the receipt no longer matches a tampered leaf.
-    let _ = leaf_hash(b"");
+
+    // The index is a projection: deleted, it is rebuilt by the next writer.
+    let dir = t.path().join("rebuilt");
+    copy_dir(&base, &dir);
+    for f in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    let o = run(&["audit", "--data", d(&dir), "--json"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let a: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(a["report"]["indexed"], 0);
+    let o = run(
+        &["prove", "inclusion", "--data", d(&dir), "--leaf-hash", &leaf_hash_of(&dir, 250)],
+        "",
+    );
+    assert!(o.status.success(), "lookup by leaf hash without an index: {}", err(&o));
+    append(&dir, &[doc_line(1000, "T-new")]);
+    let o = run(&["audit", "--data", d(&dir), "--json"], "");
+    let a: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(a["report"]["indexed"], 301);
+}
+
+fn leaf_hash_of(dir: &Path, index: u64) -> String {
+    let store = ledger::Store::open(dir).unwrap();
+    leaf_hash(&store.leaf(index).unwrap()).to_hex()
 }
 
 fn copy_dir(from: &Path, to: &Path) {

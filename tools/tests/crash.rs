@@ -18,19 +18,14 @@ use verifier::Hash;
 
 #[test]
 fn sigkill_under_load_loses_no_acknowledged_entry() {
-    let rounds: u64 = std::env::var("TENDERLOG_CRASH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+    let rounds: u64 =
+        std::env::var("TENDERLOG_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("log");
     init(&dir, "crash.example/log");
     let data = dir.to_str().unwrap().to_owned();
 
-    let seed = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
+    let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64;
     eprintln!("crash test seed {seed}");
     let mut rng = seed | 1;
     let mut next = move |n: u64| {
@@ -45,13 +40,7 @@ fn sigkill_under_load_loses_no_acknowledged_entry() {
     let mut total_killed_with_acks = 0;
     for round in 0..rounds {
         let mut child = bin()
-            .args([
-                "append",
-                "--data",
-                &data,
-                "--batch",
-                &(1 + next(512)).to_string(),
-            ])
+            .args(["append", "--data", &data, "--batch", &(1 + next(512)).to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -101,30 +90,16 @@ fn sigkill_under_load_loses_no_acknowledged_entry() {
         }
 
         let o = run(&["audit", "--data", &data], "");
-        assert!(
-            o.status.success(),
-            "round {round}: audit failed after SIGKILL: {}",
-            err(&o)
-        );
+        assert!(o.status.success(), "round {round}: audit failed after SIGKILL: {}", err(&o));
         let store = ledger::Store::open(&dir).unwrap();
         let size = store.tree_size().unwrap();
         for (index, hash) in acked.lock().unwrap().iter() {
-            assert!(
-                *index < size,
-                "round {round}: acknowledged entry {index} lost (size {size})"
-            );
+            assert!(*index < size, "round {round}: acknowledged entry {index} lost (size {size})");
             let leaf = store.leaf(*index).unwrap();
-            assert_eq!(
-                verifier::leaf_hash(&leaf),
-                *hash,
-                "round {round}: entry {index} changed"
-            );
+            assert_eq!(verifier::leaf_hash(&leaf), *hash, "round {round}: entry {index} changed");
         }
         eprintln!("round {round}: {n} receipts this round, log size {size}");
     }
-    assert!(
-        total_killed_with_acks > 0,
-        "no round acknowledged anything; the test proved nothing"
-    );
+    assert!(total_killed_with_acks > 0, "no round acknowledged anything; the test proved nothing");
     assert!(!acked.lock().unwrap().is_empty());
 }

@@ -20,22 +20,12 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// A checkpoint without extension lines.
     pub fn new(origin: &str, size: u64, root: Hash) -> Self {
-        Checkpoint {
-            origin: origin.to_owned(),
-            size,
-            root,
-            extensions: Vec::new(),
-        }
+        Checkpoint { origin: origin.to_owned(), size, root, extensions: Vec::new() }
     }
 
     /// The note text: `<origin>\n<size>\n<base64 root>\n[<extension>\n]...`.
     pub fn to_text(&self) -> String {
-        let mut s = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            self.root.to_base64()
-        );
+        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');
@@ -46,31 +36,22 @@ impl Checkpoint {
     /// Parses a note text strictly; rejects anything [`Checkpoint::to_text`]
     /// would not produce again byte for byte.
     pub fn parse_text(text: &str) -> Result<Self, Error> {
-        let body = text
-            .strip_suffix('\n')
-            .ok_or(Error::CheckpointFormat("no final newline"))?;
+        let body = text.strip_suffix('\n').ok_or(Error::CheckpointFormat("no final newline"))?;
         let mut lines = body.split('\n');
         let origin = lines.next().unwrap_or("");
         if origin.is_empty() {
             return Err(Error::CheckpointFormat("empty origin"));
         }
-        let size_line = lines
-            .next()
-            .ok_or(Error::CheckpointFormat("no tree size line"))?;
+        let size_line = lines.next().ok_or(Error::CheckpointFormat("no tree size line"))?;
         if size_line.is_empty()
             || !size_line.bytes().all(|b| b.is_ascii_digit())
             || (size_line.len() > 1 && size_line.starts_with('0'))
         {
-            return Err(Error::CheckpointFormat(
-                "tree size is not a canonical decimal",
-            ));
+            return Err(Error::CheckpointFormat("tree size is not a canonical decimal"));
         }
-        let size: u64 = size_line
-            .parse()
-            .map_err(|_| Error::CheckpointFormat("tree size is too large"))?;
-        let root_line = lines
-            .next()
-            .ok_or(Error::CheckpointFormat("no root hash line"))?;
+        let size: u64 =
+            size_line.parse().map_err(|_| Error::CheckpointFormat("tree size is too large"))?;
+        let root_line = lines.next().ok_or(Error::CheckpointFormat("no root hash line"))?;
         let root = Hash::from_base64(root_line)
             .map_err(|_| Error::CheckpointFormat("root hash is not base64 of 32 bytes"))?;
         if root.to_base64() != root_line {
@@ -83,12 +64,7 @@ impl Checkpoint {
             }
             extensions.push(l.to_owned());
         }
-        Ok(Checkpoint {
-            origin: origin.to_owned(),
-            size,
-            root,
-            extensions,
-        })
+        Ok(Checkpoint { origin: origin.to_owned(), size, root, extensions })
     }
 }
 
@@ -114,9 +90,6 @@ impl SignedCheckpoint {
                 got: checkpoint.origin,
             });
         }
-        Ok(SignedCheckpoint {
-            checkpoint,
-            note: String::from_utf8_lossy(note).into_owned(),
-        })
+        Ok(SignedCheckpoint { checkpoint, note: String::from_utf8_lossy(note).into_owned() })
     }
 }

@@ -147,19 +147,13 @@ fn check_text(what: &str, s: &str, max: usize) -> Result<(), Error> {
         return Err(Error::EventInvalid(format!("{what} is empty")));
     }
     if s.len() > max {
-        return Err(Error::EventInvalid(format!(
-            "{what} is longer than {max} bytes"
-        )));
+        return Err(Error::EventInvalid(format!("{what} is longer than {max} bytes")));
     }
     if s.chars().any(char::is_control) {
-        return Err(Error::EventInvalid(format!(
-            "{what} contains a control character"
-        )));
+        return Err(Error::EventInvalid(format!("{what} contains a control character")));
     }
     if s.trim() != s {
-        return Err(Error::EventInvalid(format!(
-            "{what} has leading or trailing spaces"
-        )));
+        return Err(Error::EventInvalid(format!("{what} has leading or trailing spaces")));
     }
     Ok(())
 }
@@ -182,9 +176,7 @@ impl Body {
             }
             Body::Schedule(s) => {
                 if s.opening_ms < s.bid_deadline_ms {
-                    return Err(Error::EventInvalid(
-                        "opening_ms is before bid_deadline_ms".into(),
-                    ));
+                    return Err(Error::EventInvalid("opening_ms is before bid_deadline_ms".into()));
                 }
                 Ok(())
             }
@@ -200,10 +192,7 @@ impl Event {
         let mut out = Vec::with_capacity(512);
         ciborium::into_writer(self, &mut out).map_err(|e| Error::EventDecode(e.to_string()))?;
         if out.len() > MAX_LEAF_BYTES {
-            return Err(Error::LeafTooLarge {
-                len: out.len(),
-                max: MAX_LEAF_BYTES,
-            });
+            return Err(Error::LeafTooLarge { len: out.len(), max: MAX_LEAF_BYTES });
         }
         Ok(out)
     }
@@ -211,18 +200,12 @@ impl Event {
     /// Decodes a leaf; rejects oversize, non-canonical or invalid leaves.
     pub fn decode(leaf: &[u8]) -> Result<Event, Error> {
         if leaf.len() > MAX_LEAF_BYTES {
-            return Err(Error::LeafTooLarge {
-                len: leaf.len(),
-                max: MAX_LEAF_BYTES,
-            });
+            return Err(Error::LeafTooLarge { len: leaf.len(), max: MAX_LEAF_BYTES });
         }
         let event: Event =
             ciborium::from_reader(leaf).map_err(|e| Error::EventDecode(e.to_string()))?;
         if event.v != EVENT_VERSION {
-            return Err(Error::EventInvalid(format!(
-                "unsupported format version {}",
-                event.v
-            )));
+            return Err(Error::EventInvalid(format!("unsupported format version {}", event.v)));
         }
         let again = event.encode()?;
         if again != leaf {
@@ -234,10 +217,7 @@ impl Event {
     /// Checks the rules of the format that the type system does not.
     pub fn validate(&self) -> Result<(), Error> {
         if self.v != EVENT_VERSION {
-            return Err(Error::EventInvalid(format!(
-                "unsupported format version {}",
-                self.v
-            )));
+            return Err(Error::EventInvalid(format!("unsupported format version {}", self.v)));
         }
         check_text("tender", &self.tender, MAX_TENDER_ID_BYTES)?;
         check_text("principal", &self.principal, MAX_PRINCIPAL_BYTES)?;
@@ -319,11 +299,7 @@ impl Content {
 
     /// The content part of a logged event.
     pub fn of_event(e: &Event) -> Content {
-        Content {
-            tender: e.tender.clone(),
-            principal: e.principal.clone(),
-            body: e.body.clone(),
-        }
+        Content { tender: e.tender.clone(), principal: e.principal.clone(), body: e.body.clone() }
     }
 }
 
@@ -372,11 +348,7 @@ impl Submission {
             .principal
             .or_else(|| default_principal.map(str::to_owned))
             .ok_or_else(|| Error::Submission("no principal given".into()))?;
-        let c = Content {
-            tender: self.tender,
-            principal,
-            body,
-        };
+        let c = Content { tender: self.tender, principal, body };
         c.validate().map_err(|e| Error::Submission(e.to_string()))?;
         Ok(c)
     }
@@ -392,10 +364,7 @@ mod tests {
             v: 1,
             tender: "ZB2026-001".into(),
             seq: 1,
-            prev_tender: Some(EventLink {
-                index: 0,
-                leaf_hash: leaf_hash(b"a"),
-            }),
+            prev_tender: Some(EventLink { index: 0, leaf_hash: leaf_hash(b"a") }),
             prev_leaf: Some(leaf_hash(b"a")),
             received_ms: 1_790_000_000_000,
             principal: "agency-01".into(),

@@ -28,9 +28,7 @@ impl Hash {
 
     /// Takes a hash from a byte slice that must be exactly 32 bytes long.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        let arr: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::HashLength { len: bytes.len() })?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| Error::HashLength { len: bytes.len() })?;
         Ok(Hash(arr))
     }
 
@@ -103,11 +101,7 @@ impl<'de> Deserialize<'de> for Hash {
                 Hash::from_hex(v).map_err(E::custom)
             }
         }
-        if d.is_human_readable() {
-            d.deserialize_str(V)
-        } else {
-            d.deserialize_bytes(V)
-        }
+        if d.is_human_readable() { d.deserialize_str(V) } else { d.deserialize_bytes(V) }
     }
 }
 

@@ -33,26 +33,17 @@ pub fn root_from_inclusion(
     proof: &[Hash],
 ) -> Result<Hash, Error> {
     if index >= size {
-        return Err(Error::IndexOutOfRange {
-            index,
-            tree_size: size,
-        });
+        return Err(Error::IndexOutOfRange { index, tree_size: size });
     }
     let expected = inclusion_proof_len(index, size);
     if proof.len() != expected {
-        return Err(Error::ProofLength {
-            expected,
-            got: proof.len(),
-        });
+        return Err(Error::ProofLength { expected, got: proof.len() });
     }
     let (mut fnode, mut snode) = (index, size - 1);
     let mut r = *leaf_hash;
     for p in proof {
         if snode == 0 {
-            return Err(Error::ProofLength {
-                expected,
-                got: proof.len(),
-            });
+            return Err(Error::ProofLength { expected, got: proof.len() });
         }
         if fnode & 1 == 1 || fnode == snode {
             r = node_hash(p, &r);
@@ -67,10 +58,7 @@ pub fn root_from_inclusion(
         snode >>= 1;
     }
     if snode != 0 {
-        return Err(Error::ProofLength {
-            expected,
-            got: proof.len(),
-        });
+        return Err(Error::ProofLength { expected, got: proof.len() });
     }
     Ok(r)
 }
@@ -89,17 +77,10 @@ pub fn verify_consistency(
     }
     let expected = consistency_proof_len(size1, size2);
     if proof.len() != expected {
-        return Err(Error::ProofLength {
-            expected,
-            got: proof.len(),
-        });
+        return Err(Error::ProofLength { expected, got: proof.len() });
     }
     if size1 == size2 {
-        return if root1 == root2 {
-            Ok(())
-        } else {
-            Err(Error::RootMismatch { tree_size: size2 })
-        };
+        return if root1 == root2 { Ok(()) } else { Err(Error::RootMismatch { tree_size: size2 }) };
     }
     if size1 == 0 {
         // Every tree extends the empty tree; the only thing to check is that
@@ -123,10 +104,7 @@ pub fn verify_consistency(
     let (mut fr, mut sr) = (path[0], path[0]);
     for c in &path[1..] {
         if snode == 0 {
-            return Err(Error::ProofLength {
-                expected,
-                got: proof.len(),
-            });
+            return Err(Error::ProofLength { expected, got: proof.len() });
         }
         if fnode & 1 == 1 || fnode == snode {
             fr = node_hash(c, &fr);
@@ -142,10 +120,7 @@ pub fn verify_consistency(
         snode >>= 1;
     }
     if snode != 0 {
-        return Err(Error::ProofLength {
-            expected,
-            got: proof.len(),
-        });
+        return Err(Error::ProofLength { expected, got: proof.len() });
     }
     if &fr != root1 {
         return Err(Error::RootMismatch { tree_size: size1 });
@@ -240,11 +215,7 @@ pub fn inclusion_proof<S: NodeSource>(
     size: u64,
 ) -> Result<Vec<Hash>, S::Error> {
     if index >= size {
-        return Err(Error::IndexOutOfRange {
-            index,
-            tree_size: size,
-        }
-        .into());
+        return Err(Error::IndexOutOfRange { index, tree_size: size }.into());
     }
     let mut out = Vec::with_capacity(64);
     let (mut lo, mut hi) = (0u64, size);
@@ -378,24 +349,17 @@ pub struct MemoryTree {
 impl MemoryTree {
     /// An empty tree.
     pub fn new() -> Self {
-        Self {
-            levels: vec![Vec::new()],
-        }
+        Self { levels: vec![Vec::new()] }
     }
 
     /// Appends a leaf hash.
     pub fn push(&mut self, leaf: Hash) {
-        let mut range = CompactRange {
-            size: self.size(),
-            stack: Vec::new(),
-        };
+        let mut range = CompactRange { size: self.size(), stack: Vec::new() };
         // Rebuild only the right edge from the stored complete nodes.
         let mut at = 0u64;
         for level in (0..64u32).rev() {
             if range.size & (1u64 << level) != 0 {
-                range
-                    .stack
-                    .push((level, self.levels[level as usize][(at >> level) as usize]));
+                range.stack.push((level, self.levels[level as usize][(at >> level) as usize]));
                 at += 1u64 << level;
             }
         }

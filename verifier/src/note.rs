@@ -53,33 +53,26 @@ impl Note {
             return Err(Error::NoteFormat("contains a control character"));
         }
         // The text is separated from the signatures by the last blank line.
-        let sep = s
-            .rfind("\n\n")
-            .ok_or(Error::NoteFormat("no blank line before signatures"))?;
+        let sep = s.rfind("\n\n").ok_or(Error::NoteFormat("no blank line before signatures"))?;
         let text = &s[..sep + 1];
         let sigs = &s[sep + 2..];
         if !sigs.ends_with('\n') {
-            return Err(Error::NoteFormat(
-                "signature block does not end in a newline",
-            ));
+            return Err(Error::NoteFormat("signature block does not end in a newline"));
         }
         let mut signatures = Vec::new();
         for line in sigs[..sigs.len() - 1].split('\n') {
             if signatures.len() == MAX_SIGNATURES {
                 return Err(Error::NoteFormat("too many signatures"));
             }
-            let rest = line.strip_prefix("\u{2014} ").ok_or(Error::NoteFormat(
-                "signature line does not start with an em dash",
-            ))?;
-            let (name, b64) = rest
-                .split_once(' ')
-                .ok_or(Error::NoteFormat("signature line has no signature"))?;
+            let rest = line
+                .strip_prefix("\u{2014} ")
+                .ok_or(Error::NoteFormat("signature line does not start with an em dash"))?;
+            let (name, b64) =
+                rest.split_once(' ').ok_or(Error::NoteFormat("signature line has no signature"))?;
             if !valid_key_name(name) {
                 return Err(Error::NoteFormat("invalid key name"));
             }
-            let raw = B64
-                .decode(b64)
-                .map_err(|_| Error::NoteFormat("signature is not base64"))?;
+            let raw = B64.decode(b64).map_err(|_| Error::NoteFormat("signature is not base64"))?;
             if raw.len() < 5 {
                 return Err(Error::NoteFormat("signature is too short"));
             }
@@ -97,10 +90,7 @@ impl Note {
         if signatures.is_empty() {
             return Err(Error::NoteFormat("no signatures"));
         }
-        Ok(Note {
-            text: text.to_owned(),
-            signatures,
-        })
+        Ok(Note { text: text.to_owned(), signatures })
     }
 
     /// Verifies the note with one trusted key and returns its text.
@@ -114,25 +104,18 @@ impl Note {
                 continue;
             }
             found = true;
-            let bytes: [u8; 64] =
-                sig.signature
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| Error::NoteSignature {
-                        name: key.name.clone(),
-                    })?;
+            let bytes: [u8; 64] = sig
+                .signature
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::NoteSignature { name: key.name.clone() })?;
             let signature = ed25519_dalek::Signature::from_bytes(&bytes);
             key.key
                 .verify_strict(self.text.as_bytes(), &signature)
-                .map_err(|_| Error::NoteSignature {
-                    name: key.name.clone(),
-                })?;
+                .map_err(|_| Error::NoteSignature { name: key.name.clone() })?;
         }
         if !found {
-            return Err(Error::NoteUnsigned {
-                name: key.name.clone(),
-                id: key.key_id,
-            });
+            return Err(Error::NoteUnsigned { name: key.name.clone(), id: key.key_id });
         }
         Ok(&self.text)
     }
@@ -162,11 +145,7 @@ impl NoteVerifier {
         if !valid_key_name(name) {
             return Err(Error::VerifierKey("invalid key name"));
         }
-        Ok(NoteVerifier {
-            name: name.to_owned(),
-            key_id: ed25519_key_id(name, &key),
-            key,
-        })
+        Ok(NoteVerifier { name: name.to_owned(), key_id: ed25519_key_id(name, &key), key })
     }
 
     /// Parses `<name>+<hex key id>+<base64(0x01 ‖ key)>`; the ID must match.
@@ -183,13 +162,9 @@ impl NoteVerifier {
         }
         let id = u32::from_str_radix(id_hex, 16)
             .map_err(|_| Error::VerifierKey("key ID is not 8 lowercase hex digits"))?;
-        let raw = B64
-            .decode(b64)
-            .map_err(|_| Error::VerifierKey("key is not base64"))?;
+        let raw = B64.decode(b64).map_err(|_| Error::VerifierKey("key is not base64"))?;
         if raw.len() != 33 || raw[0] != ALG_ED25519 {
-            return Err(Error::VerifierKey(
-                "not an Ed25519 key (type 0x01, 32 bytes)",
-            ));
+            return Err(Error::VerifierKey("not an Ed25519 key (type 0x01, 32 bytes)"));
         }
         let mut pk = [0u8; 32];
         pk.copy_from_slice(&raw[1..]);
@@ -237,20 +212,12 @@ impl NoteSigner {
     /// A signer for `name` with the given key.
     pub fn new(name: &str, key: SigningKey) -> Result<Self, Error> {
         let v = NoteVerifier::new(name, key.verifying_key())?;
-        Ok(NoteSigner {
-            name: v.name,
-            key_id: v.key_id,
-            key,
-        })
+        Ok(NoteSigner { name: v.name, key_id: v.key_id, key })
     }
 
     /// The matching verifier.
     pub fn verifier(&self) -> NoteVerifier {
-        NoteVerifier {
-            name: self.name.clone(),
-            key_id: self.key_id,
-            key: self.key.verifying_key(),
-        }
+        NoteVerifier { name: self.name.clone(), key_id: self.key_id, key: self.key.verifying_key() }
     }
 
     /// Signs `text` (which must end in a newline) and returns the signed note.
@@ -265,11 +232,7 @@ impl NoteSigner {
         let mut raw = Vec::with_capacity(68);
         raw.extend_from_slice(&self.key_id.to_be_bytes());
         raw.extend_from_slice(&sig.to_bytes());
-        Ok(format!(
-            "{text}\n\u{2014} {} {}\n",
-            self.name,
-            B64.encode(raw)
-        ))
+        Ok(format!("{text}\n\u{2014} {} {}\n", self.name, B64.encode(raw)))
     }
 }
 
