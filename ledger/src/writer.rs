@@ -569,15 +569,18 @@ fn write_tiles(conn: &Connection, nodes: &[(u32, u64, Hash)]) -> Result<()> {
     for (level, index, hash) in nodes {
         let id = tile_id(*level, *index);
         let slot = (index % TILE_WIDTH) as usize;
-        if !rows.contains_key(&id) {
-            let existing: Vec<u8> = if slot == 0 {
-                Vec::new()
-            } else {
-                get.query_row([id], |r| r.get(0)).optional()?.unwrap_or_default()
-            };
-            rows.insert(id, existing);
-        }
-        let row = rows.entry(id).or_default();
+        let row = match rows.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                // A row that does not start here already holds the nodes before.
+                let existing: Vec<u8> = if slot == 0 {
+                    Vec::new()
+                } else {
+                    get.query_row([id], |r| r.get(0)).optional()?.unwrap_or_default()
+                };
+                e.insert(existing)
+            }
+        };
         if row.len() != slot * 32 {
             return Err(LedgerError::Corrupt(format!(
                 "tile row for level {level}, index {index} holds {} bytes, expected {}",

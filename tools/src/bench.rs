@@ -287,6 +287,6 @@ struct Lcg(u64);
 impl Lcg {
     fn below(&mut self, n: u64) -> u64 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as u128 * n as u128 >> 53) as u64
+        (((self.0 >> 11) as u128 * n as u128) >> 53) as u64
     }
 }

@@ -159,12 +159,10 @@ pub fn audit(dir: &Path, json: bool) -> anyhow::Result<()> {
             }
         }
         Err(e) => {
-            if json {
-                if let ledger::LedgerError::AuditFailed { check, index, detail } = &e {
-                    print_json(
-                        &json!({"ok": false, "check": check, "index": index, "detail": detail}),
-                    )?;
-                }
+            if let (true, ledger::LedgerError::AuditFailed { check, index, detail }) = (json, &e) {
+                print_json(
+                    &json!({"ok": false, "check": check, "index": index, "detail": detail}),
+                )?;
             }
             Err(e.into())
         }
