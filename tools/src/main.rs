@@ -6,6 +6,7 @@
 
 mod append;
 mod bench;
+mod demo;
 mod inspect;
 
 use std::path::PathBuf;
@@ -31,6 +32,18 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Play one tender through a local log and check every receipt.
+    ///
+    /// Creates DIR (default ./tenderlog-data) on first use, appends a tender
+    /// notice, tender documents, a schedule, a clarification, three bids, the
+    /// opening record, the evaluation report, the award notice and the
+    /// contract, verifies each receipt's inclusion proof against the signed
+    /// checkpoint with the offline verifier code, and runs the audit.
+    Demo {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
+        data: PathBuf,
+    },
     /// Create a new log: the store and the checkpoint signing key.
     ///
     /// Writes DIR/tenderlog.db, DIR/log.key (mode 0600: keep it secret and
@@ -158,6 +171,7 @@ impl std::error::Error for CheckFailed {}
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Demo { data } => demo::run(&data),
         Command::Init { data, origin, json } => inspect::init(&data, &origin, json),
         Command::Append { data, file, principal, batch } => {
             append::run(&data, file.as_deref(), &principal, batch as usize)

@@ -149,7 +149,13 @@ fn check_text(what: &str, s: &str, max: usize) -> Result<(), Error> {
     if s.len() > max {
         return Err(Error::EventInvalid(format!("{what} is longer than {max} bytes")));
     }
-    if s.chars().any(char::is_control) {
+    // ASCII fast path: leaves are checked on every decode, so this is hot.
+    let control = if s.is_ascii() {
+        s.bytes().any(|b| b < 0x20 || b == 0x7f)
+    } else {
+        s.chars().any(char::is_control)
+    };
+    if control {
         return Err(Error::EventInvalid(format!("{what} contains a control character")));
     }
     if s.trim() != s {

@@ -1,0 +1,129 @@
+//! Golden files pin every format tenderlog writes: the v1 event leaf, the
+//! signed checkpoint note and verifier key, the signing-key file, and the
+//! SQLite schemas of `tenderlog.db` and `index.db`. A change to any of them
+//! fails here; a deliberate new format gets a new version and new files.
+//!
+//! To write the files after a deliberate format change:
+//! `TENDERLOG_BLESS=1 cargo test -p tenderlog-tests --test golden`.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use ed25519_dalek::SigningKey;
+use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
+use verifier::event::{Body, Document, DocumentType, Event, EventLink, Schedule};
+use verifier::note::NoteSigner;
+use verifier::{Hash, leaf_hash};
+
+fn golden(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden").join(name);
+    if std::env::var_os("TENDERLOG_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("golden file {} is missing: {e}", path.display()));
+    assert_eq!(actual, expected, "{name} changed: formats are forever (see this file's docs)");
+}
+
+fn h(byte: u8) -> Hash {
+    Hash([byte; 32])
+}
+
+fn document_event() -> Event {
+    Event {
+        v: 1,
+        tender: "ZB2026-001 第一标段".into(),
+        seq: 3,
+        prev_tender: Some(EventLink { index: 40, leaf_hash: h(0x11) }),
+        prev_leaf: Some(h(0x22)),
+        received_ms: 1_798_000_000_123,
+        principal: "bidder-a".into(),
+        body: Body::Document(Document {
+            document_type: DocumentType::Bid,
+            sha256: h(0x33),
+            sm3: Some(h(0x44)),
+            size: 1_234_567,
+            media_type: "application/ofd".into(),
+            title: Some("投标文件".into()),
+        }),
+    }
+}
+
+fn schedule_event() -> Event {
+    Event {
+        v: 1,
+        tender: "ZB2026-001".into(),
+        seq: 0,
+        prev_tender: None,
+        prev_leaf: None,
+        received_ms: 0,
+        principal: "agency-01".into(),
+        body: Body::Schedule(Schedule {
+            bid_deadline_ms: 1_798_000_000_000,
+            opening_ms: 1_798_000_000_000,
+        }),
+    }
+}
+
+#[test]
+fn event_v1_leaves() {
+    for (name, e) in [("event-v1-document", document_event()), ("event-v1-schedule", schedule_event())]
+    {
+        let leaf = e.encode().unwrap();
+        assert_eq!(Event::decode(&leaf).unwrap(), e);
+        golden(&format!("{name}.cbor.hex"), &format!("{}\n", hex::encode(&leaf)));
+        golden(&format!("{name}.leafhash"), &format!("{}\n", leaf_hash(&leaf)));
+        golden(
+            &format!("{name}.json"),
+            &format!("{}\n", serde_json::to_string_pretty(&e.to_json()).unwrap()),
+        );
+    }
+}
+
+#[test]
+fn checkpoint_note_and_keys() {
+    let signer =
+        NoteSigner::new("golden.tenderlog.example/log", SigningKey::from_bytes(&[0x42; 32])).unwrap();
+    let cp = Checkpoint::new("golden.tenderlog.example/log", 7, h(0x5a));
+    let note = signer.sign(&cp.to_text()).unwrap();
+    golden("checkpoint.note", &note);
+    golden("log.vkey", &format!("{}\n", signer.verifier().vkey()));
+    assert_eq!(SignedCheckpoint::verify(note.as_bytes(), &signer.verifier()).unwrap().checkpoint, cp);
+
+    // The key file format: the golden file loads and is the same key.
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("log.key");
+    std::fs::copy(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/log.key"), &key_file)
+        .unwrap();
+    let loaded = ledger::keys::load(&key_file, "golden.tenderlog.example/log").unwrap();
+    assert_eq!(loaded.verifier(), signer.verifier());
+}
+
+fn schema(db: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut st = conn
+        .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        .unwrap();
+    let rows = st
+        .query_map([], |r| {
+            Ok(format!("-- {} {}\n{};\n", r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })
+        .unwrap();
+    let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+    let mut out = format!("-- page_size {page}\n");
+    for r in rows {
+        out.push_str(&r.unwrap());
+    }
+    out
+}
+
+#[test]
+fn store_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("log");
+    ledger::init(&data, "golden.tenderlog.example/log", &ledger::ManualClock::new(0)).unwrap();
+    drop(ledger::Ledger::open(&data, std::sync::Arc::new(ledger::ManualClock::new(0))).unwrap());
+    golden("tenderlog.db.schema.sql", &schema(&data.join("tenderlog.db")));
+    golden("index.db.schema.sql", &schema(&data.join("index.db")));
+}
