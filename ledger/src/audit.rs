@@ -17,14 +17,15 @@
 //! head per tender. Leaves are read by a second thread so that reading and
 //! hashing overlap.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher as _, Hasher as _};
 use std::path::Path;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 use verifier::checkpoint::SignedCheckpoint;
-use verifier::event::{Body, Content, Event};
+use verifier::event::{Body, Event};
 use verifier::merkle::{self, CompactRange};
 use verifier::{Hash, leaf_hash};
 
@@ -44,6 +45,87 @@ pub struct AuditReport {
     pub tenders: u64,
     /// Root of the whole log.
     pub root: Hash,
+}
+
+/// One leaf after the parallel stage.
+struct Decoded {
+    idx: i64,
+    event: std::result::Result<Event, verifier::Error>,
+    leaf_hash: Hash,
+    /// Index key of the content digest (computed only for indexed entries).
+    content: i64,
+}
+
+/// A numbered chunk of `(idx, leaf)` rows, or the error that ended the reading.
+type LeafChunk = (usize, Result<Vec<(i64, Vec<u8>)>>);
+
+/// Entries per chunk handed between the audit's threads.
+const AUDIT_CHUNK: usize = 1024;
+
+/// Streams leaves `[0, total)` in numbered chunks.
+fn read_leaves(dir: &Path, total: u64, tx: mpsc::SyncSender<LeafChunk>) {
+    let mut n = 0usize;
+    let mut run = || -> Result<()> {
+        let conn = store::connect(dir, true)?;
+        let mut st = conn.prepare("SELECT idx, leaf FROM leaves WHERE idx < ?1 ORDER BY idx")?;
+        let mut rows = st.query([total as i64])?;
+        let mut chunk = Vec::with_capacity(AUDIT_CHUNK);
+        while let Some(r) = rows.next()? {
+            let idx: i64 = r.get(0)?;
+            let leaf = match r.get_ref(1)? {
+                rusqlite::types::ValueRef::Blob(b) => b.to_vec(),
+                _ => {
+                    let index = u64::try_from(idx).ok();
+                    return Err(fail("canonical leaf", index, "stored leaf is not a byte string"));
+                }
+            };
+            chunk.push((idx, leaf));
+            if chunk.len() == AUDIT_CHUNK {
+                if tx.send((n, Ok(std::mem::take(&mut chunk)))).is_err() {
+                    return Ok(());
+                }
+                n += 1;
+            }
+        }
+        if !chunk.is_empty() && tx.send((n, Ok(chunk))).is_ok() {
+            n += 1;
+        }
+        Ok(())
+    };
+    if let Err(e) = run() {
+        let _ = tx.send((n, Err(e)));
+    }
+}
+
+/// Decodes and hashes chunks until the reader is done or the auditor stops.
+fn decode_chunks(
+    rx: &Mutex<mpsc::Receiver<LeafChunk>>,
+    tx: &mpsc::SyncSender<(usize, Result<Vec<Decoded>>)>,
+    indexed: u64,
+) {
+    loop {
+        let job = match rx.lock() {
+            Ok(guard) => guard.recv(),
+            Err(_) => return,
+        };
+        let Ok((n, chunk)) = job else { return };
+        let out = chunk.map(|leaves| {
+            leaves
+                .into_iter()
+                .map(|(idx, leaf)| {
+                    let event = Event::decode(&leaf);
+                    let content = match &event {
+                        Ok(e) if (idx as u64) < indexed => store::prefix(&e.content_digest()),
+                        _ => 0,
+                    };
+                    Decoded { idx, event, leaf_hash: leaf_hash(&leaf), content }
+                })
+                .collect()
+        });
+        if tx.send((n, out)).is_err() {
+            return;
+        }
+    }
 }
 
 fn fail(check: &'static str, index: Option<u64>, detail: impl Into<String>) -> LedgerError {
@@ -177,42 +259,27 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
     }
     let mut next_cp = 0usize;
 
-    // Reader thread: streams (idx, leaf) in chunks over its own connection.
-    let (tx, rx) = mpsc::sync_channel::<Result<Vec<(i64, Vec<u8>)>>>(4);
+    // Pipeline: a reader thread streams (idx, leaf) chunks over its own
+    // connection; workers decode and hash them in parallel (the costly part:
+    // canonical re-encoding and two SHA-256 per leaf); this thread takes the
+    // results in order and runs every check that depends on the entries before.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let (work_tx, work_rx) = mpsc::sync_channel::<LeafChunk>(workers * 2);
+    let (done_tx, done_rx) = mpsc::sync_channel::<(usize, Result<Vec<Decoded>>)>(workers * 2);
     let reader_dir = dir.to_owned();
-    let reader = std::thread::spawn(move || {
-        let send = |r| tx.send(r).is_ok();
-        let run = || -> Result<()> {
-            let conn = store::connect(&reader_dir, true)?;
-            let mut st =
-                conn.prepare("SELECT idx, leaf FROM leaves WHERE idx < ?1 ORDER BY idx")?;
-            let mut rows = st.query([total as i64])?;
-            let mut chunk = Vec::with_capacity(4096);
-            while let Some(r) = rows.next()? {
-                let idx: i64 = r.get(0)?;
-                let leaf = match r.get_ref(1)? {
-                    rusqlite::types::ValueRef::Blob(b) => b.to_vec(),
-                    _ => {
-                        let index = u64::try_from(idx).ok();
-                        return Err(fail(
-                            "canonical leaf",
-                            index,
-                            "stored leaf is not a byte string",
-                        ));
-                    }
-                };
-                chunk.push((idx, leaf));
-                if chunk.len() == 4096 && !send(Ok(std::mem::take(&mut chunk))) {
-                    return Ok(());
-                }
-            }
-            send(Ok(chunk));
-            Ok(())
-        };
-        if let Err(e) = run() {
-            send(Err(e));
-        }
-    });
+    let reader = std::thread::Builder::new()
+        .name("audit-reader".into())
+        .spawn(move || read_leaves(&reader_dir, total, work_tx))
+        .map_err(|e| fail("audit", None, format!("couldn't start a thread: {e}")))?;
+    let work_rx = Arc::new(Mutex::new(work_rx));
+    for _ in 0..workers {
+        let (rx, tx) = (work_rx.clone(), done_tx.clone());
+        std::thread::Builder::new()
+            .name("audit-worker".into())
+            .spawn(move || decode_chunks(&rx, &tx, indexed))
+            .map_err(|e| fail("audit", None, format!("couldn't start a thread: {e}")))?;
+    }
+    drop(done_tx);
 
     let mut tiles = Tiles { conn, current: Vec::new(), counts: Vec::new() };
     let mut range = CompactRange::new();
@@ -251,8 +318,22 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
     };
     check_cp(&range, &mut next_cp)?;
 
-    for chunk in rx {
-        for (idx, leaf) in chunk? {
+    let mut waiting: BTreeMap<usize, Result<Vec<Decoded>>> = BTreeMap::new();
+    let mut next_chunk = 0usize;
+    let mut results = done_rx.iter();
+    loop {
+        let chunk = match waiting.remove(&next_chunk) {
+            Some(c) => c,
+            None => match results.next() {
+                Some((n, c)) => {
+                    waiting.insert(n, c);
+                    continue;
+                }
+                None => break,
+            },
+        };
+        next_chunk += 1;
+        for Decoded { idx, event, leaf_hash: lh, content } in chunk? {
             let index = range.size();
             if sql_u64(idx)? != index {
                 return Err(fail(
@@ -261,9 +342,7 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
                     format!("next stored leaf is {idx}"),
                 ));
             }
-            let event = Event::decode(&leaf)
-                .map_err(|e| fail("canonical leaf", Some(index), e.to_string()))?;
-            let lh = leaf_hash(&leaf);
+            let event = event.map_err(|e| fail("canonical leaf", Some(index), e.to_string()))?;
             if event.prev_leaf != prev_leaf {
                 return Err(fail(
                     "global chain",
@@ -298,8 +377,7 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
             if index < indexed {
                 want_hashes.add(&[&store::prefix(&lh).to_be_bytes(), &ib]);
                 want_tenders.add(&[event.tender.as_bytes(), &event.seq.to_be_bytes(), &ib]);
-                want_contents
-                    .add(&[&store::prefix(&Content::of_event(&event).digest()).to_be_bytes(), &ib]);
+                want_contents.add(&[&content.to_be_bytes(), &ib]);
                 if let Body::Document(d) = &event.body {
                     want_docs.add(&[&store::prefix(&d.sha256).to_be_bytes(), &ib]);
                 }

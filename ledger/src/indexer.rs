@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension as _, params};
-use verifier::event::{Body, Content, Event};
+use verifier::event::{Body, Event};
 use verifier::{Hash, leaf_hash};
 
 use crate::error::{LedgerError, Result};
@@ -119,7 +119,7 @@ impl IndexRow {
         IndexRow {
             idx,
             leaf: prefix(leaf_hash),
-            content: prefix(&Content::of_event(event).digest()),
+            content: prefix(&event.content_digest()),
             document: match &event.body {
                 Body::Document(d) => Some(prefix(&d.sha256)),
                 _ => None,

@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use verifier::Hash;
 use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
-use verifier::event::{Body, Content, Event};
+use verifier::event::{Body, Event};
 use verifier::merkle::{self, NodeSource};
 use verifier::note::NoteVerifier;
 
@@ -363,7 +363,8 @@ impl NodeSource for StoredNodes<'_> {
     }
 }
 
-/// The indexed entry whose content has this digest (see [`Content::digest`]).
+/// The indexed entry whose content has this digest (see
+/// [`verifier::event::Content::digest`]).
 pub(crate) fn find_indexed_content(
     main: &Connection,
     ix: &Connection,
@@ -375,7 +376,7 @@ pub(crate) fn find_indexed_content(
             .query_row([idx as i64], |r| r.get(0))?;
         let event =
             Event::decode(&leaf).map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
-        if Content::of_event(&event).digest() == *digest {
+        if event.content_digest() == *digest {
             return Ok(Some(idx));
         }
     }

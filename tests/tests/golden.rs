@@ -68,7 +68,8 @@ fn schedule_event() -> Event {
 
 #[test]
 fn event_v1_leaves() {
-    for (name, e) in [("event-v1-document", document_event()), ("event-v1-schedule", schedule_event())]
+    for (name, e) in
+        [("event-v1-document", document_event()), ("event-v1-schedule", schedule_event())]
     {
         let leaf = e.encode().unwrap();
         assert_eq!(Event::decode(&leaf).unwrap(), e);
@@ -84,12 +85,16 @@ fn event_v1_leaves() {
 #[test]
 fn checkpoint_note_and_keys() {
     let signer =
-        NoteSigner::new("golden.tenderlog.example/log", SigningKey::from_bytes(&[0x42; 32])).unwrap();
+        NoteSigner::new("golden.tenderlog.example/log", SigningKey::from_bytes(&[0x42; 32]))
+            .unwrap();
     let cp = Checkpoint::new("golden.tenderlog.example/log", 7, h(0x5a));
     let note = signer.sign(&cp.to_text()).unwrap();
     golden("checkpoint.note", &note);
     golden("log.vkey", &format!("{}\n", signer.verifier().vkey()));
-    assert_eq!(SignedCheckpoint::verify(note.as_bytes(), &signer.verifier()).unwrap().checkpoint, cp);
+    assert_eq!(
+        SignedCheckpoint::verify(note.as_bytes(), &signer.verifier()).unwrap().checkpoint,
+        cp
+    );
 
     // The key file format: the golden file loads and is the same key.
     let dir = tempfile::tempdir().unwrap();
@@ -107,7 +112,12 @@ fn schema(db: &std::path::Path) -> String {
         .unwrap();
     let rows = st
         .query_map([], |r| {
-            Ok(format!("-- {} {}\n{};\n", r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok(format!(
+                "-- {} {}\n{};\n",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?
+            ))
         })
         .unwrap();
     let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();

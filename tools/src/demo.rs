@@ -7,10 +7,10 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use ledger::{Ledger, Store, SystemClock};
 use sha2::{Digest, Sha256};
+use verifier::Hash;
 use verifier::checkpoint::SignedCheckpoint;
 use verifier::event::{Body, Content, Document, DocumentType, Schedule};
 use verifier::merkle::{verify_consistency, verify_inclusion};
-use verifier::Hash;
 
 /// The origin of a log `demo` creates.
 pub const DEMO_ORIGIN: &str = "demo.tenderlog.local/log";

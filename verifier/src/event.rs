@@ -240,6 +240,11 @@ impl Event {
         self.body.kind()
     }
 
+    /// The digest of this event's content, [`Content::digest`], without copying it.
+    pub fn content_digest(&self) -> Hash {
+        content_digest(&self.tender, &self.principal, &self.body)
+    }
+
     /// A JSON view for people and programs: the envelope with `kind` next to
     /// `body`, hashes as lowercase hex. Not a format the log reads back.
     pub fn to_json(&self) -> serde_json::Value {
@@ -260,6 +265,25 @@ impl Event {
             "body": body,
         })
     }
+}
+
+/// The content as the digest encodes it; borrowed, so that digesting a
+/// logged event copies nothing. Same fields and order as [`Content`].
+#[derive(Serialize)]
+struct ContentRef<'a> {
+    tender: &'a str,
+    principal: &'a str,
+    body: &'a Body,
+}
+
+fn content_digest(tender: &str, principal: &str, body: &Body) -> Hash {
+    let mut buf = Vec::with_capacity(512);
+    // Serializing plain structs into a Vec cannot fail.
+    let _ = ciborium::into_writer(&ContentRef { tender, principal, body }, &mut buf);
+    let mut h = Sha256::new();
+    h.update(b"tenderlog/content/v1\n");
+    h.update(&buf);
+    Hash(h.finalize().into())
 }
 
 /// What a submitter supplies; the ledger adds sequence, links and time.
@@ -294,13 +318,7 @@ impl Content {
     /// The idempotency key: equal content, equal digest.
     /// `SHA-256("tenderlog/content/v1\n" ‖ CBOR(content))`.
     pub fn digest(&self) -> Hash {
-        let mut buf = Vec::with_capacity(256);
-        // Serializing plain structs into a Vec cannot fail.
-        let _ = ciborium::into_writer(self, &mut buf);
-        let mut h = Sha256::new();
-        h.update(b"tenderlog/content/v1\n");
-        h.update(&buf);
-        Hash(h.finalize().into())
+        content_digest(&self.tender, &self.principal, &self.body)
     }
 
     /// The content part of a logged event.
