@@ -59,7 +59,7 @@ pub(crate) fn open_for_writing(dir: &Path) -> Result<Connection> {
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "cache_size", -32_768)?; // 32 MiB: the B-trees' upper levels stay hot
+    conn.pragma_update(None, "cache_size", -24_576)?; // 24 MiB: the B-trees' upper levels stay hot
     conn.execute_batch(INDEX_SCHEMA)?;
     let v: String =
         conn.query_row("SELECT value FROM meta WHERE key = 'index_version'", [], |r| r.get(0))?;

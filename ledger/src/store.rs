@@ -220,6 +220,16 @@ impl Store {
         Ok(SignedCheckpoint { checkpoint: Checkpoint::new(&self.origin, size, root), note })
     }
 
+    /// When the latest checkpoint was last signed (see `Ledger::heartbeat`),
+    /// ms since the epoch.
+    pub fn latest_signed_ms(&self) -> Result<u64> {
+        let v: i64 = self
+            .conn
+            .prepare_cached("SELECT signed_ms FROM checkpoints ORDER BY size DESC LIMIT 1")?
+            .query_row([], |r| r.get(0))?;
+        sql_u64(v)
+    }
+
     /// The signed checkpoint of exactly `size`, if the log signed one.
     pub fn checkpoint_at(&self, size: u64) -> Result<Option<String>> {
         Ok(self

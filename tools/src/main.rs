@@ -8,6 +8,7 @@ mod append;
 mod bench;
 mod demo;
 mod inspect;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,16 @@ enum Command {
         #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
     },
+    /// Run the HTTP API: submissions answered with receipts, proofs, tiles.
+    ///
+    /// Serves DIR (default ./tenderlog-data, created on first run) on
+    /// 127.0.0.1:8080. Writes need a bearer token (`tenderlog token create`).
+    /// SIGINT or SIGTERM stops accepting, finishes the batch in flight, and
+    /// exits.
+    Serve(serve::ServeArgs),
+    /// Manage the bearer tokens that may submit events.
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
     /// Create a new log: the store and the checkpoint signing key.
     ///
     /// Writes DIR/tenderlog.db, DIR/log.key (mode 0600: keep it secret and
@@ -172,6 +183,8 @@ impl std::error::Error for CheckFailed {}
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo { data } => demo::run(&data),
+        Command::Serve(args) => serve::serve(args),
+        Command::Token(cmd) => serve::token(cmd),
         Command::Init { data, origin, json } => inspect::init(&data, &origin, json),
         Command::Append { data, file, principal, batch } => {
             append::run(&data, file.as_deref(), &principal, batch as usize)

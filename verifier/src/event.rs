@@ -14,8 +14,9 @@ use crate::hash::Hash;
 
 /// The envelope format version this code writes and reads.
 pub const EVENT_VERSION: u64 = 1;
-/// Largest leaf accepted (the tlog-tiles entry limit).
-pub const MAX_LEAF_BYTES: usize = 64 * 1024;
+/// Largest leaf accepted: under 64 KiB, and the most a tlog-tiles entry
+/// bundle can frame (its length prefix is a big-endian uint16).
+pub const MAX_LEAF_BYTES: usize = 65_535;
 /// An upper bound on what the envelope adds to a submission's content: the
 /// version, sequence, links and time with their keys (about 170 bytes).
 pub const ENVELOPE_OVERHEAD: usize = 256;
@@ -411,6 +412,17 @@ mod tests {
         let mut trailing = leaf.clone();
         trailing.push(0);
         assert!(Event::decode(&trailing).is_err());
+    }
+
+    #[test]
+    fn oversize_leaves_are_refused_before_decoding() {
+        let big = vec![0u8; MAX_LEAF_BYTES + 1];
+        assert_eq!(
+            Event::decode(&big),
+            Err(Error::LeafTooLarge { len: MAX_LEAF_BYTES + 1, max: MAX_LEAF_BYTES })
+        );
+        // At the limit it is the content, not the size, that is wrong.
+        assert!(matches!(Event::decode(&big[1..]), Err(Error::EventDecode(_))));
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub mod event;
 pub mod hash;
 pub mod merkle;
 pub mod note;
+pub mod tiles;
+pub mod tlog_proof;
 
 pub use error::Error;
 pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};

@@ -1,0 +1,76 @@
+//! Prometheus metrics: appends, batch sizes, latencies, tree size.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    /// Entries appended.
+    pub appends: Counter,
+    /// Submissions answered with an existing entry.
+    pub duplicates: Counter,
+    /// Submissions refused (bad content, overload).
+    pub refused: Counter,
+    /// Entries per committed batch.
+    pub batch_size: Histogram,
+    /// Seconds from a submission's arrival at the sequencer to its commit.
+    pub append_seconds: Histogram,
+    /// Seconds to serve a proof.
+    pub proof_seconds: Histogram,
+    /// Entries in the log.
+    pub tree_size: Gauge,
+    /// When the latest checkpoint was signed, seconds since the epoch.
+    pub checkpoint_time: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("tenderlog");
+        let m = Metrics {
+            appends: Counter::default(),
+            duplicates: Counter::default(),
+            refused: Counter::default(),
+            batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 14)),
+            append_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            proof_seconds: Histogram::new(exponential_buckets(0.00002, 2.0, 14)),
+            tree_size: Gauge::default(),
+            checkpoint_time: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register("appends", "Entries appended", m.appends.clone());
+        registry.register(
+            "duplicates",
+            "Submissions answered with an existing entry",
+            m.duplicates.clone(),
+        );
+        registry.register("refused", "Submissions refused", m.refused.clone());
+        registry.register("batch_size", "Entries per committed batch", m.batch_size.clone());
+        registry.register(
+            "append_seconds",
+            "Seconds from a submission reaching the sequencer to its commit",
+            m.append_seconds.clone(),
+        );
+        registry.register("proof_seconds", "Seconds to build a proof", m.proof_seconds.clone());
+        registry.register("tree_size", "Entries in the log", m.tree_size.clone());
+        registry.register(
+            "checkpoint_time",
+            "When the latest checkpoint was signed, seconds since the epoch",
+            m.checkpoint_time.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+}
+
+impl Metrics {
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}

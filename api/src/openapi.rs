@@ -1,0 +1,363 @@
+//! The route table: every route's handler *and* its documentation, in one
+//! place. The router is built from it and `GET /v1/openapi.json` is generated
+//! from it, so the two cannot drift apart.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use serde_json::{Value, json};
+
+use crate::error::CODES;
+use crate::state::AppState;
+use crate::{tiles, v1};
+
+/// A parameter of an operation.
+pub struct Param {
+    /// Its name.
+    pub name: &'static str,
+    /// `query` or `path`.
+    pub location: &'static str,
+    /// Whether it must be given.
+    pub required: bool,
+    /// JSON schema type: `integer` or `string`.
+    pub kind: &'static str,
+    /// What it means.
+    pub description: &'static str,
+}
+
+/// A documented route.
+pub struct Route {
+    /// Method, upper case.
+    pub method: &'static str,
+    /// Path in axum syntax (`{name}`, `{*name}`).
+    pub path: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// The token role it needs, if any.
+    pub role: Option<&'static str>,
+    /// Its parameters.
+    pub params: &'static [Param],
+    /// Request body media type, if it takes one.
+    pub body: Option<&'static str>,
+    /// `(status, media type, description)` of its success answers.
+    pub ok: &'static [(u16, &'static str, &'static str)],
+    /// Error codes it may answer with (see [`CODES`]).
+    pub errors: &'static [&'static str],
+}
+
+const fn q(
+    name: &'static str,
+    required: bool,
+    kind: &'static str,
+    description: &'static str,
+) -> Param {
+    Param { name, location: "query", required, kind, description }
+}
+
+const fn p(name: &'static str, kind: &'static str, description: &'static str) -> Param {
+    Param { name, location: "path", required: true, kind, description }
+}
+
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain";
+const OCTETS: &str = "application/octet-stream";
+
+const INCLUSION_PARAMS: &[Param] = &[
+    q("index", false, "integer", "the entry's index (or give leaf_hash)"),
+    q("leaf_hash", false, "string", "the entry's leaf hash, 64 lowercase hex"),
+    q("size", false, "integer", "tree size; default the latest checkpoint"),
+];
+const CONSISTENCY_PARAMS: &[Param] = &[
+    q("from", true, "integer", "the older size"),
+    q("to", false, "integer", "the newer size; default the latest checkpoint"),
+];
+const ENTRY_PARAMS: &[Param] = &[p("index", "integer", "the entry's index")];
+const TENDER_PARAMS: &[Param] = &[p("id", "string", "the tender ID")];
+const DOCUMENT_PARAMS: &[Param] =
+    &[p("sha256", "string", "the document's SHA-256, 64 lowercase hex")];
+const TILE_PARAMS: &[Param] =
+    &[p("path", "string", "the tile path, e.g. 0/x001/234 or entries/000.p/7")];
+
+/// Every route with its handler.
+pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
+    vec![
+        (
+            Route {
+                method: "POST",
+                path: "/v1/events",
+                summary: "Append a submission; answers with a receipt once it is durable and checkpointed",
+                role: Some("submitter"),
+                params: &[],
+                body: Some(JSON),
+                ok: &[
+                    (201, JSON, "receipt for a new entry"),
+                    (
+                        200,
+                        JSON,
+                        "receipt for the earlier entry with the same content (fresh proof)",
+                    ),
+                ],
+                errors: &[
+                    "unauthorized",
+                    "forbidden",
+                    "invalid_json",
+                    "invalid_submission",
+                    "body_too_large",
+                    "unsupported_media_type",
+                    "overloaded",
+                    "unavailable",
+                ],
+            },
+            post(v1::submit),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/checkpoint",
+                summary: "The latest signed checkpoint (C2SP signed note), byte-exact",
+                role: None,
+                params: &[],
+                body: None,
+                ok: &[(200, TEXT, "the signed note")],
+                errors: &[],
+            },
+            get(v1::checkpoint),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/proof/inclusion",
+                summary: "Inclusion proof of an entry in the tree of any past size",
+                role: None,
+                params: INCLUSION_PARAMS,
+                body: None,
+                ok: &[(
+                    200,
+                    JSON,
+                    "index, tree_size, leaf_hash, root, proof (hex), checkpoint (when one was signed at that size)",
+                )],
+                errors: &["bad_parameter", "bad_hash", "no_such_entry", "size_beyond_tree"],
+            },
+            get(v1::inclusion),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/proof/consistency",
+                summary: "Consistency proof between two tree sizes",
+                role: None,
+                params: CONSISTENCY_PARAMS,
+                body: None,
+                ok: &[(200, JSON, "size1, size2, root1, root2, proof (hex)")],
+                errors: &["bad_parameter", "sizes_out_of_order", "size_beyond_tree"],
+            },
+            get(v1::consistency),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/entries/{index}",
+                summary: "An entry: its leaf (base64) and decoded event",
+                role: None,
+                params: ENTRY_PARAMS,
+                body: None,
+                ok: &[(200, JSON, "index, leaf, leaf_hash, event")],
+                errors: &["bad_parameter", "no_such_entry"],
+            },
+            get(v1::entry),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/tenders/{id}/events",
+                summary: "A tender's timeline, in order, with indexes",
+                role: None,
+                params: TENDER_PARAMS,
+                body: None,
+                ok: &[(200, JSON, "tender, tree_size, events")],
+                errors: &["bad_parameter", "not_found"],
+            },
+            get(v1::tender_events),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/documents/{sha256}",
+                summary: "Where a document digest was logged",
+                role: None,
+                params: DOCUMENT_PARAMS,
+                body: None,
+                ok: &[(200, JSON, "sha256, tree_size, events")],
+                errors: &["bad_hash", "not_found"],
+            },
+            get(v1::documents),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/openapi.json",
+                summary: "This document",
+                role: None,
+                params: &[],
+                body: None,
+                ok: &[(200, JSON, "OpenAPI 3.1")],
+                errors: &[],
+            },
+            get(serve),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/checkpoint",
+                summary: "C2SP tlog-tiles: the latest signed checkpoint",
+                role: None,
+                params: &[],
+                body: None,
+                ok: &[(200, TEXT, "the signed note")],
+                errors: &[],
+            },
+            get(v1::checkpoint),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/tile/{*path}",
+                summary: "C2SP tlog-tiles: hash tiles <L>/<N>[.p/<W>] and entry bundles entries/<N>[.p/<W>]",
+                role: None,
+                params: TILE_PARAMS,
+                body: None,
+                ok: &[(200, OCTETS, "the tile (immutable)")],
+                errors: &["not_found"],
+            },
+            get(tiles::tile),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/healthz",
+                summary: "200 while checkpoints are being signed; 503 when none was signed within the configured age or the sequencer stopped",
+                role: None,
+                params: &[],
+                body: None,
+                ok: &[
+                    (200, JSON, "ok, tree_size, checkpoint_age_ms"),
+                    (503, JSON, "the same, ok false"),
+                ],
+                errors: &[],
+            },
+            get(v1::healthz),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/metrics",
+                summary: "Prometheus metrics: appends, batch sizes, latencies, tree size",
+                role: None,
+                params: &[],
+                body: None,
+                ok: &[(200, "application/openmetrics-text", "metrics")],
+                errors: &[],
+            },
+            get(v1::metrics),
+        ),
+    ]
+}
+
+/// The OpenAPI 3.1 document built from [`routes`].
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (r, _) in routes() {
+        let path = r.path.replace("{*", "{");
+        let mut responses = serde_json::Map::new();
+        for (status, media, description) in r.ok {
+            responses.insert(
+                status.to_string(),
+                json!({"description": description, "content": {*media: {}}}),
+            );
+        }
+        let mut errors: Vec<&str> = r.errors.to_vec();
+        errors.push("internal");
+        if r.method != "GET" || r.role.is_some() {
+            errors.push("method_not_allowed");
+        }
+        for code in errors {
+            if let Some((_, status, description)) = CODES.iter().find(|(c, _, _)| *c == code) {
+                let entry = responses.entry(status.to_string()).or_insert_with(|| {
+                    json!({"description": "", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+                });
+                if let Some(d) = entry.get_mut("description") {
+                    let old = d.as_str().unwrap_or_default().to_owned();
+                    let line = format!("`{code}`: {description}");
+                    *d =
+                        Value::String(if old.is_empty() { line } else { format!("{old}; {line}") });
+                }
+            }
+        }
+        let params: Vec<Value> = r
+            .params
+            .iter()
+            .map(|p| {
+                json!({"name": p.name, "in": p.location, "required": p.required,
+                       "description": p.description, "schema": {"type": p.kind}})
+            })
+            .collect();
+        let mut op = json!({
+            "summary": r.summary,
+            "operationId": format!("{} {}", r.method.to_lowercase(), path),
+            "parameters": params,
+            "responses": responses,
+        });
+        if let Some(role) = r.role {
+            op["security"] = json!([{"bearer": []}]);
+            op["description"] =
+                Value::String(format!("Needs a bearer token with role `{role}` (or `admin`)."));
+        }
+        if let Some(media) = r.body {
+            op["requestBody"] = json!({"required": true, "content": {media: {"schema": {"$ref": "#/components/schemas/Submission"}}}});
+        }
+        let entry = paths.entry(path).or_insert_with(|| json!({}));
+        entry[r.method.to_lowercase()] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tenderlog",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The evidence ledger for electronic public tendering. Errors are RFC 9457 problem details with a stable `code`.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "required": ["type", "title", "status", "code", "detail"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "code": {"type": "string", "enum": CODES.iter().map(|c| c.0).collect::<Vec<_>>()},
+                        "detail": {"type": "string"},
+                    },
+                },
+                "Submission": {
+                    "type": "object",
+                    "required": ["kind", "tender", "body"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": verifier::event::KINDS},
+                        "tender": {"type": "string"},
+                        "principal": {"type": "string", "description": "if given, must equal the token's name"},
+                        "body": {"type": "object"},
+                    },
+                },
+            },
+        },
+    })
+}
+
+/// `GET /v1/openapi.json`.
+pub async fn serve() -> Response {
+    Json(document()).into_response()
+}

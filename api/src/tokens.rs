@@ -1,0 +1,253 @@
+//! Bearer tokens for writes, stored hashed in `tokens.db` of the data directory.
+//!
+//! A token reads `tlk_<id>_<secret>`: a 12-hex-digit public ID and 32 random
+//! bytes (base64url). Only `SHA-256(secret)` is stored; it is compared in
+//! constant time. Tokens live in their own SQLite file so that
+//! `tenderlog token create` works while the server holds the writer lock.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
+
+/// What a token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// May submit events.
+    Submitter,
+    /// May do everything a submitter may, and administer the log.
+    Admin,
+}
+
+impl Role {
+    /// Parses `submitter` or `admin`.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "submitter" => Some(Role::Submitter),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Submitter => "submitter",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether this role includes `other`.
+    pub fn includes(self, other: Role) -> bool {
+        self == Role::Admin || self == other
+    }
+}
+
+/// Why a token operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The database failed.
+    #[error("couldn't use the token store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// No randomness.
+    #[error("couldn't make a token: no randomness from the operating system: {0}")]
+    Random(String),
+    /// A name that cannot be a principal.
+    #[error("couldn't make a token: {0}")]
+    BadName(String),
+    /// No such token.
+    #[error("no token with ID {0}")]
+    NotFound(String),
+}
+
+/// A token as listed (never its secret).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TokenInfo {
+    /// The public ID.
+    pub id: String,
+    /// The principal recorded for its submissions.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// When it was made, ms since the epoch.
+    pub created_ms: u64,
+    /// When it was revoked, if it was.
+    pub revoked_ms: Option<u64>,
+}
+
+/// Who a valid token speaks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's public ID.
+    pub id: String,
+    /// The principal.
+    pub name: String,
+    /// The role.
+    pub role: Role,
+}
+
+/// The token file inside a data directory.
+pub fn tokens_path(dir: &Path) -> PathBuf {
+    dir.join("tokens.db")
+}
+
+fn open(dir: &Path) -> Result<Connection, TokenError> {
+    let conn = Connection::open(tokens_path(dir))?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS tokens (
+            id TEXT PRIMARY KEY, secret_sha256 BLOB NOT NULL, role TEXT NOT NULL,
+            name TEXT NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER)",
+    )?;
+    Ok(conn)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Makes a token for `name` with `role` and returns its text: shown once,
+/// never stored.
+pub fn create(dir: &Path, name: &str, role: Role) -> Result<String, TokenError> {
+    let ok = !name.is_empty()
+        && name.len() <= verifier::event::MAX_PRINCIPAL_BYTES
+        && !name.chars().any(|c| c.is_control())
+        && name.trim() == name;
+    if !ok {
+        return Err(TokenError::BadName(format!(
+            "name {name:?} must be 1-256 bytes, no control characters or outer spaces"
+        )));
+    }
+    let mut raw = [0u8; 38];
+    getrandom::fill(&mut raw).map_err(|e| TokenError::Random(e.to_string()))?;
+    let id = hex::encode(&raw[..6]);
+    let secret = B64URL.encode(&raw[6..]);
+    let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+    open(dir)?.execute(
+        "INSERT INTO tokens (id, secret_sha256, role, name, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, &hash[..], role.as_str(), name, now_ms() as i64],
+    )?;
+    Ok(format!("tlk_{id}_{secret}"))
+}
+
+/// Lists the tokens.
+pub fn list(dir: &Path) -> Result<Vec<TokenInfo>, TokenError> {
+    let conn = open(dir)?;
+    let mut st = conn
+        .prepare("SELECT id, name, role, created_ms, revoked_ms FROM tokens ORDER BY created_ms")?;
+    let rows = st.query_map([], |r| {
+        Ok(TokenInfo {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Submitter),
+            created_ms: r.get::<_, i64>(3)? as u64,
+            revoked_ms: r.get::<_, Option<i64>>(4)?.map(|v| v as u64),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Revokes a token; requests with it fail from the next cache refresh on.
+pub fn revoke(dir: &Path, id: &str) -> Result<(), TokenError> {
+    let n = open(dir)?.execute(
+        "UPDATE tokens SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+        params![id, now_ms() as i64],
+    )?;
+    if n == 0 {
+        return Err(TokenError::NotFound(id.to_owned()));
+    }
+    Ok(())
+}
+
+struct Entry {
+    secret_sha256: [u8; 32],
+    role: Role,
+    name: String,
+    revoked: bool,
+}
+
+/// Checks presented tokens against `tokens.db`, with a short-lived cache.
+pub struct TokenStore {
+    dir: PathBuf,
+    cache: Mutex<(Instant, HashMap<String, Entry>)>,
+}
+
+/// How long a lookup is trusted before `tokens.db` is read again (so that a
+/// revocation takes effect within this time).
+const CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// How soon an unknown token ID may trigger a re-read of `tokens.db`.
+const MISS_RELOAD: Duration = Duration::from_secs(1);
+
+impl TokenStore {
+    /// A store over `dir/tokens.db` (created when missing).
+    pub fn new(dir: &Path) -> Result<TokenStore, TokenError> {
+        drop(open(dir)?);
+        let store =
+            TokenStore { dir: dir.to_owned(), cache: Mutex::new((Instant::now(), HashMap::new())) };
+        let loaded = store.load()?;
+        if let Ok(mut c) = store.cache.lock() {
+            c.1 = loaded;
+        }
+        Ok(store)
+    }
+
+    fn load(&self) -> Result<HashMap<String, Entry>, TokenError> {
+        let conn = open(&self.dir)?;
+        let mut st =
+            conn.prepare("SELECT id, secret_sha256, role, name, revoked_ms FROM tokens")?;
+        let rows = st.query_map([], |r| {
+            let hash: Vec<u8> = r.get(1)?;
+            let mut secret_sha256 = [0u8; 32];
+            if hash.len() == 32 {
+                secret_sha256.copy_from_slice(&hash);
+            }
+            Ok((
+                r.get::<_, String>(0)?,
+                Entry {
+                    secret_sha256,
+                    role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Submitter),
+                    name: r.get(3)?,
+                    revoked: r.get::<_, Option<i64>>(4)?.is_some(),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The caller a bearer token speaks for, or `None` for an unknown,
+    /// malformed or revoked token.
+    pub fn check(&self, token: &str) -> Result<Option<Caller>, TokenError> {
+        let Some((id, secret)) = token.strip_prefix("tlk_").and_then(|t| t.split_once('_')) else {
+            return Ok(None);
+        };
+        let presented: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        let mut cache = self.cache.lock().map_err(|_| TokenError::Random("poisoned".into()))?;
+        // A new token is seen within a second; unknown IDs cannot make every
+        // request read the database.
+        let age = cache.0.elapsed();
+        let stale = age > CACHE_TTL || (!cache.1.contains_key(id) && age > MISS_RELOAD);
+        if stale {
+            *cache = (Instant::now(), self.load()?);
+        }
+        Ok(cache.1.get(id).and_then(|e| {
+            let equal: bool = e.secret_sha256.ct_eq(&presented).into();
+            (equal && !e.revoked).then(|| Caller {
+                id: id.to_owned(),
+                name: e.name.clone(),
+                role: e.role,
+            })
+        }))
+    }
+}

@@ -1,0 +1,416 @@
+//! The `/v1` JSON API, `/healthz` and `/metrics`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Serialize;
+use serde_json::json;
+use verifier::Hash;
+use verifier::event::{Event, Submission};
+use verifier::tlog_proof::TlogProof;
+
+use crate::error::ApiError;
+use crate::sequencer::SubmitError;
+use crate::state::AppState;
+use crate::tokens::{Caller, Role};
+
+type Shared = State<Arc<AppState>>;
+type Params = Query<HashMap<String, String>>;
+
+fn hexes(hs: &[Hash]) -> Vec<String> {
+    hs.iter().map(Hash::to_hex).collect()
+}
+
+/// The caller of a request that needs `role`.
+fn authorize(state: &AppState, headers: &HeaderMap, role: Role) -> Result<Caller, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::new("unauthorized", "send Authorization: Bearer <token>"))?;
+    let caller = state
+        .tokens
+        .check(token.trim())
+        .map_err(|e| {
+            tracing::error!(error = %e, "token store");
+            ApiError::new("internal", "the token store failed")
+        })?
+        .ok_or_else(|| ApiError::new("unauthorized", "the token is unknown or revoked"))?;
+    if !caller.role.includes(role) {
+        return Err(ApiError::new(
+            "forbidden",
+            format!("role {} may not do this; it needs {}", caller.role.as_str(), role.as_str()),
+        ));
+    }
+    Ok(caller)
+}
+
+fn param_u64(q: &HashMap<String, String>, name: &str) -> Result<Option<u64>, ApiError> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(v) => {
+            let canonical = !v.is_empty()
+                && v.bytes().all(|b| b.is_ascii_digit())
+                && (v == "0" || !v.starts_with('0'));
+            match v.parse::<u64>() {
+                Ok(n) if canonical => Ok(Some(n)),
+                _ => Err(ApiError::new(
+                    "bad_parameter",
+                    format!("{name} must be a decimal number, got {v:?}"),
+                )),
+            }
+        }
+    }
+}
+
+fn parse_hash(v: &str, what: &str) -> Result<Hash, ApiError> {
+    if v.len() != 64 || v.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(ApiError::new("bad_hash", format!("{what} must be 64 lowercase hex digits")));
+    }
+    Hash::from_hex(v)
+        .map_err(|_| ApiError::new("bad_hash", format!("{what} must be 64 lowercase hex digits")))
+}
+
+/// The answer to a submission.
+#[derive(Serialize)]
+pub struct Receipt {
+    /// The entry's index.
+    pub index: u64,
+    /// The leaf, base64.
+    pub leaf: String,
+    /// The leaf hash, hex.
+    pub leaf_hash: String,
+    /// The signed checkpoint that includes the entry.
+    pub checkpoint: String,
+    /// The inclusion proof against that checkpoint, hex, leaf to root.
+    pub inclusion_proof: Vec<String>,
+    /// The same as a C2SP tlog-proof.
+    pub tlog_proof: String,
+    /// True when the content was already logged (this is the earlier entry).
+    pub duplicate: bool,
+}
+
+/// `POST /v1/events`: append one submission; answer with a receipt once it is
+/// durable and covered by a signed checkpoint.
+pub async fn submit(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&state, &headers, Role::Submitter)?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                "body_too_large",
+                format!("the body is over {} bytes", state.limits.body_bytes),
+            )
+        } else {
+            ApiError::new("invalid_json", format!("couldn't read the body: {e}"))
+        }
+    })?;
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim() == "application/json"));
+    if !json {
+        return Err(ApiError::new("unsupported_media_type", "send Content-Type: application/json"));
+    }
+    let submission =
+        Submission::from_json(&body).map_err(|e| ApiError::new("invalid_json", e.to_string()))?;
+    if let Some(p) = &submission.principal
+        && *p != caller.name
+    {
+        return Err(ApiError::new(
+            "forbidden",
+            format!("principal {p:?} is not this token's ({:?}); leave it out", caller.name),
+        ));
+    }
+    let content = submission
+        .into_content(Some(&caller.name))
+        .map_err(|e| ApiError::new("invalid_submission", e.to_string()))?;
+    let committed = state.sequencer.submit(content).await.map_err(|e| match e {
+        SubmitError::Overloaded => ApiError::new("overloaded", e.to_string()).retry_after(1),
+        SubmitError::Refused(e) => ApiError::new("invalid_submission", e.to_string()),
+        SubmitError::Stopped(_) => ApiError::new("unavailable", e.to_string()).retry_after(5),
+        SubmitError::Failed(_) => ApiError::new("unavailable", e.to_string()).retry_after(1),
+    })?;
+    let (index, size) = (committed.appended.index, committed.checkpoint.checkpoint.size);
+    let (leaf, proof) =
+        state.readers.with(move |s| Ok((s.leaf(index)?, s.inclusion_proof(index, size)?))).await?;
+    let note = committed.checkpoint.note;
+    let tlog_proof =
+        TlogProof { extra: None, index, proof: proof.clone(), checkpoint: note.clone() }.to_text();
+    let receipt = Receipt {
+        index,
+        leaf: B64.encode(&leaf),
+        leaf_hash: committed.appended.leaf_hash.to_hex(),
+        checkpoint: note,
+        inclusion_proof: hexes(&proof),
+        tlog_proof,
+        duplicate: committed.appended.duplicate,
+    };
+    let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(receipt)).into_response())
+}
+
+/// `GET /v1/checkpoint` and `GET /checkpoint`: the latest signed note.
+pub async fn checkpoint(State(state): Shared) -> Result<Response, ApiError> {
+    let cp = state.readers.with(|s| Ok(s.latest_checkpoint()?)).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        cp.note,
+    )
+        .into_response())
+}
+
+/// `GET /v1/proof/inclusion?index=N[&size=M]` or `?leaf_hash=HEX[&size=M]`.
+pub async fn inclusion(State(state): Shared, Query(q): Params) -> Result<Response, ApiError> {
+    let index = param_u64(&q, "index")?;
+    let leaf_hash = q.get("leaf_hash").map(|v| parse_hash(v, "leaf_hash")).transpose()?;
+    let size = param_u64(&q, "size")?;
+    if index.is_some() == leaf_hash.is_some() {
+        return Err(ApiError::new("bad_parameter", "give exactly one of index and leaf_hash"));
+    }
+    let started = Instant::now();
+    let out = state
+        .readers
+        .with(move |s| {
+            let size = match size {
+                Some(n) => n,
+                None => s.tree_size()?,
+            };
+            let index = match (index, leaf_hash) {
+                (Some(i), _) => i,
+                (None, Some(h)) => {
+                    s.index_of_leaf_hash(&h)?.filter(|i| *i < size).ok_or_else(|| {
+                        ApiError::new(
+                            "no_such_entry",
+                            format!("no entry has leaf hash {h} in the tree of size {size}"),
+                        )
+                    })?
+                }
+                (None, None) => {
+                    return Err(ApiError::new("bad_parameter", "give index or leaf_hash"));
+                }
+            };
+            if index >= size {
+                let tree = s.tree_size()?;
+                if size > tree {
+                    return Err(ApiError::new(
+                        "size_beyond_tree",
+                        format!("size {size} is larger than the log ({tree} entries)"),
+                    ));
+                }
+                return Err(ApiError::new(
+                    "no_such_entry",
+                    format!("index {index} is not in the tree of size {size}"),
+                ));
+            }
+            let proof = s.inclusion_proof(index, size)?;
+            let leaf = s.leaf(index)?;
+            Ok(json!({
+                "index": index,
+                "tree_size": size,
+                "leaf_hash": verifier::leaf_hash(&leaf),
+                "root": s.root_at(size)?,
+                "proof": hexes(&proof),
+                "checkpoint": s.checkpoint_at(size)?,
+            }))
+        })
+        .await?;
+    state.metrics.proof_seconds.observe(started.elapsed().as_secs_f64());
+    Ok(Json(out).into_response())
+}
+
+/// `GET /v1/proof/consistency?from=A[&to=B]`.
+pub async fn consistency(State(state): Shared, Query(q): Params) -> Result<Response, ApiError> {
+    let from =
+        param_u64(&q, "from")?.ok_or_else(|| ApiError::new("bad_parameter", "from is required"))?;
+    let to = param_u64(&q, "to")?;
+    let started = Instant::now();
+    let out = state
+        .readers
+        .with(move |s| {
+            let to = match to {
+                Some(n) => n,
+                None => s.tree_size()?,
+            };
+            if from > to {
+                return Err(ApiError::new(
+                    "sizes_out_of_order",
+                    format!("from {from} is larger than to {to}"),
+                ));
+            }
+            let proof = s.consistency_proof(from, to)?;
+            Ok(json!({
+                "size1": from,
+                "size2": to,
+                "root1": s.root_at(from)?,
+                "root2": s.root_at(to)?,
+                "proof": hexes(&proof),
+                "checkpoint": s.checkpoint_at(to)?,
+            }))
+        })
+        .await?;
+    state.metrics.proof_seconds.observe(started.elapsed().as_secs_f64());
+    Ok(Json(out).into_response())
+}
+
+fn parse_index(v: &str) -> Result<u64, ApiError> {
+    let mut q = HashMap::new();
+    q.insert("index".to_owned(), v.to_owned());
+    param_u64(&q, "index")?.ok_or_else(|| ApiError::new("bad_parameter", "index is required"))
+}
+
+/// `GET /v1/entries/{index}`: the leaf and its decoded event.
+pub async fn entry(State(state): Shared, Path(index): Path<String>) -> Result<Response, ApiError> {
+    let index = parse_index(&index)?;
+    let out = state
+        .readers
+        .with(move |s| {
+            let size = s.tree_size()?;
+            if index >= size {
+                return Err(ApiError::new(
+                    "no_such_entry",
+                    format!("entry {index} is not in the log ({size} entries)"),
+                ));
+            }
+            let leaf = s.leaf(index)?;
+            let event = Event::decode(&leaf).map_err(|e| {
+                tracing::error!(index, error = %e, "stored leaf does not decode");
+                ApiError::new("internal", "the stored leaf is malformed; run tenderlog audit")
+            })?;
+            Ok(json!({
+                "index": index,
+                "leaf": B64.encode(&leaf),
+                "leaf_hash": verifier::leaf_hash(&leaf),
+                "event": event.to_json(),
+            }))
+        })
+        .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `GET /v1/tenders/{id}/events`: the tender's timeline, in order.
+pub async fn tender_events(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if id.is_empty() || id.len() > verifier::event::MAX_TENDER_ID_BYTES {
+        return Err(ApiError::new("bad_parameter", "tender ID must be 1-128 bytes"));
+    }
+    let out = state
+        .readers
+        .with(move |s| {
+            let size = s.tree_size()?;
+            let mut events = Vec::new();
+            for (seq, index) in s.tender_events(&id)? {
+                if index >= size {
+                    continue;
+                }
+                let leaf = s.leaf(index)?;
+                let event = Event::decode(&leaf)
+                    .map_err(|_| ApiError::new("internal", "stored leaf is malformed"))?;
+                events.push(json!({
+                    "seq": seq,
+                    "index": index,
+                    "leaf_hash": verifier::leaf_hash(&leaf),
+                    "event": event.to_json(),
+                }));
+            }
+            if events.is_empty() {
+                return Err(ApiError::new("not_found", format!("no events for tender {id:?}")));
+            }
+            Ok(json!({ "tender": id, "tree_size": size, "events": events }))
+        })
+        .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `GET /v1/documents/{sha256}`: where a document digest was logged.
+pub async fn documents(
+    State(state): Shared,
+    Path(digest): Path<String>,
+) -> Result<Response, ApiError> {
+    let digest = parse_hash(&digest, "sha256")?;
+    let out = state
+        .readers
+        .with(move |s| {
+            let size = s.tree_size()?;
+            let mut found = Vec::new();
+            for index in s.document_events(&digest)? {
+                let leaf = s.leaf(index)?;
+                let event = Event::decode(&leaf)
+                    .map_err(|_| ApiError::new("internal", "stored leaf is malformed"))?;
+                found.push(json!({
+                    "index": index,
+                    "leaf_hash": verifier::leaf_hash(&leaf),
+                    "event": event.to_json(),
+                }));
+            }
+            if found.is_empty() {
+                return Err(ApiError::new(
+                    "not_found",
+                    format!("document {digest} was not logged"),
+                ));
+            }
+            Ok(json!({ "sha256": digest, "tree_size": size, "events": found }))
+        })
+        .await?;
+    Ok(Json(out).into_response())
+}
+
+/// `GET /healthz`: 200 while checkpoints are being signed, 503 otherwise.
+pub async fn healthz(State(state): Shared) -> Response {
+    let status = &state.sequencer.status;
+    let stopped = status.stopped.lock().ok().and_then(|s| s.clone());
+    let signed = status.signed_ms.load(Ordering::SeqCst);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let age_ms = now.saturating_sub(signed);
+    let fresh = age_ms <= state.limits.health_max_age.as_millis() as u64;
+    let body = json!({
+        "ok": fresh && stopped.is_none(),
+        "tree_size": status.tree_size.load(Ordering::SeqCst),
+        "checkpoint_age_ms": age_ms,
+        "max_age_ms": state.limits.health_max_age.as_millis() as u64,
+        "stopped": stopped,
+    });
+    let code =
+        if fresh && stopped.is_none() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(body)).into_response()
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(State(state): Shared) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Any route that does not exist.
+pub async fn not_found() -> ApiError {
+    ApiError::new("not_found", "no such route; see /v1/openapi.json")
+}
+
+/// A route that exists, with a method it does not have.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        "method_not_allowed",
+        "this route does not take that method; see /v1/openapi.json",
+    )
+}

@@ -1,0 +1,391 @@
+//! The HTTP API end to end, against a real server on 127.0.0.1: receipts
+//! verified offline with the pure verifier, proofs for past sizes,
+//! consistency between checkpoints, concurrency, and every route's bad input.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use reqwest::StatusCode;
+use serde_json::Value;
+use verifier::checkpoint::SignedCheckpoint;
+use verifier::event::Event;
+use verifier::merkle::{verify_consistency, verify_inclusion};
+use verifier::note::NoteVerifier;
+use verifier::tlog_proof::TlogProof;
+use verifier::{Hash, leaf_hash};
+
+struct Server {
+    base: String,
+    dir: tempfile::TempDir,
+    key: NoteVerifier,
+    submitter: String,
+    admin: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), api::ServeError>>>,
+    http: reqwest::Client,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ledger::init(dir.path(), "e2e.tenderlog.example/log", &ledger::SystemClock).unwrap();
+    let submitter =
+        api::tokens::create(dir.path(), "agency-01", api::tokens::Role::Submitter).unwrap();
+    let admin = api::tokens::create(dir.path(), "operator", api::tokens::Role::Admin).unwrap();
+    let mut config = api::ServerConfig::new(dir.path().to_owned());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.body_bytes = 8 * 1024;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let running = api::start(config, async move {
+        let _ = rx.await;
+    })
+    .await
+    .unwrap();
+    Server {
+        base: format!("http://{}", running.addr),
+        dir,
+        key,
+        submitter,
+        admin,
+        stop: Some(tx),
+        task: Some(running.task),
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Server {
+    async fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+
+    async fn post(&self, token: Option<&str>, body: &str) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/v1/events", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let (s, t) = self.get(path).await;
+        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
+    }
+}
+
+fn doc(i: u64, tender: &str) -> String {
+    format!(
+        r#"{{"kind":"document","tender":"{tender}","body":{{"document_type":"bid","sha256":"{:064x}","size":{},"media_type":"application/pdf"}}}}"#,
+        i + 1,
+        100 + i
+    )
+}
+
+fn hashes(v: &Value) -> Vec<Hash> {
+    v.as_array().unwrap().iter().map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap()).collect()
+}
+
+/// Everything a bidder can check offline from its receipt alone.
+fn check_receipt(key: &NoteVerifier, r: &Value) -> (u64, Hash, SignedCheckpoint) {
+    let index = r["index"].as_u64().unwrap();
+    let leaf = B64.decode(r["leaf"].as_str().unwrap()).unwrap();
+    let lh = leaf_hash(&leaf);
+    assert_eq!(lh.to_hex(), r["leaf_hash"].as_str().unwrap());
+    Event::decode(&leaf).unwrap();
+    let cp = SignedCheckpoint::verify(r["checkpoint"].as_str().unwrap().as_bytes(), key).unwrap();
+    verify_inclusion(
+        index,
+        cp.checkpoint.size,
+        &lh,
+        &hashes(&r["inclusion_proof"]),
+        &cp.checkpoint.root,
+    )
+    .unwrap();
+    let tp = TlogProof::parse(r["tlog_proof"].as_str().unwrap().as_bytes()).unwrap();
+    assert_eq!(tp.index, index);
+    assert_eq!(tp.verify(&lh, key).unwrap(), cp.checkpoint);
+    (index, lh, cp)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_proofs_and_consistency() {
+    let mut s = start().await;
+    let mut receipts = Vec::new();
+    for i in 0..12 {
+        let (status, r) = s.post(Some(&s.submitter), &doc(i, &format!("T-{}", i % 2))).await;
+        assert_eq!(status, StatusCode::CREATED, "{r}");
+        receipts.push(check_receipt(&s.key, &r));
+    }
+    // The leaf records the token's name as principal.
+    let (_, e) = s.get_json("/v1/entries/3").await;
+    assert_eq!(e["event"]["principal"], "agency-01");
+    assert_eq!(e["leaf_hash"].as_str().unwrap(), receipts[3].1.to_hex());
+
+    // Idempotent: same index, fresh proof against the latest checkpoint, 200.
+    let (status, r) = s.post(Some(&s.submitter), &doc(4, "T-0")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(r["duplicate"], true);
+    let (index, _, cp) = check_receipt(&s.key, &r);
+    assert_eq!(index, 4);
+    assert_eq!(cp.checkpoint.size, 12);
+
+    // The checkpoint is served byte-exact on both paths.
+    let (_, note) = s.get("/v1/checkpoint").await;
+    let (_, note2) = s.get("/checkpoint").await;
+    assert_eq!(note, note2);
+    let latest = SignedCheckpoint::verify(note.as_bytes(), &s.key).unwrap();
+    assert_eq!(latest.checkpoint.size, 12);
+
+    // Every receipt's checkpoint is consistent with every later one.
+    for (_, _, a) in &receipts {
+        for (_, _, b) in &receipts {
+            let (s1, s2) = (a.checkpoint.size, b.checkpoint.size);
+            if s1 > s2 {
+                continue;
+            }
+            let (st, c) = s.get_json(&format!("/v1/proof/consistency?from={s1}&to={s2}")).await;
+            assert_eq!(st, StatusCode::OK);
+            verify_consistency(
+                s1,
+                s2,
+                &hashes(&c["proof"]),
+                &a.checkpoint.root,
+                &b.checkpoint.root,
+            )
+            .unwrap();
+        }
+    }
+    // Inclusion proofs for past sizes, by index and by leaf hash.
+    for (index, lh, _) in &receipts {
+        for size in (index + 1)..=12 {
+            let (st, p) =
+                s.get_json(&format!("/v1/proof/inclusion?index={index}&size={size}")).await;
+            assert_eq!(st, StatusCode::OK);
+            let root = Hash::from_hex(p["root"].as_str().unwrap()).unwrap();
+            verify_inclusion(*index, size, lh, &hashes(&p["proof"]), &root).unwrap();
+        }
+        let (st, p) = s.get_json(&format!("/v1/proof/inclusion?leaf_hash={lh}")).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(p["index"].as_u64().unwrap(), *index);
+    }
+    // Timelines and document lookups.
+    let (st, t) = s.get_json("/v1/tenders/T-1/events").await;
+    assert_eq!(st, StatusCode::OK);
+    let idx: Vec<u64> =
+        t["events"].as_array().unwrap().iter().map(|e| e["index"].as_u64().unwrap()).collect();
+    assert_eq!(idx, vec![1, 3, 5, 7, 9, 11]);
+    let (st, d) = s.get_json(&format!("/v1/documents/{:064x}", 8)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(d["events"][0]["index"], 7);
+
+    // Operations.
+    let (st, h) = s.get_json("/healthz").await;
+    assert_eq!(st, StatusCode::OK, "{h}");
+    let (st, m) = s.get("/metrics").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(m.contains("tenderlog_appends_total 12"), "{m}");
+    let (st, o) = s.get_json("/v1/openapi.json").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(o["paths"]["/v1/events"]["post"].is_object());
+    assert!(o["paths"]["/tile/{path}"]["get"].is_object());
+
+    s.stop().await;
+    let report = ledger::audit(s.dir.path(), &mut |_, _| {}).unwrap();
+    assert_eq!(report.entries, 12);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_get_documented_codes() {
+    let mut s = start().await;
+    let (st, _) = s.post(Some(&s.submitter), &doc(1, "T")).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let before = s.get("/v1/checkpoint").await.1;
+
+    let get_cases: &[(&str, u16, &str)] = &[
+        ("/v1/proof/inclusion?index=5", 404, "no_such_entry"),
+        ("/v1/proof/inclusion?index=0&size=9", 400, "size_beyond_tree"),
+        ("/v1/proof/inclusion?index=-1", 400, "bad_parameter"),
+        ("/v1/proof/inclusion?index=01", 400, "bad_parameter"),
+        ("/v1/proof/inclusion?index=x", 400, "bad_parameter"),
+        ("/v1/proof/inclusion", 400, "bad_parameter"),
+        ("/v1/proof/inclusion?index=0&leaf_hash=00", 400, "bad_hash"),
+        ("/v1/proof/inclusion?leaf_hash=zz", 400, "bad_hash"),
+        (
+            "/v1/proof/inclusion?leaf_hash=ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB",
+            400,
+            "bad_hash",
+        ),
+        (
+            "/v1/proof/inclusion?leaf_hash=0000000000000000000000000000000000000000000000000000000000000000",
+            404,
+            "no_such_entry",
+        ),
+        ("/v1/proof/consistency?from=1&to=0", 400, "sizes_out_of_order"),
+        ("/v1/proof/consistency?from=0&to=2", 400, "size_beyond_tree"),
+        ("/v1/proof/consistency", 400, "bad_parameter"),
+        ("/v1/entries/1", 404, "no_such_entry"),
+        ("/v1/entries/abc", 400, "bad_parameter"),
+        ("/v1/entries/18446744073709551616", 400, "bad_parameter"),
+        ("/v1/tenders/nope/events", 404, "not_found"),
+        ("/v1/documents/xyz", 400, "bad_hash"),
+        (
+            "/v1/documents/0000000000000000000000000000000000000000000000000000000000000000",
+            404,
+            "not_found",
+        ),
+        ("/v1/nothing", 404, "not_found"),
+        ("/tile/0/x00", 404, "not_found"),
+        ("/tile/0/001", 404, "not_found"),
+        ("/tile/entries/000.p/2", 404, "not_found"),
+    ];
+    for (path, status, code) in get_cases {
+        let (st, body) = s.get_json(path).await;
+        assert_eq!(st.as_u16(), *status, "{path}: {body}");
+        assert_eq!(body["code"], *code, "{path}: {body}");
+        assert_eq!(body["status"], *status);
+    }
+
+    // Wrong methods.
+    for (method, path) in [
+        ("DELETE", "/v1/checkpoint"),
+        ("PUT", "/v1/events"),
+        ("GET", "/v1/events"),
+        ("POST", "/v1/proof/inclusion"),
+    ] {
+        let r = s
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "method_not_allowed");
+    }
+
+    // Writes: no token, bad token, revoked, wrong role cannot happen for admin (superset).
+    let sub = s.submitter.clone();
+    let post_cases: Vec<(Option<&str>, String, u16, &str)> = vec![
+        (None, doc(2, "T"), 401, "unauthorized"),
+        (Some("tlk_000000000000_nope"), doc(2, "T"), 401, "unauthorized"),
+        (Some("garbage"), doc(2, "T"), 401, "unauthorized"),
+        (Some(&sub), "{".into(), 400, "invalid_json"),
+        (Some(&sub), r#"{"kind":"nope","tender":"T","body":{}}"#.into(), 422, "invalid_submission"),
+        (
+            Some(&sub),
+            r#"{"kind":"document","tender":"T","principal":"someone-else","body":{}}"#.into(),
+            403,
+            "forbidden",
+        ),
+        (
+            Some(&sub),
+            format!(r#"{{"kind":"document","tender":"{}","body":{{}}}}"#, "x".repeat(20_000)),
+            413,
+            "body_too_large",
+        ),
+    ];
+    for (token, body, status, code) in post_cases {
+        let (st, b) = s.post(token, &body).await;
+        assert_eq!(st.as_u16(), status, "{code}: {b}");
+        assert_eq!(b["code"], code, "{b}");
+    }
+    // Not JSON.
+    let r = s
+        .http
+        .post(format!("{}/v1/events", s.base))
+        .bearer_auth(&s.submitter)
+        .header("content-type", "text/plain")
+        .body(doc(3, "T"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+
+    // A revoked token stops working (within the cache lifetime).
+    let id = s.submitter.split('_').nth(1).unwrap().to_owned();
+    api::tokens::revoke(s.dir.path(), &id).unwrap();
+    tokio::time::sleep(Duration::from_millis(5200)).await;
+    let (st, _) = s.post(Some(&s.submitter), &doc(4, "T")).await;
+    assert_eq!(st.as_u16(), 401);
+    // The admin may submit too, under its own name.
+    let (st, r) = s.post(Some(&s.admin.clone()), &doc(5, "T")).await;
+    assert_eq!(st.as_u16(), 201, "{r}");
+
+    // None of the bad requests changed the log.
+    let after = s.get("/v1/checkpoint").await.1;
+    let a = SignedCheckpoint::verify(before.as_bytes(), &s.key).unwrap().checkpoint;
+    let b = SignedCheckpoint::verify(after.as_bytes(), &s.key).unwrap().checkpoint;
+    assert_eq!(b.size, a.size + 1, "only the admin's submission was appended");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_submitters() {
+    let mut s = start().await;
+    let (clients, per) = (64u64, 200u64);
+    let s_arc = Arc::new((s.base.clone(), s.submitter.clone()));
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let sa = s_arc.clone();
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut out = Vec::new();
+            for i in 0..per {
+                let r = http
+                    .post(format!("{}/v1/events", sa.0))
+                    .bearer_auth(&sa.1)
+                    .header("content-type", "application/json")
+                    .body(doc(c * per + i, &format!("T-{c}")))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::CREATED);
+                out.push(r.json::<Value>().await.unwrap());
+            }
+            out
+        }));
+    }
+    let mut receipts = Vec::new();
+    for t in tasks {
+        receipts.extend(t.await.unwrap());
+    }
+    assert_eq!(receipts.len() as u64, clients * per);
+    let (_, note) = s.get("/v1/checkpoint").await;
+    let last = SignedCheckpoint::verify(note.as_bytes(), &s.key).unwrap().checkpoint;
+    assert_eq!(last.size, clients * per);
+    let mut seen = std::collections::HashSet::new();
+    let mut sizes = std::collections::BTreeMap::new();
+    for r in &receipts {
+        let (index, _, cp) = check_receipt(&s.key, r);
+        assert!(seen.insert(index), "index {index} given twice");
+        sizes.insert(cp.checkpoint.size, cp.checkpoint.root);
+    }
+    // Every receipt's checkpoint is consistent with the final one.
+    for (size, root) in sizes {
+        let (_, c) =
+            s.get_json(&format!("/v1/proof/consistency?from={size}&to={}", last.size)).await;
+        verify_consistency(size, last.size, &hashes(&c["proof"]), &root, &last.root).unwrap();
+    }
+    s.stop().await;
+    let report = ledger::audit(s.dir.path(), &mut |_, _| {}).unwrap();
+    assert_eq!(report.entries, clients * per);
+    assert_eq!(report.tenders, clients);
+}

@@ -1,0 +1,225 @@
+//! `tenderlog serve` and `tenderlog token`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use api::ServerConfig;
+use api::tokens::Role;
+use clap::{Args, Subcommand};
+use ledger::SystemClock;
+use serde::Deserialize;
+
+/// Flags of `tenderlog serve`; each may also come from the environment or the
+/// config file (flag > environment > file > default).
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The data directory; created and initialised on first run.
+    #[arg(long, env = "TENDERLOG_DATA")]
+    data: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "TENDERLOG_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Origin for a log created on first run [default: tenderlog.local/log].
+    #[arg(long, env = "TENDERLOG_ORIGIN")]
+    origin: Option<String>,
+    /// TOML file with any of: data, listen, origin, max_batch, queue,
+    /// heartbeat_secs, body_limit_bytes, health_max_age_secs, log_format.
+    #[arg(long, env = "TENDERLOG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Most entries per batch [default: 4096].
+    #[arg(long, env = "TENDERLOG_MAX_BATCH")]
+    max_batch: Option<usize>,
+    /// Most queued submissions before answering 503 [default: 65536].
+    #[arg(long, env = "TENDERLOG_QUEUE")]
+    queue: Option<usize>,
+    /// Re-sign the checkpoint after this many idle seconds [default: 10].
+    #[arg(long, env = "TENDERLOG_HEARTBEAT_SECS")]
+    heartbeat_secs: Option<u64>,
+    /// Largest request body in bytes [default: 262144].
+    #[arg(long, env = "TENDERLOG_BODY_LIMIT_BYTES")]
+    body_limit_bytes: Option<usize>,
+    /// /healthz fails when no checkpoint was signed for this long [default: 60].
+    #[arg(long, env = "TENDERLOG_HEALTH_MAX_AGE_SECS")]
+    health_max_age_secs: Option<u64>,
+    /// Log lines as `text` or `json` [default: text].
+    #[arg(long, env = "TENDERLOG_LOG_FORMAT")]
+    log_format: Option<String>,
+}
+
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    origin: Option<String>,
+    max_batch: Option<usize>,
+    queue: Option<usize>,
+    heartbeat_secs: Option<u64>,
+    body_limit_bytes: Option<usize>,
+    health_max_age_secs: Option<u64>,
+    log_format: Option<String>,
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let file: FileConfig = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("couldn't read config file {}", p.display()))?;
+            toml::from_str(&text)
+                .with_context(|| format!("couldn't parse config file {}", p.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let data = args.data.or(file.data).unwrap_or_else(|| PathBuf::from("tenderlog-data"));
+    let mut config = ServerConfig::new(data.clone());
+    if let Some(l) = args.listen.or(file.listen) {
+        config.listen = l;
+    }
+    if let Some(n) = args.max_batch.or(file.max_batch) {
+        anyhow::ensure!((1..=65_536).contains(&n), "max_batch must be 1..=65536");
+        config.sequencer.max_batch = n;
+    }
+    if let Some(n) = args.queue.or(file.queue) {
+        anyhow::ensure!(n >= 1, "queue must be at least 1");
+        config.sequencer.queue = n;
+    }
+    if let Some(s) = args.heartbeat_secs.or(file.heartbeat_secs) {
+        anyhow::ensure!(s >= 1, "heartbeat_secs must be at least 1");
+        config.sequencer.heartbeat = Duration::from_secs(s);
+    }
+    if let Some(n) = args.body_limit_bytes.or(file.body_limit_bytes) {
+        config.body_bytes = n;
+    }
+    if let Some(s) = args.health_max_age_secs.or(file.health_max_age_secs) {
+        config.health_max_age = Duration::from_secs(s);
+    }
+    let json_logs = match args.log_format.or(file.log_format).as_deref() {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(other) => anyhow::bail!("log_format must be text or json, not {other:?}"),
+    };
+    init_tracing(json_logs);
+
+    if !ledger::store::db_path(&data).exists() {
+        let origin = args.origin.or(file.origin).unwrap_or_else(|| "tenderlog.local/log".into());
+        let vkey = ledger::init(&data, &origin, &SystemClock)?;
+        eprintln!(
+            "tenderlog: created a new log in {}\n  verifier key: {}\n  signing key:  {} (mode 0600; keep it secret and backed up)",
+            data.display(),
+            vkey.vkey(),
+            ledger::store::key_path(&data).display()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let running = api::start(config, shutdown_signal()).await?;
+        eprintln!(
+            "tenderlog: serving {} on http://{}\n  make a token: tenderlog token create --data {} --name <principal> --role submitter",
+            data.display(),
+            running.addr,
+            data.display()
+        );
+        running.task.await.context("the server task failed")??;
+        eprintln!("tenderlog: stopped; every acknowledged entry is committed");
+        Ok(())
+    })
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TENDERLOG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: no new connections; finishing requests and the batch in flight");
+}
+
+/// `tenderlog token ...`
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Make a bearer token and print it (once: only its hash is stored).
+    Create {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
+        data: PathBuf,
+        /// The principal its submissions are recorded under, e.g. agency-01.
+        #[arg(long)]
+        name: String,
+        /// submitter (may POST /v1/events) or admin (everything).
+        #[arg(long, default_value = "submitter")]
+        role: String,
+    },
+    /// List tokens (IDs, names, roles; never secrets).
+    List {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
+        data: PathBuf,
+    },
+    /// Revoke a token by its ID (the hex part after `tlk_`).
+    Revoke {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
+        data: PathBuf,
+        /// The token ID.
+        id: String,
+    },
+}
+
+fn need_store(dir: &Path) -> anyhow::Result<()> {
+    if !ledger::store::db_path(dir).exists() {
+        return Err(ledger::LedgerError::NoStore { dir: dir.to_owned() }.into());
+    }
+    Ok(())
+}
+
+pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Create { data, name, role } => {
+            need_store(&data)?;
+            let role = Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("--role must be submitter or admin"))?;
+            let token = api::tokens::create(&data, &name, role)?;
+            println!("{token}");
+            eprintln!(
+                "tenderlog: token for {name:?} ({}) — shown once; send it as `Authorization: Bearer <token>`",
+                role.as_str()
+            );
+        }
+        TokenCommand::List { data } => {
+            need_store(&data)?;
+            println!("{}", serde_json::to_string_pretty(&api::tokens::list(&data)?)?);
+        }
+        TokenCommand::Revoke { data, id } => {
+            need_store(&data)?;
+            api::tokens::revoke(&data, &id)?;
+            eprintln!("tenderlog: revoked {id}");
+        }
+    }
+    Ok(())
+}
