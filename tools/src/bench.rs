@@ -46,6 +46,8 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// The HTTP API on loopback: proofs/s, submit latency, max submissions/s.
+    Http(crate::bench_http::HttpBench),
     /// Audit rate.
     Audit {
         /// Use this existing store instead of building one.
@@ -86,7 +88,7 @@ fn median(xs: &mut [f64]) -> f64 {
     xs[xs.len() / 2]
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
@@ -103,7 +105,7 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-fn scratch(dir: &Option<PathBuf>) -> anyhow::Result<tempfile::TempDir> {
+pub fn scratch(dir: &Option<PathBuf>) -> anyhow::Result<tempfile::TempDir> {
     Ok(match dir {
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
@@ -254,6 +256,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             }
             println!("peak RSS {:.1} MiB", peak_rss_mib());
         }
+        BenchCommand::Http(args) => crate::bench_http::run(args)?,
         BenchCommand::Audit { data, entries, runs, dir } => {
             let t = scratch(&dir)?;
             let path = match &data {

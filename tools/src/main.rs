@@ -6,6 +6,7 @@
 
 mod append;
 mod bench;
+mod bench_http;
 mod demo;
 mod inspect;
 mod serve;
