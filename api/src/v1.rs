@@ -216,14 +216,13 @@ pub async fn inclusion(State(state): Shared, Query(q): Params) -> Result<Respons
                     format!("index {index} is not in the tree of size {size}"),
                 ));
             }
-            let proof = s.inclusion_proof(index, size)?;
-            let leaf = s.leaf(index)?;
+            let a = s.prove_inclusion(index, size)?;
             Ok(json!({
                 "index": index,
                 "tree_size": size,
-                "leaf_hash": verifier::leaf_hash(&leaf),
-                "root": s.root_at(size)?,
-                "proof": hexes(&proof),
+                "leaf_hash": a.leaf_hash,
+                "root": a.root,
+                "proof": hexes(&a.proof),
                 "checkpoint": s.checkpoint_at(size)?,
             }))
         })

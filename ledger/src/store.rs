@@ -340,6 +340,26 @@ impl Store {
         merkle::inclusion_proof(&mut self.nodes(), index, size)
     }
 
+    /// Everything an inclusion answer needs, in as few reads as possible:
+    /// one for the tree size, the proof's nodes, one for the leaf hash; the
+    /// root is recomputed from the proof rather than read.
+    pub fn prove_inclusion(&self, index: u64, size: u64) -> Result<InclusionAnswer> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(LedgerError::NoSuchEntry { index, tree_size: size });
+        }
+        let mut nodes = self.nodes();
+        let proof = merkle::inclusion_proof(&mut nodes, index, size)?;
+        let leaf_hash = nodes.node(0, index)?;
+        let root = merkle::root_from_inclusion(index, size, &leaf_hash, &proof)?;
+        Ok(InclusionAnswer { leaf_hash, root, proof })
+    }
+
+    /// The hash of the leaf at `index`, from the tiles.
+    pub fn leaf_hash(&self, index: u64) -> Result<Hash> {
+        read_node(&self.conn, 0, index)
+    }
+
     /// A consistency proof from `size1` to `size2`.
     pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>> {
         self.check_size(size2)?;
@@ -359,6 +379,17 @@ impl Store {
     pub fn nodes(&self) -> StoredNodes<'_> {
         StoredNodes { conn: &self.conn }
     }
+}
+
+/// An inclusion proof with the leaf hash and root it proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InclusionAnswer {
+    /// The entry's leaf hash.
+    pub leaf_hash: Hash,
+    /// The root of the tree of the requested size.
+    pub root: Hash,
+    /// The audit path, leaf to root.
+    pub proof: Vec<Hash>,
 }
 
 /// A [`NodeSource`] over the `tiles` table of one connection.

@@ -46,6 +46,15 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Make a log of synthetic ~1 KiB document events to benchmark against.
+    Build {
+        /// The data directory to create.
+        #[arg(long)]
+        data: PathBuf,
+        /// Entries to append.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+    },
     /// The HTTP API on loopback: proofs/s, submit latency, max submissions/s.
     Http(crate::bench_http::HttpBench),
     /// Audit rate.
@@ -257,6 +266,10 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!("peak RSS {:.1} MiB", peak_rss_mib());
         }
         BenchCommand::Http(args) => crate::bench_http::run(args)?,
+        BenchCommand::Build { data, entries } => {
+            let rate = build(&data, entries, 4096)?;
+            println!("built {entries} entries in {} at {rate:.0} events/s", data.display());
+        }
         BenchCommand::Audit { data, entries, runs, dir } => {
             let t = scratch(&dir)?;
             let path = match &data {
