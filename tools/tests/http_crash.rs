@@ -59,7 +59,8 @@ fn sigkill_loses_no_receipt() {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
         // Everything acknowledged so far is still there, unchanged.
         rt.block_on(async {
-            for (index, hash) in receipts.lock().unwrap().clone() {
+            let acked = receipts.lock().unwrap().clone();
+            for (index, hash) in acked {
                 let r = http.get(format!("{url}/v1/entries/{index}")).send().await.unwrap();
                 assert_eq!(r.status(), 200, "round {round}: acknowledged entry {index} is gone");
                 let e: serde_json::Value = r.json().await.unwrap();
@@ -126,7 +127,8 @@ fn sigkill_loses_no_receipt() {
     let (child, url) = serve(&data);
     rt.block_on(async {
         let http = reqwest::Client::new();
-        for (index, hash) in receipts.lock().unwrap().clone() {
+        let acked = receipts.lock().unwrap().clone();
+        for (index, hash) in acked {
             let e: serde_json::Value = http
                 .get(format!("{url}/v1/entries/{index}"))
                 .send()
