@@ -114,6 +114,38 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
         ),
         (
             Route {
+                method: "POST",
+                path: "/v1/tokens",
+                summary: "Make a bearer token: body {\"name\": principal, \"role\": \"submitter\"|\"admin\"}; the answer shows it once",
+                role: Some("admin"),
+                params: &[],
+                body: Some(JSON),
+                ok: &[(201, JSON, "token, name, role")],
+                errors: &[
+                    "unauthorized",
+                    "forbidden",
+                    "invalid_json",
+                    "bad_parameter",
+                    "body_too_large",
+                ],
+            },
+            post(v1::create_token),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/tokens",
+                summary: "List the bearer tokens (IDs, names, roles; never secrets)",
+                role: Some("admin"),
+                params: &[],
+                body: None,
+                ok: &[(200, JSON, "tokens")],
+                errors: &["unauthorized", "forbidden"],
+            },
+            get(v1::list_tokens),
+        ),
+        (
+            Route {
                 method: "GET",
                 path: "/v1/checkpoint",
                 summary: "The latest signed checkpoint (C2SP signed note), byte-exact",

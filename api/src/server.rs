@@ -100,6 +100,7 @@ pub async fn start(
     let sequencer = Sequencer::start(ledger, config.sequencer, metrics.clone())
         .map_err(|source| ServeError::Io { addr: config.listen, source })?;
     let state = Arc::new(AppState {
+        dir: config.data.clone(),
         sequencer,
         readers: Arc::new(Readers::new(config.data.clone())),
         tokens: TokenStore::new(&config.data)?,

@@ -65,6 +65,8 @@ pub struct Limits {
 
 /// The shared state.
 pub struct AppState {
+    /// The data directory.
+    pub dir: PathBuf,
     /// The sequencer.
     pub sequencer: Sequencer,
     /// Read connections.

@@ -163,6 +163,60 @@ pub async fn submit(
     Ok((status, Json(receipt)).into_response())
 }
 
+/// `POST /v1/tokens` (admin): make a token; the answer holds it, once.
+pub async fn create_token(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Role::Admin)?;
+    let body =
+        body.map_err(|e| ApiError::new("invalid_json", format!("couldn't read the body: {e}")))?;
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NewToken {
+        name: String,
+        #[serde(default)]
+        role: Option<String>,
+    }
+    let req: NewToken =
+        serde_json::from_slice(&body).map_err(|e| ApiError::new("invalid_json", e.to_string()))?;
+    let role = match req.role.as_deref() {
+        None => Role::Submitter,
+        Some(r) => Role::parse(r)
+            .ok_or_else(|| ApiError::new("bad_parameter", "role must be submitter or admin"))?,
+    };
+    let dir = state.dir.clone();
+    let name = req.name.clone();
+    let token = tokio::task::spawn_blocking(move || crate::tokens::create(&dir, &name, role))
+        .await
+        .map_err(|e| ApiError::new("internal", e.to_string()))?
+        .map_err(|e| match e {
+            crate::tokens::TokenError::BadName(m) => ApiError::new("bad_parameter", m),
+            other => {
+                tracing::error!(error = %other, "token store");
+                ApiError::new("internal", "the token store failed")
+            }
+        })?;
+    tracing::info!(name = %req.name, role = role.as_str(), "token created");
+    Ok((StatusCode::CREATED, Json(json!({"token": token, "name": req.name, "role": role})))
+        .into_response())
+}
+
+/// `GET /v1/tokens` (admin): the tokens, never their secrets.
+pub async fn list_tokens(State(state): Shared, headers: HeaderMap) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Role::Admin)?;
+    let dir = state.dir.clone();
+    let list = tokio::task::spawn_blocking(move || crate::tokens::list(&dir))
+        .await
+        .map_err(|e| ApiError::new("internal", e.to_string()))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "token store");
+            ApiError::new("internal", "the token store failed")
+        })?;
+    Ok(Json(json!({ "tokens": list })).into_response())
+}
+
 /// `GET /v1/checkpoint` and `GET /checkpoint`: the latest signed note.
 pub async fn checkpoint(State(state): Shared) -> Result<Response, ApiError> {
     let cp = state.readers.with(|s| Ok(s.latest_checkpoint()?)).await?;

@@ -312,6 +312,48 @@ async fn bad_inputs_get_documented_codes() {
         assert_eq!(st.as_u16(), status, "{code}: {b}");
         assert_eq!(b["code"], code, "{b}");
     }
+    // Admin routes: a submitter's token has the wrong role.
+    let r =
+        s.http.get(format!("{}/v1/tokens", s.base)).bearer_auth(&s.submitter).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "forbidden");
+    let r = s
+        .http
+        .post(format!("{}/v1/tokens", s.base))
+        .bearer_auth(&s.submitter)
+        .body(r#"{"name":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = s.http.get(format!("{}/v1/tokens", s.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = s
+        .http
+        .post(format!("{}/v1/tokens", s.base))
+        .bearer_auth(&s.admin)
+        .body(r#"{"name":"agency-02","role":"root"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    // The admin makes a token over HTTP, and it works at once.
+    let r = s
+        .http
+        .post(format!("{}/v1/tokens", s.base))
+        .bearer_auth(&s.admin)
+        .body(r#"{"name":"agency-02"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let made: Value = r.json().await.unwrap();
+    let t2 = made["token"].as_str().unwrap().to_owned();
+    let r = s.http.get(format!("{}/v1/tokens", s.base)).bearer_auth(&s.admin).send().await.unwrap();
+    let listed: Value = r.json().await.unwrap();
+    assert_eq!(listed["tokens"].as_array().unwrap().len(), 3);
+    assert!(!listed.to_string().contains(t2.split('_').nth(2).unwrap()), "a secret was listed");
+
     // Not JSON.
     let r = s
         .http
@@ -334,11 +376,16 @@ async fn bad_inputs_get_documented_codes() {
     let (st, r) = s.post(Some(&s.admin.clone()), &doc(5, "T")).await;
     assert_eq!(st.as_u16(), 201, "{r}");
 
+    // The token made over HTTP submits under its own name.
+    let (st, r) = s.post(Some(&t2), &doc(6, "T")).await;
+    assert_eq!(st.as_u16(), 201, "{r}");
+    let (_, e) = s.get_json(&format!("/v1/entries/{}", r["index"])).await;
+    assert_eq!(e["event"]["principal"], "agency-02");
     // None of the bad requests changed the log.
-    let after = s.get("/v1/checkpoint").await.1;
     let a = SignedCheckpoint::verify(before.as_bytes(), &s.key).unwrap().checkpoint;
+    let after = s.get("/v1/checkpoint").await.1;
     let b = SignedCheckpoint::verify(after.as_bytes(), &s.key).unwrap().checkpoint;
-    assert_eq!(b.size, a.size + 1, "only the admin's submission was appended");
+    assert_eq!(b.size, a.size + 2, "only the two authorised submissions were appended");
     s.stop().await;
 }
 
