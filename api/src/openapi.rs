@@ -80,6 +80,12 @@ const DOCUMENT_PARAMS: &[Param] =
 const TILE_PARAMS: &[Param] =
     &[p("path", "string", "the tile path, e.g. 0/x001/234 or entries/000.p/7")];
 
+const BUNDLE_PARAMS: &[Param] = &[
+    q("tender", false, "string", "every event of this tender"),
+    q("index", false, "integer", "these entries (repeatable)"),
+    q("document", false, "string", "the events that logged this SHA-256 (64 lowercase hex)"),
+];
+
 /// Every route with its handler.
 pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
     vec![
@@ -225,6 +231,19 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 errors: &["bad_hash", "not_found"],
             },
             get(v1::documents),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/bundles",
+                summary: "An evidence bundle (zip) for offline verification with tenderlog-verify; the same bytes as `tenderlog bundle`",
+                role: None,
+                params: BUNDLE_PARAMS,
+                body: None,
+                ok: &[(200, "application/zip", "the bundle")],
+                errors: &["bad_parameter", "bad_hash", "not_found", "no_such_entry"],
+            },
+            get(v1::bundle),
         ),
         (
             Route {

@@ -423,6 +423,68 @@ pub async fn documents(
     Ok(Json(out).into_response())
 }
 
+/// `GET /v1/bundles?tender=ID` (or `?index=N&index=M…`, or `?document=HEX`):
+/// the evidence bundle, byte-identical to `tenderlog bundle`.
+pub async fn bundle(
+    State(state): Shared,
+    pairs: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    use verifier::bundle::Selection;
+    let mut tender = None;
+    let mut indexes = Vec::new();
+    let mut document = None;
+    let Query(pairs) = pairs.map_err(|e| ApiError::new("bad_parameter", e.to_string()))?;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "tender" if tender.is_none() => tender = Some(v),
+            "index" => {
+                let mut q = HashMap::new();
+                q.insert("index".to_owned(), v);
+                indexes.push(param_u64(&q, "index")?.unwrap_or_default());
+            }
+            "document" if document.is_none() => document = Some(parse_hash(&v, "document")?),
+            other => {
+                return Err(ApiError::new(
+                    "bad_parameter",
+                    format!("unexpected or repeated parameter {other:?}"),
+                ));
+            }
+        }
+    }
+    let selection = match (tender, indexes.is_empty(), document) {
+        (Some(t), true, None) => Selection::Tender(t),
+        (None, false, None) => Selection::Indexes(indexes),
+        (None, true, Some(d)) => Selection::Document(d),
+        _ => {
+            return Err(ApiError::new(
+                "bad_parameter",
+                "give one of tender, index (repeatable) or document",
+            ));
+        }
+    };
+    let bytes = state
+        .readers
+        .with(move |s| {
+            let b = s.export_bundle(&selection).map_err(|e| match e {
+                ledger::LedgerError::NothingSelected => ApiError::new("not_found", e.to_string()),
+                ledger::LedgerError::TooManyEntries { .. } => {
+                    ApiError::new("bad_parameter", e.to_string())
+                }
+                other => ApiError::from(other),
+            })?;
+            b.to_zip().map_err(|e| ApiError::new("internal", e.to_string()))
+        })
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"bundle.zip\""),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// `GET /healthz`: 200 while checkpoints are being signed, 503 otherwise.
 pub async fn healthz(State(state): Shared) -> Response {
     let status = &state.sequencer.status;

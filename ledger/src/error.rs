@@ -94,6 +94,17 @@ pub enum LedgerError {
         /// The follower's last error.
         reason: String,
     },
+    /// A bundle selection matched no entry.
+    #[error("couldn't make a bundle: no entry matches the selection")]
+    NothingSelected,
+    /// A bundle selection matched too many entries.
+    #[error("couldn't make a bundle: {count} entries selected, at most {max} fit in one")]
+    TooManyEntries {
+        /// Entries selected.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The store was written by a newer format than this build reads.
     #[error("store format {found} is not supported by this build (supports {supported})")]
     StoreVersion {

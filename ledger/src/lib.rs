@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+mod bundle;
 pub mod clock;
 mod error;
 pub mod indexer;

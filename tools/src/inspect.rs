@@ -168,3 +168,35 @@ pub fn audit(dir: &Path, json: bool) -> anyhow::Result<()> {
         }
     }
 }
+
+pub fn bundle(
+    dir: &Path,
+    tender: Option<String>,
+    index: Vec<u64>,
+    document: Option<&str>,
+    out: &Path,
+) -> anyhow::Result<()> {
+    use verifier::bundle::Selection;
+    let selection = match (tender, index.is_empty(), document) {
+        (Some(t), true, None) => Selection::Tender(t),
+        (None, false, None) => Selection::Indexes(index),
+        (None, true, Some(d)) => {
+            Selection::Document(Hash::from_hex(d).context("--document must be 64 hex digits")?)
+        }
+        _ => anyhow::bail!("give one of --tender, --index or --document"),
+    };
+    let store = Store::open(dir)?;
+    let bundle = store.export_bundle(&selection)?;
+    let bytes = bundle.to_zip()?;
+    std::fs::write(out, &bytes).with_context(|| format!("couldn't write {}", out.display()))?;
+    eprintln!(
+        "tenderlog: wrote {} ({} entries, {} bytes, newest checkpoint {})\nverify it offline: tenderlog-verify {} --key '{}'",
+        out.display(),
+        bundle.manifest.entries.len(),
+        bytes.len(),
+        bundle.manifest.checkpoint,
+        out.display(),
+        store.verifier().vkey()
+    );
+    Ok(())
+}

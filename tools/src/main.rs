@@ -117,6 +117,31 @@ enum Command {
         #[arg(long)]
         index: u64,
     },
+    /// Export an evidence bundle: one zip an arbitrator verifies offline with
+    /// `tenderlog-verify FILE`.
+    ///
+    /// Holds the selected entries' leaves, each with its inclusion proof in
+    /// the checkpoint signed with its batch (C2SP tlog-proof), the newest
+    /// checkpoint, consistency proofs from each of those checkpoints to the
+    /// newest, and the log's verifier key. A tender bundle holds every event
+    /// of the tender, so its chain can be walked back to the first.
+    Bundle {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// Every event of this tender.
+        #[arg(long, conflicts_with_all = ["index", "document"])]
+        tender: Option<String>,
+        /// These entries (repeat the flag).
+        #[arg(long, conflicts_with = "document")]
+        index: Vec<u64>,
+        /// The events that logged a document with this SHA-256 (64 hex).
+        #[arg(long)]
+        document: Option<String>,
+        /// Where to write the bundle.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print an inclusion or consistency proof, as JSON with hex hashes.
     #[command(subcommand)]
     Prove(ProveCommand),
@@ -192,6 +217,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Checkpoint { data, json } => inspect::checkpoint(&data, json),
         Command::Entry { data, index } => inspect::entry(&data, index),
+        Command::Bundle { data, tender, index, document, out } => {
+            inspect::bundle(&data, tender, index, document.as_deref(), &out)
+        }
         Command::Prove(ProveCommand::Inclusion { data, index, leaf_hash, size }) => {
             inspect::prove_inclusion(&data, index, leaf_hash.as_deref(), size)
         }

@@ -10,12 +10,14 @@
 //! arbitrator can build and audit it on its own.
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod checkpoint;
 mod error;
 pub mod event;
 pub mod hash;
 pub mod merkle;
 pub mod note;
+pub mod report;
 pub mod tiles;
 pub mod tlog_proof;
 

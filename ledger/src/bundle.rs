@@ -1,0 +1,109 @@
+//! Exporting evidence bundles (the format and its checks live in
+//! `verifier::bundle` and `verifier::report`).
+
+use std::collections::BTreeMap;
+
+use rusqlite::OptionalExtension as _;
+use verifier::bundle::{
+    Bundle, ConsistencyRef, EntryRef, FORMAT_V1, Manifest, Selection, TrustPolicy,
+    consistency_to_text,
+};
+use verifier::tlog_proof::TlogProof;
+
+use crate::error::{LedgerError, Result};
+use crate::store::{Store, sql_u64};
+
+/// Most entries one bundle may hold.
+pub const MAX_BUNDLE_ENTRIES: usize = 100_000;
+
+impl Store {
+    /// The checkpoint the log signed with the batch of entry `index`: the
+    /// smallest checkpoint that covers it. Returns its size and note.
+    pub fn receipt_checkpoint(&self, index: u64) -> Result<(u64, String)> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT size, note FROM checkpoints WHERE size > ?1 ORDER BY size LIMIT 1",
+            )?
+            .query_row([index as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (size, note) =
+            row.ok_or(LedgerError::NoSuchEntry { index, tree_size: self.tree_size()? })?;
+        Ok((sql_u64(size)?, note))
+    }
+
+    /// An evidence bundle of the selected entries, proved against the newest
+    /// checkpoint. The same selection over the same log gives the same bytes.
+    pub fn export_bundle(&self, selection: &Selection) -> Result<Bundle> {
+        let latest = self.latest_checkpoint()?;
+        let size = latest.checkpoint.size;
+        let mut indexes: Vec<u64> = match selection {
+            Selection::Tender(t) => self.tender_events(t)?.into_iter().map(|(_, i)| i).collect(),
+            Selection::Indexes(list) => list.clone(),
+            Selection::Document(h) => self.document_events(h)?,
+        };
+        indexes.retain(|i| *i < size);
+        indexes.sort_unstable();
+        indexes.dedup();
+        if let Selection::Indexes(list) = selection {
+            if let Some(missing) = list.iter().find(|i| **i >= size) {
+                return Err(LedgerError::NoSuchEntry { index: *missing, tree_size: size });
+            }
+        }
+        if indexes.is_empty() {
+            return Err(LedgerError::NothingSelected);
+        }
+        if indexes.len() > MAX_BUNDLE_ENTRIES {
+            return Err(LedgerError::TooManyEntries {
+                count: indexes.len(),
+                max: MAX_BUNDLE_ENTRIES,
+            });
+        }
+        let mut members = BTreeMap::new();
+        let mut entries = Vec::with_capacity(indexes.len());
+        let mut from_sizes = std::collections::BTreeSet::new();
+        for index in indexes {
+            let leaf = self.leaf(index)?;
+            let (cp_size, note) = self.receipt_checkpoint(index)?;
+            let proof = self.inclusion_proof(index, cp_size)?;
+            let text = TlogProof { extra: None, index, proof, checkpoint: note }.to_text();
+            let e = EntryRef {
+                index,
+                leaf: format!("leaves/{index}.cbor"),
+                proof: format!("proofs/{index}.tlog-proof"),
+            };
+            members.insert(e.leaf.clone(), leaf);
+            members.insert(e.proof.clone(), text.into_bytes());
+            entries.push(e);
+            if cp_size != size {
+                from_sizes.insert(cp_size);
+            }
+        }
+        let mut consistency = Vec::new();
+        for from in from_sizes {
+            let c = ConsistencyRef {
+                from,
+                to: size,
+                proof: format!("consistency/{from}-{size}.proof"),
+            };
+            members.insert(
+                c.proof.clone(),
+                consistency_to_text(&self.consistency_proof(from, size)?).into_bytes(),
+            );
+            consistency.push(c);
+        }
+        let checkpoint = format!("checkpoints/{size}.note");
+        members.insert(checkpoint.clone(), latest.note.into_bytes());
+        let manifest = Manifest {
+            format: FORMAT_V1.into(),
+            origin: self.origin().to_owned(),
+            selection: selection.clone(),
+            checkpoint,
+            entries,
+            consistency,
+            documents: Vec::new(),
+            trust: TrustPolicy { log_keys: vec![self.verifier().vkey()], ..TrustPolicy::default() },
+        };
+        Ok(Bundle { manifest, members })
+    }
+}

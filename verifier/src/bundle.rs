@@ -1,0 +1,284 @@
+//! Evidence bundle v1: one zip file an arbitrator checks offline.
+//!
+//! Members (all stored uncompressed; names fixed by the manifest):
+//!
+//! | member | what |
+//! |---|---|
+//! | `manifest.json` | what the bundle holds, in canonical JSON (see [`Manifest`]) |
+//! | `leaves/<index>.cbor` | each entry's leaf, byte-exact |
+//! | `proofs/<index>.tlog-proof` | its inclusion in the checkpoint the log signed with its batch (C2SP tlog-proof) |
+//! | `checkpoints/<size>.note` | the newest checkpoint at export |
+//! | `consistency/<from>-<to>.proof` | a consistency proof from each entry's checkpoint to the newest, one base64 hash per line |
+//! | `documents/<sha256 hex>` | optionally, the documents themselves |
+//!
+//! Every byte of every member is authenticated by some check or makes the
+//! bundle unreadable: the manifest must be canonical (re-serialising it gives
+//! the same bytes) and must list exactly the members present; leaves are
+//! bound by inclusion proofs to signed checkpoints; proofs and checkpoints are
+//! checked; documents are bound by their digests. The one exception is the
+//! tlog-proof `extra` line, which the C2SP spec leaves unauthenticated; bundles
+//! written by tenderlog never have one, and the verifier rejects it.
+
+use std::io::{Cursor, Read as _, Write as _};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+
+use crate::Hash;
+
+/// The format name in every v1 manifest.
+pub const FORMAT_V1: &str = "tenderlog-bundle/1";
+/// Largest bundle read, and largest member.
+pub const MAX_BUNDLE_BYTES: u64 = 1 << 30;
+/// Most members in a bundle.
+pub const MAX_MEMBERS: usize = 1_000_000;
+
+/// What was selected for the bundle.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Selection {
+    /// Every event of one tender.
+    Tender(String),
+    /// The given entries.
+    Indexes(Vec<u64>),
+    /// The events that logged a document with this SHA-256.
+    Document(Hash),
+}
+
+/// One entry in the bundle.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRef {
+    /// The entry's index.
+    pub index: u64,
+    /// Member holding the leaf.
+    pub leaf: String,
+    /// Member holding its tlog-proof.
+    pub proof: String,
+}
+
+/// A consistency proof between two checkpointed sizes.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyRef {
+    /// The older size.
+    pub from: u64,
+    /// The newer size (the bundle's newest checkpoint).
+    pub to: u64,
+    /// Member holding the proof.
+    pub proof: String,
+}
+
+/// A document carried in the bundle.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRef {
+    /// Its SHA-256.
+    pub sha256: Hash,
+    /// The member holding it.
+    pub path: String,
+}
+
+/// The trust the bundle proposes. A verifier uses it only when not told
+/// otherwise (`--key`), and always reports which anchors it used.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TrustPolicy {
+    /// C2SP verifier keys of the log.
+    pub log_keys: Vec<String>,
+    /// C2SP verifier keys of witnesses.
+    pub witness_keys: Vec<String>,
+    /// Witness cosignatures required on the newest checkpoint.
+    pub witness_quorum: u32,
+    /// CA root certificates (DER, base64), for signature checks.
+    pub ca_roots: Vec<String>,
+    /// TSA root certificates (DER, base64), for timestamp checks.
+    pub tsa_roots: Vec<String>,
+}
+
+/// `manifest.json`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// [`FORMAT_V1`].
+    pub format: String,
+    /// The log's origin.
+    pub origin: String,
+    /// What was selected.
+    pub selection: Selection,
+    /// Member holding the newest checkpoint.
+    pub checkpoint: String,
+    /// The entries, in index order.
+    pub entries: Vec<EntryRef>,
+    /// Consistency proofs to the newest checkpoint, by ascending `from`.
+    pub consistency: Vec<ConsistencyRef>,
+    /// Documents carried, by ascending digest.
+    pub documents: Vec<DocumentRef>,
+    /// The proposed trust policy.
+    pub trust: TrustPolicy,
+}
+
+/// Why a bundle could not be read (not: why it failed verification).
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum BundleError {
+    /// Not a zip we can read.
+    #[error("couldn't read bundle: {0}")]
+    Container(String),
+    /// A member is missing, extra, or too large.
+    #[error("couldn't read bundle: {0}")]
+    Members(String),
+    /// The manifest is malformed or not canonical.
+    #[error("couldn't read bundle manifest: {0}")]
+    Manifest(String),
+}
+
+/// A bundle's members, read and size-checked, manifest parsed.
+#[derive(Clone, Debug)]
+pub struct Bundle {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Members other than the manifest, by name.
+    pub members: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
+impl Manifest {
+    /// The canonical bytes: compact JSON in field order, with a final newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+
+    /// Every member name the manifest refers to.
+    pub fn member_names(&self) -> Vec<&str> {
+        let mut names = vec![self.checkpoint.as_str()];
+        for e in &self.entries {
+            names.push(&e.leaf);
+            names.push(&e.proof);
+        }
+        for c in &self.consistency {
+            names.push(&c.proof);
+        }
+        for d in &self.documents {
+            names.push(&d.path);
+        }
+        names
+    }
+}
+
+/// The text of a consistency proof member: one base64 hash per line.
+pub fn consistency_to_text(proof: &[Hash]) -> String {
+    proof.iter().map(|h| format!("{}\n", h.to_base64())).collect()
+}
+
+/// Parses a consistency proof member, strictly.
+pub fn consistency_from_text(bytes: &[u8]) -> Result<Vec<Hash>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())?;
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let body = text.strip_suffix('\n').ok_or("no final newline")?;
+    let mut out = Vec::new();
+    for line in body.split('\n') {
+        let h = Hash::from_base64(line).map_err(|e| e.to_string())?;
+        if h.to_base64() != line {
+            return Err("hash base64 is not canonical".into());
+        }
+        out.push(h);
+        if out.len() > 64 {
+            return Err("more than 64 hashes".into());
+        }
+    }
+    Ok(out)
+}
+
+impl Bundle {
+    /// Writes the bundle: a zip with every member stored, in a fixed order,
+    /// with fixed timestamps, so the same content gives the same bytes.
+    pub fn to_zip(&self) -> Result<Vec<u8>, BundleError> {
+        let mut out = Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut out);
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored)
+                .last_modified_time(zip::DateTime::default())
+                .unix_permissions(0o644);
+            let err = |e: zip::result::ZipError| BundleError::Container(e.to_string());
+            zip.start_file("manifest.json", opts).map_err(err)?;
+            zip.write_all(&self.manifest.to_bytes())
+                .map_err(|e| BundleError::Container(e.to_string()))?;
+            for (name, bytes) in &self.members {
+                zip.start_file(name.as_str(), opts).map_err(err)?;
+                zip.write_all(bytes).map_err(|e| BundleError::Container(e.to_string()))?;
+            }
+            zip.finish().map_err(err)?;
+        }
+        Ok(out.into_inner())
+    }
+
+    /// Reads a bundle: the zip container, the canonical manifest, and exactly
+    /// the members it names.
+    pub fn from_zip(bytes: &[u8]) -> Result<Bundle, BundleError> {
+        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+            return Err(BundleError::Container("bundle is larger than 1 GiB".into()));
+        }
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+            .map_err(|e| BundleError::Container(e.to_string()))?;
+        if zip.len() > MAX_MEMBERS {
+            return Err(BundleError::Members("too many members".into()));
+        }
+        let mut files = std::collections::BTreeMap::new();
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).map_err(|e| BundleError::Container(e.to_string()))?;
+            if f.is_dir() {
+                continue;
+            }
+            let name = f.name().map_err(|e| BundleError::Container(e.to_string()))?.into_owned();
+            if f.size() > MAX_BUNDLE_BYTES {
+                return Err(BundleError::Members(format!("member {name} is too large")));
+            }
+            let mut data = Vec::with_capacity(f.size() as usize);
+            // Reading to the end checks the member's CRC.
+            f.read_to_end(&mut data)
+                .map_err(|e| BundleError::Container(format!("member {name}: {e}")))?;
+            if files.insert(name.clone(), data).is_some() {
+                return Err(BundleError::Members(format!("member {name} appears twice")));
+            }
+        }
+        let raw = files
+            .remove("manifest.json")
+            .ok_or_else(|| BundleError::Members("no manifest.json".into()))?;
+        let manifest: Manifest =
+            serde_json::from_slice(&raw).map_err(|e| BundleError::Manifest(e.to_string()))?;
+        if manifest.to_bytes() != raw {
+            return Err(BundleError::Manifest("not in canonical form".into()));
+        }
+        if manifest.format != FORMAT_V1 {
+            return Err(BundleError::Manifest(format!("unsupported format {:?}", manifest.format)));
+        }
+        let named: std::collections::BTreeSet<&str> = manifest.member_names().into_iter().collect();
+        if named.len() != manifest.member_names().len() {
+            return Err(BundleError::Manifest("a member is named twice".into()));
+        }
+        for name in &named {
+            if !files.contains_key(*name) {
+                return Err(BundleError::Members(format!("member {name} is missing")));
+            }
+        }
+        if let Some(extra) = files.keys().find(|k| !named.contains(k.as_str())) {
+            return Err(BundleError::Members(format!("member {extra} is not in the manifest")));
+        }
+        Ok(Bundle { manifest, members: files })
+    }
+
+    /// A member's bytes.
+    pub fn member(&self, name: &str) -> &[u8] {
+        self.members.get(name).map(Vec::as_slice).unwrap_or_default()
+    }
+}
+
+/// The base64 of a DER certificate, as the trust policy stores it.
+pub fn der_to_text(der: &[u8]) -> String {
+    B64.encode(der)
+}

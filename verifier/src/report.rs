@@ -1,0 +1,753 @@
+//! Verifying an evidence bundle: every check by name, with pass / fail / not
+//! applicable and the reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::bundle::{Bundle, Selection, consistency_from_text};
+use crate::checkpoint::SignedCheckpoint;
+use crate::event::{Body, Event};
+use crate::merkle::verify_consistency;
+use crate::note::NoteVerifier;
+use crate::tlog_proof::TlogProof;
+use crate::{Hash, leaf_hash};
+
+/// A check's outcome.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The check passed.
+    Pass,
+    /// The check failed: the evidence does not hold.
+    Fail,
+    /// The check does not apply to this bundle.
+    NotApplicable,
+}
+
+/// One check on one subject.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// The check's name (stable; see [`CHECKS`]).
+    pub check: &'static str,
+    /// What it was applied to, e.g. `entry 17` or `bundle`.
+    pub subject: String,
+    /// The outcome.
+    pub status: Status,
+    /// Why.
+    pub detail: String,
+}
+
+/// Every check the verifier runs, in report order.
+pub const CHECKS: &[&str] = &[
+    "bundle format",
+    "checkpoint origin and key",
+    "checkpoint signature",
+    "witness quorum",
+    "canonical leaf",
+    "leaf hash",
+    "inclusion",
+    "consistency to the newest checkpoint",
+    "global chain link",
+    "per-tender chain completeness",
+    "selection",
+    "document digest",
+    "signature",
+    "certificate chain",
+    "certificate status at trusted time",
+    "seal",
+    "timestamp",
+    "policy",
+    "commitment reveal",
+];
+
+/// A document given on the command line: a name for the report and its digest.
+#[derive(Clone, Debug)]
+pub struct GivenDocument {
+    /// How the user named it (a path).
+    pub name: String,
+    /// Its SHA-256.
+    pub sha256: Hash,
+}
+
+/// The full report.
+#[derive(Serialize, Clone, Debug)]
+pub struct Report {
+    /// True when every check passed or did not apply.
+    pub verified: bool,
+    /// The trust anchors used, and where they came from.
+    pub trust_anchors: Vec<String>,
+    /// The log's origin.
+    pub origin: String,
+    /// The newest checkpoint's size.
+    pub tree_size: u64,
+    /// Entries checked.
+    pub entries: usize,
+    /// Every check.
+    pub checks: Vec<Check>,
+    /// For each given document: where it was logged.
+    pub documents: Vec<serde_json::Value>,
+}
+
+struct Out(Vec<Check>);
+
+impl Out {
+    fn add(&mut self, check: &'static str, subject: impl Into<String>, ok: Result<String, String>) {
+        let (status, detail) = match ok {
+            Ok(d) => (Status::Pass, d),
+            Err(d) => (Status::Fail, d),
+        };
+        self.0.push(Check { check, subject: subject.into(), status, detail });
+    }
+    fn na(&mut self, check: &'static str, subject: impl Into<String>, why: impl Into<String>) {
+        self.0.push(Check {
+            check,
+            subject: subject.into(),
+            status: Status::NotApplicable,
+            detail: why.into(),
+        });
+    }
+}
+
+/// Verifies `bundle`. `keys` overrides the bundle's own log keys; `documents`
+/// are files whose digests must have been logged.
+pub fn verify_bundle(
+    bundle: &Bundle,
+    keys: Option<&[NoteVerifier]>,
+    documents: &[GivenDocument],
+) -> Report {
+    let m = &bundle.manifest;
+    let mut out = Out(Vec::new());
+    let mut anchors = Vec::new();
+
+    // Trust: the keys given, else the bundle's.
+    let keys: Vec<NoteVerifier> = match keys {
+        Some(k) => {
+            anchors.extend(k.iter().map(|v| format!("log key {} (given)", v.vkey())));
+            k.to_vec()
+        }
+        None => {
+            let mut v = Vec::new();
+            for text in &m.trust.log_keys {
+                match NoteVerifier::parse(text) {
+                    Ok(k) => {
+                        anchors.push(format!("log key {} (from the bundle)", k.vkey()));
+                        v.push(k);
+                    }
+                    Err(e) => out.add(
+                        "checkpoint origin and key",
+                        "bundle",
+                        Err(format!("log key {text:?}: {e}")),
+                    ),
+                }
+            }
+            v
+        }
+    };
+    let key = keys.iter().find(|k| k.name() == m.origin);
+    match key {
+        Some(k) => out.add(
+            "checkpoint origin and key",
+            "bundle",
+            Ok(format!("origin {} signed by key {:08x}", m.origin, k.key_id())),
+        ),
+        None => out.add(
+            "checkpoint origin and key",
+            "bundle",
+            Err(format!("no trusted key is named for origin {:?}", m.origin)),
+        ),
+    }
+
+    // The newest checkpoint.
+    let newest = key.and_then(|k| {
+        let r = SignedCheckpoint::verify(bundle.member(&m.checkpoint), k);
+        let want = format!(
+            "checkpoints/{}.note",
+            r.as_ref().map(|c| c.checkpoint.size).unwrap_or(u64::MAX)
+        );
+        match r {
+            Ok(c) if want == m.checkpoint => {
+                out.add(
+                    "checkpoint signature",
+                    "newest checkpoint",
+                    Ok(format!("size {}, root {}", c.checkpoint.size, c.checkpoint.root)),
+                );
+                Some(c)
+            }
+            Ok(c) => {
+                out.add(
+                    "checkpoint signature",
+                    "newest checkpoint",
+                    Err(format!(
+                        "member {} holds the checkpoint of size {}",
+                        m.checkpoint, c.checkpoint.size
+                    )),
+                );
+                None
+            }
+            Err(e) => {
+                out.add("checkpoint signature", "newest checkpoint", Err(e.to_string()));
+                None
+            }
+        }
+    });
+    if m.trust.witness_quorum == 0 && m.trust.witness_keys.is_empty() {
+        out.na("witness quorum", "newest checkpoint", "the trust policy asks for no witnesses");
+    } else {
+        out.add(
+            "witness quorum",
+            "newest checkpoint",
+            Err(format!(
+                "{} witness cosignatures required; this verifier does not check cosignatures yet",
+                m.trust.witness_quorum
+            )),
+        );
+    }
+
+    // Consistency proofs, by their `from` size.
+    let mut consistency: BTreeMap<u64, Vec<Hash>> = BTreeMap::new();
+    for c in &m.consistency {
+        let subject = format!("consistency {}-{}", c.from, c.to);
+        let name_ok = c.proof == format!("consistency/{}-{}.proof", c.from, c.to);
+        match consistency_from_text(bundle.member(&c.proof)) {
+            Ok(p) if name_ok && newest.as_ref().is_some_and(|n| n.checkpoint.size == c.to) => {
+                if consistency.insert(c.from, p).is_some() {
+                    out.add(
+                        "consistency to the newest checkpoint",
+                        subject,
+                        Err("listed twice".into()),
+                    );
+                }
+            }
+            Ok(_) => out.add(
+                "consistency to the newest checkpoint",
+                subject,
+                Err("does not lead to the newest checkpoint, or its member is misnamed".into()),
+            ),
+            Err(e) => out.add("consistency to the newest checkpoint", subject, Err(e)),
+        }
+    }
+    let mut used_consistency = BTreeSet::new();
+
+    // Entries.
+    let mut events: BTreeMap<u64, (Event, Hash)> = BTreeMap::new();
+    let mut last_index = None;
+    for e in &m.entries {
+        let subject = format!("entry {}", e.index);
+        if last_index.is_some_and(|l| l >= e.index) {
+            out.add(
+                "bundle format",
+                subject.clone(),
+                Err("entries are not in ascending index order".into()),
+            );
+        }
+        last_index = Some(e.index);
+        if e.leaf != format!("leaves/{}.cbor", e.index)
+            || e.proof != format!("proofs/{}.tlog-proof", e.index)
+        {
+            out.add(
+                "bundle format",
+                subject.clone(),
+                Err("member names do not match the index".into()),
+            );
+        }
+        let leaf = bundle.member(&e.leaf);
+        let lh = leaf_hash(leaf);
+        let event = match Event::decode(leaf) {
+            Ok(ev) => {
+                out.add(
+                    "canonical leaf",
+                    subject.clone(),
+                    Ok(format!("{} event of tender {:?}", ev.kind(), ev.tender)),
+                );
+                Some(ev)
+            }
+            Err(err) => {
+                out.add("canonical leaf", subject.clone(), Err(err.to_string()));
+                None
+            }
+        };
+        out.add("leaf hash", subject.clone(), Ok(lh.to_hex()));
+        let proved = TlogProof::parse(bundle.member(&e.proof))
+            .map_err(|err| err.to_string())
+            .and_then(|p| {
+                if p.extra.is_some() {
+                    return Err("the tlog-proof has an (unauthenticated) extra line".into());
+                }
+                if p.index != e.index {
+                    return Err(format!("the tlog-proof is for entry {}", p.index));
+                }
+                let k = key.ok_or("no trusted key")?;
+                p.verify(&lh, k).map_err(|err| err.to_string())
+            });
+        match proved {
+            Ok(cp) => {
+                out.add(
+                    "inclusion",
+                    subject.clone(),
+                    Ok(format!("in the checkpoint of size {} signed with its batch", cp.size)),
+                );
+                match &newest {
+                    Some(n) if n.checkpoint.size == cp.size => {
+                        if n.checkpoint.root == cp.root {
+                            out.add(
+                                "consistency to the newest checkpoint",
+                                subject.clone(),
+                                Ok("its checkpoint is the newest".into()),
+                            );
+                        } else {
+                            out.add(
+                                "consistency to the newest checkpoint",
+                                subject.clone(),
+                                Err("same size, different root: the log forked".into()),
+                            );
+                        }
+                    }
+                    Some(n) => match consistency.get(&cp.size) {
+                        Some(proof) => {
+                            used_consistency.insert(cp.size);
+                            match verify_consistency(
+                                cp.size,
+                                n.checkpoint.size,
+                                proof,
+                                &cp.root,
+                                &n.checkpoint.root,
+                            ) {
+                                Ok(()) => out.add(
+                                    "consistency to the newest checkpoint",
+                                    subject.clone(),
+                                    Ok(format!(
+                                        "size {} is a prefix of size {}",
+                                        cp.size, n.checkpoint.size
+                                    )),
+                                ),
+                                Err(err) => out.add(
+                                    "consistency to the newest checkpoint",
+                                    subject.clone(),
+                                    Err(format!(
+                                        "size {} to {}: {err}",
+                                        cp.size, n.checkpoint.size
+                                    )),
+                                ),
+                            }
+                        }
+                        None => out.add(
+                            "consistency to the newest checkpoint",
+                            subject.clone(),
+                            Err(format!("no consistency proof from size {}", cp.size)),
+                        ),
+                    },
+                    None => out.add(
+                        "consistency to the newest checkpoint",
+                        subject.clone(),
+                        Err("no verified newest checkpoint".into()),
+                    ),
+                }
+            }
+            Err(err) => {
+                out.add("inclusion", subject.clone(), Err(err));
+                out.na("consistency to the newest checkpoint", subject.clone(), "inclusion failed");
+            }
+        }
+        if let Some(ev) = event {
+            events.insert(e.index, (ev, lh));
+        }
+    }
+    for from in consistency.keys() {
+        if !used_consistency.contains(from) {
+            out.add(
+                "consistency to the newest checkpoint",
+                format!("consistency {from}"),
+                Err("proof for a checkpoint no entry uses".into()),
+            );
+        }
+    }
+
+    // Global chain: wherever two consecutive entries are both present.
+    let mut linked = 0;
+    for (i, (ev, _)) in &events {
+        if let Some(prev) = i.checked_sub(1).and_then(|p| events.get(&p)) {
+            linked += 1;
+            if ev.prev_leaf != Some(prev.1) {
+                out.add(
+                    "global chain link",
+                    format!("entry {i}"),
+                    Err(format!("prev_leaf is not the hash of entry {}", i - 1)),
+                );
+            }
+        }
+    }
+    if linked == 0 {
+        out.na("global chain link", "bundle", "no two consecutive entries");
+    } else if !out.0.iter().any(|c| c.check == "global chain link") {
+        out.add(
+            "global chain link",
+            "bundle",
+            Ok(format!("{linked} links between consecutive entries")),
+        );
+    }
+
+    // Selection, and per-tender completeness.
+    match &m.selection {
+        Selection::Tender(t) => {
+            let mut chain: Vec<(u64, &Event, &Hash)> = Vec::new();
+            let mut ok = true;
+            for (i, (ev, lh)) in &events {
+                if ev.tender != *t {
+                    ok = false;
+                    out.add(
+                        "selection",
+                        format!("entry {i}"),
+                        Err(format!("belongs to tender {:?}, not {t:?}", ev.tender)),
+                    );
+                } else {
+                    chain.push((*i, ev, lh));
+                }
+            }
+            if ok {
+                out.add("selection", "bundle", Ok(format!("every entry belongs to tender {t:?}")));
+            }
+            // Walk back from the latest: each event links to the one before,
+            // down to sequence 0, so no event of the tender is missing.
+            let complete = (|| -> Result<String, String> {
+                if chain.len() != m.entries.len() || chain.is_empty() {
+                    return Err("the bundle holds no verifiable events of the tender".into());
+                }
+                chain.sort_by_key(|(_, ev, _)| ev.seq);
+                for (k, (i, ev, _)) in chain.iter().enumerate() {
+                    if ev.seq != k as u64 {
+                        return Err(format!(
+                            "event seq {} is missing (entry {i} has seq {})",
+                            k, ev.seq
+                        ));
+                    }
+                    match (k, ev.prev_tender) {
+                        (0, None) => {}
+                        (0, Some(_)) => {
+                            return Err(format!("entry {i} claims a predecessor but has seq 0"));
+                        }
+                        (_, None) => {
+                            return Err(format!("entry {i} has no link to its predecessor"));
+                        }
+                        (_, Some(link)) => {
+                            let (pi, _, plh) = chain[k - 1];
+                            if link.index != pi || link.leaf_hash != *plh {
+                                return Err(format!(
+                                    "entry {i} links to entry {}, not to entry {pi}",
+                                    link.index
+                                ));
+                            }
+                        }
+                    }
+                }
+                Ok(format!(
+                    "{} events, seq 0 to {}, each linked to the one before",
+                    chain.len(),
+                    chain.len() - 1
+                ))
+            })();
+            out.add("per-tender chain completeness", format!("tender {t:?}"), complete);
+        }
+        Selection::Indexes(list) => {
+            let have: Vec<u64> = m.entries.iter().map(|e| e.index).collect();
+            out.add(
+                "selection",
+                "bundle",
+                if *list == have {
+                    Ok(format!("entries {list:?}"))
+                } else {
+                    Err("the entries are not the selected ones".into())
+                },
+            );
+            out.na("per-tender chain completeness", "bundle", "not a tender bundle");
+        }
+        Selection::Document(h) => {
+            let all = !events.is_empty()
+                && events
+                    .values()
+                    .all(|(ev, _)| matches!(&ev.body, Body::Document(d) if d.sha256 == *h));
+            out.add(
+                "selection",
+                "bundle",
+                if all && events.len() == m.entries.len() {
+                    Ok(format!("every entry logged document {h}"))
+                } else {
+                    Err(format!("not every entry logged document {h}"))
+                },
+            );
+            out.na("per-tender chain completeness", "bundle", "not a tender bundle");
+        }
+    }
+
+    // Documents carried in the bundle and given by the user.
+    let logged = |sha: &Hash| -> Vec<(u64, &Event)> {
+        events
+            .iter()
+            .filter(|(_, (ev, _))| matches!(&ev.body, Body::Document(d) if d.sha256 == *sha))
+            .map(|(i, (ev, _))| (*i, ev))
+            .collect()
+    };
+    let mut found_docs = Vec::new();
+    for d in &m.documents {
+        let bytes = bundle.member(&d.path);
+        let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(bytes).into();
+        let r = if d.path != format!("documents/{}", d.sha256) {
+            Err("member name does not match the digest".into())
+        } else if Hash(sha) != d.sha256 {
+            Err(format!("the carried file hashes to {}", Hash(sha)))
+        } else if logged(&d.sha256).is_empty() {
+            Err("no entry in the bundle logged it".into())
+        } else {
+            Ok(format!("{} bytes, logged", bytes.len()))
+        };
+        out.add("document digest", format!("document {}", d.sha256), r);
+    }
+    for g in documents {
+        let hits = logged(&g.sha256);
+        if hits.is_empty() {
+            out.add(
+                "document digest",
+                g.name.clone(),
+                Err(format!("SHA-256 {} was not logged by any entry in the bundle", g.sha256)),
+            );
+        } else {
+            let (i, ev) = hits[0];
+            out.add(
+                "document digest",
+                g.name.clone(),
+                Ok(format!("logged as entry {i} by {:?} at {} ms", ev.principal, ev.received_ms)),
+            );
+            found_docs.push(serde_json::json!({
+                "document": g.name, "sha256": g.sha256, "entry": i, "tender": ev.tender,
+                "principal": ev.principal, "received_ms": ev.received_ms, "event": ev.to_json(),
+            }));
+        }
+    }
+    if m.documents.is_empty() && documents.is_empty() {
+        out.na("document digest", "bundle", "no document given or carried");
+    }
+    for check in [
+        "signature",
+        "certificate chain",
+        "certificate status at trusted time",
+        "seal",
+        "timestamp",
+        "policy",
+        "commitment reveal",
+    ] {
+        out.na(check, "bundle", "event format v1 carries no signatures, seals, timestamps, rule packs or commitments yet");
+    }
+
+    let verified = !out.0.iter().any(|c| c.status == Status::Fail);
+    let mut checks = out.0;
+    checks.sort_by_key(|c| CHECKS.iter().position(|n| *n == c.check).unwrap_or(usize::MAX));
+    Report {
+        verified,
+        trust_anchors: anchors,
+        origin: m.origin.clone(),
+        tree_size: newest.map_or(0, |n| n.checkpoint.size),
+        entries: m.entries.len(),
+        checks,
+        documents: found_docs,
+    }
+}
+
+impl Report {
+    /// The plain-text report: a short verdict first, then every check.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let failed: Vec<&Check> = self.checks.iter().filter(|c| c.status == Status::Fail).collect();
+        if self.verified {
+            s.push_str(&format!("VERIFIED: {} entries of log {} are in its checkpoint of size {}, and every check passed.\n", self.entries, self.origin, self.tree_size));
+        } else {
+            s.push_str(&format!(
+                "NOT VERIFIED: {} check(s) failed; first: {} ({}): {}\n",
+                failed.len(),
+                failed[0].check,
+                failed[0].subject,
+                failed[0].detail
+            ));
+        }
+        for d in &self.documents {
+            s.push_str(&format!(
+                "document {} was logged as entry {} of tender {} by {} at {} ms\n",
+                d["document"], d["entry"], d["tender"], d["principal"], d["received_ms"]
+            ));
+        }
+        s.push_str("\ntrust anchors:\n");
+        for a in &self.trust_anchors {
+            s.push_str(&format!("  {a}\n"));
+        }
+        s.push_str("\nchecks:\n");
+        for c in &self.checks {
+            let mark = match c.status {
+                Status::Pass => "pass",
+                Status::Fail => "FAIL",
+                Status::NotApplicable => "n/a ",
+            };
+            s.push_str(&format!("  {mark}  {:<38} {:<22} {}\n", c.check, c.subject, c.detail));
+        }
+        s
+    }
+}
+
+/// The receipt a submitter gets from `POST /v1/events`.
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The entry's index.
+    pub index: u64,
+    /// The leaf, base64.
+    pub leaf: String,
+    /// The leaf hash, hex.
+    pub leaf_hash: Hash,
+    /// The signed checkpoint.
+    pub checkpoint: String,
+    /// The inclusion proof, hex.
+    pub inclusion_proof: Vec<Hash>,
+    /// The same as a C2SP tlog-proof.
+    pub tlog_proof: String,
+    /// Whether the content had been logged before.
+    pub duplicate: bool,
+}
+
+/// A newer checkpoint and the consistency proof to it, to show the log has
+/// not rewritten the receipt's entry since.
+pub struct Newer<'a> {
+    /// The newer signed checkpoint.
+    pub checkpoint: &'a [u8],
+    /// The consistency proof from the receipt's checkpoint to it.
+    pub proof: Option<Vec<Hash>>,
+}
+
+/// Verifies a receipt: the leaf is canonical and hashes to the receipt's
+/// leaf hash, the checkpoint is signed by `key`, the leaf is included in it,
+/// the JSON fields agree with the tlog-proof, and (given `newer`) the log is
+/// consistent with a newer checkpoint. `Err` means the file is unreadable.
+pub fn verify_receipt(
+    bytes: &[u8],
+    key: &NoteVerifier,
+    newer: Option<Newer<'_>>,
+) -> Result<Report, String> {
+    use base64::Engine as _;
+    let r: Receipt = serde_json::from_slice(bytes).map_err(|e| format!("not a receipt: {e}"))?;
+    let mut out = Out(Vec::new());
+    let subject = format!("entry {}", r.index);
+    out.add(
+        "checkpoint origin and key",
+        "receipt",
+        Ok(format!("key {} ({:08x}), given", key.name(), key.key_id())),
+    );
+    let leaf = base64::engine::general_purpose::STANDARD
+        .decode(&r.leaf)
+        .map_err(|e| format!("leaf is not base64: {e}"))?;
+    if base64::engine::general_purpose::STANDARD.encode(&leaf) != r.leaf {
+        return Err("leaf base64 is not canonical".into());
+    }
+    match Event::decode(&leaf) {
+        Ok(ev) => out.add(
+            "canonical leaf",
+            subject.clone(),
+            Ok(format!(
+                "{} event of tender {:?} by {:?} at {} ms",
+                ev.kind(),
+                ev.tender,
+                ev.principal,
+                ev.received_ms
+            )),
+        ),
+        Err(e) => out.add("canonical leaf", subject.clone(), Err(e.to_string())),
+    }
+    let lh = leaf_hash(&leaf);
+    out.add(
+        "leaf hash",
+        subject.clone(),
+        if lh == r.leaf_hash {
+            Ok(lh.to_hex())
+        } else {
+            Err(format!("the leaf hashes to {lh}, the receipt says {}", r.leaf_hash))
+        },
+    );
+    let cp = SignedCheckpoint::verify(r.checkpoint.as_bytes(), key);
+    match &cp {
+        Ok(c) => out.add(
+            "checkpoint signature",
+            "receipt checkpoint",
+            Ok(format!("size {}, root {}", c.checkpoint.size, c.checkpoint.root)),
+        ),
+        Err(e) => out.add("checkpoint signature", "receipt checkpoint", Err(e.to_string())),
+    }
+    let inclusion =
+        TlogProof::parse(r.tlog_proof.as_bytes()).map_err(|e| e.to_string()).and_then(|p| {
+            if p.extra.is_some() {
+                return Err("the tlog-proof has an (unauthenticated) extra line".into());
+            }
+            if p.index != r.index || p.proof != r.inclusion_proof || p.checkpoint != r.checkpoint {
+                return Err("the tlog-proof and the receipt's fields disagree".into());
+            }
+            p.verify(&lh, key).map_err(|e| e.to_string())
+        });
+    match &inclusion {
+        Ok(c) => out.add(
+            "inclusion",
+            subject.clone(),
+            Ok(format!("in the checkpoint of size {}", c.size)),
+        ),
+        Err(e) => out.add("inclusion", subject.clone(), Err(e.clone())),
+    }
+    let mut tree_size = cp.as_ref().map_or(0, |c| c.checkpoint.size);
+    match (newer, &cp) {
+        (None, _) => out.na(
+            "consistency to the newest checkpoint",
+            subject.clone(),
+            "no newer checkpoint given",
+        ),
+        (Some(n), Ok(old)) => match SignedCheckpoint::verify(n.checkpoint, key) {
+            Err(e) => out.add("checkpoint signature", "newer checkpoint", Err(e.to_string())),
+            Ok(new) => {
+                out.add(
+                    "checkpoint signature",
+                    "newer checkpoint",
+                    Ok(format!("size {}", new.checkpoint.size)),
+                );
+                tree_size = new.checkpoint.size;
+                let (a, b) = (&old.checkpoint, &new.checkpoint);
+                let r = if a.size == b.size {
+                    if a.root == b.root {
+                        Ok("the same checkpoint".into())
+                    } else {
+                        Err("same size, different root: the log forked".into())
+                    }
+                } else {
+                    match &n.proof {
+                        None => Err(format!(
+                            "a consistency proof from {} to {} is needed (GET /v1/proof/consistency?from={}&to={})",
+                            a.size, b.size, a.size, b.size
+                        )),
+                        Some(p) => verify_consistency(a.size, b.size, p, &a.root, &b.root)
+                            .map(|()| format!("size {} is a prefix of size {}", a.size, b.size))
+                            .map_err(|e| e.to_string()),
+                    }
+                };
+                out.add("consistency to the newest checkpoint", subject.clone(), r);
+            }
+        },
+        (Some(_), Err(_)) => out.na(
+            "consistency to the newest checkpoint",
+            subject.clone(),
+            "the receipt's checkpoint did not verify",
+        ),
+    }
+    let verified = !out.0.iter().any(|c| c.status == Status::Fail);
+    let mut checks = out.0;
+    checks.sort_by_key(|c| CHECKS.iter().position(|n| *n == c.check).unwrap_or(usize::MAX));
+    Ok(Report {
+        verified,
+        trust_anchors: vec![format!("log key {} (given)", key.vkey())],
+        origin: key.name().to_owned(),
+        tree_size,
+        entries: 1,
+        checks,
+        documents: Vec::new(),
+    })
+}
