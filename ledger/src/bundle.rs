@@ -45,10 +45,10 @@ impl Store {
         indexes.retain(|i| *i < size);
         indexes.sort_unstable();
         indexes.dedup();
-        if let Selection::Indexes(list) = selection {
-            if let Some(missing) = list.iter().find(|i| **i >= size) {
-                return Err(LedgerError::NoSuchEntry { index: *missing, tree_size: size });
-            }
+        if let Selection::Indexes(list) = selection
+            && let Some(missing) = list.iter().find(|i| **i >= size)
+        {
+            return Err(LedgerError::NoSuchEntry { index: *missing, tree_size: size });
         }
         if indexes.is_empty() {
             return Err(LedgerError::NothingSelected);
