@@ -233,6 +233,15 @@ fn every_command_has_help() {
         vec!["bench", "ingest", "--help"],
         vec!["bench", "prove", "--help"],
         vec!["bench", "audit", "--help"],
+        vec!["bench", "http", "--help"],
+        vec!["bench", "build", "--help"],
+        vec!["serve", "--help"],
+        vec!["token", "--help"],
+        vec!["token", "create", "--help"],
+        vec!["token", "list", "--help"],
+        vec!["token", "revoke", "--help"],
+        vec!["bundle", "--help"],
+        vec!["demo", "--help"],
     ] {
         let o = run(&args, "");
         assert!(o.status.success(), "{args:?}");
@@ -339,4 +348,23 @@ fn copy_dir(from: &Path, to: &Path) {
         let e = e.unwrap();
         std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
     }
+}
+
+/// The README's main command: one tender through the HTTP API, receipts
+/// checked, the bundle exported and verified; run twice, it is idempotent.
+#[test]
+fn demo_plays_a_tender_and_verifies_its_bundle() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("demo-data");
+    let o = run(&["demo", "--data", d(&dir)], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    assert!(text.contains("VERIFIED: 10 entries"), "{text}");
+    assert_eq!(text.matches("receipt #").count(), 10);
+    assert!(dir.join("demo/ZB2026-DEMO-001.bundle.zip").is_file());
+    let o = run(&["demo", "--data", d(&dir)], "");
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o).matches("already logged: same entry").count(), 10);
+    let o = run(&["audit", "--data", d(&dir)], "");
+    assert!(o.status.success(), "{}", err(&o));
 }

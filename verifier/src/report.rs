@@ -558,7 +558,15 @@ impl Report {
         let mut s = String::new();
         let failed: Vec<&Check> = self.checks.iter().filter(|c| c.status == Status::Fail).collect();
         if self.verified {
-            s.push_str(&format!("VERIFIED: {} entries of log {} are in its checkpoint of size {}, and every check passed.\n", self.entries, self.origin, self.tree_size));
+            let what = if self.entries == 1 {
+                "1 entry".to_owned()
+            } else {
+                format!("{} entries", self.entries)
+            };
+            s.push_str(&format!(
+                "VERIFIED: {what} of log {} in its checkpoint of size {}; every check passed.\n",
+                self.origin, self.tree_size
+            ));
         } else {
             s.push_str(&format!(
                 "NOT VERIFIED: {} check(s) failed; first: {} ({}): {}\n",
