@@ -46,6 +46,18 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Offline verification of evidence bundles: one entry, and a 1,000-event tender.
+    Verify {
+        /// Events in the tender bundle.
+        #[arg(long, default_value_t = 1000)]
+        events: u64,
+        /// Timed runs of each; the median is reported.
+        #[arg(long, default_value_t = 21)]
+        runs: usize,
+        /// Where to make the scratch store.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Make a log of synthetic ~1 KiB document events to benchmark against.
     Build {
         /// The data directory to create.
@@ -266,6 +278,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!("peak RSS {:.1} MiB", peak_rss_mib());
         }
         BenchCommand::Http(args) => crate::bench_http::run(args)?,
+        BenchCommand::Verify { events, runs, dir } => bench_verify(events, runs, &dir)?,
         BenchCommand::Build { data, entries } => {
             let rate = build(&data, entries, 4096)?;
             println!("built {entries} entries in {} at {rate:.0} events/s", data.display());
@@ -305,4 +318,51 @@ impl Lcg {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (((self.0 >> 11) as u128 * n as u128) >> 53) as u64
     }
+}
+
+/// Builds a tender of `events` events (in batches of 100, so with many
+/// checkpoints and consistency proofs), then times reading and verifying its
+/// bundle, and a one-entry bundle, the way `tenderlog-verify` does.
+fn bench_verify(events: u64, runs: usize, dir: &Option<PathBuf>) -> anyhow::Result<()> {
+    use verifier::bundle::{Bundle, Selection};
+    let t = scratch(dir)?;
+    ledger::init(t.path(), "bench.tenderlog.example/log", &SystemClock)?;
+    {
+        let mut l = Ledger::open(t.path(), Arc::new(SystemClock))?;
+        let mut i = 0;
+        while i < events {
+            let n = (events - i).min(100);
+            let batch = (i..i + n)
+                .map(|k| Content { tender: "BENCH-TENDER".into(), ..sample_content(k) })
+                .collect();
+            l.append(batch)?;
+            i += n;
+        }
+    }
+    let store = Store::open(t.path())?;
+    let key = [store.verifier().clone()];
+    for (name, selection) in [
+        ("one-entry bundle", Selection::Indexes(vec![events / 2])),
+        ("tender bundle", Selection::Tender("BENCH-TENDER".into())),
+    ] {
+        let zip = store.export_bundle(&selection)?.to_zip()?;
+        let mut ms = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let s = Instant::now();
+            let bundle = Bundle::from_zip(&zip)?;
+            let report = verifier::report::verify_bundle(&bundle, Some(&key), &[]);
+            ms.push(s.elapsed().as_secs_f64() * 1e3);
+            anyhow::ensure!(report.verified, "the bench bundle does not verify");
+        }
+        println!(
+            "  {name}: {} entries, {} bytes: verify median {:.2} ms (of {runs} runs)",
+            match &selection {
+                Selection::Tender(_) => events,
+                _ => 1,
+            },
+            zip.len(),
+            median(&mut ms)
+        );
+    }
+    Ok(())
 }
