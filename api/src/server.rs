@@ -97,10 +97,15 @@ pub async fn start(
 ) -> Result<Running, ServeError> {
     let metrics = Arc::new(Metrics::default());
     let ledger = Ledger::open(&config.data, Arc::new(SystemClock))?;
+    let signer = Arc::new(ledger::keys::load(
+        &ledger::store::key_path(&config.data),
+        ledger.store().origin(),
+    )?);
     let sequencer = Sequencer::start(ledger, config.sequencer, metrics.clone())
         .map_err(|source| ServeError::Io { addr: config.listen, source })?;
     let state = Arc::new(AppState {
         dir: config.data.clone(),
+        signer,
         sequencer,
         readers: Arc::new(Readers::new(config.data.clone())),
         tokens: TokenStore::new(&config.data)?,

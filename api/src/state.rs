@@ -67,6 +67,8 @@ pub struct Limits {
 pub struct AppState {
     /// The data directory.
     pub dir: PathBuf,
+    /// The log's key, for signing tender heads in bundles.
+    pub signer: Arc<verifier::note::NoteSigner>,
     /// The sequencer.
     pub sequencer: Sequencer,
     /// Read connections.

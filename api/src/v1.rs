@@ -462,10 +462,11 @@ pub async fn bundle(
             ));
         }
     };
+    let signer = state.signer.clone();
     let bytes = state
         .readers
         .with(move |s| {
-            let b = s.export_bundle(&selection).map_err(|e| match e {
+            let b = s.export_bundle(&selection, Some(&signer)).map_err(|e| match e {
                 ledger::LedgerError::NothingSelected => ApiError::new("not_found", e.to_string()),
                 ledger::LedgerError::TooManyEntries { .. } => {
                     ApiError::new("bad_parameter", e.to_string())

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use rusqlite::OptionalExtension as _;
 use verifier::bundle::{
-    Bundle, ConsistencyRef, EntryRef, FORMAT_V1, Manifest, Selection, TrustPolicy,
+    Bundle, ConsistencyRef, EntryRef, FORMAT_V1, Manifest, Selection, TenderHead, TrustPolicy,
     consistency_to_text,
 };
+use verifier::note::NoteSigner;
 use verifier::tlog_proof::TlogProof;
 
 use crate::error::{LedgerError, Result};
@@ -34,7 +35,13 @@ impl Store {
 
     /// An evidence bundle of the selected entries, proved against the newest
     /// checkpoint. The same selection over the same log gives the same bytes.
-    pub fn export_bundle(&self, selection: &Selection) -> Result<Bundle> {
+    /// A tender bundle carries the tender head signed with `signer` (the log's
+    /// key, see `keys::load`), so it fails without one.
+    pub fn export_bundle(
+        &self,
+        selection: &Selection,
+        signer: Option<&NoteSigner>,
+    ) -> Result<Bundle> {
         let latest = self.latest_checkpoint()?;
         let size = latest.checkpoint.size;
         let mut indexes: Vec<u64> = match selection {
@@ -94,11 +101,38 @@ impl Store {
         }
         let checkpoint = format!("checkpoints/{size}.note");
         members.insert(checkpoint.clone(), latest.note.into_bytes());
+        let tender_head = match selection {
+            Selection::Tender(t) => {
+                let signer = signer.ok_or_else(|| LedgerError::Key {
+                    path: std::path::PathBuf::from("log.key"),
+                    reason: "a tender bundle needs the log's key to sign the tender head".into(),
+                })?;
+                let &(seq, index) = self
+                    .tender_events(t)?
+                    .iter()
+                    .filter(|(_, i)| *i < size)
+                    .max()
+                    .ok_or(LedgerError::NothingSelected)?;
+                let head = TenderHead {
+                    origin: self.origin().to_owned(),
+                    size,
+                    tender: t.clone(),
+                    seq,
+                    index,
+                    leaf_hash: self.leaf_hash(index)?,
+                };
+                let name = "tender-head.note".to_owned();
+                members.insert(name.clone(), signer.sign(&head.to_text())?.into_bytes());
+                Some(name)
+            }
+            _ => None,
+        };
         let manifest = Manifest {
             format: FORMAT_V1.into(),
             origin: self.origin().to_owned(),
             selection: selection.clone(),
             checkpoint,
+            tender_head,
             entries,
             consistency,
             documents: Vec::new(),

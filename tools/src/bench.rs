@@ -341,11 +341,12 @@ fn bench_verify(events: u64, runs: usize, dir: &Option<PathBuf>) -> anyhow::Resu
     }
     let store = Store::open(t.path())?;
     let key = [store.verifier().clone()];
+    let signer = ledger::keys::load(&ledger::store::key_path(t.path()), store.origin())?;
     for (name, selection) in [
         ("one-entry bundle", Selection::Indexes(vec![events / 2])),
         ("tender bundle", Selection::Tender("BENCH-TENDER".into())),
     ] {
-        let zip = store.export_bundle(&selection)?.to_zip()?;
+        let zip = store.export_bundle(&selection, Some(&signer))?.to_zip()?;
         let mut ms = Vec::with_capacity(runs);
         for _ in 0..runs {
             let s = Instant::now();

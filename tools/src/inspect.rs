@@ -186,7 +186,9 @@ pub fn bundle(
         _ => anyhow::bail!("give one of --tender, --index or --document"),
     };
     let store = Store::open(dir)?;
-    let bundle = store.export_bundle(&selection)?;
+    // The tender head is signed with the log's key: this runs where the key is.
+    let signer = ledger::keys::load(&ledger::store::key_path(dir), store.origin())?;
+    let bundle = store.export_bundle(&selection, Some(&signer))?;
     let bytes = bundle.to_zip()?;
     std::fs::write(out, &bytes).with_context(|| format!("couldn't write {}", out.display()))?;
     eprintln!(

@@ -8,6 +8,7 @@
 //! | `leaves/<index>.cbor` | each entry's leaf, byte-exact |
 //! | `proofs/<index>.tlog-proof` | its inclusion in the checkpoint the log signed with its batch (C2SP tlog-proof) |
 //! | `checkpoints/<size>.note` | the newest checkpoint at export |
+//! | `tender-head.note` | (tender bundles) the log's signed statement of the tender's latest event at that size |
 //! | `consistency/<from>-<to>.proof` | a consistency proof from each entry's checkpoint to the newest, one base64 hash per line |
 //! | `documents/<sha256 hex>` | optionally, the documents themselves |
 //!
@@ -109,6 +110,9 @@ pub struct Manifest {
     pub selection: Selection,
     /// Member holding the newest checkpoint.
     pub checkpoint: String,
+    /// For a tender bundle: member holding the signed [`TenderHead`], which
+    /// names the tender's latest event at the newest checkpoint's size.
+    pub tender_head: Option<String>,
     /// The entries, in index order.
     pub entries: Vec<EntryRef>,
     /// Consistency proofs to the newest checkpoint, by ascending `from`.
@@ -153,6 +157,9 @@ impl Manifest {
     /// Every member name the manifest refers to.
     pub fn member_names(&self) -> Vec<&str> {
         let mut names = vec![self.checkpoint.as_str()];
+        if let Some(h) = &self.tender_head {
+            names.push(h);
+        }
         for e in &self.entries {
             names.push(&e.leaf);
             names.push(&e.proof);
@@ -164,6 +171,95 @@ impl Manifest {
             names.push(&d.path);
         }
         names
+    }
+}
+
+/// The first line of a tender head statement.
+pub const TENDER_HEAD_V1: &str = "tenderlog.tender-head/v1";
+
+/// The log's signed statement: "in my tree of `size` entries, the latest
+/// event of `tender` is entry `index`, its `seq`-th, with this leaf hash".
+///
+/// Hash chains let a verifier walk back from an event to the tender's first,
+/// but no chain can show that no *later* event exists; a log cannot prove
+/// absence. So the log signs this (with its checkpoint key, in a signed note
+/// whose first line cannot be read as a checkpoint's origin) when it exports a
+/// tender bundle, and the verifier checks the bundle ends at this event. A
+/// party handing over a bundle with the tender's last events cut off cannot
+/// forge it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenderHead {
+    /// The log's origin.
+    pub origin: String,
+    /// The tree size the statement is about (the newest checkpoint's).
+    pub size: u64,
+    /// The tender.
+    pub tender: String,
+    /// The latest event's sequence number within the tender.
+    pub seq: u64,
+    /// The latest event's index.
+    pub index: u64,
+    /// The latest event's leaf hash.
+    pub leaf_hash: Hash,
+}
+
+impl TenderHead {
+    /// The note text: the header line, then origin, size, tender, seq, index
+    /// and the base64 leaf hash, one per line.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{TENDER_HEAD_V1}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.tender,
+            self.seq,
+            self.index,
+            self.leaf_hash.to_base64()
+        )
+    }
+
+    /// Parses a note text, strictly: it must be exactly what
+    /// [`TenderHead::to_text`] writes.
+    pub fn parse_text(text: &str) -> Result<TenderHead, String> {
+        let lines: Vec<&str> =
+            text.strip_suffix('\n').ok_or("no final newline")?.split('\n').collect();
+        let [head, origin, size, tender, seq, index, hash] = lines.as_slice() else {
+            return Err("expected seven lines".into());
+        };
+        if *head != TENDER_HEAD_V1 {
+            return Err("not a tender head statement".into());
+        }
+        let num = |s: &str| -> Result<u64, String> {
+            let n: u64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+            if n.to_string() != s {
+                return Err(format!("{s:?} is not a canonical decimal"));
+            }
+            Ok(n)
+        };
+        let leaf_hash = Hash::from_base64(hash).map_err(|e| e.to_string())?;
+        let h = TenderHead {
+            origin: (*origin).to_owned(),
+            size: num(size)?,
+            tender: (*tender).to_owned(),
+            seq: num(seq)?,
+            index: num(index)?,
+            leaf_hash,
+        };
+        if h.to_text() != text {
+            return Err("not in canonical form".into());
+        }
+        Ok(h)
+    }
+
+    /// Verifies a signed tender head note with the log's key.
+    pub fn verify(note: &[u8], key: &crate::note::NoteVerifier) -> Result<TenderHead, String> {
+        let parsed = crate::note::Note::parse(note).map_err(|e| e.to_string())?;
+        let text = parsed.verify(key).map_err(|e| e.to_string())?;
+        let h = TenderHead::parse_text(text)?;
+        if h.origin != key.name() {
+            return Err(format!("signed for origin {:?}", h.origin));
+        }
+        Ok(h)
     }
 }
 

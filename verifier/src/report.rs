@@ -408,9 +408,10 @@ pub fn verify_bundle(
                 out.add("selection", "bundle", Ok(format!("every entry belongs to tender {t:?}")));
             }
             // Walk back from the latest: each event links to the one before,
-            // down to sequence 0, so no event of the tender is missing.
+            // down to sequence 0, so no event of the tender is missing; and
+            // the latest is the one the log's signed tender head names.
             let complete = (|| -> Result<String, String> {
-                if chain.len() != m.entries.len() || chain.is_empty() {
+                if chain.is_empty() {
                     return Err("the bundle holds no verifiable events of the tender".into());
                 }
                 chain.sort_by_key(|(_, ev, _)| ev.seq);
@@ -440,13 +441,45 @@ pub fn verify_bundle(
                         }
                     }
                 }
+                let member =
+                    m.tender_head.as_deref().ok_or("the bundle has no signed tender head")?;
+                let k = key.ok_or("no trusted key")?;
+                let head = crate::bundle::TenderHead::verify(bundle.member(member), k)
+                    .map_err(|e| format!("tender head: {e}"))?;
+                if member != "tender-head.note" {
+                    return Err("the tender head member is misnamed".into());
+                }
+                if head.tender != *t {
+                    return Err(format!("the tender head is for tender {:?}", head.tender));
+                }
+                if Some(head.size) != newest.as_ref().map(|n| n.checkpoint.size) {
+                    return Err(format!(
+                        "the tender head is for tree size {}, not the newest checkpoint's",
+                        head.size
+                    ));
+                }
+                let (li, lev, llh) = chain[chain.len() - 1];
+                if (li, lev.seq, *llh) != (head.index, head.seq, head.leaf_hash) {
+                    return Err(format!(
+                        "the log's latest event of the tender is seq {} (entry {}); the bundle ends at seq {} (entry {li})",
+                        head.seq, head.index, lev.seq
+                    ));
+                }
                 Ok(format!(
-                    "{} events, seq 0 to {}, each linked to the one before",
+                    "{} events, seq 0 to {}, each linked to the one before; the last is the latest at size {}",
                     chain.len(),
-                    chain.len() - 1
+                    chain.len() - 1,
+                    head.size
                 ))
             })();
             out.add("per-tender chain completeness", format!("tender {t:?}"), complete);
+        }
+        Selection::Indexes(_) | Selection::Document(_) if m.tender_head.is_some() => {
+            out.add(
+                "selection",
+                "bundle",
+                Err("a tender head in a bundle that is not a tender's".into()),
+            );
         }
         Selection::Indexes(list) => {
             let have: Vec<u64> = m.entries.iter().map(|e| e.index).collect();

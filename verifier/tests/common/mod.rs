@@ -15,8 +15,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::SigningKey;
 use sha2::{Digest as _, Sha256};
 use verifier::bundle::{
-    Bundle, ConsistencyRef, DocumentRef, EntryRef, FORMAT_V1, Manifest, Selection, TrustPolicy,
-    consistency_to_text,
+    Bundle, ConsistencyRef, DocumentRef, EntryRef, FORMAT_V1, Manifest, Selection, TenderHead,
+    TrustPolicy, consistency_to_text,
 };
 use verifier::checkpoint::Checkpoint;
 use verifier::event::{Body, Document, DocumentType, Event, EventLink, Schedule};
@@ -259,11 +259,37 @@ impl Log {
         docs.sort_by_key(|d| d.sha256);
         let checkpoint = format!("checkpoints/{size}.note");
         members.insert(checkpoint.clone(), self.notes[&size].clone().into_bytes());
+        // A tender bundle carries the log's signed statement of the tender's
+        // latest event at this size, as the ledger's exporter writes it.
+        let tender_head = match &selection {
+            Selection::Tender(t) => {
+                let (index, event) = self
+                    .events
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, e)| e.tender == *t && (*i as u64) < size)
+                    .max_by_key(|(_, e)| e.seq)
+                    .unwrap();
+                let head = TenderHead {
+                    origin: ORIGIN.into(),
+                    size,
+                    tender: t.clone(),
+                    seq: event.seq,
+                    index: index as u64,
+                    leaf_hash: leaf_hash(&self.leaves[index]),
+                };
+                let name = "tender-head.note".to_owned();
+                members.insert(name.clone(), signer().sign(&head.to_text()).unwrap().into_bytes());
+                Some(name)
+            }
+            _ => None,
+        };
         let manifest = Manifest {
             format: FORMAT_V1.into(),
             origin: ORIGIN.into(),
             selection,
             checkpoint,
+            tender_head,
             entries,
             consistency,
             documents: docs,
