@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -53,6 +54,22 @@ impl Lcg {
     fn below(&mut self, n: u64) -> u64 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (((self.0 >> 11) as u128 * n as u128) >> 53) as u64
+    }
+}
+
+/// Sends `req`; on success drains the body and returns the latency in ms,
+/// otherwise counts an error.
+async fn timed(req: reqwest::RequestBuilder, errors: &AtomicU64) -> Option<f64> {
+    let t = Instant::now();
+    match req.send().await {
+        Ok(r) if r.status().is_success() => {
+            let _ = r.bytes().await;
+            Some(t.elapsed().as_secs_f64() * 1e3)
+        }
+        _ => {
+            errors.fetch_add(1, Ordering::Relaxed);
+            None
+        }
     }
 }
 
@@ -114,7 +131,7 @@ pub fn run(args: HttpBench) -> anyhow::Result<()> {
 
         // 1. Inclusion proofs at random past sizes.
         let lat = Arc::new(Mutex::new(Vec::new()));
-        let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let errors = Arc::new(AtomicU64::new(0));
         let start = Instant::now();
         let mut tasks = Vec::new();
         for c in 0..args.connections {
@@ -126,20 +143,8 @@ pub fn run(args: HttpBench) -> anyhow::Result<()> {
                 while start.elapsed() < window {
                     let s = 1 + rng.below(size);
                     let i = rng.below(s);
-                    let t = Instant::now();
-                    match http
-                        .get(format!("{base}/v1/proof/inclusion?index={i}&size={s}"))
-                        .send()
-                        .await
-                    {
-                        Ok(r) if r.status().is_success() => {
-                            let _ = r.bytes().await;
-                            mine.push(t.elapsed().as_secs_f64() * 1e3);
-                        }
-                        _ => {
-                            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                    }
+                    let req = http.get(format!("{base}/v1/proof/inclusion?index={i}&size={s}"));
+                    mine.extend(timed(req, &errors).await);
                 }
                 lat.lock().await.extend(mine);
             }));
@@ -152,7 +157,7 @@ pub fn run(args: HttpBench) -> anyhow::Result<()> {
             "inclusion proofs",
             std::mem::take(&mut *lat.lock().await),
             secs,
-            errors.swap(0, std::sync::atomic::Ordering::Relaxed),
+            errors.swap(0, Ordering::Relaxed),
         );
 
         // 2. Steady submissions at a fixed rate: each request on its own task,
@@ -170,22 +175,13 @@ pub fn run(args: HttpBench) -> anyhow::Result<()> {
             let b = body(next_doc);
             next_doc += 1;
             tasks.push(tokio::spawn(async move {
-                let t = Instant::now();
-                match http
+                let req = http
                     .post(format!("{base}/v1/events"))
                     .bearer_auth(&token)
                     .header("content-type", "application/json")
-                    .body(b)
-                    .send()
-                    .await
-                {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                        lat.lock().await.push(t.elapsed().as_secs_f64() * 1e3);
-                    }
-                    _ => {
-                        errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
+                    .body(b);
+                if let Some(ms) = timed(req, &errors).await {
+                    lat.lock().await.push(ms);
                 }
             }));
         }
@@ -197,7 +193,7 @@ pub fn run(args: HttpBench) -> anyhow::Result<()> {
             &format!("submit -> receipt at {} events/s", args.rate),
             std::mem::take(&mut *lat.lock().await),
             secs,
-            errors.swap(0, std::sync::atomic::Ordering::Relaxed),
+            errors.swap(0, Ordering::Relaxed),
         );
 
         // 3. Closed-loop submitters: the most the server sustains.
@@ -211,23 +207,12 @@ pub fn run(args: HttpBench) -> anyhow::Result<()> {
                 let mut mine = Vec::new();
                 let mut i = first;
                 while start.elapsed() < window {
-                    let t = Instant::now();
-                    match http
+                    let req = http
                         .post(format!("{base}/v1/events"))
                         .bearer_auth(&token)
                         .header("content-type", "application/json")
-                        .body(body(i))
-                        .send()
-                        .await
-                    {
-                        Ok(r) if r.status().is_success() => {
-                            let _ = r.bytes().await;
-                            mine.push(t.elapsed().as_secs_f64() * 1e3);
-                        }
-                        _ => {
-                            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                    }
+                        .body(body(i));
+                    mine.extend(timed(req, &errors).await);
                     i += 1;
                 }
                 lat.lock().await.extend(mine);
@@ -241,7 +226,7 @@ pub fn run(args: HttpBench) -> anyhow::Result<()> {
             "max sustained submissions",
             std::mem::take(&mut *lat.lock().await),
             secs,
-            errors.swap(0, std::sync::atomic::Ordering::Relaxed),
+            errors.swap(0, Ordering::Relaxed),
         );
 
         let _ = stop.send(());

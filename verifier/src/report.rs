@@ -92,6 +92,15 @@ pub struct Report {
 struct Out(Vec<Check>);
 
 impl Out {
+    /// The verdict, and the checks in report order.
+    fn finish(self) -> (bool, Vec<Check>) {
+        let verified = !self.0.iter().any(|c| c.status == Status::Fail);
+        let mut checks = self.0;
+        // Stable: within a check, subjects keep the order they were checked in.
+        checks.sort_by_key(|c| CHECKS.iter().position(|n| *n == c.check).unwrap_or(usize::MAX));
+        (verified, checks)
+    }
+
     fn add(&mut self, check: &'static str, subject: impl Into<String>, ok: Result<String, String>) {
         let (status, detail) = match ok {
             Ok(d) => (Status::Pass, d),
@@ -571,9 +580,7 @@ pub fn verify_bundle(
         out.na(check, "bundle", "event format v1 carries no signatures, seals, timestamps, rule packs or commitments yet");
     }
 
-    let verified = !out.0.iter().any(|c| c.status == Status::Fail);
-    let mut checks = out.0;
-    checks.sort_by_key(|c| CHECKS.iter().position(|n| *n == c.check).unwrap_or(usize::MAX));
+    let (verified, checks) = out.finish();
     Report {
         verified,
         trust_anchors: anchors,
@@ -779,9 +786,7 @@ pub fn verify_receipt(
             "the receipt's checkpoint did not verify",
         ),
     }
-    let verified = !out.0.iter().any(|c| c.status == Status::Fail);
-    let mut checks = out.0;
-    checks.sort_by_key(|c| CHECKS.iter().position(|n| *n == c.check).unwrap_or(usize::MAX));
+    let (verified, checks) = out.finish();
     Ok(Report {
         verified,
         trust_anchors: vec![format!("log key {} (given)", key.vkey())],
