@@ -17,6 +17,7 @@ pub mod event;
 pub mod hash;
 pub mod merkle;
 pub mod note;
+pub mod pki;
 pub mod report;
 pub mod tiles;
 pub mod tlog_proof;

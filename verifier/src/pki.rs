@@ -1,0 +1,348 @@
+//! Certificates and signatures: X.509 parsing, raw signature verification
+//! (Ed25519, ECDSA P-256/SHA-256, RSA PKCS#1 v1.5/SHA-256, SM2-with-SM3), and
+//! certificate chains to a trust store that holds several CAs at once.
+//!
+//! Everything is RustCrypto (`x509-cert`, `der`, `p256`, `rsa`, `sm2`, `sm3`,
+//! `ed25519-dalek`): no DER or cryptography is written here. The raw DER of
+//! every certificate is kept, so a newer checker can always judge it again.
+
+use der::{Decode as _, Encode as _};
+use signature::Verifier as _;
+use spki::ObjectIdentifier;
+use x509_cert::Certificate;
+
+/// OIDs this module recognises.
+pub mod oid {
+    use spki::ObjectIdentifier as O;
+    /// id-ecPublicKey.
+    pub const EC_PUBLIC_KEY: O = O::new_unwrap("1.2.840.10045.2.1");
+    /// The NIST P-256 curve.
+    pub const P256: O = O::new_unwrap("1.2.840.10045.3.1.7");
+    /// The SM2 curve (GM/T 0006).
+    pub const SM2_CURVE: O = O::new_unwrap("1.2.156.10197.1.301");
+    /// rsaEncryption.
+    pub const RSA: O = O::new_unwrap("1.2.840.113549.1.1.1");
+    /// Ed25519 (RFC 8410).
+    pub const ED25519: O = O::new_unwrap("1.3.101.112");
+    /// sha256WithRSAEncryption.
+    pub const RSA_SHA256: O = O::new_unwrap("1.2.840.113549.1.1.11");
+    /// ecdsa-with-SHA256.
+    pub const ECDSA_SHA256: O = O::new_unwrap("1.2.840.10045.4.3.2");
+    /// SM2-with-SM3 (GM/T 0006).
+    pub const SM2_SM3: O = O::new_unwrap("1.2.156.10197.1.501");
+}
+
+/// The GM/T 0009 default SM2 distinguishing ID.
+pub const SM2_DEFAULT_ID: &str = "1234567812345678";
+
+/// Most certificates on a path, leaf included.
+pub const MAX_CHAIN: usize = 8;
+/// Largest certificate accepted.
+pub const MAX_CERT_BYTES: usize = 64 * 1024;
+
+/// Why a certificate or signature did not check out.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PkiError {
+    /// Not a DER X.509 certificate.
+    #[error("couldn't parse certificate: {0}")]
+    Parse(String),
+    /// A key or signature algorithm this module does not support.
+    #[error("unsupported algorithm {0}")]
+    Algorithm(String),
+    /// The signature does not verify.
+    #[error("signature does not verify with the certificate of {subject}")]
+    BadSignature {
+        /// The signer's subject.
+        subject: String,
+    },
+    /// The certificate was not valid at the time asked about.
+    #[error(
+        "certificate of {subject} was not valid at {at_ms} ms (valid {not_before_ms}..{not_after_ms})"
+    )]
+    Expired {
+        /// The subject.
+        subject: String,
+        /// The time asked about, ms since the epoch.
+        at_ms: u64,
+        /// Start of validity.
+        not_before_ms: u64,
+        /// End of validity.
+        not_after_ms: u64,
+    },
+    /// No path to a trusted root.
+    #[error("no chain from {subject} to a trusted root: {reason}")]
+    Untrusted {
+        /// The leaf's subject.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Which public key a certificate holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyAlg {
+    /// Ed25519.
+    Ed25519,
+    /// ECDSA on P-256, with SHA-256.
+    EcdsaP256,
+    /// RSA, PKCS#1 v1.5 with SHA-256.
+    Rsa,
+    /// SM2 with SM3 and a distinguishing ID.
+    Sm2,
+}
+
+/// A parsed certificate and its DER.
+#[derive(Clone, Debug)]
+pub struct Cert {
+    der: Vec<u8>,
+    cert: Certificate,
+}
+
+impl PartialEq for Cert {
+    fn eq(&self, other: &Self) -> bool {
+        self.der == other.der
+    }
+}
+
+fn ms(t: &x509_cert::time::Time) -> u64 {
+    t.to_unix_duration().as_millis() as u64
+}
+
+impl Cert {
+    /// Parses a DER certificate, strictly.
+    pub fn from_der(der: &[u8]) -> Result<Cert, PkiError> {
+        if der.len() > MAX_CERT_BYTES {
+            return Err(PkiError::Parse("larger than 64 KiB".into()));
+        }
+        let cert = Certificate::from_der(der).map_err(|e| PkiError::Parse(e.to_string()))?;
+        Ok(Cert { der: der.to_vec(), cert })
+    }
+
+    /// The DER bytes, as given.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The parsed certificate.
+    pub fn x509(&self) -> &Certificate {
+        &self.cert
+    }
+
+    /// The subject as an RFC 4514 string.
+    pub fn subject(&self) -> String {
+        self.cert.tbs_certificate().subject().to_string()
+    }
+
+    /// The issuer as an RFC 4514 string.
+    pub fn issuer(&self) -> String {
+        self.cert.tbs_certificate().issuer().to_string()
+    }
+
+    /// Validity window, ms since the epoch.
+    pub fn validity_ms(&self) -> (u64, u64) {
+        let v = self.cert.tbs_certificate().validity();
+        (ms(&v.not_before), ms(&v.not_after))
+    }
+
+    /// Whether `at_ms` falls in the validity window.
+    pub fn check_valid_at(&self, at_ms: u64) -> Result<(), PkiError> {
+        let (nb, na) = self.validity_ms();
+        if at_ms < nb || at_ms > na {
+            return Err(PkiError::Expired {
+                subject: self.subject(),
+                at_ms,
+                not_before_ms: nb,
+                not_after_ms: na,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether basicConstraints says this is a CA.
+    pub fn is_ca(&self) -> bool {
+        self.cert
+            .tbs_certificate()
+            .get_extension::<x509_cert::ext::pkix::BasicConstraints>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, bc)| bc.ca)
+    }
+
+    /// SHA-256 of the DER: how events refer to a certificate.
+    pub fn fingerprint(&self) -> crate::Hash {
+        let d: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&self.der).into();
+        crate::Hash(d)
+    }
+
+    /// The kind of key the certificate holds.
+    pub fn key_alg(&self) -> Result<KeyAlg, PkiError> {
+        let spki = self.cert.tbs_certificate().subject_public_key_info();
+        let alg = &spki.algorithm;
+        if alg.oid == oid::ED25519 {
+            return Ok(KeyAlg::Ed25519);
+        }
+        if alg.oid == oid::RSA {
+            return Ok(KeyAlg::Rsa);
+        }
+        if alg.oid == oid::EC_PUBLIC_KEY {
+            let curve: Option<ObjectIdentifier> =
+                alg.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+            return match curve {
+                Some(c) if c == oid::P256 => Ok(KeyAlg::EcdsaP256),
+                Some(c) if c == oid::SM2_CURVE => Ok(KeyAlg::Sm2),
+                Some(c) => Err(PkiError::Algorithm(format!("EC curve {c}"))),
+                None => Err(PkiError::Algorithm("EC key without a named curve".into())),
+            };
+        }
+        Err(PkiError::Algorithm(format!("public key {}", alg.oid)))
+    }
+
+    fn key_bytes(&self) -> &[u8] {
+        self.cert.tbs_certificate().subject_public_key_info().subject_public_key.raw_bytes()
+    }
+
+    /// Verifies a raw signature by this certificate's key over `message`:
+    /// Ed25519 (64 bytes); ECDSA P-256/SHA-256 (DER); RSA PKCS#1 v1.5/SHA-256;
+    /// SM2-with-SM3 with distinguishing ID `sm2_id` (DER, or raw 64-byte r‖s
+    /// as signing devices often return).
+    pub fn verify(&self, message: &[u8], sig: &[u8], sm2_id: &str) -> Result<(), PkiError> {
+        let bad = || PkiError::BadSignature { subject: self.subject() };
+        match self.key_alg()? {
+            KeyAlg::Ed25519 => {
+                let key: [u8; 32] = self.key_bytes().try_into().map_err(|_| bad())?;
+                let vk = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| bad())?;
+                let s: [u8; 64] = sig.try_into().map_err(|_| bad())?;
+                vk.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&s))
+                    .map_err(|_| bad())
+            }
+            KeyAlg::EcdsaP256 => {
+                let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(self.key_bytes())
+                    .map_err(|_| bad())?;
+                let s = p256::ecdsa::DerSignature::from_bytes(sig).map_err(|_| bad())?;
+                vk.verify(message, &s).map_err(|_| bad())
+            }
+            KeyAlg::Rsa => {
+                use rsa::pkcs8::DecodePublicKey as _;
+                let spki = self
+                    .cert
+                    .tbs_certificate()
+                    .subject_public_key_info()
+                    .to_der()
+                    .map_err(|e| PkiError::Parse(e.to_string()))?;
+                let pk = rsa::PublicKey::from_public_key_der(&spki).map_err(|_| bad())?;
+                let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk);
+                let s = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| bad())?;
+                vk.verify(message, &s).map_err(|_| bad())
+            }
+            KeyAlg::Sm2 => {
+                let vk = sm2::dsa::VerifyingKey::from_sec1_bytes(sm2_id, self.key_bytes())
+                    .map_err(|_| bad())?;
+                let s = if sig.len() == 64 {
+                    sm2::dsa::Signature::try_from(sig).map_err(|_| bad())?
+                } else {
+                    let d = sm2::dsa::DerSignature::from_bytes(sig).map_err(|_| bad())?;
+                    sm2::dsa::Signature::try_from(d).map_err(|_| bad())?
+                };
+                vk.verify(message, &s).map_err(|_| bad())
+            }
+        }
+    }
+
+    /// Verifies that `issuer` signed this certificate: names match, the
+    /// signature algorithm fits the issuer's key, and the signature over the
+    /// TBS certificate verifies.
+    pub fn verify_issued_by(&self, issuer: &Cert) -> Result<(), PkiError> {
+        let tbs = self.cert.tbs_certificate();
+        if tbs.issuer() != issuer.cert.tbs_certificate().subject() {
+            return Err(PkiError::Untrusted {
+                subject: self.subject(),
+                reason: format!("issuer {} is not {}", self.issuer(), issuer.subject()),
+            });
+        }
+        let sig_alg = self.cert.signature_algorithm().oid;
+        let fits = match issuer.key_alg()? {
+            KeyAlg::Ed25519 => sig_alg == oid::ED25519,
+            KeyAlg::EcdsaP256 => sig_alg == oid::ECDSA_SHA256,
+            KeyAlg::Rsa => sig_alg == oid::RSA_SHA256,
+            KeyAlg::Sm2 => sig_alg == oid::SM2_SM3,
+        };
+        if !fits {
+            return Err(PkiError::Algorithm(format!("certificate signature {sig_alg}")));
+        }
+        let tbs_der = tbs.to_der().map_err(|e| PkiError::Parse(e.to_string()))?;
+        let sig = self
+            .cert
+            .signature()
+            .as_bytes()
+            .ok_or_else(|| PkiError::Parse("signature has unused bits".into()))?;
+        issuer.verify(&tbs_der, sig, SM2_DEFAULT_ID).map_err(|_| PkiError::Untrusted {
+            subject: self.subject(),
+            reason: format!("its signature by {} does not verify", issuer.subject()),
+        })
+    }
+}
+
+/// Trusted CA roots: several CA providers side by side.
+#[derive(Clone, Debug, Default)]
+pub struct TrustStore {
+    roots: Vec<Cert>,
+}
+
+impl TrustStore {
+    /// A store of the given roots; each must be self-signed.
+    pub fn new(roots: Vec<Cert>) -> Result<TrustStore, PkiError> {
+        for r in &roots {
+            r.verify_issued_by(r).map_err(|e| PkiError::Untrusted {
+                subject: r.subject(),
+                reason: format!("a root must be self-signed: {e}"),
+            })?;
+        }
+        Ok(TrustStore { roots })
+    }
+
+    /// The roots.
+    pub fn roots(&self) -> &[Cert] {
+        &self.roots
+    }
+
+    /// Finds a path from `leaf` through `intermediates` to a root, every
+    /// certificate valid at `at_ms` and every issuer a CA. Returns the path,
+    /// leaf first, root last.
+    pub fn chain<'a>(
+        &'a self,
+        leaf: &'a Cert,
+        intermediates: &'a [Cert],
+        at_ms: u64,
+    ) -> Result<Vec<&'a Cert>, PkiError> {
+        let mut path = vec![leaf];
+        leaf.check_valid_at(at_ms)?;
+        loop {
+            let current = path[path.len() - 1];
+            if let Some(root) = self.roots.iter().find(|r| current.verify_issued_by(r).is_ok()) {
+                if root != current {
+                    root.check_valid_at(at_ms)?;
+                    path.push(root);
+                }
+                return Ok(path);
+            }
+            if path.len() >= MAX_CHAIN {
+                return Err(PkiError::Untrusted {
+                    subject: leaf.subject(),
+                    reason: "path too long".into(),
+                });
+            }
+            let next = intermediates
+                .iter()
+                .find(|c| c.is_ca() && !path.contains(c) && current.verify_issued_by(c).is_ok())
+                .ok_or_else(|| PkiError::Untrusted {
+                    subject: leaf.subject(),
+                    reason: format!("no trusted or intermediate CA issued {}", current.subject()),
+                })?;
+            next.check_valid_at(at_ms)?;
+            path.push(next);
+        }
+    }
+}
