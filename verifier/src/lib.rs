@@ -15,6 +15,7 @@ pub mod checkpoint;
 mod error;
 pub mod event;
 pub mod hash;
+pub mod ids;
 pub mod merkle;
 pub mod note;
 pub mod pki;

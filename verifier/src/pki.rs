@@ -6,7 +6,7 @@
 //! `ed25519-dalek`): no DER or cryptography is written here. The raw DER of
 //! every certificate is kept, so a newer checker can always judge it again.
 
-use der::{Decode as _, Encode as _};
+use der::{Decode as _, Encode as _, Tagged as _};
 use signature::Verifier as _;
 use spki::ObjectIdentifier;
 use x509_cert::Certificate;
@@ -345,4 +345,198 @@ impl TrustStore {
             path.push(next);
         }
     }
+}
+
+/// What a verified detached CMS signature says.
+#[derive(Clone, Debug)]
+pub struct CmsSignature {
+    /// The signer's certificate.
+    pub signer: Cert,
+    /// Every certificate the message carries (the signer's included), for
+    /// building its chain.
+    pub certificates: Vec<Cert>,
+    /// The signing time the signer claimed in its signed attributes, ms since
+    /// the epoch: not trusted time (that comes from an RFC 3161 token).
+    pub claimed_time_ms: Option<u64>,
+    /// Whether the signature covers signed attributes (else the document).
+    pub signed_attributes: bool,
+}
+
+/// CMS OIDs.
+mod cms_oid {
+    use spki::ObjectIdentifier as O;
+    pub const SIGNED_DATA: O = O::new_unwrap("1.2.840.113549.1.7.2");
+    /// GM/T 0010 signedData, treated as the RFC 5652 one.
+    pub const SM2_SIGNED_DATA: O = O::new_unwrap("1.2.156.10197.6.1.4.2.2");
+    pub const DATA: O = O::new_unwrap("1.2.840.113549.1.7.1");
+    pub const SM2_DATA: O = O::new_unwrap("1.2.156.10197.6.1.4.2.1");
+    pub const CONTENT_TYPE: O = O::new_unwrap("1.2.840.113549.1.9.3");
+    pub const MESSAGE_DIGEST: O = O::new_unwrap("1.2.840.113549.1.9.4");
+    pub const SIGNING_TIME: O = O::new_unwrap("1.2.840.113549.1.9.5");
+    pub const SHA256: O = O::new_unwrap("2.16.840.1.101.3.4.2.1");
+    pub const SHA512: O = O::new_unwrap("2.16.840.1.101.3.4.2.3");
+    pub const SM3: O = O::new_unwrap("1.2.156.10197.1.401");
+    /// The "sm2sign" OID some producers use for SM2-with-SM3.
+    pub const SM2_SIGN: O = O::new_unwrap("1.2.156.10197.1.301.1");
+}
+
+/// Largest CMS message accepted.
+pub const MAX_CMS_BYTES: usize = 1 << 20;
+
+fn digest(alg: &ObjectIdentifier, data: &[u8]) -> Result<Vec<u8>, PkiError> {
+    use sha2::Digest as _;
+    if *alg == cms_oid::SHA256 {
+        Ok(sha2::Sha256::digest(data).to_vec())
+    } else if *alg == cms_oid::SHA512 {
+        Ok(sha2::Sha512::digest(data).to_vec())
+    } else if *alg == cms_oid::SM3 {
+        Ok(<sm3::Sm3 as sm3::Digest>::digest(data).to_vec())
+    } else {
+        Err(PkiError::Algorithm(format!("digest {alg}")))
+    }
+}
+
+/// Verifies a detached CMS/PKCS#7 SignedData over `document`, with or
+/// without signed attributes, signed with any key [`Cert::verify`] handles.
+/// The signer's certificate must be in the message; its chain and status are
+/// the caller's next step ([`TrustStore::chain`] with the other certificates).
+pub fn verify_detached_cms(
+    cms: &[u8],
+    document: &[u8],
+    sm2_id: &str,
+) -> Result<CmsSignature, PkiError> {
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::{SignedData, SignerIdentifier};
+    let parse = |e: der::Error| PkiError::Parse(format!("CMS: {e}"));
+    if cms.len() > MAX_CMS_BYTES {
+        return Err(PkiError::Parse("CMS message larger than 1 MiB".into()));
+    }
+    let ci = ContentInfo::from_der(cms).map_err(parse)?;
+    if ci.content_type != cms_oid::SIGNED_DATA && ci.content_type != cms_oid::SM2_SIGNED_DATA {
+        return Err(PkiError::Parse(format!(
+            "CMS content type {} is not signedData",
+            ci.content_type
+        )));
+    }
+    let sd: SignedData = ci.content.decode_as().map_err(parse)?;
+    if sd.encap_content_info.econtent.is_some() {
+        return Err(PkiError::Parse(
+            "the CMS signature is not detached (it carries content)".into(),
+        ));
+    }
+    let mut certificates = Vec::new();
+    for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
+        if let cms::cert::CertificateChoices::Certificate(cert) = c {
+            certificates.push(Cert::from_der(&cert.to_der().map_err(parse)?)?);
+        }
+    }
+    let infos: Vec<_> = sd.signer_infos.0.iter().collect();
+    let [si] = infos.as_slice() else {
+        return Err(PkiError::Parse(format!("expected one signer, found {}", infos.len())));
+    };
+    let signer = certificates
+        .iter()
+        .find(|c| match &si.sid {
+            SignerIdentifier::IssuerAndSerialNumber(ias) => {
+                let tbs = c.x509().tbs_certificate();
+                *tbs.issuer() == ias.issuer
+                    && tbs.serial_number().as_bytes() == ias.serial_number.as_bytes()
+            }
+            SignerIdentifier::SubjectKeyIdentifier(ski) => c
+                .x509()
+                .tbs_certificate()
+                .get_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>()
+                .ok()
+                .flatten()
+                .is_some_and(|(_, k)| k == *ski),
+        })
+        .cloned()
+        .ok_or_else(|| PkiError::Parse("the signer's certificate is not in the message".into()))?;
+    // Every algorithm field must agree with the others and with the key, so
+    // that no field of the message says something the signature does not.
+    let sig_alg = si.signature_algorithm.oid;
+    let sig_alg_ok = match signer.key_alg()? {
+        KeyAlg::Rsa => sig_alg == oid::RSA || sig_alg == oid::RSA_SHA256,
+        KeyAlg::EcdsaP256 => sig_alg == oid::ECDSA_SHA256,
+        KeyAlg::Ed25519 => sig_alg == oid::ED25519,
+        KeyAlg::Sm2 => sig_alg == oid::SM2_SM3 || sig_alg == cms_oid::SM2_SIGN,
+    };
+    if !sig_alg_ok {
+        return Err(PkiError::Algorithm(format!("CMS signature algorithm {sig_alg} for this key")));
+    }
+    // Parameters: absent, or NULL where the algorithm allows it; nothing else.
+    let null_or_absent = |p: &Option<der::Any>| {
+        p.as_ref().is_none_or(|a| a.tag() == der::Tag::Null && a.value().is_empty())
+    };
+    if !null_or_absent(&si.signature_algorithm.parameters)
+        || !null_or_absent(&si.digest_alg.parameters)
+    {
+        return Err(PkiError::Parse("unexpected algorithm parameters".into()));
+    }
+    // Versions as RFC 5652 computes them for this shape of message.
+    let want_si = match si.sid {
+        SignerIdentifier::IssuerAndSerialNumber(_) => cms::content_info::CmsVersion::V1,
+        SignerIdentifier::SubjectKeyIdentifier(_) => cms::content_info::CmsVersion::V3,
+    };
+    if si.version != want_si || sd.version != want_si {
+        return Err(PkiError::Parse("unexpected CMS version".into()));
+    }
+    if !sd.digest_algorithms.iter().any(|a| a.oid == si.digest_alg.oid) {
+        return Err(PkiError::Parse(
+            "the signer's digest algorithm is not among the message's".into(),
+        ));
+    }
+    let econtent_type = sd.encap_content_info.econtent_type;
+    if econtent_type != cms_oid::DATA && econtent_type != cms_oid::SM2_DATA {
+        return Err(PkiError::Parse(format!(
+            "encapsulated content type {econtent_type} is not data"
+        )));
+    }
+    // One encoding per message: DER, as re-encoding gives it back.
+    if ci.to_der().map_err(parse)? != cms {
+        return Err(PkiError::Parse("the CMS message is not DER".into()));
+    }
+    let signature = si.signature.as_bytes();
+    let mut claimed_time_ms = None;
+    let signed_attributes = si.signed_attrs.is_some();
+    match &si.signed_attrs {
+        None => signer.verify(document, signature, sm2_id)?,
+        Some(attrs) => {
+            let mut digest_ok = false;
+            let mut type_ok = false;
+            for a in attrs.iter() {
+                let value = a.values.iter().next();
+                if a.oid == cms_oid::MESSAGE_DIGEST {
+                    let v: der::asn1::OctetString = value
+                        .ok_or_else(|| PkiError::Parse("empty message-digest".into()))?
+                        .decode_as()
+                        .map_err(parse)?;
+                    if v.as_bytes() != digest(&si.digest_alg.oid, document)?.as_slice() {
+                        return Err(PkiError::BadSignature { subject: signer.subject() });
+                    }
+                    digest_ok = true;
+                } else if a.oid == cms_oid::CONTENT_TYPE {
+                    let t: ObjectIdentifier = value
+                        .ok_or_else(|| PkiError::Parse("empty content-type".into()))?
+                        .decode_as()
+                        .map_err(parse)?;
+                    type_ok = t == econtent_type;
+                } else if a.oid == cms_oid::SIGNING_TIME
+                    && let Some(v) = value
+                {
+                    let t: x509_cert::time::Time = v.decode_as().map_err(parse)?;
+                    claimed_time_ms = Some(ms(&t));
+                }
+            }
+            if !digest_ok || !type_ok {
+                return Err(PkiError::Parse(
+                    "signed attributes lack a message-digest or data content-type".into(),
+                ));
+            }
+            // The signature covers the attributes DER-encoded as a SET.
+            let signed = attrs.to_der().map_err(parse)?;
+            signer.verify(&signed, signature, sm2_id)?;
+        }
+    }
+    Ok(CmsSignature { signer, certificates, claimed_time_ms, signed_attributes })
 }
