@@ -529,6 +529,8 @@ fn is_leap_year(year: u16) -> bool {
 }
 
 #[cfg(test)]
+// Positions are the standard's 1-based character positions; indexing reads closer to it.
+#[allow(clippy::needless_range_loop)]
 mod tests {
     use super::*;
 
