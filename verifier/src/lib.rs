@@ -22,6 +22,7 @@ pub mod pki;
 pub mod report;
 pub mod tiles;
 pub mod tlog_proof;
+pub mod tsp;
 
 pub use error::Error;
 pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};

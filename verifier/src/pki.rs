@@ -405,6 +405,23 @@ pub fn verify_detached_cms(
     document: &[u8],
     sm2_id: &str,
 ) -> Result<CmsSignature, PkiError> {
+    verify_signed_data(cms, Signed::Detached(document), sm2_id).map(|(s, _)| s)
+}
+
+/// What a SignedData signs.
+pub(crate) enum Signed<'a> {
+    /// A document held elsewhere (detached signature); content type data.
+    Detached(&'a [u8]),
+    /// Content inside the message, of this type (e.g. an RFC 3161 TSTInfo).
+    Encapsulated(ObjectIdentifier),
+}
+
+/// Verifies a CMS SignedData; returns the signature and the signed content.
+pub(crate) fn verify_signed_data(
+    cms: &[u8],
+    signed: Signed<'_>,
+    sm2_id: &str,
+) -> Result<(CmsSignature, Vec<u8>), PkiError> {
     use cms::content_info::ContentInfo;
     use cms::signed_data::{SignedData, SignerIdentifier};
     let parse = |e: der::Error| PkiError::Parse(format!("CMS: {e}"));
@@ -419,11 +436,34 @@ pub fn verify_detached_cms(
         )));
     }
     let sd: SignedData = ci.content.decode_as().map_err(parse)?;
-    if sd.encap_content_info.econtent.is_some() {
-        return Err(PkiError::Parse(
-            "the CMS signature is not detached (it carries content)".into(),
-        ));
-    }
+    let econtent_type = sd.encap_content_info.econtent_type;
+    let content: Vec<u8> = match (&signed, &sd.encap_content_info.econtent) {
+        (Signed::Detached(doc), None) => {
+            if econtent_type != cms_oid::DATA && econtent_type != cms_oid::SM2_DATA {
+                return Err(PkiError::Parse(format!(
+                    "encapsulated content type {econtent_type} is not data"
+                )));
+            }
+            doc.to_vec()
+        }
+        (Signed::Detached(_), Some(_)) => {
+            return Err(PkiError::Parse(
+                "the CMS signature is not detached (it carries content)".into(),
+            ));
+        }
+        (Signed::Encapsulated(want), Some(any)) => {
+            if econtent_type != *want {
+                return Err(PkiError::Parse(format!(
+                    "content type {econtent_type}, expected {want}"
+                )));
+            }
+            let os: der::asn1::OctetString = any.decode_as().map_err(parse)?;
+            os.as_bytes().to_vec()
+        }
+        (Signed::Encapsulated(_), None) => {
+            return Err(PkiError::Parse("no encapsulated content".into()));
+        }
+    };
     let mut certificates = Vec::new();
     for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
         if let cms::cert::CertificateChoices::Certificate(cert) = c {
@@ -478,20 +518,23 @@ pub fn verify_detached_cms(
         SignerIdentifier::IssuerAndSerialNumber(_) => cms::content_info::CmsVersion::V1,
         SignerIdentifier::SubjectKeyIdentifier(_) => cms::content_info::CmsVersion::V3,
     };
-    if si.version != want_si || sd.version != want_si {
+    // SignedData is v3 when the content is not plain data or a signer is v3.
+    let plain = econtent_type == cms_oid::DATA || econtent_type == cms_oid::SM2_DATA;
+    let want_sd = if plain { want_si } else { cms::content_info::CmsVersion::V3 };
+    if si.version != want_si || sd.version != want_sd {
         return Err(PkiError::Parse("unexpected CMS version".into()));
     }
-    if !sd.digest_algorithms.iter().any(|a| a.oid == si.digest_alg.oid) {
+    // One signer, so exactly its digest algorithm, with the same parameters.
+    let listed: Vec<_> = sd.digest_algorithms.iter().collect();
+    if listed.len() != 1
+        || listed[0].oid != si.digest_alg.oid
+        || !null_or_absent(&listed[0].parameters)
+    {
         return Err(PkiError::Parse(
-            "the signer's digest algorithm is not among the message's".into(),
+            "the message's digest algorithms are not exactly the signer's".into(),
         ));
     }
-    let econtent_type = sd.encap_content_info.econtent_type;
-    if econtent_type != cms_oid::DATA && econtent_type != cms_oid::SM2_DATA {
-        return Err(PkiError::Parse(format!(
-            "encapsulated content type {econtent_type} is not data"
-        )));
-    }
+
     // One encoding per message: DER, as re-encoding gives it back.
     if ci.to_der().map_err(parse)? != cms {
         return Err(PkiError::Parse("the CMS message is not DER".into()));
@@ -500,7 +543,10 @@ pub fn verify_detached_cms(
     let mut claimed_time_ms = None;
     let signed_attributes = si.signed_attrs.is_some();
     match &si.signed_attrs {
-        None => signer.verify(document, signature, sm2_id)?,
+        None if matches!(signed, Signed::Encapsulated(_)) => {
+            return Err(PkiError::Parse("signed attributes are required for this content".into()));
+        }
+        None => signer.verify(&content, signature, sm2_id)?,
         Some(attrs) => {
             let mut digest_ok = false;
             let mut type_ok = false;
@@ -511,7 +557,7 @@ pub fn verify_detached_cms(
                         .ok_or_else(|| PkiError::Parse("empty message-digest".into()))?
                         .decode_as()
                         .map_err(parse)?;
-                    if v.as_bytes() != digest(&si.digest_alg.oid, document)?.as_slice() {
+                    if v.as_bytes() != digest(&si.digest_alg.oid, &content)?.as_slice() {
                         return Err(PkiError::BadSignature { subject: signer.subject() });
                     }
                     digest_ok = true;
@@ -538,5 +584,5 @@ pub fn verify_detached_cms(
             signer.verify(&signed, signature, sm2_id)?;
         }
     }
-    Ok(CmsSignature { signer, certificates, claimed_time_ms, signed_attributes })
+    Ok((CmsSignature { signer, certificates, claimed_time_ms, signed_attributes }, content))
 }
