@@ -20,6 +20,7 @@ pub mod merkle;
 pub mod note;
 pub mod pki;
 pub mod report;
+pub mod seal;
 pub mod tiles;
 pub mod tlog_proof;
 pub mod tsp;
