@@ -352,7 +352,7 @@ impl SealSignature {
                     "certificate list type {} is not supported yet",
                     self.seal.cert_list_type
                 ))
-            } else if self.seal.cert_list.iter().any(|c| *c == self.signer_cert) {
+            } else if self.seal.cert_list.contains(&self.signer_cert) {
                 Ok("the signer's certificate is in the seal's list".into())
             } else {
                 Err("the signer's certificate is not in the seal's list".into())
