@@ -93,3 +93,23 @@ fn v1_sample_is_detected() {
     let Some(der) = read("ses-v1-dms360/SignedValue.dat") else { return };
     assert_eq!(SealSignature::parse(&der).unwrap_err(), SealError::V1);
 }
+
+#[test]
+fn ofdrw_v4_seal_chains_to_its_root() {
+    let Some(esl) = read("seal/ofdrw-UserV4.esl") else { return };
+    let root = verifier::pki::Cert::from_der(&read("cert/ofdrw-root.cer").unwrap()).unwrap();
+    let seal = verifier::seal::parse_seal_only(&esl).unwrap();
+    assert_eq!(seal.vid, "OFDR&WTest");
+    let maker = seal.verify_maker().unwrap();
+    // Chains to the ofdrw root while the seal was valid; both have expired since.
+    let roots = verifier::pki::TrustStore::new(vec![root]).unwrap();
+    assert_eq!(roots.chain(&maker, &[], seal.create_ms).unwrap().len(), 2);
+    let user = verifier::pki::Cert::from_der(&seal.cert_list[0]).unwrap();
+    assert_eq!(roots.chain(&user, &[], seal.create_ms).unwrap().len(), 2);
+    assert!(roots.chain(&maker, &[], seal.valid_end_ms + 365 * 24 * 3600 * 1000).is_err());
+    // A changed byte of the seal info breaks the maker's signature.
+    let mut m = seal.clone();
+    let last = m.seal_info.len() - 1;
+    m.seal_info[last] ^= 1;
+    assert!(m.verify_maker().is_err());
+}

@@ -211,6 +211,21 @@ fn parse_seal(t: Tlv<'_>) -> Result<Seal, SealError> {
     })
 }
 
+impl Seal {
+    /// Verifies the maker's signature over `SES_SealInfo` as found; returns
+    /// the maker's certificate (whose chain the caller checks).
+    pub fn verify_maker(&self) -> Result<Cert, String> {
+        if self.maker_alg != SM2_SM3 && self.maker_alg != SM2_SIGN {
+            return Err(format!("algorithm {}", self.maker_alg));
+        }
+        let maker = Cert::from_der(&self.maker_cert).map_err(|e| e.to_string())?;
+        maker
+            .verify(&self.seal_info, &self.maker_signature, SM2_DEFAULT_ID)
+            .map_err(|e| e.to_string())?;
+        Ok(maker)
+    }
+}
+
 /// Parses a bare v4 `SESeal` (an `.esl` file), without a signature.
 pub fn parse_seal_only(der: &[u8]) -> Result<Seal, SealError> {
     if der.len() > MAX_SEAL_BYTES {
