@@ -4,10 +4,12 @@
 //! one — maker signature, certificate in the seal's list, validity at the
 //! signing time); the HebeiGede seal parses and its maker certificate is
 //! flagged as expired when the seal was made; the dms360 v1 sample is
-//! detected as v1; and every single-bit change of a signed part is caught.
+//! reported as modified and non-conformant, with the reasons; the ofdrw v1
+//! and v4 seals chain to their root; and every single-bit change of a signed
+//! part is caught.
 #![allow(clippy::unwrap_used)]
 
-use verifier::seal::{SealError, SealSignature};
+use verifier::seal::SealSignature;
 
 fn read(rel: &str) -> Option<Vec<u8>> {
     let v = tenderlog_tests::vectors_dir("real-world e-seal samples")?;
@@ -88,10 +90,46 @@ fn hebeigede_parses_and_its_maker_certificate_had_expired() {
     assert!(not_after < s.create_ms, "the maker certificate expired before the seal was made");
 }
 
+/// The dms360 v1 sample: modified content, a signature that does not cover
+/// `TBS_Sign`, text where a time belongs and no certificate in the list. It
+/// parses, and the verdict names each of those; the maker's signature (over
+/// the v1 SEQUENCE of seal info, certificate and algorithm) still verifies.
 #[test]
-fn v1_sample_is_detected() {
+fn v1_dms360_is_modified_and_non_conformant() {
     let Some(der) = read("ses-v1-dms360/SignedValue.dat") else { return };
-    assert_eq!(SealSignature::parse(&der).unwrap_err(), SealError::V1);
+    let xml = read("ses-v1-dms360/Signature.xml").unwrap();
+    let s = SealSignature::parse(&der).unwrap();
+    assert_eq!((s.version, s.seal.version), (1, 1));
+    assert_eq!(s.seal.vid, "dms360.cn");
+    assert!(s.conformance.iter().any(|n| n.contains("timeInfo is text")), "{:?}", s.conformance);
+    assert!(s.conformance.iter().any(|n| n.contains("certList")), "{:?}", s.conformance);
+    let checks = s.verify(Some(&xml), s.time_info_ms);
+    let failed = failed(&checks);
+    for want in
+        ["seal data hash", "seal signer signature", "seal certificate binding", "seal conformance"]
+    {
+        assert!(failed.contains(&want), "{want} should fail: {checks:#?}");
+    }
+    assert!(!failed.contains(&"seal maker signature"), "{checks:#?}");
+    // The Seal.esl beside it is byte-equal to the seal inside the signature.
+    let esl = read("ses-v1-dms360/Seal.esl").unwrap();
+    let seal = verifier::seal::parse_seal_only(&esl).unwrap();
+    assert_eq!(seal.seal_info, s.seal.seal_info);
+    seal.verify_maker().unwrap();
+}
+
+#[test]
+fn ofdrw_v1_seal_chains_to_its_root() {
+    let Some(esl) = read("seal/ofdrw-UserV1.esl") else { return };
+    let root = verifier::pki::Cert::from_der(&read("cert/ofdrw-root.cer").unwrap()).unwrap();
+    let seal = verifier::seal::parse_seal_only(&esl).unwrap();
+    assert_eq!(seal.version, 1);
+    assert!(seal.conformance.is_empty(), "{:?}", seal.conformance);
+    let maker = seal.verify_maker().unwrap();
+    let roots = verifier::pki::TrustStore::new(vec![root]).unwrap();
+    assert_eq!(roots.chain(&maker, &[], seal.create_ms).unwrap().len(), 2);
+    let user = verifier::pki::Cert::from_der(&seal.cert_list[0]).unwrap();
+    assert_eq!(roots.chain(&user, &[], seal.create_ms).unwrap().len(), 2);
 }
 
 #[test]
@@ -109,7 +147,7 @@ fn ofdrw_v4_seal_chains_to_its_root() {
     assert!(roots.chain(&maker, &[], seal.valid_end_ms + 365 * 24 * 3600 * 1000).is_err());
     // A changed byte of the seal info breaks the maker's signature.
     let mut m = seal.clone();
-    let last = m.seal_info.len() - 1;
-    m.seal_info[last] ^= 1;
+    let last = m.maker_signed.len() - 1;
+    m.maker_signed[last] ^= 1;
     assert!(m.verify_maker().is_err());
 }

@@ -6,8 +6,9 @@
 //! signatures, NULL or absent algorithm parameters. So the parser walks the
 //! structures element by element with `der`'s reader and keeps every
 //! signed part as the exact bytes found: signatures are checked over those
-//! bytes, never over a re-encoding. GM/T 0031-2014 ("v1") files are detected
-//! and reported as not yet supported.
+//! bytes, never over a re-encoding. GM/T 0031-2014 ("v1") files are read
+//! too; where they depart from their standard (text where a time belongs, no
+//! certificate in the list) the deviation is recorded in `conformance`.
 
 use der::asn1::{GeneralizedTime, Ia5StringRef, ObjectIdentifier, Utf8StringRef};
 use der::{Decode as _, Header, Reader as _, SliceReader, Tag};
@@ -29,9 +30,6 @@ pub enum SealError {
     /// Malformed structure.
     #[error("couldn't parse seal: {0}")]
     Parse(String),
-    /// A GM/T 0031-2014 (v1) seal: detected, not yet verified by this build.
-    #[error("GM/T 0031-2014 (v1) seal signatures are not supported yet")]
-    V1,
 }
 
 fn perr(what: &str) -> impl Fn(der::Error) -> SealError + '_ {
@@ -101,6 +99,10 @@ fn ia5(t: Tlv<'_>, what: &str) -> Result<String, SealError> {
 /// A parsed v4 seal signature. Every signed part is kept as the bytes found.
 #[derive(Clone, Debug)]
 pub struct SealSignature {
+    /// 4 (GB/T 38540) or 1 (GM/T 0031).
+    pub version: u8,
+    /// Where the file departs from its standard (parsed anyway).
+    pub conformance: Vec<String>,
     /// The whole `SES_Signature`, as given.
     pub der: Vec<u8>,
     /// `TBS_Sign` as found: what the signer signed.
@@ -126,8 +128,15 @@ pub struct SealSignature {
 /// A parsed v4 `SESeal`.
 #[derive(Clone, Debug)]
 pub struct Seal {
-    /// `SES_SealInfo` as found: what the maker signed.
+    /// 4 (GB/T 38540) or 1 (GM/T 0031).
+    pub version: u8,
+    /// `SES_SealInfo` as found.
     pub seal_info: Vec<u8>,
+    /// What the maker signed: v4 `SES_SealInfo`; v1 the SEQUENCE of
+    /// `SES_SealInfo`, the maker's certificate and algorithm.
+    pub maker_signed: Vec<u8>,
+    /// Where the file departs from its standard (parsed anyway).
+    pub conformance: Vec<String>,
     /// The vendor ID from the header.
     pub vid: String,
     /// The seal's identifier (esID).
@@ -157,7 +166,7 @@ pub struct Seal {
 fn parse_seal(t: Tlv<'_>) -> Result<Seal, SealError> {
     let els = elements(t.full, "SESeal")?;
     if els.len() == 2 {
-        return Err(SealError::V1);
+        return parse_seal_v1(&els);
     }
     let info = expect(&els, 0, Tag::Sequence, "SESeal.eSealInfo")?;
     let maker_cert = expect(&els, 1, Tag::OctetString, "SESeal.cert")?.value.to_vec();
@@ -195,6 +204,9 @@ fn parse_seal(t: Tlv<'_>) -> Result<Seal, SealError> {
         }
     }
     Ok(Seal {
+        version: 4,
+        maker_signed: info.full.to_vec(),
+        conformance: Vec::new(),
         seal_info: info.full.to_vec(),
         vid,
         es_id,
@@ -211,6 +223,147 @@ fn parse_seal(t: Tlv<'_>) -> Result<Seal, SealError> {
     })
 }
 
+/// A time in any of the shapes real files use: GeneralizedTime, UTCTime, or
+/// (non-conformant) ISO 8601 text inside a BIT or OCTET STRING.
+fn any_time(t: Tlv<'_>, what: &str, notes: &mut Vec<String>) -> Result<u64, SealError> {
+    match t.tag {
+        Tag::GeneralizedTime => gtime(t, what),
+        Tag::UtcTime => Ok(der::asn1::UtcTime::from_der(t.full)
+            .map_err(perr(what))?
+            .to_unix_duration()
+            .as_millis() as u64),
+        Tag::BitString | Tag::OctetString => {
+            let bytes =
+                if t.tag == Tag::BitString { bit_string(t, what)? } else { t.value.to_vec() };
+            let text = String::from_utf8(bytes)
+                .map_err(|_| SealError::Parse(format!("{what}: not a time")))?;
+            notes.push(format!("{what} is text ({text:?}) in a {}, not a DER time", t.tag));
+            iso8601_ms(&text)
+                .ok_or_else(|| SealError::Parse(format!("{what}: unreadable time {text:?}")))
+        }
+        other => Err(SealError::Parse(format!("{what}: unexpected {other}"))),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` to ms since the epoch.
+fn iso8601_ms(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u16>().ok();
+    if b.len() < 20 || b.get(4) != Some(&b'-') || b.get(10) != Some(&b'T') || !s.ends_with('Z') {
+        return None;
+    }
+    let dt = der::DateTime::new(
+        num(0..4)?,
+        num(5..7)? as u8,
+        num(8..10)? as u8,
+        num(11..13)? as u8,
+        num(14..16)? as u8,
+        num(17..19)? as u8,
+    )
+    .ok()?;
+    let millis = if b.get(19) == Some(&b'.') {
+        s.get(20..s.len() - 1)?.get(..3)?.parse::<u64>().ok()?
+    } else {
+        0
+    };
+    Some(dt.unix_duration().as_millis() as u64 + millis)
+}
+
+/// A signature value as BIT STRING (standard) or OCTET STRING (seen).
+fn sig_bytes(t: Tlv<'_>, what: &str, notes: &mut Vec<String>) -> Result<Vec<u8>, SealError> {
+    match t.tag {
+        Tag::BitString => bit_string(t, what),
+        Tag::OctetString => {
+            notes.push(format!("{what} is an OCTET STRING, not a BIT STRING"));
+            Ok(t.value.to_vec())
+        }
+        other => Err(SealError::Parse(format!("{what}: unexpected {other}"))),
+    }
+}
+
+/// GM/T 0031-2014: `SESeal ::= SEQUENCE { esealInfo, signInfo { cert, alg, signData } }`.
+fn parse_seal_v1(els: &[Tlv<'_>]) -> Result<Seal, SealError> {
+    let mut notes = Vec::new();
+    let info = expect(els, 0, Tag::Sequence, "SESeal.esealInfo")?;
+    let sign = elements(expect(els, 1, Tag::Sequence, "SESeal.signInfo")?.full, "SES_SignInfo")?;
+    let cert = expect(&sign, 0, Tag::OctetString, "SES_SignInfo.cert")?;
+    let alg = expect(&sign, 1, Tag::ObjectIdentifier, "SES_SignInfo.signatureAlgorithm")?;
+    let maker_alg =
+        ObjectIdentifier::from_der(alg.full).map_err(perr("SES_SignInfo.signatureAlgorithm"))?;
+    let sig = sign
+        .get(2)
+        .copied()
+        .ok_or_else(|| SealError::Parse("SES_SignInfo.signData: missing".into()))?;
+    let maker_signature = sig_bytes(sig, "SES_SignInfo.signData", &mut notes)?;
+    // The maker signs the SEQUENCE of the seal info, its certificate and algorithm.
+    let mut inner = Vec::with_capacity(info.full.len() + cert.full.len() + alg.full.len());
+    inner.extend_from_slice(info.full);
+    inner.extend_from_slice(cert.full);
+    inner.extend_from_slice(alg.full);
+    let len = der::Length::try_from(inner.len()).map_err(perr("SESeal"))?;
+    let mut maker_signed =
+        der::Encode::to_der(&Header::new(Tag::Sequence, len)).map_err(perr("SESeal"))?;
+    maker_signed.extend_from_slice(&inner);
+
+    let i = elements(info.full, "SES_SealInfo")?;
+    let header = elements(expect(&i, 0, Tag::Sequence, "SES_Header")?.full, "SES_Header")?;
+    let version =
+        int(expect(&header, 1, Tag::Integer, "SES_Header.version")?, "SES_Header.version")?;
+    if version != 1 {
+        notes.push(format!("a v1 seal whose header says version {version}"));
+    }
+    let vid = ia5(expect(&header, 2, Tag::Ia5String, "SES_Header.vid")?, "SES_Header.vid")?;
+    let es_id = ia5(expect(&i, 1, Tag::Ia5String, "esID")?, "esID")?;
+    let p =
+        elements(expect(&i, 2, Tag::Sequence, "SES_ESPropertyInfo")?.full, "SES_ESPropertyInfo")?;
+    let seal_type = int(expect(&p, 0, Tag::Integer, "type")?, "type")?;
+    let name = Utf8StringRef::from_der(expect(&p, 1, Tag::Utf8String, "name")?.full)
+        .map_err(perr("name"))?
+        .as_str()
+        .to_owned();
+    let list = p.get(2).copied().ok_or_else(|| SealError::Parse("certList: missing".into()))?;
+    let mut cert_list = Vec::new();
+    if list.tag == Tag::Sequence {
+        for c in elements(list.full, "certList")? {
+            if c.tag == Tag::OctetString {
+                cert_list.push(c.value.to_vec());
+            } else {
+                notes.push(format!("certList holds a {} where a certificate belongs", c.tag));
+            }
+        }
+    } else {
+        notes.push(format!("certList is a {}, not a list of certificates", list.tag));
+    }
+    let t = |k: usize, what: &str, notes: &mut Vec<String>| -> Result<u64, SealError> {
+        any_time(
+            p.get(k).copied().ok_or_else(|| SealError::Parse(format!("{what}: missing")))?,
+            what,
+            notes,
+        )
+    };
+    let create_ms = t(3, "createDate", &mut notes)?;
+    let valid_start_ms = t(4, "validStart", &mut notes)?;
+    let valid_end_ms = t(5, "validEnd", &mut notes)?;
+    Ok(Seal {
+        version: 1,
+        seal_info: info.full.to_vec(),
+        maker_signed,
+        conformance: notes,
+        vid,
+        es_id,
+        seal_type,
+        name,
+        cert_list_type: 1,
+        cert_list,
+        create_ms,
+        valid_start_ms,
+        valid_end_ms,
+        maker_cert: cert.value.to_vec(),
+        maker_alg,
+        maker_signature,
+    })
+}
+
 impl Seal {
     /// Verifies the maker's signature over `SES_SealInfo` as found; returns
     /// the maker's certificate (whose chain the caller checks).
@@ -220,7 +373,7 @@ impl Seal {
         }
         let maker = Cert::from_der(&self.maker_cert).map_err(|e| e.to_string())?;
         maker
-            .verify(&self.seal_info, &self.maker_signature, SM2_DEFAULT_ID)
+            .verify(&self.maker_signed, &self.maker_signature, SM2_DEFAULT_ID)
             .map_err(|e| e.to_string())?;
         Ok(maker)
     }
@@ -248,7 +401,7 @@ impl SealSignature {
         }
         let els = elements(der, "SES_Signature")?;
         if els.len() == 2 {
-            return Err(SealError::V1);
+            return parse_signature_v1(der, &els);
         }
         if !(4..=5).contains(&els.len()) {
             return Err(SealError::Parse(format!("SES_Signature has {} elements", els.len())));
@@ -276,6 +429,8 @@ impl SealSignature {
         }
         let seal = parse_seal(expect(&t, 1, Tag::Sequence, "TBS_Sign.eseal")?)?;
         Ok(SealSignature {
+            version: 4,
+            conformance: seal.conformance.clone(),
             der: der.to_vec(),
             to_sign: tbs.full.to_vec(),
             signer_cert,
@@ -288,6 +443,46 @@ impl SealSignature {
             seal,
         })
     }
+}
+
+/// GM/T 0031-2014: `SES_Signature ::= SEQUENCE { toSign, signature }`, with
+/// the signer's certificate and algorithm inside `TBS_Sign`.
+fn parse_signature_v1(der: &[u8], els: &[Tlv<'_>]) -> Result<SealSignature, SealError> {
+    let mut notes = Vec::new();
+    let tbs = expect(els, 0, Tag::Sequence, "TBS_Sign")?;
+    let signature = sig_bytes(els[1], "signature", &mut notes)?;
+    let t = elements(tbs.full, "TBS_Sign")?;
+    let version = int(expect(&t, 0, Tag::Integer, "TBS_Sign.version")?, "TBS_Sign.version")?;
+    if version != 1 {
+        notes.push(format!("a v1 signature whose TBS_Sign says version {version}"));
+    }
+    let seal = parse_seal(expect(&t, 1, Tag::Sequence, "TBS_Sign.eseal")?)?;
+    notes.extend(seal.conformance.iter().cloned());
+    let get = |k: usize, what: &str| {
+        t.get(k).copied().ok_or_else(|| SealError::Parse(format!("{what}: missing")))
+    };
+    let time_info_ms = any_time(get(2, "timeInfo")?, "timeInfo", &mut notes)?;
+    let data_hash = sig_bytes(get(3, "dataHash")?, "dataHash", &mut notes)?;
+    let property_info = ia5(expect(&t, 4, Tag::Ia5String, "propertyInfo")?, "propertyInfo")?;
+    let signer_cert = expect(&t, 5, Tag::OctetString, "TBS_Sign.cert")?.value.to_vec();
+    let signature_alg = ObjectIdentifier::from_der(
+        expect(&t, 6, Tag::ObjectIdentifier, "TBS_Sign.signatureAlgorithm")?.full,
+    )
+    .map_err(perr("TBS_Sign.signatureAlgorithm"))?;
+    Ok(SealSignature {
+        version: 1,
+        conformance: notes,
+        der: der.to_vec(),
+        to_sign: tbs.full.to_vec(),
+        signer_cert,
+        signature_alg,
+        signature,
+        timestamp: None,
+        time_info_ms,
+        data_hash,
+        property_info,
+        seal,
+    })
 }
 
 fn elements_of_explicit(value: &[u8]) -> Result<Tlv<'_>, SealError> {
@@ -331,6 +526,14 @@ impl SealSignature {
             ),
             None => add("seal data hash", Err("the protected content was not given".into())),
         }
+        add(
+            "seal conformance",
+            if self.conformance.is_empty() {
+                Ok(format!("GB/T 38540 v{}", self.version).replace("GB/T 38540 v1", "GM/T 0031 v1"))
+            } else {
+                Err(format!("not conformant: {}", self.conformance.join("; ")))
+            },
+        );
         let signer = Cert::from_der(&self.signer_cert);
         let alg_ok = |a: &ObjectIdentifier| *a == SM2_SM3 || *a == SM2_SIGN;
         add(
@@ -355,7 +558,7 @@ impl SealSignature {
                     Err(format!("algorithm {}", self.seal.maker_alg))
                 }
                 Ok(c) => c
-                    .verify(&self.seal.seal_info, &self.seal.maker_signature, SM2_DEFAULT_ID)
+                    .verify(&self.seal.maker_signed, &self.seal.maker_signature, SM2_DEFAULT_ID)
                     .map(|()| format!("by {}", c.subject()))
                     .map_err(|e| e.to_string()),
             },
