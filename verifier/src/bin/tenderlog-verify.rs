@@ -46,6 +46,42 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Verify an e-seal signature (GB/T 38540 v4 or GM/T 0031 v1 SES_Signature).
+    ///
+    /// Checks the content's SM3 against dataHash, the signer's and the seal
+    /// maker's signatures, that the signer's certificate is bound to the seal,
+    /// and validity at the signing time (--at, else the claimed timeInfo);
+    /// with --root, that both certificates chain to a trusted CA.
+    Seal {
+        /// The SES_Signature file (e.g. SignedValue.dat from an OFD package).
+        file: PathBuf,
+        /// The protected bytes (e.g. the OFD's Signature.xml).
+        #[arg(long)]
+        content: Option<PathBuf>,
+        /// A trusted CA root certificate (DER); repeat for several.
+        #[arg(long)]
+        root: Vec<PathBuf>,
+        /// The trusted signing time, ms since the epoch (e.g. a timestamp's).
+        #[arg(long)]
+        at: Option<u64>,
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify an RFC 3161 timestamp token (or TimeStampResp) over a digest.
+    Timestamp {
+        /// The token (.tst) or response (.tsr), DER.
+        file: PathBuf,
+        /// The stamped digest, hex (SHA-256 or SM3).
+        #[arg(long)]
+        digest: String,
+        /// A trusted TSA root certificate (DER); repeat for several.
+        #[arg(long, required = true)]
+        tsa_root: Vec<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify a receipt (the JSON answer to POST /v1/events).
     ///
     /// With --checkpoint and --consistency, also that the log has not
@@ -95,8 +131,106 @@ fn print(report: &Report, json: bool) -> ExitCode {
     if report.verified { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
+fn roots(paths: &[PathBuf]) -> Result<verifier::pki::TrustStore, String> {
+    let certs = paths
+        .iter()
+        .map(|p| {
+            verifier::pki::Cert::from_der(&read(p, 1 << 16)?)
+                .map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    verifier::pki::TrustStore::new(certs).map_err(|e| e.to_string())
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Some(Command::Seal { file, content, root, at, json }) => {
+            let s = verifier::seal::SealSignature::parse(&read(&file, 1 << 20)?)
+                .map_err(|e| e.to_string())?;
+            let content = content.as_ref().map(|p| read(p, 1 << 30)).transpose()?;
+            let at_ms = at.unwrap_or(s.time_info_ms);
+            let mut checks = s.verify(content.as_deref(), at_ms);
+            if !root.is_empty() {
+                let store = roots(&root)?;
+                for (name, der, when) in [
+                    ("seal signer certificate chain", &s.signer_cert, at_ms),
+                    ("seal maker certificate chain", &s.seal.maker_cert, s.seal.create_ms),
+                ] {
+                    let outcome = verifier::pki::Cert::from_der(der)
+                        .map_err(|e| e.to_string())
+                        .and_then(|c| {
+                            store
+                                .chain(&c, &[], when)
+                                .map(|p| {
+                                    format!(
+                                        "{} certificates to {}",
+                                        p.len(),
+                                        p[p.len() - 1].subject()
+                                    )
+                                })
+                                .map_err(|e| e.to_string())
+                        });
+                    checks.push(verifier::seal::SealCheck { check: name, outcome });
+                }
+            }
+            let ok = checks.iter().all(|c| c.outcome.is_ok());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"verified": ok, "version": s.version, "es_id": s.seal.es_id, "name": s.seal.name, "checks": checks})
+                );
+            } else {
+                println!(
+                    "{}: seal {:?} ({}), v{}",
+                    if ok { "VERIFIED" } else { "NOT VERIFIED" },
+                    s.seal.name,
+                    s.seal.es_id,
+                    s.version
+                );
+                for c in &checks {
+                    match &c.outcome {
+                        Ok(d) => println!("  pass  {:<34} {d}", c.check),
+                        Err(d) => println!("  FAIL  {:<34} {d}", c.check),
+                    }
+                }
+            }
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Some(Command::Timestamp { file, digest, tsa_root, json }) => {
+            let bytes = read(&file, 1 << 20)?;
+            let token = verifier::tsp::token_from_response(&bytes).unwrap_or(bytes);
+            let digest = hex::decode(&digest).map_err(|_| "--digest must be hex".to_owned())?;
+            let store = roots(&tsa_root)?;
+            match verifier::tsp::verify_token(&token, &digest, &store) {
+                Ok(t) => {
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::json!({"verified": true, "time_ms": t.time_ms, "accuracy_ms": t.accuracy_ms, "tsa": t.tsa.subject()})
+                        );
+                    } else {
+                        println!(
+                            "VERIFIED: stamped at {} ms (± {} ms) by {}",
+                            t.time_ms,
+                            t.accuracy_ms,
+                            t.tsa.subject()
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::json!({"verified": false, "reason": e.to_string()})
+                        );
+                    } else {
+                        println!("NOT VERIFIED: {e}");
+                    }
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         Some(Command::Receipt { receipt, key: k, checkpoint, consistency, json }) => {
             let key = key(&k)?;
             let bytes = read(&receipt, 1 << 20)?;
