@@ -21,6 +21,7 @@ mod error;
 pub mod indexer;
 pub mod keys;
 pub mod store;
+pub mod trust;
 mod writer;
 
 pub use audit::{AuditReport, audit};

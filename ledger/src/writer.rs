@@ -95,6 +95,8 @@ pub struct Ledger {
     /// The same entries in index order, to forget them once indexed.
     pending_order: VecDeque<(u64, Hash)>,
     latest: SignedCheckpoint,
+    /// CA roots certificates must chain to (`trust::load`).
+    trust: verifier::pki::TrustStore,
     /// Total time appends waited for the index follower.
     index_wait: Duration,
     checkpointer: Option<Checkpointer>,
@@ -246,6 +248,7 @@ impl Ledger {
             pending: HashMap::new(),
             pending_order: VecDeque::new(),
             index_wait: Duration::ZERO,
+            trust: crate::trust::load(dir)?,
             dir: dir.to_owned(),
             checkpointer: Some(Checkpointer::spawn(dir)?),
             _lock: lock,
@@ -366,6 +369,24 @@ impl Ledger {
         }
     }
 
+    /// A certificate event is accepted only for a certificate a trusted CA
+    /// issued: its chain is checked at its own start of validity (whether it
+    /// was valid when something was signed is judged per signature, later).
+    fn check_trust(&self, body: &Body) -> std::result::Result<(), verifier::Error> {
+        let Body::Certificate(c) = body else { return Ok(()) };
+        let cert = c.certificate()?;
+        if self.trust.roots().is_empty() {
+            return Err(verifier::Error::EventInvalid(
+                "no CA roots are trusted; add them with `tenderlog trust add-ca`".into(),
+            ));
+        }
+        let (not_before, _) = cert.validity_ms();
+        self.trust
+            .chain(&cert, &[], not_before)
+            .map(|_| ())
+            .map_err(|e| verifier::Error::EventInvalid(format!("certificate: {e}")))
+    }
+
     /// The latest event of `tender`: this batch, the cache (which holds every
     /// tender with pending entries), then `index.db`.
     fn find_head(
@@ -414,6 +435,10 @@ impl Ledger {
             let digest = content.digest();
             if let Some(a) = self.find_content(&in_batch, &digest)? {
                 results.push(Ok(a));
+                continue;
+            }
+            if let Err(e) = self.check_trust(&content.body) {
+                results.push(Err(e));
                 continue;
             }
             let head = self.find_head(&new_heads, &content.tender)?;

@@ -63,6 +63,7 @@ pub fn run(dir: &Path, file: Option<&Path>, principal: &str, batch: usize) -> an
 
     let mut out = std::io::stdout().lock();
     let mut failure: Option<(u64, String)> = None;
+    let mut refused: Vec<(u64, String)> = Vec::new();
     let mut appended = 0u64;
     'outer: while let Ok(first) = rx.recv() {
         let mut lines = vec![first];
@@ -106,16 +107,24 @@ pub fn run(dir: &Path, file: Option<&Path>, principal: &str, batch: usize) -> an
                         writeln!(out)?;
                     }
                     Err(e) => {
-                        // Cannot happen for validated content; reported, not hidden.
-                        failure = Some((n, e.to_string()));
+                        // Refused by the ledger's own checks (e.g. a certificate
+                        // no trusted CA issued); the rest of the batch stands.
+                        refused.push((n, e.to_string()));
                     }
                 }
             }
             out.flush()?;
         }
-        if failure.is_some() {
+        if failure.is_some() || !refused.is_empty() {
             break 'outer;
         }
+    }
+    if !refused.is_empty() {
+        let list: Vec<String> = refused.iter().map(|(n, r)| format!("line {n}: {r}")).collect();
+        anyhow::bail!(
+            "{}\nthe other lines read so far were appended ({appended} new entries); input after them was not read\nhint: fix the refused lines and append again (logged lines are recognised as duplicates)",
+            list.join("\n")
+        );
     }
     if let Some((line, reason)) = failure {
         anyhow::bail!(

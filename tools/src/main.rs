@@ -53,6 +53,9 @@ enum Command {
     /// SIGINT or SIGTERM stops accepting, finishes the batch in flight, and
     /// exits.
     Serve(serve::ServeArgs),
+    /// Manage the CA roots that certificates must chain to.
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Manage the bearer tokens that may submit events.
     #[command(subcommand)]
     Token(serve::TokenCommand),
@@ -165,6 +168,28 @@ enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+enum TrustCommand {
+    /// Trust a CA root certificate (DER; `openssl x509 -outform DER` converts PEM).
+    ///
+    /// Certificate events must chain to one of the trusted roots. Several CA
+    /// providers may be trusted side by side. A running server sees a new
+    /// root after a restart.
+    AddCa {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// The root certificate, DER.
+        file: PathBuf,
+    },
+    /// List the trusted CA roots.
+    List {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum ProveCommand {
     /// Prove that an entry is in the tree of a given size.
     Inclusion {
@@ -211,6 +236,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { data } => demo::run(&data),
         Command::Serve(args) => serve::serve(args),
         Command::Token(cmd) => serve::token(cmd),
+        Command::Trust(TrustCommand::AddCa { data, file }) => {
+            let der = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("couldn't read {}: {e}", file.display()))?;
+            let fp = ledger::trust::add_ca(&data, &der)?;
+            println!("{fp}");
+            eprintln!("tenderlog: trusted; restart a running server to use it");
+            Ok(())
+        }
+        Command::Trust(TrustCommand::List { data }) => {
+            for root in ledger::trust::load(&data)?.roots() {
+                println!("{}  {}", root.fingerprint(), root.subject());
+            }
+            Ok(())
+        }
         Command::Init { data, origin, json } => inspect::init(&data, &origin, json),
         Command::Append { data, file, principal, batch } => {
             append::run(&data, file.as_deref(), &principal, batch as usize)

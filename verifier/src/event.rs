@@ -69,10 +69,12 @@ pub enum Body {
     Document(Document),
     /// The tender's key times were set or changed.
     Schedule(Schedule),
+    /// A certificate was registered, or its status changed.
+    Certificate(CertificateEvent),
 }
 
 /// The event kinds, as named in JSON and CBOR.
-pub const KINDS: &[&str] = &["document", "schedule"];
+pub const KINDS: &[&str] = &["document", "schedule", "certificate"];
 
 impl Body {
     /// The kind name of this body.
@@ -80,7 +82,149 @@ impl Body {
         match self {
             Body::Document(_) => "document",
             Body::Schedule(_) => "schedule",
+            Body::Certificate(_) => "certificate",
         }
+    }
+}
+
+/// Bytes: a CBOR byte string in leaves, standard base64 in JSON.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Bytes(pub Vec<u8>);
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bytes({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine as _;
+        if s.is_human_readable() {
+            s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+        } else {
+            s.serialize_bytes(&self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("bytes (a byte string, or standard base64)")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
+                Ok(Bytes(v.to_vec()))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Bytes, E> {
+                use base64::Engine as _;
+                let b = base64::engine::general_purpose::STANDARD.decode(v).map_err(E::custom)?;
+                if base64::engine::general_purpose::STANDARD.encode(&b) != v {
+                    return Err(E::custom("base64 is not canonical"));
+                }
+                Ok(Bytes(b))
+            }
+        }
+        if d.is_human_readable() { d.deserialize_str(V) } else { d.deserialize_bytes(V) }
+    }
+}
+
+/// Certificate kinds of the platform (seed: 交易人, 注册人员, 监管人员; and
+/// evaluation experts).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum CertKind {
+    /// 交易人: a trading entity, bound to a USCC and unit name.
+    Trader,
+    /// 注册人员: a registered professional, bound to a person.
+    RegisteredPersonnel,
+    /// 监管人员: a supervisor.
+    Supervisor,
+    /// 评标专家: an evaluation expert.
+    Expert,
+}
+
+/// Certificate lifecycle steps (DOMAIN.md §2.4).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifecycle {
+    /// 新办: issued.
+    Issued,
+    /// 延期: renewed.
+    Renewed,
+    /// 变更: changed (bound identity changed; a new certificate follows).
+    Changed,
+    /// 补办: reissued.
+    Reissued,
+    /// 挂失: reported lost; signatures after `effective_ms` are invalid.
+    ReportedLost,
+    /// 注销: revoked; signatures after `effective_ms` are invalid.
+    Revoked,
+}
+
+/// A certificate registered with the log (its DER, once; later events name
+/// it by SHA-256 fingerprint), or a change of its status.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateEvent {
+    /// The certificate, DER.
+    pub der: Bytes,
+    /// What it is for.
+    pub cert_kind: CertKind,
+    /// For a trader: the unified social credit code it is bound to.
+    #[serde(default)]
+    pub uscc: Option<String>,
+    /// For a trader: the unit name it is bound to.
+    #[serde(default)]
+    pub unit_name: Option<String>,
+    /// The lifecycle step this event records.
+    pub lifecycle: Lifecycle,
+    /// When the step takes effect, UTC ms since the epoch.
+    pub effective_ms: u64,
+}
+
+/// Longest unit name, in bytes.
+pub const MAX_UNIT_NAME_BYTES: usize = 512;
+
+impl CertificateEvent {
+    /// The certificate, parsed.
+    pub fn certificate(&self) -> Result<crate::pki::Cert, Error> {
+        crate::pki::Cert::from_der(&self.der.0)
+            .map_err(|e| Error::EventInvalid(format!("certificate: {e}")))
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        let cert = self.certificate()?;
+        match self.cert_kind {
+            CertKind::Trader => {
+                let uscc = self.uscc.as_deref().ok_or_else(|| {
+                    Error::EventInvalid("a trader certificate needs its uscc".into())
+                })?;
+                crate::ids::Uscc::parse(uscc).map_err(|e| Error::EventInvalid(e.to_string()))?;
+                let name = self.unit_name.as_deref().ok_or_else(|| {
+                    Error::EventInvalid("a trader certificate needs its unit_name".into())
+                })?;
+                check_text("unit_name", name, MAX_UNIT_NAME_BYTES)?;
+                // The CA writes the USCC somewhere in the subject (CN, OU, O,
+                // serialNumber or organizationIdentifier, by CA): it must be there.
+                if !cert.subject().contains(uscc) {
+                    return Err(Error::EventInvalid(format!(
+                        "the certificate's subject does not carry USCC {uscc}"
+                    )));
+                }
+            }
+            _ => {
+                if self.uscc.is_some() || self.unit_name.is_some() {
+                    return Err(Error::EventInvalid(
+                        "uscc and unit_name belong to trader certificates only".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -187,6 +331,7 @@ impl Body {
                 }
                 Ok(())
             }
+            Body::Certificate(c) => c.validate(),
         }
     }
 }
@@ -252,6 +397,7 @@ impl Event {
         let body = match &self.body {
             Body::Document(d) => serde_json::to_value(d),
             Body::Schedule(s) => serde_json::to_value(s),
+            Body::Certificate(c) => serde_json::to_value(c),
         }
         .unwrap_or(serde_json::Value::Null);
         serde_json::json!({
