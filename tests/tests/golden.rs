@@ -11,7 +11,10 @@ use std::path::PathBuf;
 
 use ed25519_dalek::SigningKey;
 use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
-use verifier::event::{Body, Document, DocumentType, Event, EventLink, Schedule};
+use verifier::event::{
+    Body, Bytes, CertKind, CertificateEvent, Document, DocumentType, Event, EventLink, Lifecycle,
+    Schedule,
+};
 use verifier::note::NoteSigner;
 use verifier::{Hash, leaf_hash};
 
@@ -66,11 +69,38 @@ fn schedule_event() -> Event {
     }
 }
 
+fn certificate_event() -> Event {
+    // A self-signed Ed25519 trader certificate made once with openssl for this
+    // golden file (tests/golden/trader-cert.der, the project's own fixture).
+    let der =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/trader-cert.der"))
+            .unwrap();
+    Event {
+        v: 1,
+        tender: "PKI".into(),
+        seq: 0,
+        prev_tender: None,
+        prev_leaf: Some(h(0x66)),
+        received_ms: 1_798_000_000_456,
+        principal: "ca-registry".into(),
+        body: Body::Certificate(CertificateEvent {
+            der: Bytes(der),
+            cert_kind: CertKind::Trader,
+            uscc: Some("91350100M000100Y43".into()),
+            unit_name: Some("某某建设有限公司".into()),
+            lifecycle: Lifecycle::Issued,
+            effective_ms: 1_798_000_000_000,
+        }),
+    }
+}
+
 #[test]
 fn event_v1_leaves() {
-    for (name, e) in
-        [("event-v1-document", document_event()), ("event-v1-schedule", schedule_event())]
-    {
+    for (name, e) in [
+        ("event-v1-document", document_event()),
+        ("event-v1-schedule", schedule_event()),
+        ("event-v1-certificate", certificate_event()),
+    ] {
         let leaf = e.encode().unwrap();
         assert_eq!(Event::decode(&leaf).unwrap(), e);
         golden(&format!("{name}.cbor.hex"), &format!("{}\n", hex::encode(&leaf)));
