@@ -16,6 +16,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("sizes_out_of_order", 400, "a consistency proof was asked from a larger to a smaller size"),
     ("invalid_json", 400, "the body is not valid JSON for a submission"),
     ("invalid_submission", 422, "the submission breaks a rule of the event format"),
+    (
+        "rejected",
+        422,
+        "a document check (signature, certificate chain or status, timestamp, policy) refused the submission; the refusal is logged and `rejection` is its receipt",
+    ),
     ("unauthorized", 401, "no valid bearer token"),
     ("forbidden", 403, "the token's role or principal does not allow this"),
     ("not_found", 404, "no such route or object"),
@@ -35,6 +40,7 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     retry_after: Option<u32>,
+    extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
@@ -45,12 +51,18 @@ impl ApiError {
             .find(|(c, _, _)| *c == code)
             .and_then(|(_, s, _)| StatusCode::from_u16(*s).ok())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        ApiError { status, code, detail: detail.into(), retry_after: None }
+        ApiError { status, code, detail: detail.into(), retry_after: None, extra: None }
     }
 
     /// Adds a `Retry-After` header.
     pub fn retry_after(mut self, seconds: u32) -> ApiError {
         self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Adds a member to the problem details object (RFC 9457 extension).
+    pub fn with(mut self, key: &str, value: serde_json::Value) -> ApiError {
+        self.extra.get_or_insert_with(serde_json::Map::new).insert(key.to_owned(), value);
         self
     }
 
@@ -88,13 +100,18 @@ impl From<ledger::LedgerError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error");
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "type": format!("https://tenderlog.dev/problems/{}", self.code),
             "title": title,
             "status": self.status.as_u16(),
             "code": self.code,
             "detail": self.detail,
         });
+        if let (Some(extra), Some(obj)) = (self.extra, body.as_object_mut()) {
+            for (k, v) in extra {
+                obj.entry(k).or_insert(v);
+            }
+        }
         let mut r = (self.status, body.to_string()).into_response();
         r.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));

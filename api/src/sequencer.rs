@@ -38,9 +38,14 @@ pub enum SubmitError {
     /// The sequencer stopped (a fatal store error, or shutting down).
     #[error("the sequencer has stopped: {0}")]
     Stopped(String),
-    /// The content breaks a format rule.
-    #[error(transparent)]
-    Refused(verifier::Error),
+    /// The content breaks a format rule or failed a check.
+    #[error("{refused}")]
+    Refused {
+        /// Why, and the rejection logged for it, if any.
+        refused: ledger::Refused,
+        /// The checkpoint of the batch (it covers a logged rejection).
+        checkpoint: SignedCheckpoint,
+    },
     /// The batch could not be written; nothing of it was.
     #[error("couldn't commit the batch: {0}")]
     Failed(String),
@@ -208,9 +213,12 @@ fn run(
                             }
                             Ok(Committed { appended, checkpoint: outcome.checkpoint.clone() })
                         }
-                        Err(e) => {
+                        Err(refused) => {
                             metrics.refused.inc();
-                            Err(SubmitError::Refused(e))
+                            Err(SubmitError::Refused {
+                                refused,
+                                checkpoint: outcome.checkpoint.clone(),
+                            })
                         }
                     };
                     // A caller that went away does not undo its entry.

@@ -138,29 +138,68 @@ pub async fn submit(
     let content = submission
         .into_content(Some(&caller.name))
         .map_err(|e| ApiError::new("invalid_submission", e.to_string()))?;
-    let committed = state.sequencer.submit(content).await.map_err(|e| match e {
-        SubmitError::Overloaded => ApiError::new("overloaded", e.to_string()).retry_after(1),
-        SubmitError::Refused(e) => ApiError::new("invalid_submission", e.to_string()),
-        SubmitError::Stopped(_) => ApiError::new("unavailable", e.to_string()).retry_after(5),
-        SubmitError::Failed(_) => ApiError::new("unavailable", e.to_string()).retry_after(1),
-    })?;
-    let (index, size) = (committed.appended.index, committed.checkpoint.checkpoint.size);
+    // A rule pack binds every later document: only an administrator sets one.
+    if matches!(content.body, verifier::event::Body::Policy(_))
+        && !caller.role.includes(Role::Admin)
+    {
+        return Err(ApiError::new("forbidden", "only an admin token may publish a rule pack"));
+    }
+    let committed = match state.sequencer.submit(content).await {
+        Ok(c) => c,
+        Err(SubmitError::Refused { refused, checkpoint }) => {
+            let check = match &refused.error {
+                verifier::Error::CheckFailed { check, .. } => Some(check.clone()),
+                _ => None,
+            };
+            let Some(logged) = refused.logged else {
+                return Err(ApiError::new("invalid_submission", refused.error.to_string()));
+            };
+            // The bidder gets a receipt for the logged refusal: offline
+            // evidence that it submitted, when, and why it was refused.
+            let receipt = receipt(&state, logged, checkpoint).await?;
+            let mut e = ApiError::new("rejected", refused.error.to_string())
+                .with("rejection", serde_json::to_value(&receipt).unwrap_or_default());
+            if let Some(c) = check {
+                e = e.with("check", serde_json::Value::String(c));
+            }
+            return Err(e);
+        }
+        Err(e @ SubmitError::Overloaded) => {
+            return Err(ApiError::new("overloaded", e.to_string()).retry_after(1));
+        }
+        Err(e @ SubmitError::Stopped(_)) => {
+            return Err(ApiError::new("unavailable", e.to_string()).retry_after(5));
+        }
+        Err(e @ SubmitError::Failed(_)) => {
+            return Err(ApiError::new("unavailable", e.to_string()).retry_after(1));
+        }
+    };
+    let receipt = receipt(&state, committed.appended, committed.checkpoint).await?;
+    let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(receipt)).into_response())
+}
+
+/// The receipt of an entry against a checkpoint that covers it.
+async fn receipt(
+    state: &AppState,
+    appended: ledger::Appended,
+    checkpoint: verifier::checkpoint::SignedCheckpoint,
+) -> Result<Receipt, ApiError> {
+    let (index, size) = (appended.index, checkpoint.checkpoint.size);
     let (leaf, proof) =
         state.readers.with(move |s| Ok((s.leaf(index)?, s.inclusion_proof(index, size)?))).await?;
-    let note = committed.checkpoint.note;
+    let note = checkpoint.note;
     let tlog_proof =
         TlogProof { extra: None, index, proof: proof.clone(), checkpoint: note.clone() }.to_text();
-    let receipt = Receipt {
+    Ok(Receipt {
         index,
         leaf: B64.encode(&leaf),
-        leaf_hash: committed.appended.leaf_hash.to_hex(),
+        leaf_hash: appended.leaf_hash.to_hex(),
         checkpoint: note,
         inclusion_proof: hexes(&proof),
         tlog_proof,
-        duplicate: committed.appended.duplicate,
-    };
-    let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(receipt)).into_response())
+        duplicate: appended.duplicate,
+    })
 }
 
 /// `POST /v1/tokens` (admin): make a token; the answer holds it, once.

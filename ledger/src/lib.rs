@@ -28,4 +28,4 @@ pub use audit::{AuditReport, audit};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{LedgerError, Result};
 pub use store::Store;
-pub use writer::{Appended, BatchOutcome, Ledger, init};
+pub use writer::{Appended, BatchOutcome, Ledger, Refused, init};

@@ -1,8 +1,8 @@
 //! The platform's trust anchors: CA root certificates (DER) in
-//! `DIR/trust/ca/`, one file per root named by its SHA-256 fingerprint.
-//! Several CA providers may sit side by side (the seed's platform accepts
-//! two). The writer loads them on open; a running server needs a restart
-//! to see a new root.
+//! `DIR/trust/ca/` and TSA roots in `DIR/trust/tsa/`, one file per root named
+//! by its SHA-256 fingerprint. Several CA providers may sit side by side (the
+//! seed's platform accepts two). The writer loads them on open; a running
+//! server needs a restart to see a new root.
 
 use std::path::{Path, PathBuf};
 
@@ -16,9 +16,27 @@ pub fn ca_dir(dir: &Path) -> PathBuf {
     dir.join("trust").join("ca")
 }
 
+/// The folder of TSA roots inside a data directory.
+pub fn tsa_dir(dir: &Path) -> PathBuf {
+    dir.join("trust").join("tsa")
+}
+
 /// Loads the CA roots of `dir` (none when the folder is absent).
 pub fn load(dir: &Path) -> Result<TrustStore> {
-    let folder = ca_dir(dir);
+    load_folder(ca_dir(dir))
+}
+
+/// Loads the TSA roots of `dir` (none when the folder is absent).
+pub fn load_tsa(dir: &Path) -> Result<TrustStore> {
+    load_folder(tsa_dir(dir))
+}
+
+/// The DER of every root in a trust folder, in file-name order.
+pub fn root_ders(folder: &Path) -> Result<Vec<Vec<u8>>> {
+    Ok(load_folder(folder.to_owned())?.roots().iter().map(|c| c.der().to_vec()).collect())
+}
+
+fn load_folder(folder: PathBuf) -> Result<TrustStore> {
     let mut roots = Vec::new();
     if folder.is_dir() {
         let io =
@@ -48,19 +66,28 @@ pub fn load(dir: &Path) -> Result<TrustStore> {
 
 /// Adds a CA root (DER, self-signed, a CA); returns its fingerprint.
 pub fn add_ca(dir: &Path, der: &[u8]) -> Result<Hash> {
+    add_root(&ca_dir(dir), der)
+}
+
+/// Adds a TSA root (DER, self-signed, a CA); returns its fingerprint.
+pub fn add_tsa(dir: &Path, der: &[u8]) -> Result<Hash> {
+    add_root(&tsa_dir(dir), der)
+}
+
+fn add_root(folder: &Path, der: &[u8]) -> Result<Hash> {
     let cert = Cert::from_der(der).map_err(|e| LedgerError::Key {
-        path: ca_dir(dir),
+        path: folder.to_owned(),
         reason: format!("not a certificate: {e}"),
     })?;
     if !cert.is_ca() {
         return Err(LedgerError::Key {
-            path: ca_dir(dir),
+            path: folder.to_owned(),
             reason: format!("{} is not a CA", cert.subject()),
         });
     }
     TrustStore::new(vec![cert.clone()])
-        .map_err(|e| LedgerError::Key { path: ca_dir(dir), reason: e.to_string() })?;
-    let folder = ca_dir(dir);
+        .map_err(|e| LedgerError::Key { path: folder.to_owned(), reason: e.to_string() })?;
+    let folder = folder.to_owned();
     std::fs::create_dir_all(&folder).map_err(|source| LedgerError::Io {
         action: "create trust folder",
         path: folder.clone(),
@@ -69,7 +96,7 @@ pub fn add_ca(dir: &Path, der: &[u8]) -> Result<Hash> {
     let fp = cert.fingerprint();
     let path = folder.join(format!("{fp}.der"));
     std::fs::write(&path, der).map_err(|source| LedgerError::Io {
-        action: "write CA root",
+        action: "write root",
         path,
         source,
     })?;

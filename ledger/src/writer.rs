@@ -42,6 +42,9 @@ use crate::store::{
     self, SCHEMA, SCHEMA_VERSION, Store, TILE_WIDTH, hash_from, read_node, sql_u64, tile_id,
 };
 
+mod admission;
+use admission::Admission;
+
 /// Tender heads kept in memory between batches; beyond this, heads already in
 /// `index.db` are dropped (memory stays bounded).
 const HEAD_CACHE_LIMIT: usize = 100_000;
@@ -69,11 +72,33 @@ pub struct Appended {
     pub duplicate: bool,
 }
 
+/// Why one submission of a batch was not logged as submitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The rule or check it broke.
+    pub error: verifier::Error,
+    /// When a document check refused it (not the format): the
+    /// `submission_rejected` event logged in its place, so the submitter can
+    /// prove it tried, when, and why it was refused.
+    pub logged: Option<Appended>,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.error)?;
+        if let Some(a) = &self.logged {
+            write!(f, " (the rejection is logged as entry {})", a.index)?;
+        }
+        Ok(())
+    }
+}
+
 /// The result of one batch.
 #[derive(Clone, Debug)]
 pub struct BatchOutcome {
-    /// One result per submission, in order; a refused submission takes no index.
-    pub results: Vec<std::result::Result<Appended, verifier::Error>>,
+    /// One result per submission, in order; a refused submission takes no
+    /// index of its own (its rejection may, see [`Refused::logged`]).
+    pub results: Vec<std::result::Result<Appended, Refused>>,
     /// The checkpoint that covers every appended entry of the batch.
     pub checkpoint: SignedCheckpoint,
 }
@@ -97,6 +122,12 @@ pub struct Ledger {
     latest: SignedCheckpoint,
     /// CA roots certificates must chain to (`trust::load`).
     trust: verifier::pki::TrustStore,
+    /// TSA roots timestamp tokens must chain to (`trust::load_tsa`).
+    tsa: verifier::pki::TrustStore,
+    /// The rule pack in force and the event that logged it.
+    policy: Option<(EventLink, verifier::policy::RulePack)>,
+    /// Registered certificates, parsed, by fingerprint (a cache).
+    cert_cache: HashMap<Hash, verifier::signing::CertRecord>,
     /// Total time appends waited for the index follower.
     index_wait: Duration,
     checkpointer: Option<Checkpointer>,
@@ -243,12 +274,15 @@ impl Ledger {
         // nothing is pending when the follower starts.
         indexer::catch_up(&store.conn, &mut ix, size)?;
         drop(ix);
-        Ok(Ledger {
+        let mut ledger = Ledger {
             follower: Some(Follower::spawn(dir, size)?),
             pending: HashMap::new(),
             pending_order: VecDeque::new(),
             index_wait: Duration::ZERO,
             trust: crate::trust::load(dir)?,
+            tsa: crate::trust::load_tsa(dir)?,
+            policy: None,
+            cert_cache: HashMap::new(),
             dir: dir.to_owned(),
             checkpointer: Some(Checkpointer::spawn(dir)?),
             _lock: lock,
@@ -260,7 +294,9 @@ impl Ledger {
             last_received_ms,
             heads: HashMap::new(),
             latest,
-        })
+        };
+        ledger.policy = ledger.load_policy()?;
+        Ok(ledger)
     }
 
     /// Signs the latest checkpoint again and records when: evidence that the
@@ -369,24 +405,6 @@ impl Ledger {
         }
     }
 
-    /// A certificate event is accepted only for a certificate a trusted CA
-    /// issued: its chain is checked at its own start of validity (whether it
-    /// was valid when something was signed is judged per signature, later).
-    fn check_trust(&self, body: &Body) -> std::result::Result<(), verifier::Error> {
-        let Body::Certificate(c) = body else { return Ok(()) };
-        let cert = c.certificate()?;
-        if self.trust.roots().is_empty() {
-            return Err(verifier::Error::EventInvalid(
-                "no CA roots are trusted; add them with `tenderlog trust add-ca`".into(),
-            ));
-        }
-        let (not_before, _) = cert.validity_ms();
-        self.trust
-            .chain(&cert, &[], not_before)
-            .map(|_| ())
-            .map_err(|e| verifier::Error::EventInvalid(format!("certificate: {e}")))
-    }
-
     /// The latest event of `tender`: this batch, the cache (which holds every
     /// tender with pending entries), then `index.db`.
     fn find_head(
@@ -414,14 +432,20 @@ impl Ledger {
     }
 
     fn write_batch(&mut self, batch: Vec<Content>) -> Result<BatchOutcome> {
-        let mut frontier = self.frontier.clone();
-        let mut last_leaf = self.last_leaf;
         let received_ms = self.clock.now_ms().max(self.last_received_ms);
-        let mut new_heads: HashMap<String, TenderHead> = HashMap::new();
-        let mut in_batch: HashMap<Hash, Appended> = HashMap::new();
-        let mut nodes: Vec<(u32, u64, Hash)> = Vec::with_capacity(batch.len() * 2);
-        let mut leaves: Vec<(u64, Vec<u8>)> = Vec::with_capacity(batch.len());
-        let mut rows: Vec<IndexRow> = Vec::with_capacity(batch.len());
+        let mut st = BatchState {
+            frontier: self.frontier.clone(),
+            last_leaf: self.last_leaf,
+            received_ms,
+            new_heads: HashMap::new(),
+            in_batch: HashMap::new(),
+            nodes: Vec::with_capacity(batch.len() * 2),
+            leaves: Vec::with_capacity(batch.len()),
+            rows: Vec::with_capacity(batch.len()),
+            policy: self.policy.clone(),
+            certs: HashMap::new(),
+            certs_changed: Vec::new(),
+        };
         let mut results = Vec::with_capacity(batch.len());
 
         // Sequence the batch in memory first; lookups read committed state.
@@ -433,55 +457,32 @@ impl Ledger {
         };
         for content in batch {
             let digest = content.digest();
-            if let Some(a) = self.find_content(&in_batch, &digest)? {
+            if let Some(a) = self.find_content(&st.in_batch, &digest)? {
                 results.push(Ok(a));
                 continue;
             }
-            if let Err(e) = self.check_trust(&content.body) {
-                results.push(Err(e));
-                continue;
-            }
-            let head = self.find_head(&new_heads, &content.tender)?;
-            let index = frontier.size();
-            let event = Event {
-                v: verifier::event::EVENT_VERSION,
-                tender: content.tender,
-                seq: head.map_or(0, |h| h.seq + 1),
-                prev_tender: head.map(|h| EventLink { index: h.index, leaf_hash: h.leaf_hash }),
-                prev_leaf: last_leaf,
-                received_ms,
-                principal: content.principal,
-                body: content.body,
-            };
-            let leaf = match event.encode() {
-                Ok(l) => l,
-                Err(e) => {
-                    results.push(Err(e));
-                    continue;
+            match self.admit(&content, &mut st)? {
+                Admission::Accept => {
+                    let r = self.push(content, digest, &mut st)?;
+                    results.push(r.map_err(|error| Refused { error, logged: None }));
                 }
-            };
-            let lh = leaf_hash(&leaf);
-            frontier.push(lh, |level, i, h| nodes.push((level, i, *h)));
-            last_leaf = Some(lh);
-            rows.push(IndexRow {
-                idx: index,
-                leaf: store::prefix(&lh),
-                content: store::prefix(&digest),
-                document: match &event.body {
-                    Body::Document(d) => Some(store::prefix(&d.sha256)),
-                    _ => None,
-                },
-                tender: event.tender.clone(),
-                seq: event.seq,
-            });
-            new_heads.insert(event.tender, TenderHead { seq: event.seq, index, leaf_hash: lh });
-            let a = Appended { index, leaf_hash: lh, duplicate: false };
-            in_batch.insert(digest, a);
-            leaves.push((index, leaf));
-            results.push(Ok(a));
+                Admission::Refuse(error) => results.push(Err(Refused { error, logged: None })),
+                Admission::Reject { rejection, error } => {
+                    // The refusal itself is evidence: log it (once per
+                    // identical refusal) and tell the submitter where.
+                    let rd = rejection.digest();
+                    let logged = match self.find_content(&st.in_batch, &rd)? {
+                        Some(a) => Some(a),
+                        None => self.push(*rejection, rd, &mut st)?.ok(),
+                    };
+                    results.push(Err(Refused { error, logged }));
+                }
+            }
         }
 
         drop(snapshot);
+        let BatchState { frontier, last_leaf, new_heads, in_batch, nodes, leaves, rows, .. } = st;
+        let (policy, certs, certs_changed) = (st.policy, st.certs, st.certs_changed);
         let mut latest = self.latest.clone();
         if !leaves.is_empty() {
             let origin = self.store.origin().to_owned();
@@ -528,6 +529,14 @@ impl Ledger {
         self.last_leaf = last_leaf;
         self.last_received_ms = received_ms;
         self.heads.extend(new_heads);
+        self.policy = policy;
+        if self.cert_cache.len() > CERT_CACHE_LIMIT {
+            self.cert_cache.clear();
+        }
+        self.cert_cache.extend(certs);
+        for fp in certs_changed {
+            self.cert_cache.remove(&fp);
+        }
         for (digest, a) in in_batch {
             self.pending_order.push_back((a.index, digest));
             self.pending.insert(digest, a);
@@ -537,6 +546,90 @@ impl Ledger {
         self.latest = latest.clone();
         Ok(BatchOutcome { results, checkpoint: latest })
     }
+
+    /// Sequences one admitted submission into the batch: envelope, leaf,
+    /// tree nodes, index rows. `Ok(Err(_))` when the format refuses it (it
+    /// then takes no index).
+    fn push(
+        &self,
+        content: Content,
+        digest: Hash,
+        st: &mut BatchState,
+    ) -> Result<std::result::Result<Appended, verifier::Error>> {
+        let head = self.find_head(&st.new_heads, &content.tender)?;
+        let index = st.frontier.size();
+        let policy = match &content.body {
+            Body::Document(_) => st.policy.as_ref().map(|(link, _)| *link),
+            _ => None,
+        };
+        let event = Event {
+            v: verifier::event::EVENT_VERSION,
+            tender: content.tender,
+            seq: head.map_or(0, |h| h.seq + 1),
+            prev_tender: head.map(|h| EventLink { index: h.index, leaf_hash: h.leaf_hash }),
+            prev_leaf: st.last_leaf,
+            received_ms: st.received_ms,
+            principal: content.principal,
+            body: content.body,
+            policy,
+        };
+        let leaf = match event.encode() {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        let lh = leaf_hash(&leaf);
+        let nodes = &mut st.nodes;
+        st.frontier.push(lh, |level, i, h| nodes.push((level, i, *h)));
+        st.last_leaf = Some(lh);
+        st.rows.push(IndexRow {
+            idx: index,
+            leaf: store::prefix(&lh),
+            content: store::prefix(&digest),
+            document: match &event.body {
+                Body::Document(d) => Some(store::prefix(&d.sha256)),
+                _ => None,
+            },
+            tender: event.tender.clone(),
+            seq: event.seq,
+        });
+        match &event.body {
+            Body::Policy(pack) => {
+                st.policy = Some((EventLink { index, leaf_hash: lh }, pack.clone()));
+            }
+            Body::Certificate(c) => {
+                let fp = verifier::pki::fingerprint_of(&c.der.0);
+                st.certs.remove(&fp);
+                st.certs_changed.push(fp);
+            }
+            _ => {}
+        }
+        st.new_heads.insert(event.tender, TenderHead { seq: event.seq, index, leaf_hash: lh });
+        let a = Appended { index, leaf_hash: lh, duplicate: false };
+        st.in_batch.insert(digest, a);
+        st.leaves.push((index, leaf));
+        Ok(Ok(a))
+    }
+}
+
+/// Registered certificates kept parsed between batches.
+const CERT_CACHE_LIMIT: usize = 10_000;
+
+/// A batch being sequenced: what it has added so far, not yet committed.
+pub(crate) struct BatchState {
+    frontier: CompactRange,
+    last_leaf: Option<Hash>,
+    received_ms: u64,
+    new_heads: HashMap<String, TenderHead>,
+    in_batch: HashMap<Hash, Appended>,
+    nodes: Vec<(u32, u64, Hash)>,
+    leaves: Vec<(u64, Vec<u8>)>,
+    rows: Vec<IndexRow>,
+    /// The rule pack in force, with the event that logged it.
+    policy: Option<(EventLink, verifier::policy::RulePack)>,
+    /// Certificate records loaded during this batch.
+    certs: HashMap<Hash, verifier::signing::CertRecord>,
+    /// Certificates whose chain this batch extended.
+    certs_changed: Vec<Hash>,
 }
 
 impl Drop for Ledger {

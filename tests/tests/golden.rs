@@ -49,7 +49,10 @@ fn document_event() -> Event {
             size: 1_234_567,
             media_type: "application/ofd".into(),
             title: Some("投标文件".into()),
+            signatures: Vec::new(),
+            timestamps: Vec::new(),
         }),
+        policy: None,
     }
 }
 
@@ -66,6 +69,7 @@ fn schedule_event() -> Event {
             bid_deadline_ms: 1_798_000_000_000,
             opening_ms: 1_798_000_000_000,
         }),
+        policy: None,
     }
 }
 
@@ -77,7 +81,7 @@ fn certificate_event() -> Event {
             .unwrap();
     Event {
         v: 1,
-        tender: "PKI".into(),
+        tender: verifier::event::cert_tender(&verifier::pki::fingerprint_of(&der)),
         seq: 0,
         prev_tender: None,
         prev_leaf: Some(h(0x66)),
@@ -91,6 +95,7 @@ fn certificate_event() -> Event {
             lifecycle: Lifecycle::Issued,
             effective_ms: 1_798_000_000_000,
         }),
+        policy: None,
     }
 }
 

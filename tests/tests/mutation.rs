@@ -345,6 +345,7 @@ fn sample_events() -> Vec<Event> {
                 bid_deadline_ms: 1_790_100_000_000,
                 opening_ms: 1_790_100_000_000,
             }),
+            policy: None,
         },
         Event {
             v: 1,
@@ -361,7 +362,10 @@ fn sample_events() -> Vec<Event> {
                 size: 10_485_760,
                 media_type: "application/ofd".into(),
                 title: Some("投标文件 (technical part)".into()),
+                signatures: Vec::new(),
+                timestamps: Vec::new(),
             }),
+            policy: None,
         },
         Event {
             v: 1,
@@ -378,7 +382,10 @@ fn sample_events() -> Vec<Event> {
                 size: 23,
                 media_type: "application/pdf".into(),
                 title: None,
+                signatures: Vec::new(),
+                timestamps: Vec::new(),
             }),
+            policy: None,
         },
     ]
 }

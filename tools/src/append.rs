@@ -106,10 +106,26 @@ pub fn run(dir: &Path, file: Option<&Path>, principal: &str, batch: usize) -> an
                         )?;
                         writeln!(out)?;
                     }
-                    Err(e) => {
+                    Err(r) => {
                         // Refused by the ledger's own checks (e.g. a certificate
-                        // no trusted CA issued); the rest of the batch stands.
-                        refused.push((n, e.to_string()));
+                        // no trusted CA issued, a signature that does not
+                        // verify); the rest of the batch stands. A refused
+                        // document's rejection is logged: print its receipt too.
+                        if let Some(a) = r.logged {
+                            serde_json::to_writer(
+                                &mut out,
+                                &json!({
+                                    "line": n,
+                                    "rejected": r.error.to_string(),
+                                    "index": a.index,
+                                    "leaf_hash": a.leaf_hash,
+                                    "checkpoint_size": size,
+                                    "duplicate": a.duplicate,
+                                }),
+                            )?;
+                            writeln!(out)?;
+                        }
+                        refused.push((n, r.to_string()));
                     }
                 }
             }

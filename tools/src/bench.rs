@@ -100,6 +100,8 @@ pub fn sample_content(i: u64) -> Content {
             size: 1_000_000 + i,
             media_type: "application/pdf".into(),
             title: Some(title),
+            signatures: Vec::new(),
+            timestamps: Vec::new(),
         }),
     }
 }
@@ -173,6 +175,7 @@ fn bare_insert(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
                 received_ms: 1_790_000_000_000,
                 principal: c.principal,
                 body: c.body,
+                policy: None,
             };
             e.encode().unwrap_or_default()
         })

@@ -111,7 +111,7 @@ fn pki(dir: &Path, ca: &str, uscc: &str) -> (Vec<u8>, Vec<u8>) {
 fn line(der: &[u8], uscc: &str) -> String {
     use base64::Engine as _;
     serde_json::json!({
-        "kind": "certificate", "tender": "PKI", "principal": "ca-registry",
+        "kind": "certificate", "principal": "ca-registry",
         "body": {
             "der": base64::engine::general_purpose::STANDARD.encode(der),
             "cert_kind": "trader", "uscc": uscc, "unit_name": "某某建设有限公司",

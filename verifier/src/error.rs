@@ -108,4 +108,13 @@ pub enum Error {
     /// A submission (JSON input) is not a valid event.
     #[error("couldn't read submission: {0}")]
     Submission(String),
+    /// A submission failed one of the ledger's checks (signature, certificate
+    /// chain, certificate status, timestamp, policy).
+    #[error("refused by the {check} check: {reason}")]
+    CheckFailed {
+        /// The check, by its report name.
+        check: String,
+        /// Why.
+        reason: String,
+    },
 }

@@ -59,6 +59,11 @@ pub struct Event {
     pub principal: String,
     /// The kind-specific content.
     pub body: Body,
+    /// For a document event: the rule pack (a `policy` event) the ledger
+    /// applied to it, absent when none was in force. Omitted, not null, when
+    /// absent, so events without it keep their v1 encoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<EventLink>,
 }
 
 /// Kind-specific content; the variant name is the event kind.
@@ -71,10 +76,30 @@ pub enum Body {
     Schedule(Schedule),
     /// A certificate was registered, or its status changed.
     Certificate(CertificateEvent),
+    /// A document policy rule pack came into force.
+    Policy(crate::policy::RulePack),
+    /// The ledger refused a submission; logged so the submitter can prove
+    /// it tried, when, and why it was refused. Only the ledger writes these.
+    SubmissionRejected(Rejection),
 }
 
 /// The event kinds, as named in JSON and CBOR.
-pub const KINDS: &[&str] = &["document", "schedule", "certificate"];
+pub const KINDS: &[&str] =
+    &["document", "schedule", "certificate", "policy", "submission_rejected"];
+/// The kinds a submitter may send (`submission_rejected` is the ledger's own).
+pub const SUBMITTED_KINDS: &[&str] = &["document", "schedule", "certificate", "policy"];
+
+/// The tender every `policy` event belongs to: rule packs form one chain.
+pub const POLICY_TENDER: &str = "policy";
+/// Prefix of the tender a certificate's events belong to: `cert:` and the
+/// certificate's SHA-256 fingerprint in lowercase hex, so each certificate's
+/// lifecycle is one chain a verifier can walk completely.
+pub const CERT_TENDER_PREFIX: &str = "cert:";
+
+/// The tender of a certificate's lifecycle chain.
+pub fn cert_tender(fingerprint: &Hash) -> String {
+    format!("{CERT_TENDER_PREFIX}{}", fingerprint.to_hex())
+}
 
 impl Body {
     /// The kind name of this body.
@@ -83,6 +108,56 @@ impl Body {
             Body::Document(_) => "document",
             Body::Schedule(_) => "schedule",
             Body::Certificate(_) => "certificate",
+            Body::Policy(_) => "policy",
+            Body::SubmissionRejected(_) => "submission_rejected",
+        }
+    }
+
+    /// The tender this body must be logged under, for kinds that fix it.
+    pub fn required_tender(&self) -> Option<String> {
+        match self {
+            Body::Certificate(c) => Some(cert_tender(&crate::pki::fingerprint_of(&c.der.0))),
+            Body::Policy(_) => Some(POLICY_TENDER.to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// Longest rejection reason kept, in bytes.
+pub const MAX_REASON_BYTES: usize = 1024;
+
+/// A refused document submission: what it was and which check refused it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    /// The document type submitted.
+    pub document_type: DocumentType,
+    /// The submitted document's SHA-256.
+    pub sha256: Hash,
+    /// The check that failed, by its report name (e.g. `signature`).
+    pub check: String,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl Rejection {
+    /// A rejection with the reason cut to [`MAX_REASON_BYTES`] on a character
+    /// boundary and control characters replaced, so it always fits the format.
+    pub fn new(doc: &Document, check: &str, reason: &str) -> Rejection {
+        let mut r: String = reason.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        if r.len() > MAX_REASON_BYTES {
+            let mut end = MAX_REASON_BYTES;
+            while !r.is_char_boundary(end) {
+                end -= 1;
+            }
+            r.truncate(end);
+        }
+        let r = r.trim().to_owned();
+        Rejection {
+            document_type: doc.document_type,
+            sha256: doc.sha256,
+            check: check.to_owned(),
+            reason: if r.is_empty() { "refused".into() } else { r },
         }
     }
 }
@@ -134,7 +209,7 @@ impl<'de> Deserialize<'de> for Bytes {
 
 /// Certificate kinds of the platform (seed: 交易人, 注册人员, 监管人员; and
 /// evaluation experts).
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum CertKind {
     /// 交易人: a trading entity, bound to a USCC and unit name.
@@ -229,7 +304,7 @@ impl CertificateEvent {
 }
 
 /// Document types of 电子招标投标办法 art. 40 and the platform's own list.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)] // the names say it; DOMAIN.md maps each to its Chinese term
 pub enum DocumentType {
@@ -275,6 +350,54 @@ pub struct Document {
     /// Optional human title.
     #[serde(default)]
     pub title: Option<String>,
+    /// Signatures over the document, each by a registered certificate.
+    /// Omitted when empty (so unsigned documents keep their v1 encoding).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<DocSignature>,
+    /// RFC 3161 / GB/T 20520 timestamp tokens over the document's SHA-256
+    /// (or SM3): its trusted time. Omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timestamps: Vec<Bytes>,
+}
+
+/// Most signatures on one document.
+pub const MAX_SIGNATURES: usize = 32;
+/// Most timestamp tokens on one document.
+pub const MAX_TIMESTAMPS: usize = 4;
+/// Largest signature value or timestamp token, in bytes.
+pub const MAX_SIGNATURE_BYTES: usize = 16 * 1024;
+/// Longest SM2 distinguishing ID, in bytes.
+pub const MAX_SM2_ID_BYTES: usize = 64;
+
+/// How a document signature is encoded.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureFormat {
+    /// Detached CMS/PKCS#7 SignedData with signed attributes: its
+    /// `message-digest` is the document's SHA-256 (or SM3 for SM2).
+    Cms,
+    /// A raw signature by the certificate's key whose message is the
+    /// document's digest: the 32 SHA-256 bytes (Ed25519, ECDSA P-256 with
+    /// SHA-256, RSA PKCS#1 v1.5 with SHA-256) or the 32 SM3 bytes
+    /// (SM2-with-SM3; DER or 64-byte r‖s).
+    Raw,
+}
+
+/// One signature over a document.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DocSignature {
+    /// The encoding.
+    pub format: SignatureFormat,
+    /// SHA-256 fingerprint of the signer's certificate, which a `certificate`
+    /// event registered.
+    pub cert: Hash,
+    /// The SM2 distinguishing ID, when not the GM/T 0009 default
+    /// `1234567812345678`. Omitted when default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sm2_id: Option<String>,
+    /// The signature (raw) or the DER CMS message.
+    pub value: Bytes,
 }
 
 /// Key times of a tender, UTC ms since the epoch.
@@ -323,6 +446,31 @@ impl Body {
                 if let Some(t) = &d.title {
                     check_text("title", t, MAX_TITLE_BYTES)?;
                 }
+                if d.signatures.len() > MAX_SIGNATURES {
+                    return Err(Error::EventInvalid(format!(
+                        "more than {MAX_SIGNATURES} signatures"
+                    )));
+                }
+                for s in &d.signatures {
+                    if s.value.0.is_empty() || s.value.0.len() > MAX_SIGNATURE_BYTES {
+                        return Err(Error::EventInvalid(format!(
+                            "a signature value must be 1 to {MAX_SIGNATURE_BYTES} bytes"
+                        )));
+                    }
+                    if let Some(id) = &s.sm2_id {
+                        check_text("sm2_id", id, MAX_SM2_ID_BYTES)?;
+                    }
+                }
+                if d.timestamps.len() > MAX_TIMESTAMPS {
+                    return Err(Error::EventInvalid(format!(
+                        "more than {MAX_TIMESTAMPS} timestamp tokens"
+                    )));
+                }
+                if d.timestamps.iter().any(|t| t.0.is_empty() || t.0.len() > MAX_SIGNATURE_BYTES) {
+                    return Err(Error::EventInvalid(format!(
+                        "a timestamp token must be 1 to {MAX_SIGNATURE_BYTES} bytes"
+                    )));
+                }
                 Ok(())
             }
             Body::Schedule(s) => {
@@ -332,6 +480,22 @@ impl Body {
                 Ok(())
             }
             Body::Certificate(c) => c.validate(),
+            Body::Policy(p) => p.validate(),
+            Body::SubmissionRejected(r) => {
+                check_text("check", &r.check, 64)?;
+                check_text("reason", &r.reason, MAX_REASON_BYTES)
+            }
+        }
+    }
+
+    /// Checks that the body sits under the tender its kind requires.
+    fn validate_tender(&self, tender: &str) -> Result<(), Error> {
+        match self.required_tender() {
+            Some(want) if want != tender => Err(Error::EventInvalid(format!(
+                "a {} event belongs to tender {want:?}, not {tender:?}",
+                self.kind()
+            ))),
+            _ => Ok(()),
         }
     }
 }
@@ -378,7 +542,11 @@ impl Event {
                 "prev_tender must be absent exactly for the tender's first event".into(),
             ));
         }
-        self.body.validate()
+        if self.policy.is_some() && !matches!(self.body, Body::Document(_)) {
+            return Err(Error::EventInvalid("only document events name a rule pack".into()));
+        }
+        self.body.validate()?;
+        self.body.validate_tender(&self.tender)
     }
 
     /// The event kind.
@@ -398,9 +566,11 @@ impl Event {
             Body::Document(d) => serde_json::to_value(d),
             Body::Schedule(s) => serde_json::to_value(s),
             Body::Certificate(c) => serde_json::to_value(c),
+            Body::Policy(p) => serde_json::to_value(p),
+            Body::SubmissionRejected(r) => serde_json::to_value(r),
         }
         .unwrap_or(serde_json::Value::Null);
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "v": self.v,
             "kind": self.kind(),
             "tender": self.tender,
@@ -410,7 +580,11 @@ impl Event {
             "received_ms": self.received_ms,
             "principal": self.principal,
             "body": body,
-        })
+        });
+        if let Some(p) = &self.policy {
+            v["policy"] = serde_json::json!(p);
+        }
+        v
     }
 }
 
@@ -451,6 +625,7 @@ impl Content {
         check_text("tender", &self.tender, MAX_TENDER_ID_BYTES)?;
         check_text("principal", &self.principal, MAX_PRINCIPAL_BYTES)?;
         self.body.validate()?;
+        self.body.validate_tender(&self.tender)?;
         let mut buf = Vec::with_capacity(512);
         let _ = ciborium::into_writer(self, &mut buf);
         if buf.len() + ENVELOPE_OVERHEAD > MAX_LEAF_BYTES {
@@ -485,10 +660,12 @@ impl Content {
 #[derive(Deserialize, Clone, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct Submission {
-    /// One of [`KINDS`].
+    /// One of [`SUBMITTED_KINDS`].
     pub kind: String,
-    /// The tender ID.
-    pub tender: String,
+    /// The tender ID. May be left out for `certificate` and `policy`
+    /// events, whose tender is fixed by their content.
+    #[serde(default)]
+    pub tender: Option<String>,
     /// The submitter; a server fills it from the caller's credentials.
     #[serde(default)]
     pub principal: Option<String>,
@@ -505,21 +682,28 @@ impl Submission {
     /// Turns the submission into validated content; `default_principal` is
     /// used when the submission names none.
     pub fn into_content(self, default_principal: Option<&str>) -> Result<Content, Error> {
-        if !KINDS.contains(&self.kind.as_str()) {
+        if !SUBMITTED_KINDS.contains(&self.kind.as_str()) {
             return Err(Error::Submission(format!(
                 "unknown event kind {:?}; known kinds: {}",
                 self.kind,
-                KINDS.join(", ")
+                SUBMITTED_KINDS.join(", ")
             )));
         }
         let tagged = serde_json::json!({ self.kind.clone(): self.body });
         let body: Body = serde_json::from_value(tagged)
             .map_err(|e| Error::Submission(format!("body of {} event: {e}", self.kind)))?;
+        let tender = match (self.tender, body.required_tender()) {
+            (Some(t), _) => t,
+            (None, Some(t)) => t,
+            (None, None) => {
+                return Err(Error::Submission(format!("a {} event needs its tender", self.kind)));
+            }
+        };
         let principal = self
             .principal
             .or_else(|| default_principal.map(str::to_owned))
             .ok_or_else(|| Error::Submission("no principal given".into()))?;
-        let c = Content { tender: self.tender, principal, body };
+        let c = Content { tender, principal, body };
         c.validate().map_err(|e| Error::Submission(e.to_string()))?;
         Ok(c)
     }
@@ -546,7 +730,10 @@ mod tests {
                 size: 1024,
                 media_type: "application/pdf".into(),
                 title: None,
+                signatures: Vec::new(),
+                timestamps: Vec::new(),
             }),
+            policy: None,
         }
     }
 

@@ -80,6 +80,11 @@ pub enum PkiError {
     },
 }
 
+/// The SHA-256 fingerprint of a certificate's DER: how the log names it.
+pub fn fingerprint_of(der: &[u8]) -> crate::Hash {
+    crate::Hash(<sha2::Sha256 as sha2::Digest>::digest(der).into())
+}
+
 /// Which public key a certificate holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -173,8 +178,7 @@ impl Cert {
 
     /// SHA-256 of the DER: how events refer to a certificate.
     pub fn fingerprint(&self) -> crate::Hash {
-        let d: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&self.der).into();
-        crate::Hash(d)
+        fingerprint_of(&self.der)
     }
 
     /// The kind of key the certificate holds.
@@ -408,10 +412,32 @@ pub fn verify_detached_cms(
     verify_signed_data(cms, Signed::Detached(document), sm2_id).map(|(s, _)| s)
 }
 
+/// Verifies a detached CMS SignedData given only the document's digests:
+/// the signed attributes' `message-digest` must equal `sha256` (digest
+/// algorithm SHA-256) or `sm3` (SM3). A signature without signed attributes
+/// signs the document bytes themselves and cannot be checked from a digest:
+/// it is refused, saying so.
+pub fn verify_detached_cms_digest(
+    cms: &[u8],
+    sha256: &[u8; 32],
+    sm3: Option<&[u8; 32]>,
+    sm2_id: &str,
+) -> Result<CmsSignature, PkiError> {
+    verify_signed_data(cms, Signed::DetachedDigests { sha256, sm3 }, sm2_id).map(|(s, _)| s)
+}
+
 /// What a SignedData signs.
 pub(crate) enum Signed<'a> {
     /// A document held elsewhere (detached signature); content type data.
     Detached(&'a [u8]),
+    /// A document known only by its digests (detached signature with signed
+    /// attributes); content type data.
+    DetachedDigests {
+        /// Its SHA-256.
+        sha256: &'a [u8; 32],
+        /// Its SM3, when known.
+        sm3: Option<&'a [u8; 32]>,
+    },
     /// Content inside the message, of this type (e.g. an RFC 3161 TSTInfo).
     Encapsulated(ObjectIdentifier),
 }
@@ -438,15 +464,18 @@ pub(crate) fn verify_signed_data(
     let sd: SignedData = ci.content.decode_as().map_err(parse)?;
     let econtent_type = sd.encap_content_info.econtent_type;
     let content: Vec<u8> = match (&signed, &sd.encap_content_info.econtent) {
-        (Signed::Detached(doc), None) => {
+        (Signed::Detached(_) | Signed::DetachedDigests { .. }, None) => {
             if econtent_type != cms_oid::DATA && econtent_type != cms_oid::SM2_DATA {
                 return Err(PkiError::Parse(format!(
                     "encapsulated content type {econtent_type} is not data"
                 )));
             }
-            doc.to_vec()
+            match signed {
+                Signed::Detached(doc) => doc.to_vec(),
+                _ => Vec::new(),
+            }
         }
-        (Signed::Detached(_), Some(_)) => {
+        (Signed::Detached(_) | Signed::DetachedDigests { .. }, Some(_)) => {
             return Err(PkiError::Parse(
                 "the CMS signature is not detached (it carries content)".into(),
             ));
@@ -546,6 +575,13 @@ pub(crate) fn verify_signed_data(
         None if matches!(signed, Signed::Encapsulated(_)) => {
             return Err(PkiError::Parse("signed attributes are required for this content".into()));
         }
+        None if matches!(signed, Signed::DetachedDigests { .. }) => {
+            return Err(PkiError::Parse(
+                "a CMS signature without signed attributes signs the document itself, which the \
+                 ledger never holds; sign with signed attributes (openssl cms without -noattr)"
+                    .into(),
+            ));
+        }
         None => signer.verify(&content, signature, sm2_id)?,
         Some(attrs) => {
             let mut digest_ok = false;
@@ -557,7 +593,29 @@ pub(crate) fn verify_signed_data(
                         .ok_or_else(|| PkiError::Parse("empty message-digest".into()))?
                         .decode_as()
                         .map_err(parse)?;
-                    if v.as_bytes() != digest(&si.digest_alg.oid, &content)?.as_slice() {
+                    let want = match &signed {
+                        Signed::DetachedDigests { sha256, sm3 } => {
+                            let alg = si.digest_alg.oid;
+                            if alg == cms_oid::SHA256 {
+                                sha256.to_vec()
+                            } else if alg == cms_oid::SM3 {
+                                sm3.ok_or_else(|| {
+                                    PkiError::Parse(
+                                        "the signature digests with SM3 but the document's SM3 \
+                                         is not given"
+                                            .into(),
+                                    )
+                                })?
+                                .to_vec()
+                            } else {
+                                return Err(PkiError::Algorithm(format!(
+                                    "digest {alg} (documents are known by SHA-256 and SM3)"
+                                )));
+                            }
+                        }
+                        _ => digest(&si.digest_alg.oid, &content)?,
+                    };
+                    if v.as_bytes() != want.as_slice() {
                         return Err(PkiError::BadSignature { subject: signer.subject() });
                     }
                     digest_ok = true;

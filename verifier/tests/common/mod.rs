@@ -70,6 +70,8 @@ fn document(document_type: DocumentType, bytes: &[u8], media: &str, title: &str)
         size: bytes.len() as u64,
         media_type: media.into(),
         title: Some(title.into()),
+        signatures: Vec::new(),
+        timestamps: Vec::new(),
     })
 }
 
@@ -164,6 +166,7 @@ impl Log {
                 received_ms: 1_795_000_000_000 + i * 61_000 + u64::from(i >= diverge_at),
                 principal: principal.into(),
                 body,
+                policy: None,
             };
             let leaf = event.encode().unwrap();
             let lh = leaf_hash(&leaf);

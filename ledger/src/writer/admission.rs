@@ -1,0 +1,179 @@
+//! What the ledger checks before it logs a submission, beyond the format:
+//! certificates must chain to a trusted CA and follow their lifecycle; signed
+//! documents must pass [`verifier::signing::check_document`] under the rule
+//! pack in force. A document that fails is not logged as submitted; a
+//! `submission_rejected` event naming the failed check is logged instead.
+
+use std::collections::HashMap;
+
+use verifier::Hash;
+use verifier::event::{Body, Content, Event, EventLink, POLICY_TENDER, Rejection};
+use verifier::signing::{CertRecord, Context, check_document, check_lifecycle_step, first_failure};
+
+use super::{BatchState, Ledger};
+use crate::error::{LedgerError, Result};
+
+/// The ledger's decision on one submission.
+pub(super) enum Admission {
+    /// Log it as submitted.
+    Accept,
+    /// Refuse it and log nothing (a certificate no trusted CA issued, a
+    /// lifecycle step out of order).
+    Refuse(verifier::Error),
+    /// Refuse it and log `rejection` in its place.
+    Reject {
+        /// The `submission_rejected` content to log.
+        rejection: Box<Content>,
+        /// What to tell the submitter.
+        error: verifier::Error,
+    },
+}
+
+fn invalid(m: impl Into<String>) -> verifier::Error {
+    verifier::Error::EventInvalid(m.into())
+}
+
+impl Ledger {
+    /// The rule pack in force: the latest `policy` event.
+    pub(super) fn load_policy(&self) -> Result<Option<(EventLink, verifier::policy::RulePack)>> {
+        let Some(head) = self.find_head(&HashMap::new(), POLICY_TENDER)? else { return Ok(None) };
+        let leaf = self.store.leaf(head.index)?;
+        match Event::decode(&leaf) {
+            Ok(Event { body: Body::Policy(p), .. }) => {
+                Ok(Some((EventLink { index: head.index, leaf_hash: head.leaf_hash }, p)))
+            }
+            Ok(_) => Err(LedgerError::Corrupt(format!(
+                "entry {} heads the policy chain but is not a policy event",
+                head.index
+            ))),
+            Err(e) => Err(LedgerError::Corrupt(format!("leaf {}: {e}", head.index))),
+        }
+    }
+
+    /// A leaf of the log or of the batch being sequenced.
+    fn leaf_any(&self, index: u64, st: &BatchState) -> Result<Vec<u8>> {
+        let committed = self.frontier.size();
+        if index >= committed {
+            let k = (index - committed) as usize;
+            return st
+                .leaves
+                .get(k)
+                .map(|(_, l)| l.clone())
+                .ok_or_else(|| LedgerError::Corrupt(format!("entry {index} is not in the batch")));
+        }
+        self.store.leaf(index)
+    }
+
+    /// The registered certificate with this fingerprint, from its lifecycle
+    /// chain `cert:<fingerprint>` (this batch included), or `None`.
+    fn cert_record(&self, fp: &Hash, st: &mut BatchState) -> Result<Option<CertRecord>> {
+        if let Some(r) = st.certs.get(fp) {
+            return Ok(Some(r.clone()));
+        }
+        if !st.certs_changed.contains(fp)
+            && let Some(r) = self.cert_cache.get(fp)
+        {
+            return Ok(Some(r.clone()));
+        }
+        let tender = verifier::event::cert_tender(fp);
+        let Some(head) = self.find_head(&st.new_heads, &tender)? else { return Ok(None) };
+        // Walk the chain back from its head; chains are short.
+        let mut events = Vec::new();
+        let mut next = Some(head.index);
+        while let Some(index) = next {
+            let leaf = self.leaf_any(index, st)?;
+            let ev = Event::decode(&leaf)
+                .map_err(|e| LedgerError::Corrupt(format!("leaf {index}: {e}")))?;
+            next = ev.prev_tender.map(|l| l.index);
+            match ev.body {
+                Body::Certificate(c) if ev.tender == tender => events.push((index, c)),
+                _ => {
+                    return Err(LedgerError::Corrupt(format!(
+                        "entry {index} is in chain {tender} but is not its certificate event"
+                    )));
+                }
+            }
+            if events.len() > 10_000 {
+                return Err(LedgerError::Corrupt(format!("chain {tender} does not end")));
+            }
+        }
+        events.reverse();
+        let refs: Vec<(u64, &verifier::event::CertificateEvent)> =
+            events.iter().map(|(i, c)| (*i, c)).collect();
+        let rec = CertRecord::from_chain(&refs)
+            .map_err(|e| LedgerError::Corrupt(format!("chain {tender}: {e}")))?;
+        if !st.certs_changed.contains(fp) {
+            st.certs.insert(*fp, rec.clone());
+        }
+        Ok(Some(rec))
+    }
+
+    /// Decides what to do with one submission (its content digest is new).
+    pub(super) fn admit(&self, content: &Content, st: &mut BatchState) -> Result<Admission> {
+        match &content.body {
+            Body::Certificate(c) => {
+                let cert = match c.certificate() {
+                    Ok(c) => c,
+                    Err(e) => return Ok(Admission::Refuse(e)),
+                };
+                if self.trust.roots().is_empty() {
+                    return Ok(Admission::Refuse(invalid(
+                        "no CA roots are trusted; add them with `tenderlog trust add-ca`",
+                    )));
+                }
+                // Issued by a trusted CA, checked at its own start of
+                // validity; whether it was valid when something was signed is
+                // judged per signature.
+                let (not_before, _) = cert.validity_ms();
+                if let Err(e) = self.trust.chain(&cert, &[], not_before) {
+                    return Ok(Admission::Refuse(invalid(format!("certificate: {e}"))));
+                }
+                let existing = self.cert_record(&cert.fingerprint(), st)?;
+                if let Err(e) = check_lifecycle_step(existing.is_none(), c.lifecycle) {
+                    return Ok(Admission::Refuse(invalid(e)));
+                }
+                if let Some(r) = existing
+                    && (r.kind != c.cert_kind || r.uscc != c.uscc || r.unit_name != c.unit_name)
+                {
+                    return Ok(Admission::Refuse(invalid(
+                        "a lifecycle event must repeat the certificate's kind, uscc and unit_name",
+                    )));
+                }
+                Ok(Admission::Accept)
+            }
+            Body::Document(doc) => {
+                if doc.signatures.is_empty() && doc.timestamps.is_empty() && st.policy.is_none() {
+                    return Ok(Admission::Accept);
+                }
+                let mut certs = HashMap::new();
+                for s in &doc.signatures {
+                    if let Some(r) = self.cert_record(&s.cert, st)? {
+                        certs.insert(s.cert, r);
+                    }
+                }
+                let ctx = Context {
+                    ca: &self.trust,
+                    tsa: &self.tsa,
+                    certs: &certs,
+                    policy: st.policy.as_ref().map(|(_, p)| p),
+                };
+                let findings = check_document(doc, st.received_ms, &ctx);
+                Ok(match first_failure(&findings) {
+                    None => Admission::Accept,
+                    Some((check, reason)) => Admission::Reject {
+                        rejection: Box::new(Content {
+                            tender: content.tender.clone(),
+                            principal: content.principal.clone(),
+                            body: Body::SubmissionRejected(Rejection::new(doc, check, &reason)),
+                        }),
+                        error: verifier::Error::CheckFailed { check: check.into(), reason },
+                    },
+                })
+            }
+            Body::SubmissionRejected(_) => Ok(Admission::Refuse(invalid(
+                "submission_rejected events are written by the ledger only",
+            ))),
+            Body::Schedule(_) | Body::Policy(_) => Ok(Admission::Accept),
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! The checks of a signed document event: signatures, certificate chains,
+//! certificate status at the trusted time, timestamps and the rule pack.
+//!
+//! The ledger runs [`check_document`] before it logs a document (and logs a
+//! `submission_rejected` event naming the first failed check instead); the
+//! offline verifier runs the same function on the bundle's copy of the
+//! event, with the certificates and rule pack the bundle carries. One
+//! function, so the two can never disagree about what "valid" means.
+//!
+//! **Trusted time.** A signature is judged at the earliest time a verified
+//! RFC 3161 token over the document gives; without one, at the platform's
+//! received time, and every finding says which. A certificate reported lost
+//! or revoked with effect *after* that time does not invalidate the
+//! signature; one with effect at or before it does, even when the revocation
+//! was logged later (the verifier sees the certificate's whole chain).
+
+use std::collections::HashMap;
+
+use crate::Hash;
+use crate::event::{
+    CertKind, CertificateEvent, DocSignature, Document, Lifecycle, SignatureFormat,
+};
+use crate::pki::{Cert, KeyAlg, SM2_DEFAULT_ID, TrustStore};
+use crate::policy::RulePack;
+
+/// How far a timestamp may lie after the platform's received time (beyond
+/// the token's own accuracy) before it is flagged: clocks of the TSA and the
+/// platform differ, but a document cannot be stamped long after it arrived.
+pub const SKEW_TOLERANCE_MS: u64 = 5 * 60 * 1000;
+
+/// A registered certificate as its lifecycle chain (`cert:<fingerprint>`)
+/// records it.
+#[derive(Clone, Debug)]
+pub struct CertRecord {
+    /// The certificate.
+    pub cert: Cert,
+    /// Its kind, from the first event.
+    pub kind: CertKind,
+    /// For a trader, the bound USCC.
+    pub uscc: Option<String>,
+    /// For a trader, the bound unit name.
+    pub unit_name: Option<String>,
+    /// Every lifecycle step: entry index, step, effective time (ms).
+    pub history: Vec<(u64, Lifecycle, u64)>,
+}
+
+impl CertRecord {
+    /// Builds the record from its chain's events, in sequence order.
+    /// Refuses a chain that does not start with a registration, whose events
+    /// carry different certificates or kinds, or that is empty.
+    pub fn from_chain(events: &[(u64, &CertificateEvent)]) -> Result<CertRecord, String> {
+        let (_, first) = events.first().ok_or("no certificate events")?;
+        if !first_step(first.lifecycle) {
+            return Err(format!(
+                "the certificate's first event is {:?}; it must register it (issued, renewed, changed or reissued)",
+                first.lifecycle
+            ));
+        }
+        let cert = first.certificate().map_err(|e| e.to_string())?;
+        let mut history = Vec::with_capacity(events.len());
+        for (i, e) in events {
+            if e.der != first.der || e.cert_kind != first.cert_kind {
+                return Err(format!("entry {i} changes the certificate or its kind"));
+            }
+            history.push((*i, e.lifecycle, e.effective_ms));
+        }
+        Ok(CertRecord {
+            cert,
+            kind: first.cert_kind,
+            uscc: first.uscc.clone(),
+            unit_name: first.unit_name.clone(),
+            history,
+        })
+    }
+
+    /// The certificate's lifecycle status at `at_ms`: an error when it was
+    /// reported lost or revoked with effect at or before then.
+    pub fn status_at(&self, at_ms: u64) -> Result<String, String> {
+        let (not_before, not_after) = self.cert.validity_ms();
+        if at_ms < not_before || at_ms > not_after {
+            return Err(format!(
+                "outside the certificate's validity ({not_before}..{not_after} ms)"
+            ));
+        }
+        if let Some((i, step, t)) = self.history.iter().find(|(_, s, t)| {
+            matches!(s, Lifecycle::ReportedLost | Lifecycle::Revoked) && *t <= at_ms
+        }) {
+            return Err(format!("{step:?} with effect from {t} ms (entry {i})").to_lowercase());
+        }
+        let later = self
+            .history
+            .iter()
+            .find(|(_, s, _)| matches!(s, Lifecycle::ReportedLost | Lifecycle::Revoked));
+        Ok(match later {
+            Some((i, step, t)) => format!(
+                "valid; {} only from {t} ms (entry {i}), after the signing time",
+                format!("{step:?}").to_lowercase()
+            ),
+            None => "valid, neither reported lost nor revoked".into(),
+        })
+    }
+}
+
+fn first_step(l: Lifecycle) -> bool {
+    matches!(l, Lifecycle::Issued | Lifecycle::Renewed | Lifecycle::Changed | Lifecycle::Reissued)
+}
+
+/// The rule a later lifecycle event of a registered certificate must meet.
+pub fn check_lifecycle_step(first: bool, step: Lifecycle) -> Result<(), String> {
+    match (first, first_step(step)) {
+        (true, true) | (false, false) => Ok(()),
+        (true, false) => Err(format!(
+            "{step:?} for a certificate that is not registered; register it first (issued)"
+        )),
+        (false, true) => Err(format!(
+            "{step:?} for a certificate already registered; a renewed or reissued certificate is a new certificate"
+        )),
+    }
+}
+
+/// One check's outcome for one subject.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The check, by its report name.
+    pub check: &'static str,
+    /// What it is about (e.g. `signature 1`).
+    pub subject: String,
+    /// Pass with a detail, or fail with the reason.
+    pub result: Result<String, String>,
+}
+
+/// What the document checks need to know besides the event.
+pub struct Context<'a> {
+    /// CA roots signer certificates must chain to.
+    pub ca: &'a TrustStore,
+    /// TSA roots timestamp tokens must chain to.
+    pub tsa: &'a TrustStore,
+    /// The registered certificates, by fingerprint.
+    pub certs: &'a HashMap<Hash, CertRecord>,
+    /// The rule pack in force, if any.
+    pub policy: Option<&'a RulePack>,
+}
+
+/// Checks a document's timestamps, signatures and policy. Findings come in
+/// the order: timestamps, then per signature its signature, chain and status,
+/// then the policy.
+pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut trusted: Option<u64> = None;
+    for (n, token) in doc.timestamps.iter().enumerate() {
+        let subject = format!("timestamp {}", n + 1);
+        let r = check_timestamp(&token.0, doc, received_ms, ctx.tsa);
+        if let Ok((t, _)) = &r {
+            trusted = Some(trusted.map_or(*t, |x| x.min(*t)));
+        }
+        out.push(Finding { check: "timestamp", subject, result: r.map(|(_, d)| d) });
+    }
+    let (at, at_label) = match trusted {
+        Some(t) => (t, format!("trusted time {t} ms")),
+        None => {
+            (received_ms, format!("platform received time {received_ms} ms (no trusted timestamp)"))
+        }
+    };
+    let mut kinds = Vec::new();
+    for (n, sig) in doc.signatures.iter().enumerate() {
+        let subject = format!("signature {}", n + 1);
+        let Some(rec) = ctx.certs.get(&sig.cert) else {
+            out.push(Finding {
+                check: "certificate chain",
+                subject,
+                result: Err(format!(
+                    "certificate {} is not registered (no certificate event for it)",
+                    sig.cert
+                )),
+            });
+            continue;
+        };
+        kinds.push(rec.kind);
+        let intermediates = match verify_signature(sig, doc, &rec.cert) {
+            Ok(v) => {
+                out.push(Finding {
+                    check: "signature",
+                    subject: subject.clone(),
+                    result: Ok(format!("{} by {}", v.what, rec.cert.subject())),
+                });
+                v.intermediates
+            }
+            Err(e) => {
+                out.push(Finding { check: "signature", subject, result: Err(e) });
+                continue;
+            }
+        };
+        let chain = ctx
+            .ca
+            .chain(&rec.cert, &intermediates, at)
+            .map(|path| {
+                let root = path.last().map_or_else(String::new, |c| c.subject());
+                format!("{} certificates to root {root}, valid at {at_label}", path.len())
+            })
+            .map_err(|e| format!("at {at_label}: {e}"));
+        out.push(Finding { check: "certificate chain", subject: subject.clone(), result: chain });
+        out.push(Finding {
+            check: "certificate status at trusted time",
+            subject,
+            result: rec
+                .status_at(at)
+                .map(|s| format!("{s} (at {at_label})"))
+                .map_err(|e| format!("{e}; the signature was made at {at_label}")),
+        });
+    }
+    if let Some(pack) = ctx.policy {
+        out.push(Finding {
+            check: "policy",
+            subject: format!("rule pack {} v{}", pack.name, pack.version),
+            result: check_policy(pack, doc, &kinds, trusted.is_some()),
+        });
+    }
+    out
+}
+
+/// The first failed finding: what a rejection names.
+pub fn first_failure(findings: &[Finding]) -> Option<(&'static str, String)> {
+    findings.iter().find_map(|f| match &f.result {
+        Err(e) => Some((f.check, format!("{}: {e}", f.subject))),
+        Ok(_) => None,
+    })
+}
+
+fn check_policy(
+    pack: &RulePack,
+    doc: &Document,
+    kinds: &[CertKind],
+    stamped: bool,
+) -> Result<String, String> {
+    let Some(rule) = pack.rule_for(doc.document_type) else {
+        return Ok("no rule for this document type".into());
+    };
+    let name = serde_json::to_value(doc.document_type)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if !rule.signer_kinds.is_empty() {
+        if doc.signatures.is_empty() {
+            return Err(format!(
+                "a {name} must be signed by a certificate of kind {:?}",
+                rule.signer_kinds
+            ));
+        }
+        if kinds.len() != doc.signatures.len() {
+            return Err("a signer's certificate is not registered".into());
+        }
+        if let Some(k) = kinds.iter().find(|k| !rule.signer_kinds.contains(k)) {
+            return Err(format!(
+                "a {k:?} certificate may not sign a {name} (allowed: {:?})",
+                rule.signer_kinds
+            ));
+        }
+    }
+    if let Some(role) = rule.seal_roles.first() {
+        return Err(format!("a {name} needs a {role:?} e-seal; the event carries none"));
+    }
+    if rule.timestamp && !stamped {
+        return Err(format!("a {name} needs a verified trusted timestamp; none was given"));
+    }
+    Ok(format!(
+        "{name}: signers {:?}, timestamp {}",
+        kinds,
+        if rule.timestamp { "required and present" } else { "not required" }
+    ))
+}
+
+/// What a verified signature brought besides its validity.
+struct Verified {
+    what: String,
+    intermediates: Vec<Cert>,
+}
+
+fn verify_signature(sig: &DocSignature, doc: &Document, cert: &Cert) -> Result<Verified, String> {
+    let id = sig.sm2_id.as_deref().unwrap_or(SM2_DEFAULT_ID);
+    let alg = cert.key_alg().map_err(|e| e.to_string())?;
+    match sig.format {
+        SignatureFormat::Raw => {
+            // The message is the document's digest: SM3 for SM2, else SHA-256.
+            let message: &[u8] = if alg == KeyAlg::Sm2 {
+                &doc.sm3
+                    .as_ref()
+                    .ok_or("an SM2 signature signs the document's SM3, and the event has none")?
+                    .0
+            } else {
+                &doc.sha256.0
+            };
+            cert.verify(message, &sig.value.0, id).map_err(|e| e.to_string())?;
+            Ok(Verified {
+                what: format!("raw {alg:?} over the document digest"),
+                intermediates: vec![],
+            })
+        }
+        SignatureFormat::Cms => {
+            let s = crate::pki::verify_detached_cms_digest(
+                &sig.value.0,
+                &doc.sha256.0,
+                doc.sm3.as_ref().map(|h| &h.0),
+                id,
+            )
+            .map_err(|e| e.to_string())?;
+            if s.signer.fingerprint() != sig.cert {
+                return Err(format!(
+                    "the CMS message is signed by certificate {}, not the registered {}",
+                    s.signer.fingerprint(),
+                    sig.cert
+                ));
+            }
+            Ok(Verified {
+                what: format!("CMS {alg:?} with signed attributes"),
+                intermediates: s.certificates,
+            })
+        }
+    }
+}
+
+/// Verifies one timestamp token over the document; returns its time and a
+/// description.
+fn check_timestamp(
+    token: &[u8],
+    doc: &Document,
+    received_ms: u64,
+    tsa: &TrustStore,
+) -> Result<(u64, String), String> {
+    if tsa.roots().is_empty() {
+        return Err("no TSA roots are trusted".into());
+    }
+    let r = crate::tsp::verify_token(token, &doc.sha256.0, tsa);
+    let r = match (r, &doc.sm3) {
+        (Err(crate::tsp::TspError::Imprint), Some(sm3)) => {
+            crate::tsp::verify_token(token, &sm3.0, tsa)
+        }
+        (r, _) => r,
+    };
+    let ts = r.map_err(|e| e.to_string())?;
+    let late = ts.time_ms.saturating_sub(received_ms);
+    if late > ts.accuracy_ms + SKEW_TOLERANCE_MS {
+        return Err(format!(
+            "stamped {late} ms after the platform received the document (accuracy {} ms, tolerance {SKEW_TOLERANCE_MS} ms)",
+            ts.accuracy_ms
+        ));
+    }
+    Ok((
+        ts.time_ms,
+        format!(
+            "{} ms by {}, accuracy {} ms, {} ms before receipt",
+            ts.time_ms,
+            ts.tsa.subject(),
+            ts.accuracy_ms,
+            received_ms.saturating_sub(ts.time_ms)
+        ),
+    ))
+}
