@@ -19,9 +19,11 @@ mod bundle;
 pub mod clock;
 mod error;
 pub mod indexer;
+pub mod issue;
 pub mod keys;
 pub mod store;
 pub mod trust;
+pub mod tsa;
 mod writer;
 
 pub use audit::{AuditReport, audit};

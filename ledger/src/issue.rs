@@ -1,0 +1,1 @@
+//! Making X.509 certificates (placeholder; being written).

@@ -1,0 +1,1 @@
+//! The local TSA (placeholder; being written).
