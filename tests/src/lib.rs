@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod fixtures;
+
 /// The shared vectors folder: `$TLOG_VECTORS_DIR`, else `../shared/vectors`
 /// beside the repository. `None` (and a note on stderr) when it is absent.
 pub fn vectors_dir(what: &str) -> Option<PathBuf> {

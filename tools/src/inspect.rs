@@ -202,3 +202,43 @@ pub fn bundle(
     );
     Ok(())
 }
+
+pub fn publish_policy(dir: &Path, file: Option<&Path>, principal: &str) -> anyhow::Result<()> {
+    use verifier::event::{Body, Content, POLICY_TENDER};
+    use verifier::policy::RulePack;
+    let pack = match file {
+        None => RulePack::default_pack(),
+        Some(f) => {
+            let text =
+                std::fs::read(f).with_context(|| format!("couldn't read {}", f.display()))?;
+            anyhow::ensure!(text.len() <= 256 * 1024, "{} is over 256 KiB", f.display());
+            serde_json::from_slice(&text).with_context(|| {
+                format!(
+                    "couldn't read the rule pack in {}\nhint: start from `tenderlog policy default`",
+                    f.display()
+                )
+            })?
+        }
+    };
+    let content = Content {
+        tender: POLICY_TENDER.into(),
+        principal: principal.into(),
+        body: Body::Policy(pack),
+    };
+    content.validate()?;
+    let mut ledger = ledger::Ledger::open(dir, std::sync::Arc::new(SystemClock))?;
+    let outcome = ledger.append(vec![content])?;
+    let result = outcome.results.into_iter().next().context("no result for the rule pack")?;
+    let a = result.map_err(|r| anyhow::anyhow!("{r}"))?;
+    print_json(&json!({
+        "index": a.index,
+        "leaf_hash": a.leaf_hash,
+        "checkpoint_size": outcome.checkpoint.checkpoint.size,
+        "duplicate": a.duplicate,
+    }))?;
+    eprintln!(
+        "tenderlog: the rule pack is in force from entry {}; documents appended from now on are checked against it",
+        a.index
+    );
+    Ok(())
+}

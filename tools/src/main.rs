@@ -53,9 +53,12 @@ enum Command {
     /// SIGINT or SIGTERM stops accepting, finishes the batch in flight, and
     /// exits.
     Serve(serve::ServeArgs),
-    /// Manage the CA roots that certificates must chain to.
+    /// Manage the CA roots certificates chain to and the TSA roots timestamps chain to.
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Document policy rule packs: who signs what, which need a timestamp.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Manage the bearer tokens that may submit events.
     #[command(subcommand)]
     Token(serve::TokenCommand),
@@ -181,11 +184,46 @@ enum TrustCommand {
         /// The root certificate, DER.
         file: PathBuf,
     },
-    /// List the trusted CA roots.
+    /// Trust a TSA root certificate (DER): RFC 3161 tokens on documents
+    /// must chain to one of these.
+    ///
+    /// A running server sees a new root after a restart.
+    AddTsa {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// The root certificate, DER.
+        file: PathBuf,
+    },
+    /// List the trusted roots: `ca` or `tsa`, fingerprint, subject.
     List {
         /// The data directory.
         #[arg(long, env = "TENDERLOG_DATA")]
         data: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCommand {
+    /// Print the rule pack tenderlog ships, as the JSON body of a policy event.
+    ///
+    /// Edit it and publish the result with `tenderlog policy publish FILE`.
+    Default,
+    /// Put a rule pack into force by appending it as a `policy` event.
+    ///
+    /// Every document appended afterwards is checked against it (signer
+    /// kinds, seal roles, trusted timestamps) and names it, so a verifier
+    /// applies the rules that were in force. Prints the receipt.
+    Publish {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// The pack as JSON (the shape `tenderlog policy default` prints);
+        /// without it, the default pack.
+        file: Option<PathBuf>,
+        /// Principal recorded for the event.
+        #[arg(long, default_value = "operator")]
+        principal: String,
     },
 }
 
@@ -244,11 +282,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("tenderlog: trusted; restart a running server to use it");
             Ok(())
         }
+        Command::Trust(TrustCommand::AddTsa { data, file }) => {
+            let der = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("couldn't read {}: {e}", file.display()))?;
+            let fp = ledger::trust::add_tsa(&data, &der)?;
+            println!("{fp}");
+            eprintln!("tenderlog: trusted for timestamps; restart a running server to use it");
+            Ok(())
+        }
         Command::Trust(TrustCommand::List { data }) => {
-            for root in ledger::trust::load(&data)?.roots() {
-                println!("{}  {}", root.fingerprint(), root.subject());
+            for (what, store) in
+                [("ca", ledger::trust::load(&data)?), ("tsa", ledger::trust::load_tsa(&data)?)]
+            {
+                for root in store.roots() {
+                    println!("{what}  {}  {}", root.fingerprint(), root.subject());
+                }
             }
             Ok(())
+        }
+        Command::Policy(PolicyCommand::Default) => {
+            let pack = verifier::policy::RulePack::default_pack();
+            println!("{}", serde_json::to_string_pretty(&pack)?);
+            Ok(())
+        }
+        Command::Policy(PolicyCommand::Publish { data, file, principal }) => {
+            inspect::publish_policy(&data, file.as_deref(), &principal)
         }
         Command::Init { data, origin, json } => inspect::init(&data, &origin, json),
         Command::Append { data, file, principal, batch } => {
