@@ -105,6 +105,16 @@ pub enum LedgerError {
         /// The limit.
         max: usize,
     },
+    /// A certificate or timestamp could not be made: a malformed subject
+    /// name, a validity window that ends before it starts, keys that do not
+    /// belong together, or an encoding failure.
+    #[error("couldn't make {what}: {reason}")]
+    Issue {
+        /// What was being made.
+        what: &'static str,
+        /// Why it failed.
+        reason: String,
+    },
     /// The store was written by a newer format than this build reads.
     #[error("store format {found} is not supported by this build (supports {supported})")]
     StoreVersion {
