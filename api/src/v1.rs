@@ -502,10 +502,14 @@ pub async fn bundle(
         }
     };
     let signer = state.signer.clone();
+    let dir = state.dir.clone();
     let bytes = state
         .readers
         .with(move |s| {
-            let b = s.export_bundle(&selection, Some(&signer)).map_err(|e| match e {
+            // Read per export: roots added since the server started are
+            // proposed too (the same bytes as `tenderlog bundle`).
+            let roots = ledger::trust::bundle_roots(&dir)?;
+            let b = s.export_bundle(&selection, Some(&signer), &roots).map_err(|e| match e {
                 ledger::LedgerError::NothingSelected => ApiError::new("not_found", e.to_string()),
                 ledger::LedgerError::TooManyEntries { .. } => {
                     ApiError::new("bad_parameter", e.to_string())

@@ -86,7 +86,11 @@ async fn tender_bundle_from_a_real_run_verifies() {
     let store = ledger::Store::open(dir.path()).unwrap();
     let signer = ledger::keys::load(&dir.path().join("log.key"), store.origin()).unwrap();
     let exported = store
-        .export_bundle(&Selection::Tender("ZB2026-007".into()), Some(&signer))
+        .export_bundle(
+            &Selection::Tender("ZB2026-007".into()),
+            Some(&signer),
+            &ledger::trust::bundle_roots(dir.path()).unwrap(),
+        )
         .unwrap()
         .to_zip()
         .unwrap();

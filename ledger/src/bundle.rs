@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use rusqlite::OptionalExtension as _;
 use verifier::bundle::{
-    Bundle, ConsistencyRef, EntryRef, FORMAT_V1, Manifest, Selection, TenderHead, TrustPolicy,
-    consistency_to_text,
+    Bundle, ChainHead, ConsistencyRef, EntryRef, FORMAT_V1, Manifest, Selection, TenderHead,
+    TrustPolicy, consistency_to_text,
 };
+use verifier::event::{Body, Event, cert_tender};
 use verifier::note::NoteSigner;
 use verifier::tlog_proof::TlogProof;
 
@@ -37,10 +38,13 @@ impl Store {
     /// checkpoint. The same selection over the same log gives the same bytes.
     /// A tender bundle carries the tender head signed with `signer` (the log's
     /// key, see `keys::load`), so it fails without one.
+    /// `roots` are the CA and TSA roots (base64 DER, see
+    /// `trust::bundle_roots`) the bundle proposes for signature checks.
     pub fn export_bundle(
         &self,
         selection: &Selection,
         signer: Option<&NoteSigner>,
+        roots: &(Vec<String>, Vec<String>),
     ) -> Result<Bundle> {
         let latest = self.latest_checkpoint()?;
         let size = latest.checkpoint.size;
@@ -60,13 +64,60 @@ impl Store {
         if indexes.is_empty() {
             return Err(LedgerError::NothingSelected);
         }
+        let mut members = BTreeMap::new();
         if indexes.len() > MAX_BUNDLE_ENTRIES {
             return Err(LedgerError::TooManyEntries {
                 count: indexes.len(),
                 max: MAX_BUNDLE_ENTRIES,
             });
         }
-        let mut members = BTreeMap::new();
+        // Context: every event of each signer certificate's chain, and the
+        // rule packs the selected events name.
+        let mut chains = std::collections::BTreeSet::new();
+        let mut context = Vec::new();
+        for &index in &indexes {
+            let ev = Event::decode(&self.leaf(index)?)
+                .map_err(|e| LedgerError::Corrupt(format!("leaf {index}: {e}")))?;
+            if let Body::Document(d) = &ev.body {
+                for s in &d.signatures {
+                    chains.insert(cert_tender(&s.cert));
+                }
+            }
+            if let Some(p) = ev.policy {
+                context.push(p.index);
+            }
+        }
+        let mut heads = Vec::new();
+        for (n, chain) in chains.iter().enumerate() {
+            let events: Vec<(u64, u64)> =
+                self.tender_events(chain)?.into_iter().filter(|(_, i)| *i < size).collect();
+            let Some(&(seq, index)) = events.iter().max() else { continue };
+            context.extend(events.iter().map(|(_, i)| *i));
+            let signer = signer.ok_or_else(|| LedgerError::Key {
+                path: std::path::PathBuf::from("log.key"),
+                reason: "a bundle of signed documents needs the log's key to sign certificate chain heads".into(),
+            })?;
+            let head = TenderHead {
+                origin: self.origin().to_owned(),
+                size,
+                tender: chain.clone(),
+                seq,
+                index,
+                leaf_hash: self.leaf_hash(index)?,
+            };
+            let name = format!("heads/certificate-{n}.note");
+            members.insert(name.clone(), signer.sign(&head.to_text())?.into_bytes());
+            heads.push(ChainHead { tender: chain.clone(), head: name });
+        }
+        indexes.extend(context.into_iter().filter(|i| *i < size));
+        indexes.sort_unstable();
+        indexes.dedup();
+        if indexes.len() > MAX_BUNDLE_ENTRIES {
+            return Err(LedgerError::TooManyEntries {
+                count: indexes.len(),
+                max: MAX_BUNDLE_ENTRIES,
+            });
+        }
         let mut entries = Vec::with_capacity(indexes.len());
         let mut from_sizes = std::collections::BTreeSet::new();
         for index in indexes {
@@ -133,10 +184,16 @@ impl Store {
             selection: selection.clone(),
             checkpoint,
             tender_head,
+            certificates: heads,
             entries,
             consistency,
             documents: Vec::new(),
-            trust: TrustPolicy { log_keys: vec![self.verifier().vkey()], ..TrustPolicy::default() },
+            trust: TrustPolicy {
+                log_keys: vec![self.verifier().vkey()],
+                ca_roots: roots.0.clone(),
+                tsa_roots: roots.1.clone(),
+                ..TrustPolicy::default()
+            },
         };
         Ok(Bundle { manifest, members })
     }

@@ -102,3 +102,13 @@ fn add_root(folder: &Path, der: &[u8]) -> Result<Hash> {
     })?;
     Ok(fp)
 }
+
+/// The trusted roots as a bundle's trust policy proposes them: CA roots and
+/// TSA roots, DER in standard base64, in file-name order.
+pub fn bundle_roots(dir: &Path) -> Result<(Vec<String>, Vec<String>)> {
+    use base64::Engine as _;
+    let b64 = |ders: Vec<Vec<u8>>| {
+        ders.iter().map(|d| base64::engine::general_purpose::STANDARD.encode(d)).collect()
+    };
+    Ok((b64(root_ders(&ca_dir(dir))?), b64(root_ders(&tsa_dir(dir))?)))
+}

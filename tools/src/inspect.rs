@@ -188,7 +188,8 @@ pub fn bundle(
     let store = Store::open(dir)?;
     // The tender head is signed with the log's key: this runs where the key is.
     let signer = ledger::keys::load(&ledger::store::key_path(dir), store.origin())?;
-    let bundle = store.export_bundle(&selection, Some(&signer))?;
+    let roots = ledger::trust::bundle_roots(dir)?;
+    let bundle = store.export_bundle(&selection, Some(&signer), &roots)?;
     let bytes = bundle.to_zip()?;
     std::fs::write(out, &bytes).with_context(|| format!("couldn't write {}", out.display()))?;
     eprintln!(

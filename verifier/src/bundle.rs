@@ -59,6 +59,17 @@ pub struct EntryRef {
     pub proof: String,
 }
 
+/// A chain of events (a "tender") the bundle holds completely, with the
+/// member holding the log's signed [`TenderHead`] for it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ChainHead {
+    /// The chain, e.g. `cert:<fingerprint hex>`.
+    pub tender: String,
+    /// Member holding its signed head.
+    pub head: String,
+}
+
 /// A consistency proof between two checkpointed sizes.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -113,7 +124,14 @@ pub struct Manifest {
     /// For a tender bundle: member holding the signed [`TenderHead`], which
     /// names the tender's latest event at the newest checkpoint's size.
     pub tender_head: Option<String>,
-    /// The entries, in index order.
+    /// The lifecycle chains (`cert:<fingerprint>`) of the certificates the
+    /// selected entries' signatures name, each with the log's signed head:
+    /// their events are among `entries`, so a verifier sees every lifecycle
+    /// step of every signer's certificate. Omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<ChainHead>,
+    /// The entries, in index order: the selected ones, and the context they
+    /// need (certificate chains above, the rule packs their events name).
     pub entries: Vec<EntryRef>,
     /// Consistency proofs to the newest checkpoint, by ascending `from`.
     pub consistency: Vec<ConsistencyRef>,
@@ -159,6 +177,9 @@ impl Manifest {
         let mut names = vec![self.checkpoint.as_str()];
         if let Some(h) = &self.tender_head {
             names.push(h);
+        }
+        for c in &self.certificates {
+            names.push(&c.head);
         }
         for e in &self.entries {
             names.push(&e.leaf);

@@ -10,6 +10,7 @@ use crate::checkpoint::SignedCheckpoint;
 use crate::event::{Body, Event};
 use crate::merkle::verify_consistency;
 use crate::note::NoteVerifier;
+use crate::pki::{Cert, TrustStore};
 use crate::tlog_proof::TlogProof;
 use crate::{Hash, leaf_hash};
 
@@ -60,6 +61,108 @@ pub const CHECKS: &[&str] = &[
     "policy",
     "commitment reveal",
 ];
+
+/// The CA or TSA roots to use: the given ones, else the bundle's (recorded
+/// as anchors either way). A root that does not parse fails "bundle format".
+fn roots(
+    from_bundle: &[String],
+    given: Option<&[Cert]>,
+    what: &str,
+    anchors: &mut Vec<String>,
+    out: &mut Out,
+) -> TrustStore {
+    use base64::Engine as _;
+    let certs: Vec<Cert> = match given {
+        Some(g) => {
+            anchors.extend(g.iter().map(|c| format!("{what} root {} (given)", c.subject())));
+            g.to_vec()
+        }
+        None => {
+            let mut v = Vec::new();
+            for (n, b) in from_bundle.iter().enumerate() {
+                let parsed = base64::engine::general_purpose::STANDARD
+                    .decode(b)
+                    .map_err(|e| e.to_string())
+                    .and_then(|der| Cert::from_der(&der).map_err(|e| e.to_string()));
+                match parsed {
+                    Ok(c) => {
+                        anchors.push(format!("{what} root {} (from the bundle)", c.subject()));
+                        v.push(c);
+                    }
+                    Err(e) => out.add("bundle format", format!("{what} root {n}"), Err(e)),
+                }
+            }
+            v
+        }
+    };
+    TrustStore::new(certs).unwrap_or_else(|e| {
+        out.add("bundle format", format!("{what} roots"), Err(e.to_string()));
+        TrustStore::default()
+    })
+}
+
+/// Walks a chain of events back from its latest to sequence 0 (each links to
+/// the one before, so none is missing) and checks that its latest is the one
+/// the log's signed head note names at the newest checkpoint's size.
+fn chain_complete(
+    mut chain: Vec<(u64, &Event, &Hash)>,
+    t: &str,
+    head_note: &[u8],
+    key: Option<&NoteVerifier>,
+    newest: Option<&SignedCheckpoint>,
+) -> Result<String, String> {
+    if chain.is_empty() {
+        return Err("the bundle holds no verifiable events of the chain".into());
+    }
+    chain.sort_by_key(|(_, ev, _)| ev.seq);
+    for (k, (i, ev, _)) in chain.iter().enumerate() {
+        if ev.seq != k as u64 {
+            return Err(format!("event seq {} is missing (entry {i} has seq {})", k, ev.seq));
+        }
+        match (k, ev.prev_tender) {
+            (0, None) => {}
+            (0, Some(_)) => return Err(format!("entry {i} claims a predecessor but has seq 0")),
+            (_, None) => return Err(format!("entry {i} has no link to its predecessor")),
+            (_, Some(link)) => {
+                let (pi, _, plh) = chain[k - 1];
+                if link.index != pi || link.leaf_hash != *plh {
+                    return Err(format!(
+                        "entry {i} links to entry {}, not to entry {pi}",
+                        link.index
+                    ));
+                }
+            }
+        }
+    }
+    let k = key.ok_or("no trusted key")?;
+    let head =
+        crate::bundle::TenderHead::verify(head_note, k).map_err(|e| format!("chain head: {e}"))?;
+    if head.tender != t {
+        return Err(format!("the signed head is for {:?}", head.tender));
+    }
+    if Some(head.size) != newest.map(|n| n.checkpoint.size) {
+        return Err(format!(
+            "the signed head is for tree size {}, not the newest checkpoint's",
+            head.size
+        ));
+    }
+    let (li, lev, llh) = chain[chain.len() - 1];
+    if (li, lev.seq, *llh) != (head.index, head.seq, head.leaf_hash) {
+        return Err(format!(
+            "the log's latest event of the {} is seq {} (entry {}); the bundle ends at seq {} (entry {li})",
+            if t.starts_with(crate::event::CERT_TENDER_PREFIX) { "certificate" } else { "tender" },
+            head.seq,
+            head.index,
+            lev.seq
+        ));
+    }
+    Ok(format!(
+        "{} events, seq 0 to {}, each linked to the one before; the last is the latest at size {}",
+        chain.len(),
+        chain.len() - 1,
+        head.size
+    ))
+}
 
 /// A document given on the command line: a name for the report and its digest.
 #[derive(Clone, Debug)]
@@ -118,13 +221,33 @@ impl Out {
     }
 }
 
+/// What the user gives the verifier besides the bundle.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options<'a> {
+    /// Log keys to trust instead of the bundle's.
+    pub keys: Option<&'a [NoteVerifier]>,
+    /// CA roots to trust instead of the bundle's.
+    pub ca_roots: Option<&'a [Cert]>,
+    /// TSA roots to trust instead of the bundle's.
+    pub tsa_roots: Option<&'a [Cert]>,
+    /// Files whose digests must have been logged.
+    pub documents: &'a [GivenDocument],
+}
+
 /// Verifies `bundle`. `keys` overrides the bundle's own log keys; `documents`
-/// are files whose digests must have been logged.
+/// are files whose digests must have been logged. CA and TSA roots are the
+/// bundle's; see [`verify_bundle_with`] to give others.
 pub fn verify_bundle(
     bundle: &Bundle,
     keys: Option<&[NoteVerifier]>,
     documents: &[GivenDocument],
 ) -> Report {
+    verify_bundle_with(bundle, &Options { keys, documents, ..Options::default() })
+}
+
+/// Verifies `bundle` with the trust and documents in `options`.
+pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
+    let (keys, documents) = (options.keys, options.documents);
     let m = &bundle.manifest;
     let mut out = Out(Vec::new());
     let mut anchors = Vec::new();
@@ -396,12 +519,38 @@ pub fn verify_bundle(
         );
     }
 
+    // Context: the certificate chains the manifest lists and the rule packs
+    // the selected events name. Everything else is the selection.
+    let chain_tenders: BTreeSet<&str> = m.certificates.iter().map(|c| c.tender.as_str()).collect();
+    let mut context: BTreeSet<u64> = events
+        .iter()
+        .filter(|(_, (ev, _))| {
+            matches!(ev.body, Body::Certificate(_)) && chain_tenders.contains(ev.tender.as_str())
+        })
+        .map(|(i, _)| *i)
+        .collect();
+    let policy_links: BTreeSet<u64> = events
+        .iter()
+        .filter(|(i, _)| !context.contains(i))
+        .filter_map(|(_, (ev, _))| ev.policy.map(|l| l.index))
+        .collect();
+    for i in policy_links {
+        if events.get(&i).is_some_and(|(ev, _)| matches!(ev.body, Body::Policy(_))) {
+            context.insert(i);
+        }
+    }
+    let selected: Vec<(u64, &Event, &Hash)> = events
+        .iter()
+        .filter(|(i, _)| !context.contains(i))
+        .map(|(i, (ev, lh))| (*i, ev, lh))
+        .collect();
+
     // Selection, and per-tender completeness.
     match &m.selection {
         Selection::Tender(t) => {
             let mut chain: Vec<(u64, &Event, &Hash)> = Vec::new();
             let mut ok = true;
-            for (i, (ev, lh)) in &events {
+            for &(i, ev, lh) in &selected {
                 if ev.tender != *t {
                     ok = false;
                     out.add(
@@ -410,77 +559,21 @@ pub fn verify_bundle(
                         Err(format!("belongs to tender {:?}, not {t:?}", ev.tender)),
                     );
                 } else {
-                    chain.push((*i, ev, lh));
+                    chain.push((i, ev, lh));
                 }
             }
             if ok {
                 out.add("selection", "bundle", Ok(format!("every entry belongs to tender {t:?}")));
             }
-            // Walk back from the latest: each event links to the one before,
-            // down to sequence 0, so no event of the tender is missing; and
-            // the latest is the one the log's signed tender head names.
-            let complete = (|| -> Result<String, String> {
-                if chain.is_empty() {
-                    return Err("the bundle holds no verifiable events of the tender".into());
+            let complete = match m.tender_head.as_deref() {
+                None => Err("the bundle has no signed tender head".into()),
+                Some(member) if member != "tender-head.note" => {
+                    Err("the tender head member is misnamed".into())
                 }
-                chain.sort_by_key(|(_, ev, _)| ev.seq);
-                for (k, (i, ev, _)) in chain.iter().enumerate() {
-                    if ev.seq != k as u64 {
-                        return Err(format!(
-                            "event seq {} is missing (entry {i} has seq {})",
-                            k, ev.seq
-                        ));
-                    }
-                    match (k, ev.prev_tender) {
-                        (0, None) => {}
-                        (0, Some(_)) => {
-                            return Err(format!("entry {i} claims a predecessor but has seq 0"));
-                        }
-                        (_, None) => {
-                            return Err(format!("entry {i} has no link to its predecessor"));
-                        }
-                        (_, Some(link)) => {
-                            let (pi, _, plh) = chain[k - 1];
-                            if link.index != pi || link.leaf_hash != *plh {
-                                return Err(format!(
-                                    "entry {i} links to entry {}, not to entry {pi}",
-                                    link.index
-                                ));
-                            }
-                        }
-                    }
+                Some(member) => {
+                    chain_complete(chain, t, bundle.member(member), key, newest.as_ref())
                 }
-                let member =
-                    m.tender_head.as_deref().ok_or("the bundle has no signed tender head")?;
-                let k = key.ok_or("no trusted key")?;
-                let head = crate::bundle::TenderHead::verify(bundle.member(member), k)
-                    .map_err(|e| format!("tender head: {e}"))?;
-                if member != "tender-head.note" {
-                    return Err("the tender head member is misnamed".into());
-                }
-                if head.tender != *t {
-                    return Err(format!("the tender head is for tender {:?}", head.tender));
-                }
-                if Some(head.size) != newest.as_ref().map(|n| n.checkpoint.size) {
-                    return Err(format!(
-                        "the tender head is for tree size {}, not the newest checkpoint's",
-                        head.size
-                    ));
-                }
-                let (li, lev, llh) = chain[chain.len() - 1];
-                if (li, lev.seq, *llh) != (head.index, head.seq, head.leaf_hash) {
-                    return Err(format!(
-                        "the log's latest event of the tender is seq {} (entry {}); the bundle ends at seq {} (entry {li})",
-                        head.seq, head.index, lev.seq
-                    ));
-                }
-                Ok(format!(
-                    "{} events, seq 0 to {}, each linked to the one before; the last is the latest at size {}",
-                    chain.len(),
-                    chain.len() - 1,
-                    head.size
-                ))
-            })();
+            };
             out.add("per-tender chain completeness", format!("tender {t:?}"), complete);
         }
         Selection::Indexes(_) | Selection::Document(_) if m.tender_head.is_some() => {
@@ -491,7 +584,8 @@ pub fn verify_bundle(
             );
         }
         Selection::Indexes(list) => {
-            let have: Vec<u64> = m.entries.iter().map(|e| e.index).collect();
+            let have: Vec<u64> =
+                m.entries.iter().map(|e| e.index).filter(|i| !context.contains(i)).collect();
             out.add(
                 "selection",
                 "bundle",
@@ -504,20 +598,92 @@ pub fn verify_bundle(
             out.na("per-tender chain completeness", "bundle", "not a tender bundle");
         }
         Selection::Document(h) => {
-            let all = !events.is_empty()
-                && events
-                    .values()
-                    .all(|(ev, _)| matches!(&ev.body, Body::Document(d) if d.sha256 == *h));
+            let all = !selected.is_empty()
+                && selected
+                    .iter()
+                    .all(|(_, ev, _)| matches!(&ev.body, Body::Document(d) if d.sha256 == *h));
             out.add(
                 "selection",
                 "bundle",
-                if all && events.len() == m.entries.len() {
+                if all && selected.len() + context.len() == m.entries.len() {
                     Ok(format!("every entry logged document {h}"))
                 } else {
                     Err(format!("not every entry logged document {h}"))
                 },
             );
             out.na("per-tender chain completeness", "bundle", "not a tender bundle");
+        }
+    }
+
+    // Certificate chains: each complete up to the log's signed head.
+    let mut certs: std::collections::HashMap<Hash, crate::signing::CertRecord> =
+        std::collections::HashMap::new();
+    for (n, c) in m.certificates.iter().enumerate() {
+        let subject = format!("certificate chain {}", c.tender);
+        let chain: Vec<(u64, &Event, &Hash)> = events
+            .iter()
+            .filter(|(_, (ev, _))| ev.tender == c.tender)
+            .map(|(i, (ev, lh))| (*i, ev, lh))
+            .collect();
+        let r = if c.head != format!("heads/certificate-{n}.note")
+            || !c.tender.starts_with(crate::event::CERT_TENDER_PREFIX)
+        {
+            Err("the chain head member is misnamed, or the chain is not a certificate's".into())
+        } else {
+            chain_complete(chain.clone(), &c.tender, bundle.member(&c.head), key, newest.as_ref())
+        };
+        let r = r.and_then(|done| {
+            let mut sorted = chain;
+            sorted.sort_by_key(|(_, ev, _)| ev.seq);
+            let list: Vec<(u64, &crate::event::CertificateEvent)> = sorted
+                .iter()
+                .filter_map(|(i, ev, _)| match &ev.body {
+                    Body::Certificate(ce) => Some((*i, ce)),
+                    _ => None,
+                })
+                .collect();
+            let rec = crate::signing::CertRecord::from_chain(&list)?;
+            let fp = rec.cert.fingerprint();
+            if crate::event::cert_tender(&fp) != c.tender {
+                return Err("the chain's certificate does not match its name".into());
+            }
+            certs.insert(fp, rec);
+            Ok(format!("{done} (lifecycle)"))
+        });
+        out.add("per-tender chain completeness", subject, r);
+    }
+
+    // Signatures, certificates, timestamps and the rule pack of every
+    // selected document, by the same checks the ledger ran.
+    let ca = roots(&m.trust.ca_roots, options.ca_roots, "CA", &mut anchors, &mut out);
+    let tsa = roots(&m.trust.tsa_roots, options.tsa_roots, "TSA", &mut anchors, &mut out);
+    let mut checked = BTreeSet::new();
+    for &(i, ev, _) in &selected {
+        let Body::Document(d) = &ev.body else { continue };
+        if d.signatures.is_empty() && d.timestamps.is_empty() && ev.policy.is_none() {
+            continue;
+        }
+        let pack = match ev.policy {
+            None => None,
+            Some(link) => match events.get(&link.index) {
+                Some((Event { body: Body::Policy(p), .. }, lh)) if *lh == link.leaf_hash => Some(p),
+                _ => {
+                    out.add(
+                        "policy",
+                        format!("entry {i}"),
+                        Err(format!("its rule pack, entry {}, is not in the bundle", link.index)),
+                    );
+                    None
+                }
+            },
+        };
+        let ctx = crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, policy: pack };
+        for f in crate::signing::check_document(d, ev.received_ms, &ctx) {
+            checked.insert(f.check);
+            out.add(f.check, format!("entry {i} {}", f.subject), f.result);
+        }
+        if pack.is_some() {
+            checked.insert("policy");
         }
     }
 
@@ -568,17 +734,19 @@ pub fn verify_bundle(
     if m.documents.is_empty() && documents.is_empty() {
         out.na("document digest", "bundle", "no document given or carried");
     }
-    for check in [
-        "signature",
-        "certificate chain",
-        "certificate status at trusted time",
-        "seal",
-        "timestamp",
-        "policy",
-        "commitment reveal",
-    ] {
-        out.na(check, "bundle", "event format v1 carries no signatures, seals, timestamps, rule packs or commitments yet");
+    for check in ["signature", "certificate chain", "certificate status at trusted time"] {
+        if !checked.contains(check) {
+            out.na(check, "bundle", "no selected entry carries a signature");
+        }
     }
+    if !checked.contains("timestamp") {
+        out.na("timestamp", "bundle", "no selected entry carries a timestamp token");
+    }
+    if !checked.contains("policy") {
+        out.na("policy", "bundle", "no selected entry was checked under a rule pack");
+    }
+    out.na("seal", "bundle", "document events carry no e-seals yet");
+    out.na("commitment reveal", "bundle", "no selected entry carries a commitment");
 
     let (verified, checks) = out.finish();
     Report {

@@ -12,15 +12,18 @@ use sha2::{Digest, Sha256};
 use verifier::Hash;
 use verifier::bundle::Bundle;
 use verifier::note::NoteVerifier;
-use verifier::report::{GivenDocument, Newer, Report, verify_bundle, verify_receipt};
+use verifier::report::{GivenDocument, Newer, Options, Report, verify_bundle_with, verify_receipt};
 
 /// Verify tenderlog evidence offline: an evidence bundle, or a receipt.
 ///
 /// Checks every leaf, inclusion proof, checkpoint signature and consistency
 /// proof in the file, walks each tender's chain back to its first event, and
 /// (with --document) that a file on disk is the logged one. Prints a verdict
-/// first, then every check by name. Trusts only the keys you give (--key) or,
-/// when you give none, the ones the bundle pins, and says which it used.
+/// first, then every check by name: for signed documents also every
+/// signature, certificate chain, certificate status at the trusted time,
+/// timestamp and the rule pack in force. Trusts only the keys and roots you
+/// give (--key, --ca-root, --tsa-root) or, when you give none, the ones the
+/// bundle pins, and says which it used.
 #[derive(Parser, Debug)]
 #[command(
     name = "tenderlog-verify",
@@ -39,9 +42,32 @@ struct Cli {
     /// A trusted log key (C2SP vkey text, or a file holding it); overrides the bundle's.
     #[arg(long)]
     key: Vec<String>,
+    /// A trusted CA root certificate (DER) for signer certificates; repeat
+    /// for several. Overrides the roots the bundle proposes.
+    #[arg(long, value_name = "DER")]
+    ca_root: Vec<PathBuf>,
+    /// A trusted TSA root certificate (DER) for timestamp tokens; repeat for
+    /// several. Overrides the roots the bundle proposes.
+    #[arg(long, value_name = "DER")]
+    tsa_root: Vec<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Reads root certificates given on the command line; `None` when none are.
+fn given_roots(paths: &[PathBuf]) -> Result<Option<Vec<verifier::pki::Cert>>, String> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let der = read(p, verifier::pki::MAX_CERT_BYTES as u64)?;
+        out.push(verifier::pki::Cert::from_der(&der).map_err(|e| {
+            format!("{}: {e} (give DER; openssl x509 -outform DER converts PEM)", p.display())
+        })?);
+    }
+    Ok(Some(out))
 }
 
 #[derive(Subcommand, Debug)]
@@ -288,7 +314,16 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     sha256: Hash(h.finalize().into()),
                 });
             }
-            let report = verify_bundle(&bundle, keys.as_deref(), &docs);
+            let (ca, tsa) = (given_roots(&cli.ca_root)?, given_roots(&cli.tsa_root)?);
+            let report = verify_bundle_with(
+                &bundle,
+                &Options {
+                    keys: keys.as_deref(),
+                    ca_roots: ca.as_deref(),
+                    tsa_roots: tsa.as_deref(),
+                    documents: &docs,
+                },
+            );
             Ok(print(&report, cli.json))
         }
     }

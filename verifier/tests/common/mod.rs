@@ -293,6 +293,7 @@ impl Log {
             selection,
             checkpoint,
             tender_head,
+            certificates: Vec::new(),
             entries,
             consistency,
             documents: docs,
