@@ -10,31 +10,67 @@ use sha2::{Digest, Sha256};
 use verifier::Hash;
 use verifier::bundle::Bundle;
 use verifier::note::NoteVerifier;
-use verifier::report::{GivenDocument, verify_bundle, verify_receipt};
+use verifier::report::{GivenDocument, Status, verify_bundle, verify_receipt};
+
+use crate::demo_pki::{self, DemoPki, PARTICIPANTS};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use p256::ecdsa::signature::Signer as _;
 
 /// The origin of a log `demo` creates.
 pub const DEMO_ORIGIN: &str = "demo.tenderlog.local/log";
 
-/// The tender: (principal, document type, file name, title).
-const STEPS: &[(&str, &str, &str, &str)] = &[
-    ("agency-01", "tender_notice", "01-tender-notice.txt", "招标公告 tender notice"),
-    ("agency-01", "tender_documents", "02-tender-documents.txt", "招标文件 tender documents"),
+/// The tender: (principal, document type, file name, title, signers). The
+/// evaluation report is signed by every expert; bidder D's certificate was
+/// reported lost before it bid, so its bid is refused and the refusal logged.
+const STEPS: &[(&str, &str, &str, &str, &[&str])] = &[
+    (
+        "agency-01",
+        "tender_notice",
+        "01-tender-notice.txt",
+        "招标公告 tender notice",
+        &["agency-01"],
+    ),
+    (
+        "agency-01",
+        "tender_documents",
+        "02-tender-documents.txt",
+        "招标文件 tender documents",
+        &["agency-01"],
+    ),
     (
         "agency-01",
         "tender_documents_clarification",
         "03-clarification.txt",
         "澄清 clarification no. 1",
+        &["agency-01"],
     ),
-    ("bidder-a", "bid", "04-bid-a.txt", "投标文件 bid of bidder A"),
-    ("bidder-b", "bid", "05-bid-b.txt", "投标文件 bid of bidder B"),
-    ("bidder-c", "bid", "06-bid-c.txt", "投标文件 bid of bidder C"),
-    ("agency-01", "opening_record", "07-opening-record.txt", "开标记录 opening record"),
-    ("committee", "evaluation_report", "08-evaluation-report.txt", "评标报告 evaluation report"),
-    ("agency-01", "award_notice", "09-award-notice.txt", "中标通知书 award notice"),
-    ("buyer-01", "contract", "10-contract.txt", "合同 contract"),
+    ("bidder-a", "bid", "04-bid-a.txt", "投标文件 bid of bidder A", &["bidder-a"]),
+    ("bidder-b", "bid", "05-bid-b.txt", "投标文件 bid of bidder B", &["bidder-b"]),
+    ("bidder-c", "bid", "06-bid-c.txt", "投标文件 bid of bidder C", &["bidder-c"]),
+    ("bidder-d", "bid", "07-bid-d.txt", "投标文件 bid of bidder D", &["bidder-d"]),
+    (
+        "agency-01",
+        "opening_record",
+        "08-opening-record.txt",
+        "开标记录 opening record",
+        &["agency-01"],
+    ),
+    (
+        "committee",
+        "evaluation_report",
+        "09-evaluation-report.txt",
+        "评标报告 evaluation report",
+        &["expert-1", "expert-2", "expert-3"],
+    ),
+    ("agency-01", "award_notice", "10-award-notice.txt", "中标通知书 award notice", &["buyer-01"]),
+    ("buyer-01", "contract", "11-contract.txt", "合同 contract", &["buyer-01", "bidder-a"]),
 ];
 
 const TENDER: &str = "ZB2026-DEMO-001";
+
+/// The step whose refusal the demo expects (bidder D's lost certificate).
+const REFUSED: &str = "07-bid-d.txt";
 
 pub fn run(dir: &Path) -> anyhow::Result<()> {
     if !ledger::store::db_path(dir).exists() {
@@ -45,23 +81,85 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     }
     let out = dir.join("demo");
     std::fs::create_dir_all(&out).with_context(|| format!("couldn't create {}", out.display()))?;
+    // Before the server starts: it loads the trusted roots when it opens.
+    let pki = DemoPki::open_or_create(dir)?;
+    println!(
+        "  signers: certificates from the demo CA (not a real CA) in {}\n  trusted time: {} in {}",
+        dir.join("demo/pki").display(),
+        ledger::tsa::NAME,
+        ledger::tsa::tsa_dir(dir).display()
+    );
     let key = ledger::Store::open(dir)?.verifier().clone();
 
     // One token per principal, as a platform would issue them.
     let mut tokens = std::collections::BTreeMap::new();
-    for (who, ..) in STEPS {
+    for who in STEPS.iter().map(|s| s.0).chain(["ca-registry"]) {
         if !tokens.contains_key(who) {
-            tokens.insert(*who, api::tokens::create(dir, who, api::tokens::Role::Submitter)?);
+            tokens.insert(who, api::tokens::create(dir, who, api::tokens::Role::Submitter)?);
         }
     }
-    // The documents themselves stay with their owners; the log gets digests.
+    let admin = api::tokens::create(dir, "platform-admin", api::tokens::Role::Admin)?;
+
+    // The certificate registry's events: every participant's certificate,
+    // issued an hour before the demo PKI was made, and bidder D's reported
+    // lost half an hour later (so before anything it signs is stamped).
+    let mut registry = Vec::new();
+    for (p, (_, der)) in PARTICIPANTS.iter().zip(&pki.certs) {
+        let mut body = serde_json::json!({
+            "der": B64.encode(der), "cert_kind": p.kind, "lifecycle": "issued",
+            "effective_ms": pki.epoch_ms - 3_600_000,
+        });
+        if p.kind == "trader" {
+            body["uscc"] = serde_json::json!(demo_pki::uscc(p)?);
+            body["unit_name"] = serde_json::json!(p.unit);
+        }
+        registry.push((p.name, body.clone()));
+        if p.name == "bidder-d" {
+            body["lifecycle"] = serde_json::json!("reported_lost");
+            body["effective_ms"] = serde_json::json!(pki.epoch_ms - 1_800_000);
+            registry.push(("bidder-d (reported lost)", body));
+        }
+    }
+
+    // The documents stay with their owners; the log gets digests, the
+    // owners' signatures over them and a trusted timestamp for each.
     let mut files = Vec::new();
-    for (_, _, name, title) in STEPS {
+    let mut bodies = Vec::new();
+    for (_, kind, name, title, signers) in STEPS {
         let path = out.join(name);
-        std::fs::write(
-            &path,
-            format!("{TENDER}\n{title}\n(stand-in for the signed PDF/OFD file)\n"),
-        )?;
+        let bytes = format!("{TENDER}\n{title}\n(stand-in for the signed PDF/OFD file)\n");
+        std::fs::write(&path, &bytes)?;
+        let sha: [u8; 32] = Sha256::digest(bytes.as_bytes()).into();
+        let mut sigs = Vec::new();
+        for who in *signers {
+            let (sk, der) = &pki.certs[DemoPki::index(who)?];
+            // The message is the document's SHA-256 (see DocSignature).
+            let sig: p256::ecdsa::Signature = sk.sign(&sha);
+            sigs.push(serde_json::json!({
+                "format": "raw",
+                "cert": verifier::pki::fingerprint_of(der),
+                "value": B64.encode(sig.to_der().as_bytes()),
+            }));
+        }
+        // Stamped once and kept, so a second run submits the same content.
+        let tst = out.join(format!("{name}.tst"));
+        let token = match std::fs::read(&tst) {
+            Ok(t) => t,
+            Err(_) => {
+                let t = pki.tsa.stamp(&sha, ledger::tsa::ImprintAlg::Sha256, now_ms())?;
+                std::fs::write(&tst, &t)?;
+                t
+            }
+        };
+        bodies.push(serde_json::json!({
+            "document_type": kind,
+            "sha256": Hash(sha),
+            "size": bytes.len(),
+            "media_type": "text/plain",
+            "title": title,
+            "signatures": sigs,
+            "timestamps": [B64.encode(&token)],
+        }));
         files.push(path);
     }
 
@@ -75,49 +173,78 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         })
         .await?;
         let base = format!("http://{}", running.addr);
-        println!("\nserver on {base}; playing tender {TENDER} through POST /v1/events:");
         let http = reqwest::Client::new();
-        for ((who, kind, name, title), path) in STEPS.iter().zip(&files) {
-            let bytes = std::fs::read(path)?;
-            let body = serde_json::json!({
-                "kind": "document",
-                "tender": TENDER,
-                "body": {
-                    "document_type": kind,
-                    "sha256": Hash(Sha256::digest(&bytes).into()),
-                    "size": bytes.len(),
-                    "media_type": "text/plain",
-                    "title": title,
-                },
-            });
-            let r = http
-                .post(format!("{base}/v1/events"))
-                .bearer_auth(&tokens[who])
-                .json(&body)
-                .send()
-                .await?;
-            let status = r.status();
-            let receipt = r.bytes().await?;
+        let post = |token: String, body: serde_json::Value| {
+            let req = http.post(format!("{base}/v1/events")).bearer_auth(token).json(&body);
+            async move {
+                let r = req.send().await?;
+                let status = r.status();
+                anyhow::Ok((status, r.bytes().await?))
+            }
+        };
+        println!("\nserver on {base}");
+        println!("registering certificates and the rule pack:");
+        for (who, body) in registry {
+            let (status, answer) = post(
+                tokens["ca-registry"].clone(),
+                serde_json::json!({"kind": "certificate", "body": body}),
+            )
+            .await?;
+            anyhow::ensure!(
+                status.is_success(),
+                "the server refused the certificate of {who}: {}",
+                String::from_utf8_lossy(&answer)
+            );
+            print_receipt(&check_receipt(&answer, &key, &out)?, who, "certificate");
+        }
+        let pack = serde_json::to_value(verifier::policy::RulePack::default_pack())?;
+        let (status, answer) =
+            post(admin.clone(), serde_json::json!({"kind": "policy", "body": pack})).await?;
+        anyhow::ensure!(
+            status.is_success(),
+            "the server refused the rule pack: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        print_receipt(
+            &check_receipt(&answer, &key, &out)?,
+            "platform-admin",
+            "rule pack tenderlog-default v1",
+        );
+
+        println!("playing tender {TENDER} through POST /v1/events (signed, timestamped):");
+        for ((who, _, name, title, _), body) in STEPS.iter().zip(bodies) {
+            let (status, answer) = post(
+                tokens[who].clone(),
+                serde_json::json!({"kind": "document", "tender": TENDER, "body": body}),
+            )
+            .await?;
+            if *name == REFUSED {
+                // Refused, and the refusal itself is logged: the answer
+                // carries the receipt of the submission_rejected event.
+                let problem: serde_json::Value = serde_json::from_slice(&answer)?;
+                anyhow::ensure!(
+                    problem["code"] == "rejected",
+                    "expected {name} to be refused: {}",
+                    String::from_utf8_lossy(&answer)
+                );
+                let receipt = serde_json::to_vec(&problem["rejection"])?;
+                let v = check_receipt(&receipt, &key, &out)?;
+                print_receipt(
+                    &v,
+                    who,
+                    &format!(
+                        "{title}: REFUSED ({}), refusal logged",
+                        problem["check"].as_str().unwrap_or("?")
+                    ),
+                );
+                continue;
+            }
             anyhow::ensure!(
                 status.is_success(),
                 "the server refused {name}: {}",
-                String::from_utf8_lossy(&receipt)
+                String::from_utf8_lossy(&answer)
             );
-            // What the submitter checks at once, offline, from the receipt alone.
-            let report = verify_receipt(&receipt, &key, None).map_err(|e| anyhow::anyhow!(e))?;
-            anyhow::ensure!(
-                report.verified,
-                "receipt for {name} does not verify:\n{}",
-                report.to_text()
-            );
-            let v: serde_json::Value = serde_json::from_slice(&receipt)?;
-            let index = v["index"].as_u64().unwrap_or_default();
-            std::fs::write(out.join(format!("receipt-{index}.json")), &receipt)?;
-            println!(
-                "  receipt #{index:<5} {}…  {who:<10} {title}{}",
-                &v["leaf_hash"].as_str().unwrap_or_default()[..16],
-                if v["duplicate"] == true { "  (already logged: same entry)" } else { "" }
-            );
+            print_receipt(&check_receipt(&answer, &key, &out)?, who, title);
         }
         let r = http.get(format!("{base}/v1/bundles?tender={TENDER}")).send().await?;
         anyhow::ensure!(r.status().is_success(), "couldn't fetch the bundle: {}", r.status());
@@ -132,6 +259,7 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     let bundle = Bundle::from_zip(&std::fs::read(&bundle_path)?)?;
     let given: Vec<GivenDocument> = files
         .iter()
+        .filter(|p| !p.ends_with(REFUSED))
         .map(|p| {
             let bytes = std::fs::read(p)?;
             Ok(GivenDocument {
@@ -141,10 +269,17 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         })
         .collect::<std::io::Result<_>>()?;
     let report = verify_bundle(&bundle, Some(&[NoteVerifier::parse(&key.vkey())?]), &given);
+    let passed = |check: &str| {
+        report.checks.iter().filter(|c| c.check == check && c.status == Status::Pass).count()
+    };
     println!(
-        "\ntenderlog-verify {}:\n  {}",
+        "\ntenderlog-verify {}:\n  {}\n  {} signatures, {} certificate chains and statuses at trusted time, {} timestamps, {} rule-pack checks passed",
         bundle_path.display(),
-        report.to_text().lines().next().unwrap_or_default()
+        report.to_text().lines().next().unwrap_or_default(),
+        passed("signature"),
+        passed("certificate chain"),
+        passed("timestamp"),
+        passed("policy"),
     );
     anyhow::ensure!(report.verified, "the bundle does not verify:\n{}", report.to_text());
 
@@ -152,10 +287,40 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     let b = bundle_path.display();
     let vk = key.vkey();
     println!(
-        "\nfiles in {}: the documents, one receipt per submission, and the bundle.\nnext:\n  tenderlog-verify {b} --key '{vk}' --document {}\n  tenderlog-verify receipt {} --key '{vk}'\n  tenderlog serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  tenderlog audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",
+        "\nfiles in {}: the documents, their timestamp tokens, one receipt per submission, and the bundle.\nnext:\n  tenderlog-verify {b} --key '{vk}' --document {}\n  tenderlog-verify receipt {} --key '{vk}'\n  tenderlog serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  tenderlog audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",
         out.display(),
         files[3].display(),
         out.join("receipt-0.json").display(),
     );
     Ok(())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// What the submitter checks at once, offline, from the receipt alone; the
+/// receipt is kept in `out`.
+fn check_receipt(
+    receipt: &[u8],
+    key: &NoteVerifier,
+    out: &Path,
+) -> anyhow::Result<serde_json::Value> {
+    let report = verify_receipt(receipt, key, None).map_err(|e| anyhow::anyhow!(e))?;
+    anyhow::ensure!(report.verified, "a receipt does not verify:\n{}", report.to_text());
+    let v: serde_json::Value = serde_json::from_slice(receipt)?;
+    let index = v["index"].as_u64().unwrap_or_default();
+    std::fs::write(out.join(format!("receipt-{index}.json")), receipt)?;
+    Ok(v)
+}
+
+fn print_receipt(v: &serde_json::Value, who: &str, what: &str) {
+    println!(
+        "  receipt #{:<5} {}…  {who:<24} {what}{}",
+        v["index"].as_u64().unwrap_or_default(),
+        v["leaf_hash"].as_str().unwrap_or_default().get(..16).unwrap_or_default(),
+        if v["duplicate"] == true { "  (already logged: same entry)" } else { "" }
+    );
 }

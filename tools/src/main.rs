@@ -8,6 +8,7 @@ mod append;
 mod bench;
 mod bench_http;
 mod demo;
+mod demo_pki;
 mod inspect;
 mod serve;
 

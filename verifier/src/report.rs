@@ -725,9 +725,24 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 g.name.clone(),
                 Ok(format!("logged as entry {i} by {:?} at {} ms", ev.principal, ev.received_ms)),
             );
+            // Who signed it, by the registered certificates the bundle holds.
+            let signed_by: Vec<String> = match &ev.body {
+                Body::Document(d) => d
+                    .signatures
+                    .iter()
+                    .map(|sig| {
+                        certs.get(&sig.cert).map_or_else(
+                            || format!("certificate {} (not in the bundle)", sig.cert),
+                            |r| r.cert.subject(),
+                        )
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             found_docs.push(serde_json::json!({
                 "document": g.name, "sha256": g.sha256, "entry": i, "tender": ev.tender,
-                "principal": ev.principal, "received_ms": ev.received_ms, "event": ev.to_json(),
+                "principal": ev.principal, "received_ms": ev.received_ms,
+                "signed_by": signed_by, "event": ev.to_json(),
             }));
         }
     }
@@ -789,6 +804,9 @@ impl Report {
                 "document {} was logged as entry {} of tender {} by {} at {} ms\n",
                 d["document"], d["entry"], d["tender"], d["principal"], d["received_ms"]
             ));
+            for signer in d["signed_by"].as_array().into_iter().flatten() {
+                s.push_str(&format!("  signed by {}\n", signer.as_str().unwrap_or_default()));
+            }
         }
         s.push_str("\ntrust anchors:\n");
         for a in &self.trust_anchors {
