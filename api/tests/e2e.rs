@@ -481,3 +481,79 @@ async fn heartbeat_re_signs_the_same_checkpoint() {
     assert_eq!(s.get("/v1/checkpoint").await.1, before);
     s.stop().await;
 }
+
+/// Signed documents over HTTP: certificates registered, a rule pack published
+/// by an admin (a submitter may not), a signed and stamped bid answered with a
+/// receipt, and a refused one answered 422 `rejected` with the receipt of the
+/// logged refusal, which verifies offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_documents_and_logged_refusals() {
+    use p256::ecdsa::signature::Signer as _;
+    use sha2::Digest as _;
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+            as u64;
+    let ca =
+        ledger::issue::Issued::root("CN=e2e CA,C=CN", now - 86_400_000, now + 86_400_000 * 365)
+            .unwrap();
+    let trader = ca
+        .issue(
+            "CN=bidder,serialNumber=91350100M000100Y43,O=某某建设有限公司,C=CN",
+            2,
+            now - 3_600_000,
+            now + 86_400_000 * 30,
+            ledger::issue::LeafUsage::Signing,
+        )
+        .unwrap();
+    let ca_der = ca.der.clone();
+    let mut s = start_with(move |c| {
+        ledger::trust::add_ca(&c.data, &ca_der).unwrap();
+        ledger::tsa::create(&c.data, now).unwrap();
+    })
+    .await;
+    let tsa = ledger::tsa::load(s.dir.path()).unwrap();
+    let cert = serde_json::json!({"kind": "certificate", "body": {
+        "der": B64.encode(&trader.der), "cert_kind": "trader", "uscc": "91350100M000100Y43",
+        "unit_name": "某某建设有限公司", "lifecycle": "issued", "effective_ms": now - 3_600_000}});
+    let (st, r) = s.post(Some(&s.submitter.clone()), &cert.to_string()).await;
+    assert_eq!(st.as_u16(), 201, "{r}");
+
+    let pack = serde_json::json!({"kind": "policy",
+        "body": serde_json::to_value(verifier::policy::RulePack::default_pack()).unwrap()});
+    let (st, r) = s.post(Some(&s.submitter.clone()), &pack.to_string()).await;
+    assert_eq!((st.as_u16(), r["code"].as_str()), (403, Some("forbidden")), "{r}");
+    let (st, r) = s.post(Some(&s.admin.clone()), &pack.to_string()).await;
+    assert_eq!(st.as_u16(), 201, "{r}");
+    let pack_index = r["index"].clone();
+
+    let bid = |doc: &[u8], stamped: bool| {
+        let sha: [u8; 32] = sha2::Sha256::digest(doc).into();
+        let sig: p256::ecdsa::Signature = trader.key.sign(&sha);
+        let mut body = serde_json::json!({
+            "document_type": "bid", "sha256": Hash(sha), "size": doc.len(),
+            "media_type": "application/pdf",
+            "signatures": [{"format": "raw", "cert": verifier::pki::fingerprint_of(&trader.der),
+                            "value": B64.encode(sig.to_der().as_bytes())}],
+        });
+        if stamped {
+            let t = tsa.stamp(&sha, ledger::tsa::ImprintAlg::Sha256, now).unwrap();
+            body["timestamps"] = serde_json::json!([B64.encode(t)]);
+        }
+        serde_json::json!({"kind": "document", "tender": "ZB2026-100", "body": body}).to_string()
+    };
+    let (st, r) = s.post(Some(&s.submitter.clone()), &bid(b"bid one", true)).await;
+    assert_eq!(st.as_u16(), 201, "{r}");
+    let (_, e) = s.get_json(&format!("/v1/entries/{}", r["index"])).await;
+    assert_eq!(e["event"]["policy"]["index"], pack_index);
+
+    let (st, r) = s.post(Some(&s.submitter.clone()), &bid(b"bid two", false)).await;
+    assert_eq!((st.as_u16(), r["code"].as_str()), (422, Some("rejected")), "{r}");
+    assert_eq!(r["check"], "policy");
+    let receipt = serde_json::to_vec(&r["rejection"]).unwrap();
+    let report = verifier::report::verify_receipt(&receipt, &s.key, None).unwrap();
+    assert!(report.verified, "{}", report.to_text());
+    let (_, e) = s.get_json(&format!("/v1/entries/{}", r["rejection"]["index"])).await;
+    assert_eq!(e["event"]["kind"], "submission_rejected");
+    assert_eq!(e["event"]["principal"], "agency-01");
+    s.stop().await;
+}

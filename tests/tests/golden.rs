@@ -99,12 +99,76 @@ fn certificate_event() -> Event {
     }
 }
 
+/// A signed, stamped document under a rule pack: the signature and token
+/// bytes are placeholders (the format pins where they go, not their validity).
+fn signed_document_event() -> Event {
+    use verifier::event::{DocSignature, SignatureFormat};
+    let mut e = document_event();
+    e.seq = 2;
+    e.prev_tender = Some(EventLink { index: 41, leaf_hash: h(0x41) });
+    if let Body::Document(d) = &mut e.body {
+        d.signatures = vec![
+            DocSignature {
+                format: SignatureFormat::Raw,
+                cert: h(0xc1),
+                sm2_id: None,
+                value: Bytes(vec![0x30; 70]),
+            },
+            DocSignature {
+                format: SignatureFormat::Cms,
+                cert: h(0xc2),
+                sm2_id: Some("bidder-a@example".into()),
+                value: Bytes(vec![0x31; 40]),
+            },
+        ];
+        d.timestamps = vec![Bytes(vec![0x32; 50])];
+    }
+    e.policy = Some(EventLink { index: 3, leaf_hash: h(0x03) });
+    e
+}
+
+fn policy_event() -> Event {
+    Event {
+        v: 1,
+        tender: "policy".into(),
+        seq: 0,
+        prev_tender: None,
+        prev_leaf: Some(h(0x02)),
+        received_ms: 1_798_000_000_003,
+        principal: "operator".into(),
+        body: Body::Policy(verifier::policy::RulePack::default_pack()),
+        policy: None,
+    }
+}
+
+fn rejection_event() -> Event {
+    let Body::Document(d) = document_event().body else { unreachable!() };
+    Event {
+        v: 1,
+        tender: "ZB2026-001".into(),
+        seq: 3,
+        prev_tender: Some(EventLink { index: 42, leaf_hash: h(0x42) }),
+        prev_leaf: Some(h(0x42)),
+        received_ms: 1_798_000_000_777,
+        principal: "bidder-a".into(),
+        body: Body::SubmissionRejected(verifier::event::Rejection::new(
+            &d,
+            "policy",
+            "a bid needs a verified trusted timestamp; none was given",
+        )),
+        policy: None,
+    }
+}
+
 #[test]
 fn event_v1_leaves() {
     for (name, e) in [
         ("event-v1-document", document_event()),
         ("event-v1-schedule", schedule_event()),
         ("event-v1-certificate", certificate_event()),
+        ("event-v1-signed-document", signed_document_event()),
+        ("event-v1-policy", policy_event()),
+        ("event-v1-submission-rejected", rejection_event()),
     ] {
         let leaf = e.encode().unwrap();
         assert_eq!(Event::decode(&leaf).unwrap(), e);
