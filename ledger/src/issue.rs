@@ -288,6 +288,23 @@ pub fn leaf(
     not_after_ms: u64,
     usage: LeafUsage,
 ) -> Result<Vec<u8>> {
+    let spki = spki_of(key)?;
+    leaf_for(issuer_key, issuer_der, spki, subject, serial, not_before_ms, not_after_ms, usage)
+}
+
+/// [`leaf`] for a public key of any algorithm (Ed25519, RSA, SM2 …), given
+/// as its SubjectPublicKeyInfo; the issuer still signs with P-256.
+#[allow(clippy::too_many_arguments)]
+pub fn leaf_for(
+    issuer_key: &SigningKey,
+    issuer_der: &[u8],
+    spki: SubjectPublicKeyInfoOwned,
+    subject: &str,
+    serial: u64,
+    not_before_ms: u64,
+    not_after_ms: u64,
+    usage: LeafUsage,
+) -> Result<Vec<u8>> {
     let bad = err("a leaf certificate");
     let issuer = verifier::pki::Cert::from_der(issuer_der)
         .map_err(|e| bad(format!("the issuer certificate: {e}")))?;
@@ -319,7 +336,7 @@ pub fn leaf(
         profile,
         SerialNumber::from(serial),
         validity(not_before_ms, not_after_ms)?,
-        spki_of(key)?,
+        spki,
         issuer_key,
     )
 }

@@ -58,6 +58,25 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Ingest of signature-checked document events, per algorithm: every
+    /// event's signature, certificate chain, status and rule is checked.
+    Signed {
+        /// Events per run.
+        #[arg(long, default_value_t = 20_000)]
+        events: u64,
+        /// Batch size (events per transaction and checkpoint).
+        #[arg(long, default_value_t = 1024)]
+        batch: usize,
+        /// Runs per algorithm; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Algorithms to measure: ed25519, ecdsa, rsa, sm2 (repeat; default all).
+        #[arg(long)]
+        alg: Vec<String>,
+        /// Where to make the scratch stores (a real disk, not tmpfs).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Make a log of synthetic ~1 KiB document events to benchmark against.
     Build {
         /// The data directory to create.
@@ -281,6 +300,14 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!("peak RSS {:.1} MiB", peak_rss_mib());
         }
         BenchCommand::Http(args) => crate::bench_http::run(args)?,
+        BenchCommand::Signed { events, batch, runs, alg, dir } => {
+            let algs: Vec<String> = if alg.is_empty() {
+                crate::bench_signed::ALGS.iter().map(|a| (*a).to_owned()).collect()
+            } else {
+                alg
+            };
+            crate::bench_signed::run(&algs, events, batch, runs, &dir)?;
+        }
         BenchCommand::Verify { events, runs, dir } => bench_verify(events, runs, &dir)?,
         BenchCommand::Build { data, entries } => {
             let rate = build(&data, entries, 4096)?;

@@ -7,6 +7,7 @@
 mod append;
 mod bench;
 mod bench_http;
+mod bench_signed;
 mod demo;
 mod demo_pki;
 mod inspect;
