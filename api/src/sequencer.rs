@@ -27,6 +27,8 @@ pub struct Committed {
     pub appended: Appended,
     /// The checkpoint signed with the entry's batch (or the latest, for a duplicate).
     pub checkpoint: SignedCheckpoint,
+    /// For a sealed document: what its submitter needs to reveal it.
+    pub opening: Option<verifier::event::Reveal>,
 }
 
 /// Why a submission was not committed.
@@ -201,7 +203,9 @@ fn run(
                 metrics.tree_size.set(outcome.checkpoint.checkpoint.size as i64);
                 metrics.checkpoint_time.set((ms / 1000) as i64);
                 let mut fresh = 0u64;
-                for ((reply, queued), result) in waiting.into_iter().zip(outcome.results) {
+                for (((reply, queued), result), opening) in
+                    waiting.into_iter().zip(outcome.results).zip(outcome.openings)
+                {
                     metrics.append_seconds.observe(queued.elapsed().as_secs_f64());
                     let answer = match result {
                         Ok(appended) => {
@@ -211,7 +215,11 @@ fn run(
                                 fresh += 1;
                                 metrics.appends.inc();
                             }
-                            Ok(Committed { appended, checkpoint: outcome.checkpoint.clone() })
+                            Ok(Committed {
+                                appended,
+                                checkpoint: outcome.checkpoint.clone(),
+                                opening,
+                            })
                         }
                         Err(refused) => {
                             metrics.refused.inc();

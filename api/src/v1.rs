@@ -98,6 +98,11 @@ pub struct Receipt {
     pub tlog_proof: String,
     /// True when the content was already logged (this is the earlier entry).
     pub duplicate: bool,
+    /// For a sealed document: the salt, filer and document its commitment
+    /// binds, and the sealed entry — the body of the `reveal` event that
+    /// opens it. Only the submitter ever gets it; keep it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<verifier::event::Reveal>,
 }
 
 /// `POST /v1/events`: append one submission; answer with a receipt once it is
@@ -174,7 +179,8 @@ pub async fn submit(
             return Err(ApiError::new("unavailable", e.to_string()).retry_after(1));
         }
     };
-    let receipt = receipt(&state, committed.appended, committed.checkpoint).await?;
+    let mut receipt = receipt(&state, committed.appended, committed.checkpoint).await?;
+    receipt.sealed = committed.opening;
     let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(receipt)).into_response())
 }
@@ -199,6 +205,7 @@ async fn receipt(
         inclusion_proof: hexes(&proof),
         tlog_proof,
         duplicate: appended.duplicate,
+        sealed: None,
     })
 }
 

@@ -83,6 +83,18 @@ impl Store {
                     chains.insert(cert_tender(&s.cert));
                 }
             }
+            if let Body::Reveal(r) = &ev.body {
+                for s in &r.document.signatures {
+                    chains.insert(cert_tender(&s.cert));
+                }
+                // The sealed entry is the tender's own; its rule pack applies.
+                let sealed = Event::decode(&self.leaf(r.sealed.index)?)
+                    .map_err(|e| LedgerError::Corrupt(format!("leaf {}: {e}", r.sealed.index)))?;
+                context.push(r.sealed.index);
+                if let Some(p) = sealed.policy {
+                    context.push(p.index);
+                }
+            }
             if let Some(p) = ev.policy {
                 context.push(p.index);
             }

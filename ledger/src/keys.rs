@@ -71,3 +71,46 @@ pub fn load(path: &Path, name: &str) -> Result<NoteSigner> {
     }
     Ok(signer)
 }
+
+/// The commitment key of a data directory (`DIR/commit.key`, 32 random bytes,
+/// mode 0600), made on first use. Sealed documents' salts are derived from it
+/// (HMAC-SHA256 over the submission), so the same submission always gets the
+/// same commitment — resubmitting is recognised as a duplicate — while no one
+/// without the key can guess a salt. Losing it loses only that recognition:
+/// every commitment still opens with the salt its receipt gave.
+pub fn commit_key(dir: &Path) -> Result<[u8; 32]> {
+    let path = dir.join("commit.key");
+    let io = |action| {
+        let path = path.clone();
+        move |source| LedgerError::Io { action, path, source }
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => bytes.try_into().map_err(|_| LedgerError::Key {
+            path: path.clone(),
+            reason: "a commitment key is 32 bytes".into(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|e| LedgerError::Key {
+                path: path.clone(),
+                reason: format!("no randomness from the operating system: {e}"),
+            })?;
+            let tmp = dir.join("commit.key.tmp");
+            let _ = std::fs::remove_file(&tmp);
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(&tmp).map_err(io("create commitment key"))?;
+            f.write_all(&key).map_err(io("write commitment key"))?;
+            f.sync_all().map_err(io("sync commitment key"))?;
+            std::fs::rename(&tmp, &path).map_err(io("install commitment key"))?;
+            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io("sync directory of"))?;
+            Ok(key)
+        }
+        Err(e) => Err(io("read commitment key")(e)),
+    }
+}

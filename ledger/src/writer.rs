@@ -99,6 +99,9 @@ pub struct BatchOutcome {
     /// One result per submission, in order; a refused submission takes no
     /// index of its own (its rejection may, see [`Refused::logged`]).
     pub results: Vec<std::result::Result<Appended, Refused>>,
+    /// Per submission, for a sealed document: the opening (salt, filer,
+    /// document, and the sealed entry) its submitter needs to reveal it.
+    pub openings: Vec<Option<verifier::event::Reveal>>,
     /// The checkpoint that covers every appended entry of the batch.
     pub checkpoint: SignedCheckpoint,
 }
@@ -128,6 +131,8 @@ pub struct Ledger {
     policy: Option<(EventLink, verifier::policy::RulePack)>,
     /// Registered certificates, parsed, by fingerprint (a cache).
     cert_cache: HashMap<Hash, verifier::signing::CertRecord>,
+    /// The key sealed documents' salts are derived from (`keys::commit_key`).
+    commit_key: [u8; 32],
     /// Total time appends waited for the index follower.
     index_wait: Duration,
     checkpointer: Option<Checkpointer>,
@@ -283,6 +288,7 @@ impl Ledger {
             tsa: crate::trust::load_tsa(dir)?,
             policy: None,
             cert_cache: HashMap::new(),
+            commit_key: keys::commit_key(dir)?,
             dir: dir.to_owned(),
             checkpointer: Some(Checkpointer::spawn(dir)?),
             _lock: lock,
@@ -447,6 +453,7 @@ impl Ledger {
             certs_changed: Vec::new(),
         };
         let mut results = Vec::with_capacity(batch.len());
+        let mut openings = Vec::with_capacity(batch.len());
 
         // Sequence the batch in memory first; lookups read committed state.
         // One read transaction on index.db for all of them: a snapshot per
@@ -456,28 +463,9 @@ impl Ledger {
             None => None,
         };
         for content in batch {
-            let digest = content.digest();
-            if let Some(a) = self.find_content(&st.in_batch, &digest)? {
-                results.push(Ok(a));
-                continue;
-            }
-            match self.admit(&content, &mut st)? {
-                Admission::Accept => {
-                    let r = self.push(content, digest, &mut st)?;
-                    results.push(r.map_err(|error| Refused { error, logged: None }));
-                }
-                Admission::Refuse(error) => results.push(Err(Refused { error, logged: None })),
-                Admission::Reject { rejection, error } => {
-                    // The refusal itself is evidence: log it (once per
-                    // identical refusal) and tell the submitter where.
-                    let rd = rejection.digest();
-                    let logged = match self.find_content(&st.in_batch, &rd)? {
-                        Some(a) => Some(a),
-                        None => self.push(*rejection, rd, &mut st)?.ok(),
-                    };
-                    results.push(Err(Refused { error, logged }));
-                }
-            }
+            let (result, opening) = self.sequence(content, &mut st)?;
+            results.push(result);
+            openings.push(opening);
         }
 
         drop(snapshot);
@@ -544,7 +532,68 @@ impl Ledger {
         // `in_batch` is unordered; the pruning walks the queue in index order.
         self.pending_order.make_contiguous().sort_unstable_by_key(|(i, _)| *i);
         self.latest = latest.clone();
-        Ok(BatchOutcome { results, checkpoint: latest })
+        Ok(BatchOutcome { results, openings, checkpoint: latest })
+    }
+
+    /// Sequences one submission: a duplicate, an admitted entry, a refusal
+    /// (with its logged rejection, if a check refused it) — and for a sealed
+    /// document, the opening its submitter needs to reveal it later.
+    fn sequence(
+        &self,
+        content: Content,
+        st: &mut BatchState,
+    ) -> Result<(std::result::Result<Appended, Refused>, Option<verifier::event::Reveal>)> {
+        let (content, opening) = match content.body {
+            Body::SealRequest(doc) => {
+                match self.seal(Content { body: Body::SealRequest(doc), ..content }, st)? {
+                    admission::Sealing::Seal { content, opening } => (*content, Some(*opening)),
+                    admission::Sealing::Refuse(error) => {
+                        return Ok((Err(Refused { error, logged: None }), None));
+                    }
+                    admission::Sealing::Reject { rejection, error } => {
+                        let logged = self.log_rejection(*rejection, st)?;
+                        return Ok((Err(Refused { error, logged }), None));
+                    }
+                }
+            }
+            body => (Content { body, ..content }, None),
+        };
+        let digest = content.digest();
+        let done = |a: Appended| {
+            let opening = opening.clone().map(|mut o: verifier::event::Reveal| {
+                o.sealed = EventLink { index: a.index, leaf_hash: a.leaf_hash };
+                o
+            });
+            (Ok(a), opening)
+        };
+        if let Some(a) = self.find_content(&st.in_batch, &digest)? {
+            return Ok(done(a));
+        }
+        // A sealed document was checked in the clear by `seal`.
+        let admission =
+            if opening.is_some() { Admission::Accept } else { self.admit(&content, st)? };
+        Ok(match admission {
+            Admission::Accept => match self.push(content, digest, st)? {
+                Ok(a) => done(a),
+                Err(error) => (Err(Refused { error, logged: None }), None),
+            },
+            Admission::Refuse(error) => (Err(Refused { error, logged: None }), None),
+            Admission::Reject { rejection, error } => {
+                // The refusal itself is evidence: log it (once per identical
+                // refusal) and tell the submitter where.
+                let logged = self.log_rejection(*rejection, st)?;
+                (Err(Refused { error, logged }), None)
+            }
+        })
+    }
+
+    /// Logs a rejection, or finds the identical one already logged.
+    fn log_rejection(&self, rejection: Content, st: &mut BatchState) -> Result<Option<Appended>> {
+        let rd = rejection.digest();
+        Ok(match self.find_content(&st.in_batch, &rd)? {
+            Some(a) => Some(a),
+            None => self.push(rejection, rd, st)?.ok(),
+        })
     }
 
     /// Sequences one admitted submission into the batch: envelope, leaf,
@@ -559,7 +608,9 @@ impl Ledger {
         let head = self.find_head(&st.new_heads, &content.tender)?;
         let index = st.frontier.size();
         let policy = match &content.body {
-            Body::Document(_) => st.policy.as_ref().map(|(link, _)| *link),
+            Body::Document(_) | Body::SealedDocument(_) => {
+                st.policy.as_ref().map(|(link, _)| *link)
+            }
             _ => None,
         };
         let event = Event {

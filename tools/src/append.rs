@@ -90,20 +90,23 @@ pub fn run(dir: &Path, file: Option<&Path>, principal: &str, batch: usize) -> an
         if !contents.is_empty() {
             let outcome = ledger.append(contents)?;
             let size = outcome.checkpoint.checkpoint.size;
-            for (n, r) in numbers.into_iter().zip(outcome.results) {
+            for ((n, r), opening) in numbers.into_iter().zip(outcome.results).zip(outcome.openings)
+            {
                 match r {
                     Ok(a) => {
                         appended += u64::from(!a.duplicate);
-                        serde_json::to_writer(
-                            &mut out,
-                            &json!({
-                                "line": n,
-                                "index": a.index,
-                                "leaf_hash": a.leaf_hash,
-                                "checkpoint_size": size,
-                                "duplicate": a.duplicate,
-                            }),
-                        )?;
+                        let mut line = json!({
+                            "line": n,
+                            "index": a.index,
+                            "leaf_hash": a.leaf_hash,
+                            "checkpoint_size": size,
+                            "duplicate": a.duplicate,
+                        });
+                        // A sealed document's opening: the body of its reveal.
+                        if let Some(o) = opening {
+                            line["sealed"] = serde_json::to_value(o)?;
+                        }
+                        serde_json::to_writer(&mut out, &line)?;
                         writeln!(out)?;
                     }
                     Err(r) => {

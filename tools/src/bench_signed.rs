@@ -26,10 +26,13 @@ use verifier::event::{
 /// The algorithms measured.
 pub const ALGS: &[&str] = &["ed25519", "ecdsa", "rsa", "sm2"];
 
+/// Signs a message, returning the encoded signature.
+type SignFn = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+
 /// A signer of one algorithm: its public key and how it signs a message.
 struct Signer {
     spki: SubjectPublicKeyInfoOwned,
-    sign: Box<dyn Fn(&[u8]) -> Vec<u8>>,
+    sign: SignFn,
 }
 
 fn signer(alg: &str) -> anyhow::Result<Signer> {

@@ -81,13 +81,88 @@ pub enum Body {
     /// The ledger refused a submission; logged so the submitter can prove
     /// it tried, when, and why it was refused. Only the ledger writes these.
     SubmissionRejected(Rejection),
+    /// A document filed under seal (电子招标投标办法 art. 21, 28): until it is
+    /// revealed the log shows its type, its time and a salted commitment to
+    /// who filed it and what — never the filer or the document's digests.
+    /// The ledger writes these from a `seal_request`.
+    SealedDocument(SealedDocument),
+    /// The opening of a sealed document: the salt and values its commitment
+    /// binds, so anyone can check them against it.
+    Reveal(Reveal),
+    /// A document to be filed under seal: what a submitter sends (kind
+    /// `sealed_document` in JSON). Never in a leaf: the ledger checks it and
+    /// logs a [`Body::SealedDocument`] in its place.
+    SealRequest(Document),
 }
 
 /// The event kinds, as named in JSON and CBOR.
-pub const KINDS: &[&str] =
-    &["document", "schedule", "certificate", "policy", "submission_rejected"];
-/// The kinds a submitter may send (`submission_rejected` is the ledger's own).
-pub const SUBMITTED_KINDS: &[&str] = &["document", "schedule", "certificate", "policy"];
+pub const KINDS: &[&str] = &[
+    "document",
+    "schedule",
+    "certificate",
+    "policy",
+    "submission_rejected",
+    "sealed_document",
+    "reveal",
+];
+/// The kinds a submitter may send (`submission_rejected` is the ledger's
+/// own; a `sealed_document` submission carries the cleartext document, which
+/// the ledger logs as a commitment).
+pub const SUBMITTED_KINDS: &[&str] =
+    &["document", "schedule", "certificate", "policy", "sealed_document", "reveal"];
+
+/// The principal of every sealed document and of a sealed submission's
+/// rejection: the filer is inside the commitment, not in the envelope.
+pub const SEALED_PRINCIPAL: &str = "sealed";
+
+/// The salt of a commitment, in bytes.
+pub const SALT_BYTES: usize = 32;
+
+/// A sealed document: its type and the commitment.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SealedDocument {
+    /// What the document is.
+    pub document_type: DocumentType,
+    /// [`commitment`] of the salt, the filer and the document.
+    pub commitment: Hash,
+}
+
+/// The values a sealed document's commitment binds, and where it is.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Reveal {
+    /// The sealed entry.
+    pub sealed: EventLink,
+    /// The salt, [`SALT_BYTES`] bytes.
+    pub salt: Bytes,
+    /// Who filed it.
+    pub principal: String,
+    /// The document as filed (digests, signatures, timestamps).
+    pub document: Document,
+}
+
+/// The values bound by a commitment, in their canonical order.
+#[derive(Serialize)]
+struct Opening<'a> {
+    tender: &'a str,
+    principal: &'a str,
+    document: &'a Document,
+}
+
+/// `SHA-256("tenderlog/commitment/v1\n" ‖ salt ‖ CBOR({tender, principal,
+/// document}))`: binds who filed what in which tender, hiding both as long as
+/// the 32-byte salt is secret.
+pub fn commitment(salt: &[u8], tender: &str, principal: &str, document: &Document) -> Hash {
+    let mut buf = Vec::with_capacity(512);
+    // Serializing plain structs into a Vec cannot fail.
+    let _ = ciborium::into_writer(&Opening { tender, principal, document }, &mut buf);
+    let mut h = Sha256::new();
+    h.update(b"tenderlog/commitment/v1\n");
+    h.update(salt);
+    h.update(&buf);
+    Hash(h.finalize().into())
+}
 
 /// The tender every `policy` event belongs to: rule packs form one chain.
 pub const POLICY_TENDER: &str = "policy";
@@ -110,6 +185,8 @@ impl Body {
             Body::Certificate(_) => "certificate",
             Body::Policy(_) => "policy",
             Body::SubmissionRejected(_) => "submission_rejected",
+            Body::SealedDocument(_) | Body::SealRequest(_) => "sealed_document",
+            Body::Reveal(_) => "reveal",
         }
     }
 
@@ -485,6 +562,17 @@ impl Body {
                 check_text("check", &r.check, 64)?;
                 check_text("reason", &r.reason, MAX_REASON_BYTES)
             }
+            Body::SealedDocument(_) => Ok(()),
+            Body::Reveal(r) => {
+                if r.salt.0.len() != SALT_BYTES {
+                    return Err(Error::EventInvalid(format!(
+                        "a reveal's salt is {SALT_BYTES} bytes"
+                    )));
+                }
+                check_text("principal", &r.principal, MAX_PRINCIPAL_BYTES)?;
+                Body::Document(r.document.clone()).validate()
+            }
+            Body::SealRequest(d) => Body::Document(d.clone()).validate(),
         }
     }
 
@@ -542,8 +630,20 @@ impl Event {
                 "prev_tender must be absent exactly for the tender's first event".into(),
             ));
         }
-        if self.policy.is_some() && !matches!(self.body, Body::Document(_)) {
+        if self.policy.is_some()
+            && !matches!(self.body, Body::Document(_) | Body::SealedDocument(_))
+        {
             return Err(Error::EventInvalid("only document events name a rule pack".into()));
+        }
+        if matches!(self.body, Body::SealRequest(_)) {
+            return Err(Error::EventInvalid(
+                "a seal request is never logged; the ledger logs its sealed document".into(),
+            ));
+        }
+        if matches!(self.body, Body::SealedDocument(_)) && self.principal != SEALED_PRINCIPAL {
+            return Err(Error::EventInvalid(format!(
+                "a sealed document's principal is {SEALED_PRINCIPAL:?}"
+            )));
         }
         self.body.validate()?;
         self.body.validate_tender(&self.tender)
@@ -568,6 +668,9 @@ impl Event {
             Body::Certificate(c) => serde_json::to_value(c),
             Body::Policy(p) => serde_json::to_value(p),
             Body::SubmissionRejected(r) => serde_json::to_value(r),
+            Body::SealedDocument(d) => serde_json::to_value(d),
+            Body::Reveal(r) => serde_json::to_value(r),
+            Body::SealRequest(d) => serde_json::to_value(d),
         }
         .unwrap_or(serde_json::Value::Null);
         let mut v = serde_json::json!({
@@ -689,7 +792,10 @@ impl Submission {
                 SUBMITTED_KINDS.join(", ")
             )));
         }
-        let tagged = serde_json::json!({ self.kind.clone(): self.body });
+        // A sealed document is sent in the clear (the ledger checks it, then
+        // logs only its commitment): its body is a document's.
+        let tag = if self.kind == "sealed_document" { "seal_request" } else { &self.kind };
+        let tagged = serde_json::json!({ tag: self.body });
         let body: Body = serde_json::from_value(tagged)
             .map_err(|e| Error::Submission(format!("body of {} event: {e}", self.kind)))?;
         let tender = match (self.tender, body.required_tender()) {

@@ -749,6 +749,31 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     if m.documents.is_empty() && documents.is_empty() {
         out.na("document digest", "bundle", "no document given or carried");
     }
+    // Reveals: each opens its sealed entry; the revealed document then gets
+    // the same checks, at the sealed entry's time, under its rule pack.
+    let mut revealed = false;
+    for &(i, ev, _) in &selected {
+        let Body::Reveal(r) = &ev.body else { continue };
+        revealed = true;
+        let sealed = events.get(&r.sealed.index).map(|(e, lh)| (e, lh));
+        let res = crate::signing::check_reveal(r, &ev.tender, sealed);
+        let ok = res.is_ok();
+        out.add("commitment reveal", format!("entry {i}"), res);
+        let Some((sev, _)) = sealed.filter(|_| ok) else { continue };
+        let pack = sev.policy.and_then(|link| match events.get(&link.index) {
+            Some((Event { body: Body::Policy(p), .. }, lh)) if *lh == link.leaf_hash => Some(p),
+            _ => None,
+        });
+        let ctx = crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, policy: pack };
+        for f in crate::signing::check_document(&r.document, sev.received_ms, &ctx) {
+            checked.insert(f.check);
+            out.add(
+                f.check,
+                format!("entry {i} (revealed {}) {}", r.sealed.index, f.subject),
+                f.result,
+            );
+        }
+    }
     for check in ["signature", "certificate chain", "certificate status at trusted time"] {
         if !checked.contains(check) {
             out.na(check, "bundle", "no selected entry carries a signature");
@@ -761,7 +786,9 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         out.na("policy", "bundle", "no selected entry was checked under a rule pack");
     }
     out.na("seal", "bundle", "document events carry no e-seals yet");
-    out.na("commitment reveal", "bundle", "no selected entry carries a commitment");
+    if !revealed {
+        out.na("commitment reveal", "bundle", "no selected entry reveals a commitment");
+    }
 
     let (verified, checks) = out.finish();
     Report {
@@ -843,6 +870,9 @@ pub struct Receipt {
     pub tlog_proof: String,
     /// Whether the content had been logged before.
     pub duplicate: bool,
+    /// For a sealed document: the opening of its commitment.
+    #[serde(default)]
+    pub sealed: Option<crate::event::Reveal>,
 }
 
 /// A newer checkpoint and the consistency proof to it, to show the log has
@@ -878,7 +908,8 @@ pub fn verify_receipt(
     if base64::engine::general_purpose::STANDARD.encode(&leaf) != r.leaf {
         return Err("leaf base64 is not canonical".into());
     }
-    match Event::decode(&leaf) {
+    let decoded = Event::decode(&leaf);
+    match &decoded {
         Ok(ev) => out.add(
             "canonical leaf",
             subject.clone(),
@@ -893,6 +924,27 @@ pub fn verify_receipt(
         Err(e) => out.add("canonical leaf", subject.clone(), Err(e.to_string())),
     }
     let lh = leaf_hash(&leaf);
+    // A sealed document's receipt carries the opening: it must open this leaf.
+    match (&r.sealed, &decoded) {
+        (Some(opening), Ok(ev)) => {
+            let at = crate::event::EventLink { index: r.index, leaf_hash: lh };
+            let res = if opening.sealed != at {
+                Err("the opening names another entry than the receipt's".into())
+            } else {
+                crate::signing::check_reveal(opening, &ev.tender, Some((ev, &lh)))
+            };
+            out.add("commitment reveal", subject.clone(), res);
+        }
+        (Some(_), Err(_)) => {
+            out.na("commitment reveal", subject.clone(), "the leaf did not decode")
+        }
+        (None, Ok(Event { body: Body::SealedDocument(_), .. })) => out.add(
+            "commitment reveal",
+            subject.clone(),
+            Err("the receipt of a sealed document lacks its opening".into()),
+        ),
+        (None, _) => {}
+    }
     out.add(
         "leaf hash",
         subject.clone(),

@@ -355,3 +355,42 @@ fn check_timestamp(
         ),
     ))
 }
+
+/// Checks a reveal against the sealed entry it names (`sealed`, with the
+/// leaf hash it was found under): same tender, the link's leaf hash, and the
+/// commitment recomputed from the revealed salt, filer and document.
+pub fn check_reveal(
+    reveal: &crate::event::Reveal,
+    tender: &str,
+    sealed: Option<(&crate::event::Event, &Hash)>,
+) -> Result<String, String> {
+    use crate::event::Body;
+    let (ev, lh) =
+        sealed.ok_or_else(|| format!("the sealed entry {} is not at hand", reveal.sealed.index))?;
+    if *lh != reveal.sealed.leaf_hash {
+        return Err(format!(
+            "entry {} has leaf hash {lh}, not the one the reveal names",
+            reveal.sealed.index
+        ));
+    }
+    let Body::SealedDocument(s) = &ev.body else {
+        return Err(format!("entry {} is not a sealed document", reveal.sealed.index));
+    };
+    if ev.tender != tender {
+        return Err(format!("the sealed entry belongs to tender {:?}", ev.tender));
+    }
+    if s.document_type != reveal.document.document_type {
+        return Err("the revealed document is of another type than the sealed one".into());
+    }
+    let c = crate::event::commitment(&reveal.salt.0, tender, &reveal.principal, &reveal.document);
+    if c != s.commitment {
+        return Err(format!(
+            "the revealed salt, filer and document do not match the commitment of entry {}",
+            reveal.sealed.index
+        ));
+    }
+    Ok(format!(
+        "entry {} was filed by {:?}: document {}",
+        reveal.sealed.index, reveal.principal, reveal.document.sha256
+    ))
+}

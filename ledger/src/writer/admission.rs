@@ -7,7 +7,10 @@
 use std::collections::HashMap;
 
 use verifier::Hash;
-use verifier::event::{Body, Content, Event, EventLink, POLICY_TENDER, Rejection};
+use verifier::event::{
+    Body, Bytes, Content, Event, EventLink, POLICY_TENDER, Rejection, Reveal, SEALED_PRINCIPAL,
+    SealedDocument, commitment,
+};
 use verifier::signing::{CertRecord, Context, check_document, check_lifecycle_step, first_failure};
 
 use super::{BatchState, Ledger};
@@ -21,6 +24,29 @@ pub(super) enum Admission {
     /// lifecycle step out of order).
     Refuse(verifier::Error),
     /// Refuse it and log `rejection` in its place.
+    Reject {
+        /// The `submission_rejected` content to log.
+        rejection: Box<Content>,
+        /// What to tell the submitter.
+        error: verifier::Error,
+    },
+}
+
+/// The ledger's decision on a document to be filed under seal.
+pub(super) enum Sealing {
+    /// Log `content` (the sealed document); `opening` is what the submitter
+    /// gets (its `sealed` link is filled in once the entry is known).
+    Seal {
+        /// The `sealed_document` content.
+        content: Box<Content>,
+        /// The salt, filer and document.
+        opening: Box<Reveal>,
+    },
+    /// Refuse it and log nothing.
+    Refuse(verifier::Error),
+    /// A check refused it: log `rejection` — which names neither the filer
+    /// nor the document, only the commitment and the check — and tell the
+    /// submitter `error` in full.
     Reject {
         /// The `submission_rejected` content to log.
         rejection: Box<Content>,
@@ -173,7 +199,99 @@ impl Ledger {
             Body::SubmissionRejected(_) => Ok(Admission::Refuse(invalid(
                 "submission_rejected events are written by the ledger only",
             ))),
+            Body::SealedDocument(_) => Ok(Admission::Refuse(invalid(
+                "sealed documents are written by the ledger; send kind sealed_document with the document",
+            ))),
+            Body::SealRequest(_) => {
+                Ok(Admission::Refuse(invalid("a seal request is sealed before admission")))
+            }
+            Body::Reveal(r) => {
+                let committed = self.frontier.size() + st.leaves.len() as u64;
+                if r.sealed.index >= committed {
+                    return Ok(Admission::Refuse(invalid(format!(
+                        "the sealed entry {} is not in the log",
+                        r.sealed.index
+                    ))));
+                }
+                let leaf = self.leaf_any(r.sealed.index, st)?;
+                let lh = verifier::leaf_hash(&leaf);
+                let ev = Event::decode(&leaf)
+                    .map_err(|e| LedgerError::Corrupt(format!("leaf {}: {e}", r.sealed.index)))?;
+                Ok(match verifier::signing::check_reveal(r, &content.tender, Some((&ev, &lh))) {
+                    Ok(_) => Admission::Accept,
+                    Err(e) => Admission::Refuse(verifier::Error::CheckFailed {
+                        check: "commitment reveal".into(),
+                        reason: e,
+                    }),
+                })
+            }
             Body::Schedule(_) | Body::Policy(_) => Ok(Admission::Accept),
         }
+    }
+
+    /// Checks a document to be filed under seal in the clear, then turns it
+    /// into its commitment. The salt is an HMAC of the submission under the
+    /// data directory's commitment key: the same submission gets the same
+    /// commitment (a duplicate), and no one without the key can guess it.
+    pub(super) fn seal(&self, content: Content, st: &mut BatchState) -> Result<Sealing> {
+        use hmac::{KeyInit as _, Mac as _};
+        let Content { tender, principal, body: Body::SealRequest(doc) } = content else {
+            return Ok(Sealing::Refuse(invalid("not a seal request")));
+        };
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.commit_key)
+            .map_err(|e| LedgerError::Corrupt(format!("commitment key: {e}")))?;
+        mac.update(b"tenderlog/salt/v1\n");
+        let mut buf = Vec::new();
+        ciborium::into_writer(&(&tender, &principal, &doc), &mut buf)
+            .map_err(|e| LedgerError::Corrupt(format!("encoding a seal request: {e}")))?;
+        mac.update(&buf);
+        let salt: [u8; 32] = mac.finalize().into_bytes().into();
+        let c = commitment(&salt, &tender, &principal, &doc);
+        let clear = Content {
+            tender: tender.clone(),
+            principal: principal.clone(),
+            body: Body::Document(doc.clone()),
+        };
+        match self.admit(&clear, st)? {
+            Admission::Accept => {}
+            Admission::Refuse(e) => return Ok(Sealing::Refuse(e)),
+            Admission::Reject { error, .. } => {
+                let check = match &error {
+                    verifier::Error::CheckFailed { check, .. } => check.clone(),
+                    _ => "document".into(),
+                };
+                let rejection = Rejection {
+                    document_type: doc.document_type,
+                    sha256: c,
+                    check,
+                    reason: "a sealed submission (the sha256 is its commitment); the reason went to the submitter".into(),
+                };
+                return Ok(Sealing::Reject {
+                    rejection: Box::new(Content {
+                        tender,
+                        principal: SEALED_PRINCIPAL.into(),
+                        body: Body::SubmissionRejected(rejection),
+                    }),
+                    error,
+                });
+            }
+        }
+        let opening = Reveal {
+            sealed: EventLink { index: 0, leaf_hash: verifier::Hash([0; 32]) },
+            salt: Bytes(salt.to_vec()),
+            principal,
+            document: doc.clone(),
+        };
+        Ok(Sealing::Seal {
+            opening: Box::new(opening),
+            content: Box::new(Content {
+                tender,
+                principal: SEALED_PRINCIPAL.into(),
+                body: Body::SealedDocument(SealedDocument {
+                    document_type: doc.document_type,
+                    commitment: c,
+                }),
+            }),
+        })
     }
 }
