@@ -92,6 +92,7 @@ fn certificate_event() -> Event {
             cert_kind: CertKind::Trader,
             uscc: Some("91350100M000100Y43".into()),
             unit_name: Some("某某建设有限公司".into()),
+            resident_id: None,
             lifecycle: Lifecycle::Issued,
             effective_ms: 1_798_000_000_000,
         }),

@@ -35,6 +35,7 @@ fn record(m: &Made, kind: CertKind, history: &[(Lifecycle, u64)]) -> CertRecord 
             cert_kind: kind,
             uscc: (kind == CertKind::Trader).then(|| USCC.into()),
             unit_name: (kind == CertKind::Trader).then(|| UNIT.into()),
+            resident_id: None,
             lifecycle: *l,
             effective_ms: *t,
         })
@@ -369,12 +370,42 @@ fn document_checks_on_openssl_fixtures() {
             cert_kind: CertKind::Trader,
             uscc: Some("91350100M000100Y44".into()),
             unit_name: Some(UNIT.into()),
+            resident_id: None,
             lifecycle: Lifecycle::Issued,
             effective_ms: long_ago,
         }),
     };
     let e = bad.validate().unwrap_err().to_string();
     assert!(e.contains("check"), "{e}");
+
+    // Registered personnel: bound to a resident ID the subject carries, whose
+    // check digit is validated.
+    let person = fx.leaf(
+        &ca,
+        "person",
+        Alg::Ecdsa,
+        "/C=CN/serialNumber=11010519491231002X/CN=engineer",
+        365,
+        "",
+    );
+    let personnel = |id: Option<&str>| verifier::event::Content {
+        tender: verifier::event::cert_tender(&fp(&person)),
+        principal: "ca-registry".into(),
+        body: verifier::event::Body::Certificate(CertificateEvent {
+            der: Bytes(person.der.clone()),
+            cert_kind: CertKind::RegisteredPersonnel,
+            uscc: None,
+            unit_name: None,
+            resident_id: id.map(str::to_owned),
+            lifecycle: Lifecycle::Issued,
+            effective_ms: long_ago,
+        }),
+    };
+    personnel(Some("11010519491231002X")).validate().unwrap();
+    let e = personnel(Some("110105194912310021")).validate().unwrap_err().to_string();
+    assert!(e.contains("check"), "{e}");
+    let e = personnel(None).validate().unwrap_err().to_string();
+    assert!(e.contains("needs its resident_id"), "{e}");
 }
 
 fn ctx_ref<'a>(c: &Context<'a>) -> Context<'a> {

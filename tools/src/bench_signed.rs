@@ -124,6 +124,7 @@ fn run_once(alg: &str, events: u64, batch: usize, dir: &Option<PathBuf>) -> anyh
                 cert_kind: CertKind::Trader,
                 uscc: Some(uscc.into()),
                 unit_name: Some("bench trader".into()),
+                resident_id: None,
                 lifecycle: Lifecycle::Issued,
                 effective_ms: now - 3_600_000,
             }),

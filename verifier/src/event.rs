@@ -332,6 +332,11 @@ pub struct CertificateEvent {
     /// For a trader: the unit name it is bound to.
     #[serde(default)]
     pub unit_name: Option<String>,
+    /// For registered personnel: the resident ID number it is bound to (GB
+    /// 11643, check digit validated), which the certificate's subject must
+    /// carry — so the log adds nothing the certificate does not already say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident_id: Option<String>,
     /// The lifecycle step this event records.
     pub lifecycle: Lifecycle,
     /// When the step takes effect, UTC ms since the epoch.
@@ -375,6 +380,28 @@ impl CertificateEvent {
                     ));
                 }
             }
+        }
+        match (self.cert_kind, &self.resident_id) {
+            (CertKind::RegisteredPersonnel, Some(id)) => {
+                crate::ids::ResidentId::parse(id)
+                    .map_err(|e| Error::EventInvalid(e.to_string()))?;
+                if !cert.subject().contains(id.as_str()) {
+                    return Err(Error::EventInvalid(
+                        "the certificate's subject does not carry the resident ID".into(),
+                    ));
+                }
+            }
+            (CertKind::RegisteredPersonnel, None) => {
+                return Err(Error::EventInvalid(
+                    "a registered personnel certificate needs its resident_id".into(),
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(Error::EventInvalid(
+                    "resident_id belongs to registered personnel certificates only".into(),
+                ));
+            }
+            (_, None) => {}
         }
         Ok(())
     }

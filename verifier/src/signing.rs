@@ -40,6 +40,8 @@ pub struct CertRecord {
     pub uscc: Option<String>,
     /// For a trader, the bound unit name.
     pub unit_name: Option<String>,
+    /// For registered personnel, the bound resident ID.
+    pub resident_id: Option<String>,
     /// Every lifecycle step: entry index, step, effective time (ms).
     pub history: Vec<(u64, Lifecycle, u64)>,
 }
@@ -69,6 +71,7 @@ impl CertRecord {
             kind: first.cert_kind,
             uscc: first.uscc.clone(),
             unit_name: first.unit_name.clone(),
+            resident_id: first.resident_id.clone(),
             history,
         })
     }

@@ -159,10 +159,13 @@ impl Ledger {
                     return Ok(Admission::Refuse(invalid(e)));
                 }
                 if let Some(r) = existing
-                    && (r.kind != c.cert_kind || r.uscc != c.uscc || r.unit_name != c.unit_name)
+                    && (r.kind != c.cert_kind
+                        || r.uscc != c.uscc
+                        || r.unit_name != c.unit_name
+                        || r.resident_id != c.resident_id)
                 {
                     return Ok(Admission::Refuse(invalid(
-                        "a lifecycle event must repeat the certificate's kind, uscc and unit_name",
+                        "a lifecycle event must repeat the certificate's kind, uscc, unit_name and resident_id",
                     )));
                 }
                 Ok(Admission::Accept)
