@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 use verifier::checkpoint::SignedCheckpoint;
-use verifier::event::{Body, Event};
+use verifier::event::Event;
 use verifier::merkle::{self, CompactRange};
 use verifier::{Hash, leaf_hash};
 
@@ -378,7 +378,7 @@ pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditRepo
                 want_hashes.add(&[&store::prefix(&lh).to_be_bytes(), &ib]);
                 want_tenders.add(&[event.tender.as_bytes(), &event.seq.to_be_bytes(), &ib]);
                 want_contents.add(&[&content.to_be_bytes(), &ib]);
-                if let Body::Document(d) = &event.body {
+                if let Some(d) = event.body.document() {
                     want_docs.add(&[&store::prefix(&d.sha256).to_be_bytes(), &ib]);
                 }
             }

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension as _, params};
-use verifier::event::{Body, Event};
+use verifier::event::Event;
 use verifier::{Hash, leaf_hash};
 
 use crate::error::{LedgerError, Result};
@@ -120,10 +120,7 @@ impl IndexRow {
             idx,
             leaf: prefix(leaf_hash),
             content: prefix(&event.content_digest()),
-            document: match &event.body {
-                Body::Document(d) => Some(prefix(&d.sha256)),
-                _ => None,
-            },
+            document: event.body.document().map(|d| prefix(&d.sha256)),
             tender: event.tender.clone(),
             seq: event.seq,
         }

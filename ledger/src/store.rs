@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use verifier::Hash;
 use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
-use verifier::event::{Body, Event};
+use verifier::event::Event;
 use verifier::merkle::{self, NodeSource};
 use verifier::note::NoteVerifier;
 
@@ -304,13 +304,13 @@ impl Store {
             for idx in prefix_matches(ix, HashTable::Documents, sha256)? {
                 let event = Event::decode(&self.leaf(idx)?)
                     .map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
-                if matches!(&event.body, Body::Document(d) if d.sha256 == *sha256) {
+                if event.body.document().is_some_and(|d| d.sha256 == *sha256) {
                     out.push(idx);
                 }
             }
         }
         self.scan_tail(|idx, _, e| {
-            if matches!(&e.body, Body::Document(d) if d.sha256 == *sha256) {
+            if e.body.document().is_some_and(|d| d.sha256 == *sha256) {
                 out.push(idx);
             }
         })?;

@@ -636,10 +636,7 @@ impl Ledger {
             idx: index,
             leaf: store::prefix(&lh),
             content: store::prefix(&digest),
-            document: match &event.body {
-                Body::Document(d) => Some(store::prefix(&d.sha256)),
-                _ => None,
-            },
+            document: event.body.document().map(|d| store::prefix(&d.sha256)),
             tender: event.tender.clone(),
             seq: event.seq,
         });

@@ -69,6 +69,18 @@ const STEPS: &[(&str, &str, &str, &str, &[&str])] = &[
 
 const TENDER: &str = "ZB2026-DEMO-001";
 
+/// Filed under seal (电子招标投标办法 art. 21, 28): the log shows a commitment
+/// until the reveal — the bids until the opening, the evaluation report
+/// (and with it the committee's membership) until the award.
+const SEALED: &[&str] =
+    &["04-bid-a.txt", "05-bid-b.txt", "06-bid-c.txt", "07-bid-d.txt", "09-evaluation-report.txt"];
+
+/// After the step with this file, the agency reveals these sealed ones.
+const REVEALS: &[(&str, &[&str])] = &[
+    ("08-opening-record.txt", &["04-bid-a.txt", "05-bid-b.txt", "06-bid-c.txt"]),
+    ("10-award-notice.txt", &["09-evaluation-report.txt"]),
+];
+
 /// The step whose refusal the demo expects (bidder D's lost certificate).
 const REFUSED: &str = "07-bid-d.txt";
 
@@ -211,11 +223,15 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
             "rule pack tenderlog-default v1",
         );
 
-        println!("playing tender {TENDER} through POST /v1/events (signed, timestamped):");
+        println!(
+            "playing tender {TENDER} through POST /v1/events (signed, timestamped; bids and the evaluation report under seal):"
+        );
+        let mut openings = std::collections::BTreeMap::new();
         for ((who, _, name, title, _), body) in STEPS.iter().zip(bodies) {
+            let kind = if SEALED.contains(name) { "sealed_document" } else { "document" };
             let (status, answer) = post(
                 tokens[who].clone(),
-                serde_json::json!({"kind": "document", "tender": TENDER, "body": body}),
+                serde_json::json!({"kind": kind, "tender": TENDER, "body": body}),
             )
             .await?;
             if *name == REFUSED {
@@ -244,7 +260,37 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
                 "the server refused {name}: {}",
                 String::from_utf8_lossy(&answer)
             );
-            print_receipt(&check_receipt(&answer, &key, &out)?, who, title);
+            let v = check_receipt(&answer, &key, &out)?;
+            if v["sealed"].is_object() {
+                // Only the filer gets the opening; the log shows a commitment.
+                print_receipt(&v, who, &format!("{title}: under seal"));
+                openings.insert(*name, (v["sealed"].clone(), *title));
+            } else {
+                print_receipt(&v, who, title);
+            }
+            for (after, reveal) in REVEALS {
+                if after != name {
+                    continue;
+                }
+                for sealed in *reveal {
+                    let (opening, title) = openings
+                        .get(sealed)
+                        .with_context(|| format!("no opening for {sealed}"))?
+                        .clone();
+                    let (status, answer) = post(
+                        tokens["agency-01"].clone(),
+                        serde_json::json!({"kind": "reveal", "tender": TENDER, "body": opening}),
+                    )
+                    .await?;
+                    anyhow::ensure!(
+                        status.is_success(),
+                        "the server refused the reveal of {sealed}: {}",
+                        String::from_utf8_lossy(&answer)
+                    );
+                    let v = check_receipt(&answer, &key, &out)?;
+                    print_receipt(&v, "agency-01", &format!("reveal: {title}"));
+                }
+            }
         }
         let r = http.get(format!("{base}/v1/bundles?tender={TENDER}")).send().await?;
         anyhow::ensure!(r.status().is_success(), "couldn't fetch the bundle: {}", r.status());
@@ -273,13 +319,14 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         report.checks.iter().filter(|c| c.check == check && c.status == Status::Pass).count()
     };
     println!(
-        "\ntenderlog-verify {}:\n  {}\n  {} signatures, {} certificate chains and statuses at trusted time, {} timestamps, {} rule-pack checks passed",
+        "\ntenderlog-verify {}:\n  {}\n  {} signatures, {} certificate chains and statuses at trusted time, {} timestamps, {} rule-pack checks and {} sealed documents opened by their reveals passed",
         bundle_path.display(),
         report.to_text().lines().next().unwrap_or_default(),
         passed("signature"),
         passed("certificate chain"),
         passed("timestamp"),
         passed("policy"),
+        passed("commitment reveal"),
     );
     anyhow::ensure!(report.verified, "the bundle does not verify:\n{}", report.to_text());
 

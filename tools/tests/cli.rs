@@ -359,21 +359,25 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     let o = run(&["demo", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
     let text = out(&o);
-    // Ten certificate events (bidder D's reported lost), the rule pack, and
-    // eleven documents, one of them refused with its refusal logged.
-    assert_eq!(text.matches("receipt #").count(), 22, "{text}");
+    // Ten certificate events (bidder D's reported lost), the rule pack,
+    // eleven documents (one refused, its refusal logged; four under seal),
+    // and four reveals.
+    assert_eq!(text.matches("receipt #").count(), 26, "{text}");
     assert!(
         text.contains("REFUSED (certificate status at trusted time), refusal logged"),
         "{text}"
     );
-    // The tender's 11 events, 8 signer certificate chains and the rule pack.
-    assert!(text.contains("VERIFIED: 20 entries"), "{text}");
+    assert_eq!(text.matches(": under seal").count(), 4, "{text}");
+    assert_eq!(text.matches("reveal: ").count(), 4, "{text}");
+    // The tender's 15 events, 8 signer certificate chains and the rule pack.
+    assert!(text.contains("VERIFIED: 24 entries"), "{text}");
     assert!(text.contains("13 signatures, 13 certificate chains"), "{text}");
+    assert!(text.contains("4 sealed documents opened"), "{text}");
     assert!(text.contains("not accredited"), "{text}");
     assert!(dir.join("demo/ZB2026-DEMO-001.bundle.zip").is_file());
     let o = run(&["demo", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(out(&o).matches("already logged: same entry").count(), 22);
+    assert_eq!(out(&o).matches("already logged: same entry").count(), 26);
     let o = run(&["audit", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
 }

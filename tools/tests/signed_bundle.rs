@@ -1,7 +1,8 @@
-//! A bundle of one signed, stamped bid from a real run (`tenderlog demo`:
-//! server on 127.0.0.1, documents signed by participant certificates and
-//! stamped by the local TSA) carries the bid, the signer certificate's whole
-//! lifecycle chain with its signed head, and the rule pack; it verifies, and
+//! A bundle of the reveal of one sealed, signed, stamped bid from a real run
+//! (`tenderlog demo`: server on 127.0.0.1, documents signed by participant
+//! certificates and stamped by the local TSA) carries the reveal, the sealed
+//! bid, the signer certificate's whole lifecycle chain with its signed head,
+//! and the rule pack; it verifies, and
 //! every single-bit change of every member is caught. Cutting the signer's
 //! reported-lost step out of a certificate chain is caught by completeness;
 //! trusting other CA or TSA roots than the bundle's fails the named checks.
@@ -29,11 +30,15 @@ fn a_signed_bid_bundle_verifies_and_every_bit_is_authenticated() {
     let store = ledger::Store::open(&dir).unwrap();
     let signer = ledger::keys::load(&ledger::store::key_path(&dir), store.origin()).unwrap();
     let roots = ledger::trust::bundle_roots(&dir).unwrap();
-    // Entry 14 is bidder A's bid (see the demo's order).
-    let bundle = store.export_bundle(&Selection::Indexes(vec![14]), Some(&signer), &roots).unwrap();
+    // Entry 19 reveals bidder A's bid, filed under seal as entry 14 (see the demo's order).
+    let bundle = store.export_bundle(&Selection::Indexes(vec![19]), Some(&signer), &roots).unwrap();
     let bundle = Bundle::from_zip(&bundle.to_zip().unwrap()).unwrap();
     let indexes: Vec<u64> = bundle.manifest.entries.iter().map(|e| e.index).collect();
-    assert_eq!(indexes, [2, 10, 14], "bidder A's certificate, the rule pack, the bid");
+    assert_eq!(
+        indexes,
+        [2, 10, 14, 19],
+        "bidder A's certificate, the rule pack, the sealed bid, its reveal"
+    );
     assert_eq!(bundle.manifest.certificates.len(), 1);
     let r = verify_bundle(&bundle, None, &[]);
     assert!(r.verified, "{}", r.to_text());

@@ -190,6 +190,16 @@ impl Body {
         }
     }
 
+    /// The document this event makes public: a document's, or a reveal's.
+    /// (A sealed document's is hidden until its reveal.)
+    pub fn document(&self) -> Option<&Document> {
+        match self {
+            Body::Document(d) => Some(d),
+            Body::Reveal(r) => Some(&r.document),
+            _ => None,
+        }
+    }
+
     /// The tender this body must be logged under, for kinds that fix it.
     pub fn required_tender(&self) -> Option<String> {
         match self {

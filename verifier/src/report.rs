@@ -539,6 +539,30 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             context.insert(i);
         }
     }
+    // The sealed entries selected reveals open (a tender bundle holds them
+    // as the tender's own events anyway), and their rule packs.
+    if !matches!(m.selection, Selection::Tender(_)) {
+        let opened: Vec<u64> = events
+            .iter()
+            .filter(|(i, _)| !context.contains(i))
+            .filter_map(|(_, (ev, _))| match &ev.body {
+                Body::Reveal(r) => Some(r.sealed.index),
+                _ => None,
+            })
+            .collect();
+        for i in opened {
+            if let Some((ev, _)) = events.get(&i)
+                && matches!(ev.body, Body::SealedDocument(_))
+            {
+                context.insert(i);
+                if let Some(p) = ev.policy
+                    && events.get(&p.index).is_some_and(|(e, _)| matches!(e.body, Body::Policy(_)))
+                {
+                    context.insert(p.index);
+                }
+            }
+        }
+    }
     let selected: Vec<(u64, &Event, &Hash)> = events
         .iter()
         .filter(|(i, _)| !context.contains(i))
@@ -601,7 +625,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             let all = !selected.is_empty()
                 && selected
                     .iter()
-                    .all(|(_, ev, _)| matches!(&ev.body, Body::Document(d) if d.sha256 == *h));
+                    .all(|(_, ev, _)| ev.body.document().is_some_and(|d| d.sha256 == *h));
             out.add(
                 "selection",
                 "bundle",
@@ -691,7 +715,12 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let logged = |sha: &Hash| -> Vec<(u64, &Event)> {
         events
             .iter()
-            .filter(|(_, (ev, _))| matches!(&ev.body, Body::Document(d) if d.sha256 == *sha))
+            .filter(|(_, (ev, _))| match &ev.body {
+                Body::Document(d) => d.sha256 == *sha,
+                // A sealed document is logged by its reveal.
+                Body::Reveal(r) => r.document.sha256 == *sha,
+                _ => false,
+            })
             .map(|(i, (ev, _))| (*i, ev))
             .collect()
     };
@@ -720,14 +749,30 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             );
         } else {
             let (i, ev) = hits[0];
+            // For a sealed document: filed when and by whom its reveal says,
+            // as the sealed entry it opens.
+            let (entry, principal, received_ms, how) = match &ev.body {
+                Body::Reveal(r) => (
+                    r.sealed.index,
+                    r.principal.clone(),
+                    events.get(&r.sealed.index).map_or(0, |(s, _)| s.received_ms),
+                    format!(" under seal, revealed as entry {i}"),
+                ),
+                _ => (i, ev.principal.clone(), ev.received_ms, String::new()),
+            };
             out.add(
                 "document digest",
                 g.name.clone(),
-                Ok(format!("logged as entry {i} by {:?} at {} ms", ev.principal, ev.received_ms)),
+                Ok(format!("logged as entry {entry} by {principal:?} at {received_ms} ms{how}")),
             );
             // Who signed it, by the registered certificates the bundle holds.
-            let signed_by: Vec<String> = match &ev.body {
-                Body::Document(d) => d
+            let doc = match &ev.body {
+                Body::Document(d) => Some(d),
+                Body::Reveal(r) => Some(&r.document),
+                _ => None,
+            };
+            let signed_by: Vec<String> = match doc {
+                Some(d) => d
                     .signatures
                     .iter()
                     .map(|sig| {
@@ -740,8 +785,9 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 _ => Vec::new(),
             };
             found_docs.push(serde_json::json!({
-                "document": g.name, "sha256": g.sha256, "entry": i, "tender": ev.tender,
-                "principal": ev.principal, "received_ms": ev.received_ms,
+                "document": g.name, "sha256": g.sha256, "entry": entry, "tender": ev.tender,
+                "principal": principal, "received_ms": received_ms,
+                "revealed_by": (entry != i).then_some(i),
                 "signed_by": signed_by, "event": ev.to_json(),
             }));
         }
