@@ -290,10 +290,27 @@ impl Cert {
 }
 
 /// Trusted CA roots: several CA providers side by side.
-#[derive(Clone, Debug, Default)]
+///
+/// It remembers which certificate signatures it has verified (by the
+/// fingerprints of certificate and issuer), so checking the chain of a
+/// certificate it has seen costs validity-window comparisons, not another
+/// public-key operation: a signer's certificate is checked with every
+/// document it signs. Only successes are kept, and only bytes-identical
+/// certificates hit, so the memory changes no verdict.
+#[derive(Debug, Default)]
 pub struct TrustStore {
     roots: Vec<Cert>,
+    verified: std::sync::Mutex<std::collections::HashSet<(crate::Hash, crate::Hash)>>,
 }
+
+impl Clone for TrustStore {
+    fn clone(&self) -> TrustStore {
+        TrustStore { roots: self.roots.clone(), verified: Default::default() }
+    }
+}
+
+/// Most remembered certificate signatures; beyond it the memory starts over.
+const VERIFIED_MEMORY: usize = 100_000;
 
 impl TrustStore {
     /// A store of the given roots; each must be self-signed.
@@ -304,7 +321,25 @@ impl TrustStore {
                 reason: format!("a root must be self-signed: {e}"),
             })?;
         }
-        Ok(TrustStore { roots })
+        Ok(TrustStore { roots, verified: Default::default() })
+    }
+
+    /// Whether `issuer` signed `cert`, remembering successes.
+    fn issued(&self, cert: &Cert, issuer: &Cert) -> bool {
+        let key = (cert.fingerprint(), issuer.fingerprint());
+        if let Ok(v) = self.verified.lock()
+            && v.contains(&key)
+        {
+            return true;
+        }
+        let ok = cert.verify_issued_by(issuer).is_ok();
+        if ok && let Ok(mut v) = self.verified.lock() {
+            if v.len() >= VERIFIED_MEMORY {
+                v.clear();
+            }
+            v.insert(key);
+        }
+        ok
     }
 
     /// The roots.
@@ -325,7 +360,7 @@ impl TrustStore {
         leaf.check_valid_at(at_ms)?;
         loop {
             let current = path[path.len() - 1];
-            if let Some(root) = self.roots.iter().find(|r| current.verify_issued_by(r).is_ok()) {
+            if let Some(root) = self.roots.iter().find(|r| self.issued(current, r)) {
                 if root != current {
                     root.check_valid_at(at_ms)?;
                     path.push(root);
@@ -340,7 +375,7 @@ impl TrustStore {
             }
             let next = intermediates
                 .iter()
-                .find(|c| c.is_ca() && !path.contains(c) && current.verify_issued_by(c).is_ok())
+                .find(|c| c.is_ca() && !path.contains(c) && self.issued(current, c))
                 .ok_or_else(|| PkiError::Untrusted {
                     subject: leaf.subject(),
                     reason: format!("no trusted or intermediate CA issued {}", current.subject()),
