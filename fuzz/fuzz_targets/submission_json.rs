@@ -1,13 +1,39 @@
 //! Submissions (JSON lines, HTTP bodies): never panic; whatever is accepted
-//! becomes an event that encodes within the leaf limit.
+//! becomes an event that encodes within the leaf limit (a sealed document as
+//! the commitment the ledger would log), and the document checks run on it
+//! without panicking.
 #![no_main]
 
+use std::collections::HashMap;
+
 use libfuzzer_sys::fuzz_target;
-use verifier::event::{Event, EVENT_VERSION, Submission};
+use verifier::event::{Body, EVENT_VERSION, Event, SEALED_PRINCIPAL, SealedDocument, Submission};
+use verifier::pki::TrustStore;
+use verifier::policy::RulePack;
+use verifier::signing::{Context, check_document};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = Submission::from_json(data) else { return };
     let Ok(c) = s.into_content(Some("fuzz")) else { return };
+    let (ca, tsa, certs, pack) =
+        (TrustStore::default(), TrustStore::default(), HashMap::new(), RulePack::default_pack());
+    let ctx = Context { ca: &ca, tsa: &tsa, certs: &certs, policy: Some(&pack) };
+    let (principal, body) = match c.body {
+        Body::SealRequest(d) => {
+            let _ = check_document(&d, u64::MAX, &ctx);
+            let sealed = SealedDocument {
+                document_type: d.document_type,
+                commitment: verifier::event::commitment(&[0; 32], &c.tender, &c.principal, &d),
+            };
+            (SEALED_PRINCIPAL.to_owned(), Body::SealedDocument(sealed))
+        }
+        body => {
+            if let Some(d) = body.document() {
+                let _ = check_document(d, u64::MAX, &ctx);
+            }
+            (c.principal, body)
+        }
+    };
     let event = Event {
         v: EVENT_VERSION,
         tender: c.tender,
@@ -18,8 +44,9 @@ fuzz_target!(|data: &[u8]| {
         }),
         prev_leaf: Some(verifier::Hash([0xff; 32])),
         received_ms: u64::MAX,
-        principal: c.principal,
-        body: c.body,
+        principal,
+        body,
+        policy: None,
     };
     let leaf = event.encode().expect("accepted content fits in a leaf");
     assert_eq!(Event::decode(&leaf).expect("round trip"), event);
