@@ -129,6 +129,11 @@ pub fn create(dir: &Path, name: &str, role: Role) -> Result<String, TokenError> 
             "name {name:?} must be 1-256 bytes, no control characters or outer spaces"
         )));
     }
+    if name == verifier::event::SEALED_PRINCIPAL {
+        return Err(TokenError::BadName(format!(
+            "name {name:?} is reserved: it stands for the filer of every sealed document"
+        )));
+    }
     let mut raw = [0u8; 38];
     getrandom::fill(&mut raw).map_err(|e| TokenError::Random(e.to_string()))?;
     let id = hex::encode(&raw[..6]);

@@ -143,11 +143,20 @@ pub async fn submit(
     let content = submission
         .into_content(Some(&caller.name))
         .map_err(|e| ApiError::new("invalid_submission", e.to_string()))?;
-    // A rule pack binds every later document: only an administrator sets one.
-    if matches!(content.body, verifier::event::Body::Policy(_))
+    // A rule pack binds every later document, and a certificate event says
+    // who may sign and whether a signer's key still counts: only an
+    // administrator (the platform's CA registry) writes them.
+    let registry = match content.body {
+        verifier::event::Body::Policy(_) => Some("publish a rule pack"),
+        verifier::event::Body::Certificate(_) => {
+            Some("register a certificate or change its status")
+        }
+        _ => None,
+    };
+    if let Some(what) = registry
         && !caller.role.includes(Role::Admin)
     {
-        return Err(ApiError::new("forbidden", "only an admin token may publish a rule pack"));
+        return Err(ApiError::new("forbidden", format!("only an admin token may {what}")));
     }
     let committed = match state.sequencer.submit(content).await {
         Ok(c) => c,

@@ -515,7 +515,10 @@ async fn signed_documents_and_logged_refusals() {
     let cert = serde_json::json!({"kind": "certificate", "body": {
         "der": B64.encode(&trader.der), "cert_kind": "trader", "uscc": "91350100M000100Y43",
         "unit_name": "某某建设有限公司", "lifecycle": "issued", "effective_ms": now - 3_600_000}});
+    // Only the registry (an admin) registers certificates.
     let (st, r) = s.post(Some(&s.submitter.clone()), &cert.to_string()).await;
+    assert_eq!((st.as_u16(), r["code"].as_str()), (403, Some("forbidden")), "{r}");
+    let (st, r) = s.post(Some(&s.admin.clone()), &cert.to_string()).await;
     assert_eq!(st.as_u16(), 201, "{r}");
 
     let pack = serde_json::json!({"kind": "policy",

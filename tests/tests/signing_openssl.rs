@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use sha2::Digest as _;
 use tenderlog_tests::fixtures::{Alg, Fixtures, Made, UNIT, USCC, have_openssl};
 use verifier::Hash;
 use verifier::event::{
@@ -214,11 +215,16 @@ fn document_checks_on_openssl_fixtures() {
         &ctx,
     );
     assert_fails(&f, "certificate chain", "was not valid");
-    assert!(failed(&f).unwrap().1.contains("no trusted timestamp"));
+    assert!(failed(&f).unwrap().1.contains("platform received time"));
 
-    // Revoked before the trusted time: invalid. Revoked after it: still valid.
-    let ts_time = verifier::tsp::verify_token(&token, &sha, &tsas).unwrap().time_ms;
-    for (effect, ok) in [(ts_time - 1, false), (ts_time + 60_000, true)] {
+    // A signature is judged at the time a token over *its value* gives (as a
+    // CAdES signature timestamp): revoked before that time, invalid; revoked
+    // after it, still valid — even when judged long after.
+    std::fs::write(fx.dir.join("sig0.bin"), &good[0].value.0).unwrap();
+    let sig_token = fx.stamp("tsa", "sig0.bin");
+    let sig_digest: [u8; 32] = sha2::Sha256::digest(&good[0].value.0).into();
+    let sig_time = verifier::tsp::verify_token(&sig_token, &sig_digest, &tsas).unwrap().time_ms;
+    let revoked_at = |effect: u64| {
         let mut certs = certs.clone();
         certs.insert(
             fp(&ec),
@@ -228,9 +234,14 @@ fn document_checks_on_openssl_fixtures() {
                 &[(Lifecycle::Issued, long_ago), (Lifecycle::Revoked, effect)],
             ),
         );
+        certs
+    };
+    for (effect, ok) in [(sig_time - 1, false), (sig_time + 60_000, true)] {
+        let certs = revoked_at(effect);
         let c = Context { certs: &certs, ..ctx_ref(&ctx) };
+        let tokens = vec![token.clone(), sig_token.clone()];
         let f = check_document(
-            &doc(DocumentType::Bid, sha, sm3, vec![good[0].clone()], vec![token.clone()]),
+            &doc(DocumentType::Bid, sha, sm3, vec![good[0].clone()], tokens),
             received + 120_000,
             &c,
         );
@@ -240,10 +251,35 @@ fn document_checks_on_openssl_fixtures() {
                 f.iter()
                     .any(|x| x.result.as_ref().is_ok_and(|r| r.contains("after the signing time")))
             );
+            assert!(
+                f.iter().any(|x| x.result.as_ref().is_ok_and(|r| r.contains("over signature 1")))
+            );
         } else {
             assert_fails(&f, "certificate status at trusted time", "revoked");
         }
     }
+    // A token over the document proves the document existed, not when it was
+    // signed: it does not move the signature before a revocation (a stolen key
+    // could sign a stamped document later). Judged at the received time.
+    let certs_r = revoked_at(ts_time_of(&token, &sha, &tsas) + 60_000);
+    let c = Context { certs: &certs_r, ..ctx_ref(&ctx) };
+    let f = check_document(
+        &doc(DocumentType::Bid, sha, sm3, vec![good[0].clone()], vec![token.clone()]),
+        received + 120_000,
+        &c,
+    );
+    assert_fails(&f, "certificate status at trusted time", "platform received time");
+    // And a token's imprint algorithm decides which digest it is over: an SM3
+    // token does not stand for the SHA-256 (or the other way round).
+    let swapped_digests = Document {
+        sm3: Some(Hash(sha)),
+        ..doc(DocumentType::Contract, other_sha, sm3, vec![], vec![token.clone()])
+    };
+    assert_fails(
+        &check_document(&swapped_digests, received, &ctx),
+        "timestamp",
+        "over another digest",
+    );
     // Reported lost before: invalid too.
     let mut lost = certs.clone();
     lost.insert(
@@ -354,7 +390,7 @@ fn document_checks_on_openssl_fixtures() {
     assert_fails(
         &check_document(
             &doc(DocumentType::Contract, sha, sm3, vec![], vec![token.clone()]),
-            ts_time - 3_600_000,
+            ts_time_of(&token, &sha, &tsas) - 3_600_000,
             &ctx,
         ),
         "timestamp",
@@ -406,6 +442,10 @@ fn document_checks_on_openssl_fixtures() {
     assert!(e.contains("check"), "{e}");
     let e = personnel(None).validate().unwrap_err().to_string();
     assert!(e.contains("needs its resident_id"), "{e}");
+}
+
+fn ts_time_of(token: &[u8], digest: &[u8; 32], tsas: &TrustStore) -> u64 {
+    verifier::tsp::verify_token(token, digest, tsas).unwrap().time_ms
 }
 
 fn ctx_ref<'a>(c: &Context<'a>) -> Context<'a> {

@@ -105,12 +105,15 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
 
     // One token per principal, as a platform would issue them.
     let mut tokens = std::collections::BTreeMap::new();
-    for who in STEPS.iter().map(|s| s.0).chain(["ca-registry"]) {
+    for who in STEPS.iter().map(|s| s.0) {
         if !tokens.contains_key(who) {
             tokens.insert(who, api::tokens::create(dir, who, api::tokens::Role::Submitter)?);
         }
     }
+    // The platform's administrator publishes the rule pack; its CA registry
+    // (also an admin token: it decides whose keys count) the certificates.
     let admin = api::tokens::create(dir, "platform-admin", api::tokens::Role::Admin)?;
+    let registry_token = api::tokens::create(dir, "ca-registry", api::tokens::Role::Admin)?;
 
     // The certificate registry's events: every participant's certificate,
     // issued an hour before the demo PKI was made, and bidder D's reported
@@ -198,7 +201,7 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         println!("registering certificates and the rule pack:");
         for (who, body) in registry {
             let (status, answer) = post(
-                tokens["ca-registry"].clone(),
+                registry_token.clone(),
                 serde_json::json!({"kind": "certificate", "body": body}),
             )
             .await?;
@@ -306,13 +309,7 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     let given: Vec<GivenDocument> = files
         .iter()
         .filter(|p| !p.ends_with(REFUSED))
-        .map(|p| {
-            let bytes = std::fs::read(p)?;
-            Ok(GivenDocument {
-                name: p.display().to_string(),
-                sha256: Hash(Sha256::digest(&bytes).into()),
-            })
-        })
+        .map(|p| Ok(GivenDocument::of_bytes(p.display().to_string(), &std::fs::read(p)?)))
         .collect::<std::io::Result<_>>()?;
     let report = verify_bundle(&bundle, Some(&[NoteVerifier::parse(&key.vkey())?]), &given);
     let passed = |check: &str| {

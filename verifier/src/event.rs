@@ -620,6 +620,14 @@ impl Body {
                 "a {} event belongs to tender {want:?}, not {tender:?}",
                 self.kind()
             ))),
+            // The policy chain and certificate chains are reserved for their
+            // own events: nothing else may sit in them.
+            None if tender == POLICY_TENDER || tender.starts_with(CERT_TENDER_PREFIX) => {
+                Err(Error::EventInvalid(format!(
+                    "tender {tender:?} is reserved for {} events",
+                    if tender == POLICY_TENDER { "policy" } else { "certificate" }
+                )))
+            }
             _ => Ok(()),
         }
     }
@@ -846,6 +854,11 @@ impl Submission {
             .principal
             .or_else(|| default_principal.map(str::to_owned))
             .ok_or_else(|| Error::Submission("no principal given".into()))?;
+        if principal == SEALED_PRINCIPAL {
+            return Err(Error::Submission(format!(
+                "principal {SEALED_PRINCIPAL:?} is reserved for sealed documents"
+            )));
+        }
         let c = Content { tender, principal, body };
         c.validate().map_err(|e| Error::Submission(e.to_string()))?;
         Ok(c)
@@ -899,6 +912,24 @@ mod tests {
         );
         // At the limit it is the content, not the size, that is wrong.
         assert!(matches!(Event::decode(&big[1..]), Err(Error::EventDecode(_))));
+    }
+
+    #[test]
+    fn reserved_tenders_and_principal_are_refused() {
+        for tender in ["policy", "cert:00"] {
+            let line = format!(
+                r#"{{"kind":"schedule","tender":"{tender}","body":{{"bid_deadline_ms":1,"opening_ms":1}}}}"#
+            );
+            let err = Submission::from_json(line.as_bytes())
+                .unwrap()
+                .into_content(Some("p"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("is reserved for"), "{err}");
+        }
+        let line = r#"{"kind":"schedule","tender":"T","principal":"sealed","body":{"bid_deadline_ms":1,"opening_ms":1}}"#;
+        let err = Submission::from_json(line.as_bytes()).unwrap().into_content(None).unwrap_err();
+        assert!(err.to_string().contains("reserved for sealed documents"), "{err}");
     }
 
     #[test]

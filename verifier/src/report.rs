@@ -171,6 +171,20 @@ pub struct GivenDocument {
     pub name: String,
     /// Its SHA-256.
     pub sha256: Hash,
+    /// Its SM3, when computed: then an event that states an SM3 must state
+    /// this one (what binds an SM2 signature or SM3 token to the file).
+    pub sm3: Option<Hash>,
+}
+
+impl GivenDocument {
+    /// Digests `bytes` (SHA-256 and SM3).
+    pub fn of_bytes(name: impl Into<String>, bytes: &[u8]) -> GivenDocument {
+        GivenDocument {
+            name: name.into(),
+            sha256: Hash(<sha2::Sha256 as sha2::Digest>::digest(bytes).into()),
+            sm3: Some(Hash(<sm3::Sm3 as sm3::Digest>::digest(bytes).into())),
+        }
+    }
 }
 
 /// The full report.
@@ -563,6 +577,12 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             }
         }
     }
+    // What the user selected by index is never context.
+    if let Selection::Indexes(list) = &m.selection {
+        for i in list {
+            context.remove(i);
+        }
+    }
     let selected: Vec<(u64, &Event, &Hash)> = events
         .iter()
         .filter(|(i, _)| !context.contains(i))
@@ -747,17 +767,41 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 g.name.clone(),
                 Err(format!("SHA-256 {} was not logged by any entry in the bundle", g.sha256)),
             );
+        } else if let Some((i, _)) = hits.iter().find(|(_, ev)| {
+            let d = ev.body.document();
+            matches!((d.and_then(|d| d.sm3), g.sm3), (Some(logged), Some(file)) if logged != file)
+        }) {
+            out.add(
+                "document digest",
+                g.name.clone(),
+                Err(format!(
+                    "entry {i} states an SM3 for this SHA-256 that is not the file's SM3: its SM2 signatures or SM3 timestamps are not over this file"
+                )),
+            );
         } else {
             let (i, ev) = hits[0];
             // For a sealed document: filed when and by whom its reveal says,
             // as the sealed entry it opens.
             let (entry, principal, received_ms, how) = match &ev.body {
-                Body::Reveal(r) => (
-                    r.sealed.index,
-                    r.principal.clone(),
-                    events.get(&r.sealed.index).map_or(0, |(s, _)| s.received_ms),
-                    format!(" under seal, revealed as entry {i}"),
-                ),
+                Body::Reveal(r) => match events.get(&r.sealed.index) {
+                    Some((sealed, _)) => (
+                        r.sealed.index,
+                        r.principal.clone(),
+                        sealed.received_ms,
+                        format!(" under seal, revealed as entry {i}"),
+                    ),
+                    None => {
+                        out.add(
+                            "document digest",
+                            g.name.clone(),
+                            Err(format!(
+                                "revealed by entry {i}, but the sealed entry {} is not in the bundle",
+                                r.sealed.index
+                            )),
+                        );
+                        continue;
+                    }
+                },
                 _ => (i, ev.principal.clone(), ev.received_ms, String::new()),
             };
             out.add(
@@ -806,10 +850,24 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         let ok = res.is_ok();
         out.add("commitment reveal", format!("entry {i}"), res);
         let Some((sev, _)) = sealed.filter(|_| ok) else { continue };
-        let pack = sev.policy.and_then(|link| match events.get(&link.index) {
-            Some((Event { body: Body::Policy(p), .. }, lh)) if *lh == link.leaf_hash => Some(p),
-            _ => None,
-        });
+        let pack = match sev.policy {
+            None => None,
+            Some(link) => match events.get(&link.index) {
+                Some((Event { body: Body::Policy(p), .. }, lh)) if *lh == link.leaf_hash => Some(p),
+                _ => {
+                    out.add(
+                        "policy",
+                        format!("entry {i}"),
+                        Err(format!(
+                            "the sealed entry's rule pack, entry {}, is not in the bundle",
+                            link.index
+                        )),
+                    );
+                    checked.insert("policy");
+                    None
+                }
+            },
+        };
         let ctx = crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, policy: pack };
         for f in crate::signing::check_document(&r.document, sev.received_ms, &ctx) {
             checked.insert(f.check);

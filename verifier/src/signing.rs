@@ -7,12 +7,21 @@
 //! event, with the certificates and rule pack the bundle carries. One
 //! function, so the two can never disagree about what "valid" means.
 //!
-//! **Trusted time.** A signature is judged at the earliest time a verified
-//! RFC 3161 token over the document gives; without one, at the platform's
-//! received time, and every finding says which. A certificate reported lost
-//! or revoked with effect *after* that time does not invalidate the
-//! signature; one with effect at or before it does, even when the revocation
-//! was logged later (the verifier sees the certificate's whole chain).
+//! **Trusted time.** A token over the document (its SHA-256, or its SM3, the
+//! imprint algorithm choosing which) proves the document existed then; it is
+//! what a rule pack's `timestamp` asks for. A token over a *signature* (the
+//! SHA-256 of the signature value, as CAdES signature timestamps do) proves
+//! the signature existed then: that signature is judged at that time, and any
+//! other at the platform's received time, which the log itself attests —
+//! never at a document token's time, which a stolen key could sign after. A
+//! certificate reported lost or revoked with effect *after* that time does
+//! not invalidate the signature; one with effect at or before it does, even
+//! when the revocation was logged later (the verifier sees the whole chain).
+//!
+//! **Digests.** The log identifies a document by its SHA-256. Its SM3, which
+//! SM2 signatures and SM3 tokens cover, is what the submitter claims it to
+//! be: a verifier holding the file binds it (`tenderlog-verify --document`
+//! checks both digests), and every finding that rests on the SM3 says so.
 
 use std::collections::HashMap;
 
@@ -149,24 +158,30 @@ pub struct Context<'a> {
 /// then the policy.
 pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut trusted: Option<u64> = None;
+    let mut stamped = false;
+    // Per signature: the earliest verified token over its value.
+    let mut signed_at: Vec<Option<u64>> = vec![None; doc.signatures.len()];
     for (n, token) in doc.timestamps.iter().enumerate() {
         let subject = format!("timestamp {}", n + 1);
         let r = check_timestamp(&token.0, doc, received_ms, ctx.tsa);
-        if let Ok((t, _)) = &r {
-            trusted = Some(trusted.map_or(*t, |x| x.min(*t)));
+        match &r {
+            Ok((_, Stamped::Document, _)) => stamped = true,
+            Ok((t, Stamped::Signature(i), _)) => {
+                if let Some(at) = signed_at.get_mut(*i) {
+                    *at = Some(at.map_or(*t, |x| x.min(*t)));
+                }
+            }
+            Err(_) => {}
         }
-        out.push(Finding { check: "timestamp", subject, result: r.map(|(_, d)| d) });
+        out.push(Finding { check: "timestamp", subject, result: r.map(|(_, _, d)| d) });
     }
-    let (at, at_label) = match trusted {
-        Some(t) => (t, format!("trusted time {t} ms")),
-        None => {
-            (received_ms, format!("platform received time {received_ms} ms (no trusted timestamp)"))
-        }
-    };
     let mut kinds = Vec::new();
     for (n, sig) in doc.signatures.iter().enumerate() {
         let subject = format!("signature {}", n + 1);
+        let (at, at_label) = match signed_at.get(n).copied().flatten() {
+            Some(t) => (t, format!("trusted time {t} ms (a timestamp over the signature)")),
+            None => (received_ms, format!("platform received time {received_ms} ms")),
+        };
         let Some(rec) = ctx.certs.get(&sig.cert) else {
             out.push(Finding {
                 check: "certificate chain",
@@ -215,7 +230,7 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
         out.push(Finding {
             check: "policy",
             subject: format!("rule pack {} v{}", pack.name, pack.version),
-            result: check_policy(pack, doc, &kinds, trusted.is_some()),
+            result: check_policy(pack, doc, &kinds, stamped),
         });
     }
     out
@@ -321,43 +336,79 @@ fn verify_signature(sig: &DocSignature, doc: &Document, cert: &Cert) -> Result<V
     }
 }
 
-/// Verifies one timestamp token over the document; returns its time and a
-/// description.
+/// What a timestamp token covers.
+enum Stamped {
+    /// The document (its SHA-256, or its SM3).
+    Document,
+    /// The value of the signature at this position.
+    Signature(usize),
+}
+
+/// Verifies one timestamp token: over the document's SHA-256 (SHA-256
+/// imprint) or SM3 (SM3 imprint), or over a signature value's SHA-256.
+/// Returns its time, what it covers and a description.
 fn check_timestamp(
     token: &[u8],
     doc: &Document,
     received_ms: u64,
     tsa: &TrustStore,
-) -> Result<(u64, String), String> {
+) -> Result<(u64, Stamped, String), String> {
+    use crate::tsp::{SHA256, SM3, TspError, verify_token};
     if tsa.roots().is_empty() {
         return Err("no TSA roots are trusted".into());
     }
-    let r = crate::tsp::verify_token(token, &doc.sha256.0, tsa);
-    let r = match (r, &doc.sm3) {
-        (Err(crate::tsp::TspError::Imprint), Some(sm3)) => {
-            crate::tsp::verify_token(token, &sm3.0, tsa)
-        }
-        (r, _) => r,
-    };
-    let ts = r.map_err(|e| e.to_string())?;
-    let late = ts.time_ms.saturating_sub(received_ms);
-    if late > ts.accuracy_ms + SKEW_TOLERANCE_MS {
-        return Err(format!(
-            "stamped {late} ms after the platform received the document (accuracy {} ms, tolerance {SKEW_TOLERANCE_MS} ms)",
-            ts.accuracy_ms
+    let mut candidates: Vec<([u8; 32], ObjectIdentifierRef, Stamped, &str)> =
+        vec![(doc.sha256.0, SHA256, Stamped::Document, "the document's SHA-256")];
+    if let Some(sm3) = &doc.sm3 {
+        candidates.push((
+            sm3.0,
+            SM3,
+            Stamped::Document,
+            "the document's SM3 (as the submitter gives it)",
         ));
     }
-    Ok((
-        ts.time_ms,
-        format!(
-            "{} ms by {}, accuracy {} ms, {} ms before receipt",
+    for (i, s) in doc.signatures.iter().enumerate() {
+        let d: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&s.value.0).into();
+        candidates.push((d, SHA256, Stamped::Signature(i), "a signature"));
+    }
+    for (digest, alg, what, label) in candidates {
+        let ts = match verify_token(token, &digest, tsa) {
+            Ok(ts) => ts,
+            Err(TspError::Imprint) => continue,
+            Err(e) => return Err(e.to_string()),
+        };
+        // The imprint's algorithm says which digest it is: no cross-matching.
+        if ts.info.message_imprint.hash_algorithm.oid != alg {
+            continue;
+        }
+        let label = match what {
+            Stamped::Signature(i) => format!("signature {}", i + 1),
+            Stamped::Document => label.to_owned(),
+        };
+        let late = ts.time_ms.saturating_sub(received_ms);
+        if late > ts.accuracy_ms.saturating_add(SKEW_TOLERANCE_MS) {
+            return Err(format!(
+                "stamped {late} ms after the platform received the document (accuracy {} ms, tolerance {SKEW_TOLERANCE_MS} ms)",
+                ts.accuracy_ms
+            ));
+        }
+        return Ok((
             ts.time_ms,
-            ts.tsa.subject(),
-            ts.accuracy_ms,
-            received_ms.saturating_sub(ts.time_ms)
-        ),
-    ))
+            what,
+            format!(
+                "over {label}: {} ms by {}, accuracy {} ms, {} ms before receipt",
+                ts.time_ms,
+                ts.tsa.subject(),
+                ts.accuracy_ms,
+                received_ms.saturating_sub(ts.time_ms)
+            ),
+        ));
+    }
+    Err("the timestamp is over another digest (neither the document nor one of its signatures)"
+        .into())
 }
+
+type ObjectIdentifierRef = spki::ObjectIdentifier;
 
 /// Checks a reveal against the sealed entry it names (`sealed`, with the
 /// leaf hash it was found under): same tender, the link's leaf hash, and the

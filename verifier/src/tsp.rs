@@ -19,8 +19,10 @@ use crate::pki::{Cert, PkiError, SM2_DEFAULT_ID, Signed, TrustStore, verify_sign
 pub const TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 /// id-kp-timeStamping.
 pub const TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
-const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.401");
+/// SHA-256, as a message imprint's hash algorithm.
+pub const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// SM3, as a message imprint's hash algorithm.
+pub const SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.401");
 
 /// `MessageImprint ::= SEQUENCE { hashAlgorithm, hashedMessage }`.
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
@@ -48,9 +50,12 @@ pub struct Accuracy {
 impl Accuracy {
     /// The accuracy in milliseconds, rounded up.
     pub fn as_ms(&self) -> u64 {
-        self.seconds.unwrap_or(0) * 1000
-            + u64::from(self.millis.unwrap_or(0))
-            + u64::from(self.micros.unwrap_or(0)).div_ceil(1000)
+        // Saturating: a token may state any accuracy; it must not overflow.
+        self.seconds
+            .unwrap_or(0)
+            .saturating_mul(1000)
+            .saturating_add(u64::from(self.millis.unwrap_or(0)))
+            .saturating_add(u64::from(self.micros.unwrap_or(0)).div_ceil(1000))
     }
 }
 

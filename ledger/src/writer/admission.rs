@@ -55,6 +55,10 @@ pub(super) enum Sealing {
     },
 }
 
+/// Most lifecycle events one certificate's chain may hold (its chain is
+/// walked for every signature the certificate makes).
+const MAX_LIFECYCLE_EVENTS: usize = 64;
+
 fn invalid(m: impl Into<String>) -> verifier::Error {
     verifier::Error::EventInvalid(m.into())
 }
@@ -155,6 +159,11 @@ impl Ledger {
                     return Ok(Admission::Refuse(invalid(format!("certificate: {e}"))));
                 }
                 let existing = self.cert_record(&cert.fingerprint(), st)?;
+                if existing.as_ref().is_some_and(|r| r.history.len() >= MAX_LIFECYCLE_EVENTS) {
+                    return Ok(Admission::Refuse(invalid(format!(
+                        "a certificate has at most {MAX_LIFECYCLE_EVENTS} lifecycle events"
+                    ))));
+                }
                 if let Err(e) = check_lifecycle_step(existing.is_none(), c.lifecycle) {
                     return Ok(Admission::Refuse(invalid(e)));
                 }
@@ -250,11 +259,26 @@ impl Ledger {
         mac.update(&buf);
         let salt: [u8; 32] = mac.finalize().into_bytes().into();
         let c = commitment(&salt, &tender, &principal, &doc);
-        let clear = Content {
-            tender: tender.clone(),
+        let opening = Reveal {
+            sealed: EventLink { index: 0, leaf_hash: verifier::Hash([0; 32]) },
+            salt: Bytes(salt.to_vec()),
             principal: principal.clone(),
-            body: Body::Document(doc.clone()),
+            document: doc.clone(),
         };
+        let sealed = Content {
+            tender: tender.clone(),
+            principal: SEALED_PRINCIPAL.into(),
+            body: Body::SealedDocument(SealedDocument {
+                document_type: doc.document_type,
+                commitment: c,
+            }),
+        };
+        // Already filed: the filer gets its opening again, whatever has
+        // changed since (a revocation, a new rule pack) — it was valid then.
+        if self.find_content(&st.in_batch, &sealed.digest())?.is_some() {
+            return Ok(Sealing::Seal { opening: Box::new(opening), content: Box::new(sealed) });
+        }
+        let clear = Content { tender, principal, body: Body::Document(doc) };
         match self.admit(&clear, st)? {
             Admission::Accept => {}
             Admission::Refuse(e) => return Ok(Sealing::Refuse(e)),
@@ -264,14 +288,14 @@ impl Ledger {
                     _ => "document".into(),
                 };
                 let rejection = Rejection {
-                    document_type: doc.document_type,
+                    document_type: opening.document.document_type,
                     sha256: c,
                     check,
                     reason: "a sealed submission (the sha256 is its commitment); the reason went to the submitter".into(),
                 };
                 return Ok(Sealing::Reject {
                     rejection: Box::new(Content {
-                        tender,
+                        tender: clear.tender,
                         principal: SEALED_PRINCIPAL.into(),
                         body: Body::SubmissionRejected(rejection),
                     }),
@@ -279,22 +303,6 @@ impl Ledger {
                 });
             }
         }
-        let opening = Reveal {
-            sealed: EventLink { index: 0, leaf_hash: verifier::Hash([0; 32]) },
-            salt: Bytes(salt.to_vec()),
-            principal,
-            document: doc.clone(),
-        };
-        Ok(Sealing::Seal {
-            opening: Box::new(opening),
-            content: Box::new(Content {
-                tender,
-                principal: SEALED_PRINCIPAL.into(),
-                body: Body::SealedDocument(SealedDocument {
-                    document_type: doc.document_type,
-                    commitment: c,
-                }),
-            }),
-        })
+        Ok(Sealing::Seal { opening: Box::new(opening), content: Box::new(sealed) })
     }
 }

@@ -299,7 +299,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             for d in &cli.document {
                 let mut f = std::fs::File::open(d)
                     .map_err(|e| format!("couldn't read {}: {e}", d.display()))?;
+                // Both digests: the SM3 binds SM2 signatures and SM3 tokens.
                 let mut h = Sha256::new();
+                let mut h3 = <sm3::Sm3 as sm3::Digest>::new();
                 let mut buf = vec![0u8; 1 << 16];
                 loop {
                     let n = std::io::Read::read(&mut f, &mut buf)
@@ -308,10 +310,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                         break;
                     }
                     h.update(&buf[..n]);
+                    sm3::Digest::update(&mut h3, &buf[..n]);
                 }
                 docs.push(GivenDocument {
                     name: d.display().to_string(),
                     sha256: Hash(h.finalize().into()),
+                    sm3: Some(Hash(sm3::Digest::finalize(h3).into())),
                 });
             }
             let (ca, tsa) = (given_roots(&cli.ca_root)?, given_roots(&cli.tsa_root)?);
