@@ -132,7 +132,23 @@ pub struct Store {
     pub(crate) ix: Option<Connection>,
     origin: String,
     verifier: NoteVerifier,
+    /// Tile rows of the upper tree levels, as last read (see [`TileCache`]).
+    tiles: std::cell::RefCell<TileCache>,
 }
+
+/// Upper-level tile rows kept by a reader. Every proof touches one node per
+/// level, and above the lowest few levels there are few rows, so they are
+/// read again and again; a row only ever grows at its end, so a cached copy
+/// answers every slot it holds, and a slot beyond it is read afresh.
+#[derive(Default)]
+struct TileCache {
+    rows: std::collections::HashMap<i64, Vec<u8>>,
+}
+
+/// Levels below this are read node by node (their rows are too many to keep).
+const CACHED_FROM_LEVEL: u32 = 4;
+/// Most rows a reader keeps (at most 8 KiB each).
+const CACHED_ROWS: usize = 1024;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -163,12 +179,12 @@ impl Store {
         let conn = connect(dir, true)?;
         let (origin, verifier) = read_meta(&conn)?;
         let ix = crate::indexer::open_for_reading(dir)?;
-        Ok(Store { conn, ix, origin, verifier })
+        Ok(Store { conn, ix, origin, verifier, tiles: Default::default() })
     }
 
     pub(crate) fn from_conns(conn: Connection, ix: Connection) -> Result<Store> {
         let (origin, verifier) = read_meta(&conn)?;
-        Ok(Store { conn, ix: Some(ix), origin, verifier })
+        Ok(Store { conn, ix: Some(ix), origin, verifier, tiles: Default::default() })
     }
 
     /// Entries `[0, n)` are in the lookup tables; later ones are found by
@@ -377,7 +393,7 @@ impl Store {
 
     /// Node hashes read from the stored tiles.
     pub fn nodes(&self) -> StoredNodes<'_> {
-        StoredNodes { conn: &self.conn }
+        StoredNodes { conn: &self.conn, cache: Some(&self.tiles) }
     }
 }
 
@@ -395,12 +411,44 @@ pub struct InclusionAnswer {
 /// A [`NodeSource`] over the `tiles` table of one connection.
 pub struct StoredNodes<'a> {
     conn: &'a Connection,
+    cache: Option<&'a std::cell::RefCell<TileCache>>,
 }
 
 impl NodeSource for StoredNodes<'_> {
     type Error = LedgerError;
     fn node(&mut self, level: u32, index: u64) -> Result<Hash> {
-        read_node(self.conn, level, index)
+        let Some(cache) = self.cache.filter(|_| level >= CACHED_FROM_LEVEL) else {
+            return read_node(self.conn, level, index);
+        };
+        let (id, slot) = (tile_id(level, index), (index % TILE_WIDTH) as usize);
+        let at = slot * 32..slot * 32 + 32;
+        if let Some(row) = cache.borrow().rows.get(&id)
+            && let Some(b) = row.get(at.clone())
+        {
+            return hash_from(b, "node hash");
+        }
+        let row: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let row = row.ok_or_else(|| {
+            LedgerError::Corrupt(format!("node at level {level}, index {index} is missing"))
+        })?;
+        let h = match row.get(at) {
+            Some(b) => hash_from(b, "node hash")?,
+            None => {
+                return Err(LedgerError::Corrupt(format!(
+                    "node at level {level}, index {index} is missing"
+                )));
+            }
+        };
+        let mut c = cache.borrow_mut();
+        if c.rows.len() >= CACHED_ROWS {
+            c.rows.clear();
+        }
+        c.rows.insert(id, row);
+        Ok(h)
     }
 }
 
