@@ -508,7 +508,6 @@ async fn signed_documents_and_logged_refusals() {
     let ca_der = ca.der.clone();
     let mut s = start_with(move |c| {
         ledger::trust::add_ca(&c.data, &ca_der).unwrap();
-        ledger::tsa::create(&c.data, now).unwrap();
     })
     .await;
     let tsa = ledger::tsa::load(s.dir.path()).unwrap();

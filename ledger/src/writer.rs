@@ -162,7 +162,8 @@ fn lock(dir: &Path) -> Result<File> {
     }
 }
 
-/// Creates a new store and signing key in `dir` and signs the empty tree.
+/// Creates a new store and signing key in `dir`, and the directory's local
+/// TSA (not accredited) with its root trusted, and signs the empty tree.
 /// Returns the verifier key.
 pub fn init(dir: &Path, origin: &str, clock: &dyn Clock) -> Result<NoteVerifier> {
     std::fs::create_dir_all(dir).map_err(|source| LedgerError::Io {
@@ -176,6 +177,12 @@ pub fn init(dir: &Path, origin: &str, clock: &dyn Clock) -> Result<NoteVerifier>
         return Err(LedgerError::AlreadyInitialized { dir: dir.to_owned() });
     }
     let _lock = lock(dir)?;
+    // The embedded default's trusted time: a local TSA, labelled not
+    // accredited everywhere it names itself (production trusts an
+    // accredited TSA's root instead, with `tenderlog trust add-tsa`).
+    if !crate::tsa::exists(dir) {
+        crate::tsa::create(dir, clock.now_ms())?;
+    }
     let signer = keys::create(&key_path, origin)?;
     let verifier = signer.verifier();
     // Build the database under a temporary name and rename it into place, so a

@@ -31,6 +31,8 @@ pub fn init(dir: &Path, origin: &str, json: bool) -> anyhow::Result<()> {
             "vkey": vkey.vkey(),
             "data": dir,
             "key_file": ledger::store::key_path(dir),
+            "tsa": ledger::tsa::tsa_dir(dir),
+            "tsa_accredited": false,
         }))
     } else {
         println!("{}", vkey.vkey());
@@ -38,10 +40,13 @@ pub fn init(dir: &Path, origin: &str, json: bool) -> anyhow::Result<()> {
             "tenderlog: created a log with origin {origin} in {}\n\
              the line above is the verifier key (also in {}): give it to everyone who checks receipts\n\
              the signing key is {} (mode 0600): keep it secret and backed up\n\
+             trusted time: {} in {} (its root is trusted; for production, `tenderlog trust add-tsa` an accredited TSA's root)\n\
              next: tenderlog append --data {} events.jsonl",
             dir.display(),
             ledger::store::vkey_path(dir).display(),
             ledger::store::key_path(dir).display(),
+            ledger::tsa::NAME,
+            ledger::tsa::tsa_dir(dir).display(),
             dir.display()
         );
         Ok(())

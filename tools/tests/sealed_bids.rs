@@ -80,7 +80,8 @@ fn sealed_bids_hide_the_bidder_until_revealed() {
         )
         .unwrap();
     ledger::trust::add_ca(&dir, &ca.der).unwrap();
-    let tsa = ledger::tsa::create(&dir, now).unwrap();
+    // `init` made the directory's local TSA (not accredited) and trusts its root.
+    let tsa = ledger::tsa::load(&dir).unwrap();
     let fp = verifier::pki::fingerprint_of(&trader.der);
     let o = append(
         d,
