@@ -34,6 +34,27 @@ impl Store {
         Ok((sql_u64(size)?, note))
     }
 
+    /// The log's signed statement that entry `index` (sequence `seq`) is the
+    /// latest of chain `tender` in the tree of `size` entries.
+    fn signed_head(
+        &self,
+        signer: &NoteSigner,
+        size: u64,
+        tender: &str,
+        seq: u64,
+        index: u64,
+    ) -> Result<Vec<u8>> {
+        let head = TenderHead {
+            origin: self.origin().to_owned(),
+            size,
+            tender: tender.to_owned(),
+            seq,
+            index,
+            leaf_hash: self.leaf_hash(index)?,
+        };
+        Ok(signer.sign(&head.to_text())?.into_bytes())
+    }
+
     /// An evidence bundle of the selected entries, proved against the newest
     /// checkpoint. The same selection over the same log gives the same bytes.
     /// A tender bundle carries the tender head signed with `signer` (the log's
@@ -109,16 +130,8 @@ impl Store {
                 path: std::path::PathBuf::from("log.key"),
                 reason: "a bundle of signed documents needs the log's key to sign certificate chain heads".into(),
             })?;
-            let head = TenderHead {
-                origin: self.origin().to_owned(),
-                size,
-                tender: chain.clone(),
-                seq,
-                index,
-                leaf_hash: self.leaf_hash(index)?,
-            };
             let name = format!("heads/certificate-{n}.note");
-            members.insert(name.clone(), signer.sign(&head.to_text())?.into_bytes());
+            members.insert(name.clone(), self.signed_head(signer, size, chain, seq, index)?);
             heads.push(ChainHead { tender: chain.clone(), head: name });
         }
         indexes.extend(context.into_iter().filter(|i| *i < size));
@@ -176,16 +189,8 @@ impl Store {
                     .filter(|(_, i)| *i < size)
                     .max()
                     .ok_or(LedgerError::NothingSelected)?;
-                let head = TenderHead {
-                    origin: self.origin().to_owned(),
-                    size,
-                    tender: t.clone(),
-                    seq,
-                    index,
-                    leaf_hash: self.leaf_hash(index)?,
-                };
                 let name = "tender-head.note".to_owned();
-                members.insert(name.clone(), signer.sign(&head.to_text())?.into_bytes());
+                members.insert(name.clone(), self.signed_head(signer, size, t, seq, index)?);
                 Some(name)
             }
             _ => None,

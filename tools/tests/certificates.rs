@@ -10,15 +10,7 @@ use std::process::Command;
 
 use common::{err, init, out, run};
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let o = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
-    assert!(
-        o.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
+use tenderlog_tests::fixtures::openssl;
 
 /// A CA named `ca` and a trader leaf under it whose subject carries `uscc`.
 fn pki(dir: &Path, ca: &str, uscc: &str) -> (Vec<u8>, Vec<u8>) {

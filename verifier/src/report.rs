@@ -101,6 +101,19 @@ fn roots(
     })
 }
 
+/// The rule pack an event names: `Ok(None)` when it names none, `Err(index)`
+/// when the named entry is not in the bundle as that policy event.
+fn rule_pack(
+    events: &BTreeMap<u64, (Event, Hash)>,
+    link: Option<crate::event::EventLink>,
+) -> Result<Option<&crate::policy::RulePack>, u64> {
+    let Some(link) = link else { return Ok(None) };
+    match events.get(&link.index) {
+        Some((Event { body: Body::Policy(p), .. }, lh)) if *lh == link.leaf_hash => Ok(Some(p)),
+        _ => Err(link.index),
+    }
+}
+
 /// Walks a chain of events back from its latest to sequence 0 (each links to
 /// the one before, so none is missing) and checks that its latest is the one
 /// the log's signed head note names at the newest checkpoint's size.
@@ -707,19 +720,14 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         if d.signatures.is_empty() && d.timestamps.is_empty() && ev.policy.is_none() {
             continue;
         }
-        let pack = match ev.policy {
-            None => None,
-            Some(link) => match events.get(&link.index) {
-                Some((Event { body: Body::Policy(p), .. }, lh)) if *lh == link.leaf_hash => Some(p),
-                _ => {
-                    out.add(
-                        "policy",
-                        format!("entry {i}"),
-                        Err(format!("its rule pack, entry {}, is not in the bundle", link.index)),
-                    );
-                    None
-                }
-            },
+        let pack = match rule_pack(&events, ev.policy) {
+            Ok(p) => p,
+            Err(missing) => {
+                let why = format!("its rule pack, entry {missing}, is not in the bundle");
+                out.add("policy", format!("entry {i}"), Err(why));
+                checked.insert("policy");
+                None
+            }
         };
         let ctx = crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, policy: pack };
         for f in crate::signing::check_document(d, ev.received_ms, &ctx) {
@@ -850,23 +858,15 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         let ok = res.is_ok();
         out.add("commitment reveal", format!("entry {i}"), res);
         let Some((sev, _)) = sealed.filter(|_| ok) else { continue };
-        let pack = match sev.policy {
-            None => None,
-            Some(link) => match events.get(&link.index) {
-                Some((Event { body: Body::Policy(p), .. }, lh)) if *lh == link.leaf_hash => Some(p),
-                _ => {
-                    out.add(
-                        "policy",
-                        format!("entry {i}"),
-                        Err(format!(
-                            "the sealed entry's rule pack, entry {}, is not in the bundle",
-                            link.index
-                        )),
-                    );
-                    checked.insert("policy");
-                    None
-                }
-            },
+        let pack = match rule_pack(&events, sev.policy) {
+            Ok(p) => p,
+            Err(missing) => {
+                let why =
+                    format!("the sealed entry's rule pack, entry {missing}, is not in the bundle");
+                out.add("policy", format!("entry {i}"), Err(why));
+                checked.insert("policy");
+                None
+            }
         };
         let ctx = crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, policy: pack };
         for f in crate::signing::check_document(&r.document, sev.received_ms, &ctx) {
