@@ -10,25 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use tenderlog_tests::fixtures::{have_openssl, openssl};
 use verifier::pki::{Cert, KeyAlg, PkiError, SM2_DEFAULT_ID, TrustStore, verify_detached_cms};
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn have_openssl() -> bool {
-    let ok = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipped: the openssl command is not installed");
-    }
-    ok
-}
 
 struct Pki {
     dir: PathBuf,
