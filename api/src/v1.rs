@@ -143,14 +143,16 @@ pub async fn submit(
     let content = submission
         .into_content(Some(&caller.name))
         .map_err(|e| ApiError::new("invalid_submission", e.to_string()))?;
-    // A rule pack binds every later document, and a certificate event says
-    // who may sign and whether a signer's key still counts: only an
+    // A rule pack binds every later document, a certificate event says who
+    // may sign and whether a signer's key still counts, a seal binding whose
+    // seal counts for whom: only an
     // administrator (the platform's CA registry) writes them.
     let registry = match content.body {
         verifier::event::Body::Policy(_) => Some("publish a rule pack"),
         verifier::event::Body::Certificate(_) => {
             Some("register a certificate or change its status")
         }
+        verifier::event::Body::SealBinding(_) => Some("bind or unbind an e-seal"),
         _ => None,
     };
     if let Some(what) = registry

@@ -8,7 +8,7 @@ use verifier::bundle::{
     Bundle, ChainHead, ConsistencyRef, EntryRef, FORMAT_V1, Manifest, Selection, TenderHead,
     TrustPolicy, consistency_to_text,
 };
-use verifier::event::{Body, Event, cert_tender};
+use verifier::event::{Body, Event, cert_tender, seal_tender};
 use verifier::note::NoteSigner;
 use verifier::tlog_proof::TlogProof;
 
@@ -95,19 +95,25 @@ impl Store {
         // Context: every event of each signer certificate's chain, and the
         // rule packs the selected events name.
         let mut chains = std::collections::BTreeSet::new();
+        let mut seal_chains = std::collections::BTreeSet::new();
         let mut context = Vec::new();
         for &index in &indexes {
             let ev = Event::decode(&self.leaf(index)?)
                 .map_err(|e| LedgerError::Corrupt(format!("leaf {index}: {e}")))?;
-            if let Body::Document(d) = &ev.body {
+            if let Some(d) = ev.body.document() {
                 for s in &d.signatures {
                     chains.insert(cert_tender(&s.cert));
                 }
+                // An e-seal brings its signer's certificate chain and its
+                // own binding chain.
+                for der in &d.seals {
+                    if let Ok(s) = verifier::seal::SealSignature::parse(&der.0) {
+                        chains.insert(cert_tender(&verifier::pki::fingerprint_of(&s.signer_cert)));
+                        seal_chains.insert(seal_tender(&s.seal.fingerprint()));
+                    }
+                }
             }
             if let Body::Reveal(r) = &ev.body {
-                for s in &r.document.signatures {
-                    chains.insert(cert_tender(&s.cert));
-                }
                 // The sealed entry is the tender's own; its rule pack applies.
                 let sealed = Event::decode(&self.leaf(r.sealed.index)?)
                     .map_err(|e| LedgerError::Corrupt(format!("leaf {}: {e}", r.sealed.index)))?;
@@ -120,19 +126,29 @@ impl Store {
                 context.push(p.index);
             }
         }
+        // Each chain with the log's signed head; named by position in the
+        // manifest's list (a chain with no events — an unregistered
+        // certificate — is left out, and the verifier reports it).
         let mut heads = Vec::new();
-        for (n, chain) in chains.iter().enumerate() {
+        let mut seal_heads = Vec::new();
+        for (chain, kind) in chains
+            .iter()
+            .map(|c| (c, "certificate"))
+            .chain(seal_chains.iter().map(|c| (c, "seal")))
+        {
             let events: Vec<(u64, u64)> =
                 self.tender_events(chain)?.into_iter().filter(|(_, i)| *i < size).collect();
             let Some(&(seq, index)) = events.iter().max() else { continue };
             context.extend(events.iter().map(|(_, i)| *i));
             let signer = signer.ok_or_else(|| LedgerError::Key {
                 path: std::path::PathBuf::from("log.key"),
-                reason: "a bundle of signed documents needs the log's key to sign certificate chain heads".into(),
+                reason: "a bundle of signed documents needs the log's key to sign chain heads"
+                    .into(),
             })?;
-            let name = format!("heads/certificate-{n}.note");
+            let list = if kind == "seal" { &mut seal_heads } else { &mut heads };
+            let name = format!("heads/{kind}-{}.note", list.len());
             members.insert(name.clone(), self.signed_head(signer, size, chain, seq, index)?);
-            heads.push(ChainHead { tender: chain.clone(), head: name });
+            list.push(ChainHead { tender: chain.clone(), head: name });
         }
         indexes.extend(context.into_iter().filter(|i| *i < size));
         indexes.sort_unstable();
@@ -202,6 +218,7 @@ impl Store {
             checkpoint,
             tender_head,
             certificates: heads,
+            seals: seal_heads,
             entries,
             consistency,
             documents: Vec::new(),

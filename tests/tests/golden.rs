@@ -51,6 +51,7 @@ fn document_event() -> Event {
             title: Some("投标文件".into()),
             signatures: Vec::new(),
             timestamps: Vec::new(),
+            seals: Vec::new(),
         }),
         policy: None,
     }

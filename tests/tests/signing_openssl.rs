@@ -69,6 +69,7 @@ fn doc(
         title: None,
         signatures: sigs,
         timestamps: ts.into_iter().map(Bytes).collect(),
+        seals: Vec::new(),
     }
 }
 
@@ -121,7 +122,8 @@ fn document_checks_on_openssl_fixtures() {
         certs.insert(fp(m), record(m, k, &[(Lifecycle::Issued, long_ago)]));
     }
     let pack = RulePack::default_pack();
-    let ctx = Context { ca: &cas, tsa: &tsas, certs: &certs, policy: Some(&pack) };
+    let no_seals = HashMap::new();
+    let ctx = Context { ca: &cas, tsa: &tsas, certs: &certs, seals: &no_seals, policy: Some(&pack) };
     let received = now_ms() + 1_000;
 
     // Every algorithm, raw over the digest, and CMS with signed attributes.
@@ -449,5 +451,5 @@ fn ts_time_of(token: &[u8], digest: &[u8; 32], tsas: &TrustStore) -> u64 {
 }
 
 fn ctx_ref<'a>(c: &Context<'a>) -> Context<'a> {
-    Context { ca: c.ca, tsa: c.tsa, certs: c.certs, policy: c.policy }
+    Context { ca: c.ca, tsa: c.tsa, certs: c.certs, seals: c.seals, policy: c.policy }
 }

@@ -121,6 +121,7 @@ pub fn sample_content(i: u64) -> Content {
             title: Some(title),
             signatures: Vec::new(),
             timestamps: Vec::new(),
+            seals: Vec::new(),
         }),
     }
 }

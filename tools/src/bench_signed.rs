@@ -159,6 +159,7 @@ fn run_once(alg: &str, events: u64, batch: usize, dir: &Option<PathBuf>) -> anyh
                         value: Bytes((s.sign)(&sha)),
                     }],
                     timestamps: Vec::new(),
+                    seals: Vec::new(),
                 }),
             }
         })

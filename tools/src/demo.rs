@@ -96,7 +96,7 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     // Before the server starts: it loads the trusted roots when it opens.
     let pki = DemoPki::open_or_create(dir)?;
     println!(
-        "  signers: certificates from the demo CA (not a real CA) in {}\n  trusted time: {} in {}",
+        "  signers: certificates and unit seals from the demo CA (not a real CA) in {}\n  trusted time: {} in {}",
         dir.join("demo/pki").display(),
         ledger::tsa::NAME,
         ledger::tsa::tsa_dir(dir).display()
@@ -128,23 +128,62 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
             body["uscc"] = serde_json::json!(demo_pki::uscc(p)?);
             body["unit_name"] = serde_json::json!(p.unit);
         }
-        registry.push((p.name, body.clone()));
+        registry.push((p.name.to_owned(), body.clone()));
         if p.name == "bidder-d" {
             body["lifecycle"] = serde_json::json!("reported_lost");
             body["effective_ms"] = serde_json::json!(pki.epoch_ms - 1_800_000);
-            registry.push(("bidder-d (reported lost)", body));
+            registry.push(("bidder-d (reported lost)".to_owned(), body));
         }
+    }
+
+    // Each bidder's SM2 seal certificate (e-seals are SM2), then its unit
+    // seal bound to it: the seal registry's records.
+    let mut bindings = Vec::new();
+    for (name, (holder, seal)) in demo_pki::SEALED_TRADERS.iter().zip(&pki.seals) {
+        let p = &PARTICIPANTS[DemoPki::index(name)?];
+        registry.push((
+            format!("{name} (seal certificate)"),
+            serde_json::json!({
+                "der": B64.encode(&holder.cert), "cert_kind": "trader", "lifecycle": "issued",
+                "effective_ms": pki.epoch_ms - 3_600_000,
+                "uscc": demo_pki::uscc(p)?, "unit_name": p.unit,
+            }),
+        ));
+        bindings.push((
+            *name,
+            serde_json::json!({
+                "seal": B64.encode(seal), "role": "unit_seal",
+                "cert": verifier::pki::fingerprint_of(&holder.cert), "action": "bound",
+                "effective_ms": pki.epoch_ms - 3_600_000,
+            }),
+        ));
     }
 
     // The documents stay with their owners; the log gets digests, the
     // owners' signatures over them and a trusted timestamp for each.
     let mut files = Vec::new();
     let mut bodies = Vec::new();
-    for (_, kind, name, title, signers) in STEPS {
+    for (who, kind, name, title, signers) in STEPS {
         let path = out.join(name);
         let bytes = format!("{TENDER}\n{title}\n(stand-in for the signed PDF/OFD file)\n");
         std::fs::write(&path, &bytes)?;
         let sha: [u8; 32] = Sha256::digest(bytes.as_bytes()).into();
+        let sm3: [u8; 32] = <sm3::Sm3 as sm3::Digest>::digest(bytes.as_bytes()).into();
+        // A bidder's bid carries its unit seal, applied once and kept.
+        let mut seals = Vec::new();
+        if let Some(k) = demo_pki::SEALED_TRADERS.iter().position(|t| t == who) {
+            let ses = out.join(format!("{name}.ses"));
+            let applied = match std::fs::read(&ses) {
+                Ok(a) => a,
+                Err(_) => {
+                    let (holder, seal) = &pki.seals[k];
+                    let a = crate::seal_maker::apply_seal(seal, holder, &sm3, now_ms(), name)?;
+                    std::fs::write(&ses, &a)?;
+                    a
+                }
+            };
+            seals.push(B64.encode(&applied));
+        }
         let mut sigs = Vec::new();
         for who in *signers {
             let (sk, der) = &pki.certs[DemoPki::index(who)?];
@@ -169,11 +208,13 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         bodies.push(serde_json::json!({
             "document_type": kind,
             "sha256": Hash(sha),
+            "sm3": Hash(sm3),
             "size": bytes.len(),
             "media_type": "text/plain",
             "title": title,
             "signatures": sigs,
             "timestamps": [B64.encode(&token)],
+            "seals": seals,
         }));
         files.push(path);
     }
@@ -210,7 +251,20 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
                 "the server refused the certificate of {who}: {}",
                 String::from_utf8_lossy(&answer)
             );
-            print_receipt(&check_receipt(&answer, &key, &out)?, who, "certificate");
+            print_receipt(&check_receipt(&answer, &key, &out)?, &who, "certificate");
+        }
+        for (who, body) in bindings {
+            let (status, answer) = post(
+                registry_token.clone(),
+                serde_json::json!({"kind": "seal_binding", "body": body}),
+            )
+            .await?;
+            anyhow::ensure!(
+                status.is_success(),
+                "the server refused the unit seal binding of {who}: {}",
+                String::from_utf8_lossy(&answer)
+            );
+            print_receipt(&check_receipt(&answer, &key, &out)?, who, "unit seal bound");
         }
         let pack = serde_json::to_value(verifier::policy::RulePack::default_pack())?;
         let (status, answer) =
@@ -316,10 +370,11 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         report.checks.iter().filter(|c| c.check == check && c.status == Status::Pass).count()
     };
     println!(
-        "\ntenderlog-verify {}:\n  {}\n  {} signatures, {} certificate chains and statuses at trusted time, {} timestamps, {} rule-pack checks and {} sealed documents opened by their reveals passed",
+        "\ntenderlog-verify {}:\n  {}\n  {} signatures, {} e-seal checks, {} certificate chains and statuses at trusted time, {} timestamps, {} rule-pack checks and {} sealed documents opened by their reveals passed",
         bundle_path.display(),
         report.to_text().lines().next().unwrap_or_default(),
         passed("signature"),
+        passed("seal"),
         passed("certificate chain"),
         passed("timestamp"),
         passed("policy"),

@@ -1,5 +1,6 @@
 //! The demo's stand-in PKI: a demo CA (not a real CA, and labelled so), one
-//! certificate per participant, and the data directory's local TSA (not
+//! certificate per participant, a seal authority and each bidder's SM2 seal
+//! certificate and unit seal, and the data directory's local TSA (not
 //! accredited). Made once in `DIR/demo/pki/` (keys 0600) and reused, so a
 //! second demo run submits the same signed content and gets the same entries.
 
@@ -10,8 +11,16 @@ use anyhow::Context as _;
 use ledger::issue::{Issued, LeafUsage};
 use p256::ecdsa::SigningKey;
 
+use crate::seal_maker::{SealSpec, Sm2Holder, make_seal, new_sm2_key};
+
 /// Subject of the demo CA.
 pub const DEMO_CA: &str = "CN=tenderlog demo CA (not a real CA),O=tenderlog demo,C=CN";
+/// Subject of the demo's seal authority (制章者): its SM2 key signs the
+/// traders' unit seals; its certificate is issued by the demo CA.
+pub const DEMO_SEAL_MAKER: &str =
+    "CN=tenderlog demo seal authority (not a real seal platform),O=tenderlog demo,C=CN";
+/// The traders whose unit seals (单位公章) the demo makes: the bidders.
+pub const SEALED_TRADERS: &[&str] = &["bidder-a", "bidder-b", "bidder-c", "bidder-d"];
 
 /// A participant of the demo tender.
 pub struct Participant {
@@ -68,6 +77,9 @@ pub struct DemoPki {
     pub certs: Vec<(SigningKey, Vec<u8>)>,
     /// The local TSA.
     pub tsa: ledger::tsa::LocalTsa,
+    /// Per [`SEALED_TRADERS`] entry: the trader's SM2 seal key and
+    /// certificate (e-seals are SM2), and its unit seal (`SESeal` DER).
+    pub seals: Vec<(Sm2Holder, Vec<u8>)>,
 }
 
 fn folder(dir: &Path) -> PathBuf {
@@ -114,7 +126,59 @@ impl DemoPki {
                 .map_err(|e| anyhow::anyhow!("demo key of {}: {e}", p.name))?;
             certs.push((key, std::fs::read(f.join(format!("{}.der", p.name)))?));
         }
-        Ok(DemoPki { epoch_ms, certs, tsa: ledger::tsa::load(dir)? })
+        let mut seals = Vec::new();
+        for name in SEALED_TRADERS {
+            let key = std::fs::read(f.join(format!("{name}.sm2.key")))?;
+            let secret = sm2::SecretKey::from_slice(&key)
+                .map_err(|e| anyhow::anyhow!("demo SM2 key of {name}: {e}"))?;
+            let key = sm2::dsa::SigningKey::new(verifier::pki::SM2_DEFAULT_ID, &secret)?;
+            let cert = std::fs::read(f.join(format!("{name}.sm2.der")))?;
+            seals.push((Sm2Holder { key, cert }, std::fs::read(f.join(format!("{name}.seal")))?));
+        }
+        Ok(DemoPki { epoch_ms, certs, tsa: ledger::tsa::load(dir)?, seals })
+    }
+
+    /// Each sealed trader's SM2 seal certificate and unit seal.
+    fn create_seals(ca: &Issued, f: &Path, now: u64) -> anyhow::Result<()> {
+        let sm2_leaf = |subject: &str, serial: u64| -> anyhow::Result<(sm2::SecretKey, Sm2Holder)> {
+            let (secret, spki) = new_sm2_key()?;
+            let cert = ledger::issue::leaf_for(
+                &ca.key,
+                &ca.der,
+                spki,
+                subject,
+                serial,
+                now - 3600 * 1000,
+                now + 2 * YEAR_MS,
+                LeafUsage::Signing,
+            )?;
+            let key = sm2::dsa::SigningKey::new(verifier::pki::SM2_DEFAULT_ID, &secret)?;
+            Ok((secret, Sm2Holder { key, cert }))
+        };
+        let (_, maker) = sm2_leaf(DEMO_SEAL_MAKER, 100)?;
+        std::fs::write(f.join("seal-maker.der"), &maker.cert)?;
+        for (n, name) in SEALED_TRADERS.iter().enumerate() {
+            let p = &PARTICIPANTS[Self::index(name)?];
+            let subject = format!("CN={},serialNumber={},O={},C=CN", p.name, uscc(p)?, p.unit);
+            let (secret, holder) = sm2_leaf(&subject, 200 + n as u64)?;
+            let es_id = format!("4201000000{:04}", n + 1);
+            let seal = make_seal(
+                &SealSpec {
+                    vid: "TENDERLOG-DEMO",
+                    es_id: &es_id,
+                    seal_type: 1,
+                    name: &format!("{}公章", p.unit),
+                    cert_list: vec![holder.cert.clone()],
+                    create_ms: now - 3600 * 1000,
+                    valid_end_ms: now + 2 * YEAR_MS,
+                },
+                &maker,
+            )?;
+            write_secret(&f.join(format!("{name}.sm2.key")), &secret.to_bytes())?;
+            std::fs::write(f.join(format!("{name}.sm2.der")), &holder.cert)?;
+            std::fs::write(f.join(format!("{name}.seal")), &seal)?;
+        }
+        Ok(())
     }
 
     fn create(dir: &Path, f: &Path) -> anyhow::Result<()> {
@@ -139,6 +203,7 @@ impl DemoPki {
             write_secret(&f.join(format!("{}.key", p.name)), &leaf.key.to_bytes())?;
             std::fs::write(f.join(format!("{}.der", p.name)), &leaf.der)?;
         }
+        Self::create_seals(&ca, f, now)?;
         std::fs::write(f.join("ca.der"), &ca.der)?;
         ledger::trust::add_ca(dir, &ca.der)?;
         if !ledger::tsa::exists(dir) {

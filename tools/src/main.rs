@@ -11,6 +11,7 @@ mod bench_signed;
 mod demo;
 mod demo_pki;
 mod inspect;
+mod seal_maker;
 mod serve;
 
 use std::path::PathBuf;

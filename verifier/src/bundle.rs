@@ -130,6 +130,12 @@ pub struct Manifest {
     /// step of every signer's certificate. Omitted when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<ChainHead>,
+    /// The binding chains (`seal:<fingerprint>`) of the e-seals on the
+    /// selected documents, each with the log's signed head (members
+    /// `heads/seal-N.note`): a verifier sees every binding step of every
+    /// seal used. Omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seals: Vec<ChainHead>,
     /// The entries, in index order: the selected ones, and the context they
     /// need (certificate chains above, the rule packs their events name).
     pub entries: Vec<EntryRef>,
@@ -178,7 +184,7 @@ impl Manifest {
         if let Some(h) = &self.tender_head {
             names.push(h);
         }
-        for c in &self.certificates {
+        for c in self.certificates.iter().chain(&self.seals) {
             names.push(&c.head);
         }
         for e in &self.entries {

@@ -93,6 +93,9 @@ pub enum Body {
     /// `sealed_document` in JSON). Never in a leaf: the ledger checks it and
     /// logs a [`Body::SealedDocument`] in its place.
     SealRequest(Document),
+    /// An e-seal was bound to, or unbound from, a registered certificate
+    /// (the seal registry's record; DESIGN.md §4 PKI events).
+    SealBinding(SealBinding),
 }
 
 /// The event kinds, as named in JSON and CBOR.
@@ -104,12 +107,20 @@ pub const KINDS: &[&str] = &[
     "submission_rejected",
     "sealed_document",
     "reveal",
+    "seal_binding",
 ];
 /// The kinds a submitter may send (`submission_rejected` is the ledger's
 /// own; a `sealed_document` submission carries the cleartext document, which
 /// the ledger logs as a commitment).
-pub const SUBMITTED_KINDS: &[&str] =
-    &["document", "schedule", "certificate", "policy", "sealed_document", "reveal"];
+pub const SUBMITTED_KINDS: &[&str] = &[
+    "document",
+    "schedule",
+    "certificate",
+    "policy",
+    "sealed_document",
+    "reveal",
+    "seal_binding",
+];
 
 /// The principal of every sealed document and of a sealed submission's
 /// rejection: the filer is inside the commitment, not in the envelope.
@@ -176,6 +187,51 @@ pub fn cert_tender(fingerprint: &Hash) -> String {
     format!("{CERT_TENDER_PREFIX}{}", fingerprint.to_hex())
 }
 
+/// Prefix of the tender a seal's bindings belong to: `seal:` and the SHA-256
+/// of the seal's `SESeal` DER in lowercase hex — one chain per seal.
+pub const SEAL_TENDER_PREFIX: &str = "seal:";
+
+/// The tender of a seal's binding chain.
+pub fn seal_tender(seal_fingerprint: &Hash) -> String {
+    format!("{SEAL_TENDER_PREFIX}{}", seal_fingerprint.to_hex())
+}
+
+/// Largest e-seal (`SESeal`, or `SES_Signature` with its seal) carried in an
+/// event, in bytes: seals carry a picture, and leaves stay under 64 KiB.
+pub const MAX_SEAL_EVENT_BYTES: usize = 48 * 1024;
+/// Most e-seals on one document.
+pub const MAX_SEALS: usize = 8;
+
+/// A binding step.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum BindingAction {
+    /// The seal may be used with the certificate from `effective_ms`.
+    Bound,
+    /// It may no longer, from `effective_ms`.
+    Unbound,
+}
+
+/// A seal bound to (or unbound from) a registered certificate, with the
+/// platform role it plays. The seal is carried whole (the maker's signature
+/// over it is checked); the certificate by fingerprint (it must be
+/// registered, and be in the seal's own certificate list).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SealBinding {
+    /// The seal, `SESeal` DER as its maker issued it.
+    pub seal: Bytes,
+    /// The platform role the seal plays (DOMAIN.md §2.2: mapped from the
+    /// seal registry, never inferred from the seal's own type code).
+    pub role: crate::policy::SealRole,
+    /// The certificate, by SHA-256 fingerprint.
+    pub cert: Hash,
+    /// Bound or unbound.
+    pub action: BindingAction,
+    /// When the step takes effect, UTC ms since the epoch.
+    pub effective_ms: u64,
+}
+
 impl Body {
     /// The kind name of this body.
     pub fn kind(&self) -> &'static str {
@@ -187,6 +243,7 @@ impl Body {
             Body::SubmissionRejected(_) => "submission_rejected",
             Body::SealedDocument(_) | Body::SealRequest(_) => "sealed_document",
             Body::Reveal(_) => "reveal",
+            Body::SealBinding(_) => "seal_binding",
         }
     }
 
@@ -205,6 +262,7 @@ impl Body {
         match self {
             Body::Certificate(c) => Some(cert_tender(&crate::pki::fingerprint_of(&c.der.0))),
             Body::Policy(_) => Some(POLICY_TENDER.to_owned()),
+            Body::SealBinding(b) => Some(seal_tender(&crate::pki::fingerprint_of(&b.seal.0))),
             _ => None,
         }
     }
@@ -472,6 +530,10 @@ pub struct Document {
     /// (or SM3): its trusted time. Omitted when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timestamps: Vec<Bytes>,
+    /// E-seals over the document: GB/T 38540 / GM/T 0031 `SES_Signature`
+    /// DER whose `dataHash` is the document's SM3. Omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seals: Vec<Bytes>,
 }
 
 /// Most signatures on one document.
@@ -585,6 +647,16 @@ impl Body {
                         "a timestamp token must be 1 to {MAX_SIGNATURE_BYTES} bytes"
                     )));
                 }
+                if d.seals.len() > MAX_SEALS {
+                    return Err(Error::EventInvalid(format!("more than {MAX_SEALS} e-seals")));
+                }
+                // Whether a seal parses is a check (logged as a rejection),
+                // not a format rule: the format only bounds its size.
+                if d.seals.iter().any(|t| t.0.is_empty() || t.0.len() > MAX_SEAL_EVENT_BYTES) {
+                    return Err(Error::EventInvalid(format!(
+                        "an e-seal must be 1 to {MAX_SEAL_EVENT_BYTES} bytes"
+                    )));
+                }
                 Ok(())
             }
             Body::Schedule(s) => {
@@ -610,6 +682,17 @@ impl Body {
                 Body::Document(r.document.clone()).validate()
             }
             Body::SealRequest(d) => Body::Document(d.clone()).validate(),
+            Body::SealBinding(b) => {
+                if b.seal.0.is_empty() || b.seal.0.len() > MAX_SEAL_EVENT_BYTES {
+                    return Err(Error::EventInvalid(format!(
+                        "a seal must be 1 to {MAX_SEAL_EVENT_BYTES} bytes"
+                    )));
+                }
+                // The chain is named by the seal: it must be one.
+                crate::seal::parse_seal_only(&b.seal.0)
+                    .map(|_| ())
+                    .map_err(|e| Error::EventInvalid(e.to_string()))
+            }
         }
     }
 
@@ -620,12 +703,21 @@ impl Body {
                 "a {} event belongs to tender {want:?}, not {tender:?}",
                 self.kind()
             ))),
-            // The policy chain and certificate chains are reserved for their
-            // own events: nothing else may sit in them.
-            None if tender == POLICY_TENDER || tender.starts_with(CERT_TENDER_PREFIX) => {
+            // The policy chain, certificate and seal chains are reserved
+            // for their own events: nothing else may sit in them.
+            None if tender == POLICY_TENDER
+                || tender.starts_with(CERT_TENDER_PREFIX)
+                || tender.starts_with(SEAL_TENDER_PREFIX) =>
+            {
                 Err(Error::EventInvalid(format!(
                     "tender {tender:?} is reserved for {} events",
-                    if tender == POLICY_TENDER { "policy" } else { "certificate" }
+                    if tender == POLICY_TENDER {
+                        "policy"
+                    } else if tender.starts_with(CERT_TENDER_PREFIX) {
+                        "certificate"
+                    } else {
+                        "seal_binding"
+                    }
                 )))
             }
             _ => Ok(()),
@@ -716,6 +808,7 @@ impl Event {
             Body::SealedDocument(d) => serde_json::to_value(d),
             Body::Reveal(r) => serde_json::to_value(r),
             Body::SealRequest(d) => serde_json::to_value(d),
+            Body::SealBinding(b) => serde_json::to_value(b),
         }
         .unwrap_or(serde_json::Value::Null);
         let mut v = serde_json::json!({
@@ -888,6 +981,7 @@ mod tests {
                 title: None,
                 signatures: Vec::new(),
                 timestamps: Vec::new(),
+                seals: Vec::new(),
             }),
             policy: None,
         }
@@ -916,7 +1010,7 @@ mod tests {
 
     #[test]
     fn reserved_tenders_and_principal_are_refused() {
-        for tender in ["policy", "cert:00"] {
+        for tender in ["policy", "cert:00", "seal:00"] {
             let line = format!(
                 r#"{{"kind":"schedule","tender":"{tender}","body":{{"bid_deadline_ms":1,"opening_ms":1}}}}"#
             );

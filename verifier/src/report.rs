@@ -163,7 +163,13 @@ fn chain_complete(
     if (li, lev.seq, *llh) != (head.index, head.seq, head.leaf_hash) {
         return Err(format!(
             "the log's latest event of the {} is seq {} (entry {}); the bundle ends at seq {} (entry {li})",
-            if t.starts_with(crate::event::CERT_TENDER_PREFIX) { "certificate" } else { "tender" },
+            if t.starts_with(crate::event::CERT_TENDER_PREFIX) {
+                "certificate"
+            } else if t.starts_with(crate::event::SEAL_TENDER_PREFIX) {
+                "seal"
+            } else {
+                "tender"
+            },
             head.seq,
             head.index,
             lev.seq
@@ -548,11 +554,13 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
 
     // Context: the certificate chains the manifest lists and the rule packs
     // the selected events name. Everything else is the selection.
-    let chain_tenders: BTreeSet<&str> = m.certificates.iter().map(|c| c.tender.as_str()).collect();
+    let chain_tenders: BTreeSet<&str> =
+        m.certificates.iter().chain(&m.seals).map(|c| c.tender.as_str()).collect();
     let mut context: BTreeSet<u64> = events
         .iter()
         .filter(|(_, (ev, _))| {
-            matches!(ev.body, Body::Certificate(_)) && chain_tenders.contains(ev.tender.as_str())
+            matches!(ev.body, Body::Certificate(_) | Body::SealBinding(_))
+                && chain_tenders.contains(ev.tender.as_str())
         })
         .map(|(i, _)| *i)
         .collect();
@@ -709,6 +717,46 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         });
         out.add("per-tender chain completeness", subject, r);
     }
+    // Seal binding chains: each complete up to the log's signed head.
+    let mut seals: std::collections::HashMap<Hash, crate::signing::SealRecord> =
+        std::collections::HashMap::new();
+    for (n, c) in m.seals.iter().enumerate() {
+        let subject = format!("seal chain {}", c.tender);
+        let chain: Vec<(u64, &Event, &Hash)> = events
+            .iter()
+            .filter(|(_, (ev, _))| ev.tender == c.tender)
+            .map(|(i, (ev, lh))| (*i, ev, lh))
+            .collect();
+        let r = if c.head != format!("heads/seal-{n}.note")
+            || !c.tender.starts_with(crate::event::SEAL_TENDER_PREFIX)
+        {
+            Err("the chain head member is misnamed, or the chain is not a seal's".into())
+        } else {
+            chain_complete(chain.clone(), &c.tender, bundle.member(&c.head), key, newest.as_ref())
+        };
+        let r = r.and_then(|done| {
+            let mut sorted = chain;
+            sorted.sort_by_key(|(_, ev, _)| ev.seq);
+            let list: Vec<(u64, &crate::event::SealBinding)> = sorted
+                .iter()
+                .filter_map(|(i, ev, _)| match &ev.body {
+                    Body::SealBinding(b) => Some((*i, b)),
+                    _ => None,
+                })
+                .collect();
+            if list.len() != sorted.len() {
+                return Err("the chain holds events other than seal bindings".into());
+            }
+            let rec = crate::signing::SealRecord::from_chain(&list)?;
+            let fp = rec.seal.fingerprint();
+            if crate::event::seal_tender(&fp) != c.tender {
+                return Err("the chain's seal does not match its name".into());
+            }
+            seals.insert(fp, rec);
+            Ok(format!("{done} (seal bindings)"))
+        });
+        out.add("per-tender chain completeness", subject, r);
+    }
 
     // Signatures, certificates, timestamps and the rule pack of every
     // selected document, by the same checks the ledger ran.
@@ -717,7 +765,11 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let mut checked = BTreeSet::new();
     for &(i, ev, _) in &selected {
         let Body::Document(d) = &ev.body else { continue };
-        if d.signatures.is_empty() && d.timestamps.is_empty() && ev.policy.is_none() {
+        if d.signatures.is_empty()
+            && d.timestamps.is_empty()
+            && d.seals.is_empty()
+            && ev.policy.is_none()
+        {
             continue;
         }
         let pack = match rule_pack(&events, ev.policy) {
@@ -729,7 +781,8 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 None
             }
         };
-        let ctx = crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, policy: pack };
+        let ctx =
+            crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, seals: &seals, policy: pack };
         for f in crate::signing::check_document(d, ev.received_ms, &ctx) {
             checked.insert(f.check);
             out.add(f.check, format!("entry {i} {}", f.subject), f.result);
@@ -868,7 +921,8 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 None
             }
         };
-        let ctx = crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, policy: pack };
+        let ctx =
+            crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, seals: &seals, policy: pack };
         for f in crate::signing::check_document(&r.document, sev.received_ms, &ctx) {
             checked.insert(f.check);
             out.add(
@@ -889,7 +943,9 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     if !checked.contains("policy") {
         out.na("policy", "bundle", "no selected entry was checked under a rule pack");
     }
-    out.na("seal", "bundle", "document events carry no e-seals yet");
+    if !checked.contains("seal") {
+        out.na("seal", "bundle", "no selected entry carries an e-seal");
+    }
     if !revealed {
         out.na("commitment reveal", "bundle", "no selected entry reveals a commitment");
     }

@@ -130,6 +130,8 @@ pub struct SealSignature {
 pub struct Seal {
     /// 4 (GB/T 38540) or 1 (GM/T 0031).
     pub version: u8,
+    /// The whole `SESeal`, as found: what a seal binding names.
+    pub der: Vec<u8>,
     /// `SES_SealInfo` as found.
     pub seal_info: Vec<u8>,
     /// What the maker signed: v4 `SES_SealInfo`; v1 the SEQUENCE of
@@ -166,7 +168,7 @@ pub struct Seal {
 fn parse_seal(t: Tlv<'_>) -> Result<Seal, SealError> {
     let els = elements(t.full, "SESeal")?;
     if els.len() == 2 {
-        return parse_seal_v1(&els);
+        return parse_seal_v1(t.full, &els);
     }
     let info = expect(&els, 0, Tag::Sequence, "SESeal.eSealInfo")?;
     let maker_cert = expect(&els, 1, Tag::OctetString, "SESeal.cert")?.value.to_vec();
@@ -205,6 +207,7 @@ fn parse_seal(t: Tlv<'_>) -> Result<Seal, SealError> {
     }
     Ok(Seal {
         version: 4,
+        der: t.full.to_vec(),
         maker_signed: info.full.to_vec(),
         conformance: Vec::new(),
         seal_info: info.full.to_vec(),
@@ -282,7 +285,7 @@ fn sig_bytes(t: Tlv<'_>, what: &str, notes: &mut Vec<String>) -> Result<Vec<u8>,
 }
 
 /// GM/T 0031-2014: `SESeal ::= SEQUENCE { esealInfo, signInfo { cert, alg, signData } }`.
-fn parse_seal_v1(els: &[Tlv<'_>]) -> Result<Seal, SealError> {
+fn parse_seal_v1(full: &[u8], els: &[Tlv<'_>]) -> Result<Seal, SealError> {
     let mut notes = Vec::new();
     let info = expect(els, 0, Tag::Sequence, "SESeal.esealInfo")?;
     let sign = elements(expect(els, 1, Tag::Sequence, "SESeal.signInfo")?.full, "SES_SignInfo")?;
@@ -346,6 +349,7 @@ fn parse_seal_v1(els: &[Tlv<'_>]) -> Result<Seal, SealError> {
     let valid_end_ms = t(5, "validEnd", &mut notes)?;
     Ok(Seal {
         version: 1,
+        der: full.to_vec(),
         seal_info: info.full.to_vec(),
         maker_signed,
         conformance: notes,
@@ -365,6 +369,16 @@ fn parse_seal_v1(els: &[Tlv<'_>]) -> Result<Seal, SealError> {
 }
 
 impl Seal {
+    /// SHA-256 of the whole `SESeal`: how seal bindings name the seal.
+    pub fn fingerprint(&self) -> Hash {
+        crate::pki::fingerprint_of(&self.der)
+    }
+
+    /// Whether `cert` (DER) is in the seal's certificate list.
+    pub fn lists(&self, cert: &[u8]) -> bool {
+        self.cert_list_type == 1 && self.cert_list.iter().any(|c| c == cert)
+    }
+
     /// Verifies the maker's signature over `SES_SealInfo` as found; returns
     /// the maker's certificate (whose chain the caller checks).
     pub fn verify_maker(&self) -> Result<Cert, String> {
@@ -513,12 +527,18 @@ impl SealSignature {
     /// `timeInfo` if none is known) the seal and the signer's certificate are
     /// valid, and the maker's certificate was valid when the seal was made.
     pub fn verify(&self, protected: Option<&[u8]>, at_ms: u64) -> Vec<SealCheck> {
+        self.verify_digest(protected.map(sm3).as_deref(), at_ms)
+    }
+
+    /// [`SealSignature::verify`] given the SM3 of the protected content
+    /// rather than the content: a document event logs digests, not files.
+    pub fn verify_digest(&self, protected_sm3: Option<&[u8]>, at_ms: u64) -> Vec<SealCheck> {
         let mut out = Vec::new();
         let mut add = |check, outcome| out.push(SealCheck { check, outcome });
-        match protected {
-            Some(bytes) => add(
+        match protected_sm3 {
+            Some(digest) => add(
                 "seal data hash",
-                if sm3(bytes) == self.data_hash {
+                if digest == self.data_hash.as_slice() {
                     Ok(format!("SM3 {}", hex::encode(&self.data_hash)))
                 } else {
                     Err("the protected content was modified: its SM3 is not dataHash".into())

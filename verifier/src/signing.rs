@@ -27,10 +27,12 @@ use std::collections::HashMap;
 
 use crate::Hash;
 use crate::event::{
-    CertKind, CertificateEvent, DocSignature, Document, Lifecycle, SignatureFormat,
+    BindingAction, CertKind, CertificateEvent, DocSignature, Document, Lifecycle, SealBinding,
+    SignatureFormat,
 };
 use crate::pki::{Cert, KeyAlg, SM2_DEFAULT_ID, TrustStore};
-use crate::policy::RulePack;
+use crate::policy::{RulePack, SealRole};
+use crate::seal::{Seal, SealSignature};
 
 /// How far a timestamp may lie after the platform's received time (beyond
 /// the token's own accuracy) before it is flagged: clocks of the TSA and the
@@ -130,6 +132,125 @@ pub fn check_lifecycle_step(first: bool, step: Lifecycle) -> Result<(), String> 
     }
 }
 
+/// Most binding events one seal's chain may hold.
+pub const MAX_BINDING_EVENTS: usize = 64;
+
+/// A seal as its binding chain (`seal:<fingerprint>`) records it.
+#[derive(Clone, Debug)]
+pub struct SealRecord {
+    /// The seal.
+    pub seal: Seal,
+    /// The platform role it plays.
+    pub role: SealRole,
+    /// Every step: entry index, action, certificate, effective time (ms).
+    pub history: Vec<(u64, BindingAction, Hash, u64)>,
+}
+
+impl SealRole {
+    /// Whether the seed's rule holds for the role: a unit seal or a
+    /// legal-representative seal is bound to one trader certificate at most.
+    pub fn single_trader(self) -> bool {
+        matches!(self, SealRole::UnitSeal | SealRole::LegalRepresentativeSeal)
+    }
+}
+
+impl SealRecord {
+    /// Builds the record from its chain's events, in sequence order, and
+    /// checks the chain's rules: every event carries the same seal and role;
+    /// effective times never go back; an unbinding names a bound
+    /// certificate; a bound certificate is in the seal's own list; and a
+    /// unit or legal-representative seal is never bound to two certificates
+    /// at once (unbind the old one first). The ledger runs it on the chain
+    /// with a new event appended before it logs the event.
+    pub fn from_chain(events: &[(u64, &SealBinding)]) -> Result<SealRecord, String> {
+        let (_, first) = events.first().ok_or("no seal binding events")?;
+        let seal = crate::seal::parse_seal_only(&first.seal.0).map_err(|e| e.to_string())?;
+        if events.len() > MAX_BINDING_EVENTS {
+            return Err(format!("a seal has at most {MAX_BINDING_EVENTS} binding events"));
+        }
+        let listed: Vec<Hash> =
+            seal.cert_list.iter().map(|c| crate::pki::fingerprint_of(c)).collect();
+        let mut bound: Vec<Hash> = Vec::new();
+        let mut last_ms = 0;
+        let mut history = Vec::with_capacity(events.len());
+        for (i, e) in events {
+            if e.seal != first.seal || e.role != first.role {
+                return Err(format!("entry {i} changes the seal or its role"));
+            }
+            if e.effective_ms < last_ms {
+                return Err(format!("entry {i} takes effect before the seal's previous step"));
+            }
+            last_ms = e.effective_ms;
+            match e.action {
+                BindingAction::Bound => {
+                    if seal.cert_list_type != 1 {
+                        return Err(format!(
+                            "the seal lists certificates by digest (type {}), which is not supported",
+                            seal.cert_list_type
+                        ));
+                    }
+                    if !listed.contains(&e.cert) {
+                        return Err(format!(
+                            "certificate {} is not in the seal's certificate list",
+                            e.cert
+                        ));
+                    }
+                    if bound.contains(&e.cert) {
+                        return Err(format!("entry {i}: the seal is already bound to {}", e.cert));
+                    }
+                    if first.role.single_trader()
+                        && let Some(other) = bound.first()
+                    {
+                        return Err(format!(
+                            "a {:?} is bound to one trader certificate at most, and this one is bound to {other}; unbind it first",
+                            first.role
+                        ));
+                    }
+                    bound.push(e.cert);
+                }
+                BindingAction::Unbound => {
+                    let Some(k) = bound.iter().position(|c| *c == e.cert) else {
+                        return Err(format!(
+                            "entry {i} unbinds certificate {}, which the seal is not bound to",
+                            e.cert
+                        ));
+                    };
+                    bound.remove(k);
+                }
+            }
+            history.push((*i, e.action, e.cert, e.effective_ms));
+        }
+        Ok(SealRecord { seal, role: first.role, history })
+    }
+
+    /// Whether the seal was bound to `cert` at `at_ms`, by the steps in
+    /// effect then.
+    pub fn bound_at(&self, cert: &Hash, at_ms: u64) -> Result<String, String> {
+        let mut state: Option<u64> = None;
+        let mut others = Vec::new();
+        for (i, action, c, t) in &self.history {
+            if *t > at_ms {
+                break;
+            }
+            match (action, c == cert) {
+                (BindingAction::Bound, true) => state = Some(*i),
+                (BindingAction::Unbound, true) => state = None,
+                (BindingAction::Bound, false) => others.push(*c),
+                (BindingAction::Unbound, false) => others.retain(|o| o != c),
+            }
+        }
+        match (state, others.first()) {
+            (Some(i), _) => Ok(format!("{:?} bound to the signer's certificate (entry {i})", self.role)),
+            (None, Some(o)) => Err(format!(
+                "at {at_ms} ms the seal was bound to certificate {o}, not the signer's {cert}"
+            )),
+            (None, None) => Err(format!(
+                "at {at_ms} ms the seal was not bound to the signer's certificate {cert}"
+            )),
+        }
+    }
+}
+
 /// One check's outcome for one subject.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
@@ -149,13 +270,16 @@ pub struct Context<'a> {
     pub tsa: &'a TrustStore,
     /// The registered certificates, by fingerprint.
     pub certs: &'a HashMap<Hash, CertRecord>,
+    /// The registered seals, by `SESeal` fingerprint.
+    pub seals: &'a HashMap<Hash, SealRecord>,
     /// The rule pack in force, if any.
     pub policy: Option<&'a RulePack>,
 }
 
-/// Checks a document's timestamps, signatures and policy. Findings come in
-/// the order: timestamps, then per signature its signature, chain and status,
-/// then the policy.
+/// Checks a document's timestamps, signatures, e-seals and policy. Findings
+/// come in the order: timestamps, then per signature its signature, chain and
+/// status, then per e-seal its seal, binding, signer chain and status, then
+/// the policy.
 pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut stamped = false;
@@ -226,14 +350,177 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
                 .map_err(|e| format!("{e}; the signature was made at {at_label}")),
         });
     }
+    let mut roles = Vec::new();
+    for (n, der) in doc.seals.iter().enumerate() {
+        if let Some(role) = check_seal(&der.0, n, doc, received_ms, ctx, &mut out) {
+            roles.push(role);
+        }
+    }
     if let Some(pack) = ctx.policy {
         out.push(Finding {
             check: "policy",
             subject: format!("rule pack {} v{}", pack.name, pack.version),
-            result: check_policy(pack, doc, &kinds, stamped),
+            result: check_policy(pack, doc, &kinds, &roles, stamped),
         });
     }
     out
+}
+
+/// Checks one e-seal over the document (DOMAIN.md §2.3): the seal itself
+/// (data hash = the document's SM3, signer and maker signatures, the signer
+/// in the seal's list, validity windows, the maker's certificate chaining to
+/// a trusted root), its own timestamp if it has one, the seal's binding to
+/// the signer's certificate and the signer certificate's chain and status —
+/// all at the seal's trusted time: its token's, else the platform's received
+/// time (never the self-claimed `timeInfo`). Returns the seal's role when
+/// every check passed.
+fn check_seal(
+    der: &[u8],
+    n: usize,
+    doc: &Document,
+    received_ms: u64,
+    ctx: &Context<'_>,
+    out: &mut Vec<Finding>,
+) -> Option<SealRole> {
+    let subject = format!("seal {}", n + 1);
+    let fail = |out: &mut Vec<Finding>, check, subject: String, e: String| {
+        out.push(Finding { check, subject, result: Err(e) });
+    };
+    let s = match SealSignature::parse(der) {
+        Ok(s) => s,
+        Err(e) => {
+            fail(out, "seal", subject, e.to_string());
+            return None;
+        }
+    };
+    let (at, at_label) = match &s.timestamp {
+        Some(token) => match seal_token_time(token, &s.signature, received_ms, ctx.tsa) {
+            Ok((t, d)) => {
+                out.push(Finding {
+                    check: "timestamp",
+                    subject: format!("{subject} timestamp"),
+                    result: Ok(d),
+                });
+                (t, format!("trusted time {t} ms (the seal's timestamp)"))
+            }
+            Err(e) => {
+                fail(out, "timestamp", format!("{subject} timestamp"), e);
+                return None;
+            }
+        },
+        None => (received_ms, format!("platform received time {received_ms} ms")),
+    };
+    let mut ok = true;
+    let checks = s.verify_digest(doc.sm3.as_ref().map(|h| &h.0[..]), at);
+    let failed: Vec<String> = checks
+        .iter()
+        .filter_map(|c| c.outcome.as_ref().err().map(|e| format!("{}: {e}", c.check)))
+        .collect();
+    let maker_chain = Cert::from_der(&s.seal.maker_cert).map_err(|e| e.to_string()).and_then(|m| {
+        ctx.ca.chain(&m, &[], s.seal.create_ms).map(|_| ()).map_err(|e| e.to_string())
+    });
+    let result = if doc.sm3.is_none() {
+        Err("an e-seal signs the document's SM3, and the event has none".to_owned())
+    } else if !failed.is_empty() {
+        Err(failed.join("; "))
+    } else if let Err(e) = maker_chain {
+        Err(format!("the seal maker's certificate, when the seal was made: {e}"))
+    } else {
+        Ok(format!(
+            "{} seal {:?} ({}), maker and signer signatures, data hash = the document's SM3, valid at {at_label}",
+            if s.version == 4 { "GB/T 38540 v4" } else { "GM/T 0031 v1" },
+            s.seal.name,
+            s.seal.es_id
+        ))
+    };
+    ok &= result.is_ok();
+    out.push(Finding { check: "seal", subject: subject.clone(), result });
+
+    let seal_fp = s.seal.fingerprint();
+    let signer_fp = crate::pki::fingerprint_of(&s.signer_cert);
+    let Some(rec) = ctx.seals.get(&seal_fp) else {
+        fail(
+            out,
+            "seal",
+            format!("{subject} binding"),
+            format!("seal {seal_fp} is not registered (no seal_binding event for it)"),
+        );
+        return None;
+    };
+    let Some(cert) = ctx.certs.get(&signer_fp) else {
+        fail(
+            out,
+            "certificate chain",
+            format!("{subject} signer"),
+            format!("certificate {signer_fp} is not registered (no certificate event for it)"),
+        );
+        return None;
+    };
+    let binding = rec.bound_at(&signer_fp, at).and_then(|d| {
+        if rec.role.single_trader() && cert.kind != CertKind::Trader {
+            Err(format!("a {:?} is used with trader certificates only, not {:?}", rec.role, cert.kind))
+        } else {
+            Ok(d)
+        }
+    });
+    ok &= binding.is_ok();
+    out.push(Finding { check: "seal", subject: format!("{subject} binding"), result: binding });
+    let chain = ctx
+        .ca
+        .chain(&cert.cert, &[], at)
+        .map(|path| format!("{} certificates, valid at {at_label}", path.len()))
+        .map_err(|e| format!("at {at_label}: {e}"));
+    ok &= chain.is_ok();
+    out.push(Finding { check: "certificate chain", subject: format!("{subject} signer"), result: chain });
+    let status = cert
+        .status_at(at)
+        .map(|d| format!("{d} (at {at_label})"))
+        .map_err(|e| format!("{e}; the seal was applied at {at_label}"));
+    ok &= status.is_ok();
+    out.push(Finding {
+        check: "certificate status at trusted time",
+        subject: format!("{subject} signer"),
+        result: status,
+    });
+    ok.then_some(rec.role)
+}
+
+/// Verifies a seal's own token: over its signature value (SM3 or SHA-256,
+/// as the imprint says). Returns its time and a description.
+fn seal_token_time(
+    token: &[u8],
+    signature: &[u8],
+    received_ms: u64,
+    tsa: &TrustStore,
+) -> Result<(u64, String), String> {
+    use crate::tsp::{SHA256, SM3, TspError, verify_token};
+    if tsa.roots().is_empty() {
+        return Err("no TSA roots are trusted".into());
+    }
+    let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(signature).into();
+    let sm3: [u8; 32] = <sm3::Sm3 as sm3::Digest>::digest(signature).into();
+    for (digest, alg) in [(sm3, SM3), (sha, SHA256)] {
+        let ts = match verify_token(token, &digest, tsa) {
+            Ok(ts) => ts,
+            Err(TspError::Imprint) => continue,
+            Err(e) => return Err(e.to_string()),
+        };
+        if ts.info.message_imprint.hash_algorithm.oid != alg {
+            continue;
+        }
+        let late = ts.time_ms.saturating_sub(received_ms);
+        if late > ts.accuracy_ms.saturating_add(SKEW_TOLERANCE_MS) {
+            return Err(format!(
+                "stamped {late} ms after the platform received the document (accuracy {} ms, tolerance {SKEW_TOLERANCE_MS} ms)",
+                ts.accuracy_ms
+            ));
+        }
+        return Ok((
+            ts.time_ms,
+            format!("over the seal's signature: {} ms by {}", ts.time_ms, ts.tsa.subject()),
+        ));
+    }
+    Err("the seal's timestamp is over another value than its signature".into())
 }
 
 /// The first failed finding: what a rejection names.
@@ -248,6 +535,7 @@ fn check_policy(
     pack: &RulePack,
     doc: &Document,
     kinds: &[CertKind],
+    roles: &[SealRole],
     stamped: bool,
 ) -> Result<String, String> {
     let Some(rule) = pack.rule_for(doc.document_type) else {
@@ -274,15 +562,19 @@ fn check_policy(
             ));
         }
     }
-    if let Some(role) = rule.seal_roles.first() {
-        return Err(format!("a {name} needs a {role:?} e-seal; the event carries none"));
+    if let Some(role) = rule.seal_roles.iter().find(|r| !roles.contains(r)) {
+        return Err(format!(
+            "a {name} needs a verified {role:?} e-seal; the event carries {}",
+            if roles.is_empty() { "none".to_owned() } else { format!("only {roles:?}") }
+        ));
     }
     if rule.timestamp && !stamped {
         return Err(format!("a {name} needs a verified trusted timestamp; none was given"));
     }
     Ok(format!(
-        "{name}: signers {:?}, timestamp {}",
+        "{name}: signers {:?}, seals {:?}, timestamp {}",
         kinds,
+        roles,
         if rule.timestamp { "required and present" } else { "not required" }
     ))
 }

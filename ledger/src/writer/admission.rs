@@ -11,7 +11,10 @@ use verifier::event::{
     Body, Bytes, Content, Event, EventLink, POLICY_TENDER, Rejection, Reveal, SEALED_PRINCIPAL,
     SealedDocument, commitment,
 };
-use verifier::signing::{CertRecord, Context, check_document, check_lifecycle_step, first_failure};
+use verifier::event::SealBinding;
+use verifier::signing::{
+    CertRecord, Context, SealRecord, check_document, check_lifecycle_step, first_failure,
+};
 
 use super::{BatchState, Ledger};
 use crate::error::{LedgerError, Result};
@@ -94,6 +97,33 @@ impl Ledger {
         self.store.leaf(index)
     }
 
+    /// The events of a reserved chain (`cert:` or `seal:`), this batch
+    /// included, in sequence order: walked back from its head (chains are
+    /// short and bounded).
+    fn chain_events(&self, tender: &str, st: &BatchState) -> Result<Vec<(u64, Event)>> {
+        let Some(head) = self.find_head(&st.new_heads, tender)? else { return Ok(Vec::new()) };
+        let mut events = Vec::new();
+        let mut next = Some(head.index);
+        while let Some(index) = next {
+            let leaf = self.leaf_any(index, st)?;
+            let ev = Event::decode(&leaf)
+                .map_err(|e| LedgerError::Corrupt(format!("leaf {index}: {e}")))?;
+            next = ev.prev_tender.map(|l| l.index);
+            if ev.tender != tender {
+                return Err(LedgerError::Corrupt(format!(
+                    "entry {index} is linked into chain {tender} but belongs to {}",
+                    ev.tender
+                )));
+            }
+            events.push((index, ev));
+            if events.len() > 10_000 {
+                return Err(LedgerError::Corrupt(format!("chain {tender} does not end")));
+            }
+        }
+        events.reverse();
+        Ok(events)
+    }
+
     /// The registered certificate with this fingerprint, from its lifecycle
     /// chain `cert:<fingerprint>` (this batch included), or `None`.
     fn cert_record(&self, fp: &Hash, st: &mut BatchState) -> Result<Option<CertRecord>> {
@@ -106,36 +136,102 @@ impl Ledger {
             return Ok(Some(r.clone()));
         }
         let tender = verifier::event::cert_tender(fp);
-        let Some(head) = self.find_head(&st.new_heads, &tender)? else { return Ok(None) };
-        // Walk the chain back from its head; chains are short.
-        let mut events = Vec::new();
-        let mut next = Some(head.index);
-        while let Some(index) = next {
-            let leaf = self.leaf_any(index, st)?;
-            let ev = Event::decode(&leaf)
-                .map_err(|e| LedgerError::Corrupt(format!("leaf {index}: {e}")))?;
-            next = ev.prev_tender.map(|l| l.index);
-            match ev.body {
-                Body::Certificate(c) if ev.tender == tender => events.push((index, c)),
+        let events = self.chain_events(&tender, st)?;
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let mut list = Vec::with_capacity(events.len());
+        for (index, ev) in &events {
+            match &ev.body {
+                Body::Certificate(c) => list.push((*index, c)),
                 _ => {
                     return Err(LedgerError::Corrupt(format!(
                         "entry {index} is in chain {tender} but is not its certificate event"
                     )));
                 }
             }
-            if events.len() > 10_000 {
-                return Err(LedgerError::Corrupt(format!("chain {tender} does not end")));
-            }
         }
-        events.reverse();
-        let refs: Vec<(u64, &verifier::event::CertificateEvent)> =
-            events.iter().map(|(i, c)| (*i, c)).collect();
-        let rec = CertRecord::from_chain(&refs)
+        let rec = CertRecord::from_chain(&list)
             .map_err(|e| LedgerError::Corrupt(format!("chain {tender}: {e}")))?;
         if !st.certs_changed.contains(fp) {
             st.certs.insert(*fp, rec.clone());
         }
         Ok(Some(rec))
+    }
+
+    /// A seal's binding events (`seal:<fingerprint>`, this batch included).
+    fn seal_bindings(&self, fp: &Hash, st: &BatchState) -> Result<Vec<(u64, SealBinding)>> {
+        let tender = verifier::event::seal_tender(fp);
+        let mut out = Vec::new();
+        for (index, ev) in self.chain_events(&tender, st)? {
+            match ev.body {
+                Body::SealBinding(b) => out.push((index, b)),
+                _ => {
+                    return Err(LedgerError::Corrupt(format!(
+                        "entry {index} is in chain {tender} but is not a seal binding"
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The registered seal with this fingerprint, or `None`.
+    fn seal_record(&self, fp: &Hash, st: &BatchState) -> Result<Option<SealRecord>> {
+        let list = self.seal_bindings(fp, st)?;
+        if list.is_empty() {
+            return Ok(None);
+        }
+        let refs: Vec<(u64, &SealBinding)> = list.iter().map(|(i, b)| (*i, b)).collect();
+        SealRecord::from_chain(&refs)
+            .map(Some)
+            .map_err(|e| LedgerError::Corrupt(format!("seal {fp}: {e}")))
+    }
+
+    /// Checks a seal binding: the seal is a maker-signed seal whose maker
+    /// chains to a trusted root; the certificate is registered (a trader's,
+    /// for a unit or legal-representative seal); and the chain with this
+    /// step appended keeps its rules ([`SealRecord::from_chain`]).
+    fn admit_binding(&self, b: &SealBinding, st: &mut BatchState) -> Result<Admission> {
+        let seal = match verifier::seal::parse_seal_only(&b.seal.0) {
+            Ok(s) => s,
+            Err(e) => return Ok(Admission::Refuse(invalid(e.to_string()))),
+        };
+        if self.trust.roots().is_empty() {
+            return Ok(Admission::Refuse(invalid(
+                "no CA roots are trusted; add them with `tenderlog trust add-ca`",
+            )));
+        }
+        let maker = match seal.verify_maker() {
+            Ok(m) => m,
+            Err(e) => {
+                return Ok(Admission::Refuse(invalid(format!("the seal's maker signature: {e}"))));
+            }
+        };
+        if let Err(e) = self.trust.chain(&maker, &[], seal.create_ms) {
+            return Ok(Admission::Refuse(invalid(format!(
+                "the seal maker's certificate, when the seal was made: {e}"
+            ))));
+        }
+        let Some(cert) = self.cert_record(&b.cert, st)? else {
+            return Ok(Admission::Refuse(invalid(format!(
+                "certificate {} is not registered; register it (a certificate event) first",
+                b.cert
+            ))));
+        };
+        if b.role.single_trader() && cert.kind != verifier::event::CertKind::Trader {
+            return Ok(Admission::Refuse(invalid(format!(
+                "a {:?} is bound to trader certificates only; {} is a {:?} certificate",
+                b.role, b.cert, cert.kind
+            ))));
+        }
+        let mut list = self.seal_bindings(&seal.fingerprint(), st)?;
+        list.push((self.frontier.size() + st.leaves.len() as u64, b.clone()));
+        let refs: Vec<(u64, &SealBinding)> = list.iter().map(|(i, b)| (*i, b)).collect();
+        Ok(match SealRecord::from_chain(&refs) {
+            Ok(_) => Admission::Accept,
+            Err(e) => Admission::Refuse(invalid(e)),
+        })
     }
 
     /// Decides what to do with one submission (its content digest is new).
@@ -179,8 +275,13 @@ impl Ledger {
                 }
                 Ok(Admission::Accept)
             }
+            Body::SealBinding(b) => self.admit_binding(b, st),
             Body::Document(doc) => {
-                if doc.signatures.is_empty() && doc.timestamps.is_empty() && st.policy.is_none() {
+                if doc.signatures.is_empty()
+                    && doc.timestamps.is_empty()
+                    && doc.seals.is_empty()
+                    && st.policy.is_none()
+                {
                     return Ok(Admission::Accept);
                 }
                 let mut certs = HashMap::new();
@@ -189,10 +290,25 @@ impl Ledger {
                         certs.insert(s.cert, r);
                     }
                 }
+                // Each seal's binding chain and signer certificate; a seal
+                // that does not parse is the seal check's to report.
+                let mut seals = HashMap::new();
+                for der in &doc.seals {
+                    let Ok(s) = verifier::seal::SealSignature::parse(&der.0) else { continue };
+                    let signer = verifier::pki::fingerprint_of(&s.signer_cert);
+                    if let Some(r) = self.cert_record(&signer, st)? {
+                        certs.insert(signer, r);
+                    }
+                    let fp = s.seal.fingerprint();
+                    if let Some(r) = self.seal_record(&fp, st)? {
+                        seals.insert(fp, r);
+                    }
+                }
                 let ctx = Context {
                     ca: &self.trust,
                     tsa: &self.tsa,
                     certs: &certs,
+                    seals: &seals,
                     policy: st.policy.as_ref().map(|(_, p)| p),
                 };
                 let findings = check_document(doc, st.received_ms, &ctx);

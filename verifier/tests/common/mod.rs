@@ -72,6 +72,7 @@ fn document(document_type: DocumentType, bytes: &[u8], media: &str, title: &str)
         title: Some(title.into()),
         signatures: Vec::new(),
         timestamps: Vec::new(),
+        seals: Vec::new(),
     })
 }
 
@@ -294,6 +295,7 @@ impl Log {
             checkpoint,
             tender_head,
             certificates: Vec::new(),
+            seals: Vec::new(),
             entries,
             consistency,
             documents: docs,
