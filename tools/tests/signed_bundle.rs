@@ -17,7 +17,11 @@ use verifier::bundle::{Bundle, Selection};
 use verifier::report::{Options, Status, verify_bundle, verify_bundle_with};
 
 fn failed(r: &verifier::report::Report) -> Vec<&'static str> {
-    r.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.check).collect()
+    let mut v: Vec<&'static str> =
+        r.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.check).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 #[test]
@@ -30,16 +34,17 @@ fn a_signed_bid_bundle_verifies_and_every_bit_is_authenticated() {
     let store = ledger::Store::open(&dir).unwrap();
     let signer = ledger::keys::load(&ledger::store::key_path(&dir), store.origin()).unwrap();
     let roots = ledger::trust::bundle_roots(&dir).unwrap();
-    // Entry 19 reveals bidder A's bid, filed under seal as entry 14 (see the demo's order).
-    let bundle = store.export_bundle(&Selection::Indexes(vec![19]), Some(&signer), &roots).unwrap();
+    // Entry 27 reveals bidder A's bid, filed under seal as entry 22 (see the demo's order).
+    let bundle = store.export_bundle(&Selection::Indexes(vec![27]), Some(&signer), &roots).unwrap();
     let bundle = Bundle::from_zip(&bundle.to_zip().unwrap()).unwrap();
     let indexes: Vec<u64> = bundle.manifest.entries.iter().map(|e| e.index).collect();
     assert_eq!(
         indexes,
-        [2, 10, 14, 19],
-        "bidder A's certificate, the rule pack, the sealed bid, its reveal"
+        [2, 10, 14, 18, 22, 27],
+        "bidder A's certificate and seal certificate, its unit seal's binding, the rule pack, the sealed bid, its reveal"
     );
-    assert_eq!(bundle.manifest.certificates.len(), 1);
+    assert_eq!(bundle.manifest.certificates.len(), 2);
+    assert_eq!(bundle.manifest.seals.len(), 1);
     let r = verify_bundle(&bundle, None, &[]);
     assert!(r.verified, "{}", r.to_text());
     for check in [
@@ -48,6 +53,7 @@ fn a_signed_bid_bundle_verifies_and_every_bit_is_authenticated() {
         "certificate status at trusted time",
         "timestamp",
         "policy",
+        "seal",
     ] {
         assert!(
             r.checks.iter().any(|c| c.check == check && c.status == Status::Pass),
@@ -62,7 +68,8 @@ fn a_signed_bid_bundle_verifies_and_every_bit_is_authenticated() {
             .unwrap();
     let other = [verifier::pki::Cert::from_der(&other.der).unwrap()];
     let r = verify_bundle_with(&bundle, &Options { ca_roots: Some(&other), ..Options::default() });
-    assert_eq!(failed(&r), ["certificate chain"], "{}", r.to_text());
+    // The signers' chains, and the seal maker's.
+    assert_eq!(failed(&r), ["certificate chain", "seal"], "{}", r.to_text());
     assert!(r.trust_anchors.iter().any(|a| a.contains("some other CA (given)")));
     let r = verify_bundle_with(&bundle, &Options { tsa_roots: Some(&other), ..Options::default() });
     assert!(failed(&r).contains(&"timestamp"), "{}", r.to_text());
@@ -70,7 +77,7 @@ fn a_signed_bid_bundle_verifies_and_every_bit_is_authenticated() {
     // Bidder D's chain has two events; without the reported-lost one, the
     // chain no longer ends where the log's signed head says.
     let d_bundle =
-        store.export_bundle(&Selection::Indexes(vec![17]), Some(&signer), &roots).unwrap();
+        store.export_bundle(&Selection::Indexes(vec![25]), Some(&signer), &roots).unwrap();
     assert!(d_bundle.manifest.certificates.is_empty(), "a rejection names no signer");
     let mut tender = store
         .export_bundle(&Selection::Tender("ZB2026-DEMO-001".into()), Some(&signer), &roots)
