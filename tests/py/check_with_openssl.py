@@ -115,7 +115,7 @@ def sm2_cross_check(d):
     d_m, pub_k = make_seal.read_private_key(f"{d}/signer.key.pem")
     cert_pub = make_seal.cert_public_point(open(f"{d}/signer.der", "rb").read(), "signer")
     check("pyasn1: key file's public point equals the certificate's", pub_k == cert_pub)
-    check("test key has x starting with hex 0 or 4 (gmssl lstrip case)", "%064x" % cert_pub[0] in ("",) or ("%064x" % cert_pub[0])[0] in "04")
+    check("test key has x starting with hex 0 or 4 (gmssl lstrip case)", ("%064x" % cert_pub[0])[0] in "04")
     for i in range(3):
         msg = secrets.token_bytes(37 + i * 50)
         open(f"{d}/m.bin", "wb").write(msg)
@@ -242,12 +242,16 @@ def main():
                 spec = fixture(d, name, **over)
                 got = judge(d, name, spec)
                 check(f"{name}: (maker, signer, dataHash) = {want}", got == want, f"got {got}")
-    # The default picture (no picture_png_hex) is a PNG.
-    spec = fixture(d, "defaultpic")
-    pic_rows = asn1parse(f"{d}/defaultpic.sig.der")
-    data = open(f"{d}/defaultpic.sig.der", "rb").read()
-    pngs = [r for r in pic_rows if r[4] == "OCTET STRING" and content(data, r)[:8] == b"\x89PNG\r\n\x1a\n"]
-    check("default picture is a PNG", len(pngs) == 1)
+    # The default picture (no picture_png_hex) is a PNG; a given one is kept as given.
+    given = make_seal.default_png(3, 5, (0, 0x80, 0xFF))
+    for name, over in (("defaultpic", {}), ("givenpic", {"picture_png_hex": given.hex()})):
+        fixture(d, name, **over)
+        data = open(f"{d}/{name}.sig.der", "rb").read()
+        pngs = [content(data, r) for r in asn1parse(f"{d}/{name}.sig.der")
+                if r[4] == "OCTET STRING" and content(data, r)[:8] == b"\x89PNG\r\n\x1a\n"]
+        check(f"{name}: the picture is a PNG", len(pngs) == 1)
+        if over:
+            check(f"{name}: the picture is the one given", pngs == [given])
     if not keep:
         import shutil
         shutil.rmtree(d)

@@ -52,6 +52,7 @@ fn document_event() -> Event {
             signatures: Vec::new(),
             timestamps: Vec::new(),
             seals: Vec::new(),
+            received_timestamp: None,
         }),
         policy: None,
     }

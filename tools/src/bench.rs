@@ -122,6 +122,7 @@ pub fn sample_content(i: u64) -> Content {
             signatures: Vec::new(),
             timestamps: Vec::new(),
             seals: Vec::new(),
+            received_timestamp: None,
         }),
     }
 }

@@ -160,6 +160,7 @@ fn run_once(alg: &str, events: u64, batch: usize, dir: &Option<PathBuf>) -> anyh
                     }],
                     timestamps: Vec::new(),
                     seals: Vec::new(),
+                    received_timestamp: None,
                 }),
             }
         })

@@ -534,6 +534,12 @@ pub struct Document {
     /// DER whose `dataHash` is the document's SM3. Omitted when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seals: Vec<Bytes>,
+    /// A token the platform obtained from its TSA when the document arrived
+    /// without one where its rule pack requires one: over the document's
+    /// SHA-256. Not part of what the submitter sent: the content digest
+    /// (duplicate detection) leaves it out, and submitters may not set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_timestamp: Option<Bytes>,
 }
 
 /// Most signatures on one document.
@@ -642,7 +648,11 @@ impl Body {
                         "more than {MAX_TIMESTAMPS} timestamp tokens"
                     )));
                 }
-                if d.timestamps.iter().any(|t| t.0.is_empty() || t.0.len() > MAX_SIGNATURE_BYTES) {
+                if d.timestamps
+                    .iter()
+                    .chain(&d.received_timestamp)
+                    .any(|t| t.0.is_empty() || t.0.len() > MAX_SIGNATURE_BYTES)
+                {
                     return Err(Error::EventInvalid(format!(
                         "a timestamp token must be 1 to {MAX_SIGNATURE_BYTES} bytes"
                     )));
@@ -839,6 +849,13 @@ struct ContentRef<'a> {
 }
 
 fn content_digest(tender: &str, principal: &str, body: &Body) -> Hash {
+    // What the submitter sent: without the token the platform added.
+    if let Body::Document(d) = body
+        && d.received_timestamp.is_some()
+    {
+        let sent = Body::Document(Document { received_timestamp: None, ..d.clone() });
+        return content_digest(tender, principal, &sent);
+    }
     let mut buf = Vec::with_capacity(512);
     // Serializing plain structs into a Vec cannot fail.
     let _ = ciborium::into_writer(&ContentRef { tender, principal, body }, &mut buf);
@@ -952,6 +969,16 @@ impl Submission {
                 "principal {SEALED_PRINCIPAL:?} is reserved for sealed documents"
             )));
         }
+        let platform_token = match &body {
+            Body::Document(d) | Body::SealRequest(d) => d.received_timestamp.is_some(),
+            Body::Reveal(r) => r.document.received_timestamp.is_some(),
+            _ => false,
+        };
+        if platform_token {
+            return Err(Error::Submission(
+                "received_timestamp is the platform's own; send your tokens in timestamps".into(),
+            ));
+        }
         let c = Content { tender, principal, body };
         c.validate().map_err(|e| Error::Submission(e.to_string()))?;
         Ok(c)
@@ -982,6 +1009,7 @@ mod tests {
                 signatures: Vec::new(),
                 timestamps: Vec::new(),
                 seals: Vec::new(),
+                received_timestamp: None,
             }),
             policy: None,
         }

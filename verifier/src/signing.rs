@@ -285,8 +285,9 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
     let mut stamped = false;
     // Per signature: the earliest verified token over its value.
     let mut signed_at: Vec<Option<u64>> = vec![None; doc.signatures.len()];
-    for (n, token) in doc.timestamps.iter().enumerate() {
-        let subject = format!("timestamp {}", n + 1);
+    let platform = doc.received_timestamp.iter().map(|t| (t, "platform timestamp".to_owned()));
+    let given = doc.timestamps.iter().enumerate().map(|(n, t)| (t, format!("timestamp {}", n + 1)));
+    for (token, subject) in given.chain(platform) {
         let r = check_timestamp(&token.0, doc, received_ms, ctx.tsa);
         match &r {
             Ok((_, Stamped::Document, _)) => stamped = true,
