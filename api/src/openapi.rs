@@ -69,6 +69,8 @@ const INCLUSION_PARAMS: &[Param] = &[
     q("leaf_hash", false, "string", "the entry's leaf hash, 64 lowercase hex"),
     q("size", false, "integer", "tree size; default the latest checkpoint"),
 ];
+const STAMP_PARAMS: &[Param] =
+    &[q("size", false, "integer", "checkpoint size; default the latest stamped one")];
 const CONSISTENCY_PARAMS: &[Param] = &[
     q("from", true, "integer", "the older size"),
     q("to", false, "integer", "the newer size; default the latest checkpoint"),
@@ -162,6 +164,19 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 errors: &[],
             },
             get(v1::checkpoint),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/checkpoint/timestamp",
+                summary: "The RFC 3161 token over a checkpoint's body (SHA-256 of the note text before its signatures)",
+                role: None,
+                params: STAMP_PARAMS,
+                body: None,
+                ok: &[(200, JSON, "size, checkpoint (the signed note), token (base64), tsa, gen_ms")],
+                errors: &["bad_parameter", "not_found"],
+            },
+            get(v1::checkpoint_timestamp),
         ),
         (
             Route {

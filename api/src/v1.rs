@@ -284,6 +284,44 @@ pub async fn checkpoint(State(state): Shared) -> Result<Response, ApiError> {
         .into_response())
 }
 
+/// `GET /v1/checkpoint/timestamp[?size=N]`: the checkpoint's RFC 3161 token.
+pub async fn checkpoint_timestamp(
+    State(state): Shared,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let size = param_u64(&q, "size")?;
+    let dir = state.dir.clone();
+    let found = tokio::task::spawn_blocking(move || -> Result<_, ledger::LedgerError> {
+        let Some(stamps) = ledger::stamper::Stamps::open_existing(&dir)? else { return Ok(None) };
+        let Some(size) = size.map_or_else(|| stamps.latest_size(), |s| Ok(Some(s)))? else {
+            return Ok(None);
+        };
+        Ok(stamps.get(size)?.map(|s| (size, s)))
+    })
+    .await
+    .map_err(|e| ApiError::new("internal", e.to_string()))??;
+    let Some((size, stamp)) = found else {
+        return Err(ApiError::new(
+            "not_found",
+            "no token for that checkpoint yet: the stamper stamps each new checkpoint within moments",
+        ));
+    };
+    let note = state
+        .readers
+        .with(move |s| Ok(s.checkpoint_at(size)?))
+        .await?
+        .unwrap_or_default();
+    use base64::Engine as _;
+    Ok(Json(serde_json::json!({
+        "size": size,
+        "checkpoint": note,
+        "token": base64::engine::general_purpose::STANDARD.encode(&stamp.token),
+        "tsa": stamp.tsa,
+        "gen_ms": stamp.gen_ms,
+    }))
+    .into_response())
+}
+
 /// `GET /v1/proof/inclusion?index=N[&size=M]` or `?leaf_hash=HEX[&size=M]`.
 pub async fn inclusion(State(state): Shared, Query(q): Params) -> Result<Response, ApiError> {
     let index = param_u64(&q, "index")?;

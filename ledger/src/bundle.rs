@@ -192,6 +192,15 @@ impl Store {
             consistency.push(c);
         }
         let checkpoint = format!("checkpoints/{size}.note");
+        // The newest checkpoint's RFC 3161 token, when the stamper has it.
+        let checkpoint_timestamp = match crate::stamper::Stamps::open_existing(self.dir())? {
+            Some(stamps) => stamps.get(size)?.map(|s| {
+                let name = format!("checkpoints/{size}.tst");
+                members.insert(name.clone(), s.token);
+                name
+            }),
+            None => None,
+        };
         members.insert(checkpoint.clone(), latest.note.into_bytes());
         let tender_head = match selection {
             Selection::Tender(t) => {
@@ -216,6 +225,7 @@ impl Store {
             origin: self.origin().to_owned(),
             selection: selection.clone(),
             checkpoint,
+            checkpoint_timestamp,
             tender_head,
             certificates: heads,
             seals: seal_heads,

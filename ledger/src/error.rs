@@ -115,6 +115,10 @@ pub enum LedgerError {
         /// Why it failed.
         reason: String,
     },
+    /// Trusted time could not be had: no TSA answered, or its token does not
+    /// verify.
+    #[error("trusted timestamp: {0}")]
+    Tsa(String),
     /// The store was written by a newer format than this build reads.
     #[error("store format {found} is not supported by this build (supports {supported})")]
     StoreVersion {

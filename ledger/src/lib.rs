@@ -21,6 +21,7 @@ mod error;
 pub mod indexer;
 pub mod issue;
 pub mod keys;
+pub mod stamper;
 pub mod store;
 pub mod trust;
 pub mod tsa;

@@ -134,6 +134,8 @@ pub struct Store {
     verifier: NoteVerifier,
     /// Tile rows of the upper tree levels, as last read (see [`TileCache`]).
     tiles: std::cell::RefCell<TileCache>,
+    /// The data directory.
+    dir: PathBuf,
 }
 
 /// Upper-level tile rows kept by a reader. Every proof touches one node per
@@ -179,12 +181,18 @@ impl Store {
         let conn = connect(dir, true)?;
         let (origin, verifier) = read_meta(&conn)?;
         let ix = crate::indexer::open_for_reading(dir)?;
-        Ok(Store { conn, ix, origin, verifier, tiles: Default::default() })
+        Ok(Store { conn, ix, origin, verifier, tiles: Default::default(), dir: dir.to_owned() })
     }
 
-    pub(crate) fn from_conns(conn: Connection, ix: Connection) -> Result<Store> {
+    pub(crate) fn from_conns(dir: &Path, conn: Connection, ix: Connection) -> Result<Store> {
         let (origin, verifier) = read_meta(&conn)?;
-        Ok(Store { conn, ix: Some(ix), origin, verifier, tiles: Default::default() })
+        let tiles = Default::default();
+        Ok(Store { conn, ix: Some(ix), origin, verifier, tiles, dir: dir.to_owned() })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Entries `[0, n)` are in the lookup tables; later ones are found by

@@ -127,6 +127,9 @@ pub struct Ledger {
     trust: verifier::pki::TrustStore,
     /// TSA roots timestamp tokens must chain to (`trust::load_tsa`).
     tsa: verifier::pki::TrustStore,
+    /// Where tokens for documents that arrive without a required one come
+    /// from (the local TSA by default; see [`Ledger::set_stamper`]).
+    stamper: Option<crate::stamper::Stamper>,
     /// The rule pack in force and the event that logged it.
     policy: Option<(EventLink, verifier::policy::RulePack)>,
     /// Registered certificates, parsed, by fingerprint (a cache).
@@ -228,6 +231,13 @@ pub fn init(dir: &Path, origin: &str, clock: &dyn Clock) -> Result<NoteVerifier>
 }
 
 impl Ledger {
+    /// Sets where the ledger gets a token for a document that arrives
+    /// without the timestamp its rule pack requires (`None`: nowhere; such a
+    /// document is then rejected by the policy check).
+    pub fn set_stamper(&mut self, stamper: Option<crate::stamper::Stamper>) {
+        self.stamper = stamper;
+    }
+
     /// Opens the store in `dir` for writing: takes the writer lock, loads the
     /// key, and checks the stored tree against the last signed checkpoint.
     pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Ledger> {
@@ -244,7 +254,7 @@ impl Ledger {
         // The sequencer only looks things up in index.db; a small cache does.
         let lookups = indexer::open_for_writing(dir)?;
         lookups.pragma_update(None, "cache_size", -8_192)?;
-        let store = Store::from_conns(conn, lookups)?;
+        let store = Store::from_conns(dir, conn, lookups)?;
         let signer = keys::load(&store::key_path(dir), store.origin())?;
         if signer.verifier() != *store.verifier() {
             return Err(LedgerError::Key {
@@ -293,6 +303,7 @@ impl Ledger {
             index_wait: Duration::ZERO,
             trust: crate::trust::load(dir)?,
             tsa: crate::trust::load_tsa(dir)?,
+            stamper: crate::stamper::Stamper::open(dir, &[])?,
             policy: None,
             cert_cache: HashMap::new(),
             commit_key: keys::commit_key(dir)?,
@@ -576,6 +587,10 @@ impl Ledger {
         if let Some(a) = self.find_content(&st.in_batch, &digest)? {
             return Ok(done(a));
         }
+        let mut content = content;
+        if opening.is_none() {
+            self.stamp_on_receipt(&mut content, st)?;
+        }
         // A sealed document was checked in the clear by `seal`.
         let admission =
             if opening.is_some() { Admission::Accept } else { self.admit(&content, st)? };
@@ -592,6 +607,30 @@ impl Ledger {
                 (Err(Refused { error, logged }), None)
             }
         })
+    }
+
+    /// A document without a token, of a type whose rule pack requires one,
+    /// gets the platform's: a token over its SHA-256 from the stamper, in
+    /// `received_timestamp` (which the content digest leaves out, so the
+    /// same submission is still a duplicate). When no TSA answers, the
+    /// document goes on without it, and the policy check rejects it.
+    fn stamp_on_receipt(&self, content: &mut Content, st: &BatchState) -> Result<()> {
+        let (Body::Document(doc), Some(stamper), Some((_, pack))) =
+            (&mut content.body, &self.stamper, &st.policy)
+        else {
+            return Ok(());
+        };
+        if !doc.timestamps.is_empty()
+            || doc.received_timestamp.is_some()
+            || !pack.rule_for(doc.document_type).is_some_and(|r| r.timestamp)
+        {
+            return Ok(());
+        }
+        match stamper.stamp(&doc.sha256.0, crate::tsa::ImprintAlg::Sha256, self.clock.now_ms()) {
+            Ok(s) => doc.received_timestamp = Some(verifier::event::Bytes(s.token)),
+            Err(e) => tracing::warn!(document = %doc.sha256, error = %e, "no token for a document"),
+        }
+        Ok(())
     }
 
     /// Logs a rejection, or finds the identical one already logged.

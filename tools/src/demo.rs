@@ -349,6 +349,23 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
                 }
             }
         }
+        // The stamper gets the newest checkpoint its token within moments;
+        // the bundle then carries trusted time for the whole tender.
+        let latest = http.get(format!("{base}/v1/checkpoint")).send().await?.text().await?;
+        let size: u64 = latest.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or_default();
+        for _ in 0..100 {
+            let r = http.get(format!("{base}/v1/checkpoint/timestamp?size={size}")).send().await?;
+            if r.status().is_success() {
+                let v: serde_json::Value = r.json().await?;
+                println!(
+                    "  checkpoint {size} stamped by {} at {} ms (RFC 3161)",
+                    v["tsa"].as_str().unwrap_or_default(),
+                    v["gen_ms"]
+                );
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         let r = http.get(format!("{base}/v1/bundles?tender={TENDER}")).send().await?;
         anyhow::ensure!(r.status().is_success(), "couldn't fetch the bundle: {}", r.status());
         let bundle_path = out.join(format!("{TENDER}.bundle.zip"));

@@ -25,7 +25,8 @@ pub struct ServeArgs {
     #[arg(long, env = "TENDERLOG_ORIGIN")]
     origin: Option<String>,
     /// TOML file with any of: data, listen, origin, max_batch, queue,
-    /// heartbeat_secs, body_limit_bytes, health_max_age_secs, log_format.
+    /// heartbeat_secs, body_limit_bytes, health_max_age_secs, log_format,
+    /// tsa_urls (a list).
     #[arg(long, env = "TENDERLOG_CONFIG")]
     config: Option<PathBuf>,
     /// Most entries per batch [default: 4096].
@@ -46,6 +47,12 @@ pub struct ServeArgs {
     /// Log lines as `text` or `json` [default: text].
     #[arg(long, env = "TENDERLOG_LOG_FORMAT")]
     log_format: Option<String>,
+    /// An RFC 3161 TSA (http:// URL) that stamps every checkpoint and the
+    /// documents that arrive without a required token; repeat for fallbacks,
+    /// tried in order. Its root must be trusted (`tenderlog trust add-tsa`).
+    /// [default: the data directory's local TSA, NOT accredited]
+    #[arg(long = "tsa-url", env = "TENDERLOG_TSA_URL", value_delimiter = ',')]
+    tsa_urls: Vec<String>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -60,6 +67,7 @@ struct FileConfig {
     body_limit_bytes: Option<usize>,
     health_max_age_secs: Option<u64>,
     log_format: Option<String>,
+    tsa_urls: Option<Vec<String>>,
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -95,6 +103,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(s) = args.health_max_age_secs.or(file.health_max_age_secs) {
         config.health_max_age = Duration::from_secs(s);
     }
+    config.tsa_urls =
+        if args.tsa_urls.is_empty() { file.tsa_urls.unwrap_or_default() } else { args.tsa_urls };
     let json_logs = match args.log_format.or(file.log_format).as_deref() {
         None | Some("text") => false,
         Some("json") => true,

@@ -121,6 +121,11 @@ pub struct Manifest {
     pub selection: Selection,
     /// Member holding the newest checkpoint.
     pub checkpoint: String,
+    /// Member holding an RFC 3161 token over the newest checkpoint's body
+    /// (`checkpoints/<size>.tst`): trusted time by which every entry below
+    /// its size was in the log. Omitted when the log had none yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_timestamp: Option<String>,
     /// For a tender bundle: member holding the signed [`TenderHead`], which
     /// names the tender's latest event at the newest checkpoint's size.
     pub tender_head: Option<String>,
@@ -181,6 +186,9 @@ impl Manifest {
     /// Every member name the manifest refers to.
     pub fn member_names(&self) -> Vec<&str> {
         let mut names = vec![self.checkpoint.as_str()];
+        if let Some(t) = &self.checkpoint_timestamp {
+            names.push(t);
+        }
         if let Some(h) = &self.tender_head {
             names.push(h);
         }

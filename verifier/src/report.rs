@@ -763,6 +763,37 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let ca = roots(&m.trust.ca_roots, options.ca_roots, "CA", &mut anchors, &mut out);
     let tsa = roots(&m.trust.tsa_roots, options.tsa_roots, "TSA", &mut anchors, &mut out);
     let mut checked = BTreeSet::new();
+    // The newest checkpoint's own token: when the log held these entries.
+    if let Some(member) = &m.checkpoint_timestamp {
+        let body = bundle.member(&m.checkpoint);
+        let body = std::str::from_utf8(body).ok().map(|t| match t.find("\n\n") {
+            Some(i) => &t[..=i],
+            None => t,
+        });
+        let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(body.unwrap_or("")).into();
+        let r = match newest.as_ref() {
+            _ if *member != m.checkpoint.replace(".note", ".tst") => {
+                Err("the token member is misnamed".to_owned())
+            }
+            None => Err("the newest checkpoint did not verify".to_owned()),
+            Some(n) => crate::tsp::verify_token(bundle.member(member), &digest, &tsa)
+                .map_err(|e| e.to_string())
+                .and_then(|ts| {
+                    if ts.info.message_imprint.hash_algorithm.oid != crate::tsp::SHA256 {
+                        return Err("the token's imprint is not SHA-256".into());
+                    }
+                    Ok(format!(
+                        "entries 0..{} were in the log by {} ms ({}; token by {})",
+                        n.checkpoint.size,
+                        ts.time_ms,
+                        "RFC 3161 over the checkpoint body",
+                        ts.tsa.subject()
+                    ))
+                }),
+        };
+        out.add("timestamp", "newest checkpoint", r);
+        checked.insert("timestamp");
+    }
     for &(i, ev, _) in &selected {
         let Body::Document(d) = &ev.body else { continue };
         if d.signatures.is_empty()

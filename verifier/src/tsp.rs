@@ -147,6 +147,42 @@ pub enum TspError {
     NotATsa(String),
 }
 
+/// `TimeStampReq` (RFC 3161 §2.4.1), as a client sends it: version 1, the
+/// imprint, a nonce, and `certReq` so the reply carries the TSA certificate.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct TimeStampReq {
+    /// Version, 1.
+    pub version: u8,
+    /// What to stamp.
+    pub message_imprint: MessageImprint,
+    /// The policy asked for, if any.
+    #[asn1(optional = "true")]
+    pub req_policy: Option<ObjectIdentifier>,
+    /// A nonce the token must echo.
+    #[asn1(optional = "true")]
+    pub nonce: Option<Int>,
+    /// Whether the TSA certificate is wanted in the token.
+    #[asn1(default = "Default::default")]
+    pub cert_req: bool,
+}
+
+impl TimeStampReq {
+    /// A request for `digest` (SHA-256 or SM3 by `alg`) with `nonce`.
+    pub fn new(digest: &[u8; 32], alg: ObjectIdentifier, nonce: u64) -> Result<Self, TspError> {
+        let p = |e: der::Error| TspError::Parse(e.to_string());
+        Ok(TimeStampReq {
+            version: 1,
+            message_imprint: MessageImprint {
+                hash_algorithm: AlgorithmIdentifierOwned { oid: alg, parameters: None },
+                hashed_message: OctetString::new(digest.to_vec()).map_err(p)?,
+            },
+            req_policy: None,
+            nonce: Some(Int::new(&nonce.to_be_bytes()).map_err(p)?),
+            cert_req: true,
+        })
+    }
+}
+
 /// A verified timestamp.
 #[derive(Clone, Debug)]
 pub struct Timestamp {

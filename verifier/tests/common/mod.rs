@@ -294,6 +294,7 @@ impl Log {
             origin: ORIGIN.into(),
             selection,
             checkpoint,
+            checkpoint_timestamp: None,
             tender_head,
             certificates: Vec::new(),
             seals: Vec::new(),
