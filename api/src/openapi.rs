@@ -173,7 +173,11 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 role: None,
                 params: STAMP_PARAMS,
                 body: None,
-                ok: &[(200, JSON, "size, checkpoint (the signed note), token (base64), tsa, gen_ms")],
+                ok: &[(
+                    200,
+                    JSON,
+                    "size, checkpoint (the signed note), token (base64), tsa, gen_ms",
+                )],
                 errors: &["bad_parameter", "not_found"],
             },
             get(v1::checkpoint_timestamp),

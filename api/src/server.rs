@@ -174,7 +174,10 @@ impl StampThread {
                 }
                 round();
             })
-            .map_err(|source| ServeError::Io { addr: SocketAddr::from(([0, 0, 0, 0], 0)), source })?;
+            .map_err(|source| ServeError::Io {
+                addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+                source,
+            })?;
         Ok(StampThread { stop, thread: Some(thread) })
     }
 

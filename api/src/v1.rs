@@ -306,11 +306,7 @@ pub async fn checkpoint_timestamp(
             "no token for that checkpoint yet: the stamper stamps each new checkpoint within moments",
         ));
     };
-    let note = state
-        .readers
-        .with(move |s| Ok(s.checkpoint_at(size)?))
-        .await?
-        .unwrap_or_default();
+    let note = state.readers.with(move |s| Ok(s.checkpoint_at(size)?)).await?.unwrap_or_default();
     use base64::Engine as _;
     Ok(Json(serde_json::json!({
         "size": size,

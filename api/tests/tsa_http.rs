@@ -35,8 +35,20 @@ async fn openssl_tsa(dir: PathBuf, stem: &'static str) -> String {
                     openssl(
                         &dir,
                         &[
-                            "ts", "-reply", "-config", &cnf, "-section", "tsa_config",
-                            "-queryfile", &q, "-inkey", &key, "-signer", &pem, "-out", &r,
+                            "ts",
+                            "-reply",
+                            "-config",
+                            &cnf,
+                            "-section",
+                            "tsa_config",
+                            "-queryfile",
+                            &q,
+                            "-inkey",
+                            &key,
+                            "-signer",
+                            &pem,
+                            "-out",
+                            &r,
                         ],
                     );
                     (

@@ -131,10 +131,8 @@ impl Store {
         // certificate — is left out, and the verifier reports it).
         let mut heads = Vec::new();
         let mut seal_heads = Vec::new();
-        for (chain, kind) in chains
-            .iter()
-            .map(|c| (c, "certificate"))
-            .chain(seal_chains.iter().map(|c| (c, "seal")))
+        for (chain, kind) in
+            chains.iter().map(|c| (c, "certificate")).chain(seal_chains.iter().map(|c| (c, "seal")))
         {
             let events: Vec<(u64, u64)> =
                 self.tender_events(chain)?.into_iter().filter(|(_, i)| *i < size).collect();

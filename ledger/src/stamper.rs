@@ -42,7 +42,7 @@ fn bad(reason: String) -> LedgerError {
 /// Where trusted time comes from.
 enum Source {
     /// The data directory's local TSA (not accredited).
-    Local(LocalTsa),
+    Local(Box<LocalTsa>),
     /// RFC 3161 over HTTP, tried in order.
     Http { urls: Vec<String>, client: reqwest::blocking::Client },
 }
@@ -87,12 +87,15 @@ impl Stamper {
                 .timeout(REQUEST_TIMEOUT)
                 .build()
                 .map_err(|e| bad(format!("HTTP client: {e}")))?;
-            return Ok(Some(Stamper { source: Source::Http { urls: urls.to_vec(), client }, trust }));
+            return Ok(Some(Stamper {
+                source: Source::Http { urls: urls.to_vec(), client },
+                trust,
+            }));
         }
         if !crate::tsa::exists(dir) {
             return Ok(None);
         }
-        Ok(Some(Stamper { source: Source::Local(crate::tsa::load(dir)?), trust }))
+        Ok(Some(Stamper { source: Source::Local(Box::new(crate::tsa::load(dir)?)), trust }))
     }
 
     /// What stamps: the URLs, or the local TSA's name (which says it is not
@@ -209,11 +212,10 @@ impl Stamps {
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
             [STAMPS_SCHEMA_VERSION.to_string()],
         )?;
-        let v: String = conn.query_row(
-            "SELECT value FROM meta WHERE key = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )?;
+        let v: String =
+            conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| {
+                r.get(0)
+            })?;
         if v != STAMPS_SCHEMA_VERSION.to_string() {
             return Err(bad(format!(
                 "{} has format version {v}; this build reads version {STAMPS_SCHEMA_VERSION}",
@@ -235,7 +237,13 @@ impl Stamps {
             .query_row(
                 "SELECT token, tsa, gen_ms FROM checkpoint_tokens WHERE size = ?1",
                 [size as i64],
-                |r| Ok(Stamp { token: r.get(0)?, tsa: r.get(1)?, gen_ms: r.get::<_, i64>(2)? as u64 }),
+                |r| {
+                    Ok(Stamp {
+                        token: r.get(0)?,
+                        tsa: r.get(1)?,
+                        gen_ms: r.get::<_, i64>(2)? as u64,
+                    })
+                },
             )
             .optional()?)
     }
@@ -269,7 +277,8 @@ pub fn stamp_checkpoints(
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )?;
     conn.busy_timeout(Duration::from_secs(5))?;
-    let mut stmt = conn.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT ?1")?;
+    let mut stmt =
+        conn.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT ?1")?;
     let rows: Vec<(i64, String)> = stmt
         .query_map([(ROUND * 4) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<std::result::Result<_, _>>()?;

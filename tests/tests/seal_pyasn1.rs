@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tenderlog_tests::fixtures::{Alg, Fixtures, Made, USCC, UNIT, have_openssl};
+use tenderlog_tests::fixtures::{Alg, Fixtures, Made, UNIT, USCC, have_openssl};
 use verifier::Hash;
 use verifier::event::{
     BindingAction, Bytes, CertKind, CertificateEvent, Document, DocumentType, Lifecycle,
@@ -191,7 +191,8 @@ fn independently_encoded_seals_get_their_verdicts() {
         );
         assert_eq!(w.failed(&ses), ["seal maker signature"], "{tamper}");
         // Without re-signing, the signer's signature breaks too.
-        let (ses, _) = w.make(&format!("tampered-{tamper}-2"), serde_json::json!({"tamper": tamper}));
+        let (ses, _) =
+            w.make(&format!("tampered-{tamper}-2"), serde_json::json!({"tamper": tamper}));
         assert_eq!(w.failed(&ses), ["seal signer signature", "seal maker signature"], "{tamper}");
     }
     let (ses, _) = w.make("tampered-data-hash", serde_json::json!({"tamper": "data_hash"}));
@@ -246,8 +247,9 @@ fn seal_bindings_decide_whose_seal_it_is() {
     SealRecord::from_chain(&[(1, &to_a), (2, &off_a), (3, &to_b_later)]).unwrap();
     // A certificate outside the seal's list cannot be bound.
     let (_, esl_a_only) = w.make("a-only", serde_json::json!({}));
-    let err = SealRecord::from_chain(&[(1, &binding(&esl_a_only, &w.b, BindingAction::Bound, t_ms))])
-        .unwrap_err();
+    let err =
+        SealRecord::from_chain(&[(1, &binding(&esl_a_only, &w.b, BindingAction::Bound, t_ms))])
+            .unwrap_err();
     assert!(err.contains("not in the seal's certificate list"), "{err}");
 
     // Through the document checks.
@@ -277,7 +279,10 @@ fn seal_bindings_decide_whose_seal_it_is() {
         check_document(&doc, w.at_ms(), &ctx)
     };
     let failed = |f: &[verifier::signing::Finding]| -> Vec<String> {
-        f.iter().filter(|x| x.result.is_err()).map(|x| format!("{} / {}", x.check, x.subject)).collect()
+        f.iter()
+            .filter(|x| x.result.is_err())
+            .map(|x| format!("{} / {}", x.check, x.subject))
+            .collect()
     };
     // Bound to trader A, applied by trader A: every check passes.
     let ok = check(&[(1, &to_a)]);

@@ -124,7 +124,8 @@ fn document_checks_on_openssl_fixtures() {
     }
     let pack = RulePack::default_pack();
     let no_seals = HashMap::new();
-    let ctx = Context { ca: &cas, tsa: &tsas, certs: &certs, seals: &no_seals, policy: Some(&pack) };
+    let ctx =
+        Context { ca: &cas, tsa: &tsas, certs: &certs, seals: &no_seals, policy: Some(&pack) };
     let received = now_ms() + 1_000;
 
     // Every algorithm, raw over the digest, and CMS with signed attributes.

@@ -77,6 +77,32 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// E-seal verification per core: a GB/T 38540 v4 seal with SM2 signer
+    /// and maker signatures, parsed and verified again and again.
+    Seal {
+        /// Verifications per run.
+        #[arg(long, default_value_t = 2000)]
+        iterations: usize,
+        /// Runs; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// Trusted time per checkpoint batch: events appended in batches (fsync
+    /// on), one RFC 3161 token per checkpoint, never per event.
+    Tsa {
+        /// Events per batch size.
+        #[arg(long, default_value_t = 8192)]
+        events: u64,
+        /// Batch sizes to measure (repeat).
+        #[arg(long, default_values_t = [1usize, 16, 256, 4096])]
+        batch: Vec<usize>,
+        /// An RFC 3161 TSA over HTTP (default: the local TSA, in process).
+        #[arg(long = "tsa-url")]
+        tsa_urls: Vec<String>,
+        /// Where to make the scratch stores (a real disk, not tmpfs).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Make a log of synthetic ~1 KiB document events to benchmark against.
     Build {
         /// The data directory to create.
@@ -311,6 +337,10 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             crate::bench_signed::run(&algs, events, batch, runs, &dir)?;
         }
         BenchCommand::Verify { events, runs, dir } => bench_verify(events, runs, &dir)?,
+        BenchCommand::Seal { iterations, runs } => crate::bench_seal::seal(iterations, runs)?,
+        BenchCommand::Tsa { events, batch, tsa_urls, dir } => {
+            crate::bench_seal::tsa(events, &batch, &tsa_urls, &dir)?;
+        }
         BenchCommand::Build { data, entries } => {
             let rate = build(&data, entries, 4096)?;
             println!("built {entries} entries in {} at {rate:.0} events/s", data.display());

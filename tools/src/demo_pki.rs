@@ -140,21 +140,22 @@ impl DemoPki {
 
     /// Each sealed trader's SM2 seal certificate and unit seal.
     fn create_seals(ca: &Issued, f: &Path, now: u64) -> anyhow::Result<()> {
-        let sm2_leaf = |subject: &str, serial: u64| -> anyhow::Result<(sm2::SecretKey, Sm2Holder)> {
-            let (secret, spki) = new_sm2_key()?;
-            let cert = ledger::issue::leaf_for(
-                &ca.key,
-                &ca.der,
-                spki,
-                subject,
-                serial,
-                now - 3600 * 1000,
-                now + 2 * YEAR_MS,
-                LeafUsage::Signing,
-            )?;
-            let key = sm2::dsa::SigningKey::new(verifier::pki::SM2_DEFAULT_ID, &secret)?;
-            Ok((secret, Sm2Holder { key, cert }))
-        };
+        let sm2_leaf =
+            |subject: &str, serial: u64| -> anyhow::Result<(sm2::SecretKey, Sm2Holder)> {
+                let (secret, spki) = new_sm2_key()?;
+                let cert = ledger::issue::leaf_for(
+                    &ca.key,
+                    &ca.der,
+                    spki,
+                    subject,
+                    serial,
+                    now - 3600 * 1000,
+                    now + 2 * YEAR_MS,
+                    LeafUsage::Signing,
+                )?;
+                let key = sm2::dsa::SigningKey::new(verifier::pki::SM2_DEFAULT_ID, &secret)?;
+                Ok((secret, Sm2Holder { key, cert }))
+            };
         let (_, maker) = sm2_leaf(DEMO_SEAL_MAKER, 100)?;
         std::fs::write(f.join("seal-maker.der"), &maker.cert)?;
         for (n, name) in SEALED_TRADERS.iter().enumerate() {

@@ -7,6 +7,7 @@
 mod append;
 mod bench;
 mod bench_http;
+mod bench_seal;
 mod bench_signed;
 mod demo;
 mod demo_pki;
@@ -168,7 +169,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Benchmarks (fsync on): ingest, proof generation, audit.
+    /// Benchmarks (fsync on): ingest, proofs, audit, HTTP, signed documents,
+    /// e-seals, trusted time.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

@@ -112,15 +112,8 @@ pub const KINDS: &[&str] = &[
 /// The kinds a submitter may send (`submission_rejected` is the ledger's
 /// own; a `sealed_document` submission carries the cleartext document, which
 /// the ledger logs as a commitment).
-pub const SUBMITTED_KINDS: &[&str] = &[
-    "document",
-    "schedule",
-    "certificate",
-    "policy",
-    "sealed_document",
-    "reveal",
-    "seal_binding",
-];
+pub const SUBMITTED_KINDS: &[&str] =
+    &["document", "schedule", "certificate", "policy", "sealed_document", "reveal", "seal_binding"];
 
 /// The principal of every sealed document and of a sealed submission's
 /// rejection: the filer is inside the commitment, not in the envelope.

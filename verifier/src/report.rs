@@ -812,8 +812,13 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 None
             }
         };
-        let ctx =
-            crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, seals: &seals, policy: pack };
+        let ctx = crate::signing::Context {
+            ca: &ca,
+            tsa: &tsa,
+            certs: &certs,
+            seals: &seals,
+            policy: pack,
+        };
         for f in crate::signing::check_document(d, ev.received_ms, &ctx) {
             checked.insert(f.check);
             out.add(f.check, format!("entry {i} {}", f.subject), f.result);
@@ -952,8 +957,13 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 None
             }
         };
-        let ctx =
-            crate::signing::Context { ca: &ca, tsa: &tsa, certs: &certs, seals: &seals, policy: pack };
+        let ctx = crate::signing::Context {
+            ca: &ca,
+            tsa: &tsa,
+            certs: &certs,
+            seals: &seals,
+            policy: pack,
+        };
         for f in crate::signing::check_document(&r.document, sev.received_ms, &ctx) {
             checked.insert(f.check);
             out.add(

@@ -240,7 +240,9 @@ impl SealRecord {
             }
         }
         match (state, others.first()) {
-            (Some(i), _) => Ok(format!("{:?} bound to the signer's certificate (entry {i})", self.role)),
+            (Some(i), _) => {
+                Ok(format!("{:?} bound to the signer's certificate (entry {i})", self.role))
+            }
             (None, Some(o)) => Err(format!(
                 "at {at_ms} ms the seal was bound to certificate {o}, not the signer's {cert}"
             )),
@@ -459,7 +461,10 @@ fn check_seal(
     };
     let binding = rec.bound_at(&signer_fp, at).and_then(|d| {
         if rec.role.single_trader() && cert.kind != CertKind::Trader {
-            Err(format!("a {:?} is used with trader certificates only, not {:?}", rec.role, cert.kind))
+            Err(format!(
+                "a {:?} is used with trader certificates only, not {:?}",
+                rec.role, cert.kind
+            ))
         } else {
             Ok(d)
         }
@@ -472,7 +477,11 @@ fn check_seal(
         .map(|path| format!("{} certificates, valid at {at_label}", path.len()))
         .map_err(|e| format!("at {at_label}: {e}"));
     ok &= chain.is_ok();
-    out.push(Finding { check: "certificate chain", subject: format!("{subject} signer"), result: chain });
+    out.push(Finding {
+        check: "certificate chain",
+        subject: format!("{subject} signer"),
+        result: chain,
+    });
     let status = cert
         .status_at(at)
         .map(|d| format!("{d} (at {at_label})"))

@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 
 use verifier::Hash;
+use verifier::event::SealBinding;
 use verifier::event::{
     Body, Bytes, Content, Event, EventLink, POLICY_TENDER, Rejection, Reveal, SEALED_PRINCIPAL,
     SealedDocument, commitment,
 };
-use verifier::event::SealBinding;
 use verifier::signing::{
     CertRecord, Context, SealRecord, check_document, check_lifecycle_step, first_failure,
 };
