@@ -71,6 +71,19 @@ async fn tender_bundle_from_a_real_run_verifies() {
         }
     }
 
+    // Once the stamper has the newest checkpoint's token, both exports carry it.
+    let cp = http.get(format!("{base}/v1/checkpoint")).send().await.unwrap().text().await.unwrap();
+    let size = cp.lines().nth(1).unwrap().to_owned();
+    let mut stamped = false;
+    for _ in 0..200 {
+        let url = format!("{base}/v1/checkpoint/timestamp?size={size}");
+        if http.get(url).send().await.unwrap().status() == StatusCode::OK {
+            stamped = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(stamped, "checkpoint {size} was not stamped");
     let r = http.get(format!("{base}/v1/bundles?tender=ZB2026-007")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/zip");
@@ -98,6 +111,7 @@ async fn tender_bundle_from_a_real_run_verifies() {
 
     let bundle = Bundle::from_zip(&over_http).unwrap();
     assert_eq!(bundle.manifest.entries.len(), STEPS.len());
+    assert!(bundle.manifest.checkpoint_timestamp.is_some());
     let trusted = [NoteVerifier::parse(&key.vkey()).unwrap()];
     let report = verify_bundle(&bundle, Some(&trusted), &[]);
     assert!(report.verified, "{}", report.to_text());

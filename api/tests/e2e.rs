@@ -548,9 +548,27 @@ async fn signed_documents_and_logged_refusals() {
     let (_, e) = s.get_json(&format!("/v1/entries/{}", r["index"])).await;
     assert_eq!(e["event"]["policy"]["index"], pack_index);
 
+    // No token on a bid, whose rule requires one: the platform stamps it on
+    // receipt (`received_timestamp`), and the same submission again is the
+    // same entry.
     let (st, r) = s.post(Some(&s.submitter.clone()), &bid(b"bid two", false)).await;
+    assert_eq!(st.as_u16(), 201, "{r}");
+    let (_, e) = s.get_json(&format!("/v1/entries/{}", r["index"])).await;
+    assert!(e["event"]["body"]["received_timestamp"].is_string(), "{e}");
+    let (st, again) = s.post(Some(&s.submitter.clone()), &bid(b"bid two", false)).await;
+    assert_eq!((st.as_u16(), &again["index"]), (200, &r["index"]), "{again}");
+    // A submitter may not set the platform's token.
+    let mut forged: serde_json::Value = serde_json::from_str(&bid(b"bid x", true)).unwrap();
+    forged["body"]["received_timestamp"] = forged["body"]["timestamps"][0].clone();
+    let (st, f) = s.post(Some(&s.submitter.clone()), &forged.to_string()).await;
+    assert_eq!((st.as_u16(), f["code"].as_str()), (422, Some("invalid_submission")), "{f}");
+    // A signature over another document: refused, and the refusal logged.
+    let mut wrong: serde_json::Value = serde_json::from_str(&bid(b"bid three", true)).unwrap();
+    let one: serde_json::Value = serde_json::from_str(&bid(b"bid one", true)).unwrap();
+    wrong["body"]["signatures"] = one["body"]["signatures"].clone();
+    let (st, r) = s.post(Some(&s.submitter.clone()), &wrong.to_string()).await;
     assert_eq!((st.as_u16(), r["code"].as_str()), (422, Some("rejected")), "{r}");
-    assert_eq!(r["check"], "policy");
+    assert_eq!(r["check"], "signature");
     let receipt = serde_json::to_vec(&r["rejection"]).unwrap();
     let report = verifier::report::verify_receipt(&receipt, &s.key, None).unwrap();
     assert!(report.verified, "{}", report.to_text());

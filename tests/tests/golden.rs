@@ -130,6 +130,41 @@ fn signed_document_event() -> Event {
     e
 }
 
+/// A document with e-seals and the platform's receipt token.
+fn document_with_seals_event() -> Event {
+    let mut e = signed_document_event();
+    if let Body::Document(d) = &mut e.body {
+        d.sm3 = Some(h(0x33));
+        d.seals = vec![Bytes(vec![0x30; 60])];
+        d.received_timestamp = Some(Bytes(vec![0x34; 50]));
+    }
+    e
+}
+
+/// A unit seal bound to a trader certificate (the seal is the demo's).
+fn seal_binding_event() -> Event {
+    let seal = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/seal-v4.der"))
+        .unwrap();
+    let fp = verifier::pki::fingerprint_of(&seal);
+    Event {
+        v: 1,
+        tender: verifier::event::seal_tender(&fp),
+        seq: 0,
+        prev_tender: None,
+        prev_leaf: Some(h(0x05)),
+        received_ms: 1_798_000_000_005,
+        principal: "ca-registry".into(),
+        body: Body::SealBinding(verifier::event::SealBinding {
+            seal: Bytes(seal),
+            role: verifier::policy::SealRole::UnitSeal,
+            cert: h(0xc1),
+            action: verifier::event::BindingAction::Bound,
+            effective_ms: 1_797_000_000_000,
+        }),
+        policy: None,
+    }
+}
+
 fn policy_event() -> Event {
     Event {
         v: 1,
@@ -172,6 +207,8 @@ fn event_v1_leaves() {
         ("event-v1-signed-document", signed_document_event()),
         ("event-v1-policy", policy_event()),
         ("event-v1-submission-rejected", rejection_event()),
+        ("event-v1-document-with-seals", document_with_seals_event()),
+        ("event-v1-seal-binding", seal_binding_event()),
     ] {
         let leaf = e.encode().unwrap();
         assert_eq!(Event::decode(&leaf).unwrap(), e);

@@ -114,10 +114,25 @@ fn signed_documents_are_checked_and_refusals_are_logged() {
     assert_eq!(e["event"]["policy"]["index"], 1);
     assert_eq!(e["event"]["body"]["signatures"][0]["cert"], fp(&trader));
 
-    // No timestamp on a bid: refused by the policy; the refusal is logged.
+    // No timestamp on a bid: the platform stamps it on receipt with the data
+    // directory's TSA; the same line again is the same entry.
     let (sha2, _) = fx.document("bid2.pdf", b"a second bid\n");
     let sig2 = fx.raw_sign(&trader, &sha2, "");
     let line = bid_line(&sha2, &trader, &sig2, None);
+    let o = run(&["append", "--data", d], &line);
+    assert!(o.status.success(), "{}", err(&o));
+    let r = receipt(&o);
+    let e = entry(d, r["index"].as_u64().unwrap());
+    assert!(e["event"]["body"]["received_timestamp"].is_string(), "{e}");
+    let o = run(&["append", "--data", d], &line);
+    assert_eq!(receipt(&o)["index"], r["index"]);
+    assert_eq!(receipt(&o)["duplicate"], true);
+
+    // With no TSA to ask (the local one removed), such a bid is refused by
+    // the policy, and the refusal is logged.
+    std::fs::remove_dir_all(ledger::tsa::tsa_dir(std::path::Path::new(d))).unwrap();
+    let (sha_r, _) = fx.document("bid-unstamped.pdf", b"an unstamped bid\n");
+    let line = bid_line(&sha_r, &trader, &fx.raw_sign(&trader, &sha_r, ""), None);
     let o = run(&["append", "--data", d], &line);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("refused by the policy check"), "{}", err(&o));
@@ -126,7 +141,7 @@ fn signed_documents_are_checked_and_refusals_are_logged() {
     let e = entry(d, rej["index"].as_u64().unwrap());
     assert_eq!(e["event"]["kind"], "submission_rejected");
     assert_eq!(e["event"]["body"]["check"], "policy");
-    assert_eq!(e["event"]["body"]["sha256"], hex(&sha2));
+    assert_eq!(e["event"]["body"]["sha256"], hex(&sha_r));
     assert_eq!(e["event"]["principal"], "bidder-a");
     assert_eq!(e["event"]["tender"], "ZB2026-001");
     // The same refusal again is the same logged rejection.
