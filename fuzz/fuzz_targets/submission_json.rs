@@ -15,9 +15,14 @@ use verifier::signing::{Context, check_document};
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = Submission::from_json(data) else { return };
     let Ok(c) = s.into_content(Some("fuzz")) else { return };
-    let (ca, tsa, certs, pack) =
-        (TrustStore::default(), TrustStore::default(), HashMap::new(), RulePack::default_pack());
-    let ctx = Context { ca: &ca, tsa: &tsa, certs: &certs, policy: Some(&pack) };
+    let (ca, tsa, certs, seals, pack) = (
+        TrustStore::default(),
+        TrustStore::default(),
+        HashMap::new(),
+        HashMap::new(),
+        RulePack::default_pack(),
+    );
+    let ctx = Context { ca: &ca, tsa: &tsa, certs: &certs, seals: &seals, policy: Some(&pack) };
     let (principal, body) = match c.body {
         Body::SealRequest(d) => {
             let _ = check_document(&d, u64::MAX, &ctx);

@@ -8,7 +8,7 @@ use std::time::Instant;
 use ledger::{Ledger, SystemClock};
 use verifier::seal::SealSignature;
 
-use crate::seal_maker::{SealSpec, Sm2Holder, apply_seal, make_seal, new_sm2_key};
+use crate::seal_maker::{SealSpec, apply_seal, issue_sm2, make_seal};
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -27,20 +27,8 @@ fn median(xs: &mut [f64]) -> f64 {
 pub fn seal(iterations: usize, runs: usize) -> anyhow::Result<()> {
     let now = now_ms();
     let ca = ledger::issue::Issued::root("CN=bench CA", now - 3_600_000, now + 86_400_000)?;
-    let holder = |subject: &str, serial: u64| -> anyhow::Result<Sm2Holder> {
-        let (secret, spki) = new_sm2_key()?;
-        let cert = ledger::issue::leaf_for(
-            &ca.key,
-            &ca.der,
-            spki,
-            subject,
-            serial,
-            now - 3_600_000,
-            now + 86_400_000,
-            ledger::issue::LeafUsage::Signing,
-        )?;
-        let key = sm2::dsa::SigningKey::new(verifier::pki::SM2_DEFAULT_ID, &secret)?;
-        Ok(Sm2Holder { key, cert })
+    let holder = |subject: &str, serial: u64| {
+        issue_sm2(&ca, subject, serial, now - 3_600_000, now + 86_400_000).map(|(_, h)| h)
     };
     let maker = holder("CN=bench seal maker", 1)?;
     let signer = holder("CN=bench signer", 2)?;

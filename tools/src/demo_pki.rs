@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use ledger::issue::{Issued, LeafUsage};
 use p256::ecdsa::SigningKey;
 
-use crate::seal_maker::{SealSpec, Sm2Holder, make_seal, new_sm2_key};
+use crate::seal_maker::{SealSpec, Sm2Holder, issue_sm2, make_seal};
 
 /// Subject of the demo CA.
 pub const DEMO_CA: &str = "CN=tenderlog demo CA (not a real CA),O=tenderlog demo,C=CN";
@@ -140,22 +140,9 @@ impl DemoPki {
 
     /// Each sealed trader's SM2 seal certificate and unit seal.
     fn create_seals(ca: &Issued, f: &Path, now: u64) -> anyhow::Result<()> {
-        let sm2_leaf =
-            |subject: &str, serial: u64| -> anyhow::Result<(sm2::SecretKey, Sm2Holder)> {
-                let (secret, spki) = new_sm2_key()?;
-                let cert = ledger::issue::leaf_for(
-                    &ca.key,
-                    &ca.der,
-                    spki,
-                    subject,
-                    serial,
-                    now - 3600 * 1000,
-                    now + 2 * YEAR_MS,
-                    LeafUsage::Signing,
-                )?;
-                let key = sm2::dsa::SigningKey::new(verifier::pki::SM2_DEFAULT_ID, &secret)?;
-                Ok((secret, Sm2Holder { key, cert }))
-            };
+        let sm2_leaf = |subject: &str, serial: u64| {
+            issue_sm2(ca, subject, serial, now - 3600 * 1000, now + 2 * YEAR_MS)
+        };
         let (_, maker) = sm2_leaf(DEMO_SEAL_MAKER, 100)?;
         std::fs::write(f.join("seal-maker.der"), &maker.cert)?;
         for (n, name) in SEALED_TRADERS.iter().enumerate() {

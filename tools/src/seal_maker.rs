@@ -99,6 +99,30 @@ pub fn new_sm2_key() -> anyhow::Result<(sm2::SecretKey, spki::SubjectPublicKeyIn
     anyhow::bail!("no valid SM2 scalar in 64 random draws")
 }
 
+/// A new SM2 key and a signing certificate for it issued by `ca`, valid
+/// `not_before_ms`..`not_after_ms`; the secret is returned to be kept.
+pub fn issue_sm2(
+    ca: &ledger::issue::Issued,
+    subject: &str,
+    serial: u64,
+    not_before_ms: u64,
+    not_after_ms: u64,
+) -> anyhow::Result<(sm2::SecretKey, Sm2Holder)> {
+    let (secret, spki) = new_sm2_key()?;
+    let cert = ledger::issue::leaf_for(
+        &ca.key,
+        &ca.der,
+        spki,
+        subject,
+        serial,
+        not_before_ms,
+        not_after_ms,
+        ledger::issue::LeafUsage::Signing,
+    )?;
+    let key = sm2::dsa::SigningKey::new(verifier::pki::SM2_DEFAULT_ID, &secret)?;
+    Ok((secret, Sm2Holder { key, cert }))
+}
+
 fn gtime(ms: u64) -> anyhow::Result<GeneralizedTime> {
     Ok(GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(ms / 1000))?)
 }

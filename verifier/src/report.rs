@@ -680,82 +680,71 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         }
     }
 
-    // Certificate chains: each complete up to the log's signed head.
+    // Certificate and seal chains: each complete up to the log's signed head.
+    let chain_of = |c: &crate::bundle::ChainHead, member: String, prefix: &str| {
+        let chain: Vec<(u64, &Event, &Hash)> = events
+            .iter()
+            .filter(|(_, (ev, _))| ev.tender == c.tender)
+            .map(|(i, (ev, lh))| (*i, ev, lh))
+            .collect();
+        if c.head != member || !c.tender.starts_with(prefix) {
+            return Err(format!(
+                "the chain head member is misnamed, or the chain is not a {prefix} chain"
+            ));
+        }
+        let done =
+            chain_complete(chain.clone(), &c.tender, bundle.member(&c.head), key, newest.as_ref())?;
+        let mut sorted = chain;
+        sorted.sort_by_key(|(_, ev, _)| ev.seq);
+        Ok((done, sorted.into_iter().map(|(i, ev, _)| (i, &ev.body)).collect::<Vec<_>>()))
+    };
     let mut certs: std::collections::HashMap<Hash, crate::signing::CertRecord> =
         std::collections::HashMap::new();
     for (n, c) in m.certificates.iter().enumerate() {
-        let subject = format!("certificate chain {}", c.tender);
-        let chain: Vec<(u64, &Event, &Hash)> = events
-            .iter()
-            .filter(|(_, (ev, _))| ev.tender == c.tender)
-            .map(|(i, (ev, lh))| (*i, ev, lh))
-            .collect();
-        let r = if c.head != format!("heads/certificate-{n}.note")
-            || !c.tender.starts_with(crate::event::CERT_TENDER_PREFIX)
-        {
-            Err("the chain head member is misnamed, or the chain is not a certificate's".into())
-        } else {
-            chain_complete(chain.clone(), &c.tender, bundle.member(&c.head), key, newest.as_ref())
-        };
-        let r = r.and_then(|done| {
-            let mut sorted = chain;
-            sorted.sort_by_key(|(_, ev, _)| ev.seq);
-            let list: Vec<(u64, &crate::event::CertificateEvent)> = sorted
-                .iter()
-                .filter_map(|(i, ev, _)| match &ev.body {
-                    Body::Certificate(ce) => Some((*i, ce)),
-                    _ => None,
-                })
-                .collect();
-            let rec = crate::signing::CertRecord::from_chain(&list)?;
-            let fp = rec.cert.fingerprint();
-            if crate::event::cert_tender(&fp) != c.tender {
-                return Err("the chain's certificate does not match its name".into());
-            }
-            certs.insert(fp, rec);
-            Ok(format!("{done} (lifecycle)"))
-        });
-        out.add("per-tender chain completeness", subject, r);
+        let r =
+            chain_of(c, format!("heads/certificate-{n}.note"), crate::event::CERT_TENDER_PREFIX)
+                .and_then(|(done, bodies)| {
+                    let list: Vec<(u64, &crate::event::CertificateEvent)> = bodies
+                        .iter()
+                        .filter_map(|(i, b)| match b {
+                            Body::Certificate(ce) => Some((*i, ce)),
+                            _ => None,
+                        })
+                        .collect();
+                    let rec = crate::signing::CertRecord::from_chain(&list)?;
+                    let fp = rec.cert.fingerprint();
+                    if crate::event::cert_tender(&fp) != c.tender {
+                        return Err("the chain's certificate does not match its name".into());
+                    }
+                    certs.insert(fp, rec);
+                    Ok(format!("{done} (lifecycle)"))
+                });
+        out.add("per-tender chain completeness", format!("certificate chain {}", c.tender), r);
     }
-    // Seal binding chains: each complete up to the log's signed head.
     let mut seals: std::collections::HashMap<Hash, crate::signing::SealRecord> =
         std::collections::HashMap::new();
     for (n, c) in m.seals.iter().enumerate() {
-        let subject = format!("seal chain {}", c.tender);
-        let chain: Vec<(u64, &Event, &Hash)> = events
-            .iter()
-            .filter(|(_, (ev, _))| ev.tender == c.tender)
-            .map(|(i, (ev, lh))| (*i, ev, lh))
-            .collect();
-        let r = if c.head != format!("heads/seal-{n}.note")
-            || !c.tender.starts_with(crate::event::SEAL_TENDER_PREFIX)
-        {
-            Err("the chain head member is misnamed, or the chain is not a seal's".into())
-        } else {
-            chain_complete(chain.clone(), &c.tender, bundle.member(&c.head), key, newest.as_ref())
-        };
-        let r = r.and_then(|done| {
-            let mut sorted = chain;
-            sorted.sort_by_key(|(_, ev, _)| ev.seq);
-            let list: Vec<(u64, &crate::event::SealBinding)> = sorted
-                .iter()
-                .filter_map(|(i, ev, _)| match &ev.body {
-                    Body::SealBinding(b) => Some((*i, b)),
-                    _ => None,
-                })
-                .collect();
-            if list.len() != sorted.len() {
-                return Err("the chain holds events other than seal bindings".into());
-            }
-            let rec = crate::signing::SealRecord::from_chain(&list)?;
-            let fp = rec.seal.fingerprint();
-            if crate::event::seal_tender(&fp) != c.tender {
-                return Err("the chain's seal does not match its name".into());
-            }
-            seals.insert(fp, rec);
-            Ok(format!("{done} (seal bindings)"))
-        });
-        out.add("per-tender chain completeness", subject, r);
+        let r = chain_of(c, format!("heads/seal-{n}.note"), crate::event::SEAL_TENDER_PREFIX)
+            .and_then(|(done, bodies)| {
+                let list: Vec<(u64, &crate::event::SealBinding)> = bodies
+                    .iter()
+                    .filter_map(|(i, b)| match b {
+                        Body::SealBinding(sb) => Some((*i, sb)),
+                        _ => None,
+                    })
+                    .collect();
+                if list.len() != bodies.len() {
+                    return Err("the chain holds events other than seal bindings".into());
+                }
+                let rec = crate::signing::SealRecord::from_chain(&list)?;
+                let fp = rec.seal.fingerprint();
+                if crate::event::seal_tender(&fp) != c.tender {
+                    return Err("the chain's seal does not match its name".into());
+                }
+                seals.insert(fp, rec);
+                Ok(format!("{done} (seal bindings)"))
+            });
+        out.add("per-tender chain completeness", format!("seal chain {}", c.tender), r);
     }
 
     // Signatures, certificates, timestamps and the rule pack of every
