@@ -15,38 +15,60 @@ use crate::tokens::TokenStore;
 /// Read connections, reused across requests. Reads run on tokio's blocking
 /// pool, each with its own connection: SQLite in WAL mode lets them all read
 /// beside the sequencer.
+///
+/// The pool is fixed in size: a request waits for a free connection rather
+/// than opening one. A fresh connection costs an open, a schema read and a
+/// cold page cache, which under load made most proofs read their pages from
+/// the file again; and more connections than cores only add switching.
 pub struct Readers {
     dir: PathBuf,
     idle: Mutex<Vec<Store>>,
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
-/// Idle read connections kept for reuse.
-const MAX_IDLE_READERS: usize = 16;
-
 impl Readers {
-    /// A pool over the store in `dir`.
+    /// A pool over the store in `dir`: twice as many connections as cores,
+    /// at least 4 (a read may wait on the disk).
     pub fn new(dir: PathBuf) -> Readers {
-        Readers { dir, idle: Mutex::new(Vec::new()) }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Readers::with_size(dir, (2 * cores).max(4))
     }
 
-    /// Runs `f` with a read connection on the blocking pool.
+    /// A pool of at most `size` connections.
+    pub fn with_size(dir: PathBuf, size: usize) -> Readers {
+        let size = size.max(1);
+        Readers {
+            dir,
+            idle: Mutex::new(Vec::with_capacity(size)),
+            permits: Arc::new(tokio::sync::Semaphore::new(size)),
+        }
+    }
+
+    /// Runs `f` with a read connection on the blocking pool, inside one read
+    /// transaction (see [`Store::snapshot`]).
     pub async fn with<T, F>(self: &Arc<Self>, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     {
+        let permit =
+            self.permits.clone().acquire_owned().await.map_err(|e| {
+                ApiError::new("internal", format!("the reader pool is closed: {e}"))
+            })?;
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
             let store = match me.idle.lock().ok().and_then(|mut v| v.pop()) {
                 Some(s) => s,
                 None => Store::open(&me.dir)?,
             };
-            let out = f(&store);
-            if let Ok(mut idle) = me.idle.lock()
-                && idle.len() < MAX_IDLE_READERS
-            {
+            let out = store.snapshot(f);
+            // The permit lives as long as the task, even when the request is
+            // dropped meanwhile: at most one store per permit exists, so the
+            // pool never grows beyond its size.
+            if let Ok(mut idle) = me.idle.lock() {
                 idle.push(store);
             }
+            drop(permit);
             out
         })
         .await
@@ -79,4 +101,43 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Limits.
     pub limits: Limits,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// However many requests arrive at once, no more reads run, and no more
+    /// connections exist, than the pool's size.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pool_never_grows_beyond_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        ledger::init(dir.path(), "test.example/log", &ledger::clock::SystemClock).unwrap();
+        let readers = Arc::new(Readers::with_size(dir.path().to_owned(), 3));
+        let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let (readers, running, peak) = (readers.clone(), running.clone(), peak.clone());
+            tasks.push(tokio::spawn(async move {
+                readers
+                    .with(move |s| {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(2));
+                        let size = s.tree_size()?;
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok(size)
+                    })
+                    .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap(), 0);
+        }
+        assert!(peak.load(Ordering::SeqCst) <= 3, "peak {}", peak.load(Ordering::SeqCst));
+        assert!(peak.load(Ordering::SeqCst) >= 2, "reads never overlapped");
+        assert!(readers.idle.lock().unwrap().len() <= 3);
+    }
 }

@@ -110,6 +110,12 @@ pub(crate) fn connect(dir: &Path, read_only: bool) -> Result<Connection> {
     };
     let conn = Connection::open_with_flags(&path, flags)?;
     configure(&conn)?;
+    if read_only {
+        // Readers are many (a server keeps a pool): what they touch again
+        // and again is the B-trees' upper pages and the upper tile rows
+        // (cached apart, see `TileCache`), not the bulk of the tiles.
+        conn.pragma_update(None, "cache_size", -4_096)?; // 4 MiB
+    }
     Ok(conn)
 }
 
@@ -188,6 +194,25 @@ impl Store {
         let (origin, verifier) = read_meta(&conn)?;
         let tiles = Default::default();
         Ok(Store { conn, ix: Some(ix), origin, verifier, tiles, dir: dir.to_owned() })
+    }
+
+    /// Runs `f` inside one read transaction: every query `f` makes sees the
+    /// same snapshot, and SQLite takes its shared lock and checks the WAL
+    /// once rather than once per query (most of a proof's cost otherwise).
+    /// Nested calls run `f` in the transaction already open.
+    pub fn snapshot<T, E: From<LedgerError>>(
+        &self,
+        f: impl FnOnce(&Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        if !self.conn.is_autocommit() {
+            return f(self);
+        }
+        self.conn.execute_batch("BEGIN DEFERRED").map_err(LedgerError::from)?;
+        let out = f(self);
+        // A read transaction has nothing to keep: ending it cannot lose data,
+        // and a failure here leaves the connection in autocommit anyway.
+        let _ = self.conn.execute_batch("COMMIT");
+        out
     }
 
     /// The data directory.

@@ -302,13 +302,13 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
                 let size = 1 + rng.below(n);
                 let index = rng.below(size);
                 let s = Instant::now();
-                let p = store.inclusion_proof(index, size)?;
+                let p = store.snapshot(|s| s.inclusion_proof(index, size))?;
                 incl.push(s.elapsed().as_secs_f64() * 1e3);
                 std::hint::black_box(p);
                 let size1 = rng.below(n) + 1;
                 let size2 = size1 + rng.below(n - size1 + 1);
                 let s = Instant::now();
-                let p = store.consistency_proof(size1, size2)?;
+                let p = store.snapshot(|s| s.consistency_proof(size1, size2))?;
                 cons.push(s.elapsed().as_secs_f64() * 1e3);
                 std::hint::black_box(p);
             }
