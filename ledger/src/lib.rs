@@ -27,7 +27,7 @@ pub mod trust;
 pub mod tsa;
 mod writer;
 
-pub use audit::{AuditReport, audit};
+pub use audit::{AuditReport, AuditScope, audit, audit_scope};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{LedgerError, Result};
 pub use store::Store;

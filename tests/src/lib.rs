@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod events;
 pub mod fixtures;
 
 /// The shared vectors folder: `$TLOG_VECTORS_DIR`, else `../shared/vectors`

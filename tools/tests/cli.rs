@@ -314,6 +314,16 @@ fn audit_names_what_was_tampered() {
         let o = run(&["audit", "--data", d(&dir)], "");
         assert_eq!(o.status.code(), Some(1), "{what}: audit did not fail: {} {}", out(&o), err(&o));
         assert!(err(&o).contains(needle), "{what}: {:?} lacks {needle:?}", err(&o));
+        // The integrity audit catches every change to the log itself, and
+        // does not read index.db.
+        let o = run(&["audit", "--data", d(&dir), "--integrity"], "");
+        if projection {
+            assert!(o.status.success(), "{what}: integrity audit read index.db: {}", err(&o));
+            assert!(out(&o).contains("integrity checks only"), "{what}: {}", out(&o));
+        } else {
+            assert_eq!(o.status.code(), Some(1), "{what}: integrity audit passed: {}", out(&o));
+            assert!(err(&o).contains(needle), "{what} (integrity): {:?} lacks {needle:?}", err(&o));
+        }
     }
 
     // The index is a projection: deleted, it is rebuilt by the next writer.

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod cbor;
 pub mod checkpoint;
 mod error;
 pub mod event;

@@ -369,8 +369,7 @@ impl Ledger {
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.commit_key)
             .map_err(|e| LedgerError::Corrupt(format!("commitment key: {e}")))?;
         mac.update(b"tenderlog/salt/v1\n");
-        let mut buf = Vec::new();
-        ciborium::into_writer(&(&tender, &principal, &doc), &mut buf)
+        let buf = verifier::cbor::to_vec(&(&tender, &principal, &doc))
             .map_err(|e| LedgerError::Corrupt(format!("encoding a seal request: {e}")))?;
         mac.update(&buf);
         let salt: [u8; 32] = mac.finalize().into_bytes().into();

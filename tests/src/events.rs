@@ -1,0 +1,245 @@
+//! One event of every kind, with every optional part filled somewhere: the
+//! golden files pin their leaves, and the codec tests check them against a
+//! second CBOR implementation. They read the project's own fixtures from
+//! `tests/golden` and panic if those are missing.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::path::PathBuf;
+
+use verifier::Hash;
+use verifier::event::{
+    Body, Bytes, CertKind, CertificateEvent, Document, DocumentType, Event, EventLink, Lifecycle,
+    Schedule,
+};
+
+/// Every sample event with the name of its golden files.
+pub fn all() -> Vec<(&'static str, Event)> {
+    vec![
+        ("event-v1-document", document_event()),
+        ("event-v1-schedule", schedule_event()),
+        ("event-v1-certificate", certificate_event()),
+        ("event-v1-signed-document", signed_document_event()),
+        ("event-v1-policy", policy_event()),
+        ("event-v1-submission-rejected", rejection_event()),
+        ("event-v1-document-with-seals", document_with_seals_event()),
+        ("event-v1-seal-binding", seal_binding_event()),
+        ("event-v1-sealed-document", sealed_document_event()),
+        ("event-v1-reveal", reveal_event()),
+    ]
+}
+
+/// A hash of 32 equal bytes.
+pub fn h(byte: u8) -> Hash {
+    Hash([byte; 32])
+}
+
+/// A bid filed in the open, with both digests and a title.
+pub fn document_event() -> Event {
+    Event {
+        v: 1,
+        tender: "ZB2026-001 第一标段".into(),
+        seq: 3,
+        prev_tender: Some(EventLink { index: 40, leaf_hash: h(0x11) }),
+        prev_leaf: Some(h(0x22)),
+        received_ms: 1_798_000_000_123,
+        principal: "bidder-a".into(),
+        body: Body::Document(Document {
+            document_type: DocumentType::Bid,
+            sha256: h(0x33),
+            sm3: Some(h(0x44)),
+            size: 1_234_567,
+            media_type: "application/ofd".into(),
+            title: Some("投标文件".into()),
+            signatures: Vec::new(),
+            timestamps: Vec::new(),
+            seals: Vec::new(),
+            received_timestamp: None,
+        }),
+        policy: None,
+    }
+}
+
+/// A tender's key times.
+pub fn schedule_event() -> Event {
+    Event {
+        v: 1,
+        tender: "ZB2026-001".into(),
+        seq: 0,
+        prev_tender: None,
+        prev_leaf: None,
+        received_ms: 0,
+        principal: "agency-01".into(),
+        body: Body::Schedule(Schedule {
+            bid_deadline_ms: 1_798_000_000_000,
+            opening_ms: 1_798_000_000_000,
+        }),
+        policy: None,
+    }
+}
+
+/// A trader certificate registered (the project's own fixture).
+pub fn certificate_event() -> Event {
+    // A self-signed Ed25519 trader certificate made once with openssl for this
+    // golden file (tests/golden/trader-cert.der, the project's own fixture).
+    let der =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/trader-cert.der"))
+            .unwrap();
+    Event {
+        v: 1,
+        tender: verifier::event::cert_tender(&verifier::pki::fingerprint_of(&der)),
+        seq: 0,
+        prev_tender: None,
+        prev_leaf: Some(h(0x66)),
+        received_ms: 1_798_000_000_456,
+        principal: "ca-registry".into(),
+        body: Body::Certificate(CertificateEvent {
+            der: Bytes(der),
+            cert_kind: CertKind::Trader,
+            uscc: Some("91350100M000100Y43".into()),
+            unit_name: Some("某某建设有限公司".into()),
+            resident_id: None,
+            lifecycle: Lifecycle::Issued,
+            effective_ms: 1_798_000_000_000,
+        }),
+        policy: None,
+    }
+}
+
+/// A signed, stamped document under a rule pack: the signature and token
+/// bytes are placeholders (the format pins where they go, not their validity).
+pub fn signed_document_event() -> Event {
+    use verifier::event::{DocSignature, SignatureFormat};
+    let mut e = document_event();
+    e.seq = 2;
+    e.prev_tender = Some(EventLink { index: 41, leaf_hash: h(0x41) });
+    if let Body::Document(d) = &mut e.body {
+        d.signatures = vec![
+            DocSignature {
+                format: SignatureFormat::Raw,
+                cert: h(0xc1),
+                sm2_id: None,
+                value: Bytes(vec![0x30; 70]),
+            },
+            DocSignature {
+                format: SignatureFormat::Cms,
+                cert: h(0xc2),
+                sm2_id: Some("bidder-a@example".into()),
+                value: Bytes(vec![0x31; 40]),
+            },
+        ];
+        d.timestamps = vec![Bytes(vec![0x32; 50])];
+    }
+    e.policy = Some(EventLink { index: 3, leaf_hash: h(0x03) });
+    e
+}
+
+/// A document with e-seals and the platform's receipt token.
+pub fn document_with_seals_event() -> Event {
+    let mut e = signed_document_event();
+    if let Body::Document(d) = &mut e.body {
+        d.sm3 = Some(h(0x33));
+        d.seals = vec![Bytes(vec![0x30; 60])];
+        d.received_timestamp = Some(Bytes(vec![0x34; 50]));
+    }
+    e
+}
+
+/// A unit seal bound to a trader certificate (the seal is the demo's).
+pub fn seal_binding_event() -> Event {
+    let seal = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/seal-v4.der"))
+        .unwrap();
+    let fp = verifier::pki::fingerprint_of(&seal);
+    Event {
+        v: 1,
+        tender: verifier::event::seal_tender(&fp),
+        seq: 0,
+        prev_tender: None,
+        prev_leaf: Some(h(0x05)),
+        received_ms: 1_798_000_000_005,
+        principal: "ca-registry".into(),
+        body: Body::SealBinding(verifier::event::SealBinding {
+            seal: Bytes(seal),
+            role: verifier::policy::SealRole::UnitSeal,
+            cert: h(0xc1),
+            action: verifier::event::BindingAction::Bound,
+            effective_ms: 1_797_000_000_000,
+        }),
+        policy: None,
+    }
+}
+
+/// The default rule pack coming into force.
+pub fn policy_event() -> Event {
+    Event {
+        v: 1,
+        tender: "policy".into(),
+        seq: 0,
+        prev_tender: None,
+        prev_leaf: Some(h(0x02)),
+        received_ms: 1_798_000_000_003,
+        principal: "operator".into(),
+        body: Body::Policy(verifier::policy::RulePack::default_pack()),
+        policy: None,
+    }
+}
+
+/// A refused submission, logged.
+pub fn rejection_event() -> Event {
+    let Body::Document(d) = document_event().body else { unreachable!() };
+    Event {
+        v: 1,
+        tender: "ZB2026-001".into(),
+        seq: 3,
+        prev_tender: Some(EventLink { index: 42, leaf_hash: h(0x42) }),
+        prev_leaf: Some(h(0x42)),
+        received_ms: 1_798_000_000_777,
+        principal: "bidder-a".into(),
+        body: Body::SubmissionRejected(verifier::event::Rejection::new(
+            &d,
+            "policy",
+            "a bid needs a verified trusted timestamp; none was given",
+        )),
+        policy: None,
+    }
+}
+
+/// A bid filed under seal: type, time and commitment only.
+pub fn sealed_document_event() -> Event {
+    let Body::Document(doc) = document_event().body else { unreachable!() };
+    let salt = [0x5a; 32];
+    Event {
+        v: 1,
+        tender: "ZB2026-001 第一标段".into(),
+        seq: 4,
+        prev_tender: Some(EventLink { index: 41, leaf_hash: h(0x12) }),
+        prev_leaf: Some(h(0x23)),
+        received_ms: 1_798_000_000_456,
+        principal: verifier::event::SEALED_PRINCIPAL.into(),
+        body: Body::SealedDocument(verifier::event::SealedDocument {
+            document_type: DocumentType::Bid,
+            commitment: verifier::event::commitment(&salt, "ZB2026-001 第一标段", "bidder-a", &doc),
+        }),
+        policy: None,
+    }
+}
+
+/// The opening of [`sealed_document_event`].
+pub fn reveal_event() -> Event {
+    let Body::Document(doc) = document_event().body else { unreachable!() };
+    Event {
+        v: 1,
+        tender: "ZB2026-001 第一标段".into(),
+        seq: 9,
+        prev_tender: Some(EventLink { index: 70_000, leaf_hash: h(0x13) }),
+        prev_leaf: Some(h(0x24)),
+        received_ms: 1_798_000_900_000,
+        principal: "platform".into(),
+        body: Body::Reveal(verifier::event::Reveal {
+            sealed: EventLink { index: 41 + 1, leaf_hash: h(0x14) },
+            salt: Bytes(vec![0x5a; 32]),
+            principal: "bidder-a".into(),
+            document: doc,
+        }),
+        policy: None,
+    }
+}
