@@ -69,15 +69,41 @@ pub enum AuditScope {
 /// What the sequential checks need of one leaf, found by a worker.
 struct Facts {
     idx: i64,
-    envelope: std::result::Result<Envelope, verifier::Error>,
+    /// The envelope's fields, or why it could not be read.
+    chain: std::result::Result<Chain, verifier::Error>,
     leaf_hash: Hash,
 }
 
-/// A worker's results for one chunk: facts in index order, and the rows
-/// the chunk's entries imply in each index table (sums commute, so each
-/// chunk's are added up as they arrive).
+/// An envelope with its tender id kept in the chunk's text buffer (one
+/// allocation per chunk rather than one per leaf).
+struct Chain {
+    tender: std::ops::Range<usize>,
+    seq: u64,
+    prev_tender: Option<verifier::event::EventLink>,
+    prev_leaf: Option<Hash>,
+    received_ms: u64,
+}
+
+impl Chain {
+    fn of(e: &Envelope<'_>, tenders: &mut String) -> Chain {
+        let start = tenders.len();
+        tenders.push_str(e.tender);
+        Chain {
+            tender: start..tenders.len(),
+            seq: e.seq,
+            prev_tender: e.prev_tender,
+            prev_leaf: e.prev_leaf,
+            received_ms: e.received_ms,
+        }
+    }
+}
+
+/// A worker's results for one chunk: facts in index order, the chunk's
+/// tender ids, and the rows the chunk's entries imply in each index table
+/// (sums commute, so each chunk's are added up as they arrive).
 struct Checked {
     facts: Vec<Facts>,
+    tenders: String,
     implied: Implied,
 }
 
@@ -123,12 +149,13 @@ fn check_chunks(
         let (from, to) = (chunk * AUDIT_CHUNK, ((chunk + 1) * AUDIT_CHUNK).min(total));
         let mut rows = st.query([from as i64, to as i64])?;
         let mut implied = Implied::default();
+        let mut tenders = String::new();
         let mut facts = Vec::with_capacity(AUDIT_CHUNK as usize);
         while let Some(r) = rows.next()? {
             let idx: i64 = r.get(0)?;
             match r.get_ref(1)? {
                 rusqlite::types::ValueRef::Blob(leaf) => {
-                    facts.push(check_leaf(idx, leaf, scope, indexed, &mut implied));
+                    facts.push(check_leaf(idx, leaf, scope, indexed, &mut tenders, &mut implied));
                 }
                 _ => {
                     let index = u64::try_from(idx).ok();
@@ -136,7 +163,7 @@ fn check_chunks(
                 }
             }
         }
-        Ok(Checked { facts, implied })
+        Ok(Checked { facts, tenders, implied })
     };
     let conn = match store::connect(dir, true) {
         Ok(c) => c,
@@ -166,21 +193,23 @@ fn check_chunks(
 }
 
 /// Decodes and hashes one leaf, adding the index rows it implies (only for
-/// entries `index.db` covers) to `implied`.
+/// entries `index.db` covers) to `implied` and its tender id to `tenders`.
 fn check_leaf(
     idx: i64,
     leaf: &[u8],
     scope: AuditScope,
     indexed: u64,
+    tenders: &mut String,
     implied: &mut Implied,
 ) -> Facts {
     let lh = leaf_hash(leaf);
     if scope == AuditScope::Integrity {
-        return Facts { idx, envelope: Envelope::read(leaf), leaf_hash: lh };
+        let chain = Envelope::read(leaf).map(|e| Chain::of(&e, tenders));
+        return Facts { idx, chain, leaf_hash: lh };
     }
     let event = match Event::decode(leaf) {
         Ok(e) => e,
-        Err(e) => return Facts { idx, envelope: Err(e), leaf_hash: lh },
+        Err(e) => return Facts { idx, chain: Err(e), leaf_hash: lh },
     };
     if (idx as u64) < indexed {
         let ib = idx.to_be_bytes();
@@ -192,7 +221,7 @@ fn check_leaf(
             implied.docs.add(&[&store::prefix(&d.sha256).to_be_bytes(), &ib]);
         }
     }
-    Facts { idx, envelope: Ok(Envelope::from(&event)), leaf_hash: lh }
+    Facts { idx, chain: Ok(Chain::of(&Envelope::from(&event), tenders)), leaf_hash: lh }
 }
 
 /// Raises its flag when dropped: helper threads watch it to stop early.
@@ -483,7 +512,9 @@ pub fn audit_scope(
     let mut range = CompactRange::new();
     let mut prev_leaf: Option<Hash> = None;
     let mut prev_ms = 0u64;
-    let mut heads: HashMap<String, (u64, u64, Hash)> = HashMap::new();
+    // foldhash: the map is looked up once per entry.
+    let mut heads: HashMap<String, (u64, u64, Hash), foldhash::fast::RandomState> =
+        HashMap::default();
     let mut implied = Implied::default();
     let mut nodes: Vec<(u32, u64, Hash)> = Vec::with_capacity(64);
 
@@ -520,9 +551,9 @@ pub fn audit_scope(
         let chunk = results[(chunk % workers as u64) as usize].recv().map_err(|_| {
             fail("audit", Some(range.size()), "an auditing thread stopped without a result")
         })?;
-        let Checked { facts, implied: rows } = chunk?;
+        let Checked { facts, tenders, implied: rows } = chunk?;
         implied.add(&rows);
-        for Facts { idx, envelope, leaf_hash: lh } in facts {
+        for Facts { idx, chain, leaf_hash: lh } in facts {
             let index = range.size();
             if sql_u64(idx)? != index {
                 return Err(fail(
@@ -531,7 +562,8 @@ pub fn audit_scope(
                     format!("next stored leaf is {idx}"),
                 ));
             }
-            let event = envelope.map_err(|e| fail("canonical leaf", Some(index), e.to_string()))?;
+            let event = chain.map_err(|e| fail("canonical leaf", Some(index), e.to_string()))?;
+            let tender = &tenders[event.tender.clone()];
             if event.prev_leaf != prev_leaf {
                 return Err(fail(
                     "global chain",
@@ -542,16 +574,13 @@ pub fn audit_scope(
             if event.received_ms < prev_ms {
                 return Err(fail("received time", Some(index), "earlier than the previous entry"));
             }
-            let head = heads.get_mut(event.tender.as_str());
+            let head = heads.get_mut(tender);
             let want_seq = head.as_ref().map_or(0, |(s, _, _)| s + 1);
             if event.seq != want_seq {
                 return Err(fail(
                     "tender chain",
                     Some(index),
-                    format!(
-                        "tender {:?}: seq {} where {} was due",
-                        event.tender, event.seq, want_seq
-                    ),
+                    format!("tender {:?}: seq {} where {} was due", tender, event.seq, want_seq),
                 ));
             }
             let link = event.prev_tender.map(|l| (l.index, l.leaf_hash));
@@ -559,13 +588,13 @@ pub fn audit_scope(
                 return Err(fail(
                     "tender chain",
                     Some(index),
-                    format!("tender {:?}: prev_tender is not its previous event", event.tender),
+                    format!("tender {tender:?}: prev_tender is not its previous event"),
                 ));
             }
             match head {
                 Some(h) => *h = (event.seq, index, lh),
                 None => {
-                    heads.insert(event.tender, (event.seq, index, lh));
+                    heads.insert(tender.to_owned(), (event.seq, index, lh));
                 }
             }
             nodes.clear();
@@ -720,11 +749,10 @@ mod tests {
             let mut implied = Implied::default();
             for idx in 0..n {
                 let leaf = store.leaf(idx).unwrap();
-                assert!(
-                    check_leaf(idx as i64, &leaf, AuditScope::Full, n, &mut implied)
-                        .envelope
-                        .is_ok()
-                );
+                let mut tenders = String::new();
+                let facts =
+                    check_leaf(idx as i64, &leaf, AuditScope::Full, n, &mut tenders, &mut implied);
+                assert!(facts.chain.is_ok());
             }
             [implied.hashes, implied.tenders, implied.contents, implied.docs]
         };

@@ -33,3 +33,8 @@ pub fn to_vec_with<T: Serialize>(mut buf: Vec<u8>, value: &T) -> Result<Vec<u8>,
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     cbor4ii::serde::from_slice(bytes).map_err(|e| e.to_string())
 }
+
+/// Like [`from_slice`], for types that borrow from `bytes`.
+pub fn from_slice_borrowed<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    cbor4ii::serde::from_slice(bytes).map_err(|e| e.to_string())
+}

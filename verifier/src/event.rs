@@ -75,12 +75,12 @@ pub struct Event {
 /// leaf is not re-encoded, so a malformed or non-canonical leaf may pass. It
 /// is for re-deriving a log whose leaves are committed by signed checkpoints;
 /// the full decode is for judging an event.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Envelope {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Envelope<'a> {
     /// Format version, [`EVENT_VERSION`].
     pub v: u64,
-    /// The tender.
-    pub tender: String,
+    /// The tender, borrowed from the leaf.
+    pub tender: &'a str,
     /// Position among the tender's events.
     pub seq: u64,
     /// The tender's previous event.
@@ -94,18 +94,18 @@ pub struct Envelope {
 /// The envelope fields in leaf order, which [`Envelope`] reads and no more.
 const ENVELOPE_FIELDS: &[&str] = &["v", "tender", "seq", "prev_tender", "prev_leaf", "received_ms"];
 
-impl<'de> Deserialize<'de> for Envelope {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Envelope, D::Error> {
+impl<'de> Deserialize<'de> for Envelope<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Envelope<'de>, D::Error> {
         struct Fields;
         impl<'de> serde::de::Visitor<'de> for Fields {
-            type Value = Envelope;
+            type Value = Envelope<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an event map starting with its envelope fields")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<Envelope, A::Error> {
+            ) -> Result<Envelope<'de>, A::Error> {
                 // The fields come in canonical order; the rest of the map is
                 // left unread (the CBOR reader does not insist on it).
                 fn field<'de, A: serde::de::MapAccess<'de>, T: Deserialize<'de>>(
@@ -135,13 +135,13 @@ impl<'de> Deserialize<'de> for Envelope {
     }
 }
 
-impl Envelope {
+impl<'a> Envelope<'a> {
     /// Reads the envelope of `leaf` (see the type's docs for what is not checked).
-    pub fn read(leaf: &[u8]) -> Result<Envelope, Error> {
+    pub fn read(leaf: &'a [u8]) -> Result<Envelope<'a>, Error> {
         if leaf.len() > MAX_LEAF_BYTES {
             return Err(Error::LeafTooLarge { len: leaf.len(), max: MAX_LEAF_BYTES });
         }
-        let e: Envelope = crate::cbor::from_slice(leaf).map_err(Error::EventDecode)?;
+        let e: Envelope<'a> = crate::cbor::from_slice_borrowed(leaf).map_err(Error::EventDecode)?;
         if e.v != EVENT_VERSION {
             return Err(Error::EventInvalid(format!("unsupported format version {}", e.v)));
         }
@@ -149,11 +149,11 @@ impl Envelope {
     }
 }
 
-impl From<&Event> for Envelope {
-    fn from(e: &Event) -> Envelope {
+impl<'a> From<&'a Event> for Envelope<'a> {
+    fn from(e: &'a Event) -> Envelope<'a> {
         Envelope {
             v: e.v,
-            tender: e.tender.clone(),
+            tender: &e.tender,
             seq: e.seq,
             prev_tender: e.prev_tender,
             prev_leaf: e.prev_leaf,
