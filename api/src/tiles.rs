@@ -27,7 +27,7 @@ pub async fn tile(
         .map_err(|e| ApiError::new("not_found", format!("not a tile path: {e}")))?;
     let body = state
         .readers
-        .with(move |s| {
+        .quick(move |s| {
             let size = s.tree_size()?;
             match tile {
                 TilePath::Hashes { level, index, width } => {
