@@ -13,9 +13,15 @@
 //! table must equal the one the leaves imply (`index <name>`), compared as
 //! multiset digests so that no table is loaded into memory.
 //!
-//! Memory: the compact range (≤ 64 hashes), one tile row per level, and one
-//! head per tender, and a bounded number of chunks in flight. Leaves are read
-//! and hashed by one thread per core, in chunks taken in turn.
+//! An integrity audit ([`AuditScope::Integrity`]) skips the canonical check
+//! (it reads each leaf's envelope only) and the index tables.
+//!
+//! Memory: the compact range (≤ 64 hashes), one tile row per level, one head
+//! per tender, and a bounded number of chunks in flight; checkpoints are read
+//! chunk by chunk, never all at once. Leaves and checkpoints are read and
+//! checked by one thread per core, each taking every n-th chunk of 1,024
+//! entries over its own connection; this thread runs the checks that depend
+//! on the entries before, in index order; `index.db` is summed by another.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher as _, Hasher as _};
@@ -105,6 +111,22 @@ struct Checked {
     facts: Vec<Facts>,
     tenders: String,
     implied: Implied,
+    /// The chunk's checkpoints in size order: size, signed root, and what
+    /// was wrong with the note or its consistency with the newest, if
+    /// anything (raised when the pass reaches that size, so findings keep
+    /// their index order).
+    checkpoints: Vec<(u64, Hash, Option<LedgerError>)>,
+}
+
+/// What every auditing thread needs to know of the log.
+struct Shared {
+    dir: std::path::PathBuf,
+    total: u64,
+    chunks: u64,
+    scope: AuditScope,
+    indexed: u64,
+    vkey: verifier::note::NoteVerifier,
+    newest_root: Hash,
 }
 
 /// Row-set digests of the index tables, as implied by the leaves.
@@ -131,65 +153,90 @@ const AUDIT_CHUNK: u64 = 1024;
 /// Chunks a thread may finish ahead of the one the checks wait for.
 const AHEAD: usize = 4;
 
-/// Checks the leaves of chunks `t, t + n, t + 2n, …` of `[0, total)` over a
-/// connection of its own, hashing each leaf where SQLite keeps it (no copy,
-/// no hand-over between threads), and sends the results in that order. Ends
-/// when the chunks are done, on the first error, or when the receiver hangs
-/// up. Leaves below the newest checkpoint never change, so every thread
-/// reads the same rows whatever snapshot it has.
-fn check_chunks(
-    dir: &Path,
-    (t, n): (u64, u64),
-    total: u64,
-    scope: AuditScope,
-    indexed: u64,
-    tx: &mpsc::SyncSender<Result<Checked>>,
-) {
-    let run = |chunk: u64, st: &mut rusqlite::Statement<'_>| -> Result<Checked> {
-        let (from, to) = (chunk * AUDIT_CHUNK, ((chunk + 1) * AUDIT_CHUNK).min(total));
-        let mut rows = st.query([from as i64, to as i64])?;
-        let mut implied = Implied::default();
-        let mut tenders = String::new();
-        let mut facts = Vec::with_capacity(AUDIT_CHUNK as usize);
-        while let Some(r) = rows.next()? {
-            let idx: i64 = r.get(0)?;
-            match r.get_ref(1)? {
-                rusqlite::types::ValueRef::Blob(leaf) => {
-                    facts.push(check_leaf(idx, leaf, scope, indexed, &mut tenders, &mut implied));
-                }
-                _ => {
-                    let index = u64::try_from(idx).ok();
-                    return Err(fail("canonical leaf", index, "stored leaf is not a byte string"));
-                }
-            }
-        }
-        Ok(Checked { facts, tenders, implied })
-    };
-    let conn = match store::connect(dir, true) {
-        Ok(c) => c,
+/// Checks chunks `t, t + n, t + 2n, …` over a store connection of its own:
+/// each chunk's leaves, hashed where SQLite keeps them (no copy, no hand-over
+/// between threads), and the checkpoints whose size ends in it: signature,
+/// note against row, and consistency with the newest by a proof over the
+/// tiles (a log fed over HTTP signs a checkpoint per small batch, so these
+/// are many and spread over the threads). Sends the results in chunk order;
+/// ends when the chunks are done, on the first error, or when the receiver
+/// hangs up. Rows below the newest checkpoint never change, so every thread
+/// reads the same ones whatever snapshot it has.
+fn check_chunks(sh: &Shared, (t, n): (u64, u64), tx: &mpsc::SyncSender<Result<Checked>>) {
+    let store = match Store::open(&sh.dir) {
+        Ok(s) => s,
         Err(e) => {
             let _ = tx.send(Err(e));
             return;
         }
     };
-    let mut st = match conn
-        .prepare("SELECT idx, leaf FROM leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
-    {
-        Ok(st) => st,
-        Err(e) => {
-            let _ = tx.send(Err(e.into()));
-            return;
-        }
-    };
     let mut chunk = t;
-    while chunk * AUDIT_CHUNK < total {
-        let out = run(chunk, &mut st);
+    while chunk < sh.chunks {
+        let out = check_chunk(sh, &store, chunk);
         let failed = out.is_err();
         if tx.send(out).is_err() || failed {
             return;
         }
         chunk += n;
     }
+}
+
+/// One chunk of [`check_chunks`]: leaves `[from, to)`, checkpoints of sizes
+/// in `(from, to]` (and size 0 in the first chunk).
+fn check_chunk(sh: &Shared, store: &Store, chunk: u64) -> Result<Checked> {
+    let (from, to) = (chunk * AUDIT_CHUNK, ((chunk + 1) * AUDIT_CHUNK).min(sh.total));
+    let mut st = store
+        .conn
+        .prepare_cached("SELECT idx, leaf FROM leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
+    let mut rows = st.query([from as i64, to as i64])?;
+    let mut implied = Implied::default();
+    let mut tenders = String::new();
+    let mut facts = Vec::with_capacity(AUDIT_CHUNK as usize);
+    while let Some(r) = rows.next()? {
+        let idx: i64 = r.get(0)?;
+        match r.get_ref(1)? {
+            rusqlite::types::ValueRef::Blob(leaf) => {
+                facts.push(check_leaf(idx, leaf, sh.scope, sh.indexed, &mut tenders, &mut implied));
+            }
+            _ => {
+                let index = u64::try_from(idx).ok();
+                return Err(fail("canonical leaf", index, "stored leaf is not a byte string"));
+            }
+        }
+    }
+    let mut checkpoints = Vec::new();
+    let mut st = store.conn.prepare_cached(
+        "SELECT size, root, note FROM checkpoints WHERE size > ?1 AND size <= ?2 ORDER BY size",
+    )?;
+    let lowest = if chunk == 0 { -1 } else { from as i64 };
+    let mut rows = st.query([lowest, to as i64])?;
+    let mut nodes = store.nodes();
+    while let Some(r) = rows.next()? {
+        let size = sql_u64(r.get(0)?)?;
+        let root = hash_from(&r.get::<_, Vec<u8>>(1)?, "checkpoint root")?;
+        let note: String = r.get(2)?;
+        let verdict = (|| -> Result<()> {
+            let signed = SignedCheckpoint::verify(note.as_bytes(), &sh.vkey).map_err(|e| {
+                fail("checkpoint signature", None, format!("checkpoint of size {size}: {e}"))
+            })?;
+            if signed.checkpoint.size != size || signed.checkpoint.root != root {
+                return Err(fail(
+                    "checkpoint signature",
+                    None,
+                    format!("note of size {size} does not match its row"),
+                ));
+            }
+            let proof = merkle::consistency_proof(&mut nodes, size, sh.total)?;
+            merkle::verify_consistency(size, sh.total, &proof, &root, &sh.newest_root).map_err(
+                |e| {
+                    let detail = format!("size {size} to {}: {e}", sh.total);
+                    fail("checkpoint consistency", None, detail)
+                },
+            )
+        })();
+        checkpoints.push((size, root, verdict.err()));
+    }
+    Ok(Checked { facts, tenders, implied, checkpoints })
 }
 
 /// Decodes and hashes one leaf, adding the index rows it implies (only for
@@ -458,18 +505,9 @@ pub fn audit_scope(
         ));
     }
 
-    let mut checkpoints: Vec<(u64, Hash, String)> = Vec::new();
-    {
-        let mut st = conn.prepare("SELECT size, root, note FROM checkpoints ORDER BY size")?;
-        let rows = st.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?))
-        })?;
-        for row in rows {
-            let (size, root, note) = row?;
-            checkpoints.push((sql_u64(size)?, hash_from(&root, "checkpoint root")?, note));
-        }
-    }
-    let mut next_cp = 0usize;
+    let stored_checkpoints: i64 =
+        conn.query_row("SELECT COUNT(*) FROM checkpoints", [], |r| r.get(0))?;
+    let mut seen_checkpoints = 0i64;
 
     // The index tables are read beside the pass, by a thread of their own,
     // which stops early when this function returns early.
@@ -495,15 +533,23 @@ pub fn audit_scope(
     // depends on the entries before. Each thread runs at most `AHEAD` chunks
     // ahead, which bounds memory whatever the log size.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let shared = Arc::new(Shared {
+        dir: dir.to_owned(),
+        total,
+        // At least one, for the checkpoint of size 0.
+        chunks: total.div_ceil(AUDIT_CHUNK).max(1),
+        scope,
+        indexed,
+        vkey: vkey.clone(),
+        newest_root: latest.checkpoint.root,
+    });
     let mut results = Vec::with_capacity(workers);
     for t in 0..workers {
         let (tx, rx) = mpsc::sync_channel::<Result<Checked>>(AHEAD);
-        let dir = dir.to_owned();
+        let sh = shared.clone();
         std::thread::Builder::new()
             .name("audit-worker".into())
-            .spawn(move || {
-                check_chunks(&dir, (t as u64, workers as u64), total, scope, indexed, &tx)
-            })
+            .spawn(move || check_chunks(&sh, (t as u64, workers as u64), &tx))
             .map_err(|e| fail("audit", None, format!("couldn't start a thread: {e}")))?;
         results.push(rx);
     }
@@ -518,41 +564,40 @@ pub fn audit_scope(
     let mut implied = Implied::default();
     let mut nodes: Vec<(u32, u64, Hash)> = Vec::with_capacity(64);
 
-    let check_cp = |range: &CompactRange, next_cp: &mut usize| -> Result<()> {
-        while let Some((size, root, note)) = checkpoints.get(*next_cp) {
-            if *size != range.size() {
-                break;
+    // Raises the finding a worker had for each checkpoint the pass reaches,
+    // and compares its signed root with the root of the leaves.
+    let check_cp = |range: &CompactRange,
+                    cps: &mut std::iter::Peekable<
+        std::vec::IntoIter<(u64, Hash, Option<LedgerError>)>,
+    >,
+                    seen: &mut i64|
+     -> Result<()> {
+        while let Some((size, root, verdict)) = cps.next_if(|(size, _, _)| *size == range.size()) {
+            if let Some(e) = verdict {
+                return Err(e);
             }
-            let signed = SignedCheckpoint::verify(note.as_bytes(), &vkey).map_err(|e| {
-                fail("checkpoint signature", None, format!("checkpoint of size {size}: {e}"))
-            })?;
-            if signed.checkpoint.size != *size || signed.checkpoint.root != *root {
-                return Err(fail(
-                    "checkpoint signature",
-                    None,
-                    format!("note of size {size} does not match its row"),
-                ));
-            }
-            if *root != range.root() {
+            if root != range.root() {
                 return Err(fail(
                     "checkpoint root",
                     None,
                     format!("signed root of size {size} differs from the root of the leaves"),
                 ));
             }
-            *next_cp += 1;
+            *seen += 1;
         }
         Ok(())
     };
-    check_cp(&range, &mut next_cp)?;
 
-    let chunks = total.div_ceil(AUDIT_CHUNK);
-    for chunk in 0..chunks {
-        let chunk = results[(chunk % workers as u64) as usize].recv().map_err(|_| {
+    for chunk in 0..shared.chunks {
+        let checked = results[(chunk % workers as u64) as usize].recv().map_err(|_| {
             fail("audit", Some(range.size()), "an auditing thread stopped without a result")
         })?;
-        let Checked { facts, tenders, implied: rows } = chunk?;
+        let Checked { facts, tenders, implied: rows, checkpoints } = checked?;
         implied.add(&rows);
+        let mut cps = checkpoints.into_iter().peekable();
+        if chunk == 0 {
+            check_cp(&range, &mut cps, &mut seen_checkpoints)?;
+        }
         for Facts { idx, chain, leaf_hash: lh } in facts {
             let index = range.size();
             if sql_u64(idx)? != index {
@@ -604,7 +649,14 @@ pub fn audit_scope(
             }
             prev_leaf = Some(lh);
             prev_ms = event.received_ms;
-            check_cp(&range, &mut next_cp)?;
+            check_cp(&range, &mut cps, &mut seen_checkpoints)?;
+        }
+        if let Some((size, _, _)) = cps.next() {
+            return Err(fail(
+                "checkpoint root",
+                None,
+                format!("checkpoint of size {size} was not reached by the leaves"),
+            ));
         }
         progress(range.size(), total);
     }
@@ -627,22 +679,15 @@ pub fn audit_scope(
             "leaves stored beyond the latest checkpoint",
         ));
     }
-    if next_cp != checkpoints.len() {
-        let size = checkpoints[next_cp].0;
+    if seen_checkpoints != stored_checkpoints {
         return Err(fail(
             "checkpoint root",
             None,
-            format!("checkpoint of size {size} is beyond the leaves"),
+            format!(
+                "{stored_checkpoints} checkpoints stored, {seen_checkpoints} of them at sizes \
+                 of the log"
+            ),
         ));
-    }
-
-    // Every checkpoint is consistent with the newest, by proofs over the tiles.
-    let mut nodes_src = store.nodes();
-    for (size, root, _) in &checkpoints {
-        let proof = merkle::consistency_proof(&mut nodes_src, *size, total)?;
-        merkle::verify_consistency(*size, total, &proof, root, &latest.checkpoint.root).map_err(
-            |e| fail("checkpoint consistency", None, format!("size {size} to {total}: {e}")),
-        )?;
     }
 
     // Tiles hold exactly the complete nodes of the tree, nothing more.
@@ -693,7 +738,7 @@ pub fn audit_scope(
         scope,
         indexed,
         entries: total,
-        checkpoints: checkpoints.len() as u64,
+        checkpoints: seen_checkpoints as u64,
         tenders: heads.len() as u64,
         root: range.root(),
     })

@@ -294,6 +294,11 @@ fn audit_names_what_was_tampered() {
             "checkpoint signature",
         ),
         ("extra tile", "INSERT INTO tiles VALUES ((5 << 56) | 9, zeroblob(32))", "tile extent"),
+        (
+            "stray checkpoint",
+            "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES (-3, zeroblob(32), 'x', 0)",
+            "checkpoints stored",
+        ),
         ("index ahead", "UPDATE meta SET value = '301' WHERE key = 'indexed_upto'", "index extent"),
         (
             "index behind",
