@@ -756,18 +756,12 @@ mod tests {
         Content {
             tender: format!("T-{}", i % 7),
             principal: "test".into(),
-            body: Body::Document(Document {
-                document_type: DocumentType::Bid,
-                sha256: Hash([i as u8; 32]),
-                sm3: None,
-                size: 1 + i,
-                media_type: "application/pdf".into(),
-                title: None,
-                signatures: Vec::new(),
-                timestamps: Vec::new(),
-                seals: Vec::new(),
-                received_timestamp: None,
-            }),
+            body: Body::Document(Document::new(
+                DocumentType::Bid,
+                Hash([i as u8; 32]),
+                1 + i,
+                "application/pdf",
+            )),
         }
     }
 

@@ -13,18 +13,12 @@ fn content(i: u64) -> Content {
     Content {
         tender: "ZB2026-00001".into(),
         principal: "test".into(),
-        body: Body::Document(Document {
-            document_type: DocumentType::Bid,
-            sha256: Hash(Sha256::digest(i.to_be_bytes()).into()),
-            sm3: None,
-            size: 1 + i,
-            media_type: "application/pdf".into(),
-            title: None,
-            signatures: Vec::new(),
-            timestamps: Vec::new(),
-            seals: Vec::new(),
-            received_timestamp: None,
-        }),
+        body: Body::Document(Document::new(
+            DocumentType::Bid,
+            Hash(Sha256::digest(i.to_be_bytes()).into()),
+            1 + i,
+            "application/pdf",
+        )),
     }
 }
 

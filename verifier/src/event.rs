@@ -630,6 +630,25 @@ pub struct Document {
     pub received_timestamp: Option<Bytes>,
 }
 
+impl Document {
+    /// A document known by its SHA-256, size and media type alone: no SM3,
+    /// title, signatures, timestamps or seals.
+    pub fn new(document_type: DocumentType, sha256: Hash, size: u64, media_type: &str) -> Document {
+        Document {
+            document_type,
+            sha256,
+            sm3: None,
+            size,
+            media_type: media_type.to_owned(),
+            title: None,
+            signatures: Vec::new(),
+            timestamps: Vec::new(),
+            seals: Vec::new(),
+            received_timestamp: None,
+        }
+    }
+}
+
 /// Most signatures on one document.
 pub const MAX_SIGNATURES: usize = 32;
 /// Most timestamp tokens on one document.
