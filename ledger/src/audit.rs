@@ -651,6 +651,12 @@ pub fn audit_scope(
             prev_ms = event.received_ms;
             check_cp(&range, &mut cps, &mut seen_checkpoints)?;
         }
+        let end = ((chunk + 1) * AUDIT_CHUNK).min(total);
+        if range.size() != end {
+            let n = range.size();
+            let detail = format!("no leaf {n} is stored; the latest checkpoint covers {total}");
+            return Err(fail("leaf sequence", Some(n), detail));
+        }
         if let Some((size, _, _)) = cps.next() {
             return Err(fail(
                 "checkpoint root",

@@ -270,6 +270,7 @@ fn audit_names_what_was_tampered() {
         ),
         ("leaf type", "UPDATE leaves SET leaf = 'text' WHERE idx = 7", "canonical leaf at entry 7"),
         ("leaf deleted", "DELETE FROM leaves WHERE idx = 200", "leaf sequence"),
+        ("last leaf deleted", "DELETE FROM leaves WHERE idx = 299", "leaf sequence at entry 299"),
         (
             "tile hash",
             "UPDATE tiles SET hashes = CAST(X'00' || substr(hashes, 2) AS BLOB) WHERE id = (1 << 56)",
