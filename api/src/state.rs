@@ -44,6 +44,20 @@ impl Readers {
         }
     }
 
+    /// Takes an idle connection (or opens one), runs `f` in one read
+    /// transaction, and puts the connection back. Callers hold a permit.
+    fn run<T>(&self, f: impl FnOnce(&Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let store = match self.idle.lock().ok().and_then(|mut v| v.pop()) {
+            Some(s) => s,
+            None => Store::open(&self.dir)?,
+        };
+        let out = store.snapshot(f);
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(store);
+        }
+        out
+    }
+
     /// Runs `f` with a read connection on the calling task's thread, inside
     /// one read transaction: for reads bounded by O(log n) page reads (a
     /// proof, a checkpoint, one entry, one tile), where handing the work to
@@ -60,15 +74,7 @@ impl Readers {
             self.permits.acquire().await.map_err(|e| {
                 ApiError::new("internal", format!("the reader pool is closed: {e}"))
             })?;
-        let store = match self.idle.lock().ok().and_then(|mut v| v.pop()) {
-            Some(s) => s,
-            None => Store::open(&self.dir)?,
-        };
-        let out = store.snapshot(f);
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(store);
-        }
-        out
+        self.run(f)
     }
 
     /// Runs `f` with a read connection on the blocking pool, inside one read
@@ -84,17 +90,10 @@ impl Readers {
             })?;
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
-            let store = match me.idle.lock().ok().and_then(|mut v| v.pop()) {
-                Some(s) => s,
-                None => Store::open(&me.dir)?,
-            };
-            let out = store.snapshot(f);
+            let out = me.run(f);
             // The permit lives as long as the task, even when the request is
             // dropped meanwhile: at most one store per permit exists, so the
             // pool never grows beyond its size.
-            if let Ok(mut idle) = me.idle.lock() {
-                idle.push(store);
-            }
             drop(permit);
             out
         })

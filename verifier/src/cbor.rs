@@ -9,8 +9,7 @@
 //! decodes and encodes several times faster, and the canonical check of
 //! every leaf (decode, re-encode, compare) is the audit's largest cost.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// The CBOR encoding of `value`.
 ///
@@ -18,23 +17,12 @@ use serde::de::DeserializeOwned;
 /// formats have none, so callers that encode their own plain structs may
 /// treat an error as impossible.
 pub fn to_vec<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
-    to_vec_with(Vec::with_capacity(512), value)
+    cbor4ii::serde::to_vec(Vec::with_capacity(512), value).map_err(|e| e.to_string())
 }
 
-/// Like [`to_vec`], reusing `buf`'s allocation (its contents are cleared).
-pub fn to_vec_with<T: Serialize>(mut buf: Vec<u8>, value: &T) -> Result<Vec<u8>, String> {
-    buf.clear();
-    cbor4ii::serde::to_vec(buf, value).map_err(|e| e.to_string())
-}
-
-/// Decodes one value from `bytes`. Lenient about encoding details (callers
-/// that need the canonical form re-encode and compare); bytes after the
-/// value are not looked at.
-pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    cbor4ii::serde::from_slice(bytes).map_err(|e| e.to_string())
-}
-
-/// Like [`from_slice`], for types that borrow from `bytes`.
-pub fn from_slice_borrowed<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+/// Decodes one value from `bytes` (borrowing from them where the type
+/// does). Lenient about encoding details (callers that need the canonical
+/// form re-encode and compare); bytes after the value are not looked at.
+pub fn from_slice<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
     cbor4ii::serde::from_slice(bytes).map_err(|e| e.to_string())
 }

@@ -141,7 +141,7 @@ impl<'a> Envelope<'a> {
         if leaf.len() > MAX_LEAF_BYTES {
             return Err(Error::LeafTooLarge { len: leaf.len(), max: MAX_LEAF_BYTES });
         }
-        let e: Envelope<'a> = crate::cbor::from_slice_borrowed(leaf).map_err(Error::EventDecode)?;
+        let e: Envelope<'a> = crate::cbor::from_slice(leaf).map_err(Error::EventDecode)?;
         if e.v != EVENT_VERSION {
             return Err(Error::EventInvalid(format!("unsupported format version {}", e.v)));
         }
