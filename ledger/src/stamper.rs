@@ -143,7 +143,7 @@ fn request(
     use der::{Decode as _, Encode as _};
     let mut n = [0u8; 8];
     getrandom::fill(&mut n).map_err(|e| format!("no randomness: {e}"))?;
-    // Positive, so its DER INTEGER is its value.
+    // 63 bits: any value, encoded in its shortest form, fits a signed INTEGER.
     let nonce = u64::from_be_bytes(n) >> 1;
     let oid = match alg {
         ImprintAlg::Sha256 => verifier::tsp::SHA256,
@@ -173,7 +173,7 @@ fn request(
     let content = sd.encap_content_info.econtent.ok_or("a token without TSTInfo")?;
     let info = verifier::tsp::TstInfo::from_der(content.value()).map_err(|e| e.to_string())?;
     let echoed = info.nonce.as_ref().map(|i| i.as_bytes().to_vec());
-    let want = der::asn1::Int::new(&nonce.to_be_bytes()).map_err(|e| e.to_string())?;
+    let want = verifier::tsp::nonce_int(nonce).map_err(|e| e.to_string())?;
     if echoed.as_deref() != Some(want.as_bytes()) {
         return Err("the token does not carry the request's nonce".into());
     }

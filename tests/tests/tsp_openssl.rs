@@ -295,3 +295,71 @@ fn openssl_tokens() {
         );
     }
 }
+
+/// Our own `TimeStampReq` as OpenSSL reads it: for nonces of every length
+/// (and both sides of each byte's sign bit) OpenSSL prints the nonce we
+/// sent, its TSA grants the request, and the token echoes the nonce. A
+/// nonce with a leading zero byte left in its encoding is not DER, and
+/// OpenSSL's TSA answers "rejection".
+#[test]
+fn our_requests_are_granted_for_nonces_of_every_length() {
+    use der::Encode as _;
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("skipped: the openssl command is not installed");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    std::fs::write(dir.join("tsa.cnf"), CNF).unwrap();
+    tsa(dir, "good", "critical,timeStamping");
+    let roots = TrustStore::new(vec![
+        Cert::from_der(&std::fs::read(dir.join("good-ca.der")).unwrap()).unwrap(),
+    ])
+    .unwrap();
+    let digest: [u8; 32] = Sha256::digest(b"bid of ZB2026-001").into();
+    let mut nonces = vec![0u64, 1, u64::MAX >> 1];
+    for bits in (7..63).step_by(8) {
+        nonces.extend([(1u64 << bits) - 1, 1u64 << bits]);
+    }
+    for (i, nonce) in nonces.into_iter().enumerate() {
+        let req = verifier::tsp::TimeStampReq::new(&digest, verifier::tsp::SHA256, nonce).unwrap();
+        std::fs::write(dir.join("ours.tsq"), req.to_der().unwrap()).unwrap();
+        let text = openssl(dir, &["ts", "-query", "-in", "ours.tsq", "-text"]);
+        assert!(
+            text.status.success(),
+            "nonce {nonce:#x}: {}",
+            String::from_utf8_lossy(&text.stderr)
+        );
+        let shown = String::from_utf8_lossy(&text.stdout);
+        let read = shown
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Nonce: 0x"))
+            .and_then(|h| u64::from_str_radix(h, 16).ok());
+        assert_eq!(read, Some(nonce), "openssl shows {shown}");
+        std::fs::write(dir.join("serial"), format!("{:02x}\n", i + 1)).unwrap();
+        ok(
+            dir,
+            &[
+                "ts",
+                "-reply",
+                "-config",
+                "tsa.cnf",
+                "-section",
+                "tsa_config",
+                "-queryfile",
+                "ours.tsq",
+                "-inkey",
+                "good.key",
+                "-signer",
+                "good.pem",
+                "-out",
+                "ours.tsr",
+            ],
+        );
+        let resp = std::fs::read(dir.join("ours.tsr")).unwrap();
+        let token = token_from_response(&resp)
+            .unwrap_or_else(|e| panic!("nonce {nonce:#x}: the TSA did not grant it: {e}"));
+        let ts = verify_token(&token, &digest, &roots).unwrap();
+        assert_eq!(ts.info.nonce, req.nonce, "nonce {nonce:#x} echoed");
+    }
+}

@@ -177,10 +177,20 @@ impl TimeStampReq {
                 hashed_message: OctetString::new(digest.to_vec()).map_err(p)?,
             },
             req_policy: None,
-            nonce: Some(Int::new(&nonce.to_be_bytes()).map_err(p)?),
+            nonce: Some(nonce_int(nonce)?),
             cert_req: true,
         })
     }
+}
+
+/// `n` as a DER INTEGER in its shortest form. `Int::new` keeps leading zero
+/// bytes, and a TSA rejects a request whose nonce is not minimally encoded
+/// (OpenSSL answers "rejection"), so the value goes through `u64`'s own
+/// encoding.
+pub fn nonce_int(n: u64) -> Result<Int, TspError> {
+    use der::Encode as _;
+    let p = |e: der::Error| TspError::Parse(e.to_string());
+    Int::from_der(&n.to_der().map_err(p)?).map_err(p)
 }
 
 /// A verified timestamp.
