@@ -150,8 +150,12 @@ impl Implied {
 /// Entries per chunk: the unit of work of one auditing thread.
 const AUDIT_CHUNK: u64 = 1024;
 
-/// Chunks a thread may finish ahead of the one the checks wait for.
-const AHEAD: usize = 4;
+/// Chunks a thread may finish ahead of the one the checks wait for. This
+/// thread runs beside one worker per core, so a worker is often descheduled;
+/// with a deep enough queue the others keep working meanwhile instead of
+/// waiting for it (4 left a core idle about a tenth of the time). A chunk's
+/// results take about 130 KiB (peak RSS +3 MiB over 4 on two cores).
+const AHEAD: usize = 16;
 
 /// Checks chunks `t, t + n, t + 2n, …` over a store connection of its own:
 /// each chunk's leaves, hashed where SQLite keeps them (no copy, no hand-over

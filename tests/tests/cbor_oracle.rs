@@ -168,4 +168,61 @@ fn envelopes_read_the_same_facts_as_the_full_decode() {
         v: u64,
     }
     assert!(Envelope::read(&ciborium_bytes(&Swapped { tender: "T", v: 1 })).is_err());
+
+    // Envelopes built value by value with ciborium: the good one reads, and
+    // a link with another shape, a hash of another length, or a map too
+    // short for the envelope are refused.
+    use ciborium::Value;
+    let text = |s: &str| Value::Text(s.into());
+    let link = |fields: &[(&str, Value)]| {
+        Value::Map(fields.iter().map(|(k, v)| (text(k), v.clone())).collect())
+    };
+    let h = Value::Bytes(vec![7; 32]);
+    let good_link = link(&[("index", Value::Integer(3.into())), ("leaf_hash", h.clone())]);
+    let envelope = |prev_tender: Value, prev_leaf: Value, extra: bool| {
+        let mut m = vec![
+            (text("v"), Value::Integer(1.into())),
+            (text("tender"), text("ZB2026-001")),
+            (text("seq"), Value::Integer(1.into())),
+            (text("prev_tender"), prev_tender),
+            (text("prev_leaf"), prev_leaf),
+            (text("received_ms"), Value::Integer(1_700_000_000_000u64.into())),
+        ];
+        if extra {
+            m.push((text("principal"), text("agency")));
+        }
+        let mut out = Vec::new();
+        ciborium::into_writer(&Value::Map(m), &mut out).unwrap();
+        out
+    };
+    let leaf = envelope(good_link.clone(), h.clone(), true);
+    let e = Envelope::read(&leaf).unwrap();
+    assert_eq!((e.tender, e.seq, e.received_ms), ("ZB2026-001", 1, 1_700_000_000_000));
+    assert_eq!(e.prev_tender.map(|l| (l.index, l.leaf_hash.0)), Some((3, [7; 32])));
+    assert_eq!(e.prev_leaf.map(|p| p.0), Some([7; 32]));
+    let leaf = envelope(Value::Null, Value::Null, true);
+    let e = Envelope::read(&leaf).unwrap();
+    assert_eq!((e.prev_tender, e.prev_leaf), (None, None));
+    let three = link(&[
+        ("index", Value::Integer(3.into())),
+        ("leaf_hash", h.clone()),
+        ("extra", Value::Integer(0.into())),
+    ]);
+    let renamed = link(&[("idx", Value::Integer(3.into())), ("leaf_hash", h.clone())]);
+    let short_hash =
+        link(&[("index", Value::Integer(3.into())), ("leaf_hash", Value::Bytes(vec![7; 31]))]);
+    for (how, leaf) in [
+        ("link of three fields", envelope(three, h.clone(), true)),
+        ("link with another key", envelope(renamed, h.clone(), true)),
+        ("link hash of 31 bytes", envelope(short_hash, h.clone(), true)),
+        ("prev_leaf of 33 bytes", envelope(good_link.clone(), Value::Bytes(vec![7; 33]), true)),
+        ("prev_leaf as text", envelope(good_link.clone(), text("07"), true)),
+        ("a map of five entries", {
+            let mut l = envelope(good_link.clone(), h.clone(), false);
+            l[0] = 0xa5;
+            l
+        }),
+    ] {
+        assert!(Envelope::read(&leaf).is_err(), "{how} was read");
+    }
 }

@@ -91,61 +91,89 @@ pub struct Envelope<'a> {
     pub received_ms: u64,
 }
 
-/// The envelope fields in leaf order, which [`Envelope`] reads and no more.
-const ENVELOPE_FIELDS: &[&str] = &["v", "tender", "seq", "prev_tender", "prev_leaf", "received_ms"];
-
-impl<'de> Deserialize<'de> for Envelope<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Envelope<'de>, D::Error> {
-        struct Fields;
-        impl<'de> serde::de::Visitor<'de> for Fields {
-            type Value = Envelope<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an event map starting with its envelope fields")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Envelope<'de>, A::Error> {
-                // The fields come in canonical order; the rest of the map is
-                // left unread (the CBOR reader does not insist on it).
-                fn field<'de, A: serde::de::MapAccess<'de>, T: Deserialize<'de>>(
-                    map: &mut A,
-                    name: &'static str,
-                ) -> Result<T, A::Error> {
-                    use serde::de::Error as _;
-                    let key: &'de str =
-                        map.next_key()?.ok_or_else(|| A::Error::missing_field(name))?;
-                    if key != name {
-                        return Err(A::Error::custom(format!(
-                            "expected field {name:?}, found {key:?}"
-                        )));
-                    }
-                    map.next_value()
-                }
-                let v = field(&mut map, "v")?;
-                let tender = field(&mut map, "tender")?;
-                let seq = field(&mut map, "seq")?;
-                let prev_tender = field(&mut map, "prev_tender")?;
-                let prev_leaf = field(&mut map, "prev_leaf")?;
-                let received_ms = field(&mut map, "received_ms")?;
-                Ok(Envelope { v, tender, seq, prev_tender, prev_leaf, received_ms })
-            }
-        }
-        d.deserialize_struct("Envelope", ENVELOPE_FIELDS, Fields)
-    }
-}
-
 impl<'a> Envelope<'a> {
     /// Reads the envelope of `leaf` (see the type's docs for what is not checked).
     pub fn read(leaf: &'a [u8]) -> Result<Envelope<'a>, Error> {
         if leaf.len() > MAX_LEAF_BYTES {
             return Err(Error::LeafTooLarge { len: leaf.len(), max: MAX_LEAF_BYTES });
         }
-        let e: Envelope<'a> = crate::cbor::from_slice(leaf).map_err(Error::EventDecode)?;
+        let e = envelope::read(leaf).map_err(Error::EventDecode)?;
         if e.v != EVENT_VERSION {
             return Err(Error::EventInvalid(format!("unsupported format version {}", e.v)));
         }
         Ok(e)
+    }
+}
+
+/// The envelope reader: `cbor4ii`'s item decoders called in field order,
+/// not serde. The integrity audit reads every leaf's envelope, and serde's
+/// visitor machinery (each key decoded and checked as UTF-8, each value
+/// through a seed) cost more than hashing the rest of the leaf.
+mod envelope {
+    use cbor4ii::core::dec::{Decode, Read as _};
+    use cbor4ii::core::types::{Bytes, Map, UncheckedStr};
+    use cbor4ii::core::utils::SliceReader;
+
+    use super::{Envelope, EventLink};
+    use crate::hash::Hash;
+
+    type DecodeError = cbor4ii::core::dec::Error<cbor4ii::core::error::Never>;
+
+    pub(super) fn read(leaf: &[u8]) -> Result<Envelope<'_>, String> {
+        let r = &mut SliceReader::new(leaf);
+        // A leaf is a definite-length map whose first six keys are these, in
+        // this order (the canonical order of `Event`'s fields).
+        match Map::len(r).map_err(text)? {
+            Some(n) if n >= 6 => {}
+            n => return Err(format!("an event map with its envelope fields, not {n:?} entries")),
+        }
+        key(r, "v")?;
+        let v = u64::decode(r).map_err(text)?;
+        key(r, "tender")?;
+        let tender = <&str>::decode(r).map_err(text)?;
+        key(r, "seq")?;
+        let seq = u64::decode(r).map_err(text)?;
+        key(r, "prev_tender")?;
+        let prev_tender = link(r)?;
+        key(r, "prev_leaf")?;
+        let prev_leaf = Option::<Bytes<&[u8]>>::decode(r).map_err(text)?;
+        let prev_leaf =
+            prev_leaf.map(|b| Hash::from_slice(b.0)).transpose().map_err(|e| e.to_string())?;
+        key(r, "received_ms")?;
+        let received_ms = u64::decode(r).map_err(text)?;
+        Ok(Envelope { v, tender, seq, prev_tender, prev_leaf, received_ms })
+    }
+
+    /// The next map key, which must be `name`.
+    fn key(r: &mut SliceReader<'_>, name: &str) -> Result<(), String> {
+        let UncheckedStr(k) = <UncheckedStr<&[u8]>>::decode(r).map_err(text)?;
+        if k == name.as_bytes() {
+            Ok(())
+        } else {
+            Err(format!("expected field {name:?}, found {:?}", String::from_utf8_lossy(k)))
+        }
+    }
+
+    fn text(e: DecodeError) -> String {
+        e.to_string()
+    }
+
+    /// `null`, or an [`EventLink`]: a map of exactly its two fields.
+    fn link(r: &mut SliceReader<'_>) -> Result<Option<EventLink>, String> {
+        let Ok(next) = r.fill(1);
+        if next.as_ref().first() == Some(&cbor4ii::core::marker::NULL) {
+            r.advance(1);
+            return Ok(None);
+        }
+        if Map::len(r).map_err(text)? != Some(2) {
+            return Err("an event link is a map of two entries".into());
+        }
+        key(r, "index")?;
+        let index = u64::decode(r).map_err(text)?;
+        key(r, "leaf_hash")?;
+        let Bytes(h) = <Bytes<&[u8]>>::decode(r).map_err(text)?;
+        let leaf_hash = Hash::from_slice(h).map_err(|e| e.to_string())?;
+        Ok(Some(EventLink { index, leaf_hash }))
     }
 }
 
