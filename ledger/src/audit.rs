@@ -26,8 +26,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher as _, Hasher as _};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 
 use rusqlite::Connection;
 use verifier::checkpoint::SignedCheckpoint;
@@ -150,38 +150,86 @@ impl Implied {
 /// Entries per chunk: the unit of work of one auditing thread.
 const AUDIT_CHUNK: u64 = 1024;
 
-/// Chunks a thread may finish ahead of the one the checks wait for. This
-/// thread runs beside one worker per core, so a worker is often descheduled;
-/// with a deep enough queue the others keep working meanwhile instead of
-/// waiting for it (4 left a core idle about a tenth of the time). A chunk's
-/// results take about 130 KiB (peak RSS +3 MiB over 4 on two cores).
-const AHEAD: usize = 16;
+/// Chunks handed out beyond the one the pass waits for: the most results
+/// held at once (a chunk's take about 130 KiB), which bounds memory whatever
+/// the log size.
+const AHEAD: u64 = 32;
 
-/// Checks chunks `t, t + n, t + 2n, …` over a store connection of its own:
-/// each chunk's leaves, hashed where SQLite keeps them (no copy, no hand-over
-/// between threads), and the checkpoints whose size ends in it: signature,
-/// note against row, and consistency with the newest by a proof over the
-/// tiles (a log fed over HTTP signs a checkpoint per small batch, so these
-/// are many and spread over the threads). Sends the results in chunk order;
-/// ends when the chunks are done, on the first error, or when the receiver
-/// hangs up. Rows below the newest checkpoint never change, so every thread
-/// reads the same ones whatever snapshot it has.
-fn check_chunks(sh: &Shared, (t, n): (u64, u64), tx: &mpsc::SyncSender<Result<Checked>>) {
+/// Hands chunks to the auditing threads in index order, each as soon as a
+/// thread is free, and at most [`AHEAD`] beyond the pass. (Dealing them
+/// round-robin instead, one queue per thread, left a core idle about a tenth
+/// of the time: a thread the scheduler had delayed held up the pass while
+/// the other, its queue full, waited.)
+struct Window {
+    /// The next chunk to hand out.
+    next: AtomicU64,
+    /// Chunks the pass has taken.
+    taken: Mutex<u64>,
+    moved: Condvar,
+    /// Raised when the audit ends early: threads stop taking work.
+    stop: AtomicBool,
+}
+
+impl Window {
+    /// The next chunk of `chunks` for a thread, once it is within reach of
+    /// the pass; `None` when all are handed out or the audit stopped.
+    fn claim(&self, chunks: u64) -> Option<u64> {
+        let chunk = self.next.fetch_add(1, Ordering::Relaxed);
+        if chunk >= chunks {
+            return None;
+        }
+        let mut taken = self.taken.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while chunk >= *taken + AHEAD && !self.stop.load(Ordering::Relaxed) {
+            taken = self.moved.wait(taken).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        (!self.stop.load(Ordering::Relaxed)).then_some(chunk)
+    }
+
+    /// The pass took one more chunk.
+    fn took(&self) {
+        *self.taken.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+        self.moved.notify_all();
+    }
+}
+
+/// Stops the helper threads when dropped (the audit returned, perhaps early).
+struct StopOnDrop(Arc<Window>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop.store(true, Ordering::Relaxed);
+        // Under the lock, so a thread between its check and its wait hears it.
+        let _taken = self.0.taken.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.0.moved.notify_all();
+    }
+}
+
+/// Checks the chunks [`Window`] hands it over a store connection of its
+/// own: each chunk's leaves, hashed where SQLite keeps them (no copy, no
+/// hand-over between threads), and the checkpoints whose size ends in it:
+/// signature, note against row, and consistency with the newest by a proof
+/// over the tiles (a log fed over HTTP signs a checkpoint per small batch, so
+/// these are many and spread over the threads). Sends each result with its
+/// chunk number; ends when the chunks are handed out, on the first error, or
+/// when the receiver hangs up. Rows below the newest checkpoint never
+/// change, so every thread reads the same ones whatever snapshot it has.
+fn check_chunks(sh: &Shared, win: &Window, tx: &mpsc::SyncSender<(u64, Result<Checked>)>) {
     let store = match Store::open(&sh.dir) {
         Ok(s) => s,
         Err(e) => {
-            let _ = tx.send(Err(e));
+            // Reported as the result of a chunk, so the pass meets it.
+            if let Some(chunk) = win.claim(sh.chunks) {
+                let _ = tx.send((chunk, Err(e)));
+            }
             return;
         }
     };
-    let mut chunk = t;
-    while chunk < sh.chunks {
+    while let Some(chunk) = win.claim(sh.chunks) {
         let out = check_chunk(sh, &store, chunk);
         let failed = out.is_err();
-        if tx.send(out).is_err() || failed {
+        if tx.send((chunk, out)).is_err() || failed {
             return;
         }
-        chunk += n;
     }
 }
 
@@ -273,15 +321,6 @@ fn check_leaf(
         }
     }
     Facts { idx, chain: Ok(Chain::of(&Envelope::from(&event), tenders)), leaf_hash: lh }
-}
-
-/// Raises its flag when dropped: helper threads watch it to stop early.
-struct StopOnDrop(Arc<AtomicBool>);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
 }
 
 /// A projection table of `index.db`: the audit check named for it, and the
@@ -515,27 +554,31 @@ pub fn audit_scope(
 
     // The index tables are read beside the pass, by a thread of their own,
     // which stops early when this function returns early.
-    let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+    let window = Arc::new(Window {
+        next: AtomicU64::new(0),
+        taken: Mutex::new(0),
+        moved: Condvar::new(),
+        stop: AtomicBool::new(false),
+    });
+    let _stop = StopOnDrop(window.clone());
     let scan = match (&store.ix, scope) {
         (Some(_), AuditScope::Full) => {
-            let (dir, stop) = (dir.to_owned(), stop.0.clone());
+            let (dir, win) = (dir.to_owned(), window.clone());
             Some(
                 std::thread::Builder::new()
                     .name("audit-index".into())
-                    .spawn(move || scan_index(&dir, indexed, &stop))
+                    .spawn(move || scan_index(&dir, indexed, &win.stop))
                     .map_err(|e| fail("audit", None, format!("couldn't start a thread: {e}")))?,
             )
         }
         _ => None,
     };
 
-    // Pipeline: `workers` threads each read and check every `workers`-th
-    // chunk of leaves over their own connection (the costly part: SHA-256 of
-    // each leaf, and in a full audit the canonical re-encoding and content
-    // digest), summing the index rows they imply; this thread takes their
-    // results round-robin, so in index order, and runs every check that
-    // depends on the entries before. Each thread runs at most `AHEAD` chunks
-    // ahead, which bounds memory whatever the log size.
+    // Pipeline: `workers` threads read and check chunks of leaves over their
+    // own connections (the costly part: SHA-256 of each leaf, and in a full
+    // audit the canonical re-encoding and content digest), summing the index
+    // rows they imply; this thread takes their results in index order and
+    // runs every check that depends on the entries before.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let shared = Arc::new(Shared {
         dir: dir.to_owned(),
@@ -547,16 +590,18 @@ pub fn audit_scope(
         vkey: vkey.clone(),
         newest_root: latest.checkpoint.root,
     });
-    let mut results = Vec::with_capacity(workers);
-    for t in 0..workers {
-        let (tx, rx) = mpsc::sync_channel::<Result<Checked>>(AHEAD);
-        let sh = shared.clone();
+    // Room for every result the window lets out: a send never waits.
+    let (tx, results) = mpsc::sync_channel::<(u64, Result<Checked>)>(AHEAD as usize + workers);
+    for _ in 0..workers {
+        let (sh, win, tx) = (shared.clone(), window.clone(), tx.clone());
         std::thread::Builder::new()
             .name("audit-worker".into())
-            .spawn(move || check_chunks(&sh, (t as u64, workers as u64), &tx))
+            .spawn(move || check_chunks(&sh, &win, &tx))
             .map_err(|e| fail("audit", None, format!("couldn't start a thread: {e}")))?;
-        results.push(rx);
     }
+    drop(tx);
+    // Results that came before their turn, by chunk.
+    let mut early: HashMap<u64, Result<Checked>> = HashMap::new();
 
     let mut tiles = Tiles { conn, current: Vec::new(), counts: Vec::new() };
     let mut range = CompactRange::new();
@@ -593,9 +638,16 @@ pub fn audit_scope(
     };
 
     for chunk in 0..shared.chunks {
-        let checked = results[(chunk % workers as u64) as usize].recv().map_err(|_| {
-            fail("audit", Some(range.size()), "an auditing thread stopped without a result")
-        })?;
+        let checked = loop {
+            if let Some(r) = early.remove(&chunk) {
+                break r;
+            }
+            let (c, r) = results.recv().map_err(|_| {
+                fail("audit", Some(range.size()), "an auditing thread stopped without a result")
+            })?;
+            early.insert(c, r);
+        };
+        window.took();
         let Checked { facts, tenders, implied: rows, checkpoints } = checked?;
         implied.add(&rows);
         let mut cps = checkpoints.into_iter().peekable();
@@ -773,6 +825,74 @@ mod tests {
                 "application/pdf",
             )),
         }
+    }
+
+    fn window() -> Arc<Window> {
+        Arc::new(Window {
+            next: AtomicU64::new(0),
+            taken: Mutex::new(0),
+            moved: Condvar::new(),
+            stop: AtomicBool::new(false),
+        })
+    }
+
+    /// Threads claiming chunks while the pass takes them in order: every
+    /// chunk is handed out once, never more than `AHEAD` beyond the pass.
+    #[test]
+    fn the_window_hands_out_each_chunk_once_and_never_too_far_ahead() {
+        let chunks = 20 * AHEAD;
+        let win = window();
+        let (tx, rx) = mpsc::channel();
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let (win, tx) = (win.clone(), tx.clone());
+                std::thread::spawn(move || {
+                    while let Some(c) = win.claim(chunks) {
+                        let taken = *win.taken.lock().unwrap();
+                        assert!(
+                            c < taken + AHEAD,
+                            "chunk {c} handed out when the pass took {taken}"
+                        );
+                        if c % 7 == t {
+                            std::thread::sleep(std::time::Duration::from_micros(200));
+                        }
+                        tx.send(c).unwrap();
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut early = std::collections::HashSet::new();
+        for want in 0..chunks {
+            while !early.remove(&want) {
+                let c = rx.recv().unwrap();
+                assert!(c >= want && early.insert(c), "chunk {c} handed out twice");
+            }
+            win.took();
+        }
+        assert!(rx.recv().is_err(), "more chunks than there are");
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+
+    /// A thread waiting for the pass to move on is released when the audit
+    /// stops (returns early), and takes no more work.
+    #[test]
+    fn stopping_releases_a_thread_waiting_for_its_turn() {
+        let win = window();
+        for c in 0..AHEAD {
+            assert_eq!(win.claim(1000), Some(c));
+        }
+        let waiting = {
+            let win = win.clone();
+            std::thread::spawn(move || win.claim(1000))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!waiting.is_finished(), "chunk {AHEAD} was handed out with the window full");
+        drop(StopOnDrop(win.clone()));
+        assert_eq!(waiting.join().unwrap(), None);
+        assert_eq!(win.claim(1000), None);
     }
 
     /// The index scan may see a newer index than the audit's snapshot: it
