@@ -19,9 +19,10 @@
 //! Memory: the compact range (≤ 64 hashes), one tile row per level, one head
 //! per tender, and a bounded number of chunks in flight; checkpoints are read
 //! chunk by chunk, never all at once. Leaves and checkpoints are read and
-//! checked by one thread per core, each taking every n-th chunk of 1,024
-//! entries over its own connection; this thread runs the checks that depend
-//! on the entries before, in index order; `index.db` is summed by another.
+//! checked by one thread per core, each taking the next chunk of 1,024
+//! entries as it is free, over its own connection; this thread runs the
+//! checks that depend on the entries before, in index order; `index.db` is
+//! summed by another.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher as _, Hasher as _};
