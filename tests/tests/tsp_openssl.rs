@@ -163,27 +163,36 @@ fn stamp(dir: &Path, name: &str, digest_flag: &str) -> std::process::Output {
     )
 }
 
-#[test]
-fn openssl_tokens() {
-    if Command::new("openssl").arg("version").output().is_err() {
-        eprintln!("skipped: the openssl command is not installed");
-        return;
+/// The trust store holding the root of TSA `name`.
+fn roots_of(dir: &Path, name: &str) -> TrustStore {
+    let der = std::fs::read(dir.join(format!("{name}-ca.der"))).unwrap();
+    TrustStore::new(vec![Cert::from_der(&der).unwrap()]).unwrap()
+}
+
+/// A directory with the TSA config and a TSA "good"; `None` (the test
+/// skips) without the openssl command.
+fn good_tsa() -> Option<tempfile::TempDir> {
+    if !tenderlog_tests::fixtures::have_openssl() {
+        return None;
     }
     let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("tsa.cnf"), CNF).unwrap();
+    tsa(t.path(), "good", "critical,timeStamping");
+    Some(t)
+}
+
+#[test]
+fn openssl_tokens() {
+    let Some(t) = good_tsa() else { return };
     let dir = t.path();
     let doc = b"evaluation report of ZB2026-001\n";
     std::fs::write(dir.join("doc.bin"), doc).unwrap();
-    std::fs::write(dir.join("tsa.cnf"), CNF).unwrap();
-    tsa(dir, "good", "critical,timeStamping");
     tsa(dir, "other", "critical,timeStamping");
     let out = stamp(dir, "good", "-sha256");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let resp = std::fs::read(dir.join("good.tsr")).unwrap();
     let token = token_from_response(&resp).unwrap();
-    let roots = TrustStore::new(vec![
-        Cert::from_der(&std::fs::read(dir.join("good-ca.der")).unwrap()).unwrap(),
-    ])
-    .unwrap();
+    let roots = roots_of(dir, "good");
     let digest: [u8; 32] = Sha256::digest(doc).into();
     let ts = verify_token(&token, &digest, &roots).unwrap();
     let now =
@@ -202,10 +211,7 @@ fn openssl_tokens() {
     other[0] ^= 1;
     assert!(matches!(verify_token(&token, &other, &roots), Err(TspError::Imprint)));
     // A TSA outside the trust store.
-    let other_roots = TrustStore::new(vec![
-        Cert::from_der(&std::fs::read(dir.join("other-ca.der")).unwrap()).unwrap(),
-    ])
-    .unwrap();
+    let other_roots = roots_of(dir, "other");
     assert!(matches!(verify_token(&token, &digest, &other_roots), Err(TspError::Pki(_))));
     // Every single-bit change of the token.
     let mut accepted = 0;
@@ -229,10 +235,7 @@ fn openssl_tokens() {
         }
         let token =
             token_from_response(&std::fs::read(dir.join(format!("{name}.tsr"))).unwrap()).unwrap();
-        let roots = TrustStore::new(vec![
-            Cert::from_der(&std::fs::read(dir.join(format!("{name}-ca.der"))).unwrap()).unwrap(),
-        ])
-        .unwrap();
+        let roots = roots_of(dir, name);
         assert!(
             matches!(verify_token(&token, &digest, &roots), Err(TspError::NotATsa(_))),
             "{name}"
@@ -269,10 +272,7 @@ fn openssl_tokens() {
             ],
         );
         let token = std::fs::read(dir.join(&out)).unwrap();
-        let roots = TrustStore::new(vec![
-            Cert::from_der(&std::fs::read(dir.join(format!("{name}-ca.der"))).unwrap()).unwrap(),
-        ])
-        .unwrap();
+        let roots = roots_of(dir, name);
         let r = verify_token(&token, &digest, &roots);
         if good {
             r.unwrap();
@@ -304,18 +304,9 @@ fn openssl_tokens() {
 #[test]
 fn our_requests_are_granted_for_nonces_of_every_length() {
     use der::Encode as _;
-    if Command::new("openssl").arg("version").output().is_err() {
-        eprintln!("skipped: the openssl command is not installed");
-        return;
-    }
-    let t = tempfile::tempdir().unwrap();
+    let Some(t) = good_tsa() else { return };
     let dir = t.path();
-    std::fs::write(dir.join("tsa.cnf"), CNF).unwrap();
-    tsa(dir, "good", "critical,timeStamping");
-    let roots = TrustStore::new(vec![
-        Cert::from_der(&std::fs::read(dir.join("good-ca.der")).unwrap()).unwrap(),
-    ])
-    .unwrap();
+    let roots = roots_of(dir, "good");
     let digest: [u8; 32] = Sha256::digest(b"bid of ZB2026-001").into();
     let mut nonces = vec![0u64, 1, u64::MAX >> 1];
     for bits in (7..63).step_by(8) {
