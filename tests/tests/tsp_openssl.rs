@@ -142,6 +142,11 @@ fn tsa(dir: &Path, name: &str, eku: &str) {
 fn stamp(dir: &Path, name: &str, digest_flag: &str) -> std::process::Output {
     std::fs::write(dir.join("serial"), "01\n").unwrap();
     ok(dir, &["ts", "-query", "-data", "doc.bin", digest_flag, "-cert", "-out", "req.tsq"]);
+    reply(dir, name, "req.tsq")
+}
+
+/// TSA `name`'s reply to the request in file `query`, written to `NAME.tsr`.
+fn reply(dir: &Path, name: &str, query: &str) -> std::process::Output {
     openssl(
         dir,
         &[
@@ -152,7 +157,7 @@ fn stamp(dir: &Path, name: &str, digest_flag: &str) -> std::process::Output {
             "-section",
             "tsa_config",
             "-queryfile",
-            "req.tsq",
+            query,
             "-inkey",
             &format!("{name}.key"),
             "-signer",
@@ -328,26 +333,9 @@ fn our_requests_are_granted_for_nonces_of_every_length() {
             .and_then(|h| u64::from_str_radix(h, 16).ok());
         assert_eq!(read, Some(nonce), "openssl shows {shown}");
         std::fs::write(dir.join("serial"), format!("{:02x}\n", i + 1)).unwrap();
-        ok(
-            dir,
-            &[
-                "ts",
-                "-reply",
-                "-config",
-                "tsa.cnf",
-                "-section",
-                "tsa_config",
-                "-queryfile",
-                "ours.tsq",
-                "-inkey",
-                "good.key",
-                "-signer",
-                "good.pem",
-                "-out",
-                "ours.tsr",
-            ],
-        );
-        let resp = std::fs::read(dir.join("ours.tsr")).unwrap();
+        let out = reply(dir, "good", "ours.tsq");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let resp = std::fs::read(dir.join("good.tsr")).unwrap();
         let token = token_from_response(&resp)
             .unwrap_or_else(|e| panic!("nonce {nonce:#x}: the TSA did not grant it: {e}"));
         let ts = verify_token(&token, &digest, &roots).unwrap();
