@@ -172,6 +172,15 @@ struct Window {
 }
 
 impl Window {
+    fn new() -> Window {
+        Window {
+            next: AtomicU64::new(0),
+            taken: Mutex::new(0),
+            moved: Condvar::new(),
+            stop: AtomicBool::new(false),
+        }
+    }
+
     /// The next chunk of `chunks` for a thread, once it is within reach of
     /// the pass; `None` when all are handed out or the audit stopped.
     fn claim(&self, chunks: u64) -> Option<u64> {
@@ -562,15 +571,11 @@ pub fn audit_scope(
         conn.query_row("SELECT COUNT(*) FROM checkpoints", [], |r| r.get(0))?;
     let mut seen_checkpoints = 0i64;
 
-    // The index tables are read beside the pass, by a thread of their own,
-    // which stops early when this function returns early.
-    let window = Arc::new(Window {
-        next: AtomicU64::new(0),
-        taken: Mutex::new(0),
-        moved: Condvar::new(),
-        stop: AtomicBool::new(false),
-    });
+    // Hands out the chunks; it stops every helper thread when this function
+    // returns, early or not.
+    let window = Arc::new(Window::new());
     let _stop = StopOnDrop(window.clone());
+    // The index tables are read beside the pass, by a thread of their own.
     let scan = match (&store.ix, scope) {
         (Some(_), AuditScope::Full) => {
             let (dir, win) = (dir.to_owned(), window.clone());
@@ -838,12 +843,7 @@ mod tests {
     }
 
     fn window() -> Arc<Window> {
-        Arc::new(Window {
-            next: AtomicU64::new(0),
-            taken: Mutex::new(0),
-            moved: Condvar::new(),
-            stop: AtomicBool::new(false),
-        })
+        Arc::new(Window::new())
     }
 
     /// Threads claiming chunks while the pass takes them in order: every

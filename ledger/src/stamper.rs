@@ -149,13 +149,11 @@ fn request(
         ImprintAlg::Sha256 => verifier::tsp::SHA256,
         ImprintAlg::Sm3 => verifier::tsp::SM3,
     };
-    let req = verifier::tsp::TimeStampReq::new(digest, oid, nonce)
-        .and_then(|r| r.to_der().map_err(|e| verifier::tsp::TspError::Parse(e.to_string())))
-        .map_err(|e| e.to_string())?;
+    let req = verifier::tsp::TimeStampReq::new(digest, oid, nonce).map_err(|e| e.to_string())?;
     let resp = client
         .post(url)
         .header("content-type", "application/timestamp-query")
-        .body(req)
+        .body(req.to_der().map_err(|e| e.to_string())?)
         .send()
         .map_err(|e| e.to_string())?;
     if !resp.status().is_success() {
@@ -172,9 +170,7 @@ fn request(
         ci.content.decode_as().map_err(|e: der::Error| e.to_string())?;
     let content = sd.encap_content_info.econtent.ok_or("a token without TSTInfo")?;
     let info = verifier::tsp::TstInfo::from_der(content.value()).map_err(|e| e.to_string())?;
-    let echoed = info.nonce.as_ref().map(|i| i.as_bytes().to_vec());
-    let want = verifier::tsp::nonce_int(nonce).map_err(|e| e.to_string())?;
-    if echoed.as_deref() != Some(want.as_bytes()) {
+    if info.nonce != req.nonce {
         return Err("the token does not carry the request's nonce".into());
     }
     Ok(token)

@@ -187,7 +187,7 @@ impl TimeStampReq {
 /// bytes, and a TSA rejects a request whose nonce is not minimally encoded
 /// (OpenSSL answers "rejection"), so the value goes through `u64`'s own
 /// encoding.
-pub fn nonce_int(n: u64) -> Result<Int, TspError> {
+fn nonce_int(n: u64) -> Result<Int, TspError> {
     use der::Encode as _;
     let p = |e: der::Error| TspError::Parse(e.to_string());
     Int::from_der(&n.to_der().map_err(p)?).map_err(p)
