@@ -711,7 +711,11 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                             _ => None,
                         })
                         .collect();
-                    let rec = crate::signing::CertRecord::from_chain(&list)?;
+                    if list.len() != bodies.len() {
+                        return Err("the chain holds events other than certificate events".into());
+                    }
+                    let rec =
+                        crate::signing::CertRecord::from_chain(&list).map_err(|e| e.to_string())?;
                     let fp = rec.cert.fingerprint();
                     if crate::event::cert_tender(&fp) != c.tender {
                         return Err("the chain's certificate does not match its name".into());

@@ -57,23 +57,92 @@ pub struct CertRecord {
     pub history: Vec<(u64, Lifecycle, u64)>,
 }
 
+/// Why a certificate's lifecycle chain (`cert:<fingerprint>`) breaks its
+/// rules ([`CertRecord::from_chain`]).
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// The chain holds no events.
+    #[error("no certificate events")]
+    Empty,
+    /// The chain holds more than [`MAX_LIFECYCLE_EVENTS`] events.
+    #[error("a certificate has at most {max} lifecycle events")]
+    TooLong {
+        /// The limit, [`MAX_LIFECYCLE_EVENTS`].
+        max: usize,
+    },
+    /// The first event is not a registration step.
+    #[error(
+        "the certificate's first event is {step:?}; it must register it (issued, renewed, changed or reissued)"
+    )]
+    FirstNotRegistration {
+        /// The first event's step.
+        step: Lifecycle,
+    },
+    /// A later event registers the certificate again.
+    #[error(
+        "entry {index}: {step:?} for a certificate already registered; a renewed or reissued certificate is a new certificate"
+    )]
+    SecondRegistration {
+        /// The event's entry index.
+        index: u64,
+        /// Its step.
+        step: Lifecycle,
+    },
+    /// A later event carries another certificate, kind, USCC, unit name or
+    /// resident ID than the first.
+    #[error(
+        "entry {index} changes the certificate or its kind, uscc, unit_name or resident_id ({field} differs from the first event)"
+    )]
+    IdentityChanged {
+        /// The event's entry index.
+        index: u64,
+        /// The field that differs: `der`, `cert_kind`, `uscc`, `unit_name`
+        /// or `resident_id`.
+        field: &'static str,
+    },
+    /// The first event's certificate does not parse.
+    #[error("{0}")]
+    Certificate(String),
+}
+
 impl CertRecord {
-    /// Builds the record from its chain's events, in sequence order.
-    /// Refuses a chain that does not start with a registration, whose events
-    /// carry different certificates or kinds, or that is empty.
-    pub fn from_chain(events: &[(u64, &CertificateEvent)]) -> Result<CertRecord, String> {
-        let (_, first) = events.first().ok_or("no certificate events")?;
-        if !first_step(first.lifecycle) {
-            return Err(format!(
-                "the certificate's first event is {:?}; it must register it (issued, renewed, changed or reissued)",
-                first.lifecycle
-            ));
+    /// Builds the record from its chain's events, in sequence order, and
+    /// checks the chain's rules: it is not empty and holds at most
+    /// [`MAX_LIFECYCLE_EVENTS`] events; the first event registers the
+    /// certificate and no later one does ([`check_lifecycle_step`]); and
+    /// every event repeats the first one's certificate, kind, USCC, unit name
+    /// and resident ID. The ledger runs it on the chain with a new event
+    /// appended before it logs the event.
+    pub fn from_chain(events: &[(u64, &CertificateEvent)]) -> Result<CertRecord, ChainError> {
+        let (_, first) = events.first().ok_or(ChainError::Empty)?;
+        if events.len() > MAX_LIFECYCLE_EVENTS {
+            return Err(ChainError::TooLong { max: MAX_LIFECYCLE_EVENTS });
         }
-        let cert = first.certificate().map_err(|e| e.to_string())?;
+        if check_lifecycle_step(true, first.lifecycle).is_err() {
+            return Err(ChainError::FirstNotRegistration { step: first.lifecycle });
+        }
+        let cert = first.certificate().map_err(|e| ChainError::Certificate(e.to_string()))?;
         let mut history = Vec::with_capacity(events.len());
-        for (i, e) in events {
-            if e.der != first.der || e.cert_kind != first.cert_kind {
-                return Err(format!("entry {i} changes the certificate or its kind"));
+        for (n, (i, e)) in events.iter().enumerate() {
+            let changed = if e.der != first.der {
+                Some("der")
+            } else if e.cert_kind != first.cert_kind {
+                Some("cert_kind")
+            } else if e.uscc != first.uscc {
+                Some("uscc")
+            } else if e.unit_name != first.unit_name {
+                Some("unit_name")
+            } else if e.resident_id != first.resident_id {
+                Some("resident_id")
+            } else {
+                None
+            };
+            if let Some(field) = changed {
+                return Err(ChainError::IdentityChanged { index: *i, field });
+            }
+            if n > 0 && check_lifecycle_step(false, e.lifecycle).is_err() {
+                return Err(ChainError::SecondRegistration { index: *i, step: e.lifecycle });
             }
             history.push((*i, e.lifecycle, e.effective_ms));
         }
@@ -119,7 +188,10 @@ fn first_step(l: Lifecycle) -> bool {
     matches!(l, Lifecycle::Issued | Lifecycle::Renewed | Lifecycle::Changed | Lifecycle::Reissued)
 }
 
-/// The rule a later lifecycle event of a registered certificate must meet.
+/// The rule a lifecycle event must meet: the first event of a certificate
+/// (`first`) registers it (issued, renewed, changed or reissued), and every
+/// later one reports it lost or revokes it. [`CertRecord::from_chain`] applies
+/// it to every event of a chain, the ledger to each new one.
 pub fn check_lifecycle_step(first: bool, step: Lifecycle) -> Result<(), String> {
     match (first, first_step(step)) {
         (true, true) | (false, false) => Ok(()),
@@ -131,6 +203,10 @@ pub fn check_lifecycle_step(first: bool, step: Lifecycle) -> Result<(), String> 
         )),
     }
 }
+
+/// Most lifecycle events one certificate's chain may hold (its chain is
+/// walked for every signature the certificate makes).
+pub const MAX_LIFECYCLE_EVENTS: usize = 64;
 
 /// Most binding events one seal's chain may hold.
 pub const MAX_BINDING_EVENTS: usize = 64;

@@ -12,9 +12,7 @@ use verifier::event::{
     Body, Bytes, Content, Event, EventLink, POLICY_TENDER, Rejection, Reveal, SEALED_PRINCIPAL,
     SealedDocument, commitment,
 };
-use verifier::signing::{
-    CertRecord, Context, SealRecord, check_document, check_lifecycle_step, first_failure,
-};
+use verifier::signing::{CertRecord, Context, SealRecord, check_document, first_failure};
 
 use super::{BatchState, Ledger};
 use crate::error::{LedgerError, Result};
@@ -57,10 +55,6 @@ pub(super) enum Sealing {
         error: verifier::Error,
     },
 }
-
-/// Most lifecycle events one certificate's chain may hold (its chain is
-/// walked for every signature the certificate makes).
-const MAX_LIFECYCLE_EVENTS: usize = 64;
 
 fn invalid(m: impl Into<String>) -> verifier::Error {
     verifier::Error::EventInvalid(m.into())
@@ -254,24 +248,24 @@ impl Ledger {
                 if let Err(e) = self.trust.chain(&cert, &[], not_before) {
                     return Ok(Admission::Refuse(invalid(format!("certificate: {e}"))));
                 }
-                let existing = self.cert_record(&cert.fingerprint(), st)?;
-                if existing.as_ref().is_some_and(|r| r.history.len() >= MAX_LIFECYCLE_EVENTS) {
-                    return Ok(Admission::Refuse(invalid(format!(
-                        "a certificate has at most {MAX_LIFECYCLE_EVENTS} lifecycle events"
-                    ))));
+                // The chain with this step appended must keep the chain's
+                // rules: the same function the offline verifier replays.
+                let tender = verifier::event::cert_tender(&cert.fingerprint());
+                let events = self.chain_events(&tender, st)?;
+                let mut list = Vec::with_capacity(events.len() + 1);
+                for (index, ev) in &events {
+                    match &ev.body {
+                        Body::Certificate(e) => list.push((*index, e)),
+                        _ => {
+                            return Err(LedgerError::Corrupt(format!(
+                                "entry {index} is in chain {tender} but is not its certificate event"
+                            )));
+                        }
+                    }
                 }
-                if let Err(e) = check_lifecycle_step(existing.is_none(), c.lifecycle) {
-                    return Ok(Admission::Refuse(invalid(e)));
-                }
-                if let Some(r) = existing
-                    && (r.kind != c.cert_kind
-                        || r.uscc != c.uscc
-                        || r.unit_name != c.unit_name
-                        || r.resident_id != c.resident_id)
-                {
-                    return Ok(Admission::Refuse(invalid(
-                        "a lifecycle event must repeat the certificate's kind, uscc, unit_name and resident_id",
-                    )));
+                list.push((self.frontier.size() + st.leaves.len() as u64, c));
+                if let Err(e) = CertRecord::from_chain(&list) {
+                    return Ok(Admission::Refuse(invalid(e.to_string())));
                 }
                 Ok(Admission::Accept)
             }
