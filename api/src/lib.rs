@@ -15,7 +15,6 @@
 pub mod error;
 pub mod metrics;
 pub mod openapi;
-pub mod sequencer;
 pub mod server;
 pub mod state;
 mod tiles;

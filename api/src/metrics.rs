@@ -74,3 +74,21 @@ impl Metrics {
         out
     }
 }
+
+impl ledger::Observer for Metrics {
+    fn batch(&self, report: &ledger::BatchReport) {
+        self.appends.inc_by(report.appended);
+        self.duplicates.inc_by(report.duplicates);
+        self.refused.inc_by(report.refused);
+        for w in &report.waits {
+            self.append_seconds.observe(w.as_secs_f64());
+        }
+        self.batch_size.observe(report.appended as f64);
+        self.tree_size.set(report.tree_size as i64);
+        self.checkpoint_time.set((report.signed_ms / 1000) as i64);
+    }
+
+    fn heartbeat(&self, signed_ms: u64) {
+        self.checkpoint_time.set((signed_ms / 1000) as i64);
+    }
+}

@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use ledger::{Ledger, SystemClock};
+use ledger::{Appender, AppenderConfig};
 use tower_http::trace::TraceLayer;
 
 use crate::metrics::Metrics;
-use crate::sequencer::{Sequencer, SequencerConfig};
 use crate::state::{AppState, Limits, Readers};
 use crate::tokens::TokenStore;
 use crate::{openapi, v1};
@@ -24,16 +23,13 @@ pub struct ServerConfig {
     pub data: PathBuf,
     /// Where to listen.
     pub listen: SocketAddr,
-    /// Sequencer settings.
-    pub sequencer: SequencerConfig,
+    /// The write side's settings (clock, TSAs, batch and queue sizes,
+    /// heartbeat); its observer is the server's metrics.
+    pub appender: AppenderConfig,
     /// Largest request body, bytes.
     pub body_bytes: usize,
     /// `/healthz` fails when the latest checkpoint is older than this.
     pub health_max_age: Duration,
-    /// RFC 3161 TSAs (HTTP URLs, tried in order) for checkpoint tokens and
-    /// for documents that arrive without a required token; empty: the data
-    /// directory's local TSA (not accredited).
-    pub tsa_urls: Vec<String>,
 }
 
 impl ServerConfig {
@@ -43,10 +39,9 @@ impl ServerConfig {
         ServerConfig {
             data,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            sequencer: SequencerConfig::default(),
+            appender: AppenderConfig::default(),
             body_bytes: 256 * 1024,
             health_max_age: Duration::from_secs(60),
-            tsa_urls: Vec::new(),
         }
     }
 }
@@ -101,19 +96,18 @@ pub async fn start(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Running, ServeError> {
     let metrics = Arc::new(Metrics::default());
-    let mut ledger = Ledger::open(&config.data, Arc::new(SystemClock))?;
-    ledger.set_stamper(ledger::stamper::Stamper::open(&config.data, &config.tsa_urls)?);
-    let stamping = StampThread::start(&config.data, &config.tsa_urls)?;
-    let signer = Arc::new(ledger::keys::load(
-        &ledger::store::key_path(&config.data),
-        ledger.store().origin(),
-    )?);
-    let sequencer = Sequencer::start(ledger, config.sequencer, metrics.clone())
-        .map_err(|source| ServeError::Io { addr: config.listen, source })?;
+    // Opening starts threads and an HTTP client for the TSA that blocks:
+    // off the async threads.
+    let (data, appender_config) = (
+        config.data.clone(),
+        AppenderConfig { observer: metrics.clone(), ..config.appender.clone() },
+    );
+    let appender = tokio::task::spawn_blocking(move || Appender::open(&data, appender_config))
+        .await
+        .map_err(|e| ServeError::Io { addr: config.listen, source: std::io::Error::other(e) })??;
     let state = Arc::new(AppState {
         dir: config.data.clone(),
-        signer,
-        sequencer,
+        appender,
         readers: Arc::new(Readers::new(config.data.clone())),
         tokens: TokenStore::new(&config.data)?,
         metrics,
@@ -128,63 +122,15 @@ pub async fn start(
     let app = router(state.clone());
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-        // Requests are done: commit what is queued and close the store.
-        let st = state.clone();
-        let _ = tokio::task::spawn_blocking(move || st.sequencer.shutdown()).await;
-        // The last checkpoint gets its token before the stamper stops.
-        let _ = tokio::task::spawn_blocking(move || stamping.stop()).await;
+        // Requests are done: commit what is queued, close the store, and
+        // stamp the last checkpoint.
+        // The last reference to the state goes there too.
+        let _ = tokio::task::spawn_blocking(move || {
+            state.appender.shutdown();
+            drop(state);
+        })
+        .await;
         served.map_err(|source| ServeError::Io { addr, source })
     });
     Ok(Running { addr, task })
-}
-
-/// The checkpoint stamper: a thread that gets a token for every new
-/// checkpoint (`ledger::stamper::stamp_checkpoints`), off the request path,
-/// every [`STAMP_EVERY`].
-struct StampThread {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-/// How often the stamper looks for new checkpoints.
-const STAMP_EVERY: Duration = Duration::from_millis(50);
-
-impl StampThread {
-    fn start(dir: &std::path::Path, urls: &[String]) -> Result<StampThread, ServeError> {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let Some(stamper) = ledger::stamper::Stamper::open(dir, urls)? else {
-            tracing::warn!("no TSA configured and no local TSA: checkpoints get no tokens");
-            return Ok(StampThread { stop, thread: None });
-        };
-        let stamps = ledger::stamper::Stamps::open(dir)?;
-        tracing::info!(tsa = %stamper.label(), "stamping every checkpoint");
-        let (dir, flag) = (dir.to_owned(), stop.clone());
-        let round = move || {
-            let now = || ledger::clock::Clock::now_ms(&SystemClock);
-            if let Err(e) = ledger::stamper::stamp_checkpoints(&dir, &stamper, &stamps, now) {
-                tracing::warn!(error = %e, "checkpoint stamping failed; retrying");
-            }
-        };
-        let thread = std::thread::Builder::new()
-            .name("stamper".into())
-            .spawn(move || {
-                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                    round();
-                    std::thread::sleep(STAMP_EVERY);
-                }
-                round();
-            })
-            .map_err(|source| ServeError::Io {
-                addr: SocketAddr::from(([0, 0, 0, 0], 0)),
-                source,
-            })?;
-        Ok(StampThread { stop, thread: Some(thread) })
-    }
-
-    fn stop(mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }

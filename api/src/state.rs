@@ -1,4 +1,4 @@
-//! What every handler shares: the sequencer, a pool of read connections,
+//! What every handler shares: the appender, a pool of read connections,
 //! the token store, metrics and settings.
 
 use std::path::PathBuf;
@@ -9,7 +9,6 @@ use ledger::Store;
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::sequencer::Sequencer;
 use crate::tokens::TokenStore;
 
 /// Read connections, reused across requests. Reads run on tokio's blocking
@@ -115,10 +114,8 @@ pub struct Limits {
 pub struct AppState {
     /// The data directory.
     pub dir: PathBuf,
-    /// The log's key, for signing tender heads in bundles.
-    pub signer: Arc<verifier::note::NoteSigner>,
-    /// The sequencer.
-    pub sequencer: Sequencer,
+    /// The write side: admission, the sequencer, the checkpoint stamper.
+    pub appender: ledger::Appender,
     /// Read connections.
     pub readers: Arc<Readers>,
     /// Bearer tokens.

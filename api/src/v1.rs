@@ -20,9 +20,9 @@ use verifier::event::{Event, Submission};
 use verifier::tlog_proof::TlogProof;
 
 use crate::error::ApiError;
-use crate::sequencer::SubmitError;
 use crate::state::AppState;
 use crate::tokens::{Caller, Role};
+use ledger::SubmitError;
 
 type Shared = State<Arc<AppState>>;
 type Params = Query<HashMap<String, String>>;
@@ -160,7 +160,7 @@ pub async fn submit(
     {
         return Err(ApiError::new("forbidden", format!("only an admin token may {what}")));
     }
-    let committed = match state.sequencer.submit(content).await {
+    let committed = match admit_and_submit(&state, content).await {
         Ok(c) => c,
         Err(SubmitError::Refused { refused, checkpoint }) => {
             let check = match &refused.error {
@@ -172,7 +172,7 @@ pub async fn submit(
             };
             // The bidder gets a receipt for the logged refusal: offline
             // evidence that it submitted, when, and why it was refused.
-            let receipt = receipt(&state, logged, checkpoint).await?;
+            let receipt = receipt(&state, logged, *checkpoint).await?;
             let mut e = ApiError::new("rejected", refused.error.to_string())
                 .with("rejection", serde_json::to_value(&receipt).unwrap_or_default());
             if let Some(c) = check {
@@ -194,6 +194,23 @@ pub async fn submit(
     receipt.sealed = committed.opening;
     let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(receipt)).into_response())
+}
+
+/// Admission (on the blocking pool when it calls the TSA, so a slow TSA
+/// holds only this request), then the sequencer's queue.
+async fn admit_and_submit(
+    state: &Arc<AppState>,
+    content: verifier::event::Content,
+) -> Result<ledger::Committed, SubmitError> {
+    let admitted = if state.appender.needs_token(&content) {
+        let st = state.clone();
+        tokio::task::spawn_blocking(move || st.appender.admit(content))
+            .await
+            .map_err(|e| SubmitError::Failed(format!("admission failed: {e}")))?
+    } else {
+        state.appender.admit(content)
+    };
+    state.appender.try_submit(admitted)?.wait().await
 }
 
 /// The receipt of an entry against a checkpoint that covers it.
@@ -553,7 +570,7 @@ pub async fn bundle(
             ));
         }
     };
-    let signer = state.signer.clone();
+    let signer = state.appender.signer();
     let dir = state.dir.clone();
     let bytes = state
         .readers
@@ -583,8 +600,8 @@ pub async fn bundle(
 
 /// `GET /healthz`: 200 while checkpoints are being signed, 503 otherwise.
 pub async fn healthz(State(state): Shared) -> Response {
-    let status = &state.sequencer.status;
-    let stopped = status.stopped.lock().ok().and_then(|s| s.clone());
+    let status = state.appender.status();
+    let stopped = status.stopped();
     let signed = status.signed_ms.load(Ordering::SeqCst);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

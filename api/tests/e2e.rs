@@ -445,7 +445,7 @@ async fn many_concurrent_submitters() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_fails_when_no_checkpoint_is_fresh() {
     let mut s = start_with(|c| {
-        c.sequencer.heartbeat = Duration::from_secs(3600);
+        c.appender.heartbeat = Duration::from_secs(3600);
         c.health_max_age = Duration::from_millis(800);
     })
     .await;
@@ -466,7 +466,7 @@ async fn healthz_fails_when_no_checkpoint_is_fresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeat_re_signs_the_same_checkpoint() {
     let mut s = start_with(|c| {
-        c.sequencer.heartbeat = Duration::from_millis(200);
+        c.appender.heartbeat = Duration::from_millis(200);
         c.health_max_age = Duration::from_millis(1000);
     })
     .await;

@@ -2,9 +2,13 @@
 //!
 //! * [`init`] creates a data directory: the SQLite store and the Ed25519
 //!   checkpoint key (mode 0600), and signs the empty tree.
-//! * [`Ledger`] is the one writer of a data directory (a file lock refuses a
-//!   second): it sequences batches of submissions into leaves, tile rows, index
-//!   rows and a new signed checkpoint, all in one transaction.
+//! * [`Appender`] is the write side's lifecycle: it opens a data directory
+//!   for writing (a file lock refuses a second writer), runs
+//!   [admission](admission), the one [sequencer] loop and the checkpoint
+//!   stamper, and stops them in order.
+//! * [`Ledger`] is what the sequencer drives: it sequences a batch into
+//!   leaves, tile rows and a new signed checkpoint in one transaction, and
+//!   hands the index rows to the [index follower](indexer).
 //! * [`Store`] reads: checkpoints, leaves, proofs for any past tree size, and
 //!   the tender and document indexes.
 //! * [`audit()`] re-derives everything from the leaves and names the first
@@ -14,6 +18,8 @@
 //! crate never re-implements them. It does not serve HTTP (see `api`).
 #![forbid(unsafe_code)]
 
+pub mod admission;
+mod appender;
 pub mod audit;
 mod bundle;
 pub mod clock;
@@ -21,14 +27,18 @@ mod error;
 pub mod indexer;
 pub mod issue;
 pub mod keys;
+pub mod sequencer;
 pub mod stamper;
 pub mod store;
 pub mod trust;
 pub mod tsa;
 mod writer;
 
+pub use admission::Admitted;
+pub use appender::{Appender, AppenderConfig, Ticket};
 pub use audit::{AuditReport, AuditScope, audit, audit_scope};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{LedgerError, Result};
+pub use sequencer::{BatchReport, Committed, NoObserver, Observer, Status, SubmitError};
 pub use store::Store;
 pub use writer::{Appended, BatchOutcome, Ledger, Refused, init};

@@ -229,9 +229,14 @@ impl Store {
         }
     }
 
-    /// Calls `f(index, leaf hash, event)` for each entry not yet indexed.
-    fn scan_tail(&self, mut f: impl FnMut(u64, &Hash, &Event)) -> Result<()> {
-        let (from, to) = (self.indexed_upto()?, self.tree_size()?);
+    /// Calls `f(index, leaf hash, event)` for each entry from `from` (the
+    /// `indexed_upto` the caller read *before* its index lookups) on.
+    ///
+    /// Why the caller passes it: the follower may commit between the index
+    /// lookup and the scan. Reading `indexed_upto` once, keeping index rows
+    /// below it and scanning from it, every entry is seen exactly once.
+    fn scan_tail(&self, from: u64, mut f: impl FnMut(u64, &Hash, &Event)) -> Result<()> {
+        let to = self.tree_size()?;
         let mut st = self.conn.prepare_cached(
             "SELECT idx, leaf FROM leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
         )?;
@@ -308,15 +313,18 @@ impl Store {
 
     /// The index of the leaf with hash `hash`.
     pub fn index_of_leaf_hash(&self, hash: &Hash) -> Result<Option<u64>> {
+        let upto = self.indexed_upto()?;
         if let Some(ix) = &self.ix {
-            for idx in prefix_matches(ix, HashTable::LeafHashes, hash)? {
+            for idx in
+                prefix_matches(ix, HashTable::LeafHashes, hash)?.into_iter().filter(|i| *i < upto)
+            {
                 if read_node(&self.conn, 0, idx)? == *hash {
                     return Ok(Some(idx));
                 }
             }
         }
         let mut found = None;
-        self.scan_tail(|idx, lh, _| {
+        self.scan_tail(upto, |idx, lh, _| {
             if found.is_none() && lh == hash {
                 found = Some(idx);
             }
@@ -327,6 +335,7 @@ impl Store {
     /// A tender's events as `(seq, index)`, in sequence order.
     pub fn tender_events(&self, tender: &str) -> Result<Vec<(u64, u64)>> {
         let mut out = Vec::new();
+        let upto = self.indexed_upto()?;
         if let Some(ix) = &self.ix {
             let mut st = ix.prepare_cached(
                 "SELECT seq, idx FROM tender_events WHERE tender = ?1 ORDER BY seq",
@@ -335,10 +344,13 @@ impl Store {
                 st.query_map([tender], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
             for row in rows {
                 let (s, i) = row?;
-                out.push((sql_u64(s)?, sql_u64(i)?));
+                let (seq, idx) = (sql_u64(s)?, sql_u64(i)?);
+                if idx < upto {
+                    out.push((seq, idx));
+                }
             }
         }
-        self.scan_tail(|idx, _, e| {
+        self.scan_tail(upto, |idx, _, e| {
             if e.tender == tender {
                 out.push((e.seq, idx));
             }
@@ -349,8 +361,11 @@ impl Store {
     /// The indexes of the events that logged a document with this SHA-256.
     pub fn document_events(&self, sha256: &Hash) -> Result<Vec<u64>> {
         let mut out = Vec::new();
+        let upto = self.indexed_upto()?;
         if let Some(ix) = &self.ix {
-            for idx in prefix_matches(ix, HashTable::Documents, sha256)? {
+            for idx in
+                prefix_matches(ix, HashTable::Documents, sha256)?.into_iter().filter(|i| *i < upto)
+            {
                 let event = Event::decode(&self.leaf(idx)?)
                     .map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
                 if event.body.document().is_some_and(|d| d.sha256 == *sha256) {
@@ -358,7 +373,7 @@ impl Store {
                 }
             }
         }
-        self.scan_tail(|idx, _, e| {
+        self.scan_tail(upto, |idx, _, e| {
             if e.body.document().is_some_and(|d| d.sha256 == *sha256) {
                 out.push(idx);
             }

@@ -1,4 +1,5 @@
-//! The write side: one [`Ledger`] per data directory owns every append.
+//! The write side's core: the [`Ledger`] the sequencer drives
+//! ([`crate::Appender`] owns both).
 //!
 //! Lifecycle of an entry (the words the rest of the code and docs use):
 //!
@@ -11,8 +12,8 @@
 //! * **witnessed**: a checkpoint covering it carries witness cosignatures
 //!   (a later issue).
 //!
-//! Crash windows. A batch writes its leaves, tile rows, index rows and the new
-//! checkpoint in one SQLite transaction; nothing is acknowledged before the
+//! Crash windows. A batch writes its leaves, tile rows and the new checkpoint
+//! in one SQLite transaction (index rows follow, on the index follower); nothing is acknowledged before the
 //! commit returns. A crash before the commit leaves the store at the previous
 //! checkpoint, and the batch is simply not acknowledged. The checkpoint note is
 //! signed inside the transaction: a crash after signing but before the commit
@@ -110,7 +111,7 @@ pub struct BatchOutcome {
 pub struct Ledger {
     dir: PathBuf,
     store: Store,
-    signer: NoteSigner,
+    signer: Arc<NoteSigner>,
     clock: Arc<dyn Clock>,
     frontier: CompactRange,
     last_leaf: Option<Hash>,
@@ -127,9 +128,6 @@ pub struct Ledger {
     trust: verifier::pki::TrustStore,
     /// TSA roots timestamp tokens must chain to (`trust::load_tsa`).
     tsa: verifier::pki::TrustStore,
-    /// Where tokens for documents that arrive without a required one come
-    /// from (the local TSA by default; see [`Ledger::set_stamper`]).
-    stamper: Option<crate::stamper::Stamper>,
     /// The rule pack in force and the event that logged it.
     policy: Option<(EventLink, verifier::policy::RulePack)>,
     /// Registered certificates, parsed, by fingerprint (a cache).
@@ -231,13 +229,6 @@ pub fn init(dir: &Path, origin: &str, clock: &dyn Clock) -> Result<NoteVerifier>
 }
 
 impl Ledger {
-    /// Sets where the ledger gets a token for a document that arrives
-    /// without the timestamp its rule pack requires (`None`: nowhere; such a
-    /// document is then rejected by the policy check).
-    pub fn set_stamper(&mut self, stamper: Option<crate::stamper::Stamper>) {
-        self.stamper = stamper;
-    }
-
     /// Opens the store in `dir` for writing: takes the writer lock, loads the
     /// key, and checks the stored tree against the last signed checkpoint.
     pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Ledger> {
@@ -303,7 +294,6 @@ impl Ledger {
             index_wait: Duration::ZERO,
             trust: crate::trust::load(dir)?,
             tsa: crate::trust::load_tsa(dir)?,
-            stamper: crate::stamper::Stamper::open(dir, &[])?,
             policy: None,
             cert_cache: HashMap::new(),
             commit_key: keys::commit_key(dir)?,
@@ -311,7 +301,7 @@ impl Ledger {
             checkpointer: Some(Checkpointer::spawn(dir)?),
             _lock: lock,
             store,
-            signer,
+            signer: Arc::new(signer),
             clock,
             frontier,
             last_leaf,
@@ -352,6 +342,16 @@ impl Ledger {
     /// Reads through the writer's own connection.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The log's signing key.
+    pub fn signer(&self) -> Arc<NoteSigner> {
+        self.signer.clone()
+    }
+
+    /// The rule pack in force and the index of the event that logged it.
+    pub fn policy_in_force(&self) -> Option<(u64, &verifier::policy::RulePack)> {
+        self.policy.as_ref().map(|(link, pack)| (link.index, pack))
     }
 
     /// The newest signed checkpoint.
@@ -587,10 +587,6 @@ impl Ledger {
         if let Some(a) = self.find_content(&st.in_batch, &digest)? {
             return Ok(done(a));
         }
-        let mut content = content;
-        if opening.is_none() {
-            self.stamp_on_receipt(&mut content, st)?;
-        }
         // A sealed document was checked in the clear by `seal`.
         let admission =
             if opening.is_some() { Admission::Accept } else { self.admit(&content, st)? };
@@ -607,30 +603,6 @@ impl Ledger {
                 (Err(Refused { error, logged }), None)
             }
         })
-    }
-
-    /// A document without a token, of a type whose rule pack requires one,
-    /// gets the platform's: a token over its SHA-256 from the stamper, in
-    /// `received_timestamp` (which the content digest leaves out, so the
-    /// same submission is still a duplicate). When no TSA answers, the
-    /// document goes on without it, and the policy check rejects it.
-    fn stamp_on_receipt(&self, content: &mut Content, st: &BatchState) -> Result<()> {
-        let (Body::Document(doc), Some(stamper), Some((_, pack))) =
-            (&mut content.body, &self.stamper, &st.policy)
-        else {
-            return Ok(());
-        };
-        if !doc.timestamps.is_empty()
-            || doc.received_timestamp.is_some()
-            || !pack.rule_for(doc.document_type).is_some_and(|r| r.timestamp)
-        {
-            return Ok(());
-        }
-        match stamper.stamp(&doc.sha256.0, crate::tsa::ImprintAlg::Sha256, self.clock.now_ms()) {
-            Ok(s) => doc.received_timestamp = Some(verifier::event::Bytes(s.token)),
-            Err(e) => tracing::warn!(document = %doc.sha256, error = %e, "no token for a document"),
-        }
-        Ok(())
     }
 
     /// Logs a rejection, or finds the identical one already logged.

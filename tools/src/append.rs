@@ -2,11 +2,11 @@
 
 use std::io::{BufRead, BufReader, Read, Write as _};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use anyhow::Context as _;
-use ledger::{Ledger, SystemClock};
+use ledger::{Appender, AppenderConfig, SubmitError, Ticket};
 use serde_json::json;
 use verifier::event::{Content, Submission};
 
@@ -14,6 +14,8 @@ use verifier::event::{Content, Submission};
 const MAX_LINE_BYTES: usize = 1 << 20;
 
 type Line = (u64, Result<Content, String>);
+/// A line handed to the appender, or the reason it could not be.
+type Queued = (u64, Result<Ticket, String>);
 
 fn read_lines(input: Box<dyn Read + Send>, principal: String, tx: mpsc::SyncSender<Line>) {
     let mut reader = BufReader::with_capacity(1 << 16, input);
@@ -48,8 +50,35 @@ fn read_lines(input: Box<dyn Read + Send>, principal: String, tx: mpsc::SyncSend
     }
 }
 
+/// Admits and queues each line in order (so the sequencer batches them),
+/// handing the tickets on; stops at the first line that cannot be read or
+/// queued, or once `stop` is set.
+fn queue_lines(
+    appender: &Appender,
+    lines: mpsc::Receiver<Line>,
+    tickets: mpsc::SyncSender<Queued>,
+    stop: &AtomicBool,
+) {
+    for (n, item) in lines {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let queued = item.and_then(|c| {
+            let mut t = appender.submit(vec![appender.admit(c)]).map_err(|e| e.to_string())?;
+            t.pop().ok_or_else(|| "the appender returned no ticket".to_owned())
+        });
+        let last = queued.is_err();
+        if tickets.send((n, queued)).is_err() || last {
+            return;
+        }
+    }
+}
+
 pub fn run(dir: &Path, file: Option<&Path>, principal: &str, batch: usize) -> anyhow::Result<()> {
-    let mut ledger = Ledger::open(dir, Arc::new(SystemClock))?;
+    let appender = Appender::open(
+        dir,
+        AppenderConfig { max_batch: batch, queue: batch * 2, ..AppenderConfig::default() },
+    )?;
     let input: Box<dyn Read + Send> = match file {
         None => Box::new(std::io::stdin()),
         Some(p) if p.as_os_str() == "-" => Box::new(std::io::stdin()),
@@ -57,87 +86,79 @@ pub fn run(dir: &Path, file: Option<&Path>, principal: &str, batch: usize) -> an
             std::fs::File::open(p).with_context(|| format!("couldn't open {}", p.display()))?,
         ),
     };
-    let (tx, rx) = mpsc::sync_channel::<Line>(batch * 2);
+    let (line_tx, line_rx) = mpsc::sync_channel::<Line>(batch * 2);
     let principal = principal.to_owned();
-    std::thread::spawn(move || read_lines(input, principal, tx));
+    std::thread::spawn(move || read_lines(input, principal, line_tx));
 
     let mut out = std::io::stdout().lock();
     let mut failure: Option<(u64, String)> = None;
     let mut refused: Vec<(u64, String)> = Vec::new();
     let mut appended = 0u64;
-    'outer: while let Ok(first) = rx.recv() {
-        let mut lines = vec![first];
-        while lines.len() < batch {
-            match rx.try_recv() {
-                Ok(l) => lines.push(l),
-                Err(_) => break,
-            }
-        }
-        let mut numbers = Vec::with_capacity(lines.len());
-        let mut contents = Vec::with_capacity(lines.len());
-        for (n, item) in lines {
-            match item {
-                Ok(c) => {
-                    numbers.push(n);
-                    contents.push(c);
-                }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (ticket_tx, ticket_rx) = mpsc::sync_channel::<Queued>(batch * 2);
+        let (app, stop) = (&appender, &stop);
+        scope.spawn(move || queue_lines(app, line_rx, ticket_tx, stop));
+        // Every ticket handed over is answered and printed, even after a
+        // refusal: what was queued is logged.
+        for (n, queued) in ticket_rx {
+            let ticket = match queued {
+                Ok(t) => t,
                 Err(e) => {
                     failure = Some((n, e));
-                    break;
+                    continue;
                 }
-            }
-        }
-        if !contents.is_empty() {
-            let outcome = ledger.append(contents)?;
-            let size = outcome.checkpoint.checkpoint.size;
-            for ((n, r), opening) in numbers.into_iter().zip(outcome.results).zip(outcome.openings)
-            {
-                match r {
-                    Ok(a) => {
-                        appended += u64::from(!a.duplicate);
-                        let mut line = json!({
-                            "line": n,
-                            "index": a.index,
-                            "leaf_hash": a.leaf_hash,
-                            "checkpoint_size": size,
-                            "duplicate": a.duplicate,
-                        });
-                        // A sealed document's opening: the body of its reveal.
-                        if let Some(o) = opening {
-                            line["sealed"] = serde_json::to_value(o)?;
-                        }
-                        serde_json::to_writer(&mut out, &line)?;
+            };
+            match ticket.wait_blocking() {
+                Ok(c) => {
+                    let a = c.appended;
+                    appended += u64::from(!a.duplicate);
+                    let mut line = json!({
+                        "line": n,
+                        "index": a.index,
+                        "leaf_hash": a.leaf_hash,
+                        "checkpoint_size": c.checkpoint.checkpoint.size,
+                        "duplicate": a.duplicate,
+                    });
+                    // A sealed document's opening: the body of its reveal.
+                    if let Some(o) = c.opening {
+                        line["sealed"] = serde_json::to_value(o)?;
+                    }
+                    serde_json::to_writer(&mut out, &line)?;
+                    writeln!(out)?;
+                }
+                Err(SubmitError::Refused { refused: r, checkpoint }) => {
+                    // Refused by the ledger's own checks (e.g. a certificate
+                    // no trusted CA issued, a signature that does not
+                    // verify). A refused document's rejection is logged:
+                    // print its receipt too.
+                    if let Some(a) = r.logged {
+                        serde_json::to_writer(
+                            &mut out,
+                            &json!({
+                                "line": n,
+                                "rejected": r.error.to_string(),
+                                "index": a.index,
+                                "leaf_hash": a.leaf_hash,
+                                "checkpoint_size": checkpoint.checkpoint.size,
+                                "duplicate": a.duplicate,
+                            }),
+                        )?;
                         writeln!(out)?;
                     }
-                    Err(r) => {
-                        // Refused by the ledger's own checks (e.g. a certificate
-                        // no trusted CA issued, a signature that does not
-                        // verify); the rest of the batch stands. A refused
-                        // document's rejection is logged: print its receipt too.
-                        if let Some(a) = r.logged {
-                            serde_json::to_writer(
-                                &mut out,
-                                &json!({
-                                    "line": n,
-                                    "rejected": r.error.to_string(),
-                                    "index": a.index,
-                                    "leaf_hash": a.leaf_hash,
-                                    "checkpoint_size": size,
-                                    "duplicate": a.duplicate,
-                                }),
-                            )?;
-                            writeln!(out)?;
-                        }
-                        refused.push((n, r.to_string()));
-                    }
+                    refused.push((n, r.to_string()));
+                    stop.store(true, Ordering::SeqCst);
+                }
+                Err(e) => {
+                    failure = Some((n, e.to_string()));
+                    stop.store(true, Ordering::SeqCst);
                 }
             }
             out.flush()?;
         }
-        if failure.is_some() || !refused.is_empty() {
-            break 'outer;
-        }
-    }
+        Ok(())
+    })?;
+    let stopped = appender.shutdown();
     if !refused.is_empty() {
         let list: Vec<String> = refused.iter().map(|(n, r)| format!("line {n}: {r}")).collect();
         anyhow::bail!(
@@ -149,6 +170,9 @@ pub fn run(dir: &Path, file: Option<&Path>, principal: &str, batch: usize) -> an
         anyhow::bail!(
             "line {line}: {reason}\n{appended} new entries from the lines before it were appended; nothing from line {line} on was\nhint: fix line {line} and append the rest again (already logged lines are recognised as duplicates)"
         );
+    }
+    if let Some(why) = stopped {
+        anyhow::bail!("the sequencer stopped: {why}");
     }
     Ok(())
 }

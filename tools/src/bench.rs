@@ -4,11 +4,10 @@
 //! process. Timings are for reporting, never asserted in tests.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Subcommand;
-use ledger::{Ledger, Store, SystemClock};
+use ledger::{Store, SystemClock};
 use sha2::{Digest, Sha256};
 use verifier::Hash;
 use verifier::event::{Body, Content, Document, DocumentType};
@@ -182,10 +181,30 @@ pub fn scratch(dir: &Option<PathBuf>) -> anyhow::Result<tempfile::TempDir> {
     })
 }
 
+/// The benchmarks' appender: batches of up to `batch`, no checkpoint
+/// stamping (its tokens are measured by `bench tsa`).
+pub fn appender(dir: &Path, batch: usize) -> anyhow::Result<ledger::Appender> {
+    let config = ledger::AppenderConfig {
+        max_batch: batch,
+        queue: batch.max(1) * 2,
+        stamp_checkpoints: false,
+        ..ledger::AppenderConfig::default()
+    };
+    Ok(ledger::Appender::open(dir, config)?)
+}
+
+/// Appends `contents` as one batch and waits; fails on the first refusal.
+pub fn append_all(
+    l: &ledger::Appender,
+    contents: Vec<Content>,
+) -> anyhow::Result<Vec<ledger::Committed>> {
+    l.append(contents)?.into_iter().map(|r| r.map_err(anyhow::Error::from)).collect()
+}
+
 /// Builds a store of `entries` bench events in `dir`; returns events/s.
 pub fn build(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
     ledger::init(dir, "bench.tenderlog.example/log", &SystemClock)?;
-    let mut l = Ledger::open(dir, Arc::new(SystemClock))?;
+    let l = appender(dir, batch)?;
     // Time the appends only, not the making of synthetic events.
     let mut busy = std::time::Duration::ZERO;
     let mut i = 0;
@@ -193,14 +212,15 @@ pub fn build(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
         let n = (entries - i).min(batch as u64);
         let contents: Vec<Content> = (i..i + n).map(sample_content).collect();
         let start = Instant::now();
-        l.append(contents)?;
+        append_all(&l, contents)?;
         busy += start.elapsed();
         i += n;
     }
+    let waited = l.status().index_wait_us.load(std::sync::atomic::Ordering::SeqCst);
     eprintln!(
         "  (of {:.2} s appending, {:.2} s waited for the index follower)",
         busy.as_secs_f64(),
-        l.index_wait().as_secs_f64()
+        waited as f64 / 1e6
     );
     Ok(entries as f64 / busy.as_secs_f64())
 }
@@ -399,14 +419,14 @@ fn bench_verify(events: u64, runs: usize, dir: &Option<PathBuf>) -> anyhow::Resu
     let t = scratch(dir)?;
     ledger::init(t.path(), "bench.tenderlog.example/log", &SystemClock)?;
     {
-        let mut l = Ledger::open(t.path(), Arc::new(SystemClock))?;
+        let l = appender(t.path(), 100)?;
         let mut i = 0;
         while i < events {
             let n = (events - i).min(100);
             let batch = (i..i + n)
                 .map(|k| Content { tender: "BENCH-TENDER".into(), ..sample_content(k) })
                 .collect();
-            l.append(batch)?;
+            append_all(&l, batch)?;
             i += n;
         }
     }

@@ -2,10 +2,9 @@
 //! core, and the cost of trusted time per checkpoint batch.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
-use ledger::{Ledger, SystemClock};
+use ledger::SystemClock;
 use verifier::seal::SealSignature;
 
 use crate::seal_maker::{SealSpec, apply_seal, issue_sm2, make_seal};
@@ -89,7 +88,7 @@ pub fn tsa(
         let stamper =
             ledger::stamper::Stamper::open(data, urls)?.ok_or_else(|| anyhow::anyhow!("no TSA"))?;
         let stamps = ledger::stamper::Stamps::open(data)?;
-        let mut l = Ledger::open(data, Arc::new(SystemClock))?;
+        let l = crate::bench::appender(data, batch)?;
         let (mut stamp_s, mut tokens, mut round_trips) = (0.0, 0usize, Vec::new());
         let start = Instant::now();
         let mut i = 0;
@@ -106,7 +105,7 @@ pub fn tsa(
                         .map_err(anyhow::Error::from)
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            l.append(contents)?;
+            crate::bench::append_all(&l, contents)?;
             i += n;
             let t0 = Instant::now();
             let k = ledger::stamper::stamp_checkpoints(data, &stamper, &stamps, now_ms)?;

@@ -9,9 +9,9 @@
 //! certificate status and rule is checked before it is logged.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use ledger::SystemClock;
 use ledger::issue::{Issued, LeafUsage};
 use sha2::{Digest as _, Sha256};
@@ -114,30 +114,31 @@ fn run_once(alg: &str, events: u64, batch: usize, dir: &Option<PathBuf>) -> anyh
         LeafUsage::Signing,
     )?;
     let fp = verifier::pki::fingerprint_of(&der);
-    let mut ledger = ledger::Ledger::open(data, Arc::new(SystemClock))?;
-    let setup = ledger.append(vec![
-        Content {
-            tender: verifier::event::cert_tender(&fp),
-            principal: "bench".into(),
-            body: Body::Certificate(CertificateEvent {
-                der: Bytes(der),
-                cert_kind: CertKind::Trader,
-                uscc: Some(uscc.into()),
-                unit_name: Some("bench trader".into()),
-                resident_id: None,
-                lifecycle: Lifecycle::Issued,
-                effective_ms: now - 3_600_000,
-            }),
-        },
-        Content {
-            tender: verifier::event::POLICY_TENDER.into(),
-            principal: "bench".into(),
-            body: Body::Policy(verifier::policy::RulePack::default_pack()),
-        },
-    ])?;
-    for r in setup.results {
-        r.map_err(|e| anyhow::anyhow!("bench setup refused: {e}"))?;
-    }
+    let ledger = crate::bench::appender(data, batch)?;
+    crate::bench::append_all(
+        &ledger,
+        vec![
+            Content {
+                tender: verifier::event::cert_tender(&fp),
+                principal: "bench".into(),
+                body: Body::Certificate(CertificateEvent {
+                    der: Bytes(der),
+                    cert_kind: CertKind::Trader,
+                    uscc: Some(uscc.into()),
+                    unit_name: Some("bench trader".into()),
+                    resident_id: None,
+                    lifecycle: Lifecycle::Issued,
+                    effective_ms: now - 3_600_000,
+                }),
+            },
+            Content {
+                tender: verifier::event::POLICY_TENDER.into(),
+                principal: "bench".into(),
+                body: Body::Policy(verifier::policy::RulePack::default_pack()),
+            },
+        ],
+    )
+    .context("bench setup refused")?;
     // Signed outside the timed part: the ledger's checks are what is measured.
     let contents: Vec<Content> = (0..events)
         .map(|i| {
@@ -186,11 +187,8 @@ fn run_once(alg: &str, events: u64, batch: usize, dir: &Option<PathBuf>) -> anyh
     while it.peek().is_some() {
         let chunk: Vec<Content> = it.by_ref().take(batch).collect();
         let started = Instant::now();
-        let out = ledger.append(chunk)?;
+        crate::bench::append_all(&ledger, chunk).context("a signed bench event was refused")?;
         busy += started.elapsed();
-        if let Some(Err(e)) = out.results.iter().find(|r| r.is_err()) {
-            anyhow::bail!("a signed bench event was refused: {e}");
-        }
     }
     Ok(events as f64 / busy.as_secs_f64())
 }

@@ -238,14 +238,14 @@ pub fn publish_policy(dir: &Path, file: Option<&Path>, principal: &str) -> anyho
         body: Body::Policy(pack),
     };
     content.validate()?;
-    let mut ledger = ledger::Ledger::open(dir, std::sync::Arc::new(SystemClock))?;
-    let outcome = ledger.append(vec![content])?;
-    let result = outcome.results.into_iter().next().context("no result for the rule pack")?;
-    let a = result.map_err(|r| anyhow::anyhow!("{r}"))?;
+    let appender = ledger::Appender::open(dir, ledger::AppenderConfig::default())?;
+    let result = appender.append(vec![content])?.pop().context("no result for the rule pack")?;
+    let committed = result.map_err(|r| anyhow::anyhow!("{r}"))?;
+    let a = committed.appended;
     print_json(&json!({
         "index": a.index,
         "leaf_hash": a.leaf_hash,
-        "checkpoint_size": outcome.checkpoint.checkpoint.size,
+        "checkpoint_size": committed.checkpoint.checkpoint.size,
         "duplicate": a.duplicate,
     }))?;
     eprintln!(

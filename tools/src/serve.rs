@@ -87,15 +87,15 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(n) = args.max_batch.or(file.max_batch) {
         anyhow::ensure!((1..=65_536).contains(&n), "max_batch must be 1..=65536");
-        config.sequencer.max_batch = n;
+        config.appender.max_batch = n;
     }
     if let Some(n) = args.queue.or(file.queue) {
         anyhow::ensure!(n >= 1, "queue must be at least 1");
-        config.sequencer.queue = n;
+        config.appender.queue = n;
     }
     if let Some(s) = args.heartbeat_secs.or(file.heartbeat_secs) {
         anyhow::ensure!(s >= 1, "heartbeat_secs must be at least 1");
-        config.sequencer.heartbeat = Duration::from_secs(s);
+        config.appender.heartbeat = Duration::from_secs(s);
     }
     if let Some(n) = args.body_limit_bytes.or(file.body_limit_bytes) {
         config.body_bytes = n;
@@ -103,7 +103,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(s) = args.health_max_age_secs.or(file.health_max_age_secs) {
         config.health_max_age = Duration::from_secs(s);
     }
-    config.tsa_urls =
+    config.appender.tsa_urls =
         if args.tsa_urls.is_empty() { file.tsa_urls.unwrap_or_default() } else { args.tsa_urls };
     let json_logs = match args.log_format.or(file.log_format).as_deref() {
         None | Some("text") => false,

@@ -1,0 +1,338 @@
+//! The write side's lifecycle: one [`Appender`] per data directory.
+//!
+//! [`Appender::open`] takes the writer lock, loads the signing key and the
+//! TSA client once, and starts every helper thread: the [sequencer]
+//! (which owns the [`Ledger`](crate::Ledger) and, through it, the index
+//! follower and the WAL checkpointer) and the checkpoint stamper.
+//! [`Appender::shutdown`] (or dropping it) stops them in order: no new
+//! submissions, the queued ones committed, the index brought up to date, the
+//! newest checkpoint stamped.
+//!
+//! A submission goes through [admission](crate::admission) (which may call
+//! the TSA, on the caller's thread), then the sequencer's queue, and comes
+//! back as a [`Committed`] entry once durable and covered by a signed
+//! checkpoint. `tenderlog serve`, `tenderlog append`, the demo and the
+//! benchmarks all append this way.
+//!
+//! [sequencer]: crate::sequencer
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+use verifier::event::Content;
+use verifier::note::{NoteSigner, NoteVerifier};
+
+use crate::admission::{Admission, Admitted, PolicyView};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{LedgerError, Result};
+use crate::sequencer::{Committed, Job, Loop, NoObserver, Observer, Status, SubmitError};
+use crate::stamper::{Stamper, Stamps};
+use crate::writer::Ledger;
+
+/// How an [`Appender`] runs.
+#[derive(Clone)]
+pub struct AppenderConfig {
+    /// The time source for received times and signatures.
+    pub clock: Arc<dyn Clock>,
+    /// RFC 3161 TSAs (HTTP URLs, tried in order) for checkpoint tokens and
+    /// for documents that arrive without a required token; empty: the data
+    /// directory's local TSA (not accredited), if it has one.
+    pub tsa_urls: Vec<String>,
+    /// Most entries per batch.
+    pub max_batch: usize,
+    /// Most submissions waiting; beyond it [`Appender::try_submit`] answers
+    /// [`SubmitError::Overloaded`] and [`Appender::submit`] waits.
+    pub queue: usize,
+    /// Re-sign the latest checkpoint after this long without a batch.
+    pub heartbeat: Duration,
+    /// Whether a thread gets a TSA token for every new checkpoint.
+    pub stamp_checkpoints: bool,
+    /// Who watches the sequencer (metrics).
+    pub observer: Arc<dyn Observer>,
+}
+
+impl std::fmt::Debug for AppenderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppenderConfig")
+            .field("tsa_urls", &self.tsa_urls)
+            .field("max_batch", &self.max_batch)
+            .field("queue", &self.queue)
+            .field("heartbeat", &self.heartbeat)
+            .field("stamp_checkpoints", &self.stamp_checkpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for AppenderConfig {
+    /// The system clock, the local TSA, batches of up to 4,096, a queue of
+    /// 65,536, a heartbeat every 10 s, checkpoints stamped.
+    fn default() -> Self {
+        AppenderConfig {
+            clock: Arc::new(SystemClock),
+            tsa_urls: Vec::new(),
+            max_batch: 4096,
+            queue: 65_536,
+            heartbeat: Duration::from_secs(10),
+            stamp_checkpoints: true,
+            observer: Arc::new(NoObserver),
+        }
+    }
+}
+
+/// A submission in the queue: resolves once its batch is committed.
+#[derive(Debug)]
+pub struct Ticket {
+    answer: oneshot::Receiver<std::result::Result<Committed, SubmitError>>,
+    status: Arc<Status>,
+}
+
+impl Ticket {
+    fn stopped(status: &Status) -> SubmitError {
+        SubmitError::Stopped(status.stopped().unwrap_or_else(|| "shutting down".into()))
+    }
+
+    /// Waits for the commit (from async code).
+    pub async fn wait(self) -> std::result::Result<Committed, SubmitError> {
+        let Ticket { answer, status } = self;
+        answer.await.map_err(|_| Ticket::stopped(&status))?
+    }
+
+    /// Waits for the commit, blocking this thread (never from async code).
+    pub fn wait_blocking(self) -> std::result::Result<Committed, SubmitError> {
+        let Ticket { answer, status } = self;
+        answer.blocking_recv().map_err(|_| Ticket::stopped(&status))?
+    }
+}
+
+/// The one writer of a data directory and its helper threads.
+pub struct Appender {
+    dir: PathBuf,
+    origin: String,
+    verifier: NoteVerifier,
+    signer: Arc<NoteSigner>,
+    admission: Admission,
+    queue: Mutex<Option<SyncSender<Vec<Job>>>>,
+    sequencer: Mutex<Option<JoinHandle<()>>>,
+    stamping: Mutex<Option<StampThread>>,
+    status: Arc<Status>,
+}
+
+impl std::fmt::Debug for Appender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Appender({})", self.dir.display())
+    }
+}
+
+impl Appender {
+    /// Opens the data directory for writing (see [`Ledger::open`]) and
+    /// starts the sequencer and, if configured, the checkpoint stamper.
+    pub fn open(dir: &Path, config: AppenderConfig) -> Result<Appender> {
+        let stamper = Stamper::open(dir, &config.tsa_urls)?.map(Arc::new);
+        let ledger = Ledger::open(dir, config.clock.clone())?;
+        let signer = ledger.signer();
+        let origin = ledger.store().origin().to_owned();
+        let verifier = ledger.store().verifier().clone();
+        let status = Arc::new(Status::default());
+        status.tree_size.store(ledger.size(), Ordering::SeqCst);
+        status.signed_ms.store(ledger.store().latest_signed_ms()?, Ordering::SeqCst);
+        let policy = Arc::new(RwLock::new(PolicyView::default()));
+        if let Ok(mut view) = policy.write() {
+            view.publish(ledger.policy_in_force());
+        }
+        let stamping = match (&stamper, config.stamp_checkpoints) {
+            (Some(s), true) => Some(StampThread::start(dir, s.clone(), config.clock.clone())?),
+            (None, true) => {
+                tracing::warn!("no TSA configured and no local TSA: checkpoints get no tokens");
+                None
+            }
+            (_, false) => None,
+        };
+        let (tx, rx) = sync_channel::<Vec<Job>>(config.queue.max(1));
+        let run = Loop {
+            max_batch: config.max_batch.max(1),
+            heartbeat: config.heartbeat,
+            status: status.clone(),
+            observer: config.observer.clone(),
+            clock: config.clock.clone(),
+            policy: policy.clone(),
+        };
+        let sequencer = std::thread::Builder::new()
+            .name("sequencer".into())
+            .spawn(move || run.run(ledger, rx))
+            .map_err(|source| LedgerError::Io {
+                action: "start the sequencer thread for",
+                path: dir.to_owned(),
+                source,
+            })?;
+        Ok(Appender {
+            dir: dir.to_owned(),
+            origin,
+            verifier,
+            signer,
+            admission: Admission { stamper, policy, clock: config.clock },
+            queue: Mutex::new(Some(tx)),
+            sequencer: Mutex::new(Some(sequencer)),
+            stamping: Mutex::new(stamping),
+            status,
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The log's origin.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The log's verifier key.
+    pub fn verifier(&self) -> &NoteVerifier {
+        &self.verifier
+    }
+
+    /// The log's signing key (loaded once; bundles sign tender heads with it).
+    pub fn signer(&self) -> Arc<NoteSigner> {
+        self.signer.clone()
+    }
+
+    /// The sequencer's shared status.
+    pub fn status(&self) -> &Arc<Status> {
+        &self.status
+    }
+
+    /// Whether [`Appender::admit`] will call the TSA for `content` (and so
+    /// may block for up to its timeout): run it off async threads then.
+    pub fn needs_token(&self, content: &Content) -> bool {
+        self.admission.needs_token(content)
+    }
+
+    /// Admission (see [`crate::admission`]); may block on the TSA when
+    /// [`Appender::needs_token`] says so.
+    pub fn admit(&self, content: Content) -> Admitted {
+        self.admission.admit(content)
+    }
+
+    fn sender(&self) -> std::result::Result<SyncSender<Vec<Job>>, SubmitError> {
+        let guard = self.queue.lock().map_err(|_| SubmitError::Stopped("poisoned".into()))?;
+        guard.clone().ok_or_else(|| SubmitError::Stopped("shutting down".into()))
+    }
+
+    fn jobs(&self, items: Vec<Admitted>) -> (Vec<Job>, Vec<Ticket>) {
+        let queued = Instant::now();
+        items
+            .into_iter()
+            .map(|a| {
+                let (reply, answer) = oneshot::channel();
+                (
+                    Job { content: a.0, reply, queued },
+                    Ticket { answer, status: self.status.clone() },
+                )
+            })
+            .unzip()
+    }
+
+    /// Queues an admitted submission; [`SubmitError::Overloaded`] at once
+    /// when the queue is full.
+    pub fn try_submit(&self, item: Admitted) -> std::result::Result<Ticket, SubmitError> {
+        let (jobs, mut tickets) = self.jobs(vec![item]);
+        match self.sender()?.try_send(jobs) {
+            Ok(()) => Ok(tickets.remove(0)),
+            Err(TrySendError::Full(_)) => Err(SubmitError::Overloaded),
+            Err(TrySendError::Disconnected(_)) => Err(Ticket::stopped(&self.status)),
+        }
+    }
+
+    /// Queues admitted submissions, in order, waiting while the queue is
+    /// full. They are sequenced in this order, and together unless they
+    /// exceed the batch limit.
+    pub fn submit(&self, items: Vec<Admitted>) -> std::result::Result<Vec<Ticket>, SubmitError> {
+        let (jobs, tickets) = self.jobs(items);
+        self.sender()?.send(jobs).map_err(|_| Ticket::stopped(&self.status))?;
+        Ok(tickets)
+    }
+
+    /// Admits, queues and waits for `contents`, blocking: one answer per
+    /// submission, in order. For command-line tools, tests and benchmarks.
+    pub fn append(
+        &self,
+        contents: Vec<Content>,
+    ) -> std::result::Result<Vec<std::result::Result<Committed, SubmitError>>, SubmitError> {
+        let admitted = contents.into_iter().map(|c| self.admit(c)).collect();
+        Ok(self.submit(admitted)?.into_iter().map(Ticket::wait_blocking).collect())
+    }
+
+    /// Stops taking submissions, commits what is queued, closes the ledger
+    /// (the index brought up to date), and stamps the newest checkpoint.
+    /// Returns why the sequencer stopped early, if it did.
+    pub fn shutdown(&self) -> Option<String> {
+        if let Ok(mut q) = self.queue.lock() {
+            q.take();
+        }
+        if let Some(t) = self.sequencer.lock().ok().and_then(|mut t| t.take()) {
+            let _ = t.join();
+        }
+        if let Some(s) = self.stamping.lock().ok().and_then(|mut s| s.take()) {
+            s.stop();
+        }
+        self.status.stopped()
+    }
+}
+
+impl Drop for Appender {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// How often the stamper looks for new checkpoints.
+const STAMP_EVERY: Duration = Duration::from_millis(50);
+
+/// The checkpoint stamper: a thread that gets a token for every new
+/// checkpoint ([`crate::stamper::stamp_checkpoints`]), off the request path.
+struct StampThread {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl StampThread {
+    fn start(dir: &Path, stamper: Arc<Stamper>, clock: Arc<dyn Clock>) -> Result<StampThread> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stamps = Stamps::open(dir)?;
+        tracing::info!(tsa = %stamper.label(), "stamping every checkpoint");
+        let (d, flag) = (dir.to_owned(), stop.clone());
+        let round = move || {
+            let now = || clock.now_ms();
+            if let Err(e) = crate::stamper::stamp_checkpoints(&d, &stamper, &stamps, now) {
+                tracing::warn!(error = %e, "checkpoint stamping failed; retrying");
+            }
+        };
+        let thread = std::thread::Builder::new()
+            .name("stamper".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    round();
+                    std::thread::sleep(STAMP_EVERY);
+                }
+                // The last checkpoint gets its token before the stamper stops.
+                round();
+            })
+            .map_err(|source| LedgerError::Io {
+                action: "start the stamping thread for",
+                path: dir.to_owned(),
+                source,
+            })?;
+        Ok(StampThread { stop, thread })
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
+}

@@ -1,0 +1,239 @@
+//! The sequencer: the one batching loop of the project.
+//!
+//! One thread owns the [`Ledger`] and takes admitted submissions from a
+//! bounded queue. There is no merge delay: it takes everything queued (up to
+//! the batch limit) the moment the previous batch is committed, so under load
+//! batches grow by themselves and when idle a submission is committed alone.
+//! While no submissions arrive it re-signs the latest checkpoint every
+//! heartbeat interval ([`Ledger::heartbeat`]), which `/healthz` watches.
+//!
+//! It never waits on the network: a platform timestamp is obtained by
+//! [admission](crate::admission) before a submission is queued.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+use verifier::checkpoint::SignedCheckpoint;
+use verifier::event::{Content, Reveal};
+
+use crate::clock::Clock;
+use crate::writer::{Appended, Ledger, Refused};
+
+/// A committed submission: its entry and a checkpoint that covers it.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    /// The entry (an earlier one when the content was already logged).
+    pub appended: Appended,
+    /// The checkpoint signed with the entry's batch (or the latest, for a duplicate).
+    pub checkpoint: SignedCheckpoint,
+    /// For a sealed document: what its submitter needs to reveal it.
+    pub opening: Option<Reveal>,
+}
+
+/// Why a submission was not committed.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The queue is full; try again shortly.
+    #[error("the sequencer queue is full")]
+    Overloaded,
+    /// The sequencer stopped (a fatal store error, or shutting down).
+    #[error("the sequencer has stopped: {0}")]
+    Stopped(String),
+    /// The content breaks a format rule or failed a check.
+    #[error("{refused}")]
+    Refused {
+        /// Why, and the rejection logged for it, if any.
+        refused: Box<Refused>,
+        /// The checkpoint of the batch (it covers a logged rejection).
+        checkpoint: Box<SignedCheckpoint>,
+    },
+    /// The batch could not be written; nothing of it was.
+    #[error("couldn't commit the batch: {0}")]
+    Failed(String),
+}
+
+/// One queued submission and where its answer goes.
+pub(crate) struct Job {
+    pub(crate) content: Content,
+    pub(crate) reply: oneshot::Sender<Result<Committed, SubmitError>>,
+    pub(crate) queued: Instant,
+}
+
+/// What the sequencer shares with its callers.
+#[derive(Debug, Default)]
+pub struct Status {
+    /// Entries in the log.
+    pub tree_size: AtomicU64,
+    /// When the latest checkpoint was last signed, ms since the epoch.
+    pub signed_ms: AtomicU64,
+    /// Total time appends waited for the index follower, µs (near zero
+    /// unless indexing is the bottleneck).
+    pub index_wait_us: AtomicU64,
+    /// Why the sequencer stopped, once it has.
+    pub stopped: Mutex<Option<String>>,
+}
+
+impl Status {
+    /// Why the sequencer stopped, if it has.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped.lock().ok().and_then(|s| s.clone())
+    }
+}
+
+/// One committed batch, as an [`Observer`] sees it.
+#[derive(Clone, Debug, Default)]
+pub struct BatchReport {
+    /// Entries in the log after the batch.
+    pub tree_size: u64,
+    /// When its checkpoint was signed, ms since the epoch.
+    pub signed_ms: u64,
+    /// Submissions that became new entries.
+    pub appended: u64,
+    /// Submissions answered with an earlier entry.
+    pub duplicates: u64,
+    /// Submissions refused.
+    pub refused: u64,
+    /// Per submission, from being queued to its batch's commit.
+    pub waits: Vec<Duration>,
+}
+
+/// Watches the sequencer (metrics); every method has a no-op default.
+pub trait Observer: Send + Sync {
+    /// A batch was committed.
+    fn batch(&self, _report: &BatchReport) {}
+    /// The latest checkpoint was re-signed while idle, at `signed_ms`.
+    fn heartbeat(&self, _signed_ms: u64) {}
+}
+
+/// An observer that watches nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {}
+
+/// What the sequencer thread needs besides the ledger.
+pub(crate) struct Loop {
+    pub(crate) max_batch: usize,
+    pub(crate) heartbeat: Duration,
+    pub(crate) status: Arc<Status>,
+    pub(crate) observer: Arc<dyn Observer>,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// The rule pack in force, published for admission after each batch.
+    pub(crate) policy: Arc<RwLock<crate::admission::PolicyView>>,
+}
+
+impl Loop {
+    fn stop(&self, why: String) {
+        tracing::error!(error = %why, "sequencer stopped");
+        if let Ok(mut s) = self.status.stopped.lock() {
+            *s = Some(why);
+        }
+    }
+
+    /// Runs until the queue closes (every sender dropped), then commits what
+    /// is left and closes the ledger.
+    pub(crate) fn run(self, mut ledger: Ledger, rx: Receiver<Vec<Job>>) {
+        let mut carry: Vec<Job> = Vec::new();
+        loop {
+            let mut jobs = std::mem::take(&mut carry);
+            if jobs.is_empty() {
+                match rx.recv_timeout(self.heartbeat) {
+                    Ok(first) => jobs = first,
+                    Err(RecvTimeoutError::Timeout) => {
+                        match ledger.heartbeat() {
+                            Ok(ms) => {
+                                self.status.signed_ms.store(ms, Ordering::SeqCst);
+                                self.observer.heartbeat(ms);
+                            }
+                            Err(e) if e.is_fatal() => return self.stop(e.to_string()),
+                            Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+                        }
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            while jobs.len() < self.max_batch {
+                match rx.try_recv() {
+                    Ok(more) => jobs.extend(more),
+                    Err(_) => break,
+                }
+            }
+            if jobs.len() > self.max_batch {
+                carry = jobs.split_off(self.max_batch);
+            }
+            if let Err(why) = self.commit(&mut ledger, jobs) {
+                for job in carry.drain(..) {
+                    let _ = job.reply.send(Err(SubmitError::Stopped(why.clone())));
+                }
+                return self.stop(why);
+            }
+        }
+        // Closing: the ledger's drop finishes indexing what was committed.
+        drop(ledger);
+    }
+
+    /// Commits one batch and answers its submitters; `Err` when the ledger
+    /// must stop.
+    fn commit(&self, ledger: &mut Ledger, jobs: Vec<Job>) -> Result<(), String> {
+        let (contents, waiting): (Vec<_>, Vec<_>) =
+            jobs.into_iter().map(|j| (j.content, (j.reply, j.queued))).unzip();
+        let outcome = match ledger.append(contents) {
+            Ok(o) => o,
+            Err(e) => {
+                let why = e.to_string();
+                for (reply, _) in waiting {
+                    let _ = reply.send(Err(SubmitError::Failed(why.clone())));
+                }
+                if e.is_fatal() {
+                    return Err(why);
+                }
+                tracing::warn!(error = %why, "batch failed; nothing of it was written");
+                return Ok(());
+            }
+        };
+        let ms = self.clock.now_ms();
+        let waited = u64::try_from(ledger.index_wait().as_micros()).unwrap_or(u64::MAX);
+        self.status.index_wait_us.store(waited, Ordering::SeqCst);
+        self.status.tree_size.store(outcome.checkpoint.checkpoint.size, Ordering::SeqCst);
+        self.status.signed_ms.store(ms, Ordering::SeqCst);
+        if let Ok(mut view) = self.policy.write() {
+            view.publish(ledger.policy_in_force());
+        }
+        let mut report = BatchReport {
+            tree_size: outcome.checkpoint.checkpoint.size,
+            signed_ms: ms,
+            waits: Vec::with_capacity(waiting.len()),
+            ..BatchReport::default()
+        };
+        for (((reply, queued), result), opening) in
+            waiting.into_iter().zip(outcome.results).zip(outcome.openings)
+        {
+            report.waits.push(queued.elapsed());
+            let answer = match result {
+                Ok(appended) => {
+                    if appended.duplicate {
+                        report.duplicates += 1;
+                    } else {
+                        report.appended += 1;
+                    }
+                    Ok(Committed { appended, checkpoint: outcome.checkpoint.clone(), opening })
+                }
+                Err(refused) => {
+                    report.refused += 1;
+                    Err(SubmitError::Refused {
+                        refused: Box::new(refused),
+                        checkpoint: Box::new(outcome.checkpoint.clone()),
+                    })
+                }
+            };
+            // A caller that went away does not undo its entry.
+            let _ = reply.send(answer);
+        }
+        self.observer.batch(&report);
+        Ok(())
+    }
+}
