@@ -41,9 +41,23 @@ pub enum LedgerError {
         /// The cause.
         source: std::io::Error,
     },
-    /// The database failed.
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The storage backend failed (its error is its own business: callers
+    /// see the message, never the backend's type).
+    #[error("storage error: {0}")]
+    Storage(#[source] StorageError),
+    /// The stored tree head is not the one this writer last committed:
+    /// another writer committed, or a commit reported as failed landed.
+    /// The writer stops; reopening the data directory resumes from the
+    /// stored head.
+    #[error(
+        "the stored tree head moved under the writer (expected size {expected}, found {found})\nhint: restart the writer; it resumes from the stored head"
+    )]
+    HeadMoved {
+        /// The size this writer last committed.
+        expected: u64,
+        /// The size stored.
+        found: u64,
+    },
     /// The signing key file is malformed or does not match the store.
     #[error("couldn't use the signing key {path}: {reason}")]
     Key {
@@ -129,6 +143,40 @@ pub enum LedgerError {
     },
 }
 
+/// A storage backend's own error, opaque to callers.
+#[derive(Debug)]
+pub struct StorageError(Box<dyn std::error::Error + Send + Sync>);
+
+impl StorageError {
+    /// Wraps a backend's error.
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+        StorageError(Box::new(e))
+    }
+
+    /// An error described by a message (test backends, injected faults).
+    pub fn msg(m: impl Into<String>) -> StorageError {
+        StorageError(m.into().into())
+    }
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for StorageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> LedgerError {
+        LedgerError::Storage(StorageError::new(e))
+    }
+}
+
 impl LedgerError {
     /// True when the ledger must stop rather than retry: a corrupt store, a
     /// wrong key, a store this build cannot read.
@@ -136,6 +184,7 @@ impl LedgerError {
         matches!(
             self,
             LedgerError::Corrupt(_)
+                | LedgerError::HeadMoved { .. }
                 | LedgerError::AuditFailed { .. }
                 | LedgerError::Key { .. }
                 | LedgerError::StoreVersion { .. }

@@ -251,6 +251,43 @@ impl Store {
         Ok(())
     }
 
+    /// The indexed entry whose content has this digest (see
+    /// [`verifier::event::Content::digest`]); entries not yet indexed are
+    /// the writer's to know.
+    pub(crate) fn indexed_content(&self, digest: &Hash) -> Result<Option<u64>> {
+        match &self.ix {
+            Some(ix) => find_indexed_content(&self.conn, ix, digest),
+            None => Ok(None),
+        }
+    }
+
+    /// The latest indexed event of `tender`, as `(seq, index)`.
+    pub(crate) fn indexed_tender_head(&self, tender: &str) -> Result<Option<(u64, u64)>> {
+        let Some(ix) = &self.ix else { return Ok(None) };
+        let row: Option<(i64, i64)> = ix
+            .prepare_cached(
+                "SELECT seq, idx FROM tender_events WHERE tender = ?1 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([tender], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(seq, idx)| Ok((sql_u64(seq)?, sql_u64(idx)?))).transpose()
+    }
+
+    /// Runs `f` inside one read transaction on `index.db` (when there is
+    /// one), so that its lookups share one snapshot.
+    pub(crate) fn in_index_snapshot<T, E: From<LedgerError>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let snapshot = match &self.ix {
+            Some(ix) => Some(ix.unchecked_transaction().map_err(LedgerError::from)?),
+            None => None,
+        };
+        let out = f();
+        drop(snapshot);
+        out
+    }
+
     /// The log's origin (checkpoint first line, key name).
     pub fn origin(&self) -> &str {
         &self.origin

@@ -28,7 +28,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
 use verifier::event::{Body, Content, Event, EventLink};
 use verifier::merkle::CompactRange;
@@ -39,9 +38,9 @@ use crate::clock::Clock;
 use crate::error::{LedgerError, Result};
 use crate::indexer::{self, Follower, IndexRow};
 use crate::keys;
-use crate::store::{
-    self, SCHEMA, SCHEMA_VERSION, Store, TILE_WIDTH, hash_from, read_node, sql_u64, tile_id,
-};
+use crate::sqlite::SqliteLog;
+use crate::storage::{Batch, LogWriter, TreeHead};
+use crate::store::{self, Store};
 
 mod admission;
 use admission::Admission;
@@ -136,7 +135,11 @@ pub struct Ledger {
     commit_key: [u8; 32],
     /// Total time appends waited for the index follower.
     index_wait: Duration,
-    checkpointer: Option<Checkpointer>,
+    /// Where batches are committed (SQLite, or a test's wrapper around it).
+    log: Box<dyn LogWriter>,
+    /// A commit failed: before signing anything else, check that the
+    /// stored head is still ours (the failed write may have landed).
+    suspect: bool,
     follower: Option<Follower>,
     // Last: the lock is released only after everything above is closed.
     _lock: File,
@@ -186,42 +189,12 @@ pub fn init(dir: &Path, origin: &str, clock: &dyn Clock) -> Result<NoteVerifier>
     }
     let signer = keys::create(&key_path, origin)?;
     let verifier = signer.verifier();
-    // Build the database under a temporary name and rename it into place, so a
-    // crash during init never leaves a half-made store that `open` would accept.
-    let tmp = dir.join("tenderlog.db.init");
-    let _ = std::fs::remove_file(&tmp);
-    {
-        let mut conn = Connection::open(&tmp)?;
-        // 16 KiB pages hold fourteen ~1 KiB leaves where 4 KiB pages hold three
-        // and waste a quarter: fewer bytes through the WAL and the checkpoint.
-        conn.pragma_update(None, "page_size", 16_384)?;
-        conn.pragma_update(None, "journal_mode", "DELETE")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        let tx = conn.transaction()?;
-        tx.execute_batch(SCHEMA)?;
-        let now = clock.now_ms();
-        for (k, v) in [
-            ("schema_version", SCHEMA_VERSION.to_string()),
-            ("origin", origin.to_owned()),
-            ("vkey", verifier.vkey()),
-            ("created_ms", now.to_string()),
-        ] {
-            tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v])?;
-        }
-        let note = signer.sign(&Checkpoint::new(origin, 0, EMPTY_ROOT).to_text())?;
-        tx.execute(
-            "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES (0, ?1, ?2, ?3)",
-            params![&EMPTY_ROOT.0[..], note, now as i64],
-        )?;
-        tx.commit()?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-    }
+    let note = signer.sign(&Checkpoint::new(origin, 0, EMPTY_ROOT).to_text())?;
+    crate::sqlite::create(dir, origin, &verifier.vkey(), &note, clock.now_ms())?;
     let io = |action, path: &Path| {
         let path = path.to_owned();
         move |source| LedgerError::Io { action, path, source }
     };
-    File::open(&tmp).and_then(|f| f.sync_all()).map_err(io("sync", &tmp))?;
-    std::fs::rename(&tmp, &db).map_err(io("rename", &db))?;
     std::fs::write(store::vkey_path(dir), format!("{}\n", verifier.vkey()))
         .map_err(io("write", &store::vkey_path(dir)))?;
     File::open(dir).and_then(|f| f.sync_all()).map_err(io("sync", dir))?;
@@ -232,15 +205,24 @@ impl Ledger {
     /// Opens the store in `dir` for writing: takes the writer lock, loads the
     /// key, and checks the stored tree against the last signed checkpoint.
     pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Ledger> {
+        Ledger::open_with(dir, clock, |log| log)
+    }
+
+    /// [`Ledger::open`], committing through `wrap` applied to the SQLite
+    /// writer: for tests (a fault-injecting store) and instrumentation.
+    pub fn open_with(
+        dir: &Path,
+        clock: Arc<dyn Clock>,
+        wrap: impl FnOnce(Box<dyn LogWriter>) -> Box<dyn LogWriter>,
+    ) -> Result<Ledger> {
         if !store::db_path(dir).is_file() {
             return Err(LedgerError::NoStore { dir: dir.to_owned() });
         }
         let lock = lock(dir)?;
+        let log = SqliteLog::open(dir)?;
+        // The sequencer's own reads (leaves, tree nodes) go through a second
+        // connection; commits go through `log`.
         let conn = store::connect(dir, false)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // WAL checkpoints (copying committed pages into the main file) run on
-        // their own thread, off the commit path; see `Checkpointer`.
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let mut ix = indexer::open_for_writing(dir)?;
         // The sequencer only looks things up in index.db; a small cache does.
         let lookups = indexer::open_for_writing(dir)?;
@@ -260,11 +242,17 @@ impl Ledger {
             return Err(LedgerError::Corrupt("latest checkpoint note differs from its row".into()));
         }
         let size = latest.checkpoint.size;
-        let leaves: i64 =
-            store
-                .conn
-                .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves", [], |r| r.get(0))?;
-        if sql_u64(leaves)? != size {
+        let leaves = log.stored_leaves()?;
+        let mut log = wrap(Box::new(log));
+        // The writer's own view of the head must be the reader's.
+        let head = log.head()?;
+        if head.size != latest.checkpoint.size || head.root != latest.checkpoint.root {
+            return Err(LedgerError::Corrupt(format!(
+                "the committed head (size {}) is not the latest checkpoint (size {})",
+                head.size, latest.checkpoint.size
+            )));
+        }
+        if leaves != size {
             return Err(LedgerError::Corrupt(format!(
                 "{leaves} leaves stored, but the latest checkpoint covers {size}"
             )));
@@ -298,7 +286,8 @@ impl Ledger {
             cert_cache: HashMap::new(),
             commit_key: keys::commit_key(dir)?,
             dir: dir.to_owned(),
-            checkpointer: Some(Checkpointer::spawn(dir)?),
+            log,
+            suspect: false,
             _lock: lock,
             store,
             signer: Arc::new(signer),
@@ -325,11 +314,9 @@ impl Ledger {
                 "re-signing the latest checkpoint gave a different note".into(),
             ));
         }
+        self.check_head()?;
         let now = self.clock.now_ms();
-        self.store.conn.execute(
-            "UPDATE checkpoints SET signed_ms = ?2 WHERE size = ?1",
-            params![self.latest.checkpoint.size as i64, now as i64],
-        )?;
+        self.log.touch(self.latest.checkpoint.size, now)?;
         Ok(now)
     }
 
@@ -362,6 +349,22 @@ impl Ledger {
     /// The number of entries.
     pub fn size(&self) -> u64 {
         self.frontier.size()
+    }
+
+    /// After a failed commit: the stored head must still be the one this
+    /// writer last committed, or the writer stops ([`LedgerError::HeadMoved`]
+    /// is fatal; reopening resumes from the stored head).
+    fn check_head(&mut self) -> Result<()> {
+        if !self.suspect {
+            return Ok(());
+        }
+        let stored = self.log.head()?;
+        let ours = &self.latest.checkpoint;
+        if stored.size != ours.size || stored.root != ours.root {
+            return Err(LedgerError::HeadMoved { expected: ours.size, found: stored.size });
+        }
+        self.suspect = false;
+        Ok(())
     }
 
     /// Appends a batch and signs one checkpoint over it, in one transaction.
@@ -419,10 +422,9 @@ impl Ledger {
         if let Some(a) = in_batch.get(digest).or_else(|| self.pending.get(digest)) {
             return Ok(Some(Appended { duplicate: true, ..*a }));
         }
-        let Some(ix) = &self.store.ix else { return Ok(None) };
-        match store::find_indexed_content(&self.store.conn, ix, digest)? {
+        match self.store.indexed_content(digest)? {
             Some(index) => {
-                let leaf_hash = read_node(&self.store.conn, 0, index)?;
+                let leaf_hash = self.store.leaf_hash(index)?;
                 Ok(Some(Appended { index, leaf_hash, duplicate: true }))
             }
             None => Ok(None),
@@ -439,20 +441,8 @@ impl Ledger {
         if let Some(h) = new_heads.get(tender).or_else(|| self.heads.get(tender)) {
             return Ok(Some(*h));
         }
-        let Some(ix) = &self.store.ix else { return Ok(None) };
-        let row: Option<(i64, i64)> = ix
-            .prepare_cached(
-                "SELECT seq, idx FROM tender_events WHERE tender = ?1 ORDER BY seq DESC LIMIT 1",
-            )?
-            .query_row([tender], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let Some((seq, idx)) = row else { return Ok(None) };
-        let index = sql_u64(idx)?;
-        Ok(Some(TenderHead {
-            seq: sql_u64(seq)?,
-            index,
-            leaf_hash: read_node(&self.store.conn, 0, index)?,
-        }))
+        let Some((seq, index)) = self.store.indexed_tender_head(tender)? else { return Ok(None) };
+        Ok(Some(TenderHead { seq, index, leaf_hash: self.store.leaf_hash(index)? }))
     }
 
     fn write_batch(&mut self, batch: Vec<Content>) -> Result<BatchOutcome> {
@@ -476,56 +466,40 @@ impl Ledger {
         // Sequence the batch in memory first; lookups read committed state.
         // One read transaction on index.db for all of them: a snapshot per
         // statement would cost more than the lookup itself.
-        let snapshot = match &self.store.ix {
-            Some(ix) => Some(ix.unchecked_transaction()?),
-            None => None,
-        };
-        for content in batch {
-            let (result, opening) = self.sequence(content, &mut st)?;
+        let sequenced = self.store.in_index_snapshot(|| {
+            let mut out = Vec::with_capacity(batch.len());
+            for content in batch {
+                out.push(self.sequence(content, &mut st)?);
+            }
+            Ok::<_, LedgerError>(out)
+        })?;
+        for (result, opening) in sequenced {
             results.push(result);
             openings.push(opening);
         }
-
-        drop(snapshot);
         let BatchState { frontier, last_leaf, new_heads, in_batch, nodes, leaves, rows, .. } = st;
         let (policy, certs, certs_changed) = (st.policy, st.certs, st.certs_changed);
         let mut latest = self.latest.clone();
         if !leaves.is_empty() {
-            let origin = self.store.origin().to_owned();
-            let tx = self.store.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            {
-                let mut ins =
-                    tx.prepare_cached("INSERT INTO leaves (idx, leaf) VALUES (?1, ?2)")?;
-                for (index, leaf) in &leaves {
-                    ins.execute(params![*index as i64, leaf])?;
-                }
-            }
-            write_tiles(&tx, &nodes)?;
-            let cp = Checkpoint::new(&origin, frontier.size(), frontier.root());
-            // Never sign a second, different root for a size already signed.
-            let existing: Option<Vec<u8>> = tx
-                .query_row("SELECT root FROM checkpoints WHERE size = ?1", [cp.size as i64], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            if let Some(root) = existing
-                && hash_from(&root, "checkpoint root")? != cp.root
-            {
-                return Err(LedgerError::Corrupt(format!(
-                    "refusing to sign a second root for tree size {}",
-                    cp.size
-                )));
-            }
+            self.check_head()?;
+            let cp = Checkpoint::new(self.store.origin(), frontier.size(), frontier.root());
             let note = self.signer.sign(&cp.to_text())?;
-            tx.execute(
-                "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![cp.size as i64, &cp.root.0[..], note, self.clock.now_ms() as i64],
-            )?;
-            tx.commit()?;
-            latest = SignedCheckpoint { checkpoint: cp, note };
-            if let Some(c) = &self.checkpointer {
-                c.nudge();
+            let expected =
+                TreeHead { size: self.latest.checkpoint.size, root: self.latest.checkpoint.root };
+            let batch = Batch {
+                leaves: &leaves,
+                nodes: &nodes,
+                head: TreeHead { size: cp.size, root: cp.root },
+                note: &note,
+                signed_ms: self.clock.now_ms(),
+            };
+            if let Err(e) = self.log.commit(&expected, &batch) {
+                // It may have landed nonetheless (a timeout after the write):
+                // nothing more is signed until the stored head is checked.
+                self.suspect = true;
+                return Err(e);
             }
+            latest = SignedCheckpoint { checkpoint: cp, note };
             if let Some(f) = &self.follower {
                 f.send(rows);
             }
@@ -703,101 +677,5 @@ impl Drop for Ledger {
         if let Some(f) = self.follower.take() {
             f.stop();
         }
-        if let Some(c) = self.checkpointer.take() {
-            c.stop();
-        }
     }
-}
-
-/// WAL length (16 KiB frames, so 64 MiB) beyond which the checkpointer rewinds the WAL.
-const WAL_RESTART_FRAMES: i64 = 4_096;
-
-/// Copies committed WAL frames into the database file on a second thread.
-///
-/// Durability does not depend on it: a commit is durable once its WAL frames
-/// are fsynced. It keeps the WAL from growing without bound and takes the
-/// page copying (about a fifth of ingest time) off the sequencer.
-struct Checkpointer {
-    nudge: std::sync::mpsc::SyncSender<()>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Checkpointer {
-    fn spawn(dir: &Path) -> Result<Checkpointer> {
-        let conn = store::connect(dir, false)?;
-        // It only copies pages; a page cache would just hold memory.
-        conn.pragma_update(None, "cache_size", -256)?;
-        let (nudge, rx) = std::sync::mpsc::sync_channel::<()>(1);
-        let thread = std::thread::Builder::new()
-            .name("wal-checkpoint".into())
-            .spawn(move || {
-                while rx.recv().is_ok() {
-                    // PASSIVE never blocks the writer; failures are retried
-                    // at the next nudge, and WAL frames stay durable meanwhile.
-                    let frames = conn
-                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
-                        .unwrap_or(0);
-                    // Under steady load the WAL is never wholly copied at the
-                    // moment a batch starts, so it would never rewind: past
-                    // the limit, RESTART briefly holds the next batch until the
-                    // few frames left are copied, and the WAL starts over.
-                    if frames > WAL_RESTART_FRAMES {
-                        let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
-                    }
-                }
-                let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-            })
-            .map_err(|source| LedgerError::Io {
-                action: "start checkpoint thread for",
-                path: store::db_path(dir),
-                source,
-            })?;
-        Ok(Checkpointer { nudge, thread })
-    }
-
-    fn nudge(&self) {
-        let _ = self.nudge.try_send(());
-    }
-
-    fn stop(self) {
-        drop(self.nudge);
-        let _ = self.thread.join();
-    }
-}
-
-/// Appends new complete-subtree hashes to their tile rows. New nodes arrive in
-/// index order per level, so each touched row only grows at its end.
-fn write_tiles(conn: &Connection, nodes: &[(u32, u64, Hash)]) -> Result<()> {
-    let mut rows: HashMap<i64, Vec<u8>> = HashMap::new();
-    let mut get = conn.prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?;
-    for (level, index, hash) in nodes {
-        let id = tile_id(*level, *index);
-        let slot = (index % TILE_WIDTH) as usize;
-        let row = match rows.entry(id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                // A row that does not start here already holds the nodes before.
-                let existing: Vec<u8> = if slot == 0 {
-                    Vec::new()
-                } else {
-                    get.query_row([id], |r| r.get(0)).optional()?.unwrap_or_default()
-                };
-                e.insert(existing)
-            }
-        };
-        if row.len() != slot * 32 {
-            return Err(LedgerError::Corrupt(format!(
-                "tile row for level {level}, index {index} holds {} bytes, expected {}",
-                row.len(),
-                slot * 32
-            )));
-        }
-        row.extend_from_slice(&hash.0);
-    }
-    let mut put =
-        conn.prepare_cached("INSERT OR REPLACE INTO tiles (id, hashes) VALUES (?1, ?2)")?;
-    for (id, row) in rows {
-        put.execute(params![id, row])?;
-    }
-    Ok(())
 }

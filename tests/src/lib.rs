@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub mod events;
+pub mod faults;
 pub mod fixtures;
 
 /// The shared vectors folder: `$TLOG_VECTORS_DIR`, else `../shared/vectors`

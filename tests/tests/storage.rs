@@ -1,0 +1,242 @@
+//! The storage seam: one conformance suite every backend must pass (SQLite,
+//! and the fault-injecting wrapper with no fault), and the fault matrix
+//! (after Sunlight's `TestSequenceErrors`): at each storage step, fail
+//! before persisting and after persisting; the log either goes on or stops
+//! cleanly, no acknowledged entry is lost, no second root is stored for a
+//! size, and a reopen plus a full audit pass.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ledger::storage::{Batch, LogWriter, TreeHead};
+use ledger::{Ledger, LedgerError, ManualClock, Store};
+use tenderlog_tests::faults::{Calls, Fault, FaultyLog, STEPS, When};
+use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
+use verifier::event::{Body, Content, Schedule};
+use verifier::merkle::CompactRange;
+use verifier::{EMPTY_ROOT, Hash, leaf_hash};
+
+const ORIGIN: &str = "storage.tenderlog.example/log";
+
+fn content(i: u64) -> Content {
+    Content {
+        tender: format!("T-{}", i % 3),
+        principal: "agency".into(),
+        body: Body::Schedule(Schedule { bid_deadline_ms: i, opening_ms: i }),
+    }
+}
+
+fn new_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    ledger::init(dir.path(), ORIGIN, &ManualClock::new(1_000)).unwrap();
+    dir
+}
+
+/// A batch of `n` leaves on top of `frontier`, signed.
+struct Made {
+    leaves: Vec<(u64, Vec<u8>)>,
+    nodes: Vec<(u32, u64, Hash)>,
+    head: TreeHead,
+    note: String,
+    frontier: CompactRange,
+}
+
+fn make_batch(dir: &Path, frontier: &CompactRange, n: u64, tag: u8) -> Made {
+    let signer = ledger::keys::load(&ledger::store::key_path(dir), ORIGIN).unwrap();
+    let mut frontier = frontier.clone();
+    let (mut leaves, mut nodes) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let index = frontier.size();
+        let leaf = vec![tag, index as u8, 0xAB];
+        frontier.push(leaf_hash(&leaf), |level, i, h| nodes.push((level, i, *h)));
+        leaves.push((index, leaf));
+    }
+    let head = TreeHead { size: frontier.size(), root: frontier.root() };
+    let note = signer.sign(&Checkpoint::new(ORIGIN, head.size, head.root).to_text()).unwrap();
+    Made { leaves, nodes, head, note, frontier }
+}
+
+fn commit(w: &mut dyn LogWriter, expected: &TreeHead, m: &Made, ms: u64) -> ledger::Result<()> {
+    let batch =
+        Batch { leaves: &m.leaves, nodes: &m.nodes, head: m.head, note: &m.note, signed_ms: ms };
+    w.commit(expected, &batch)
+}
+
+/// What every backend must do, given a fresh store in `dir` and `open`,
+/// which opens the backend's writer over it.
+fn conformance(open: &dyn Fn(&Path) -> Box<dyn LogWriter>) {
+    let dir = new_store();
+    let d = dir.path();
+    let mut w = open(d);
+    let empty = TreeHead { size: 0, root: EMPTY_ROOT };
+    assert_eq!(w.head().unwrap(), empty, "a new store's head is the empty tree");
+
+    // A commit lands whole and is read back exactly.
+    let a = make_batch(d, &CompactRange::default(), 5, 1);
+    commit(w.as_mut(), &empty, &a, 2_000).unwrap();
+    assert_eq!(w.head().unwrap(), a.head);
+    {
+        let store = Store::open(d).unwrap();
+        let latest = store.latest_checkpoint().unwrap();
+        assert_eq!((latest.checkpoint.size, latest.checkpoint.root), (a.head.size, a.head.root));
+        assert_eq!(latest.note, a.note);
+        for (i, leaf) in &a.leaves {
+            assert_eq!(&store.leaf(*i).unwrap(), leaf);
+            assert_eq!(store.leaf_hash(*i).unwrap(), leaf_hash(leaf));
+        }
+        assert_eq!(store.root_at(5).unwrap(), a.head.root, "tiles fold to the signed root");
+        assert_eq!(store.latest_signed_ms().unwrap(), 2_000);
+    }
+
+    // A stale expected head: refused, nothing written.
+    let b = make_batch(d, &a.frontier, 3, 2);
+    let err = commit(w.as_mut(), &empty, &b, 3_000).unwrap_err();
+    assert!(matches!(err, LedgerError::HeadMoved { expected: 0, found: 5 }), "{err}");
+    // A second root for a size already signed: refused.
+    let other = make_batch(d, &CompactRange::default(), 5, 9);
+    let err = commit(w.as_mut(), &empty, &other, 3_000).unwrap_err();
+    assert!(matches!(err, LedgerError::HeadMoved { .. }), "{err}");
+    // A batch that does not grow the tree: refused.
+    let same = Made { leaves: vec![], nodes: vec![], ..make_batch(d, &a.frontier, 0, 3) };
+    assert!(matches!(
+        commit(w.as_mut(), &a.head, &same, 3_000),
+        Err(LedgerError::HeadMoved { .. })
+    ));
+    assert_eq!(w.head().unwrap(), a.head, "refused commits wrote nothing");
+    assert!(Store::open(d).unwrap().leaf(5).is_err());
+
+    // Durable on return: a new writer and a new reader see it.
+    commit(w.as_mut(), &a.head, &b, 3_000).unwrap();
+    drop(w);
+    let mut w = open(d);
+    assert_eq!(w.head().unwrap(), b.head);
+    let store = Store::open(d).unwrap();
+    assert_eq!(store.root_at(8).unwrap(), b.head.root);
+    assert_eq!(store.root_at(5).unwrap(), a.head.root);
+    assert_eq!(store.checkpoint_at(5).unwrap().as_deref(), Some(a.note.as_str()));
+
+    // Touch moves the signed time of the newest checkpoint, nothing else.
+    w.touch(8, 9_000).unwrap();
+    let store = Store::open(d).unwrap();
+    assert_eq!(store.latest_signed_ms().unwrap(), 9_000);
+    assert_eq!(store.latest_checkpoint().unwrap().note, b.note);
+}
+
+fn sqlite(dir: &Path) -> Box<dyn LogWriter> {
+    Box::new(ledger::sqlite::SqliteLog::open(dir).unwrap())
+}
+
+#[test]
+fn sqlite_passes_the_conformance_suite() {
+    conformance(&sqlite);
+}
+
+#[test]
+fn the_fault_store_without_faults_passes_the_conformance_suite() {
+    conformance(&|d| Box::new(FaultyLog::new(sqlite(d), vec![], Arc::new(Calls::default()))));
+}
+
+/// One run of the matrix: a writer whose `faults` strike once each,
+/// appending batches and heartbeats until it stops; then the checks.
+fn run_with_faults(faults: &[Fault]) {
+    let fault = faults.to_vec();
+    let dir = new_store();
+    let d = dir.path();
+    let clock = Arc::new(ManualClock::new(10_000));
+    let calls = Arc::new(Calls::default());
+    let mut acked: Vec<(u64, Hash)> = Vec::new();
+    let mut checkpoints: Vec<SignedCheckpoint> = Vec::new();
+    let mut stopped = None;
+    let mut next = 0u64;
+    let c = calls.clone();
+    match Ledger::open_with(d, clock.clone(), move |log| Box::new(FaultyLog::new(log, fault, c))) {
+        Err(e) => stopped = Some(e.to_string()),
+        Ok(mut ledger) => {
+            for round in 0..6u64 {
+                clock.set(10_000 + round * 1_000);
+                let batch: Vec<Content> = (next..next + 3).map(content).collect();
+                next += 3;
+                match ledger.append(batch) {
+                    Ok(out) => {
+                        for r in &out.results {
+                            let a = r.as_ref().unwrap();
+                            acked.push((a.index, a.leaf_hash));
+                        }
+                        checkpoints.push(out.checkpoint);
+                    }
+                    Err(e) if e.is_fatal() => {
+                        stopped = Some(e.to_string());
+                        break;
+                    }
+                    Err(_) => {}
+                }
+                match ledger.heartbeat() {
+                    Ok(_) => {}
+                    Err(e) if e.is_fatal() => {
+                        stopped = Some(e.to_string());
+                        break;
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+    let case = format!("{faults:?} (stopped: {stopped:?})");
+    let struck = calls.injected.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(struck, faults.len() as u64, "{case}: not every fault struck");
+    let second = calls.second_roots.lock().unwrap().clone();
+    assert!(second.is_empty(), "{case}: a second root was signed for sizes {second:?}");
+
+    // A reopen succeeds, continues from the stored head, and the whole log
+    // passes a full audit.
+    let mut ledger =
+        Ledger::open(d, clock.clone()).unwrap_or_else(|e| panic!("{case}: reopen: {e}"));
+    let more = ledger.append(vec![content(1_000)]).unwrap();
+    assert!(more.results[0].is_ok(), "{case}");
+    drop(ledger);
+    ledger::audit(d, &mut |_, _| {}).unwrap_or_else(|e| panic!("{case}: audit: {e}"));
+
+    // No acknowledged entry is lost, and every acknowledged checkpoint is
+    // the one stored for its size: no second root was stored for a size.
+    let store = Store::open(d).unwrap();
+    for (index, lh) in &acked {
+        assert_eq!(store.leaf_hash(*index).unwrap(), *lh, "{case}: entry {index}");
+    }
+    let key = store.verifier().clone();
+    for cp in &checkpoints {
+        SignedCheckpoint::verify(cp.note.as_bytes(), &key).unwrap();
+        let size = cp.checkpoint.size;
+        assert_eq!(store.root_at(size).unwrap(), cp.checkpoint.root, "{case}: size {size}");
+        assert_eq!(store.checkpoint_at(size).unwrap().as_deref(), Some(cp.note.as_str()), "{case}");
+    }
+    // A writer that did not stop lost at most the batches a fault struck.
+    if stopped.is_none() {
+        assert!(acked.len() >= 3 * (6 - faults.len()), "{case}: acknowledged {}", acked.len());
+    }
+}
+
+#[test]
+fn every_storage_fault_leaves_a_log_that_goes_on_or_stops_cleanly() {
+    use tenderlog_tests::faults::Step;
+    for step in STEPS {
+        for when in [When::Before, When::After] {
+            // The head is read once at open, and again only after a failed
+            // commit (below); commits and heartbeats at several points.
+            let calls = if step == Step::Head { 0..1 } else { 0..3 };
+            for nth in calls {
+                run_with_faults(&[Fault { step, nth, when }]);
+            }
+        }
+    }
+    // A commit fails (before or after it lands), and so does the check of
+    // the stored head that must come before anything else is signed.
+    for when in [When::Before, When::After] {
+        for head_when in [When::Before, When::After] {
+            run_with_faults(&[
+                Fault { step: Step::Commit, nth: 1, when },
+                Fault { step: Step::Head, nth: 1, when: head_when },
+            ]);
+        }
+    }
+}
