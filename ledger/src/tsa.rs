@@ -447,16 +447,6 @@ impl LocalTsa {
         .to_der()
         .map_err(bad)
     }
-
-    /// [`LocalTsa::stamp`] wrapped in a granted TimeStampResp.
-    pub fn stamp_response(
-        &self,
-        digest: &[u8; 32],
-        alg: ImprintAlg,
-        now_ms: u64,
-    ) -> Result<Vec<u8>> {
-        self.response(&self.stamp(digest, alg, now_ms)?)
-    }
 }
 
 #[cfg(test)]

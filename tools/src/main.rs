@@ -5,13 +5,20 @@
 #![forbid(unsafe_code)]
 
 mod append;
+#[cfg(feature = "bench")]
 mod bench;
+#[cfg(feature = "bench")]
 mod bench_http;
+#[cfg(feature = "bench")]
 mod bench_seal;
+#[cfg(feature = "bench")]
 mod bench_signed;
+#[cfg(feature = "demo")]
 mod demo;
+#[cfg(feature = "demo")]
 mod demo_pki;
 mod inspect;
+#[cfg(any(feature = "demo", feature = "bench"))]
 mod seal_maker;
 mod serve;
 
@@ -45,6 +52,7 @@ enum Command {
     /// opening record, the evaluation report, the award notice and the
     /// contract, verifies each receipt's inclusion proof against the signed
     /// checkpoint with the offline verifier code, and runs the audit.
+    #[cfg(feature = "demo")]
     Demo {
         /// The data directory.
         #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
@@ -180,6 +188,7 @@ enum Command {
     },
     /// Benchmarks (fsync on): ingest, proofs, audit, HTTP, signed documents,
     /// e-seals, trusted time.
+    #[cfg(feature = "bench")]
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
@@ -285,6 +294,7 @@ impl std::error::Error for CheckFailed {}
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        #[cfg(feature = "demo")]
         Command::Demo { data } => demo::run(&data),
         Command::Serve(args) => serve::serve(args),
         Command::Token(cmd) => serve::token(cmd),
@@ -342,6 +352,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if integrity { ledger::AuditScope::Integrity } else { ledger::AuditScope::Full };
             inspect::audit(&data, scope, json)
         }
+        #[cfg(feature = "bench")]
         Command::Bench(cmd) => bench::run(cmd),
     }
 }

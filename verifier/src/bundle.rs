@@ -22,8 +22,6 @@
 
 use std::io::{Cursor, Read as _, Write as _};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
 use crate::Hash;
@@ -407,9 +405,4 @@ impl Bundle {
     pub fn member(&self, name: &str) -> &[u8] {
         self.members.get(name).map(Vec::as_slice).unwrap_or_default()
     }
-}
-
-/// The base64 of a DER certificate, as the trust policy stores it.
-pub fn der_to_text(der: &[u8]) -> String {
-    B64.encode(der)
 }
