@@ -7,51 +7,172 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// Every error code the API returns, with its status. The README and the
-/// OpenAPI document list the same table.
-pub const CODES: &[(&str, u16, &str)] = &[
-    ("bad_parameter", 400, "a query or path parameter is missing or malformed"),
-    ("bad_hash", 400, "a hash is not 64 lowercase hex digits"),
-    ("size_beyond_tree", 400, "a tree size is larger than the log"),
-    ("sizes_out_of_order", 400, "a consistency proof was asked from a larger to a smaller size"),
-    ("invalid_json", 400, "the body is not valid JSON for a submission"),
-    ("invalid_submission", 422, "the submission breaks a rule of the event format"),
-    (
-        "rejected",
-        422,
-        "a document check (signature, certificate chain or status, timestamp, policy) refused the submission; the refusal is logged and `rejection` is its receipt",
-    ),
-    ("unauthorized", 401, "no valid bearer token"),
-    ("forbidden", 403, "the token's role or principal does not allow this"),
-    ("not_found", 404, "no such route or object"),
-    ("no_such_entry", 404, "the index is not in the log"),
-    ("method_not_allowed", 405, "the route exists, the method does not"),
-    ("body_too_large", 413, "the request body is over the limit"),
-    ("unsupported_media_type", 415, "the body is not application/json"),
-    ("overloaded", 503, "the sequencer queue is full; retry after the Retry-After seconds"),
-    ("unavailable", 503, "the sequencer has stopped or the server is shutting down"),
-    ("internal", 500, "the server failed; the log says why"),
-];
+/// Every error code the API returns. Programs match on its text
+/// ([`Code::as_str`]); the README and the OpenAPI document list the same
+/// table ([`Code::ALL`]). An enum, so that a handler cannot name a code that
+/// does not exist (and silently answer 500).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Code {
+    /// `bad_parameter` (400): a query or path parameter is missing or malformed.
+    BadParameter,
+    /// `bad_hash` (400): a hash is not 64 lowercase hex digits.
+    BadHash,
+    /// `size_beyond_tree` (400): a tree size is larger than the log.
+    SizeBeyondTree,
+    /// `sizes_out_of_order` (400): a consistency proof was asked from a larger to a smaller size.
+    SizesOutOfOrder,
+    /// `invalid_json` (400): the body is not valid JSON for a submission.
+    InvalidJson,
+    /// `invalid_submission` (422): the submission breaks a rule of the event format.
+    InvalidSubmission,
+    /// `rejected` (422): a document check (signature, certificate chain or status, timestamp, policy) refused the submission; the refusal is logged and `rejection` is its receipt.
+    Rejected,
+    /// `unauthorized` (401): no valid bearer token.
+    Unauthorized,
+    /// `forbidden` (403): the token's role or principal does not allow this.
+    Forbidden,
+    /// `not_found` (404): no such route or object.
+    NotFound,
+    /// `no_such_entry` (404): the index is not in the log.
+    NoSuchEntry,
+    /// `method_not_allowed` (405): the route exists, the method does not.
+    MethodNotAllowed,
+    /// `body_too_large` (413): the request body is over the limit.
+    BodyTooLarge,
+    /// `unsupported_media_type` (415): the body is not application/json.
+    UnsupportedMediaType,
+    /// `overloaded` (503): the sequencer queue is full; retry after the Retry-After seconds.
+    Overloaded,
+    /// `unavailable` (503): the sequencer has stopped or the server is shutting down.
+    Unavailable,
+    /// `internal` (500): the server failed; the log says why.
+    Internal,
+}
+
+impl Code {
+    /// Every code, in the order the documentation lists them.
+    pub const ALL: [Code; 17] = [
+        Code::BadParameter,
+        Code::BadHash,
+        Code::SizeBeyondTree,
+        Code::SizesOutOfOrder,
+        Code::InvalidJson,
+        Code::InvalidSubmission,
+        Code::Rejected,
+        Code::Unauthorized,
+        Code::Forbidden,
+        Code::NotFound,
+        Code::NoSuchEntry,
+        Code::MethodNotAllowed,
+        Code::BodyTooLarge,
+        Code::UnsupportedMediaType,
+        Code::Overloaded,
+        Code::Unavailable,
+        Code::Internal,
+    ];
+
+    /// The stable text of the code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::BadParameter => "bad_parameter",
+            Code::BadHash => "bad_hash",
+            Code::SizeBeyondTree => "size_beyond_tree",
+            Code::SizesOutOfOrder => "sizes_out_of_order",
+            Code::InvalidJson => "invalid_json",
+            Code::InvalidSubmission => "invalid_submission",
+            Code::Rejected => "rejected",
+            Code::Unauthorized => "unauthorized",
+            Code::Forbidden => "forbidden",
+            Code::NotFound => "not_found",
+            Code::NoSuchEntry => "no_such_entry",
+            Code::MethodNotAllowed => "method_not_allowed",
+            Code::BodyTooLarge => "body_too_large",
+            Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::Overloaded => "overloaded",
+            Code::Unavailable => "unavailable",
+            Code::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status it is answered with.
+    pub fn status(self) -> StatusCode {
+        let code = match self {
+            Code::BadParameter => 400,
+            Code::BadHash => 400,
+            Code::SizeBeyondTree => 400,
+            Code::SizesOutOfOrder => 400,
+            Code::InvalidJson => 400,
+            Code::InvalidSubmission => 422,
+            Code::Rejected => 422,
+            Code::Unauthorized => 401,
+            Code::Forbidden => 403,
+            Code::NotFound => 404,
+            Code::NoSuchEntry => 404,
+            Code::MethodNotAllowed => 405,
+            Code::BodyTooLarge => 413,
+            Code::UnsupportedMediaType => 415,
+            Code::Overloaded => 503,
+            Code::Unavailable => 503,
+            Code::Internal => 500,
+        };
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// What it means, for the documentation.
+    pub fn description(self) -> &'static str {
+        match self {
+            Code::BadParameter => "a query or path parameter is missing or malformed",
+            Code::BadHash => "a hash is not 64 lowercase hex digits",
+            Code::SizeBeyondTree => "a tree size is larger than the log",
+            Code::SizesOutOfOrder => {
+                "a consistency proof was asked from a larger to a smaller size"
+            }
+            Code::InvalidJson => "the body is not valid JSON for a submission",
+            Code::InvalidSubmission => "the submission breaks a rule of the event format",
+            Code::Rejected => {
+                "a document check (signature, certificate chain or status, timestamp, policy) refused the submission; the refusal is logged and `rejection` is its receipt"
+            }
+            Code::Unauthorized => "no valid bearer token",
+            Code::Forbidden => "the token's role or principal does not allow this",
+            Code::NotFound => "no such route or object",
+            Code::NoSuchEntry => "the index is not in the log",
+            Code::MethodNotAllowed => "the route exists, the method does not",
+            Code::BodyTooLarge => "the request body is over the limit",
+            Code::UnsupportedMediaType => "the body is not application/json",
+            Code::Overloaded => "the sequencer queue is full; retry after the Retry-After seconds",
+            Code::Unavailable => "the sequencer has stopped or the server is shutting down",
+            Code::Internal => "the server failed; the log says why",
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// An error answer.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: Code,
     detail: String,
     retry_after: Option<u32>,
     extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
-    /// An error with `code` (one of [`CODES`]) and a human detail.
-    pub fn new(code: &'static str, detail: impl Into<String>) -> ApiError {
-        let status = CODES
-            .iter()
-            .find(|(c, _, _)| *c == code)
-            .and_then(|(_, s, _)| StatusCode::from_u16(*s).ok())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        ApiError { status, code, detail: detail.into(), retry_after: None, extra: None }
+    /// An error with `code` and a human detail.
+    pub fn new(code: Code, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: code.status(),
+            code,
+            detail: detail.into(),
+            retry_after: None,
+            extra: None,
+        }
     }
 
     /// Adds a `Retry-After` header.
@@ -67,7 +188,7 @@ impl ApiError {
     }
 
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         self.code
     }
 
@@ -81,17 +202,17 @@ impl From<ledger::LedgerError> for ApiError {
     fn from(e: ledger::LedgerError) -> ApiError {
         use ledger::LedgerError as L;
         match &e {
-            L::BeyondTree { .. } => ApiError::new("size_beyond_tree", e.to_string()),
-            L::NoSuchEntry { .. } => ApiError::new("no_such_entry", e.to_string()),
+            L::BeyondTree { .. } => ApiError::new(Code::SizeBeyondTree, e.to_string()),
+            L::NoSuchEntry { .. } => ApiError::new(Code::NoSuchEntry, e.to_string()),
             L::Format(verifier::Error::SizeOrder { .. }) => {
-                ApiError::new("sizes_out_of_order", e.to_string())
+                ApiError::new(Code::SizesOutOfOrder, e.to_string())
             }
             L::Format(verifier::Error::IndexOutOfRange { .. }) => {
-                ApiError::new("no_such_entry", e.to_string())
+                ApiError::new(Code::NoSuchEntry, e.to_string())
             }
             _ => {
                 tracing::error!(error = %e, "store error");
-                ApiError::new("internal", "the store failed; see the server log")
+                ApiError::new(Code::Internal, "the store failed; see the server log")
             }
         }
     }
@@ -104,7 +225,7 @@ impl IntoResponse for ApiError {
             "type": format!("https://tenderlog.dev/problems/{}", self.code),
             "title": title,
             "status": self.status.as_u16(),
-            "code": self.code,
+            "code": self.code.as_str(),
             "detail": self.detail,
         });
         if let (Some(extra), Some(obj)) = (self.extra, body.as_object_mut()) {

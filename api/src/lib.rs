@@ -9,7 +9,7 @@
 //! * Operations: `/healthz`, `/metrics`, `/v1/openapi.json`.
 //!
 //! One [`sequencer`] thread owns the ledger; handlers never write. Every error
-//! is a problem-details JSON with a stable code ([`error::CODES`]).
+//! is a problem-details JSON with a stable code ([`error::Code`]).
 #![forbid(unsafe_code)]
 
 pub mod error;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use serde_json::{Value, json};
 
-use crate::error::CODES;
+use crate::error::Code;
 use crate::state::AppState;
 use crate::{tiles, v1};
 
@@ -43,8 +43,8 @@ pub struct Route {
     pub body: Option<&'static str>,
     /// `(status, media type, description)` of its success answers.
     pub ok: &'static [(u16, &'static str, &'static str)],
-    /// Error codes it may answer with (see [`CODES`]).
-    pub errors: &'static [&'static str],
+    /// Error codes it may answer with.
+    pub errors: &'static [Code],
 }
 
 const fn q(
@@ -108,14 +108,14 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                     ),
                 ],
                 errors: &[
-                    "unauthorized",
-                    "forbidden",
-                    "invalid_json",
-                    "invalid_submission",
-                    "body_too_large",
-                    "unsupported_media_type",
-                    "overloaded",
-                    "unavailable",
+                    Code::Unauthorized,
+                    Code::Forbidden,
+                    Code::InvalidJson,
+                    Code::InvalidSubmission,
+                    Code::BodyTooLarge,
+                    Code::UnsupportedMediaType,
+                    Code::Overloaded,
+                    Code::Unavailable,
                 ],
             },
             post(v1::submit),
@@ -130,11 +130,11 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 body: Some(JSON),
                 ok: &[(201, JSON, "token, name, role")],
                 errors: &[
-                    "unauthorized",
-                    "forbidden",
-                    "invalid_json",
-                    "bad_parameter",
-                    "body_too_large",
+                    Code::Unauthorized,
+                    Code::Forbidden,
+                    Code::InvalidJson,
+                    Code::BadParameter,
+                    Code::BodyTooLarge,
                 ],
             },
             post(v1::create_token),
@@ -148,7 +148,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 params: &[],
                 body: None,
                 ok: &[(200, JSON, "tokens")],
-                errors: &["unauthorized", "forbidden"],
+                errors: &[Code::Unauthorized, Code::Forbidden],
             },
             get(v1::list_tokens),
         ),
@@ -178,7 +178,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                     JSON,
                     "size, checkpoint (the signed note), token (base64), tsa, gen_ms",
                 )],
-                errors: &["bad_parameter", "not_found"],
+                errors: &[Code::BadParameter, Code::NotFound],
             },
             get(v1::checkpoint_timestamp),
         ),
@@ -195,7 +195,12 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                     JSON,
                     "index, tree_size, leaf_hash, root, proof (hex), checkpoint (when one was signed at that size)",
                 )],
-                errors: &["bad_parameter", "bad_hash", "no_such_entry", "size_beyond_tree"],
+                errors: &[
+                    Code::BadParameter,
+                    Code::BadHash,
+                    Code::NoSuchEntry,
+                    Code::SizeBeyondTree,
+                ],
             },
             get(v1::inclusion),
         ),
@@ -208,7 +213,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 params: CONSISTENCY_PARAMS,
                 body: None,
                 ok: &[(200, JSON, "size1, size2, root1, root2, proof (hex)")],
-                errors: &["bad_parameter", "sizes_out_of_order", "size_beyond_tree"],
+                errors: &[Code::BadParameter, Code::SizesOutOfOrder, Code::SizeBeyondTree],
             },
             get(v1::consistency),
         ),
@@ -221,7 +226,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 params: ENTRY_PARAMS,
                 body: None,
                 ok: &[(200, JSON, "index, leaf, leaf_hash, event")],
-                errors: &["bad_parameter", "no_such_entry"],
+                errors: &[Code::BadParameter, Code::NoSuchEntry],
             },
             get(v1::entry),
         ),
@@ -234,7 +239,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 params: TENDER_PARAMS,
                 body: None,
                 ok: &[(200, JSON, "tender, tree_size, events")],
-                errors: &["bad_parameter", "not_found"],
+                errors: &[Code::BadParameter, Code::NotFound],
             },
             get(v1::tender_events),
         ),
@@ -247,7 +252,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 params: DOCUMENT_PARAMS,
                 body: None,
                 ok: &[(200, JSON, "sha256, tree_size, events")],
-                errors: &["bad_hash", "not_found"],
+                errors: &[Code::BadHash, Code::NotFound],
             },
             get(v1::documents),
         ),
@@ -260,7 +265,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 params: BUNDLE_PARAMS,
                 body: None,
                 ok: &[(200, "application/zip", "the bundle")],
-                errors: &["bad_parameter", "bad_hash", "not_found", "no_such_entry"],
+                errors: &[Code::BadParameter, Code::BadHash, Code::NotFound, Code::NoSuchEntry],
             },
             get(v1::bundle),
         ),
@@ -299,7 +304,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 params: TILE_PARAMS,
                 body: None,
                 ok: &[(200, OCTETS, "the tile (immutable)")],
-                errors: &["not_found"],
+                errors: &[Code::NotFound],
             },
             get(tiles::tile),
         ),
@@ -347,13 +352,14 @@ pub fn document() -> Value {
                 json!({"description": description, "content": {*media: {}}}),
             );
         }
-        let mut errors: Vec<&str> = r.errors.to_vec();
-        errors.push("internal");
+        let mut errors: Vec<Code> = r.errors.to_vec();
+        errors.push(Code::Internal);
         if r.method != "GET" || r.role.is_some() {
-            errors.push("method_not_allowed");
+            errors.push(Code::MethodNotAllowed);
         }
         for code in errors {
-            if let Some((_, status, description)) = CODES.iter().find(|(c, _, _)| *c == code) {
+            {
+                let (status, description) = (code.status().as_u16(), code.description());
                 let entry = responses.entry(status.to_string()).or_insert_with(|| {
                     json!({"description": "", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
                 });
@@ -408,7 +414,7 @@ pub fn document() -> Value {
                         "type": {"type": "string"},
                         "title": {"type": "string"},
                         "status": {"type": "integer"},
-                        "code": {"type": "string", "enum": CODES.iter().map(|c| c.0).collect::<Vec<_>>()},
+                        "code": {"type": "string", "enum": Code::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>()},
                         "detail": {"type": "string"},
                     },
                 },

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ledger::Store;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
 use crate::tokens::TokenStore;
 
@@ -69,10 +69,9 @@ impl Readers {
     where
         F: FnOnce(&Store) -> Result<T, ApiError>,
     {
-        let _permit =
-            self.permits.acquire().await.map_err(|e| {
-                ApiError::new("internal", format!("the reader pool is closed: {e}"))
-            })?;
+        let _permit = self.permits.acquire().await.map_err(|e| {
+            ApiError::new(Code::Internal, format!("the reader pool is closed: {e}"))
+        })?;
         self.run(f)
     }
 
@@ -83,10 +82,9 @@ impl Readers {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     {
-        let permit =
-            self.permits.clone().acquire_owned().await.map_err(|e| {
-                ApiError::new("internal", format!("the reader pool is closed: {e}"))
-            })?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(|e| {
+            ApiError::new(Code::Internal, format!("the reader pool is closed: {e}"))
+        })?;
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
             let out = me.run(f);
@@ -97,7 +95,7 @@ impl Readers {
             out
         })
         .await
-        .map_err(|e| ApiError::new("internal", format!("a read task failed: {e}")))?
+        .map_err(|e| ApiError::new(Code::Internal, format!("a read task failed: {e}")))?
     }
 }
 

@@ -13,7 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use verifier::tiles::{TilePath, encode_entry_bundle};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -24,7 +24,7 @@ pub async fn tile(
     Path(path): Path<String>,
 ) -> Result<Response, ApiError> {
     let tile = TilePath::parse(&path)
-        .map_err(|e| ApiError::new("not_found", format!("not a tile path: {e}")))?;
+        .map_err(|e| ApiError::new(Code::NotFound, format!("not a tile path: {e}")))?;
     let body = state
         .readers
         .quick(move |s| {
@@ -35,14 +35,14 @@ pub async fn tile(
                     // Complete level-8L nodes in the checkpointed tree.
                     let nodes = size.checked_shr(8 * u32::from(level)).unwrap_or(0);
                     if index.saturating_mul(256).saturating_add(want) > nodes {
-                        return Err(ApiError::new("not_found", "the tree has no such tile yet"));
+                        return Err(ApiError::new(Code::NotFound, "the tree has no such tile yet"));
                     }
                     let row = s.tile(8 * u32::from(level), index)?.ok_or_else(|| {
-                        ApiError::new("internal", "a tile row is missing; run tenderlog audit")
+                        ApiError::new(Code::Internal, "a tile row is missing; run tenderlog audit")
                     })?;
                     let end = want as usize * 32;
                     row.get(..end).map(<[u8]>::to_vec).ok_or_else(|| {
-                        ApiError::new("internal", "a tile row is short; run tenderlog audit")
+                        ApiError::new(Code::Internal, "a tile row is short; run tenderlog audit")
                     })
                 }
                 TilePath::Entries { index, width } => {
@@ -50,7 +50,7 @@ pub async fn tile(
                     let first = index.saturating_mul(256);
                     if first.saturating_add(want) > size {
                         return Err(ApiError::new(
-                            "not_found",
+                            Code::NotFound,
                             "the log has no such entry bundle yet",
                         ));
                     }
@@ -60,7 +60,7 @@ pub async fn tile(
                     }
                     let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
                     encode_entry_bundle(&refs).map_err(|e| {
-                        ApiError::new("internal", format!("couldn't frame entries: {e}"))
+                        ApiError::new(Code::Internal, format!("couldn't frame entries: {e}"))
                     })
                 }
             }

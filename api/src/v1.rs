@@ -16,10 +16,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 use serde_json::json;
 use verifier::Hash;
-use verifier::event::{Event, Submission};
+use verifier::event::{Body, Event, Request, Submission};
 use verifier::tlog_proof::TlogProof;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 use crate::tokens::{Caller, Role};
 use ledger::SubmitError;
@@ -37,18 +37,18 @@ fn authorize(state: &AppState, headers: &HeaderMap, role: Role) -> Result<Caller
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::new("unauthorized", "send Authorization: Bearer <token>"))?;
+        .ok_or_else(|| ApiError::new(Code::Unauthorized, "send Authorization: Bearer <token>"))?;
     let caller = state
         .tokens
         .check(token.trim())
         .map_err(|e| {
             tracing::error!(error = %e, "token store");
-            ApiError::new("internal", "the token store failed")
+            ApiError::new(Code::Internal, "the token store failed")
         })?
-        .ok_or_else(|| ApiError::new("unauthorized", "the token is unknown or revoked"))?;
+        .ok_or_else(|| ApiError::new(Code::Unauthorized, "the token is unknown or revoked"))?;
     if !caller.role.includes(role) {
         return Err(ApiError::new(
-            "forbidden",
+            Code::Forbidden,
             format!("role {} may not do this; it needs {}", caller.role.as_str(), role.as_str()),
         ));
     }
@@ -65,7 +65,7 @@ fn param_u64(q: &HashMap<String, String>, name: &str) -> Result<Option<u64>, Api
             match v.parse::<u64>() {
                 Ok(n) if canonical => Ok(Some(n)),
                 _ => Err(ApiError::new(
-                    "bad_parameter",
+                    Code::BadParameter,
                     format!("{name} must be a decimal number, got {v:?}"),
                 )),
             }
@@ -75,10 +75,14 @@ fn param_u64(q: &HashMap<String, String>, name: &str) -> Result<Option<u64>, Api
 
 fn parse_hash(v: &str, what: &str) -> Result<Hash, ApiError> {
     if v.len() != 64 || v.bytes().any(|b| b.is_ascii_uppercase()) {
-        return Err(ApiError::new("bad_hash", format!("{what} must be 64 lowercase hex digits")));
+        return Err(ApiError::new(
+            Code::BadHash,
+            format!("{what} must be 64 lowercase hex digits"),
+        ));
     }
-    Hash::from_hex(v)
-        .map_err(|_| ApiError::new("bad_hash", format!("{what} must be 64 lowercase hex digits")))
+    Hash::from_hex(v).map_err(|_| {
+        ApiError::new(Code::BadHash, format!("{what} must be 64 lowercase hex digits"))
+    })
 }
 
 /// The answer to a submission.
@@ -116,11 +120,11 @@ pub async fn submit(
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
-                "body_too_large",
+                Code::BodyTooLarge,
                 format!("the body is over {} bytes", state.limits.body_bytes),
             )
         } else {
-            ApiError::new("invalid_json", format!("couldn't read the body: {e}"))
+            ApiError::new(Code::InvalidJson, format!("couldn't read the body: {e}"))
         }
     })?;
     let json = headers
@@ -128,39 +132,43 @@ pub async fn submit(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim() == "application/json"));
     if !json {
-        return Err(ApiError::new("unsupported_media_type", "send Content-Type: application/json"));
+        return Err(ApiError::new(
+            Code::UnsupportedMediaType,
+            "send Content-Type: application/json",
+        ));
     }
-    let submission =
-        Submission::from_json(&body).map_err(|e| ApiError::new("invalid_json", e.to_string()))?;
+    let submission = Submission::from_json(&body)
+        .map_err(|e| ApiError::new(Code::InvalidJson, e.to_string()))?;
     if let Some(p) = &submission.principal
         && *p != caller.name
     {
         return Err(ApiError::new(
-            "forbidden",
+            Code::Forbidden,
             format!("principal {p:?} is not this token's ({:?}); leave it out", caller.name),
         ));
     }
-    let content = submission
-        .into_content(Some(&caller.name))
-        .map_err(|e| ApiError::new("invalid_submission", e.to_string()))?;
+    let request = submission
+        .into_request(Some(&caller.name))
+        .map_err(|e| ApiError::new(Code::InvalidSubmission, e.to_string()))?;
     // A rule pack binds every later document, a certificate event says who
     // may sign and whether a signer's key still counts, a seal binding whose
     // seal counts for whom: only an
     // administrator (the platform's CA registry) writes them.
-    let registry = match content.body {
-        verifier::event::Body::Policy(_) => Some("publish a rule pack"),
-        verifier::event::Body::Certificate(_) => {
-            Some("register a certificate or change its status")
-        }
-        verifier::event::Body::SealBinding(_) => Some("bind or unbind an e-seal"),
-        _ => None,
+    let registry = match &request {
+        Request::Log(c) => match c.body {
+            Body::Policy(_) => Some("publish a rule pack"),
+            Body::Certificate(_) => Some("register a certificate or change its status"),
+            Body::SealBinding(_) => Some("bind or unbind an e-seal"),
+            _ => None,
+        },
+        Request::Seal(_) => None,
     };
     if let Some(what) = registry
         && !caller.role.includes(Role::Admin)
     {
-        return Err(ApiError::new("forbidden", format!("only an admin token may {what}")));
+        return Err(ApiError::new(Code::Forbidden, format!("only an admin token may {what}")));
     }
-    let committed = match admit_and_submit(&state, content).await {
+    let committed = match admit_and_submit(&state, request).await {
         Ok(c) => c,
         Err(SubmitError::Refused { refused, checkpoint }) => {
             let check = match &refused.error {
@@ -168,12 +176,12 @@ pub async fn submit(
                 _ => None,
             };
             let Some(logged) = refused.logged else {
-                return Err(ApiError::new("invalid_submission", refused.error.to_string()));
+                return Err(ApiError::new(Code::InvalidSubmission, refused.error.to_string()));
             };
             // The bidder gets a receipt for the logged refusal: offline
             // evidence that it submitted, when, and why it was refused.
             let receipt = receipt(&state, logged, *checkpoint).await?;
-            let mut e = ApiError::new("rejected", refused.error.to_string())
+            let mut e = ApiError::new(Code::Rejected, refused.error.to_string())
                 .with("rejection", serde_json::to_value(&receipt).unwrap_or_default());
             if let Some(c) = check {
                 e = e.with("check", serde_json::Value::String(c));
@@ -181,13 +189,13 @@ pub async fn submit(
             return Err(e);
         }
         Err(e @ SubmitError::Overloaded) => {
-            return Err(ApiError::new("overloaded", e.to_string()).retry_after(1));
+            return Err(ApiError::new(Code::Overloaded, e.to_string()).retry_after(1));
         }
         Err(e @ SubmitError::Stopped(_)) => {
-            return Err(ApiError::new("unavailable", e.to_string()).retry_after(5));
+            return Err(ApiError::new(Code::Unavailable, e.to_string()).retry_after(5));
         }
         Err(e @ SubmitError::Failed(_)) => {
-            return Err(ApiError::new("unavailable", e.to_string()).retry_after(1));
+            return Err(ApiError::new(Code::Unavailable, e.to_string()).retry_after(1));
         }
     };
     let mut receipt = receipt(&state, committed.appended, committed.checkpoint).await?;
@@ -200,15 +208,15 @@ pub async fn submit(
 /// holds only this request), then the sequencer's queue.
 async fn admit_and_submit(
     state: &Arc<AppState>,
-    content: verifier::event::Content,
+    request: Request,
 ) -> Result<ledger::Committed, SubmitError> {
-    let admitted = if state.appender.needs_token(&content) {
+    let admitted = if state.appender.needs_token(&request) {
         let st = state.clone();
-        tokio::task::spawn_blocking(move || st.appender.admit(content))
+        tokio::task::spawn_blocking(move || st.appender.admit(request))
             .await
             .map_err(|e| SubmitError::Failed(format!("admission failed: {e}")))?
     } else {
-        state.appender.admit(content)
+        state.appender.admit(request)
     };
     state.appender.try_submit(admitted)?.wait().await
 }
@@ -245,7 +253,7 @@ pub async fn create_token(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, Role::Admin)?;
     let body =
-        body.map_err(|e| ApiError::new("invalid_json", format!("couldn't read the body: {e}")))?;
+        body.map_err(|e| ApiError::new(Code::InvalidJson, format!("couldn't read the body: {e}")))?;
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct NewToken {
@@ -253,23 +261,23 @@ pub async fn create_token(
         #[serde(default)]
         role: Option<String>,
     }
-    let req: NewToken =
-        serde_json::from_slice(&body).map_err(|e| ApiError::new("invalid_json", e.to_string()))?;
+    let req: NewToken = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(Code::InvalidJson, e.to_string()))?;
     let role = match req.role.as_deref() {
         None => Role::Submitter,
         Some(r) => Role::parse(r)
-            .ok_or_else(|| ApiError::new("bad_parameter", "role must be submitter or admin"))?,
+            .ok_or_else(|| ApiError::new(Code::BadParameter, "role must be submitter or admin"))?,
     };
     let dir = state.dir.clone();
     let name = req.name.clone();
     let token = tokio::task::spawn_blocking(move || crate::tokens::create(&dir, &name, role))
         .await
-        .map_err(|e| ApiError::new("internal", e.to_string()))?
+        .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
         .map_err(|e| match e {
-            crate::tokens::TokenError::BadName(m) => ApiError::new("bad_parameter", m),
+            crate::tokens::TokenError::BadName(m) => ApiError::new(Code::BadParameter, m),
             other => {
                 tracing::error!(error = %other, "token store");
-                ApiError::new("internal", "the token store failed")
+                ApiError::new(Code::Internal, "the token store failed")
             }
         })?;
     tracing::info!(name = %req.name, role = role.as_str(), "token created");
@@ -283,10 +291,10 @@ pub async fn list_tokens(State(state): Shared, headers: HeaderMap) -> Result<Res
     let dir = state.dir.clone();
     let list = tokio::task::spawn_blocking(move || crate::tokens::list(&dir))
         .await
-        .map_err(|e| ApiError::new("internal", e.to_string()))?
+        .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
         .map_err(|e| {
             tracing::error!(error = %e, "token store");
-            ApiError::new("internal", "the token store failed")
+            ApiError::new(Code::Internal, "the token store failed")
         })?;
     Ok(Json(json!({ "tokens": list })).into_response())
 }
@@ -316,10 +324,10 @@ pub async fn checkpoint_timestamp(
         Ok(stamps.get(size)?.map(|s| (size, s)))
     })
     .await
-    .map_err(|e| ApiError::new("internal", e.to_string()))??;
+    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))??;
     let Some((size, stamp)) = found else {
         return Err(ApiError::new(
-            "not_found",
+            Code::NotFound,
             "no token for that checkpoint yet: the stamper stamps each new checkpoint within moments",
         ));
     };
@@ -341,7 +349,7 @@ pub async fn inclusion(State(state): Shared, Query(q): Params) -> Result<Respons
     let leaf_hash = q.get("leaf_hash").map(|v| parse_hash(v, "leaf_hash")).transpose()?;
     let size = param_u64(&q, "size")?;
     if index.is_some() == leaf_hash.is_some() {
-        return Err(ApiError::new("bad_parameter", "give exactly one of index and leaf_hash"));
+        return Err(ApiError::new(Code::BadParameter, "give exactly one of index and leaf_hash"));
     }
     let started = Instant::now();
     let out = state
@@ -356,25 +364,25 @@ pub async fn inclusion(State(state): Shared, Query(q): Params) -> Result<Respons
                 (None, Some(h)) => {
                     s.index_of_leaf_hash(&h)?.filter(|i| *i < size).ok_or_else(|| {
                         ApiError::new(
-                            "no_such_entry",
+                            Code::NoSuchEntry,
                             format!("no entry has leaf hash {h} in the tree of size {size}"),
                         )
                     })?
                 }
                 (None, None) => {
-                    return Err(ApiError::new("bad_parameter", "give index or leaf_hash"));
+                    return Err(ApiError::new(Code::BadParameter, "give index or leaf_hash"));
                 }
             };
             if index >= size {
                 let tree = s.tree_size()?;
                 if size > tree {
                     return Err(ApiError::new(
-                        "size_beyond_tree",
+                        Code::SizeBeyondTree,
                         format!("size {size} is larger than the log ({tree} entries)"),
                     ));
                 }
                 return Err(ApiError::new(
-                    "no_such_entry",
+                    Code::NoSuchEntry,
                     format!("index {index} is not in the tree of size {size}"),
                 ));
             }
@@ -395,8 +403,8 @@ pub async fn inclusion(State(state): Shared, Query(q): Params) -> Result<Respons
 
 /// `GET /v1/proof/consistency?from=A[&to=B]`.
 pub async fn consistency(State(state): Shared, Query(q): Params) -> Result<Response, ApiError> {
-    let from =
-        param_u64(&q, "from")?.ok_or_else(|| ApiError::new("bad_parameter", "from is required"))?;
+    let from = param_u64(&q, "from")?
+        .ok_or_else(|| ApiError::new(Code::BadParameter, "from is required"))?;
     let to = param_u64(&q, "to")?;
     let started = Instant::now();
     let out = state
@@ -408,7 +416,7 @@ pub async fn consistency(State(state): Shared, Query(q): Params) -> Result<Respo
             };
             if from > to {
                 return Err(ApiError::new(
-                    "sizes_out_of_order",
+                    Code::SizesOutOfOrder,
                     format!("from {from} is larger than to {to}"),
                 ));
             }
@@ -430,7 +438,7 @@ pub async fn consistency(State(state): Shared, Query(q): Params) -> Result<Respo
 fn parse_index(v: &str) -> Result<u64, ApiError> {
     let mut q = HashMap::new();
     q.insert("index".to_owned(), v.to_owned());
-    param_u64(&q, "index")?.ok_or_else(|| ApiError::new("bad_parameter", "index is required"))
+    param_u64(&q, "index")?.ok_or_else(|| ApiError::new(Code::BadParameter, "index is required"))
 }
 
 /// `GET /v1/entries/{index}`: the leaf and its decoded event.
@@ -442,14 +450,14 @@ pub async fn entry(State(state): Shared, Path(index): Path<String>) -> Result<Re
             let size = s.tree_size()?;
             if index >= size {
                 return Err(ApiError::new(
-                    "no_such_entry",
+                    Code::NoSuchEntry,
                     format!("entry {index} is not in the log ({size} entries)"),
                 ));
             }
             let leaf = s.leaf(index)?;
             let event = Event::decode(&leaf).map_err(|e| {
                 tracing::error!(index, error = %e, "stored leaf does not decode");
-                ApiError::new("internal", "the stored leaf is malformed; run tenderlog audit")
+                ApiError::new(Code::Internal, "the stored leaf is malformed; run tenderlog audit")
             })?;
             Ok(json!({
                 "index": index,
@@ -468,7 +476,7 @@ pub async fn tender_events(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     if id.is_empty() || id.len() > verifier::event::MAX_TENDER_ID_BYTES {
-        return Err(ApiError::new("bad_parameter", "tender ID must be 1-128 bytes"));
+        return Err(ApiError::new(Code::BadParameter, "tender ID must be 1-128 bytes"));
     }
     let out = state
         .readers
@@ -481,7 +489,7 @@ pub async fn tender_events(
                 }
                 let leaf = s.leaf(index)?;
                 let event = Event::decode(&leaf)
-                    .map_err(|_| ApiError::new("internal", "stored leaf is malformed"))?;
+                    .map_err(|_| ApiError::new(Code::Internal, "stored leaf is malformed"))?;
                 events.push(json!({
                     "seq": seq,
                     "index": index,
@@ -490,7 +498,7 @@ pub async fn tender_events(
                 }));
             }
             if events.is_empty() {
-                return Err(ApiError::new("not_found", format!("no events for tender {id:?}")));
+                return Err(ApiError::new(Code::NotFound, format!("no events for tender {id:?}")));
             }
             Ok(json!({ "tender": id, "tree_size": size, "events": events }))
         })
@@ -512,7 +520,7 @@ pub async fn documents(
             for index in s.document_events(&digest)? {
                 let leaf = s.leaf(index)?;
                 let event = Event::decode(&leaf)
-                    .map_err(|_| ApiError::new("internal", "stored leaf is malformed"))?;
+                    .map_err(|_| ApiError::new(Code::Internal, "stored leaf is malformed"))?;
                 found.push(json!({
                     "index": index,
                     "leaf_hash": verifier::leaf_hash(&leaf),
@@ -521,7 +529,7 @@ pub async fn documents(
             }
             if found.is_empty() {
                 return Err(ApiError::new(
-                    "not_found",
+                    Code::NotFound,
                     format!("document {digest} was not logged"),
                 ));
             }
@@ -541,7 +549,7 @@ pub async fn bundle(
     let mut tender = None;
     let mut indexes = Vec::new();
     let mut document = None;
-    let Query(pairs) = pairs.map_err(|e| ApiError::new("bad_parameter", e.to_string()))?;
+    let Query(pairs) = pairs.map_err(|e| ApiError::new(Code::BadParameter, e.to_string()))?;
     for (k, v) in pairs {
         match k.as_str() {
             "tender" if tender.is_none() => tender = Some(v),
@@ -553,7 +561,7 @@ pub async fn bundle(
             "document" if document.is_none() => document = Some(parse_hash(&v, "document")?),
             other => {
                 return Err(ApiError::new(
-                    "bad_parameter",
+                    Code::BadParameter,
                     format!("unexpected or repeated parameter {other:?}"),
                 ));
             }
@@ -565,7 +573,7 @@ pub async fn bundle(
         (None, true, Some(d)) => Selection::Document(d),
         _ => {
             return Err(ApiError::new(
-                "bad_parameter",
+                Code::BadParameter,
                 "give one of tender, index (repeatable) or document",
             ));
         }
@@ -579,13 +587,15 @@ pub async fn bundle(
             // proposed too (the same bytes as `tenderlog bundle`).
             let roots = ledger::trust::bundle_roots(&dir)?;
             let b = s.export_bundle(&selection, Some(&signer), &roots).map_err(|e| match e {
-                ledger::LedgerError::NothingSelected => ApiError::new("not_found", e.to_string()),
+                ledger::LedgerError::NothingSelected => {
+                    ApiError::new(Code::NotFound, e.to_string())
+                }
                 ledger::LedgerError::TooManyEntries { .. } => {
-                    ApiError::new("bad_parameter", e.to_string())
+                    ApiError::new(Code::BadParameter, e.to_string())
                 }
                 other => ApiError::from(other),
             })?;
-            b.to_zip().map_err(|e| ApiError::new("internal", e.to_string()))
+            b.to_zip().map_err(|e| ApiError::new(Code::Internal, e.to_string()))
         })
         .await?;
     Ok((
@@ -632,13 +642,13 @@ pub async fn metrics(State(state): Shared) -> Response {
 
 /// Any route that does not exist.
 pub async fn not_found() -> ApiError {
-    ApiError::new("not_found", "no such route; see /v1/openapi.json")
+    ApiError::new(Code::NotFound, "no such route; see /v1/openapi.json")
 }
 
 /// A route that exists, with a method it does not have.
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        "method_not_allowed",
+        Code::MethodNotAllowed,
         "this route does not take that method; see /v1/openapi.json",
     )
 }

@@ -25,7 +25,7 @@ const STEPS: &[(&str, &str)] = &[
 ];
 
 fn failed(report: &verifier::report::Report) -> Vec<&'static str> {
-    report.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.check).collect()
+    report.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.check.as_str()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,13 +115,12 @@ async fn tender_bundle_from_a_real_run_verifies() {
     let trusted = [NoteVerifier::parse(&key.vkey()).unwrap()];
     let report = verify_bundle(&bundle, Some(&trusted), &[]);
     assert!(report.verified, "{}", report.to_text());
-    let chain = report.checks.iter().find(|c| c.check == "per-tender chain completeness").unwrap();
+    let chain =
+        report.checks.iter().find(|c| c.check.as_str() == "per-tender chain completeness").unwrap();
     assert_eq!(chain.status, Status::Pass);
     assert!(
-        report
-            .checks
-            .iter()
-            .any(|c| c.check == "consistency to the newest checkpoint" && c.status == Status::Pass)
+        report.checks.iter().any(|c| c.check.as_str() == "consistency to the newest checkpoint"
+            && c.status == Status::Pass)
     );
 
     // With the documents on disk: each is found, with the event that logged it.

@@ -7,14 +7,16 @@
 use std::collections::HashMap;
 
 use libfuzzer_sys::fuzz_target;
-use verifier::event::{Body, EVENT_VERSION, Event, SEALED_PRINCIPAL, SealedDocument, Submission};
+use verifier::event::{
+    Body, EVENT_VERSION, Event, Request, SEALED_PRINCIPAL, SealRequest, SealedDocument, Submission,
+};
 use verifier::pki::TrustStore;
 use verifier::policy::RulePack;
 use verifier::signing::{Context, check_document};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = Submission::from_json(data) else { return };
-    let Ok(c) = s.into_content(Some("fuzz")) else { return };
+    let Ok(r) = s.into_request(Some("fuzz")) else { return };
     let (ca, tsa, certs, seals, pack) = (
         TrustStore::default(),
         TrustStore::default(),
@@ -23,25 +25,26 @@ fuzz_target!(|data: &[u8]| {
         RulePack::default_pack(),
     );
     let ctx = Context { ca: &ca, tsa: &tsa, certs: &certs, seals: &seals, policy: Some(&pack) };
-    let (principal, body) = match c.body {
-        Body::SealRequest(d) => {
+    let (tender, principal, body) = match r {
+        Request::Seal(SealRequest { tender, principal, document: d }) => {
             let _ = check_document(&d, u64::MAX, &ctx);
-            let sealed = SealedDocument {
-                document_type: d.document_type,
-                commitment: verifier::event::commitment(&[0; 32], &c.tender, &c.principal, &d),
+            let Ok(commitment) = verifier::event::commitment(&[0; 32], &tender, &principal, &d)
+            else {
+                return;
             };
-            (SEALED_PRINCIPAL.to_owned(), Body::SealedDocument(sealed))
+            let sealed = SealedDocument { document_type: d.document_type, commitment };
+            (tender, SEALED_PRINCIPAL.to_owned(), Body::SealedDocument(sealed))
         }
-        body => {
-            if let Some(d) = body.document() {
+        Request::Log(c) => {
+            if let Some(d) = c.body.document() {
                 let _ = check_document(d, u64::MAX, &ctx);
             }
-            (c.principal, body)
+            (c.tender, c.principal, c.body)
         }
     };
     let event = Event {
         v: EVENT_VERSION,
-        tender: c.tender,
+        tender,
         seq: u64::MAX,
         prev_tender: Some(verifier::event::EventLink {
             index: u64::MAX,

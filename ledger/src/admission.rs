@@ -15,7 +15,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use verifier::event::{Body, Bytes, Content};
+use verifier::event::{Body, Bytes, Content, Request};
 use verifier::policy::RulePack;
 
 use crate::clock::Clock;
@@ -24,11 +24,11 @@ use crate::stamper::Stamper;
 /// A submission that has been through admission: the only thing the
 /// sequencer's queue takes.
 #[derive(Debug)]
-pub struct Admitted(pub(crate) Content);
+pub struct Admitted(pub(crate) Request);
 
 impl Admitted {
     /// The submission as it will be sequenced.
-    pub fn content(&self) -> &Content {
+    pub fn request(&self) -> &Request {
         &self.0
     }
 }
@@ -62,8 +62,10 @@ impl Admission {
     /// Whether admitting `content` calls the TSA (and so may block for up
     /// to the TSA's timeout): a document without a token, of a type whose
     /// rule pack requires one, while a TSA is configured.
-    pub(crate) fn needs_token(&self, content: &Content) -> bool {
-        let Body::Document(doc) = &content.body else { return false };
+    pub(crate) fn needs_token(&self, request: &Request) -> bool {
+        let Request::Log(Content { body: Body::Document(doc), .. }) = request else {
+            return false;
+        };
         if self.stamper.is_none() || !doc.timestamps.is_empty() || doc.received_timestamp.is_some()
         {
             return false;
@@ -78,17 +80,19 @@ impl Admission {
     /// (in `received_timestamp`, which the content digest leaves out, so the
     /// same submission is still a duplicate). When no TSA answers, the
     /// document goes on without it, and the rule pack's check refuses it.
-    pub(crate) fn admit(&self, mut content: Content) -> Admitted {
-        if !self.needs_token(&content) {
-            return Admitted(content);
+    pub(crate) fn admit(&self, mut request: Request) -> Admitted {
+        if !self.needs_token(&request) {
+            return Admitted(request);
         }
-        let (Body::Document(doc), Some(stamper)) = (&mut content.body, &self.stamper) else {
-            return Admitted(content);
+        let (Request::Log(Content { body: Body::Document(doc), .. }), Some(stamper)) =
+            (&mut request, &self.stamper)
+        else {
+            return Admitted(request);
         };
         match stamper.stamp(&doc.sha256.0, crate::tsa::ImprintAlg::Sha256, self.clock.now_ms()) {
             Ok(s) => doc.received_timestamp = Some(Bytes(s.token)),
             Err(e) => tracing::warn!(document = %doc.sha256, error = %e, "no token for a document"),
         }
-        Admitted(content)
+        Admitted(request)
     }
 }

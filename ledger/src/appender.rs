@@ -24,7 +24,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
-use verifier::event::Content;
+use verifier::event::Request;
 use verifier::note::{NoteSigner, NoteVerifier};
 
 use crate::admission::{Admission, Admitted, PolicyView};
@@ -209,14 +209,14 @@ impl Appender {
 
     /// Whether [`Appender::admit`] will call the TSA for `content` (and so
     /// may block for up to its timeout): run it off async threads then.
-    pub fn needs_token(&self, content: &Content) -> bool {
-        self.admission.needs_token(content)
+    pub fn needs_token(&self, request: &Request) -> bool {
+        self.admission.needs_token(request)
     }
 
     /// Admission (see [`crate::admission`]); may block on the TSA when
     /// [`Appender::needs_token`] says so.
-    pub fn admit(&self, content: Content) -> Admitted {
-        self.admission.admit(content)
+    pub fn admit(&self, request: impl Into<Request>) -> Admitted {
+        self.admission.admit(request.into())
     }
 
     fn sender(&self) -> std::result::Result<SyncSender<Vec<Job>>, SubmitError> {
@@ -260,12 +260,18 @@ impl Appender {
 
     /// Admits, queues and waits for `contents`, blocking: one answer per
     /// submission, in order. For command-line tools, tests and benchmarks.
-    pub fn append(
+    pub fn append<R: Into<Request>>(
         &self,
-        contents: Vec<Content>,
+        contents: Vec<R>,
     ) -> std::result::Result<Vec<std::result::Result<Committed, SubmitError>>, SubmitError> {
         let admitted = contents.into_iter().map(|c| self.admit(c)).collect();
-        Ok(self.submit(admitted)?.into_iter().map(Ticket::wait_blocking).collect())
+        // Answers are sent in order: waiting for the last one first parks
+        // this thread once per batch, where waiting in order could wake it
+        // once per answer while the sequencer is still sending them.
+        let mut answers: Vec<_> =
+            self.submit(admitted)?.into_iter().rev().map(Ticket::wait_blocking).collect();
+        answers.reverse();
+        Ok(answers)
     }
 
     /// Stops taking submissions, commits what is queued, closes the ledger

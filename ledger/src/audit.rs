@@ -31,6 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 
 use rusqlite::Connection;
+use verifier::check::CheckName;
 use verifier::checkpoint::SignedCheckpoint;
 use verifier::event::{Envelope, Event};
 use verifier::merkle::{self, CompactRange};
@@ -271,7 +272,11 @@ fn check_chunk(sh: &Shared, store: &Store, chunk: u64) -> Result<Checked> {
             }
             _ => {
                 let index = u64::try_from(idx).ok();
-                return Err(fail("canonical leaf", index, "stored leaf is not a byte string"));
+                return Err(fail(
+                    CheckName::CanonicalLeaf,
+                    index,
+                    "stored leaf is not a byte string",
+                ));
             }
         }
     }
@@ -288,11 +293,15 @@ fn check_chunk(sh: &Shared, store: &Store, chunk: u64) -> Result<Checked> {
         let note: String = r.get(2)?;
         let verdict = (|| -> Result<()> {
             let signed = SignedCheckpoint::verify(note.as_bytes(), &sh.vkey).map_err(|e| {
-                fail("checkpoint signature", None, format!("checkpoint of size {size}: {e}"))
+                fail(
+                    CheckName::CheckpointSignature,
+                    None,
+                    format!("checkpoint of size {size}: {e}"),
+                )
             })?;
             if signed.checkpoint.size != size || signed.checkpoint.root != root {
                 return Err(fail(
-                    "checkpoint signature",
+                    CheckName::CheckpointSignature,
                     None,
                     format!("note of size {size} does not match its row"),
                 ));
@@ -301,7 +310,7 @@ fn check_chunk(sh: &Shared, store: &Store, chunk: u64) -> Result<Checked> {
             merkle::verify_consistency(size, sh.total, &proof, &root, &sh.newest_root).map_err(
                 |e| {
                     let detail = format!("size {size} to {}: {e}", sh.total);
-                    fail("checkpoint consistency", None, detail)
+                    fail(CheckName::CheckpointConsistency, None, detail)
                 },
             )
         })();
@@ -333,7 +342,10 @@ fn check_leaf(
         let ib = idx.to_be_bytes();
         implied.hashes.add(&[&store::prefix(&lh).to_be_bytes(), &ib]);
         implied.tenders.add(&[event.tender.as_bytes(), &event.seq.to_be_bytes(), &ib]);
-        let content = store::prefix(&event.content_digest());
+        let content = match event.content_digest() {
+            Ok(d) => store::prefix(&d),
+            Err(e) => return Facts { idx, chain: Err(e), leaf_hash: lh },
+        };
         implied.contents.add(&[&content.to_be_bytes(), &ib]);
         if let Some(d) = event.body.document() {
             implied.docs.add(&[&store::prefix(&d.sha256).to_be_bytes(), &ib]);
@@ -345,21 +357,33 @@ fn check_leaf(
 /// A projection table of `index.db`: the audit check named for it, and the
 /// query of its rows, with the entry index last.
 struct IndexTable {
-    check: &'static str,
+    check: CheckName,
     sql: &'static str,
     cols: usize,
 }
 
 /// The tables in the order of [`Implied`]'s fields.
 const INDEX_TABLES: [IndexTable; 4] = [
-    IndexTable { check: "index leaf_hashes", sql: "SELECT prefix, idx FROM leaf_hashes", cols: 2 },
     IndexTable {
-        check: "index tender_events",
+        check: CheckName::IndexLeafHashes,
+        sql: "SELECT prefix, idx FROM leaf_hashes",
+        cols: 2,
+    },
+    IndexTable {
+        check: CheckName::IndexTenderEvents,
         sql: "SELECT tender, seq, idx FROM tender_events",
         cols: 3,
     },
-    IndexTable { check: "index contents", sql: "SELECT prefix, idx FROM contents", cols: 2 },
-    IndexTable { check: "index documents", sql: "SELECT prefix, idx FROM documents", cols: 2 },
+    IndexTable {
+        check: CheckName::IndexContents,
+        sql: "SELECT prefix, idx FROM contents",
+        cols: 2,
+    },
+    IndexTable {
+        check: CheckName::IndexDocuments,
+        sql: "SELECT prefix, idx FROM documents",
+        cols: 2,
+    },
 ];
 
 /// Sums the rows of each projection table for entries `[0, indexed)`, over a
@@ -371,7 +395,7 @@ const INDEX_TABLES: [IndexTable; 4] = [
 fn scan_index(dir: &Path, indexed: u64, stop: &AtomicBool) -> Result<[RowSet; 4]> {
     let Some(ix) = crate::indexer::open_for_reading(dir)? else {
         return Err(fail(
-            "index extent",
+            CheckName::IndexExtent,
             None,
             "index.db disappeared during the audit; run it again",
         ));
@@ -380,7 +404,7 @@ fn scan_index(dir: &Path, indexed: u64, stop: &AtomicBool) -> Result<[RowSet; 4]
     let covers = crate::indexer::indexed_upto(&ix)?;
     if covers < indexed {
         return Err(fail(
-            "index extent",
+            CheckName::IndexExtent,
             None,
             format!(
                 "index.db went from {indexed} to {covers} entries during the audit (rebuilt?); run it again"
@@ -429,7 +453,7 @@ fn scan_index(dir: &Path, indexed: u64, stop: &AtomicBool) -> Result<[RowSet; 4]
     Ok(sets)
 }
 
-fn fail(check: &'static str, index: Option<u64>, detail: impl Into<String>) -> LedgerError {
+fn fail(check: CheckName, index: Option<u64>, detail: impl Into<String>) -> LedgerError {
     LedgerError::AuditFailed { check, index, detail: detail.into() }
 }
 
@@ -502,7 +526,7 @@ impl Tiles<'_> {
                 Some(rusqlite::types::Value::Blob(b)) => Some(b),
                 Some(_) => {
                     return Err(fail(
-                        "tree node",
+                        CheckName::TreeNode,
                         Some(entry),
                         format!("tile row for level {level}, index {index} is not a byte string"),
                     ));
@@ -515,14 +539,14 @@ impl Tiles<'_> {
         match row.get(at..at + 32) {
             Some(stored) if stored == hash.0 => Ok(()),
             Some(_) => Err(fail(
-                "tree node",
+                CheckName::TreeNode,
                 Some(entry),
                 format!(
                     "stored hash of node (level {level}, index {index}) differs from the leaves"
                 ),
             )),
             None => Err(fail(
-                "tree node",
+                CheckName::TreeNode,
                 Some(entry),
                 format!("node (level {level}, index {index}) is missing from the tiles"),
             )),
@@ -561,7 +585,7 @@ pub fn audit_scope(
     let total = latest.checkpoint.size;
     if indexed > total {
         return Err(fail(
-            "index extent",
+            CheckName::IndexExtent,
             None,
             format!("index.db covers {indexed} entries, the log has {total}"),
         ));
@@ -583,7 +607,9 @@ pub fn audit_scope(
                 std::thread::Builder::new()
                     .name("audit-index".into())
                     .spawn(move || scan_index(&dir, indexed, &win.stop))
-                    .map_err(|e| fail("audit", None, format!("couldn't start a thread: {e}")))?,
+                    .map_err(|e| {
+                        fail(CheckName::Audit, None, format!("couldn't start a thread: {e}"))
+                    })?,
             )
         }
         _ => None,
@@ -612,7 +638,7 @@ pub fn audit_scope(
         std::thread::Builder::new()
             .name("audit-worker".into())
             .spawn(move || check_chunks(&sh, &win, &tx))
-            .map_err(|e| fail("audit", None, format!("couldn't start a thread: {e}")))?;
+            .map_err(|e| fail(CheckName::Audit, None, format!("couldn't start a thread: {e}")))?;
     }
     drop(tx);
     // Results that came before their turn, by chunk.
@@ -642,7 +668,7 @@ pub fn audit_scope(
             }
             if root != range.root() {
                 return Err(fail(
-                    "checkpoint root",
+                    CheckName::CheckpointRoot,
                     None,
                     format!("signed root of size {size} differs from the root of the leaves"),
                 ));
@@ -658,7 +684,11 @@ pub fn audit_scope(
                 break r;
             }
             let (c, r) = results.recv().map_err(|_| {
-                fail("audit", Some(range.size()), "an auditing thread stopped without a result")
+                fail(
+                    CheckName::Audit,
+                    Some(range.size()),
+                    "an auditing thread stopped without a result",
+                )
             })?;
             early.insert(c, r);
         };
@@ -673,28 +703,33 @@ pub fn audit_scope(
             let index = range.size();
             if sql_u64(idx)? != index {
                 return Err(fail(
-                    "leaf sequence",
+                    CheckName::LeafSequence,
                     Some(index),
                     format!("next stored leaf is {idx}"),
                 ));
             }
-            let event = chain.map_err(|e| fail("canonical leaf", Some(index), e.to_string()))?;
+            let event =
+                chain.map_err(|e| fail(CheckName::CanonicalLeaf, Some(index), e.to_string()))?;
             let tender = &tenders[event.tender.clone()];
             if event.prev_leaf != prev_leaf {
                 return Err(fail(
-                    "global chain",
+                    CheckName::GlobalChain,
                     Some(index),
                     "prev_leaf is not the previous leaf",
                 ));
             }
             if event.received_ms < prev_ms {
-                return Err(fail("received time", Some(index), "earlier than the previous entry"));
+                return Err(fail(
+                    CheckName::ReceivedTime,
+                    Some(index),
+                    "earlier than the previous entry",
+                ));
             }
             let head = heads.get_mut(tender);
             let want_seq = head.as_ref().map_or(0, |(s, _, _)| s + 1);
             if event.seq != want_seq {
                 return Err(fail(
-                    "tender chain",
+                    CheckName::TenderChain,
                     Some(index),
                     format!("tender {:?}: seq {} where {} was due", tender, event.seq, want_seq),
                 ));
@@ -702,7 +737,7 @@ pub fn audit_scope(
             let link = event.prev_tender.map(|l| (l.index, l.leaf_hash));
             if link != head.as_ref().map(|(_, i, h)| (*i, *h)) {
                 return Err(fail(
-                    "tender chain",
+                    CheckName::TenderChain,
                     Some(index),
                     format!("tender {tender:?}: prev_tender is not its previous event"),
                 ));
@@ -726,11 +761,11 @@ pub fn audit_scope(
         if range.size() != end {
             let n = range.size();
             let detail = format!("no leaf {n} is stored; the latest checkpoint covers {total}");
-            return Err(fail("leaf sequence", Some(n), detail));
+            return Err(fail(CheckName::LeafSequence, Some(n), detail));
         }
         if let Some((size, _, _)) = cps.next() {
             return Err(fail(
-                "checkpoint root",
+                CheckName::CheckpointRoot,
                 None,
                 format!("checkpoint of size {size} was not reached by the leaves"),
             ));
@@ -740,7 +775,7 @@ pub fn audit_scope(
     drop(results);
     if range.size() != total {
         return Err(fail(
-            "leaf sequence",
+            CheckName::LeafSequence,
             Some(range.size()),
             format!("leaves end at {}, the latest checkpoint covers {total}", range.size()),
         ));
@@ -751,14 +786,14 @@ pub fn audit_scope(
         })?;
     if beyond != 0 {
         return Err(fail(
-            "leaf sequence",
+            CheckName::LeafSequence,
             Some(total),
             "leaves stored beyond the latest checkpoint",
         ));
     }
     if seen_checkpoints != stored_checkpoints {
         return Err(fail(
-            "checkpoint root",
+            CheckName::CheckpointRoot,
             None,
             format!(
                 "{stored_checkpoints} checkpoints stored, {seen_checkpoints} of them at sizes \
@@ -780,7 +815,7 @@ pub fn audit_scope(
             let want = have.saturating_sub(tile * TILE_WIDTH).min(TILE_WIDTH) * 32;
             if len as u64 != want {
                 return Err(fail(
-                    "tile extent",
+                    CheckName::TileExtent,
                     None,
                     format!("tile (level {level}, {tile}) holds {len} bytes, the tree has {want}"),
                 ));
@@ -790,9 +825,9 @@ pub fn audit_scope(
 
     // Projections equal what the leaves imply, for the entries they cover.
     if let Some(scan) = scan {
-        let stored = scan
-            .join()
-            .map_err(|_| fail("audit", None, "the index scan stopped without a result"))??;
+        let stored = scan.join().map_err(|_| {
+            fail(CheckName::Audit, None, "the index scan stopped without a result")
+        })??;
         let implied = [implied.hashes, implied.tenders, implied.contents, implied.docs];
         for ((table, got), want) in INDEX_TABLES.iter().zip(stored).zip(implied) {
             if got != want {

@@ -92,7 +92,7 @@ pub enum LedgerError {
     #[error("audit failed: {check}{}: {detail}", index.map(|i| format!(" at entry {i}")).unwrap_or_default())]
     AuditFailed {
         /// The name of the check that failed.
-        check: &'static str,
+        check: verifier::check::CheckName,
         /// The entry it concerns, when it concerns one.
         index: Option<u64>,
         /// What was found.

@@ -115,15 +115,15 @@ pub(crate) struct IndexRow {
 
 impl IndexRow {
     /// The row of an event, given its leaf hash.
-    pub(crate) fn of(idx: u64, leaf_hash: &Hash, event: &Event) -> IndexRow {
-        IndexRow {
+    pub(crate) fn of(idx: u64, leaf_hash: &Hash, event: &Event) -> Result<IndexRow> {
+        Ok(IndexRow {
             idx,
             leaf: prefix(leaf_hash),
-            content: prefix(&event.content_digest()),
+            content: prefix(&event.content_digest()?),
             document: event.body.document().map(|d| prefix(&d.sha256)),
             tender: event.tender.clone(),
             seq: event.seq,
-        }
+        })
     }
 }
 
@@ -180,7 +180,7 @@ fn index_range(main: &Connection, ix: &mut Connection, from: u64, to: u64) -> Re
         let leaf = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
         let event =
             Event::decode(leaf).map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
-        rows.push(IndexRow::of(idx, &leaf_hash(leaf), &event));
+        rows.push(IndexRow::of(idx, &leaf_hash(leaf), &event)?);
     }
     if rows.len() as u64 != to - from {
         return Err(LedgerError::Corrupt(format!("leaves {from}..{to} are not all stored")));

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 use verifier::checkpoint::SignedCheckpoint;
-use verifier::event::{Content, Reveal};
+use verifier::event::{Request, Reveal};
 
 use crate::clock::Clock;
 use crate::writer::{Appended, Ledger, Refused};
@@ -57,7 +57,7 @@ pub enum SubmitError {
 
 /// One queued submission and where its answer goes.
 pub(crate) struct Job {
-    pub(crate) content: Content,
+    pub(crate) content: Request,
     pub(crate) reply: oneshot::Sender<Result<Committed, SubmitError>>,
     pub(crate) queued: Instant,
 }

@@ -550,7 +550,7 @@ pub(crate) fn find_indexed_content(
             .query_row([idx as i64], |r| r.get(0))?;
         let event =
             Event::decode(&leaf).map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
-        if event.content_digest() == *digest {
+        if event.content_digest()? == *digest {
             return Ok(Some(idx));
         }
     }

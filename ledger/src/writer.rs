@@ -29,7 +29,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
-use verifier::event::{Body, Content, Event, EventLink};
+use verifier::event::{Body, Content, Event, EventLink, Request};
 use verifier::merkle::CompactRange;
 use verifier::note::{NoteSigner, NoteVerifier};
 use verifier::{EMPTY_ROOT, Hash, leaf_hash};
@@ -373,10 +373,10 @@ impl Ledger {
     /// content was already logged gets the earlier entry (`duplicate`); one the
     /// format refuses (e.g. a leaf over 64 KiB) gets an error and takes no index.
     /// An `Err` means nothing of the batch was written.
-    pub fn append(&mut self, batch: Vec<Content>) -> Result<BatchOutcome> {
+    pub fn append<R: Into<Request>>(&mut self, batch: Vec<R>) -> Result<BatchOutcome> {
         self.wait_for_index()?;
         // On error the transaction rolled back and no in-memory state changed.
-        self.write_batch(batch)
+        self.write_batch(batch.into_iter().map(Into::into).collect())
     }
 
     /// Forgets pending entries the follower has indexed, and holds the batch
@@ -445,7 +445,7 @@ impl Ledger {
         Ok(Some(TenderHead { seq, index, leaf_hash: self.store.leaf_hash(index)? }))
     }
 
-    fn write_batch(&mut self, batch: Vec<Content>) -> Result<BatchOutcome> {
+    fn write_batch(&mut self, batch: Vec<Request>) -> Result<BatchOutcome> {
         let received_ms = self.clock.now_ms().max(self.last_received_ms);
         let mut st = BatchState {
             frontier: self.frontier.clone(),
@@ -532,25 +532,26 @@ impl Ledger {
     /// document, the opening its submitter needs to reveal it later.
     fn sequence(
         &self,
-        content: Content,
+        request: Request,
         st: &mut BatchState,
     ) -> Result<(std::result::Result<Appended, Refused>, Option<verifier::event::Reveal>)> {
-        let (content, opening) = match content.body {
-            Body::SealRequest(doc) => {
-                match self.seal(Content { body: Body::SealRequest(doc), ..content }, st)? {
-                    admission::Sealing::Seal { content, opening } => (*content, Some(*opening)),
-                    admission::Sealing::Refuse(error) => {
-                        return Ok((Err(Refused { error, logged: None }), None));
-                    }
-                    admission::Sealing::Reject { rejection, error } => {
-                        let logged = self.log_rejection(*rejection, st)?;
-                        return Ok((Err(Refused { error, logged }), None));
-                    }
+        let (content, opening) = match request {
+            Request::Seal(req) => match self.seal(req, st)? {
+                admission::Sealing::Seal { content, opening } => (*content, Some(*opening)),
+                admission::Sealing::Refuse(error) => {
+                    return Ok((Err(Refused { error, logged: None }), None));
                 }
-            }
-            body => (Content { body, ..content }, None),
+                admission::Sealing::Reject { rejection, error } => {
+                    let logged = self.log_rejection(*rejection, st)?;
+                    return Ok((Err(Refused { error, logged }), None));
+                }
+            },
+            Request::Log(content) => (content, None),
         };
-        let digest = content.digest();
+        let digest = match content.digest() {
+            Ok(d) => d,
+            Err(error) => return Ok((Err(Refused { error, logged: None }), None)),
+        };
         let done = |a: Appended| {
             let opening = opening.clone().map(|mut o: verifier::event::Reveal| {
                 o.sealed = EventLink { index: a.index, leaf_hash: a.leaf_hash };
@@ -581,7 +582,7 @@ impl Ledger {
 
     /// Logs a rejection, or finds the identical one already logged.
     fn log_rejection(&self, rejection: Content, st: &mut BatchState) -> Result<Option<Appended>> {
-        let rd = rejection.digest();
+        let rd = rejection.digest()?;
         Ok(match self.find_content(&st.in_batch, &rd)? {
             Some(a) => Some(a),
             None => self.push(rejection, rd, st)?.ok(),

@@ -19,7 +19,7 @@ fn event(der: &[u8], lifecycle: Lifecycle, unit_name: &str) -> CertificateEvent 
     CertificateEvent {
         der: Bytes(der.to_vec()),
         cert_kind: CertKind::Trader,
-        uscc: Some(USCC.into()),
+        uscc: Some(USCC.parse().unwrap()),
         unit_name: Some(unit_name.into()),
         resident_id: None,
         lifecycle,

@@ -95,7 +95,7 @@ pub fn certificate_event() -> Event {
         body: Body::Certificate(CertificateEvent {
             der: Bytes(der),
             cert_kind: CertKind::Trader,
-            uscc: Some("91350100M000100Y43".into()),
+            uscc: Some("91350100M000100Y43".parse().unwrap()),
             unit_name: Some("某某建设有限公司".into()),
             resident_id: None,
             lifecycle: Lifecycle::Issued,
@@ -217,7 +217,8 @@ pub fn sealed_document_event() -> Event {
         principal: verifier::event::SEALED_PRINCIPAL.into(),
         body: Body::SealedDocument(verifier::event::SealedDocument {
             document_type: DocumentType::Bid,
-            commitment: verifier::event::commitment(&salt, "ZB2026-001 第一标段", "bidder-a", &doc),
+            commitment: verifier::event::commitment(&salt, "ZB2026-001 第一标段", "bidder-a", &doc)
+                .unwrap(),
         }),
         policy: None,
     }

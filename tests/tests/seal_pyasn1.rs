@@ -205,7 +205,7 @@ fn record(m: &Made, from_ms: u64) -> CertRecord {
     let ev = CertificateEvent {
         der: Bytes(m.der.clone()),
         cert_kind: CertKind::Trader,
-        uscc: Some(USCC.into()),
+        uscc: Some(USCC.parse().unwrap()),
         unit_name: Some(UNIT.into()),
         resident_id: None,
         lifecycle: Lifecycle::Issued,

@@ -34,7 +34,7 @@ fn record(m: &Made, kind: CertKind, history: &[(Lifecycle, u64)]) -> CertRecord 
         .map(|(l, t)| CertificateEvent {
             der: Bytes(m.der.clone()),
             cert_kind: kind,
-            uscc: (kind == CertKind::Trader).then(|| USCC.into()),
+            uscc: (kind == CertKind::Trader).then(|| USCC.parse().unwrap()),
             unit_name: (kind == CertKind::Trader).then(|| UNIT.into()),
             resident_id: None,
             lifecycle: *l,
@@ -79,7 +79,7 @@ fn raw(m: &Made, value: Vec<u8>) -> DocSignature {
 }
 
 fn failed(f: &[Finding]) -> Option<(&'static str, String)> {
-    first_failure(f)
+    first_failure(f).map(|(check, reason)| (check.as_str(), reason))
 }
 
 fn assert_fails(f: &[Finding], check: &str, contains: &str) {
@@ -401,21 +401,20 @@ fn document_checks_on_openssl_fixtures() {
         "after the platform received",
     );
 
-    // A trader certificate event whose USCC has a wrong check character.
-    let bad = verifier::event::Content {
-        tender: verifier::event::cert_tender(&fp(&ec)),
-        principal: "ca-registry".into(),
-        body: verifier::event::Body::Certificate(CertificateEvent {
-            der: Bytes(ec.der.clone()),
-            cert_kind: CertKind::Trader,
-            uscc: Some("91350100M000100Y44".into()),
-            unit_name: Some(UNIT.into()),
-            resident_id: None,
-            lifecycle: Lifecycle::Issued,
-            effective_ms: long_ago,
-        }),
+    // A trader certificate event whose USCC has a wrong check character
+    // cannot even be read (a submission, a leaf, a bundle).
+    let good = CertificateEvent {
+        der: Bytes(ec.der.clone()),
+        cert_kind: CertKind::Trader,
+        uscc: Some(USCC.parse().unwrap()),
+        unit_name: Some(UNIT.into()),
+        resident_id: None,
+        lifecycle: Lifecycle::Issued,
+        effective_ms: long_ago,
     };
-    let e = bad.validate().unwrap_err().to_string();
+    let mut bad = serde_json::to_value(&good).unwrap();
+    bad["uscc"] = "91350100M000100Y44".into();
+    let e = serde_json::from_value::<CertificateEvent>(bad).unwrap_err().to_string();
     assert!(e.contains("check"), "{e}");
 
     // Registered personnel: bound to a resident ID the subject carries, whose
@@ -436,14 +435,17 @@ fn document_checks_on_openssl_fixtures() {
             cert_kind: CertKind::RegisteredPersonnel,
             uscc: None,
             unit_name: None,
-            resident_id: id.map(str::to_owned),
+            resident_id: id.map(|s| s.parse().unwrap()),
             lifecycle: Lifecycle::Issued,
             effective_ms: long_ago,
         }),
     };
     personnel(Some("11010519491231002X")).validate().unwrap();
-    let e = personnel(Some("110105194912310021")).validate().unwrap_err().to_string();
+    let e = "110105194912310021".parse::<verifier::ids::ResidentId>().unwrap_err().to_string();
     assert!(e.contains("check"), "{e}");
+    // Printed, an event masks the number.
+    let shown = format!("{:?}", personnel(Some("11010519491231002X")));
+    assert!(!shown.contains("11010519491231002X") && shown.contains("002X"), "{shown}");
     let e = personnel(None).validate().unwrap_err().to_string();
     assert!(e.contains("needs its resident_id"), "{e}");
 }

@@ -8,12 +8,12 @@ use std::sync::mpsc;
 use anyhow::Context as _;
 use ledger::{Appender, AppenderConfig, SubmitError, Ticket};
 use serde_json::json;
-use verifier::event::{Content, Submission};
+use verifier::event::{Request, Submission};
 
 /// Longest input line accepted.
 const MAX_LINE_BYTES: usize = 1 << 20;
 
-type Line = (u64, Result<Content, String>);
+type Line = (u64, Result<Request, String>);
 /// A line handed to the appender, or the reason it could not be.
 type Queued = (u64, Result<Ticket, String>);
 
@@ -40,7 +40,7 @@ fn read_lines(input: Box<dyn Read + Send>, principal: String, tx: mpsc::SyncSend
             continue;
         } else {
             Submission::from_json(&buf)
-                .and_then(|s| s.into_content(Some(&principal)))
+                .and_then(|s| s.into_request(Some(&principal)))
                 .map_err(|e| e.to_string())
         };
         let stop = item.is_err();

@@ -124,7 +124,7 @@ fn run_once(alg: &str, events: u64, batch: usize, dir: &Option<PathBuf>) -> anyh
                 body: Body::Certificate(CertificateEvent {
                     der: Bytes(der),
                     cert_kind: CertKind::Trader,
-                    uscc: Some(uscc.into()),
+                    uscc: Some(uscc.parse()?),
                     unit_name: Some("bench trader".into()),
                     resident_id: None,
                     lifecycle: Lifecycle::Issued,

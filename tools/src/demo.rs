@@ -383,19 +383,20 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         .map(|p| Ok(GivenDocument::of_bytes(p.display().to_string(), &std::fs::read(p)?)))
         .collect::<std::io::Result<_>>()?;
     let report = verify_bundle(&bundle, Some(&[NoteVerifier::parse(&key.vkey())?]), &given);
-    let passed = |check: &str| {
+    use verifier::check::CheckName;
+    let passed = |check: CheckName| {
         report.checks.iter().filter(|c| c.check == check && c.status == Status::Pass).count()
     };
     println!(
         "\ntenderlog-verify {}:\n  {}\n  {} signatures, {} e-seal checks, {} certificate chains and statuses at trusted time, {} timestamps, {} rule-pack checks and {} sealed documents opened by their reveals passed",
         bundle_path.display(),
         report.to_text().lines().next().unwrap_or_default(),
-        passed("signature"),
-        passed("seal"),
-        passed("certificate chain"),
-        passed("timestamp"),
-        passed("policy"),
-        passed("commitment reveal"),
+        passed(CheckName::Signature),
+        passed(CheckName::Seal),
+        passed(CheckName::CertificateChain),
+        passed(CheckName::Timestamp),
+        passed(CheckName::Policy),
+        passed(CheckName::CommitmentReveal),
     );
     anyhow::ensure!(report.verified, "the bundle does not verify:\n{}", report.to_text());
 

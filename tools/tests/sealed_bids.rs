@@ -213,7 +213,9 @@ fn sealed_bids_hide_the_bidder_until_revealed() {
         "policy",
     ] {
         assert!(
-            r.checks.iter().any(|c| c.check == check && c.status == verifier::report::Status::Pass),
+            r.checks
+                .iter()
+                .any(|c| c.check.as_str() == check && c.status == verifier::report::Status::Pass),
             "{check}:\n{}",
             r.to_text()
         );

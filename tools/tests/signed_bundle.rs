@@ -18,7 +18,7 @@ use verifier::report::{Options, Status, verify_bundle, verify_bundle_with};
 
 fn failed(r: &verifier::report::Report) -> Vec<&'static str> {
     let mut v: Vec<&'static str> =
-        r.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.check).collect();
+        r.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.check.as_str()).collect();
     v.sort_unstable();
     v.dedup();
     v

@@ -208,15 +208,11 @@ pub enum Body {
     /// A document filed under seal (电子招标投标办法 art. 21, 28): until it is
     /// revealed the log shows its type, its time and a salted commitment to
     /// who filed it and what — never the filer or the document's digests.
-    /// The ledger writes these from a `seal_request`.
+    /// The ledger writes these from a [`SealRequest`].
     SealedDocument(SealedDocument),
     /// The opening of a sealed document: the salt and values its commitment
     /// binds, so anyone can check them against it.
     Reveal(Reveal),
-    /// A document to be filed under seal: what a submitter sends (kind
-    /// `sealed_document` in JSON). Never in a leaf: the ledger checks it and
-    /// logs a [`Body::SealedDocument`] in its place.
-    SealRequest(Document),
     /// An e-seal was bound to, or unbound from, a registered certificate
     /// (the seal registry's record; DESIGN.md §4 PKI events).
     SealBinding(SealBinding),
@@ -281,14 +277,25 @@ struct Opening<'a> {
 /// `SHA-256("tenderlog/commitment/v1\n" ‖ salt ‖ CBOR({tender, principal,
 /// document}))`: binds who filed what in which tender, hiding both as long as
 /// the 32-byte salt is secret.
-pub fn commitment(salt: &[u8], tender: &str, principal: &str, document: &Document) -> Hash {
-    // Serializing plain structs into a Vec cannot fail.
-    let buf = crate::cbor::to_vec(&Opening { tender, principal, document }).unwrap_or_default();
+pub fn commitment(
+    salt: &[u8],
+    tender: &str,
+    principal: &str,
+    document: &Document,
+) -> Result<Hash, Error> {
+    let buf = hashed_cbor(&Opening { tender, principal, document })?;
     let mut h = Sha256::new();
     h.update(b"tenderlog/commitment/v1\n");
     h.update(salt);
     h.update(&buf);
-    Hash(h.finalize().into())
+    Ok(Hash(h.finalize().into()))
+}
+
+/// The CBOR bytes a digest is taken over. An encoding failure is an error,
+/// never an empty buffer: two contents must never share a digest because
+/// neither could be encoded.
+fn hashed_cbor<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    crate::cbor::to_vec(value).map_err(|e| Error::EventInvalid(format!("couldn't encode: {e}")))
 }
 
 /// The tender every `policy` event belongs to: rule packs form one chain.
@@ -357,7 +364,7 @@ impl Body {
             Body::Certificate(_) => "certificate",
             Body::Policy(_) => "policy",
             Body::SubmissionRejected(_) => "submission_rejected",
-            Body::SealedDocument(_) | Body::SealRequest(_) => "sealed_document",
+            Body::SealedDocument(_) => "sealed_document",
             Body::Reveal(_) => "reveal",
             Body::SealBinding(_) => "seal_binding",
         }
@@ -512,7 +519,7 @@ pub struct CertificateEvent {
     pub cert_kind: CertKind,
     /// For a trader: the unified social credit code it is bound to.
     #[serde(default)]
-    pub uscc: Option<String>,
+    pub uscc: Option<crate::ids::Uscc>,
     /// For a trader: the unit name it is bound to.
     #[serde(default)]
     pub unit_name: Option<String>,
@@ -520,7 +527,7 @@ pub struct CertificateEvent {
     /// 11643, check digit validated), which the certificate's subject must
     /// carry — so the log adds nothing the certificate does not already say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resident_id: Option<String>,
+    pub resident_id: Option<crate::ids::ResidentId>,
     /// The lifecycle step this event records.
     pub lifecycle: Lifecycle,
     /// When the step takes effect, UTC ms since the epoch.
@@ -541,10 +548,9 @@ impl CertificateEvent {
         let cert = self.certificate()?;
         match self.cert_kind {
             CertKind::Trader => {
-                let uscc = self.uscc.as_deref().ok_or_else(|| {
+                let uscc = self.uscc.as_ref().map(|u| u.as_str()).ok_or_else(|| {
                     Error::EventInvalid("a trader certificate needs its uscc".into())
                 })?;
-                crate::ids::Uscc::parse(uscc).map_err(|e| Error::EventInvalid(e.to_string()))?;
                 let name = self.unit_name.as_deref().ok_or_else(|| {
                     Error::EventInvalid("a trader certificate needs its unit_name".into())
                 })?;
@@ -567,8 +573,6 @@ impl CertificateEvent {
         }
         match (self.cert_kind, &self.resident_id) {
             (CertKind::RegisteredPersonnel, Some(id)) => {
-                crate::ids::ResidentId::parse(id)
-                    .map_err(|e| Error::EventInvalid(e.to_string()))?;
                 if !cert.subject().contains(id.as_str()) {
                     return Err(Error::EventInvalid(
                         "the certificate's subject does not carry the resident ID".into(),
@@ -827,7 +831,6 @@ impl Body {
                 check_text("principal", &r.principal, MAX_PRINCIPAL_BYTES)?;
                 Body::Document(r.document.clone()).validate()
             }
-            Body::SealRequest(d) => Body::Document(d.clone()).validate(),
             Body::SealBinding(b) => {
                 if b.seal.0.is_empty() || b.seal.0.len() > MAX_SEAL_EVENT_BYTES {
                     return Err(Error::EventInvalid(format!(
@@ -916,11 +919,6 @@ impl Event {
         {
             return Err(Error::EventInvalid("only document events name a rule pack".into()));
         }
-        if matches!(self.body, Body::SealRequest(_)) {
-            return Err(Error::EventInvalid(
-                "a seal request is never logged; the ledger logs its sealed document".into(),
-            ));
-        }
         if matches!(self.body, Body::SealedDocument(_)) && self.principal != SEALED_PRINCIPAL {
             return Err(Error::EventInvalid(format!(
                 "a sealed document's principal is {SEALED_PRINCIPAL:?}"
@@ -936,7 +934,7 @@ impl Event {
     }
 
     /// The digest of this event's content, [`Content::digest`], without copying it.
-    pub fn content_digest(&self) -> Hash {
+    pub fn content_digest(&self) -> Result<Hash, Error> {
         content_digest(&self.tender, &self.principal, &self.body)
     }
 
@@ -951,7 +949,6 @@ impl Event {
             Body::SubmissionRejected(r) => serde_json::to_value(r),
             Body::SealedDocument(d) => serde_json::to_value(d),
             Body::Reveal(r) => serde_json::to_value(r),
-            Body::SealRequest(d) => serde_json::to_value(d),
             Body::SealBinding(b) => serde_json::to_value(b),
         }
         .unwrap_or(serde_json::Value::Null);
@@ -982,7 +979,7 @@ struct ContentRef<'a> {
     body: &'a Body,
 }
 
-fn content_digest(tender: &str, principal: &str, body: &Body) -> Hash {
+fn content_digest(tender: &str, principal: &str, body: &Body) -> Result<Hash, Error> {
     // What the submitter sent: without the token the platform added.
     if let Body::Document(d) = body
         && d.received_timestamp.is_some()
@@ -990,12 +987,11 @@ fn content_digest(tender: &str, principal: &str, body: &Body) -> Hash {
         let sent = Body::Document(Document { received_timestamp: None, ..d.clone() });
         return content_digest(tender, principal, &sent);
     }
-    // Serializing plain structs into a Vec cannot fail.
-    let buf = crate::cbor::to_vec(&ContentRef { tender, principal, body }).unwrap_or_default();
+    let buf = hashed_cbor(&ContentRef { tender, principal, body })?;
     let mut h = Sha256::new();
     h.update(b"tenderlog/content/v1\n");
     h.update(&buf);
-    Hash(h.finalize().into())
+    Ok(Hash(h.finalize().into()))
 }
 
 /// What a submitter supplies; the ledger adds sequence, links and time.
@@ -1017,7 +1013,7 @@ impl Content {
         check_text("principal", &self.principal, MAX_PRINCIPAL_BYTES)?;
         self.body.validate()?;
         self.body.validate_tender(&self.tender)?;
-        let buf = crate::cbor::to_vec(self).unwrap_or_default();
+        let buf = hashed_cbor(self)?;
         if buf.len() + ENVELOPE_OVERHEAD > MAX_LEAF_BYTES {
             return Err(Error::LeafTooLarge {
                 len: buf.len() + ENVELOPE_OVERHEAD,
@@ -1029,13 +1025,8 @@ impl Content {
 
     /// The idempotency key: equal content, equal digest.
     /// `SHA-256("tenderlog/content/v1\n" ‖ CBOR(content))`.
-    pub fn digest(&self) -> Hash {
+    pub fn digest(&self) -> Result<Hash, Error> {
         content_digest(&self.tender, &self.principal, &self.body)
-    }
-
-    /// The content part of a logged event.
-    pub fn of_event(e: &Event) -> Content {
-        Content { tender: e.tender.clone(), principal: e.principal.clone(), body: e.body.clone() }
     }
 }
 
@@ -1069,9 +1060,21 @@ impl Submission {
         serde_json::from_slice(text).map_err(|e| Error::Submission(e.to_string()))
     }
 
-    /// Turns the submission into validated content; `default_principal` is
-    /// used when the submission names none.
+    /// Turns the submission into validated content to log as it is; a
+    /// `sealed_document` submission is refused here (see
+    /// [`Submission::into_request`]).
     pub fn into_content(self, default_principal: Option<&str>) -> Result<Content, Error> {
+        match self.into_request(default_principal)? {
+            Request::Log(c) => Ok(c),
+            Request::Seal(_) => Err(Error::Submission(
+                "a sealed_document submission is a request to seal, not content to log".into(),
+            )),
+        }
+    }
+
+    /// Turns the submission into a validated request; `default_principal`
+    /// is used when the submission names none.
+    pub fn into_request(self, default_principal: Option<&str>) -> Result<Request, Error> {
         if !SUBMITTED_KINDS.contains(&self.kind.as_str()) {
             return Err(Error::Submission(format!(
                 "unknown event kind {:?}; known kinds: {}",
@@ -1081,7 +1084,8 @@ impl Submission {
         }
         // A sealed document is sent in the clear (the ledger checks it, then
         // logs only its commitment): its body is a document's.
-        let tag = if self.kind == "sealed_document" { "seal_request" } else { &self.kind };
+        let sealed = self.kind == "sealed_document";
+        let tag = if sealed { "document" } else { &self.kind };
         let tagged = serde_json::json!({ tag: self.body });
         let body: Body = serde_json::from_value(tagged)
             .map_err(|e| Error::Submission(format!("body of {} event: {e}", self.kind)))?;
@@ -1102,7 +1106,7 @@ impl Submission {
             )));
         }
         let platform_token = match &body {
-            Body::Document(d) | Body::SealRequest(d) => d.received_timestamp.is_some(),
+            Body::Document(d) => d.received_timestamp.is_some(),
             Body::Reveal(r) => r.document.received_timestamp.is_some(),
             _ => false,
         };
@@ -1112,8 +1116,63 @@ impl Submission {
             ));
         }
         let c = Content { tender, principal, body };
+        // A sealed document's reveal carries the document: it must fit a
+        // leaf as much as the document in the open would.
         c.validate().map_err(|e| Error::Submission(e.to_string()))?;
-        Ok(c)
+        Ok(match (sealed, c.body) {
+            (true, Body::Document(document)) => {
+                Request::Seal(SealRequest { tender: c.tender, principal: c.principal, document })
+            }
+            (_, body) => Request::Log(Content { body, ..c }),
+        })
+    }
+}
+
+/// What a submitter asks the ledger to do: log content as it is, or file a
+/// document under seal. Only [`Content`] ever becomes a leaf's body; a
+/// [`SealRequest`] never does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Log this content.
+    Log(Content),
+    /// File a document under seal.
+    Seal(SealRequest),
+}
+
+/// A document to file under seal (kind `sealed_document` in JSON): the
+/// ledger checks it in the clear, then logs a [`Body::SealedDocument`]
+/// commitment in its place, and hands the submitter the opening.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct SealRequest {
+    /// The tender.
+    pub tender: String,
+    /// Who files it.
+    pub principal: String,
+    /// The document, in the clear.
+    pub document: Document,
+}
+
+impl Request {
+    /// The tender it is for.
+    pub fn tender(&self) -> &str {
+        match self {
+            Request::Log(c) => &c.tender,
+            Request::Seal(s) => &s.tender,
+        }
+    }
+
+    /// The kind named in the submission.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::Log(c) => c.body.kind(),
+            Request::Seal(_) => "sealed_document",
+        }
+    }
+}
+
+impl From<Content> for Request {
+    fn from(c: Content) -> Request {
+        Request::Log(c)
     }
 }
 

@@ -324,9 +324,10 @@ impl FromStr for Uscc {
 /// `YYYYMMDD`, `[15–17]` sequence number (odd for men, even for women), `[18]`
 /// check character `0-9` or `X`.
 ///
-/// **Personal data.** Never put one in a ledger leaf in clear; it belongs in a
-/// salted commitment (a later issue). This type has no `Serialize`, and its
-/// `Debug` masks all but the last four characters. `Display` and
+/// **Personal data.** A leaf carries one only for a registered-personnel
+/// certificate, whose subject already shows it; anywhere else it belongs in
+/// a salted commitment. Its `Debug` masks all but the last four characters
+/// (so a printed event never shows it); `Display`, `Serialize` and
 /// [`ResidentId::as_str`] give the full number.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ResidentId(String);
@@ -526,6 +527,37 @@ fn check_date(year: u16, month: u8, day: u8) -> Result<(), IdError> {
 /// 400 (so 1900 and 2100 are not, 2000 is).
 fn is_leap_year(year: u16) -> bool {
     year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+}
+
+/// In events a USCC is its text, validated when read: a leaf, a submission
+/// or a bundle can only ever carry a well-formed one.
+impl serde::Serialize for Uscc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Uscc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Uscc::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// In events a resident ID is its text, validated when read. It is logged
+/// only for a registered-personnel certificate whose subject already
+/// carries it; its `Debug` masks it wherever an event is printed.
+impl serde::Serialize for ResidentId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResidentId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ResidentId::parse(&s).map_err(serde::de::Error::custom)
+    }
 }
 
 #[cfg(test)]

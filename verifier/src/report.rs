@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::bundle::{Bundle, Selection, consistency_from_text};
+use crate::check::CheckName;
 use crate::checkpoint::SignedCheckpoint;
 use crate::event::{Body, Event};
 use crate::merkle::verify_consistency;
@@ -30,7 +31,7 @@ pub enum Status {
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct Check {
     /// The check's name (stable; see [`CHECKS`]).
-    pub check: &'static str,
+    pub check: CheckName,
     /// What it was applied to, e.g. `entry 17` or `bundle`.
     pub subject: String,
     /// The outcome.
@@ -40,26 +41,26 @@ pub struct Check {
 }
 
 /// Every check the verifier runs, in report order.
-pub const CHECKS: &[&str] = &[
-    "bundle format",
-    "checkpoint origin and key",
-    "checkpoint signature",
-    "witness quorum",
-    "canonical leaf",
-    "leaf hash",
-    "inclusion",
-    "consistency to the newest checkpoint",
-    "global chain link",
-    "per-tender chain completeness",
-    "selection",
-    "document digest",
-    "signature",
-    "certificate chain",
-    "certificate status at trusted time",
-    "seal",
-    "timestamp",
-    "policy",
-    "commitment reveal",
+pub const CHECKS: &[CheckName] = &[
+    CheckName::BundleFormat,
+    CheckName::CheckpointOriginAndKey,
+    CheckName::CheckpointSignature,
+    CheckName::WitnessQuorum,
+    CheckName::CanonicalLeaf,
+    CheckName::LeafHash,
+    CheckName::Inclusion,
+    CheckName::ConsistencyToNewest,
+    CheckName::GlobalChainLink,
+    CheckName::PerTenderChainCompleteness,
+    CheckName::Selection,
+    CheckName::DocumentDigest,
+    CheckName::Signature,
+    CheckName::CertificateChain,
+    CheckName::CertificateStatus,
+    CheckName::Seal,
+    CheckName::Timestamp,
+    CheckName::Policy,
+    CheckName::CommitmentReveal,
 ];
 
 /// The CA or TSA roots to use: the given ones, else the bundle's (recorded
@@ -89,14 +90,14 @@ fn roots(
                         anchors.push(format!("{what} root {} (from the bundle)", c.subject()));
                         v.push(c);
                     }
-                    Err(e) => out.add("bundle format", format!("{what} root {n}"), Err(e)),
+                    Err(e) => out.add(CheckName::BundleFormat, format!("{what} root {n}"), Err(e)),
                 }
             }
             v
         }
     };
     TrustStore::new(certs).unwrap_or_else(|e| {
-        out.add("bundle format", format!("{what} roots"), Err(e.to_string()));
+        out.add(CheckName::BundleFormat, format!("{what} roots"), Err(e.to_string()));
         TrustStore::default()
     })
 }
@@ -237,14 +238,14 @@ impl Out {
         (verified, checks)
     }
 
-    fn add(&mut self, check: &'static str, subject: impl Into<String>, ok: Result<String, String>) {
+    fn add(&mut self, check: CheckName, subject: impl Into<String>, ok: Result<String, String>) {
         let (status, detail) = match ok {
             Ok(d) => (Status::Pass, d),
             Err(d) => (Status::Fail, d),
         };
         self.0.push(Check { check, subject: subject.into(), status, detail });
     }
-    fn na(&mut self, check: &'static str, subject: impl Into<String>, why: impl Into<String>) {
+    fn na(&mut self, check: CheckName, subject: impl Into<String>, why: impl Into<String>) {
         self.0.push(Check {
             check,
             subject: subject.into(),
@@ -300,7 +301,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                         v.push(k);
                     }
                     Err(e) => out.add(
-                        "checkpoint origin and key",
+                        CheckName::CheckpointOriginAndKey,
                         "bundle",
                         Err(format!("log key {text:?}: {e}")),
                     ),
@@ -312,12 +313,12 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let key = keys.iter().find(|k| k.name() == m.origin);
     match key {
         Some(k) => out.add(
-            "checkpoint origin and key",
+            CheckName::CheckpointOriginAndKey,
             "bundle",
             Ok(format!("origin {} signed by key {:08x}", m.origin, k.key_id())),
         ),
         None => out.add(
-            "checkpoint origin and key",
+            CheckName::CheckpointOriginAndKey,
             "bundle",
             Err(format!("no trusted key is named for origin {:?}", m.origin)),
         ),
@@ -333,7 +334,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         match r {
             Ok(c) if want == m.checkpoint => {
                 out.add(
-                    "checkpoint signature",
+                    CheckName::CheckpointSignature,
                     "newest checkpoint",
                     Ok(format!("size {}, root {}", c.checkpoint.size, c.checkpoint.root)),
                 );
@@ -341,7 +342,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             }
             Ok(c) => {
                 out.add(
-                    "checkpoint signature",
+                    CheckName::CheckpointSignature,
                     "newest checkpoint",
                     Err(format!(
                         "member {} holds the checkpoint of size {}",
@@ -351,16 +352,20 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 None
             }
             Err(e) => {
-                out.add("checkpoint signature", "newest checkpoint", Err(e.to_string()));
+                out.add(CheckName::CheckpointSignature, "newest checkpoint", Err(e.to_string()));
                 None
             }
         }
     });
     if m.trust.witness_quorum == 0 && m.trust.witness_keys.is_empty() {
-        out.na("witness quorum", "newest checkpoint", "the trust policy asks for no witnesses");
+        out.na(
+            CheckName::WitnessQuorum,
+            "newest checkpoint",
+            "the trust policy asks for no witnesses",
+        );
     } else {
         out.add(
-            "witness quorum",
+            CheckName::WitnessQuorum,
             "newest checkpoint",
             Err(format!(
                 "{} witness cosignatures required; this verifier does not check cosignatures yet",
@@ -377,19 +382,15 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         match consistency_from_text(bundle.member(&c.proof)) {
             Ok(p) if name_ok && newest.as_ref().is_some_and(|n| n.checkpoint.size == c.to) => {
                 if consistency.insert(c.from, p).is_some() {
-                    out.add(
-                        "consistency to the newest checkpoint",
-                        subject,
-                        Err("listed twice".into()),
-                    );
+                    out.add(CheckName::ConsistencyToNewest, subject, Err("listed twice".into()));
                 }
             }
             Ok(_) => out.add(
-                "consistency to the newest checkpoint",
+                CheckName::ConsistencyToNewest,
                 subject,
                 Err("does not lead to the newest checkpoint, or its member is misnamed".into()),
             ),
-            Err(e) => out.add("consistency to the newest checkpoint", subject, Err(e)),
+            Err(e) => out.add(CheckName::ConsistencyToNewest, subject, Err(e)),
         }
     }
     let mut used_consistency = BTreeSet::new();
@@ -401,7 +402,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         let subject = format!("entry {}", e.index);
         if last_index.is_some_and(|l| l >= e.index) {
             out.add(
-                "bundle format",
+                CheckName::BundleFormat,
                 subject.clone(),
                 Err("entries are not in ascending index order".into()),
             );
@@ -411,7 +412,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             || e.proof != format!("proofs/{}.tlog-proof", e.index)
         {
             out.add(
-                "bundle format",
+                CheckName::BundleFormat,
                 subject.clone(),
                 Err("member names do not match the index".into()),
             );
@@ -421,18 +422,18 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         let event = match Event::decode(leaf) {
             Ok(ev) => {
                 out.add(
-                    "canonical leaf",
+                    CheckName::CanonicalLeaf,
                     subject.clone(),
                     Ok(format!("{} event of tender {:?}", ev.kind(), ev.tender)),
                 );
                 Some(ev)
             }
             Err(err) => {
-                out.add("canonical leaf", subject.clone(), Err(err.to_string()));
+                out.add(CheckName::CanonicalLeaf, subject.clone(), Err(err.to_string()));
                 None
             }
         };
-        out.add("leaf hash", subject.clone(), Ok(lh.to_hex()));
+        out.add(CheckName::LeafHash, subject.clone(), Ok(lh.to_hex()));
         let proved = TlogProof::parse(bundle.member(&e.proof))
             .map_err(|err| err.to_string())
             .and_then(|p| {
@@ -448,7 +449,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         match proved {
             Ok(cp) => {
                 out.add(
-                    "inclusion",
+                    CheckName::Inclusion,
                     subject.clone(),
                     Ok(format!("in the checkpoint of size {} signed with its batch", cp.size)),
                 );
@@ -456,13 +457,13 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                     Some(n) if n.checkpoint.size == cp.size => {
                         if n.checkpoint.root == cp.root {
                             out.add(
-                                "consistency to the newest checkpoint",
+                                CheckName::ConsistencyToNewest,
                                 subject.clone(),
                                 Ok("its checkpoint is the newest".into()),
                             );
                         } else {
                             out.add(
-                                "consistency to the newest checkpoint",
+                                CheckName::ConsistencyToNewest,
                                 subject.clone(),
                                 Err("same size, different root: the log forked".into()),
                             );
@@ -479,7 +480,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                                 &n.checkpoint.root,
                             ) {
                                 Ok(()) => out.add(
-                                    "consistency to the newest checkpoint",
+                                    CheckName::ConsistencyToNewest,
                                     subject.clone(),
                                     Ok(format!(
                                         "size {} is a prefix of size {}",
@@ -487,7 +488,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                                     )),
                                 ),
                                 Err(err) => out.add(
-                                    "consistency to the newest checkpoint",
+                                    CheckName::ConsistencyToNewest,
                                     subject.clone(),
                                     Err(format!(
                                         "size {} to {}: {err}",
@@ -497,21 +498,21 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                             }
                         }
                         None => out.add(
-                            "consistency to the newest checkpoint",
+                            CheckName::ConsistencyToNewest,
                             subject.clone(),
                             Err(format!("no consistency proof from size {}", cp.size)),
                         ),
                     },
                     None => out.add(
-                        "consistency to the newest checkpoint",
+                        CheckName::ConsistencyToNewest,
                         subject.clone(),
                         Err("no verified newest checkpoint".into()),
                     ),
                 }
             }
             Err(err) => {
-                out.add("inclusion", subject.clone(), Err(err));
-                out.na("consistency to the newest checkpoint", subject.clone(), "inclusion failed");
+                out.add(CheckName::Inclusion, subject.clone(), Err(err));
+                out.na(CheckName::ConsistencyToNewest, subject.clone(), "inclusion failed");
             }
         }
         if let Some(ev) = event {
@@ -521,7 +522,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     for from in consistency.keys() {
         if !used_consistency.contains(from) {
             out.add(
-                "consistency to the newest checkpoint",
+                CheckName::ConsistencyToNewest,
                 format!("consistency {from}"),
                 Err("proof for a checkpoint no entry uses".into()),
             );
@@ -535,7 +536,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             linked += 1;
             if ev.prev_leaf != Some(prev.1) {
                 out.add(
-                    "global chain link",
+                    CheckName::GlobalChainLink,
                     format!("entry {i}"),
                     Err(format!("prev_leaf is not the hash of entry {}", i - 1)),
                 );
@@ -543,10 +544,10 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         }
     }
     if linked == 0 {
-        out.na("global chain link", "bundle", "no two consecutive entries");
-    } else if !out.0.iter().any(|c| c.check == "global chain link") {
+        out.na(CheckName::GlobalChainLink, "bundle", "no two consecutive entries");
+    } else if !out.0.iter().any(|c| c.check == CheckName::GlobalChainLink) {
         out.add(
-            "global chain link",
+            CheckName::GlobalChainLink,
             "bundle",
             Ok(format!("{linked} links between consecutive entries")),
         );
@@ -619,7 +620,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 if ev.tender != *t {
                     ok = false;
                     out.add(
-                        "selection",
+                        CheckName::Selection,
                         format!("entry {i}"),
                         Err(format!("belongs to tender {:?}, not {t:?}", ev.tender)),
                     );
@@ -628,7 +629,11 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 }
             }
             if ok {
-                out.add("selection", "bundle", Ok(format!("every entry belongs to tender {t:?}")));
+                out.add(
+                    CheckName::Selection,
+                    "bundle",
+                    Ok(format!("every entry belongs to tender {t:?}")),
+                );
             }
             let complete = match m.tender_head.as_deref() {
                 None => Err("the bundle has no signed tender head".into()),
@@ -639,11 +644,11 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                     chain_complete(chain, t, bundle.member(member), key, newest.as_ref())
                 }
             };
-            out.add("per-tender chain completeness", format!("tender {t:?}"), complete);
+            out.add(CheckName::PerTenderChainCompleteness, format!("tender {t:?}"), complete);
         }
         Selection::Indexes(_) | Selection::Document(_) if m.tender_head.is_some() => {
             out.add(
-                "selection",
+                CheckName::Selection,
                 "bundle",
                 Err("a tender head in a bundle that is not a tender's".into()),
             );
@@ -652,7 +657,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             let have: Vec<u64> =
                 m.entries.iter().map(|e| e.index).filter(|i| !context.contains(i)).collect();
             out.add(
-                "selection",
+                CheckName::Selection,
                 "bundle",
                 if *list == have {
                     Ok(format!("entries {list:?}"))
@@ -660,7 +665,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                     Err("the entries are not the selected ones".into())
                 },
             );
-            out.na("per-tender chain completeness", "bundle", "not a tender bundle");
+            out.na(CheckName::PerTenderChainCompleteness, "bundle", "not a tender bundle");
         }
         Selection::Document(h) => {
             let all = !selected.is_empty()
@@ -668,7 +673,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                     .iter()
                     .all(|(_, ev, _)| ev.body.document().is_some_and(|d| d.sha256 == *h));
             out.add(
-                "selection",
+                CheckName::Selection,
                 "bundle",
                 if all && selected.len() + context.len() == m.entries.len() {
                     Ok(format!("every entry logged document {h}"))
@@ -676,7 +681,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                     Err(format!("not every entry logged document {h}"))
                 },
             );
-            out.na("per-tender chain completeness", "bundle", "not a tender bundle");
+            out.na(CheckName::PerTenderChainCompleteness, "bundle", "not a tender bundle");
         }
     }
 
@@ -723,7 +728,11 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                     certs.insert(fp, rec);
                     Ok(format!("{done} (lifecycle)"))
                 });
-        out.add("per-tender chain completeness", format!("certificate chain {}", c.tender), r);
+        out.add(
+            CheckName::PerTenderChainCompleteness,
+            format!("certificate chain {}", c.tender),
+            r,
+        );
     }
     let mut seals: std::collections::HashMap<Hash, crate::signing::SealRecord> =
         std::collections::HashMap::new();
@@ -748,7 +757,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 seals.insert(fp, rec);
                 Ok(format!("{done} (seal bindings)"))
             });
-        out.add("per-tender chain completeness", format!("seal chain {}", c.tender), r);
+        out.add(CheckName::PerTenderChainCompleteness, format!("seal chain {}", c.tender), r);
     }
 
     // Signatures, certificates, timestamps and the rule pack of every
@@ -784,8 +793,8 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                     ))
                 }),
         };
-        out.add("timestamp", "newest checkpoint", r);
-        checked.insert("timestamp");
+        out.add(CheckName::Timestamp, "newest checkpoint", r);
+        checked.insert(CheckName::Timestamp);
     }
     for &(i, ev, _) in &selected {
         let Body::Document(d) = &ev.body else { continue };
@@ -800,8 +809,8 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             Ok(p) => p,
             Err(missing) => {
                 let why = format!("its rule pack, entry {missing}, is not in the bundle");
-                out.add("policy", format!("entry {i}"), Err(why));
-                checked.insert("policy");
+                out.add(CheckName::Policy, format!("entry {i}"), Err(why));
+                checked.insert(CheckName::Policy);
                 None
             }
         };
@@ -817,7 +826,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             out.add(f.check, format!("entry {i} {}", f.subject), f.result);
         }
         if pack.is_some() {
-            checked.insert("policy");
+            checked.insert(CheckName::Policy);
         }
     }
 
@@ -847,13 +856,13 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         } else {
             Ok(format!("{} bytes, logged", bytes.len()))
         };
-        out.add("document digest", format!("document {}", d.sha256), r);
+        out.add(CheckName::DocumentDigest, format!("document {}", d.sha256), r);
     }
     for g in documents {
         let hits = logged(&g.sha256);
         if hits.is_empty() {
             out.add(
-                "document digest",
+                CheckName::DocumentDigest,
                 g.name.clone(),
                 Err(format!("SHA-256 {} was not logged by any entry in the bundle", g.sha256)),
             );
@@ -862,7 +871,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             matches!((d.and_then(|d| d.sm3), g.sm3), (Some(logged), Some(file)) if logged != file)
         }) {
             out.add(
-                "document digest",
+                CheckName::DocumentDigest,
                 g.name.clone(),
                 Err(format!(
                     "entry {i} states an SM3 for this SHA-256 that is not the file's SM3: its SM2 signatures or SM3 timestamps are not over this file"
@@ -882,7 +891,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                     ),
                     None => {
                         out.add(
-                            "document digest",
+                            CheckName::DocumentDigest,
                             g.name.clone(),
                             Err(format!(
                                 "revealed by entry {i}, but the sealed entry {} is not in the bundle",
@@ -895,7 +904,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 _ => (i, ev.principal.clone(), ev.received_ms, String::new()),
             };
             out.add(
-                "document digest",
+                CheckName::DocumentDigest,
                 g.name.clone(),
                 Ok(format!("logged as entry {entry} by {principal:?} at {received_ms} ms{how}")),
             );
@@ -927,7 +936,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         }
     }
     if m.documents.is_empty() && documents.is_empty() {
-        out.na("document digest", "bundle", "no document given or carried");
+        out.na(CheckName::DocumentDigest, "bundle", "no document given or carried");
     }
     // Reveals: each opens its sealed entry; the revealed document then gets
     // the same checks, at the sealed entry's time, under its rule pack.
@@ -938,15 +947,15 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         let sealed = events.get(&r.sealed.index).map(|(e, lh)| (e, lh));
         let res = crate::signing::check_reveal(r, &ev.tender, sealed);
         let ok = res.is_ok();
-        out.add("commitment reveal", format!("entry {i}"), res);
+        out.add(CheckName::CommitmentReveal, format!("entry {i}"), res);
         let Some((sev, _)) = sealed.filter(|_| ok) else { continue };
         let pack = match rule_pack(&events, sev.policy) {
             Ok(p) => p,
             Err(missing) => {
                 let why =
                     format!("the sealed entry's rule pack, entry {missing}, is not in the bundle");
-                out.add("policy", format!("entry {i}"), Err(why));
-                checked.insert("policy");
+                out.add(CheckName::Policy, format!("entry {i}"), Err(why));
+                checked.insert(CheckName::Policy);
                 None
             }
         };
@@ -966,22 +975,22 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             );
         }
     }
-    for check in ["signature", "certificate chain", "certificate status at trusted time"] {
-        if !checked.contains(check) {
+    for check in [CheckName::Signature, CheckName::CertificateChain, CheckName::CertificateStatus] {
+        if !checked.contains(&check) {
             out.na(check, "bundle", "no selected entry carries a signature");
         }
     }
-    if !checked.contains("timestamp") {
-        out.na("timestamp", "bundle", "no selected entry carries a timestamp token");
+    if !checked.contains(&CheckName::Timestamp) {
+        out.na(CheckName::Timestamp, "bundle", "no selected entry carries a timestamp token");
     }
-    if !checked.contains("policy") {
-        out.na("policy", "bundle", "no selected entry was checked under a rule pack");
+    if !checked.contains(&CheckName::Policy) {
+        out.na(CheckName::Policy, "bundle", "no selected entry was checked under a rule pack");
     }
-    if !checked.contains("seal") {
-        out.na("seal", "bundle", "no selected entry carries an e-seal");
+    if !checked.contains(&CheckName::Seal) {
+        out.na(CheckName::Seal, "bundle", "no selected entry carries an e-seal");
     }
     if !revealed {
-        out.na("commitment reveal", "bundle", "no selected entry reveals a commitment");
+        out.na(CheckName::CommitmentReveal, "bundle", "no selected entry reveals a commitment");
     }
 
     let (verified, checks) = out.finish();
@@ -1092,7 +1101,7 @@ pub fn verify_receipt(
     let mut out = Out(Vec::new());
     let subject = format!("entry {}", r.index);
     out.add(
-        "checkpoint origin and key",
+        CheckName::CheckpointOriginAndKey,
         "receipt",
         Ok(format!("key {} ({:08x}), given", key.name(), key.key_id())),
     );
@@ -1105,7 +1114,7 @@ pub fn verify_receipt(
     let decoded = Event::decode(&leaf);
     match &decoded {
         Ok(ev) => out.add(
-            "canonical leaf",
+            CheckName::CanonicalLeaf,
             subject.clone(),
             Ok(format!(
                 "{} event of tender {:?} by {:?} at {} ms",
@@ -1115,7 +1124,7 @@ pub fn verify_receipt(
                 ev.received_ms
             )),
         ),
-        Err(e) => out.add("canonical leaf", subject.clone(), Err(e.to_string())),
+        Err(e) => out.add(CheckName::CanonicalLeaf, subject.clone(), Err(e.to_string())),
     }
     let lh = leaf_hash(&leaf);
     // A sealed document's receipt carries the opening: it must open this leaf.
@@ -1127,20 +1136,20 @@ pub fn verify_receipt(
             } else {
                 crate::signing::check_reveal(opening, &ev.tender, Some((ev, &lh)))
             };
-            out.add("commitment reveal", subject.clone(), res);
+            out.add(CheckName::CommitmentReveal, subject.clone(), res);
         }
         (Some(_), Err(_)) => {
-            out.na("commitment reveal", subject.clone(), "the leaf did not decode")
+            out.na(CheckName::CommitmentReveal, subject.clone(), "the leaf did not decode")
         }
         (None, Ok(Event { body: Body::SealedDocument(_), .. })) => out.add(
-            "commitment reveal",
+            CheckName::CommitmentReveal,
             subject.clone(),
             Err("the receipt of a sealed document lacks its opening".into()),
         ),
         (None, _) => {}
     }
     out.add(
-        "leaf hash",
+        CheckName::LeafHash,
         subject.clone(),
         if lh == r.leaf_hash {
             Ok(lh.to_hex())
@@ -1151,11 +1160,11 @@ pub fn verify_receipt(
     let cp = SignedCheckpoint::verify(r.checkpoint.as_bytes(), key);
     match &cp {
         Ok(c) => out.add(
-            "checkpoint signature",
+            CheckName::CheckpointSignature,
             "receipt checkpoint",
             Ok(format!("size {}, root {}", c.checkpoint.size, c.checkpoint.root)),
         ),
-        Err(e) => out.add("checkpoint signature", "receipt checkpoint", Err(e.to_string())),
+        Err(e) => out.add(CheckName::CheckpointSignature, "receipt checkpoint", Err(e.to_string())),
     }
     let inclusion =
         TlogProof::parse(r.tlog_proof.as_bytes()).map_err(|e| e.to_string()).and_then(|p| {
@@ -1169,24 +1178,24 @@ pub fn verify_receipt(
         });
     match &inclusion {
         Ok(c) => out.add(
-            "inclusion",
+            CheckName::Inclusion,
             subject.clone(),
             Ok(format!("in the checkpoint of size {}", c.size)),
         ),
-        Err(e) => out.add("inclusion", subject.clone(), Err(e.clone())),
+        Err(e) => out.add(CheckName::Inclusion, subject.clone(), Err(e.clone())),
     }
     let mut tree_size = cp.as_ref().map_or(0, |c| c.checkpoint.size);
     match (newer, &cp) {
-        (None, _) => out.na(
-            "consistency to the newest checkpoint",
-            subject.clone(),
-            "no newer checkpoint given",
-        ),
+        (None, _) => {
+            out.na(CheckName::ConsistencyToNewest, subject.clone(), "no newer checkpoint given")
+        }
         (Some(n), Ok(old)) => match SignedCheckpoint::verify(n.checkpoint, key) {
-            Err(e) => out.add("checkpoint signature", "newer checkpoint", Err(e.to_string())),
+            Err(e) => {
+                out.add(CheckName::CheckpointSignature, "newer checkpoint", Err(e.to_string()))
+            }
             Ok(new) => {
                 out.add(
-                    "checkpoint signature",
+                    CheckName::CheckpointSignature,
                     "newer checkpoint",
                     Ok(format!("size {}", new.checkpoint.size)),
                 );
@@ -1209,11 +1218,11 @@ pub fn verify_receipt(
                             .map_err(|e| e.to_string()),
                     }
                 };
-                out.add("consistency to the newest checkpoint", subject.clone(), r);
+                out.add(CheckName::ConsistencyToNewest, subject.clone(), r);
             }
         },
         (Some(_), Err(_)) => out.na(
-            "consistency to the newest checkpoint",
+            CheckName::ConsistencyToNewest,
             subject.clone(),
             "the receipt's checkpoint did not verify",
         ),

@@ -26,6 +26,7 @@
 use std::collections::HashMap;
 
 use crate::Hash;
+use crate::check::CheckName;
 use crate::event::{
     BindingAction, CertKind, CertificateEvent, DocSignature, Document, Lifecycle, SealBinding,
     SignatureFormat,
@@ -48,11 +49,11 @@ pub struct CertRecord {
     /// Its kind, from the first event.
     pub kind: CertKind,
     /// For a trader, the bound USCC.
-    pub uscc: Option<String>,
+    pub uscc: Option<crate::ids::Uscc>,
     /// For a trader, the bound unit name.
     pub unit_name: Option<String>,
     /// For registered personnel, the bound resident ID.
-    pub resident_id: Option<String>,
+    pub resident_id: Option<crate::ids::ResidentId>,
     /// Every lifecycle step: entry index, step, effective time (ms).
     pub history: Vec<(u64, Lifecycle, u64)>,
 }
@@ -332,8 +333,8 @@ impl SealRecord {
 /// One check's outcome for one subject.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    /// The check, by its report name.
-    pub check: &'static str,
+    /// The check.
+    pub check: CheckName,
     /// What it is about (e.g. `signature 1`).
     pub subject: String,
     /// Pass with a detail, or fail with the reason.
@@ -376,7 +377,7 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
             }
             Err(_) => {}
         }
-        out.push(Finding { check: "timestamp", subject, result: r.map(|(_, _, d)| d) });
+        out.push(Finding { check: CheckName::Timestamp, subject, result: r.map(|(_, _, d)| d) });
     }
     let mut kinds = Vec::new();
     for (n, sig) in doc.signatures.iter().enumerate() {
@@ -387,7 +388,7 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
         };
         let Some(rec) = ctx.certs.get(&sig.cert) else {
             out.push(Finding {
-                check: "certificate chain",
+                check: CheckName::CertificateChain,
                 subject,
                 result: Err(format!(
                     "certificate {} is not registered (no certificate event for it)",
@@ -400,14 +401,14 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
         let intermediates = match verify_signature(sig, doc, &rec.cert) {
             Ok(v) => {
                 out.push(Finding {
-                    check: "signature",
+                    check: CheckName::Signature,
                     subject: subject.clone(),
                     result: Ok(format!("{} by {}", v.what, rec.cert.subject())),
                 });
                 v.intermediates
             }
             Err(e) => {
-                out.push(Finding { check: "signature", subject, result: Err(e) });
+                out.push(Finding { check: CheckName::Signature, subject, result: Err(e) });
                 continue;
             }
         };
@@ -419,9 +420,13 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
                 format!("{} certificates to root {root}, valid at {at_label}", path.len())
             })
             .map_err(|e| format!("at {at_label}: {e}"));
-        out.push(Finding { check: "certificate chain", subject: subject.clone(), result: chain });
         out.push(Finding {
-            check: "certificate status at trusted time",
+            check: CheckName::CertificateChain,
+            subject: subject.clone(),
+            result: chain,
+        });
+        out.push(Finding {
+            check: CheckName::CertificateStatus,
             subject,
             result: rec
                 .status_at(at)
@@ -437,7 +442,7 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
     }
     if let Some(pack) = ctx.policy {
         out.push(Finding {
-            check: "policy",
+            check: CheckName::Policy,
             subject: format!("rule pack {} v{}", pack.name, pack.version),
             result: check_policy(pack, doc, &kinds, &roles, stamped),
         });
@@ -462,13 +467,13 @@ fn check_seal(
     out: &mut Vec<Finding>,
 ) -> Option<SealRole> {
     let subject = format!("seal {}", n + 1);
-    let fail = |out: &mut Vec<Finding>, check, subject: String, e: String| {
+    let fail = |out: &mut Vec<Finding>, check: CheckName, subject: String, e: String| {
         out.push(Finding { check, subject, result: Err(e) });
     };
     let s = match SealSignature::parse(der) {
         Ok(s) => s,
         Err(e) => {
-            fail(out, "seal", subject, e.to_string());
+            fail(out, CheckName::Seal, subject, e.to_string());
             return None;
         }
     };
@@ -476,14 +481,14 @@ fn check_seal(
         Some(token) => match seal_token_time(token, &s.signature, received_ms, ctx.tsa) {
             Ok((t, d)) => {
                 out.push(Finding {
-                    check: "timestamp",
+                    check: CheckName::Timestamp,
                     subject: format!("{subject} timestamp"),
                     result: Ok(d),
                 });
                 (t, format!("trusted time {t} ms (the seal's timestamp)"))
             }
             Err(e) => {
-                fail(out, "timestamp", format!("{subject} timestamp"), e);
+                fail(out, CheckName::Timestamp, format!("{subject} timestamp"), e);
                 return None;
             }
         },
@@ -513,14 +518,14 @@ fn check_seal(
         ))
     };
     ok &= result.is_ok();
-    out.push(Finding { check: "seal", subject: subject.clone(), result });
+    out.push(Finding { check: CheckName::Seal, subject: subject.clone(), result });
 
     let seal_fp = s.seal.fingerprint();
     let signer_fp = crate::pki::fingerprint_of(&s.signer_cert);
     let Some(rec) = ctx.seals.get(&seal_fp) else {
         fail(
             out,
-            "seal",
+            CheckName::Seal,
             format!("{subject} binding"),
             format!("seal {seal_fp} is not registered (no seal_binding event for it)"),
         );
@@ -529,7 +534,7 @@ fn check_seal(
     let Some(cert) = ctx.certs.get(&signer_fp) else {
         fail(
             out,
-            "certificate chain",
+            CheckName::CertificateChain,
             format!("{subject} signer"),
             format!("certificate {signer_fp} is not registered (no certificate event for it)"),
         );
@@ -546,7 +551,11 @@ fn check_seal(
         }
     });
     ok &= binding.is_ok();
-    out.push(Finding { check: "seal", subject: format!("{subject} binding"), result: binding });
+    out.push(Finding {
+        check: CheckName::Seal,
+        subject: format!("{subject} binding"),
+        result: binding,
+    });
     let chain = ctx
         .ca
         .chain(&cert.cert, &[], at)
@@ -554,7 +563,7 @@ fn check_seal(
         .map_err(|e| format!("at {at_label}: {e}"));
     ok &= chain.is_ok();
     out.push(Finding {
-        check: "certificate chain",
+        check: CheckName::CertificateChain,
         subject: format!("{subject} signer"),
         result: chain,
     });
@@ -564,7 +573,7 @@ fn check_seal(
         .map_err(|e| format!("{e}; the seal was applied at {at_label}"));
     ok &= status.is_ok();
     out.push(Finding {
-        check: "certificate status at trusted time",
+        check: CheckName::CertificateStatus,
         subject: format!("{subject} signer"),
         result: status,
     });
@@ -610,7 +619,7 @@ fn seal_token_time(
 }
 
 /// The first failed finding: what a rejection names.
-pub fn first_failure(findings: &[Finding]) -> Option<(&'static str, String)> {
+pub fn first_failure(findings: &[Finding]) -> Option<(CheckName, String)> {
     findings.iter().find_map(|f| match &f.result {
         Err(e) => Some((f.check, format!("{}: {e}", f.subject))),
         Ok(_) => None,
@@ -814,7 +823,8 @@ pub fn check_reveal(
     if s.document_type != reveal.document.document_type {
         return Err("the revealed document is of another type than the sealed one".into());
     }
-    let c = crate::event::commitment(&reveal.salt.0, tender, &reveal.principal, &reveal.document);
+    let c = crate::event::commitment(&reveal.salt.0, tender, &reveal.principal, &reveal.document)
+        .map_err(|e| e.to_string())?;
     if c != s.commitment {
         return Err(format!(
             "the revealed salt, filer and document do not match the commitment of entry {}",

@@ -74,7 +74,7 @@ fn trader(step: Lifecycle, at: u64) -> CertificateEvent {
     CertificateEvent {
         der: Bytes(self_signed(1, "CN=trader,O=Example Construction,C=CN")),
         cert_kind: CertKind::Trader,
-        uscc: Some("91350100M000100Y43".into()),
+        uscc: Some("91350100M000100Y43".parse().unwrap()),
         unit_name: Some("某某建设有限公司".into()),
         resident_id: None,
         lifecycle: step,
@@ -99,7 +99,7 @@ fn accepts_a_registration_then_loss_and_revocation() {
     let rec = from_chain(&chain).unwrap();
     assert_eq!(rec.cert.der(), &chain[0].der.0[..]);
     assert_eq!(rec.kind, CertKind::Trader);
-    assert_eq!(rec.uscc.as_deref(), Some("91350100M000100Y43"));
+    assert_eq!(rec.uscc.as_ref().map(|u| u.as_str()), Some("91350100M000100Y43"));
     assert_eq!(rec.unit_name.as_deref(), Some("某某建设有限公司"));
     assert_eq!(rec.resident_id, None);
     assert_eq!(
@@ -185,10 +185,13 @@ fn changed(change: impl FnOnce(&mut CertificateEvent)) -> ChainError {
 #[test]
 fn refuses_a_later_event_with_another_identity() {
     let at = |field| ChainError::IdentityChanged { index: 11, field };
-    assert_eq!(changed(|e| e.uscc = Some("91110000600037341L".into())), at("uscc"));
+    assert_eq!(changed(|e| e.uscc = Some("91110000600037341L".parse().unwrap())), at("uscc"));
     assert_eq!(changed(|e| e.uscc = None), at("uscc"));
     assert_eq!(changed(|e| e.unit_name = Some("另一建设有限公司".into())), at("unit_name"));
-    assert_eq!(changed(|e| e.resident_id = Some("11010519491231002X".into())), at("resident_id"));
+    assert_eq!(
+        changed(|e| e.resident_id = Some("11010519491231002X".parse().unwrap())),
+        at("resident_id")
+    );
     assert_eq!(changed(|e| e.cert_kind = CertKind::Supervisor), at("cert_kind"));
     let other = self_signed(2, "CN=trader,O=Example Construction,C=CN");
     assert_ne!(other, trader(Lifecycle::Issued, T0).der.0);

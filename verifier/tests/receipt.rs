@@ -36,7 +36,7 @@ fn newer<'a>(note: &'a str, proof: Option<Vec<Hash>>) -> Option<Newer<'a>> {
 
 /// The first failed check of an unverified report.
 fn first_failure(r: &Report) -> &'static str {
-    r.checks.iter().find(|c| c.status == Status::Fail).unwrap().check
+    r.checks.iter().find(|c| c.status == Status::Fail).unwrap().check.as_str()
 }
 
 #[test]

@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 
 use verifier::Hash;
+use verifier::check::CheckName;
 use verifier::event::SealBinding;
 use verifier::event::{
     Body, Bytes, Content, Event, EventLink, POLICY_TENDER, Rejection, Reveal, SEALED_PRINCIPAL,
-    SealedDocument, commitment,
+    SealRequest, SealedDocument, commitment,
 };
 use verifier::signing::{CertRecord, Context, SealRecord, check_document, first_failure};
 
@@ -312,7 +313,11 @@ impl Ledger {
                         rejection: Box::new(Content {
                             tender: content.tender.clone(),
                             principal: content.principal.clone(),
-                            body: Body::SubmissionRejected(Rejection::new(doc, check, &reason)),
+                            body: Body::SubmissionRejected(Rejection::new(
+                                doc,
+                                check.as_str(),
+                                &reason,
+                            )),
                         }),
                         error: verifier::Error::CheckFailed { check: check.into(), reason },
                     },
@@ -324,9 +329,6 @@ impl Ledger {
             Body::SealedDocument(_) => Ok(Admission::Refuse(invalid(
                 "sealed documents are written by the ledger; send kind sealed_document with the document",
             ))),
-            Body::SealRequest(_) => {
-                Ok(Admission::Refuse(invalid("a seal request is sealed before admission")))
-            }
             Body::Reveal(r) => {
                 let committed = self.frontier.size() + st.leaves.len() as u64;
                 if r.sealed.index >= committed {
@@ -342,7 +344,7 @@ impl Ledger {
                 Ok(match verifier::signing::check_reveal(r, &content.tender, Some((&ev, &lh))) {
                     Ok(_) => Admission::Accept,
                     Err(e) => Admission::Refuse(verifier::Error::CheckFailed {
-                        check: "commitment reveal".into(),
+                        check: CheckName::CommitmentReveal.into(),
                         reason: e,
                     }),
                 })
@@ -355,11 +357,9 @@ impl Ledger {
     /// into its commitment. The salt is an HMAC of the submission under the
     /// data directory's commitment key: the same submission gets the same
     /// commitment (a duplicate), and no one without the key can guess it.
-    pub(super) fn seal(&self, content: Content, st: &mut BatchState) -> Result<Sealing> {
+    pub(super) fn seal(&self, request: SealRequest, st: &mut BatchState) -> Result<Sealing> {
         use hmac::{KeyInit as _, Mac as _};
-        let Content { tender, principal, body: Body::SealRequest(doc) } = content else {
-            return Ok(Sealing::Refuse(invalid("not a seal request")));
-        };
+        let SealRequest { tender, principal, document: doc } = request;
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.commit_key)
             .map_err(|e| LedgerError::Corrupt(format!("commitment key: {e}")))?;
         mac.update(b"tenderlog/salt/v1\n");
@@ -367,7 +367,10 @@ impl Ledger {
             .map_err(|e| LedgerError::Corrupt(format!("encoding a seal request: {e}")))?;
         mac.update(&buf);
         let salt: [u8; 32] = mac.finalize().into_bytes().into();
-        let c = commitment(&salt, &tender, &principal, &doc);
+        let c = match commitment(&salt, &tender, &principal, &doc) {
+            Ok(c) => c,
+            Err(e) => return Ok(Sealing::Refuse(e)),
+        };
         let opening = Reveal {
             sealed: EventLink { index: 0, leaf_hash: verifier::Hash([0; 32]) },
             salt: Bytes(salt.to_vec()),
@@ -384,7 +387,7 @@ impl Ledger {
         };
         // Already filed: the filer gets its opening again, whatever has
         // changed since (a revocation, a new rule pack) — it was valid then.
-        if self.find_content(&st.in_batch, &sealed.digest())?.is_some() {
+        if self.find_content(&st.in_batch, &sealed.digest()?)?.is_some() {
             return Ok(Sealing::Seal { opening: Box::new(opening), content: Box::new(sealed) });
         }
         let clear = Content { tender, principal, body: Body::Document(doc) };

@@ -41,7 +41,7 @@ pub fn judge(zip: &[u8]) -> Option<&'static str> {
             if r.verified {
                 return None;
             }
-            Some(r.checks.iter().find(|c| c.status == Status::Fail).unwrap().check)
+            Some(r.checks.iter().find(|c| c.status == Status::Fail).unwrap().check.as_str())
         }
     }
 }
