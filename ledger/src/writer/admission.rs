@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use verifier::Hash;
 use verifier::check::CheckName;
-use verifier::event::SealBinding;
+use verifier::event::{CertificateEvent, SealBinding};
 use verifier::event::{
     Body, Bytes, Content, Event, EventLink, POLICY_TENDER, Rejection, Reveal, SEALED_PRINCIPAL,
     SealRequest, SealedDocument, commitment,
@@ -119,6 +119,21 @@ impl Ledger {
         Ok(events)
     }
 
+    /// The certificate events of the chain `cert:<fp>` (this batch
+    /// included), in sequence order; empty for an unregistered certificate.
+    fn cert_chain(&self, fp: &Hash, st: &BatchState) -> Result<Vec<(u64, CertificateEvent)>> {
+        let tender = verifier::event::cert_tender(fp);
+        self.chain_events(&tender, st)?
+            .into_iter()
+            .map(|(index, ev)| match ev.body {
+                Body::Certificate(c) => Ok((index, c)),
+                _ => Err(LedgerError::Corrupt(format!(
+                    "entry {index} is in chain {tender} but is not its certificate event"
+                ))),
+            })
+            .collect()
+    }
+
     /// The registered certificate with this fingerprint, from its lifecycle
     /// chain `cert:<fingerprint>` (this batch included), or `None`.
     fn cert_record(&self, fp: &Hash, st: &mut BatchState) -> Result<Option<CertRecord>> {
@@ -130,24 +145,14 @@ impl Ledger {
         {
             return Ok(Some(r.clone()));
         }
-        let tender = verifier::event::cert_tender(fp);
-        let events = self.chain_events(&tender, st)?;
-        if events.is_empty() {
+        let chain = self.cert_chain(fp, st)?;
+        if chain.is_empty() {
             return Ok(None);
         }
-        let mut list = Vec::with_capacity(events.len());
-        for (index, ev) in &events {
-            match &ev.body {
-                Body::Certificate(c) => list.push((*index, c)),
-                _ => {
-                    return Err(LedgerError::Corrupt(format!(
-                        "entry {index} is in chain {tender} but is not its certificate event"
-                    )));
-                }
-            }
-        }
-        let rec = CertRecord::from_chain(&list)
-            .map_err(|e| LedgerError::Corrupt(format!("chain {tender}: {e}")))?;
+        let list: Vec<(u64, &CertificateEvent)> = chain.iter().map(|(i, c)| (*i, c)).collect();
+        let rec = CertRecord::from_chain(&list).map_err(|e| {
+            LedgerError::Corrupt(format!("chain {}: {e}", verifier::event::cert_tender(fp)))
+        })?;
         if !st.certs_changed.contains(fp) {
             st.certs.insert(*fp, rec.clone());
         }
@@ -251,19 +256,9 @@ impl Ledger {
                 }
                 // The chain with this step appended must keep the chain's
                 // rules: the same function the offline verifier replays.
-                let tender = verifier::event::cert_tender(&cert.fingerprint());
-                let events = self.chain_events(&tender, st)?;
-                let mut list = Vec::with_capacity(events.len() + 1);
-                for (index, ev) in &events {
-                    match &ev.body {
-                        Body::Certificate(e) => list.push((*index, e)),
-                        _ => {
-                            return Err(LedgerError::Corrupt(format!(
-                                "entry {index} is in chain {tender} but is not its certificate event"
-                            )));
-                        }
-                    }
-                }
+                let chain = self.cert_chain(&cert.fingerprint(), st)?;
+                let mut list: Vec<(u64, &CertificateEvent)> =
+                    chain.iter().map(|(i, e)| (*i, e)).collect();
                 list.push((self.frontier.size() + st.leaves.len() as u64, c));
                 if let Err(e) = CertRecord::from_chain(&list) {
                     return Ok(Admission::Refuse(invalid(e.to_string())));
