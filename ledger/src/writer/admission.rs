@@ -8,11 +8,11 @@ use std::collections::HashMap;
 
 use verifier::Hash;
 use verifier::check::CheckName;
-use verifier::event::{CertificateEvent, SealBinding};
 use verifier::event::{
     Body, Bytes, Content, Event, EventLink, POLICY_TENDER, Rejection, Reveal, SEALED_PRINCIPAL,
     SealRequest, SealedDocument, commitment,
 };
+use verifier::event::{CertificateEvent, SealBinding};
 use verifier::signing::{CertRecord, Context, SealRecord, check_document, first_failure};
 
 use super::{BatchState, Ledger};
