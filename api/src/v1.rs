@@ -180,7 +180,7 @@ pub async fn submit(
             };
             // The bidder gets a receipt for the logged refusal: offline
             // evidence that it submitted, when, and why it was refused.
-            let receipt = receipt(&state, logged, *checkpoint).await?;
+            let receipt = receipt(&state, logged, (*checkpoint).clone()).await?;
             let mut e = ApiError::new(Code::Rejected, refused.error.to_string())
                 .with("rejection", serde_json::to_value(&receipt).unwrap_or_default());
             if let Some(c) = check {
@@ -198,7 +198,7 @@ pub async fn submit(
             return Err(ApiError::new(Code::Unavailable, e.to_string()).retry_after(1));
         }
     };
-    let mut receipt = receipt(&state, committed.appended, committed.checkpoint).await?;
+    let mut receipt = receipt(&state, committed.appended, (*committed.checkpoint).clone()).await?;
     receipt.sealed = committed.opening;
     let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(receipt)).into_response())

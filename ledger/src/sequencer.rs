@@ -27,8 +27,9 @@ use crate::writer::{Appended, Ledger, Refused};
 pub struct Committed {
     /// The entry (an earlier one when the content was already logged).
     pub appended: Appended,
-    /// The checkpoint signed with the entry's batch (or the latest, for a duplicate).
-    pub checkpoint: SignedCheckpoint,
+    /// The checkpoint signed with the entry's batch (or the latest, for a
+    /// duplicate); one copy shared by the whole batch.
+    pub checkpoint: Arc<SignedCheckpoint>,
     /// For a sealed document: what its submitter needs to reveal it.
     pub opening: Option<Reveal>,
 }
@@ -48,7 +49,7 @@ pub enum SubmitError {
         /// Why, and the rejection logged for it, if any.
         refused: Box<Refused>,
         /// The checkpoint of the batch (it covers a logged rejection).
-        checkpoint: Box<SignedCheckpoint>,
+        checkpoint: Arc<SignedCheckpoint>,
     },
     /// The batch could not be written; nothing of it was.
     #[error("couldn't commit the batch: {0}")]
@@ -203,8 +204,9 @@ impl Loop {
         if let Ok(mut view) = self.policy.write() {
             view.publish(ledger.policy_in_force());
         }
+        let checkpoint = Arc::new(outcome.checkpoint);
         let mut report = BatchReport {
-            tree_size: outcome.checkpoint.checkpoint.size,
+            tree_size: checkpoint.checkpoint.size,
             signed_ms: ms,
             waits: Vec::with_capacity(waiting.len()),
             ..BatchReport::default()
@@ -220,13 +222,13 @@ impl Loop {
                     } else {
                         report.appended += 1;
                     }
-                    Ok(Committed { appended, checkpoint: outcome.checkpoint.clone(), opening })
+                    Ok(Committed { appended, checkpoint: checkpoint.clone(), opening })
                 }
                 Err(refused) => {
                     report.refused += 1;
                     Err(SubmitError::Refused {
                         refused: Box::new(refused),
-                        checkpoint: Box::new(outcome.checkpoint.clone()),
+                        checkpoint: checkpoint.clone(),
                     })
                 }
             };
