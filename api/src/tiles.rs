@@ -19,7 +19,7 @@ use crate::state::AppState;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// `GET /tile/{*path}`.
-pub async fn tile(
+pub(crate) async fn tile(
     State(state): State<Arc<AppState>>,
     Path(path): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -87,7 +87,7 @@ fn parse_hash(v: &str, what: &str) -> Result<Hash, ApiError> {
 
 /// The answer to a submission.
 #[derive(Serialize)]
-pub struct Receipt {
+pub(crate) struct Receipt {
     /// The entry's index.
     pub index: u64,
     /// The leaf, base64.
@@ -111,7 +111,7 @@ pub struct Receipt {
 
 /// `POST /v1/events`: append one submission; answer with a receipt once it is
 /// durable and covered by a signed checkpoint.
-pub async fn submit(
+pub(crate) async fn submit(
     State(state): Shared,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -246,7 +246,7 @@ async fn receipt(
 }
 
 /// `POST /v1/tokens` (admin): make a token; the answer holds it, once.
-pub async fn create_token(
+pub(crate) async fn create_token(
     State(state): Shared,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -286,7 +286,10 @@ pub async fn create_token(
 }
 
 /// `GET /v1/tokens` (admin): the tokens, never their secrets.
-pub async fn list_tokens(State(state): Shared, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn list_tokens(
+    State(state): Shared,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     authorize(&state, &headers, Role::Admin)?;
     let dir = state.dir.clone();
     let list = tokio::task::spawn_blocking(move || crate::tokens::list(&dir))
@@ -300,7 +303,7 @@ pub async fn list_tokens(State(state): Shared, headers: HeaderMap) -> Result<Res
 }
 
 /// `GET /v1/checkpoint` and `GET /checkpoint`: the latest signed note.
-pub async fn checkpoint(State(state): Shared) -> Result<Response, ApiError> {
+pub(crate) async fn checkpoint(State(state): Shared) -> Result<Response, ApiError> {
     let cp = state.readers.quick(|s| Ok(s.latest_checkpoint()?)).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
@@ -310,7 +313,7 @@ pub async fn checkpoint(State(state): Shared) -> Result<Response, ApiError> {
 }
 
 /// `GET /v1/checkpoint/timestamp[?size=N]`: the checkpoint's RFC 3161 token.
-pub async fn checkpoint_timestamp(
+pub(crate) async fn checkpoint_timestamp(
     State(state): Shared,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
@@ -344,7 +347,10 @@ pub async fn checkpoint_timestamp(
 }
 
 /// `GET /v1/proof/inclusion?index=N[&size=M]` or `?leaf_hash=HEX[&size=M]`.
-pub async fn inclusion(State(state): Shared, Query(q): Params) -> Result<Response, ApiError> {
+pub(crate) async fn inclusion(
+    State(state): Shared,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
     let index = param_u64(&q, "index")?;
     let leaf_hash = q.get("leaf_hash").map(|v| parse_hash(v, "leaf_hash")).transpose()?;
     let size = param_u64(&q, "size")?;
@@ -402,7 +408,10 @@ pub async fn inclusion(State(state): Shared, Query(q): Params) -> Result<Respons
 }
 
 /// `GET /v1/proof/consistency?from=A[&to=B]`.
-pub async fn consistency(State(state): Shared, Query(q): Params) -> Result<Response, ApiError> {
+pub(crate) async fn consistency(
+    State(state): Shared,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
     let from = param_u64(&q, "from")?
         .ok_or_else(|| ApiError::new(Code::BadParameter, "from is required"))?;
     let to = param_u64(&q, "to")?;
@@ -442,7 +451,10 @@ fn parse_index(v: &str) -> Result<u64, ApiError> {
 }
 
 /// `GET /v1/entries/{index}`: the leaf and its decoded event.
-pub async fn entry(State(state): Shared, Path(index): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn entry(
+    State(state): Shared,
+    Path(index): Path<String>,
+) -> Result<Response, ApiError> {
     let index = parse_index(&index)?;
     let out = state
         .readers
@@ -471,7 +483,7 @@ pub async fn entry(State(state): Shared, Path(index): Path<String>) -> Result<Re
 }
 
 /// `GET /v1/tenders/{id}/events`: the tender's timeline, in order.
-pub async fn tender_events(
+pub(crate) async fn tender_events(
     State(state): Shared,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -507,7 +519,7 @@ pub async fn tender_events(
 }
 
 /// `GET /v1/documents/{sha256}`: where a document digest was logged.
-pub async fn documents(
+pub(crate) async fn documents(
     State(state): Shared,
     Path(digest): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -541,7 +553,7 @@ pub async fn documents(
 
 /// `GET /v1/bundles?tender=ID` (or `?index=N&index=M…`, or `?document=HEX`):
 /// the evidence bundle, byte-identical to `tenderlog bundle`.
-pub async fn bundle(
+pub(crate) async fn bundle(
     State(state): Shared,
     pairs: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -609,7 +621,7 @@ pub async fn bundle(
 }
 
 /// `GET /healthz`: 200 while checkpoints are being signed, 503 otherwise.
-pub async fn healthz(State(state): Shared) -> Response {
+pub(crate) async fn healthz(State(state): Shared) -> Response {
     let status = state.appender.status();
     let stopped = status.stopped();
     let signed = status.signed_ms.load(Ordering::SeqCst);
@@ -632,7 +644,7 @@ pub async fn healthz(State(state): Shared) -> Response {
 }
 
 /// `GET /metrics`: Prometheus text.
-pub async fn metrics(State(state): Shared) -> Response {
+pub(crate) async fn metrics(State(state): Shared) -> Response {
     (
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         state.metrics.render(),
@@ -641,12 +653,12 @@ pub async fn metrics(State(state): Shared) -> Response {
 }
 
 /// Any route that does not exist.
-pub async fn not_found() -> ApiError {
+pub(crate) async fn not_found() -> ApiError {
     ApiError::new(Code::NotFound, "no such route; see /v1/openapi.json")
 }
 
 /// A route that exists, with a method it does not have.
-pub async fn method_not_allowed() -> ApiError {
+pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::new(
         Code::MethodNotAllowed,
         "this route does not take that method; see /v1/openapi.json",

@@ -16,7 +16,7 @@ use crate::error::{LedgerError, Result};
 use crate::store::{Store, sql_u64};
 
 /// Most entries one bundle may hold.
-pub const MAX_BUNDLE_ENTRIES: usize = 100_000;
+pub(crate) const MAX_BUNDLE_ENTRIES: usize = 100_000;
 
 impl Store {
     /// The checkpoint the log signed with the batch of entry `index`: the

@@ -49,7 +49,7 @@ use admission::Admission;
 /// `index.db` are dropped (memory stays bounded).
 const HEAD_CACHE_LIMIT: usize = 100_000;
 /// Most entries the index follower may lag behind before appends wait.
-pub const MAX_PENDING: u64 = 65_536;
+pub(crate) const MAX_PENDING: u64 = 65_536;
 /// How long appends wait for a stalled index follower before failing.
 const INDEX_STALL_LIMIT: Duration = Duration::from_secs(60);
 

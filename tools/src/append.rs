@@ -74,7 +74,12 @@ fn queue_lines(
     }
 }
 
-pub fn run(dir: &Path, file: Option<&Path>, principal: &str, batch: usize) -> anyhow::Result<()> {
+pub(crate) fn run(
+    dir: &Path,
+    file: Option<&Path>,
+    principal: &str,
+    batch: usize,
+) -> anyhow::Result<()> {
     let appender = Appender::open(
         dir,
         AppenderConfig { max_batch: batch, queue: batch * 2, ..AppenderConfig::default() },

@@ -13,7 +13,7 @@ use verifier::Hash;
 use verifier::event::{Body, Content, Document, DocumentType};
 
 #[derive(Subcommand, Debug)]
-pub enum BenchCommand {
+pub(crate) enum BenchCommand {
     /// Ingest rate of the ledger vs. a bare rusqlite batched insert of the
     /// same leaf bytes, in the same run.
     Ingest {
@@ -131,7 +131,7 @@ pub enum BenchCommand {
 }
 
 /// A document event whose leaf is about 1 KiB.
-pub fn sample_content(i: u64) -> Content {
+pub(crate) fn sample_content(i: u64) -> Content {
     let digest: [u8; 32] = Sha256::digest(i.to_be_bytes()).into();
     let title = format!("{:0>790}", format!("bench document {i}"));
     Content {
@@ -157,7 +157,7 @@ fn median(xs: &mut [f64]) -> f64 {
     xs[xs.len() / 2]
 }
 
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
@@ -174,7 +174,7 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-pub fn scratch(dir: &Option<PathBuf>) -> anyhow::Result<tempfile::TempDir> {
+pub(crate) fn scratch(dir: &Option<PathBuf>) -> anyhow::Result<tempfile::TempDir> {
     Ok(match dir {
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
@@ -183,7 +183,7 @@ pub fn scratch(dir: &Option<PathBuf>) -> anyhow::Result<tempfile::TempDir> {
 
 /// The benchmarks' appender: batches of up to `batch`, no checkpoint
 /// stamping (its tokens are measured by `bench tsa`).
-pub fn appender(dir: &Path, batch: usize) -> anyhow::Result<ledger::Appender> {
+pub(crate) fn appender(dir: &Path, batch: usize) -> anyhow::Result<ledger::Appender> {
     let config = ledger::AppenderConfig {
         max_batch: batch,
         queue: batch.max(1) * 2,
@@ -194,7 +194,7 @@ pub fn appender(dir: &Path, batch: usize) -> anyhow::Result<ledger::Appender> {
 }
 
 /// Appends `contents` as one batch and waits; fails on the first refusal.
-pub fn append_all(
+pub(crate) fn append_all(
     l: &ledger::Appender,
     contents: Vec<Content>,
 ) -> anyhow::Result<Vec<ledger::Committed>> {
@@ -202,7 +202,7 @@ pub fn append_all(
 }
 
 /// Builds a store of `entries` bench events in `dir`; returns events/s.
-pub fn build(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
+pub(crate) fn build(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
     ledger::init(dir, "bench.tenderlog.example/log", &SystemClock)?;
     let l = appender(dir, batch)?;
     // Time the appends only, not the making of synthetic events.
@@ -268,7 +268,7 @@ fn bare_insert(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
     Ok(entries as f64 / start.elapsed().as_secs_f64())
 }
 
-pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Ingest { events, batch, runs, dir } => {
             let leaf_len = {

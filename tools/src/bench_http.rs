@@ -18,7 +18,7 @@ use crate::bench::{build, percentile, scratch};
 
 /// Flags of `tenderlog bench http`.
 #[derive(Args, Debug)]
-pub struct HttpBench {
+pub(crate) struct HttpBench {
     /// Use this existing store (it gets a bench token) instead of building one.
     #[arg(long)]
     data: Option<PathBuf>,
@@ -90,7 +90,7 @@ fn report(name: &str, mut ms: Vec<f64>, secs: f64, errors: u64) {
     );
 }
 
-pub fn run(args: HttpBench) -> anyhow::Result<()> {
+pub(crate) fn run(args: HttpBench) -> anyhow::Result<()> {
     let tmp = scratch(&args.dir)?;
     let data = match &args.data {
         Some(d) => d.clone(),

@@ -23,7 +23,7 @@ fn median(xs: &mut [f64]) -> f64 {
 /// Verifies one GB/T 38540 v4 seal (SM2 signer and maker) `iterations`
 /// times per run on one thread: the parse, the data hash, both SM2
 /// signatures, the certificate list and the validity windows.
-pub fn seal(iterations: usize, runs: usize) -> anyhow::Result<()> {
+pub(crate) fn seal(iterations: usize, runs: usize) -> anyhow::Result<()> {
     let now = now_ms();
     let ca = ledger::issue::Issued::root("CN=bench CA", now - 3_600_000, now + 86_400_000)?;
     let holder = |subject: &str, serial: u64| {
@@ -75,7 +75,7 @@ pub fn seal(iterations: usize, runs: usize) -> anyhow::Result<()> {
 /// Appends `events` schedule events in batches of each size, with fsync,
 /// and after each batch runs one stamping round (one token per checkpoint):
 /// the TSA round trip per token, and what it costs per event.
-pub fn tsa(
+pub(crate) fn tsa(
     events: u64,
     batches: &[usize],
     urls: &[String],

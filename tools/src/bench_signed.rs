@@ -24,7 +24,7 @@ use verifier::event::{
 };
 
 /// The algorithms measured.
-pub const ALGS: &[&str] = &["ed25519", "ecdsa", "rsa", "sm2"];
+pub(crate) const ALGS: &[&str] = &["ed25519", "ecdsa", "rsa", "sm2"];
 
 /// Signs a message, returning the encoded signature.
 type SignFn = Box<dyn Fn(&[u8]) -> Vec<u8>>;
@@ -194,7 +194,7 @@ fn run_once(alg: &str, events: u64, batch: usize, dir: &Option<PathBuf>) -> anyh
 }
 
 /// Runs the benchmark for `algs` and prints the median rate of each.
-pub fn run(
+pub(crate) fn run(
     algs: &[String],
     events: u64,
     batch: usize,

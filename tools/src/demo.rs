@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use p256::ecdsa::signature::Signer as _;
 
 /// The origin of a log `demo` creates.
-pub const DEMO_ORIGIN: &str = "demo.tenderlog.local/log";
+pub(crate) const DEMO_ORIGIN: &str = "demo.tenderlog.local/log";
 
 /// The tender: (principal, document type, file name, title, signers). The
 /// evaluation report is signed by every expert; bidder D's certificate was
@@ -84,7 +84,7 @@ const REVEALS: &[(&str, &[&str])] = &[
 /// The step whose refusal the demo expects (bidder D's lost certificate).
 const REFUSED: &str = "07-bid-d.txt";
 
-pub fn run(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
     if !ledger::store::db_path(dir).exists() {
         let vkey = ledger::init(dir, DEMO_ORIGIN, &SystemClock)?;
         println!("created a log in {}\n  verifier key: {}", dir.display(), vkey.vkey());

@@ -14,16 +14,16 @@ use p256::ecdsa::SigningKey;
 use crate::seal_maker::{SealSpec, Sm2Holder, issue_sm2, make_seal};
 
 /// Subject of the demo CA.
-pub const DEMO_CA: &str = "CN=tenderlog demo CA (not a real CA),O=tenderlog demo,C=CN";
+pub(crate) const DEMO_CA: &str = "CN=tenderlog demo CA (not a real CA),O=tenderlog demo,C=CN";
 /// Subject of the demo's seal authority (制章者): its SM2 key signs the
 /// traders' unit seals; its certificate is issued by the demo CA.
-pub const DEMO_SEAL_MAKER: &str =
+pub(crate) const DEMO_SEAL_MAKER: &str =
     "CN=tenderlog demo seal authority (not a real seal platform),O=tenderlog demo,C=CN";
 /// The traders whose unit seals (单位公章) the demo makes: the bidders.
-pub const SEALED_TRADERS: &[&str] = &["bidder-a", "bidder-b", "bidder-c", "bidder-d"];
+pub(crate) const SEALED_TRADERS: &[&str] = &["bidder-a", "bidder-b", "bidder-c", "bidder-d"];
 
 /// A participant of the demo tender.
-pub struct Participant {
+pub(crate) struct Participant {
     /// The platform account (and token) name.
     pub name: &'static str,
     /// `trader` or `expert`.
@@ -36,7 +36,7 @@ pub struct Participant {
 }
 
 /// Everyone who signs in the demo.
-pub const PARTICIPANTS: &[Participant] = &[
+pub(crate) const PARTICIPANTS: &[Participant] = &[
     p("agency-01", "trader", "某某招标代理有限公司", "91420100MA4K00001"),
     p("buyer-01", "trader", "某某市城市建设投资有限公司", "91420100MA4K00002"),
     p("bidder-a", "trader", "甲建设工程有限公司", "91420100MA4K0000A"),
@@ -58,7 +58,7 @@ const fn p(
 }
 
 /// A participant's USCC: its 17 characters and the right check character.
-pub fn uscc(p: &Participant) -> anyhow::Result<String> {
+pub(crate) fn uscc(p: &Participant) -> anyhow::Result<String> {
     let trial = format!("{}0", p.uscc17);
     match verifier::ids::Uscc::parse(&trial) {
         Ok(_) => Ok(trial),
@@ -70,7 +70,7 @@ pub fn uscc(p: &Participant) -> anyhow::Result<String> {
 }
 
 /// The demo PKI on disk.
-pub struct DemoPki {
+pub(crate) struct DemoPki {
     /// When it was made, ms since the epoch: the demo's lifecycle times.
     pub epoch_ms: u64,
     /// Each participant's key and certificate, in [`PARTICIPANTS`] order.
@@ -110,7 +110,7 @@ const YEAR_MS: u64 = 365 * 24 * 3600 * 1000;
 impl DemoPki {
     /// Loads the demo PKI of `dir`, making it (and trusting its CA and TSA
     /// roots in the data directory) on first use.
-    pub fn open_or_create(dir: &Path) -> anyhow::Result<DemoPki> {
+    pub(crate) fn open_or_create(dir: &Path) -> anyhow::Result<DemoPki> {
         let f = folder(dir);
         if !f.join("epoch").is_file() {
             Self::create(dir, &f)?;
@@ -203,7 +203,7 @@ impl DemoPki {
     }
 
     /// The participant named `name`: its index in [`PARTICIPANTS`].
-    pub fn index(name: &str) -> anyhow::Result<usize> {
+    pub(crate) fn index(name: &str) -> anyhow::Result<usize> {
         PARTICIPANTS
             .iter()
             .position(|p| p.name == name)

@@ -23,7 +23,7 @@ fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn init(dir: &Path, origin: &str, json: bool) -> anyhow::Result<()> {
+pub(crate) fn init(dir: &Path, origin: &str, json: bool) -> anyhow::Result<()> {
     let vkey = ledger::init(dir, origin, &SystemClock)?;
     if json {
         print_json(&json!({
@@ -53,7 +53,7 @@ pub fn init(dir: &Path, origin: &str, json: bool) -> anyhow::Result<()> {
     }
 }
 
-pub fn checkpoint(dir: &Path, json: bool) -> anyhow::Result<()> {
+pub(crate) fn checkpoint(dir: &Path, json: bool) -> anyhow::Result<()> {
     let store = Store::open(dir)?;
     let cp = store.latest_checkpoint()?;
     if json {
@@ -69,7 +69,7 @@ pub fn checkpoint(dir: &Path, json: bool) -> anyhow::Result<()> {
     }
 }
 
-pub fn entry(dir: &Path, index: u64) -> anyhow::Result<()> {
+pub(crate) fn entry(dir: &Path, index: u64) -> anyhow::Result<()> {
     let store = Store::open(dir)?;
     let leaf = store.leaf(index)?;
     let event = Event::decode(&leaf).with_context(|| format!("entry {index} is malformed"))?;
@@ -81,7 +81,7 @@ pub fn entry(dir: &Path, index: u64) -> anyhow::Result<()> {
     }))
 }
 
-pub fn prove_inclusion(
+pub(crate) fn prove_inclusion(
     dir: &Path,
     index: Option<u64>,
     leaf_hash: Option<&str>,
@@ -114,7 +114,7 @@ pub fn prove_inclusion(
     }))
 }
 
-pub fn prove_consistency(dir: &Path, from: u64, to: Option<u64>) -> anyhow::Result<()> {
+pub(crate) fn prove_consistency(dir: &Path, from: u64, to: Option<u64>) -> anyhow::Result<()> {
     let store = Store::open(dir)?;
     let to = match to {
         Some(t) => t,
@@ -133,7 +133,7 @@ pub fn prove_consistency(dir: &Path, from: u64, to: Option<u64>) -> anyhow::Resu
     }))
 }
 
-pub fn audit(dir: &Path, scope: ledger::AuditScope, json: bool) -> anyhow::Result<()> {
+pub(crate) fn audit(dir: &Path, scope: ledger::AuditScope, json: bool) -> anyhow::Result<()> {
     let bar = if std::io::stderr().is_terminal() && !json {
         let b = ProgressBar::new(0);
         b.set_style(
@@ -180,7 +180,7 @@ pub fn audit(dir: &Path, scope: ledger::AuditScope, json: bool) -> anyhow::Resul
     }
 }
 
-pub fn bundle(
+pub(crate) fn bundle(
     dir: &Path,
     tender: Option<String>,
     index: Vec<u64>,
@@ -215,7 +215,11 @@ pub fn bundle(
     Ok(())
 }
 
-pub fn publish_policy(dir: &Path, file: Option<&Path>, principal: &str) -> anyhow::Result<()> {
+pub(crate) fn publish_policy(
+    dir: &Path,
+    file: Option<&Path>,
+    principal: &str,
+) -> anyhow::Result<()> {
     use verifier::event::{Body, Content, POLICY_TENDER};
     use verifier::policy::RulePack;
     let pack = match file {

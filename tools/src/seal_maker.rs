@@ -76,7 +76,7 @@ struct SesSignature {
 }
 
 /// An SM2 key and its certificate.
-pub struct Sm2Holder {
+pub(crate) struct Sm2Holder {
     /// The signing key (GM/T 0009 default ID).
     pub key: sm2::dsa::SigningKey,
     /// Its certificate, DER.
@@ -85,7 +85,7 @@ pub struct Sm2Holder {
 
 /// A new SM2 key from the operating system's randomness, with its
 /// SubjectPublicKeyInfo.
-pub fn new_sm2_key() -> anyhow::Result<(sm2::SecretKey, spki::SubjectPublicKeyInfoOwned)> {
+pub(crate) fn new_sm2_key() -> anyhow::Result<(sm2::SecretKey, spki::SubjectPublicKeyInfoOwned)> {
     use spki::EncodePublicKey as _;
     for _ in 0..64 {
         let mut seed = [0u8; 32];
@@ -101,7 +101,7 @@ pub fn new_sm2_key() -> anyhow::Result<(sm2::SecretKey, spki::SubjectPublicKeyIn
 
 /// A new SM2 key and a signing certificate for it issued by `ca`, valid
 /// `not_before_ms`..`not_after_ms`; the secret is returned to be kept.
-pub fn issue_sm2(
+pub(crate) fn issue_sm2(
     ca: &ledger::issue::Issued,
     subject: &str,
     serial: u64,
@@ -128,7 +128,7 @@ fn gtime(ms: u64) -> anyhow::Result<GeneralizedTime> {
 }
 
 /// An 8×8 PNG of the seal's red, the picture every demo seal carries.
-pub const PICTURE_PNG: &[u8] = &[
+pub(crate) const PICTURE_PNG: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
     0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x08, 0x08, 0x02, 0x00, 0x00, 0x00, 0x4b, 0x6d, 0x29,
     0xdc, 0x00, 0x00, 0x00, 0x11, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x38, 0x23, 0x28, 0x88,
@@ -137,7 +137,7 @@ pub const PICTURE_PNG: &[u8] = &[
 ];
 
 /// What a seal says about itself.
-pub struct SealSpec<'a> {
+pub(crate) struct SealSpec<'a> {
     /// The vendor ID of the header.
     pub vid: &'a str,
     /// The seal's identifier (esID).
@@ -155,7 +155,7 @@ pub struct SealSpec<'a> {
 }
 
 /// Makes a v4 `SESeal`, signed by `maker` over DER(`SES_SealInfo`).
-pub fn make_seal(spec: &SealSpec<'_>, maker: &Sm2Holder) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn make_seal(spec: &SealSpec<'_>, maker: &Sm2Holder) -> anyhow::Result<Vec<u8>> {
     let info = SealInfo {
         header: Header { id: Ia5String::new("ES")?, version: 4, vid: Ia5String::new(spec.vid)? },
         es_id: Ia5String::new(spec.es_id)?,
@@ -192,7 +192,7 @@ pub fn make_seal(spec: &SealSpec<'_>, maker: &Sm2Holder) -> anyhow::Result<Vec<u
 
 /// Applies `seal` (a `SESeal` DER) to a document whose SM3 is `sm3`: a v4
 /// `SES_Signature` signed by `signer` at `time_ms`.
-pub fn apply_seal(
+pub(crate) fn apply_seal(
     seal: &[u8],
     signer: &Sm2Holder,
     sm3: &[u8; 32],

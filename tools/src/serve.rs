@@ -14,7 +14,7 @@ use serde::Deserialize;
 /// Flags of `tenderlog serve`; each may also come from the environment or the
 /// config file (flag > environment > file > default).
 #[derive(Args, Debug)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// The data directory; created and initialised on first run.
     #[arg(long, env = "TENDERLOG_DATA")]
     data: Option<PathBuf>,
@@ -70,7 +70,7 @@ struct FileConfig {
     tsa_urls: Option<Vec<String>>,
 }
 
-pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let file: FileConfig = match &args.config {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -172,7 +172,7 @@ async fn shutdown_signal() {
 
 /// `tenderlog token ...`
 #[derive(Subcommand, Debug)]
-pub enum TokenCommand {
+pub(crate) enum TokenCommand {
     /// Make a bearer token and print it (once: only its hash is stored).
     Create {
         /// The data directory.
@@ -208,7 +208,7 @@ fn need_store(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+pub(crate) fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Create { data, name, role } => {
             need_store(&data)?;

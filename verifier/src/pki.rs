@@ -404,19 +404,19 @@ pub struct CmsSignature {
 /// CMS OIDs.
 mod cms_oid {
     use spki::ObjectIdentifier as O;
-    pub const SIGNED_DATA: O = O::new_unwrap("1.2.840.113549.1.7.2");
+    pub(super) const SIGNED_DATA: O = O::new_unwrap("1.2.840.113549.1.7.2");
     /// GM/T 0010 signedData, treated as the RFC 5652 one.
-    pub const SM2_SIGNED_DATA: O = O::new_unwrap("1.2.156.10197.6.1.4.2.2");
-    pub const DATA: O = O::new_unwrap("1.2.840.113549.1.7.1");
-    pub const SM2_DATA: O = O::new_unwrap("1.2.156.10197.6.1.4.2.1");
-    pub const CONTENT_TYPE: O = O::new_unwrap("1.2.840.113549.1.9.3");
-    pub const MESSAGE_DIGEST: O = O::new_unwrap("1.2.840.113549.1.9.4");
-    pub const SIGNING_TIME: O = O::new_unwrap("1.2.840.113549.1.9.5");
-    pub const SHA256: O = O::new_unwrap("2.16.840.1.101.3.4.2.1");
-    pub const SHA512: O = O::new_unwrap("2.16.840.1.101.3.4.2.3");
-    pub const SM3: O = O::new_unwrap("1.2.156.10197.1.401");
+    pub(super) const SM2_SIGNED_DATA: O = O::new_unwrap("1.2.156.10197.6.1.4.2.2");
+    pub(super) const DATA: O = O::new_unwrap("1.2.840.113549.1.7.1");
+    pub(super) const SM2_DATA: O = O::new_unwrap("1.2.156.10197.6.1.4.2.1");
+    pub(super) const CONTENT_TYPE: O = O::new_unwrap("1.2.840.113549.1.9.3");
+    pub(super) const MESSAGE_DIGEST: O = O::new_unwrap("1.2.840.113549.1.9.4");
+    pub(super) const SIGNING_TIME: O = O::new_unwrap("1.2.840.113549.1.9.5");
+    pub(super) const SHA256: O = O::new_unwrap("2.16.840.1.101.3.4.2.1");
+    pub(super) const SHA512: O = O::new_unwrap("2.16.840.1.101.3.4.2.3");
+    pub(super) const SM3: O = O::new_unwrap("1.2.156.10197.1.401");
     /// The "sm2sign" OID some producers use for SM2-with-SM3.
-    pub const SM2_SIGN: O = O::new_unwrap("1.2.156.10197.1.301.1");
+    pub(super) const SM2_SIGN: O = O::new_unwrap("1.2.156.10197.1.301.1");
 }
 
 /// Largest CMS message accepted.

@@ -6,12 +6,12 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 /// The `tenderlog` binary under test.
-pub fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tenderlog"))
 }
 
 /// Runs `tenderlog ARGS` with `stdin` and returns its output.
-pub fn run(args: &[&str], stdin: &str) -> Output {
+pub(crate) fn run(args: &[&str], stdin: &str) -> Output {
     let mut child = bin()
         .args(args)
         .stdin(Stdio::piped())
@@ -27,24 +27,24 @@ pub fn run(args: &[&str], stdin: &str) -> Output {
 }
 
 /// Stdout as text.
-pub fn out(o: &Output) -> String {
+pub(crate) fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// Stderr as text.
-pub fn err(o: &Output) -> String {
+pub(crate) fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// `tenderlog init` in `dir`; returns the vkey line.
-pub fn init(dir: &Path, origin: &str) -> String {
+pub(crate) fn init(dir: &Path, origin: &str) -> String {
     let o = run(&["init", "--data", dir.to_str().unwrap(), "--origin", origin], "");
     assert!(o.status.success(), "init failed: {}", err(&o));
     out(&o).trim().to_owned()
 }
 
 /// One document submission as a JSON line, distinct per `i`.
-pub fn doc_line(i: u64, tender: &str) -> String {
+pub(crate) fn doc_line(i: u64, tender: &str) -> String {
     format!(
         r#"{{"kind":"document","tender":"{tender}","principal":"agency-{}","body":{{"document_type":"bid","sha256":"{:064x}","size":{},"media_type":"application/pdf"}}}}"#,
         i % 7,

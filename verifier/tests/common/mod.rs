@@ -26,39 +26,39 @@ use verifier::tlog_proof::TlogProof;
 use verifier::{Hash, leaf_hash};
 
 /// The log's origin (the same as the golden checkpoint's).
-pub const ORIGIN: &str = "golden.tenderlog.example/log";
+pub(crate) const ORIGIN: &str = "golden.tenderlog.example/log";
 /// The tender the bundle is about.
-pub const TENDER: &str = "ZB2026-007 第二标段";
+pub(crate) const TENDER: &str = "ZB2026-007 第二标段";
 /// Another tender whose events interleave with [`TENDER`]'s.
-pub const OTHER_TENDER: &str = "ZB2026-008";
+pub(crate) const OTHER_TENDER: &str = "ZB2026-008";
 /// The document the bundle carries; entry [`DOCUMENT_ENTRY`] logged its SHA-256.
-pub const DOCUMENT: &[u8] = "招标文件 ZB2026-007 第二标段\n\
+pub(crate) const DOCUMENT: &[u8] = "招标文件 ZB2026-007 第二标段\n\
     Bids are due on 2026-12-01 at 09:30 (UTC+8), opened at the same time.\n"
     .as_bytes();
 /// The entry that logged [`DOCUMENT`].
-pub const DOCUMENT_ENTRY: u64 = 2;
+pub(crate) const DOCUMENT_ENTRY: u64 = 2;
 /// The checkpoints the log signed: after the first batch, and the newest.
-pub const CHECKPOINT_SIZES: [u64; 2] = [3, 7];
+pub(crate) const CHECKPOINT_SIZES: [u64; 2] = [3, 7];
 /// The entries of [`TENDER`], in index order.
-pub const TENDER_ENTRIES: [u64; 5] = [0, 2, 3, 4, 6];
+pub(crate) const TENDER_ENTRIES: [u64; 5] = [0, 2, 3, 4, 6];
 
 /// The golden log key (the seed of `tests/golden/log.key`).
-pub fn signer() -> NoteSigner {
+pub(crate) fn signer() -> NoteSigner {
     NoteSigner::new(ORIGIN, SigningKey::from_bytes(&[0x42; 32])).unwrap()
 }
 
 /// Another key under the same origin name.
-pub fn other_signer() -> NoteSigner {
+pub(crate) fn other_signer() -> NoteSigner {
     NoteSigner::new(ORIGIN, SigningKey::from_bytes(&[7; 32])).unwrap()
 }
 
 /// The golden log key's verifier.
-pub fn verifier_key() -> NoteVerifier {
+pub(crate) fn verifier_key() -> NoteVerifier {
     signer().verifier()
 }
 
 /// SHA-256 of `bytes`.
-pub fn sha256(bytes: &[u8]) -> Hash {
+pub(crate) fn sha256(bytes: &[u8]) -> Hash {
     Hash(Sha256::digest(bytes).into())
 }
 
@@ -127,7 +127,7 @@ fn contents() -> Vec<(&'static str, &'static str, Body)> {
 }
 
 /// A log: its events and leaves, its Merkle tree and the checkpoints it signed.
-pub struct Log {
+pub(crate) struct Log {
     /// The events, by index.
     pub events: Vec<Event>,
     /// The leaves, by index.
@@ -140,14 +140,14 @@ pub struct Log {
 
 impl Log {
     /// The real log, signed by [`signer`].
-    pub fn new() -> Log {
+    pub(crate) fn new() -> Log {
         Log::build(u64::MAX, &signer())
     }
 
     /// A fork of the real log: the same entries before `diverge_at`, different
     /// ones (received a millisecond later) from there on, with checkpoints of
     /// the same sizes signed by `key`.
-    pub fn forked(diverge_at: u64, key: &NoteSigner) -> Log {
+    pub(crate) fn forked(diverge_at: u64, key: &NoteSigner) -> Log {
         Log::build(diverge_at, key)
     }
 
@@ -186,34 +186,34 @@ impl Log {
     }
 
     /// The root of the first `size` leaves.
-    pub fn root(&mut self, size: u64) -> Hash {
+    pub(crate) fn root(&mut self, size: u64) -> Hash {
         tree_root(&mut self.tree, size).unwrap()
     }
 
     /// The size of the checkpoint signed with entry `index`'s batch.
-    pub fn batch_size(index: u64) -> u64 {
+    pub(crate) fn batch_size(index: u64) -> u64 {
         *CHECKPOINT_SIZES.iter().find(|s| **s > index).unwrap()
     }
 
     /// The inclusion proof of entry `index` in the tree of `size` leaves.
-    pub fn inclusion(&mut self, index: u64, size: u64) -> Vec<Hash> {
+    pub(crate) fn inclusion(&mut self, index: u64, size: u64) -> Vec<Hash> {
         inclusion_proof(&mut self.tree, index, size).unwrap()
     }
 
     /// Entry `index`'s tlog-proof against its batch's checkpoint.
-    pub fn tlog_proof(&mut self, index: u64) -> String {
+    pub(crate) fn tlog_proof(&mut self, index: u64) -> String {
         let size = Log::batch_size(index);
         let proof = self.inclusion(index, size);
         TlogProof { extra: None, index, proof, checkpoint: self.notes[&size].clone() }.to_text()
     }
 
     /// The consistency proof from `from` leaves to `to` leaves.
-    pub fn consistency(&mut self, from: u64, to: u64) -> Vec<Hash> {
+    pub(crate) fn consistency(&mut self, from: u64, to: u64) -> Vec<Hash> {
         consistency_proof(&mut self.tree, from, to).unwrap()
     }
 
     /// The newest checkpoint's size.
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         CHECKPOINT_SIZES[CHECKPOINT_SIZES.len() - 1]
     }
 
@@ -221,7 +221,12 @@ impl Log {
     /// it: each entry proved against its batch's checkpoint, one consistency
     /// proof from each older checkpoint used to the newest, and `documents`
     /// carried.
-    pub fn bundle(&mut self, selection: Selection, indexes: &[u64], documents: &[&[u8]]) -> Bundle {
+    pub(crate) fn bundle(
+        &mut self,
+        selection: Selection,
+        indexes: &[u64],
+        documents: &[&[u8]],
+    ) -> Bundle {
         let size = self.size();
         let mut members = BTreeMap::new();
         let mut entries = Vec::new();
@@ -308,7 +313,7 @@ impl Log {
 
     /// The receipt for entry `index`, byte for byte as `POST /v1/events`
     /// answers (compact JSON of `api::v1::Receipt`).
-    pub fn receipt(&mut self, index: u64) -> Vec<u8> {
+    pub(crate) fn receipt(&mut self, index: u64) -> Vec<u8> {
         let size = Log::batch_size(index);
         let proof = self.inclusion(index, size);
         let leaf = &self.leaves[index as usize];
@@ -338,6 +343,6 @@ struct Receipt {
 }
 
 /// The evidence bundle of [`TENDER`], carrying [`DOCUMENT`]: the golden bundle.
-pub fn tender_bundle() -> Bundle {
+pub(crate) fn tender_bundle() -> Bundle {
     Log::new().bundle(Selection::Tender(TENDER.into()), &TENDER_ENTRIES, &[DOCUMENT])
 }

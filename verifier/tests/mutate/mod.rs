@@ -16,7 +16,7 @@ use verifier::report::{Status, verify_bundle};
 /// A zip of `members` in this order, written exactly as `Bundle::to_zip`
 /// writes (stored, fixed time, mode 0644), but with the bytes as given:
 /// `to_zip` re-serialises the manifest, this keeps a mutated one.
-pub fn zip_raw(members: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn zip_raw(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
     let opts = zip::write::SimpleFileOptions::default()
@@ -33,7 +33,7 @@ pub fn zip_raw(members: &[(&str, &[u8])]) -> Vec<u8> {
 
 /// What caught a mutant: "bundle format" when the zip could not be read as a
 /// bundle, else the first failed check; `None` when it verified.
-pub fn judge(zip: &[u8]) -> Option<&'static str> {
+pub(crate) fn judge(zip: &[u8]) -> Option<&'static str> {
     match Bundle::from_zip(zip) {
         Err(_) => Some("bundle format"),
         Ok(b) => {
@@ -47,7 +47,7 @@ pub fn judge(zip: &[u8]) -> Option<&'static str> {
 }
 
 /// The byte positions of a member to mutate.
-pub fn positions(len: usize) -> Vec<usize> {
+pub(crate) fn positions(len: usize) -> Vec<usize> {
     if len < 4096 {
         return (0..len).collect();
     }
@@ -68,7 +68,7 @@ struct Tally {
 
 /// Flips every bit (or the sample) of every member of `bundle`, which must
 /// verify, and fails naming every mutant that still verifies.
-pub fn assert_every_bit_flip_caught(bundle: &Bundle) {
+pub(crate) fn assert_every_bit_flip_caught(bundle: &Bundle) {
     let start = std::time::Instant::now();
     let manifest = bundle.manifest.to_bytes();
     let mut members: Vec<(&str, &[u8])> = vec![("manifest.json", &manifest)];
