@@ -61,15 +61,3 @@ pub trait LogWriter: Send {
     /// same note) at `signed_ms`: the heartbeat `/healthz` watches.
     fn touch(&mut self, size: u64, signed_ms: u64) -> Result<()>;
 }
-
-impl<W: LogWriter + ?Sized> LogWriter for Box<W> {
-    fn head(&mut self) -> Result<TreeHead> {
-        (**self).head()
-    }
-    fn commit(&mut self, expected: &TreeHead, batch: &Batch<'_>) -> Result<()> {
-        (**self).commit(expected, batch)
-    }
-    fn touch(&mut self, size: u64, signed_ms: u64) -> Result<()> {
-        (**self).touch(size, signed_ms)
-    }
-}

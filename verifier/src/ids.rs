@@ -529,36 +529,29 @@ fn is_leap_year(year: u16) -> bool {
     year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
-/// In events a USCC is its text, validated when read: a leaf, a submission
-/// or a bundle can only ever carry a well-formed one.
-impl serde::Serialize for Uscc {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
+/// In events an identifier is its text, validated whenever it is read (a
+/// submission, a leaf, a bundle): an event can only ever carry a
+/// well-formed one. A resident ID is logged only for a registered-personnel
+/// certificate whose subject already carries it; its `Debug` masks it
+/// wherever an event is printed.
+macro_rules! serde_as_checked_text {
+    ($($t:ident),*) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $t::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
 }
 
-impl<'de> serde::Deserialize<'de> for Uscc {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Uscc::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-/// In events a resident ID is its text, validated when read. It is logged
-/// only for a registered-personnel certificate whose subject already
-/// carries it; its `Debug` masks it wherever an event is printed.
-impl serde::Serialize for ResidentId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ResidentId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        ResidentId::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+serde_as_checked_text!(Uscc, ResidentId);
 
 #[cfg(test)]
 // Positions are the standard's 1-based character positions; indexing reads closer to it.
