@@ -16,6 +16,7 @@
 use std::sync::{Arc, RwLock};
 
 use verifier::event::{Body, Bytes, Content, Request};
+use verifier::hash::Hash;
 use verifier::policy::RulePack;
 
 use crate::clock::Clock;
@@ -23,13 +24,41 @@ use crate::stamper::Stamper;
 
 /// A submission that has been through admission: the only thing the
 /// sequencer's queue takes.
+///
+/// It carries its content digest (the duplicate check's key), computed
+/// here on the submitter's thread: the encoding and hashing of every
+/// submission then runs in parallel, off the one sequencer thread.
 #[derive(Debug)]
-pub struct Admitted(pub(crate) Request);
+pub struct Admitted {
+    pub(crate) request: Request,
+    /// The content digest of a [`Request::Log`]; `None` for a seal request
+    /// (its content is made at sequencing) or content whose digest fails
+    /// (the sequencer refuses it with the reason).
+    pub(crate) digest: Option<Hash>,
+}
 
 impl Admitted {
     /// The submission as it will be sequenced.
     pub fn request(&self) -> &Request {
-        &self.0
+        &self.request
+    }
+}
+
+impl From<Request> for Admitted {
+    /// Admits `request` with no platform timestamp (for callers that hold
+    /// the [`Ledger`](crate::Ledger) itself).
+    fn from(request: Request) -> Admitted {
+        let digest = match &request {
+            Request::Log(content) => content.digest().ok(),
+            Request::Seal(_) => None,
+        };
+        Admitted { request, digest }
+    }
+}
+
+impl From<Content> for Admitted {
+    fn from(content: Content) -> Admitted {
+        Admitted::from(Request::Log(content))
     }
 }
 
@@ -81,18 +110,18 @@ impl Admission {
     /// same submission is still a duplicate). When no TSA answers, the
     /// document goes on without it, and the rule pack's check refuses it.
     pub(crate) fn admit(&self, mut request: Request) -> Admitted {
-        if !self.needs_token(&request) {
-            return Admitted(request);
+        if self.needs_token(&request)
+            && let (Request::Log(Content { body: Body::Document(doc), .. }), Some(stamper)) =
+                (&mut request, &self.stamper)
+        {
+            let now = self.clock.now_ms();
+            match stamper.stamp(&doc.sha256.0, crate::tsa::ImprintAlg::Sha256, now) {
+                Ok(s) => doc.received_timestamp = Some(Bytes(s.token)),
+                Err(e) => {
+                    tracing::warn!(document = %doc.sha256, error = %e, "no token for a document");
+                }
+            }
         }
-        let (Request::Log(Content { body: Body::Document(doc), .. }), Some(stamper)) =
-            (&mut request, &self.stamper)
-        else {
-            return Admitted(request);
-        };
-        match stamper.stamp(&doc.sha256.0, crate::tsa::ImprintAlg::Sha256, self.clock.now_ms()) {
-            Ok(s) => doc.received_timestamp = Some(Bytes(s.token)),
-            Err(e) => tracing::warn!(document = %doc.sha256, error = %e, "no token for a document"),
-        }
-        Admitted(request)
+        Admitted::from(request)
     }
 }

@@ -30,7 +30,7 @@ use verifier::note::{NoteSigner, NoteVerifier};
 use crate::admission::{Admission, Admitted, PolicyView};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{LedgerError, Result};
-use crate::sequencer::{Committed, Job, Loop, NoObserver, Observer, Status, SubmitError};
+use crate::sequencer::{Answer, Job, Loop, NoObserver, Observer, Status, SubmitError};
 use crate::stamper::{Stamper, Stamps};
 use crate::writer::Ledger;
 
@@ -87,7 +87,7 @@ impl Default for AppenderConfig {
 /// A submission in the queue: resolves once its batch is committed.
 #[derive(Debug)]
 pub struct Ticket {
-    answer: oneshot::Receiver<std::result::Result<Committed, SubmitError>>,
+    answer: oneshot::Receiver<Vec<Answer>>,
     status: Arc<Status>,
 }
 
@@ -96,16 +96,55 @@ impl Ticket {
         SubmitError::Stopped(status.stopped().unwrap_or_else(|| "shutting down".into()))
     }
 
+    fn first(answers: Vec<Answer>, status: &Status) -> Answer {
+        answers.into_iter().next().unwrap_or_else(|| Err(Ticket::stopped(status)))
+    }
+
     /// Waits for the commit (from async code).
-    pub async fn wait(self) -> std::result::Result<Committed, SubmitError> {
+    pub async fn wait(self) -> Answer {
         let Ticket { answer, status } = self;
-        answer.await.map_err(|_| Ticket::stopped(&status))?
+        match answer.await {
+            Ok(answers) => Ticket::first(answers, &status),
+            Err(_) => Err(Ticket::stopped(&status)),
+        }
     }
 
     /// Waits for the commit, blocking this thread (never from async code).
-    pub fn wait_blocking(self) -> std::result::Result<Committed, SubmitError> {
+    pub fn wait_blocking(self) -> Answer {
         let Ticket { answer, status } = self;
-        answer.blocking_recv().map_err(|_| Ticket::stopped(&status))?
+        match answer.blocking_recv() {
+            Ok(answers) => Ticket::first(answers, &status),
+            Err(_) => Err(Ticket::stopped(&status)),
+        }
+    }
+}
+
+/// Submissions queued together: resolves once all are committed.
+#[derive(Debug)]
+pub struct Tickets {
+    /// One per job (a batch's worth of submissions each), in order.
+    parts: Vec<(usize, oneshot::Receiver<Vec<Answer>>)>,
+    status: Arc<Status>,
+}
+
+impl Tickets {
+    /// Waits for every commit, blocking this thread (never from async
+    /// code): one answer per submission, in order.
+    pub fn wait_blocking(self) -> Vec<Answer> {
+        let Tickets { parts, status } = self;
+        let mut answers = Vec::with_capacity(parts.iter().map(|(n, _)| n).sum());
+        // Jobs are committed in order: waiting for the last one first parks
+        // this thread once, not once per job.
+        let mut parts: Vec<_> =
+            parts.into_iter().rev().map(|(n, rx)| (n, rx.blocking_recv())).collect();
+        parts.reverse();
+        for (n, got) in parts {
+            match got {
+                Ok(part) if part.len() == n => answers.extend(part),
+                _ => answers.extend((0..n).map(|_| Err(Ticket::stopped(&status)))),
+            }
+        }
+        answers
     }
 }
 
@@ -116,7 +155,8 @@ pub struct Appender {
     verifier: NoteVerifier,
     signer: Arc<NoteSigner>,
     admission: Admission,
-    queue: Mutex<Option<SyncSender<Vec<Job>>>>,
+    queue: Mutex<Option<SyncSender<Job>>>,
+    max_batch: usize,
     sequencer: Mutex<Option<JoinHandle<()>>>,
     stamping: Mutex<Option<StampThread>>,
     status: Arc<Status>,
@@ -152,9 +192,12 @@ impl Appender {
             }
             (_, false) => None,
         };
-        let (tx, rx) = sync_channel::<Vec<Job>>(config.queue.max(1));
+        let max_batch = config.max_batch.max(1);
+        // The queue holds jobs; a job of a single submission is the common
+        // case, so the bound is still about `config.queue` submissions.
+        let (tx, rx) = sync_channel::<Job>(config.queue.max(1));
         let run = Loop {
-            max_batch: config.max_batch.max(1),
+            max_batch,
             heartbeat: config.heartbeat,
             status: status.clone(),
             observer: config.observer.clone(),
@@ -176,6 +219,7 @@ impl Appender {
             signer,
             admission: Admission { stamper, policy, clock: config.clock },
             queue: Mutex::new(Some(tx)),
+            max_batch,
             sequencer: Mutex::new(Some(sequencer)),
             stamping: Mutex::new(stamping),
             status,
@@ -219,43 +263,54 @@ impl Appender {
         self.admission.admit(request.into())
     }
 
-    fn sender(&self) -> std::result::Result<SyncSender<Vec<Job>>, SubmitError> {
+    fn sender(&self) -> std::result::Result<SyncSender<Job>, SubmitError> {
         let guard = self.queue.lock().map_err(|_| SubmitError::Stopped("poisoned".into()))?;
         guard.clone().ok_or_else(|| SubmitError::Stopped("shutting down".into()))
     }
 
-    fn jobs(&self, items: Vec<Admitted>) -> (Vec<Job>, Vec<Ticket>) {
-        let queued = Instant::now();
-        items
-            .into_iter()
-            .map(|a| {
-                let (reply, answer) = oneshot::channel();
-                (
-                    Job { content: a.0, reply, queued },
-                    Ticket { answer, status: self.status.clone() },
-                )
-            })
-            .unzip()
+    fn job(&self, items: Vec<Admitted>) -> (Job, oneshot::Receiver<Vec<Answer>>) {
+        let (reply, answer) = oneshot::channel();
+        (Job { contents: items, reply, queued: Instant::now() }, answer)
     }
 
     /// Queues an admitted submission; [`SubmitError::Overloaded`] at once
     /// when the queue is full.
     pub fn try_submit(&self, item: Admitted) -> std::result::Result<Ticket, SubmitError> {
-        let (jobs, mut tickets) = self.jobs(vec![item]);
-        match self.sender()?.try_send(jobs) {
-            Ok(()) => Ok(tickets.remove(0)),
+        let (job, answer) = self.job(vec![item]);
+        match self.sender()?.try_send(job) {
+            Ok(()) => Ok(Ticket { answer, status: self.status.clone() }),
             Err(TrySendError::Full(_)) => Err(SubmitError::Overloaded),
             Err(TrySendError::Disconnected(_)) => Err(Ticket::stopped(&self.status)),
         }
     }
 
+    /// Queues an admitted submission, waiting while the queue is full.
+    pub fn submit(&self, item: Admitted) -> std::result::Result<Ticket, SubmitError> {
+        let (job, answer) = self.job(vec![item]);
+        self.sender()?.send(job).map_err(|_| Ticket::stopped(&self.status))?;
+        Ok(Ticket { answer, status: self.status.clone() })
+    }
+
     /// Queues admitted submissions, in order, waiting while the queue is
-    /// full. They are sequenced in this order, and together unless they
-    /// exceed the batch limit.
-    pub fn submit(&self, items: Vec<Admitted>) -> std::result::Result<Vec<Ticket>, SubmitError> {
-        let (jobs, tickets) = self.jobs(items);
-        self.sender()?.send(jobs).map_err(|_| Ticket::stopped(&self.status))?;
-        Ok(tickets)
+    /// full. They are sequenced in this order, and in one batch unless they
+    /// exceed the batch limit (then in as few as fit).
+    pub fn submit_all(&self, items: Vec<Admitted>) -> std::result::Result<Tickets, SubmitError> {
+        let sender = self.sender()?;
+        let mut parts = Vec::with_capacity(items.len().div_ceil(self.max_batch));
+        let mut items = items.into_iter().peekable();
+        while items.peek().is_some() {
+            let chunk: Vec<Admitted> = items.by_ref().take(self.max_batch).collect();
+            let n = chunk.len();
+            let (job, answer) = self.job(chunk);
+            // Once a part is queued the caller must get its answers: a later
+            // part that cannot be queued is answered "stopped" (its reply
+            // dropped with the job), not turned into an error for all.
+            if sender.send(job).is_err() && parts.is_empty() {
+                return Err(Ticket::stopped(&self.status));
+            }
+            parts.push((n, answer));
+        }
+        Ok(Tickets { parts, status: self.status.clone() })
     }
 
     /// Admits, queues and waits for `contents`, blocking: one answer per
@@ -263,15 +318,9 @@ impl Appender {
     pub fn append<R: Into<Request>>(
         &self,
         contents: Vec<R>,
-    ) -> std::result::Result<Vec<std::result::Result<Committed, SubmitError>>, SubmitError> {
+    ) -> std::result::Result<Vec<Answer>, SubmitError> {
         let admitted = contents.into_iter().map(|c| self.admit(c)).collect();
-        // Answers are sent in order: waiting for the last one first parks
-        // this thread once per batch, where waiting in order could wake it
-        // once per answer while the sequencer is still sending them.
-        let mut answers: Vec<_> =
-            self.submit(admitted)?.into_iter().rev().map(Ticket::wait_blocking).collect();
-        answers.reverse();
-        Ok(answers)
+        Ok(self.submit_all(admitted)?.wait_blocking())
     }
 
     /// Stops taking submissions, commits what is queued, closes the ledger

@@ -37,10 +37,10 @@ pub mod tsa;
 mod writer;
 
 pub use admission::Admitted;
-pub use appender::{Appender, AppenderConfig, Ticket};
+pub use appender::{Appender, AppenderConfig, Ticket, Tickets};
 pub use audit::{AuditReport, AuditScope, audit, audit_scope};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{LedgerError, Result, StorageError};
-pub use sequencer::{BatchReport, Committed, NoObserver, Observer, Status, SubmitError};
+pub use sequencer::{Answer, BatchReport, Committed, NoObserver, Observer, Status, SubmitError};
 pub use store::Store;
 pub use writer::{Appended, BatchOutcome, Ledger, Refused, init};

@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 use verifier::checkpoint::SignedCheckpoint;
-use verifier::event::{Request, Reveal};
+use verifier::event::Reveal;
+
+use crate::admission::Admitted;
 
 use crate::clock::Clock;
 use crate::writer::{Appended, Ledger, Refused};
@@ -56,11 +58,24 @@ pub enum SubmitError {
     Failed(String),
 }
 
-/// One queued submission and where its answer goes.
+/// The answer to one submission.
+pub type Answer = Result<Committed, SubmitError>;
+
+/// Submissions queued together (never more than a batch holds) and where
+/// their answers go: one message each way however many there are, which is
+/// what keeps a bulk append as fast as the store.
 pub(crate) struct Job {
-    pub(crate) content: Request,
-    pub(crate) reply: oneshot::Sender<Result<Committed, SubmitError>>,
+    pub(crate) contents: Vec<Admitted>,
+    pub(crate) reply: oneshot::Sender<Vec<Answer>>,
     pub(crate) queued: Instant,
+}
+
+impl Job {
+    fn fail(self, error: impl Fn() -> SubmitError) {
+        let answers = self.contents.iter().map(|_| Err(error())).collect();
+        // A caller that went away needs no answer.
+        let _ = self.reply.send(answers);
+    }
 }
 
 /// What the sequencer shares with its callers.
@@ -136,13 +151,15 @@ impl Loop {
 
     /// Runs until the queue closes (every sender dropped), then commits what
     /// is left and closes the ledger.
-    pub(crate) fn run(self, mut ledger: Ledger, rx: Receiver<Vec<Job>>) {
-        let mut carry: Vec<Job> = Vec::new();
+    pub(crate) fn run(self, mut ledger: Ledger, rx: Receiver<Job>) {
+        // A job taken from the queue that did not fit in the last batch.
+        let mut carry: Option<Job> = None;
         loop {
-            let mut jobs = std::mem::take(&mut carry);
-            if jobs.is_empty() {
-                match rx.recv_timeout(self.heartbeat) {
-                    Ok(first) => jobs = first,
+            let mut jobs = Vec::new();
+            let first = match carry.take() {
+                Some(job) => job,
+                None => match rx.recv_timeout(self.heartbeat) {
+                    Ok(first) => first,
                     Err(RecvTimeoutError::Timeout) => {
                         match ledger.heartbeat() {
                             Ok(ms) => {
@@ -155,20 +172,28 @@ impl Loop {
                         continue;
                     }
                     Err(RecvTimeoutError::Disconnected) => break,
-                }
-            }
-            while jobs.len() < self.max_batch {
+                },
+            };
+            // A job is never split (the appender queues at most a batch in
+            // one), so a batch holds whole jobs in queue order.
+            let mut size = first.contents.len();
+            jobs.push(first);
+            while size < self.max_batch {
                 match rx.try_recv() {
-                    Ok(more) => jobs.extend(more),
+                    Ok(more) if size + more.contents.len() > self.max_batch => {
+                        carry = Some(more);
+                        break;
+                    }
+                    Ok(more) => {
+                        size += more.contents.len();
+                        jobs.push(more);
+                    }
                     Err(_) => break,
                 }
             }
-            if jobs.len() > self.max_batch {
-                carry = jobs.split_off(self.max_batch);
-            }
             if let Err(why) = self.commit(&mut ledger, jobs) {
-                for job in carry.drain(..) {
-                    let _ = job.reply.send(Err(SubmitError::Stopped(why.clone())));
+                if let Some(job) = carry.take() {
+                    job.fail(|| SubmitError::Stopped(why.clone()));
                 }
                 return self.stop(why);
             }
@@ -180,14 +205,19 @@ impl Loop {
     /// Commits one batch and answers its submitters; `Err` when the ledger
     /// must stop.
     fn commit(&self, ledger: &mut Ledger, jobs: Vec<Job>) -> Result<(), String> {
-        let (contents, waiting): (Vec<_>, Vec<_>) =
-            jobs.into_iter().map(|j| (j.content, (j.reply, j.queued))).unzip();
+        let mut contents = Vec::with_capacity(jobs.iter().map(|j| j.contents.len()).sum());
+        let mut waiting = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            waiting.push((job.reply, job.queued, job.contents.len()));
+            contents.extend(job.contents);
+        }
         let outcome = match ledger.append(contents) {
             Ok(o) => o,
             Err(e) => {
                 let why = e.to_string();
-                for (reply, _) in waiting {
-                    let _ = reply.send(Err(SubmitError::Failed(why.clone())));
+                for (reply, _, n) in waiting {
+                    let _ =
+                        reply.send((0..n).map(|_| Err(SubmitError::Failed(why.clone()))).collect());
                 }
                 if e.is_fatal() {
                     return Err(why);
@@ -208,14 +238,14 @@ impl Loop {
         let mut report = BatchReport {
             tree_size: checkpoint.checkpoint.size,
             signed_ms: ms,
-            waits: Vec::with_capacity(waiting.len()),
+            waits: Vec::with_capacity(outcome.results.len()),
             ..BatchReport::default()
         };
-        for (((reply, queued), result), opening) in
-            waiting.into_iter().zip(outcome.results).zip(outcome.openings)
-        {
-            report.waits.push(queued.elapsed());
-            let answer = match result {
+        let answers: Vec<Answer> = outcome
+            .results
+            .into_iter()
+            .zip(outcome.openings)
+            .map(|(result, opening)| match result {
                 Ok(appended) => {
                     if appended.duplicate {
                         report.duplicates += 1;
@@ -231,9 +261,14 @@ impl Loop {
                         checkpoint: checkpoint.clone(),
                     })
                 }
-            };
-            // A caller that went away does not undo its entry.
-            let _ = reply.send(answer);
+            })
+            .collect();
+        let mut answers = answers.into_iter();
+        for (reply, queued, n) in waiting {
+            let waited = queued.elapsed();
+            report.waits.extend(std::iter::repeat_n(waited, n));
+            // A caller that went away does not undo its entries.
+            let _ = reply.send(answers.by_ref().take(n).collect());
         }
         self.observer.batch(&report);
         Ok(())

@@ -34,6 +34,7 @@ use verifier::merkle::CompactRange;
 use verifier::note::{NoteSigner, NoteVerifier};
 use verifier::{EMPTY_ROOT, Hash, leaf_hash};
 
+use crate::admission::Admitted;
 use crate::clock::Clock;
 use crate::error::{LedgerError, Result};
 use crate::indexer::{self, Follower, IndexRow};
@@ -373,7 +374,7 @@ impl Ledger {
     /// content was already logged gets the earlier entry (`duplicate`); one the
     /// format refuses (e.g. a leaf over 64 KiB) gets an error and takes no index.
     /// An `Err` means nothing of the batch was written.
-    pub fn append<R: Into<Request>>(&mut self, batch: Vec<R>) -> Result<BatchOutcome> {
+    pub fn append<R: Into<Admitted>>(&mut self, batch: Vec<R>) -> Result<BatchOutcome> {
         self.wait_for_index()?;
         // On error the transaction rolled back and no in-memory state changed.
         self.write_batch(batch.into_iter().map(Into::into).collect())
@@ -445,7 +446,7 @@ impl Ledger {
         Ok(Some(TenderHead { seq, index, leaf_hash: self.store.leaf_hash(index)? }))
     }
 
-    fn write_batch(&mut self, batch: Vec<Request>) -> Result<BatchOutcome> {
+    fn write_batch(&mut self, batch: Vec<Admitted>) -> Result<BatchOutcome> {
         let received_ms = self.clock.now_ms().max(self.last_received_ms);
         let mut st = BatchState {
             frontier: self.frontier.clone(),
@@ -532,9 +533,10 @@ impl Ledger {
     /// document, the opening its submitter needs to reveal it later.
     fn sequence(
         &self,
-        request: Request,
+        admitted: Admitted,
         st: &mut BatchState,
     ) -> Result<(std::result::Result<Appended, Refused>, Option<verifier::event::Reveal>)> {
+        let Admitted { request, digest } = admitted;
         let (content, opening) = match request {
             Request::Seal(req) => match self.seal(req, st)? {
                 admission::Sealing::Seal { content, opening } => (*content, Some(*opening)),
@@ -548,7 +550,7 @@ impl Ledger {
             },
             Request::Log(content) => (content, None),
         };
-        let digest = match content.digest() {
+        let digest = match digest.map_or_else(|| content.digest(), Ok) {
             Ok(d) => d,
             Err(error) => return Ok((Err(Refused { error, logged: None }), None)),
         };

@@ -63,10 +63,8 @@ fn queue_lines(
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        let queued = item.and_then(|c| {
-            let mut t = appender.submit(vec![appender.admit(c)]).map_err(|e| e.to_string())?;
-            t.pop().ok_or_else(|| "the appender returned no ticket".to_owned())
-        });
+        let queued =
+            item.and_then(|c| appender.submit(appender.admit(c)).map_err(|e| e.to_string()));
         let last = queued.is_err();
         if tickets.send((n, queued)).is_err() || last {
             return;

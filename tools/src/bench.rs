@@ -225,6 +225,27 @@ pub(crate) fn build(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f6
     Ok(entries as f64 / busy.as_secs_f64())
 }
 
+/// The same appends on the [`ledger::Ledger`] alone, on this thread: the
+/// sequencing and the store without the appender's hand-off to its
+/// sequencer thread (which every real submission crosses: HTTP workers and
+/// `tenderlog append`'s reader hand their parsed content to it).
+fn ledger_alone(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
+    let dir = dir.join("alone");
+    ledger::init(&dir, "bench.tenderlog.example/log", &SystemClock)?;
+    let mut l = ledger::Ledger::open(&dir, std::sync::Arc::new(SystemClock))?;
+    let mut busy = std::time::Duration::ZERO;
+    let mut i = 0;
+    while i < entries {
+        let n = (entries - i).min(batch as u64);
+        let contents: Vec<Content> = (i..i + n).map(sample_content).collect();
+        let start = Instant::now();
+        l.append(contents)?;
+        busy += start.elapsed();
+        i += n;
+    }
+    Ok(entries as f64 / busy.as_secs_f64())
+}
+
 fn bare_insert(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
     let leaves: Vec<Vec<u8>> = (0..batch as u64)
         .map(|i| {
@@ -278,23 +299,25 @@ pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!(
                 "ingest: {events} events of ~{leaf_len} bytes, batch {batch}, fsync on, {runs} runs"
             );
-            let (mut ours, mut bare) = (Vec::new(), Vec::new());
+            let (mut ours, mut alone, mut bare) = (Vec::new(), Vec::new(), Vec::new());
             for run in 0..runs {
                 let t = scratch(&dir)?;
                 let a = build(t.path(), events, batch)?;
+                let l = ledger_alone(t.path(), events, batch)?;
                 let b = bare_insert(t.path(), events, batch)?;
                 println!(
-                    "  run {}: tenderlog {:>9.0} events/s   bare rusqlite {:>9.0} rows/s",
+                    "  run {}: tenderlog {a:>9.0} events/s   ledger alone {l:>9.0} events/s   \
+                     bare rusqlite {b:>9.0} rows/s",
                     run + 1,
-                    a,
-                    b
                 );
                 ours.push(a);
+                alone.push(l);
                 bare.push(b);
             }
-            let (a, b) = (median(&mut ours), median(&mut bare));
+            let (a, l, b) = (median(&mut ours), median(&mut alone), median(&mut bare));
             println!(
-                "median: tenderlog {a:.0} events/s, bare rusqlite {b:.0} rows/s, ratio {:.2}",
+                "median: tenderlog {a:.0} events/s (ledger alone {l:.0}), bare rusqlite {b:.0} \
+                 rows/s, ratio {:.2}",
                 a / b
             );
             println!("peak RSS {:.1} MiB", peak_rss_mib());
