@@ -16,6 +16,12 @@
 //! An integrity audit ([`AuditScope::Integrity`]) skips the canonical check
 //! (it reads each leaf's envelope only) and the index tables.
 //!
+//! The checks run over a [`LogSource`]: the data directory's store
+//! (`crate::sqlite::audit`, which adds what only a store has: rows beyond
+//! the tree and the index tables) or a log's public tiles over HTTP
+//! ([`crate::remote`]), so a log someone else runs is audited by the same
+//! code from its tiles and checkpoint alone.
+//!
 //! Memory: the compact range (≤ 64 hashes), one tile row per level, one head
 //! per tender, and a bounded number of chunks in flight; checkpoints are read
 //! chunk by chunk, never all at once. Leaves and checkpoints are read and
@@ -26,19 +32,19 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher as _, Hasher as _};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::sync::{Condvar, Mutex, mpsc};
 
-use rusqlite::Connection;
 use verifier::check::CheckName;
 use verifier::checkpoint::SignedCheckpoint;
 use verifier::event::{Envelope, Event};
 use verifier::merkle::{self, CompactRange};
+use verifier::note::NoteVerifier;
 use verifier::{Hash, leaf_hash};
 
 use crate::error::{LedgerError, Result};
-use crate::store::{self, Store, TILE_WIDTH, hash_from, sql_u64};
+use crate::storage::{LogReader, LogSource, TreeHead};
+use crate::store::{self, TILE_WIDTH};
 
 /// What a successful audit covered.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -75,16 +81,16 @@ pub enum AuditScope {
 }
 
 /// What the sequential checks need of one leaf, found by a worker.
-struct Facts {
-    idx: i64,
+pub(crate) struct Facts {
+    idx: u64,
     /// The envelope's fields, or why it could not be read.
-    chain: std::result::Result<Chain, verifier::Error>,
+    pub(crate) chain: std::result::Result<Chain, verifier::Error>,
     leaf_hash: Hash,
 }
 
 /// An envelope with its tender id kept in the chunk's text buffer (one
 /// allocation per chunk rather than one per leaf).
-struct Chain {
+pub(crate) struct Chain {
     tender: std::ops::Range<usize>,
     seq: u64,
     prev_tender: Option<verifier::event::EventLink>,
@@ -122,22 +128,21 @@ struct Checked {
 
 /// What every auditing thread needs to know of the log.
 struct Shared {
-    dir: std::path::PathBuf,
     total: u64,
     chunks: u64,
     scope: AuditScope,
     indexed: u64,
-    vkey: verifier::note::NoteVerifier,
+    vkey: NoteVerifier,
     newest_root: Hash,
 }
 
 /// Row-set digests of the index tables, as implied by the leaves.
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
-struct Implied {
-    hashes: RowSet,
-    tenders: RowSet,
-    contents: RowSet,
-    docs: RowSet,
+pub(crate) struct Implied {
+    pub(crate) hashes: RowSet,
+    pub(crate) tenders: RowSet,
+    pub(crate) contents: RowSet,
+    pub(crate) docs: RowSet,
 }
 
 impl Implied {
@@ -204,9 +209,9 @@ impl Window {
 }
 
 /// Stops the helper threads when dropped (the audit returned, perhaps early).
-struct StopOnDrop(Arc<Window>);
+struct StopOnDrop<'a>(&'a Window);
 
-impl Drop for StopOnDrop {
+impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
         self.0.stop.store(true, Ordering::Relaxed);
         // Under the lock, so a thread between its check and its wait hears it.
@@ -215,82 +220,62 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// Checks the chunks [`Window`] hands it over a store connection of its
-/// own: each chunk's leaves, hashed where SQLite keeps them (no copy, no
+/// Checks the chunks [`Window`] hands it over a reader of its own: each
+/// chunk's leaves, hashed where the reader keeps them (no copy, no
 /// hand-over between threads), and the checkpoints whose size ends in it:
 /// signature, note against row, and consistency with the newest by a proof
 /// over the tiles (a log fed over HTTP signs a checkpoint per small batch, so
 /// these are many and spread over the threads). Sends each result with its
 /// chunk number; ends when the chunks are handed out, on the first error, or
-/// when the receiver hangs up. Rows below the newest checkpoint never
-/// change, so every thread reads the same ones whatever snapshot it has.
-fn check_chunks(sh: &Shared, win: &Window, tx: &mpsc::SyncSender<(u64, Result<Checked>)>) {
-    // A thread that cannot read at all reports it as the result of a chunk,
-    // so the pass meets it.
-    let report = |e: LedgerError| {
-        if let Some(chunk) = win.claim(sh.chunks) {
-            let _ = tx.send((chunk, Err(e)));
-        }
-    };
-    let store = match Store::open(&sh.dir) {
-        Ok(s) => s,
-        Err(e) => return report(e),
-    };
-    // One read transaction for all its chunks, as the pass has: starting one
-    // per chunk (shared lock, WAL header, file checks) cost 2% of the audit.
-    let began = store.snapshot(|store| -> Result<()> {
-        while let Some(chunk) = win.claim(sh.chunks) {
-            let out = check_chunk(sh, store, chunk);
-            let failed = out.is_err();
-            if tx.send((chunk, out)).is_err() || failed {
-                break;
+/// when the receiver hangs up. Nothing below the newest checkpoint ever
+/// changes, so every reader sees the same leaves whatever snapshot it has.
+fn check_chunks<S: LogSource>(
+    source: &S,
+    sh: &Shared,
+    win: &Window,
+    tx: &mpsc::SyncSender<(u64, Result<Checked>)>,
+) {
+    // One reader (one read transaction) for all its chunks, as the pass
+    // has: starting one per chunk cost 2% of the audit.
+    let mut reader = match source.reader() {
+        Ok(r) => r,
+        // A thread that cannot read at all reports it as the result of a
+        // chunk, so the pass meets it.
+        Err(e) => {
+            if let Some(chunk) = win.claim(sh.chunks) {
+                let _ = tx.send((chunk, Err(e)));
             }
+            return;
         }
-        Ok(())
-    });
-    if let Err(e) = began {
-        report(e);
+    };
+    while let Some(chunk) = win.claim(sh.chunks) {
+        let out = check_chunk(sh, &mut reader, chunk);
+        let failed = out.is_err();
+        if tx.send((chunk, out)).is_err() || failed {
+            break;
+        }
     }
 }
 
 /// One chunk of [`check_chunks`]: leaves `[from, to)`, checkpoints of sizes
 /// in `(from, to]` (and size 0 in the first chunk).
-fn check_chunk(sh: &Shared, store: &Store, chunk: u64) -> Result<Checked> {
+fn check_chunk(sh: &Shared, reader: &mut impl LogReader, chunk: u64) -> Result<Checked> {
     let (from, to) = (chunk * AUDIT_CHUNK, ((chunk + 1) * AUDIT_CHUNK).min(sh.total));
-    let mut st = store
-        .conn
-        .prepare_cached("SELECT idx, leaf FROM leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
-    let mut rows = st.query([from as i64, to as i64])?;
     let mut implied = Implied::default();
     let mut tenders = String::new();
     let mut facts = Vec::with_capacity(AUDIT_CHUNK as usize);
-    while let Some(r) = rows.next()? {
-        let idx: i64 = r.get(0)?;
-        match r.get_ref(1)? {
-            rusqlite::types::ValueRef::Blob(leaf) => {
-                facts.push(check_leaf(idx, leaf, sh.scope, sh.indexed, &mut tenders, &mut implied));
-            }
-            _ => {
-                let index = u64::try_from(idx).ok();
-                return Err(fail(
-                    CheckName::CanonicalLeaf,
-                    index,
-                    "stored leaf is not a byte string",
-                ));
-            }
-        }
-    }
-    let mut checkpoints = Vec::new();
-    let mut st = store.conn.prepare_cached(
-        "SELECT size, root, note FROM checkpoints WHERE size > ?1 AND size <= ?2 ORDER BY size",
-    )?;
-    let lowest = if chunk == 0 { -1 } else { from as i64 };
-    let mut rows = st.query([lowest, to as i64])?;
-    let mut nodes = store.nodes();
-    while let Some(r) = rows.next()? {
-        let size = sql_u64(r.get(0)?)?;
-        let root = hash_from(&r.get::<_, Vec<u8>>(1)?, "checkpoint root")?;
-        let note: String = r.get(2)?;
+    reader.leaves(from, to, &mut |idx, leaf| {
+        facts.push(check_leaf(idx, leaf, sh.scope, sh.indexed, &mut tenders, &mut implied));
+        Ok(())
+    })?;
+    let mut signed = Vec::new();
+    let lowest = if chunk == 0 { 0 } else { from + 1 };
+    reader.checkpoints(lowest, to, &mut |size, root, note| {
+        signed.push((size, root, note.to_owned()));
+        Ok(())
+    })?;
+    let mut checkpoints = Vec::with_capacity(signed.len());
+    for (size, root, note) in signed {
         let verdict = (|| -> Result<()> {
             let signed = SignedCheckpoint::verify(note.as_bytes(), &sh.vkey).map_err(|e| {
                 fail(
@@ -306,7 +291,9 @@ fn check_chunk(sh: &Shared, store: &Store, chunk: u64) -> Result<Checked> {
                     format!("note of size {size} does not match its row"),
                 ));
             }
-            let proof = merkle::consistency_proof(&mut nodes, size, sh.total)?;
+            let Some(proof) = reader.consistency_proof(size, sh.total)? else {
+                return Ok(());
+            };
             merkle::verify_consistency(size, sh.total, &proof, &root, &sh.newest_root).map_err(
                 |e| {
                     let detail = format!("size {size} to {}: {e}", sh.total);
@@ -321,8 +308,8 @@ fn check_chunk(sh: &Shared, store: &Store, chunk: u64) -> Result<Checked> {
 
 /// Decodes and hashes one leaf, adding the index rows it implies (only for
 /// entries `index.db` covers) to `implied` and its tender id to `tenders`.
-fn check_leaf(
-    idx: i64,
+pub(crate) fn check_leaf(
+    idx: u64,
     leaf: &[u8],
     scope: AuditScope,
     indexed: u64,
@@ -338,7 +325,7 @@ fn check_leaf(
         Ok(e) => e,
         Err(e) => return Facts { idx, chain: Err(e), leaf_hash: lh },
     };
-    if (idx as u64) < indexed {
+    if idx < indexed {
         let ib = idx.to_be_bytes();
         implied.hashes.add(&[&store::prefix(&lh).to_be_bytes(), &ib]);
         implied.tenders.add(&[event.tender.as_bytes(), &event.seq.to_be_bytes(), &ib]);
@@ -354,106 +341,8 @@ fn check_leaf(
     Facts { idx, chain: Ok(Chain::of(&Envelope::from(&event), tenders)), leaf_hash: lh }
 }
 
-/// A projection table of `index.db`: the audit check named for it, and the
-/// query of its rows, with the entry index last.
-struct IndexTable {
-    check: CheckName,
-    sql: &'static str,
-    cols: usize,
-}
-
-/// The tables in the order of [`Implied`]'s fields.
-const INDEX_TABLES: [IndexTable; 4] = [
-    IndexTable {
-        check: CheckName::IndexLeafHashes,
-        sql: "SELECT prefix, idx FROM leaf_hashes",
-        cols: 2,
-    },
-    IndexTable {
-        check: CheckName::IndexTenderEvents,
-        sql: "SELECT tender, seq, idx FROM tender_events",
-        cols: 3,
-    },
-    IndexTable {
-        check: CheckName::IndexContents,
-        sql: "SELECT prefix, idx FROM contents",
-        cols: 2,
-    },
-    IndexTable {
-        check: CheckName::IndexDocuments,
-        sql: "SELECT prefix, idx FROM documents",
-        cols: 2,
-    },
-];
-
-/// Sums the rows of each projection table for entries `[0, indexed)`, over a
-/// connection of its own (so it runs beside the pass). Its snapshot may be
-/// newer than the audit's: the indexer only ever adds rows, for entries it
-/// had not covered, so rows of entries below `indexed` are the same in both,
-/// rows of entries it covers since are left to the next audit, and a row of
-/// an entry beyond what its own snapshot covers is a finding.
-fn scan_index(dir: &Path, indexed: u64, stop: &AtomicBool) -> Result<[RowSet; 4]> {
-    let Some(ix) = crate::indexer::open_for_reading(dir)? else {
-        return Err(fail(
-            CheckName::IndexExtent,
-            None,
-            "index.db disappeared during the audit; run it again",
-        ));
-    };
-    ix.execute_batch("BEGIN DEFERRED")?;
-    let covers = crate::indexer::indexed_upto(&ix)?;
-    if covers < indexed {
-        return Err(fail(
-            CheckName::IndexExtent,
-            None,
-            format!(
-                "index.db went from {indexed} to {covers} entries during the audit (rebuilt?); run it again"
-            ),
-        ));
-    }
-    let mut sets = [RowSet::default(); 4];
-    for (table, set) in INDEX_TABLES.iter().zip(sets.iter_mut()) {
-        let mut st = ix.prepare(table.sql)?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            if stop.load(Ordering::Relaxed) {
-                return Ok([RowSet::default(); 4]);
-            }
-            let cols = table.cols;
-            // Integers as 8 big-endian bytes, text and blobs as they are; no
-            // allocation per row (the tables have a row per entry).
-            let mut ints = [[0u8; 8]; 3];
-            for (c, int) in ints.iter_mut().enumerate().take(cols) {
-                if let rusqlite::types::ValueRef::Integer(i) = r.get_ref(c)? {
-                    *int = (i as u64).to_be_bytes();
-                }
-            }
-            let idx = u64::from_be_bytes(ints[cols - 1]);
-            if idx >= covers {
-                return Err(fail(
-                    table.check,
-                    Some(idx),
-                    format!("a row for entry {idx}, beyond the {covers} entries index.db covers"),
-                ));
-            }
-            if idx >= indexed {
-                continue;
-            }
-            let mut parts: [&[u8]; 3] = [&[]; 3];
-            for (c, part) in parts.iter_mut().enumerate().take(cols) {
-                *part = match r.get_ref(c)? {
-                    rusqlite::types::ValueRef::Integer(_) => &ints[c],
-                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => t,
-                    _ => &[],
-                };
-            }
-            set.add(&parts[..cols]);
-        }
-    }
-    Ok(sets)
-}
-
-fn fail(check: CheckName, index: Option<u64>, detail: impl Into<String>) -> LedgerError {
+/// An audit finding: `check` failed (at entry `index`).
+pub(crate) fn fail(check: CheckName, index: Option<u64>, detail: impl Into<String>) -> LedgerError {
     LedgerError::AuditFailed { check, index, detail: detail.into() }
 }
 
@@ -463,8 +352,8 @@ fn fail(check: CheckName, index: Option<u64>, detail: impl Into<String>) -> Ledg
 /// resist someone crafting collisions (projections are never trusted by a
 /// verifier anyway: proofs are checked against signed checkpoints).
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
-struct RowSet {
-    count: u64,
+pub(crate) struct RowSet {
+    pub(crate) count: u64,
     a: u64,
     b: u64,
 }
@@ -484,7 +373,7 @@ impl RowSet {
         self.b = self.b.wrapping_add(other.b);
     }
 
-    fn add(&mut self, parts: &[&[u8]]) {
+    pub(crate) fn add(&mut self, parts: &[&[u8]]) {
         let mut ha = LANE_A.build_hasher();
         let mut hb = LANE_B.build_hasher();
         for p in parts {
@@ -497,15 +386,16 @@ impl RowSet {
     }
 }
 
-struct Tiles<'a> {
-    conn: &'a Connection,
-    /// Per level: (tile row id, row bytes) of the row being compared.
-    current: Vec<Option<(i64, Vec<u8>)>>,
+/// The stored tile rows the pass compares the re-derived nodes with.
+struct Tiles<'r, R> {
+    reader: &'r mut R,
+    /// Per level: (tile, row bytes) of the row being compared.
+    current: Vec<Option<(u64, Vec<u8>)>>,
     /// Per level: number of complete nodes derived.
     counts: Vec<u64>,
 }
 
-impl Tiles<'_> {
+impl<R: LogReader> Tiles<'_, R> {
     fn check(&mut self, level: u32, index: u64, hash: &Hash, entry: u64) -> Result<()> {
         let l = level as usize;
         if self.current.len() <= l {
@@ -513,26 +403,13 @@ impl Tiles<'_> {
             self.counts.resize(l + 1, 0);
         }
         self.counts[l] = index + 1;
-        let id = store::tile_id(level, index);
-        if self.current[l].as_ref().is_none_or(|(cur, _)| *cur != id) {
-            // Read as a raw value: a row of the wrong type is a finding, not an I/O error.
-            let row: Option<rusqlite::types::Value> = rusqlite::OptionalExtension::optional(
-                self.conn
-                    .prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?
-                    .query_row([id], |r| r.get(0)),
-            )?;
-            let row = match row {
-                None => None,
-                Some(rusqlite::types::Value::Blob(b)) => Some(b),
-                Some(_) => {
-                    return Err(fail(
-                        CheckName::TreeNode,
-                        Some(entry),
-                        format!("tile row for level {level}, index {index} is not a byte string"),
-                    ));
-                }
-            };
-            self.current[l] = Some((id, row.unwrap_or_default()));
+        if !self.reader.keeps_level(level) {
+            return Ok(());
+        }
+        let tile = index / TILE_WIDTH;
+        if self.current[l].as_ref().is_none_or(|(cur, _)| *cur != tile) {
+            let row = self.reader.tile(level, tile)?;
+            self.current[l] = Some((tile, row.unwrap_or_default()));
         }
         let row = self.current[l].as_ref().map(|(_, r)| r.as_slice()).unwrap_or_default();
         let at = (index % TILE_WIDTH) as usize * 32;
@@ -554,35 +431,36 @@ impl Tiles<'_> {
     }
 }
 
-/// Audits the store in `dir` with every check ([`AuditScope::Full`]).
-/// `progress(done, total)` is called now and then. Returns the first failure
-/// found, naming the check and the entry.
-pub fn audit(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<AuditReport> {
-    audit_scope(dir, AuditScope::Full, progress)
+/// What the pass over the leaves established.
+#[derive(Debug)]
+pub(crate) struct Pass {
+    /// The tree: the newest checkpoint's size, and the root of the leaves.
+    pub(crate) head: TreeHead,
+    /// Signed checkpoints checked.
+    pub(crate) checkpoints: u64,
+    /// Distinct tenders seen.
+    pub(crate) tenders: u64,
+    /// The index rows the leaves of entries `[0, indexed)` imply.
+    pub(crate) implied: Implied,
+    /// Per tree level, the complete nodes of the tree.
+    pub(crate) nodes_per_level: Vec<u64>,
 }
 
-/// Audits the store in `dir` with the checks of `scope`.
-pub fn audit_scope(
-    dir: &Path,
+/// Runs every check that needs only the leaves, tiles and checkpoints:
+/// `main` (whose snapshot fixes the newest checkpoint, the audit's target)
+/// reads the tiles for the pass; `workers` readers from `source` read and
+/// check the leaves and checkpoints in chunks. `indexed`: the entries whose
+/// implied index rows are summed (0 for none).
+pub(crate) fn pass<S: LogSource>(
+    source: &S,
+    main: &mut S::Reader,
+    vkey: &NoteVerifier,
     scope: AuditScope,
+    indexed: u64,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<AuditReport> {
-    let store = Store::open(dir)?;
-    let vkey = store.verifier().clone();
-    let conn = &store.conn;
-    // One read transaction on each file: a writer appending meanwhile is not
-    // seen. The index snapshot is taken first, so it covers no more than the
-    // log snapshot taken after it.
-    if let Some(ix) = &store.ix {
-        ix.execute_batch("BEGIN DEFERRED")?;
-    }
-    let indexed = match (&store.ix, scope) {
-        (Some(ix), AuditScope::Full) => crate::indexer::indexed_upto(ix)?,
-        _ => 0,
-    };
-    conn.execute_batch("BEGIN DEFERRED")?;
-    let latest = store.latest_checkpoint()?;
-    let total = latest.checkpoint.size;
+) -> Result<Pass> {
+    let latest = main.latest()?;
+    let total = latest.size;
     if indexed > total {
         return Err(fail(
             CheckName::IndexExtent,
@@ -590,61 +468,56 @@ pub fn audit_scope(
             format!("index.db covers {indexed} entries, the log has {total}"),
         ));
     }
-
-    let stored_checkpoints: i64 =
-        conn.query_row("SELECT COUNT(*) FROM checkpoints", [], |r| r.get(0))?;
-    let mut seen_checkpoints = 0i64;
-
-    // Hands out the chunks; it stops every helper thread when this function
-    // returns, early or not.
-    let window = Arc::new(Window::new());
-    let _stop = StopOnDrop(window.clone());
-    // The index tables are read beside the pass, by a thread of their own.
-    let scan = match (&store.ix, scope) {
-        (Some(_), AuditScope::Full) => {
-            let (dir, win) = (dir.to_owned(), window.clone());
-            Some(
-                std::thread::Builder::new()
-                    .name("audit-index".into())
-                    .spawn(move || scan_index(&dir, indexed, &win.stop))
-                    .map_err(|e| {
-                        fail(CheckName::Audit, None, format!("couldn't start a thread: {e}"))
-                    })?,
-            )
-        }
-        _ => None,
-    };
-
-    // Pipeline: `workers` threads read and check chunks of leaves over their
-    // own connections (the costly part: SHA-256 of each leaf, and in a full
-    // audit the canonical re-encoding and content digest), summing the index
-    // rows they imply; this thread takes their results in index order and
-    // runs every check that depends on the entries before.
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
-    let shared = Arc::new(Shared {
-        dir: dir.to_owned(),
+    let shared = Shared {
         total,
         // At least one, for the checkpoint of size 0.
         chunks: total.div_ceil(AUDIT_CHUNK).max(1),
         scope,
         indexed,
         vkey: vkey.clone(),
-        newest_root: latest.checkpoint.root,
-    });
-    // Room for every result the window lets out: a send never waits.
-    let (tx, results) = mpsc::sync_channel::<(u64, Result<Checked>)>(AHEAD as usize + workers);
-    for _ in 0..workers {
-        let (sh, win, tx) = (shared.clone(), window.clone(), tx.clone());
-        std::thread::Builder::new()
-            .name("audit-worker".into())
-            .spawn(move || check_chunks(&sh, &win, &tx))
-            .map_err(|e| fail(CheckName::Audit, None, format!("couldn't start a thread: {e}")))?;
-    }
-    drop(tx);
+        newest_root: latest.root,
+    };
+    let window = Window::new();
+    // Pipeline: `workers` threads read and check chunks of leaves over their
+    // own readers (the costly part: SHA-256 of each leaf, and in a full
+    // audit the canonical re-encoding and content digest), summing the index
+    // rows they imply; this thread takes their results in index order and
+    // runs every check that depends on the entries before.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    std::thread::scope(|scope| {
+        // Room for every result the window lets out: a send never waits.
+        let (tx, results) = mpsc::sync_channel::<(u64, Result<Checked>)>(AHEAD as usize + workers);
+        for _ in 0..workers {
+            let (sh, win, tx) = (&shared, &window, tx.clone());
+            std::thread::Builder::new()
+                .name("audit-worker".into())
+                .spawn_scoped(scope, move || check_chunks(source, sh, win, &tx))
+                .map_err(|e| {
+                    fail(CheckName::Audit, None, format!("couldn't start a thread: {e}"))
+                })?;
+        }
+        drop(tx);
+        // Stops the workers when the pass ends, early or not (before the
+        // scope waits for them).
+        let _stop = StopOnDrop(&window);
+        run_pass(&shared, &window, &results, main, progress)
+    })
+}
+
+/// The sequential checks of [`pass`], in index order.
+fn run_pass<R: LogReader>(
+    shared: &Shared,
+    window: &Window,
+    results: &mpsc::Receiver<(u64, Result<Checked>)>,
+    main: &mut R,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Pass> {
+    let total = shared.total;
+    let mut seen_checkpoints = 0u64;
     // Results that came before their turn, by chunk.
     let mut early: HashMap<u64, Result<Checked>> = HashMap::new();
 
-    let mut tiles = Tiles { conn, current: Vec::new(), counts: Vec::new() };
+    let mut tiles = Tiles { reader: main, current: Vec::new(), counts: Vec::new() };
     let mut range = CompactRange::new();
     let mut prev_leaf: Option<Hash> = None;
     let mut prev_ms = 0u64;
@@ -660,7 +533,7 @@ pub fn audit_scope(
                     cps: &mut std::iter::Peekable<
         std::vec::IntoIter<(u64, Hash, Option<LedgerError>)>,
     >,
-                    seen: &mut i64|
+                    seen: &mut u64|
      -> Result<()> {
         while let Some((size, root, verdict)) = cps.next_if(|(size, _, _)| *size == range.size()) {
             if let Some(e) = verdict {
@@ -701,7 +574,7 @@ pub fn audit_scope(
         }
         for Facts { idx, chain, leaf_hash: lh } in facts {
             let index = range.size();
-            if sql_u64(idx)? != index {
+            if idx != index {
                 return Err(fail(
                     CheckName::LeafSequence,
                     Some(index),
@@ -772,7 +645,6 @@ pub fn audit_scope(
         }
         progress(range.size(), total);
     }
-    drop(results);
     if range.size() != total {
         return Err(fail(
             CheckName::LeafSequence,
@@ -780,79 +652,12 @@ pub fn audit_scope(
             format!("leaves end at {}, the latest checkpoint covers {total}", range.size()),
         ));
     }
-    let beyond: i64 =
-        conn.query_row("SELECT COUNT(*) FROM leaves WHERE idx >= ?1", [total as i64], |r| {
-            r.get(0)
-        })?;
-    if beyond != 0 {
-        return Err(fail(
-            CheckName::LeafSequence,
-            Some(total),
-            "leaves stored beyond the latest checkpoint",
-        ));
-    }
-    if seen_checkpoints != stored_checkpoints {
-        return Err(fail(
-            CheckName::CheckpointRoot,
-            None,
-            format!(
-                "{stored_checkpoints} checkpoints stored, {seen_checkpoints} of them at sizes \
-                 of the log"
-            ),
-        ));
-    }
-
-    // Tiles hold exactly the complete nodes of the tree, nothing more.
-    {
-        let mut st = conn.prepare("SELECT id, length(hashes) FROM tiles")?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            let len: i64 = r.get(1)?;
-            let level = (id as u64 >> 56) as usize;
-            let tile = id as u64 & ((1u64 << 56) - 1);
-            let have = tiles.counts.get(level).copied().unwrap_or(0);
-            let want = have.saturating_sub(tile * TILE_WIDTH).min(TILE_WIDTH) * 32;
-            if len as u64 != want {
-                return Err(fail(
-                    CheckName::TileExtent,
-                    None,
-                    format!("tile (level {level}, {tile}) holds {len} bytes, the tree has {want}"),
-                ));
-            }
-        }
-    }
-
-    // Projections equal what the leaves imply, for the entries they cover.
-    if let Some(scan) = scan {
-        let stored = scan.join().map_err(|_| {
-            fail(CheckName::Audit, None, "the index scan stopped without a result")
-        })??;
-        let implied = [implied.hashes, implied.tenders, implied.contents, implied.docs];
-        for ((table, got), want) in INDEX_TABLES.iter().zip(stored).zip(implied) {
-            if got != want {
-                return Err(fail(
-                    table.check,
-                    None,
-                    format!(
-                        "{} rows stored, {} implied by the leaves, or rows differ",
-                        got.count, want.count
-                    ),
-                ));
-            }
-        }
-    }
-    conn.execute_batch("COMMIT")?;
-    if let Some(ix) = &store.ix {
-        ix.execute_batch("COMMIT")?;
-    }
-    Ok(AuditReport {
-        scope,
-        indexed,
-        entries: total,
-        checkpoints: seen_checkpoints as u64,
+    Ok(Pass {
+        head: TreeHead { size: total, root: range.root() },
+        checkpoints: seen_checkpoints,
         tenders: heads.len() as u64,
-        root: range.root(),
+        implied,
+        nodes_per_level: tiles.counts,
     })
 }
 
@@ -860,22 +665,7 @@ pub fn audit_scope(
 mod tests {
     use std::sync::Arc;
 
-    use verifier::event::{Body, Content, Document, DocumentType};
-
     use super::*;
-
-    fn content(i: u64) -> Content {
-        Content {
-            tender: format!("T-{}", i % 7),
-            principal: "test".into(),
-            body: Body::Document(Document::new(
-                DocumentType::Bid,
-                Hash([i as u8; 32]),
-                1 + i,
-                "application/pdf",
-            )),
-        }
-    }
 
     fn window() -> Arc<Window> {
         Arc::new(Window::new())
@@ -935,52 +725,8 @@ mod tests {
         };
         std::thread::sleep(std::time::Duration::from_millis(50));
         assert!(!waiting.is_finished(), "chunk {AHEAD} was handed out with the window full");
-        drop(StopOnDrop(win.clone()));
+        drop(StopOnDrop(&win));
         assert_eq!(waiting.join().unwrap(), None);
         assert_eq!(win.claim(1000), None);
-    }
-
-    /// The index scan may see a newer index than the audit's snapshot: it
-    /// must sum exactly the rows of the entries the audit covers, and refuse
-    /// a row beyond what its own snapshot covers.
-    #[test]
-    fn the_index_scan_sums_only_the_entries_the_audit_covers() {
-        let dir = tempfile::tempdir().unwrap();
-        crate::init(dir.path(), "test.example/log", &crate::ManualClock::new(0)).unwrap();
-        let mut ledger =
-            crate::Ledger::open(dir.path(), Arc::new(crate::ManualClock::new(1))).unwrap();
-        ledger.append((0..100).map(content).collect()).unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        // The index follower runs behind the writer; wait for it.
-        let started = std::time::Instant::now();
-        while store.indexed_upto().unwrap() < 100 {
-            assert!(started.elapsed().as_secs() < 30, "the index follower never caught up");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        drop(ledger);
-        let stop = AtomicBool::new(false);
-        let implied = |n: u64| {
-            let mut implied = Implied::default();
-            for idx in 0..n {
-                let leaf = store.leaf(idx).unwrap();
-                let mut tenders = String::new();
-                let facts =
-                    check_leaf(idx as i64, &leaf, AuditScope::Full, n, &mut tenders, &mut implied);
-                assert!(facts.chain.is_ok());
-            }
-            [implied.hashes, implied.tenders, implied.contents, implied.docs]
-        };
-        assert_eq!(scan_index(dir.path(), 90, &stop).unwrap(), implied(90));
-        assert_eq!(scan_index(dir.path(), 100, &stop).unwrap(), implied(100));
-        assert_ne!(implied(90), implied(100));
-
-        // A row for an entry the index does not cover is a finding.
-        let ix = rusqlite::Connection::open(crate::indexer::index_path(dir.path())).unwrap();
-        let covers = crate::indexer::indexed_upto(&ix).unwrap();
-        ix.execute("INSERT INTO documents (prefix, idx) VALUES (1, ?1)", [covers as i64 + 5])
-            .unwrap();
-        drop(ix);
-        let e = scan_index(dir.path(), 90, &stop).unwrap_err().to_string();
-        assert!(e.contains("index documents") && e.contains("beyond"), "{e}");
     }
 }

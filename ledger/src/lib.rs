@@ -38,9 +38,10 @@ mod writer;
 
 pub use admission::Admitted;
 pub use appender::{Appender, AppenderConfig, Ticket, Tickets};
-pub use audit::{AuditReport, AuditScope, audit, audit_scope};
+pub use audit::{AuditReport, AuditScope};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{LedgerError, Result, StorageError};
 pub use sequencer::{Answer, BatchReport, Committed, NoObserver, Observer, Status, SubmitError};
+pub use sqlite::audit::{audit, audit_scope};
 pub use store::Store;
 pub use writer::{Appended, BatchOutcome, Ledger, Refused, init};

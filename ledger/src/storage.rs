@@ -61,3 +61,64 @@ pub trait LogWriter: Send {
     /// same note) at `signed_ms`: the heartbeat `/healthz` watches.
     fn touch(&mut self, size: u64, signed_ms: u64) -> Result<()>;
 }
+
+/// Reading a log, as the audit does: leaves, tile rows and signed
+/// checkpoints. The data directory's store is one reader
+/// ([`crate::sqlite::SqliteSource`]); a log's public tiles over HTTP are
+/// another ([`crate::remote::TileSource`]), so the same checks audit a log
+/// someone else runs.
+///
+/// A reader sees one snapshot of the log for its whole life. Nothing below
+/// the newest checkpoint ever changes, so readers opened at different times
+/// agree on everything a given checkpoint covers.
+pub trait LogReader {
+    /// The head of the newest signed checkpoint in this reader's snapshot,
+    /// as stored (its note is among [`LogReader::checkpoints`], and checked
+    /// there).
+    fn latest(&mut self) -> Result<TreeHead>;
+
+    /// Calls `each(index, leaf)` for the leaves `[from, to)`, in order. A
+    /// leaf that is not stored ends the calls early (the audit reports the
+    /// gap).
+    fn leaves(
+        &mut self,
+        from: u64,
+        to: u64,
+        each: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()>;
+
+    /// Whether the reader keeps tile rows of tree level `level` (a store
+    /// keeps every level; C2SP tlog-tiles publish every eighth).
+    fn keeps_level(&self, level: u32) -> bool;
+
+    /// The stored hashes of tile `tile` of tree level `level` (the nodes
+    /// `[256·tile, 256·tile + 256)`, 32 bytes each; fewer in the last,
+    /// partial tile), or `None` when there is no such row.
+    fn tile(&mut self, level: u32, tile: u64) -> Result<Option<Vec<u8>>>;
+
+    /// Calls `each(size, root, note)` for the stored signed checkpoints of
+    /// sizes in `[from, to]`, in size order. A reader of public tiles has
+    /// only the newest.
+    fn checkpoints(
+        &mut self,
+        from: u64,
+        to: u64,
+        each: &mut dyn FnMut(u64, Hash, &str) -> Result<()>,
+    ) -> Result<()>;
+
+    /// A consistency proof from `size` to `total`, from the stored nodes;
+    /// `None` when the reader cannot make one (every checkpoint it has is
+    /// then checked by its root alone, re-derived from the leaves).
+    fn consistency_proof(&mut self, size: u64, total: u64) -> Result<Option<Vec<Hash>>>;
+}
+
+/// Where readers of one log come from: one per auditing thread, each over
+/// its own connection.
+pub trait LogSource: Send + Sync {
+    /// The reader type.
+    type Reader: LogReader;
+
+    /// A new reader, with a snapshot at least as new as every reader's
+    /// before it.
+    fn reader(&self) -> Result<Self::Reader>;
+}

@@ -1,11 +1,14 @@
-//! The SQLite backend's write side: [`SqliteLog`], the [`LogWriter`] over
-//! `tenderlog.db`, and the making of a new store.
+//! The SQLite backend: [`SqliteLog`], the [`LogWriter`] over
+//! `tenderlog.db`, the making of a new store, and the audit of a store
+//! ([`audit`]).
 //!
 //! A commit is one `IMMEDIATE` transaction: the tree head is compared with
 //! the one expected, then the leaves, the changed tile rows and the
 //! checkpoint row are written, and the commit returns once the WAL is
 //! fsynced (`synchronous=FULL`). The `checkpoints` table's primary key
 //! refuses a second row for a size.
+
+pub mod audit;
 
 use std::collections::HashMap;
 use std::fs::File;
