@@ -117,7 +117,7 @@ impl LogReader for SqliteReader {
             Some(rusqlite::types::Value::Blob(b)) => Ok(Some(b)),
             Some(_) => Err(fail(
                 CheckName::TreeNode,
-                Some(tile * TILE_WIDTH << level),
+                None,
                 format!("tile row for level {level}, tile {tile} is not a byte string"),
             )),
         }
