@@ -108,6 +108,14 @@ pub enum LedgerError {
         /// The follower's last error.
         reason: String,
     },
+    /// A log's server could not be read (`tenderlog audit --url`).
+    #[error("couldn't read {url}: {reason}")]
+    Remote {
+        /// What was fetched.
+        url: String,
+        /// Why it failed.
+        reason: String,
+    },
     /// A bundle selection matched no entry.
     #[error("couldn't make a bundle: no entry matches the selection")]
     NothingSelected,

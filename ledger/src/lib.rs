@@ -27,6 +27,7 @@ mod error;
 pub mod indexer;
 pub mod issue;
 pub mod keys;
+pub mod remote;
 pub mod sequencer;
 pub mod sqlite;
 pub mod stamper;

@@ -133,7 +133,15 @@ pub(crate) fn prove_consistency(dir: &Path, from: u64, to: Option<u64>) -> anyho
     }))
 }
 
-pub(crate) fn audit(dir: &Path, scope: ledger::AuditScope, json: bool) -> anyhow::Result<()> {
+/// The log an audit reads.
+pub(crate) enum Audited {
+    /// A data directory's store.
+    Dir(std::path::PathBuf),
+    /// A log's public tiles, and the key its checkpoint must verify with.
+    Url { url: String, key: String },
+}
+
+pub(crate) fn audit(log: &Audited, scope: ledger::AuditScope, json: bool) -> anyhow::Result<()> {
     let bar = if std::io::stderr().is_terminal() && !json {
         let b = ProgressBar::new(0);
         b.set_style(
@@ -145,10 +153,19 @@ pub(crate) fn audit(dir: &Path, scope: ledger::AuditScope, json: bool) -> anyhow
         ProgressBar::hidden()
     };
     let started = std::time::Instant::now();
-    let result = ledger::audit_scope(dir, scope, &mut |done, total| {
+    let mut progress = |done, total| {
         bar.set_length(total);
         bar.set_position(done);
-    });
+    };
+    let result = match log {
+        Audited::Dir(dir) => ledger::audit_scope(dir, scope, &mut progress),
+        Audited::Url { url, key } => {
+            let key = verifier::note::NoteVerifier::parse(key.trim())
+                .context("--key must be a verifier key, <origin>+<hash>+<key>")?;
+            ledger::remote::TileSource::open(url, &key)
+                .and_then(|source| ledger::remote::audit(&source, &key, scope, &mut progress))
+        }
+    };
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     match result {
@@ -160,6 +177,12 @@ pub(crate) fn audit(dir: &Path, scope: ledger::AuditScope, json: bool) -> anyhow
                     "audit passed: {} entries, {} checkpoints, {} tenders, root {} ({:.2} s)",
                     r.entries, r.checkpoints, r.tenders, r.root, secs
                 );
+                if let Audited::Url { .. } = log {
+                    println!(
+                        "from the public tiles: the operator's older checkpoints and index \
+                         tables are not published, and were not checked"
+                    );
+                }
                 if scope == ledger::AuditScope::Integrity {
                     println!(
                         "integrity checks only: leaves were not decoded in full and index.db was \

@@ -175,10 +175,25 @@ enum Command {
     /// chains and the received-time order, reading each leaf's envelope
     /// only. About twice as fast; the full audit is the one to run after
     /// restoring a backup or upgrading.
+    ///
+    /// With --url and --key, audits a log someone else runs from its public
+    /// tiles (C2SP tlog-tiles: /checkpoint, /tile/…): every leaf, both hash
+    /// chains, every published tree node, and the checkpoint's root and
+    /// signature, trusting only the key given. For example:
+    ///
+    ///   tenderlog audit --url https://log.example.gov.cn --key "$(cat log.vkey)"
+    #[command(group(clap::ArgGroup::new("log").required(true).args(["data", "url"])))]
     Audit {
         /// The data directory.
         #[arg(long, env = "TENDERLOG_DATA")]
-        data: PathBuf,
+        data: Option<PathBuf>,
+        /// The base URL of a log's tiles (its /checkpoint and /tile/…).
+        #[arg(long, conflicts_with = "data", requires = "key")]
+        url: Option<String>,
+        /// The log's verifier key (`<origin>+<hash>+<key>`, as its operator
+        /// publishes it; the data directory's is in `tenderlog.vkey`).
+        #[arg(long)]
+        key: Option<String>,
         /// Integrity checks only (see above).
         #[arg(long)]
         integrity: bool,
@@ -347,10 +362,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prove(ProveCommand::Consistency { data, from, to }) => {
             inspect::prove_consistency(&data, from, to)
         }
-        Command::Audit { data, integrity, json } => {
+        Command::Audit { data, url, key, integrity, json } => {
             let scope =
                 if integrity { ledger::AuditScope::Integrity } else { ledger::AuditScope::Full };
-            inspect::audit(&data, scope, json)
+            let log = match (data, url, key) {
+                (_, Some(url), Some(key)) => inspect::Audited::Url { url, key },
+                (Some(dir), None, _) => inspect::Audited::Dir(dir),
+                _ => anyhow::bail!("give --data DIR, or --url URL with --key KEY"),
+            };
+            inspect::audit(&log, scope, json)
         }
         #[cfg(feature = "bench")]
         Command::Bench(cmd) => bench::run(cmd),
