@@ -134,7 +134,7 @@ impl LogReader for TileSource {
     }
 
     fn keeps_level(&self, level: u32) -> bool {
-        level % 8 == 0
+        level.is_multiple_of(8)
     }
 
     fn tile(&mut self, level: u32, tile: u64) -> Result<Option<Vec<u8>>> {
