@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use rusqlite::{Connection, params};
+use ledger::sqlite::tokens::{TokenDb, TokenRow};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
@@ -55,7 +55,7 @@ impl Role {
 pub enum TokenError {
     /// The database failed.
     #[error("couldn't use the token store: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Store(#[from] ledger::LedgerError),
     /// No randomness.
     #[error("couldn't make a token: no randomness from the operating system: {0}")]
     Random(String),
@@ -95,19 +95,7 @@ pub struct Caller {
 
 /// The token file inside a data directory.
 pub fn tokens_path(dir: &Path) -> PathBuf {
-    dir.join("tokens.db")
-}
-
-fn open(dir: &Path) -> Result<Connection, TokenError> {
-    let conn = Connection::open(tokens_path(dir))?;
-    conn.busy_timeout(Duration::from_secs(5))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS tokens (
-            id TEXT PRIMARY KEY, secret_sha256 BLOB NOT NULL, role TEXT NOT NULL,
-            name TEXT NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER)",
-    )?;
-    Ok(conn)
+    ledger::sqlite::tokens::tokens_path(dir)
 }
 
 fn now_ms() -> u64 {
@@ -139,37 +127,35 @@ pub fn create(dir: &Path, name: &str, role: Role) -> Result<String, TokenError> 
     let id = hex::encode(&raw[..6]);
     let secret = B64URL.encode(&raw[6..]);
     let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
-    open(dir)?.execute(
-        "INSERT INTO tokens (id, secret_sha256, role, name, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, &hash[..], role.as_str(), name, now_ms() as i64],
-    )?;
+    TokenDb::open(dir)?.insert(&TokenRow {
+        id: id.clone(),
+        secret_sha256: hash.to_vec(),
+        role: role.as_str().to_owned(),
+        name: name.to_owned(),
+        created_ms: now_ms(),
+        revoked_ms: None,
+    })?;
     Ok(format!("tlk_{id}_{secret}"))
 }
 
 /// Lists the tokens.
 pub fn list(dir: &Path) -> Result<Vec<TokenInfo>, TokenError> {
-    let conn = open(dir)?;
-    let mut st = conn
-        .prepare("SELECT id, name, role, created_ms, revoked_ms FROM tokens ORDER BY created_ms")?;
-    let rows = st.query_map([], |r| {
-        Ok(TokenInfo {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Submitter),
-            created_ms: r.get::<_, i64>(3)? as u64,
-            revoked_ms: r.get::<_, Option<i64>>(4)?.map(|v| v as u64),
+    Ok(TokenDb::open(dir)?
+        .all()?
+        .into_iter()
+        .map(|r| TokenInfo {
+            role: Role::parse(&r.role).unwrap_or(Role::Submitter),
+            id: r.id,
+            name: r.name,
+            created_ms: r.created_ms,
+            revoked_ms: r.revoked_ms,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        .collect())
 }
 
 /// Revokes a token; requests with it fail from the next cache refresh on.
 pub fn revoke(dir: &Path, id: &str) -> Result<(), TokenError> {
-    let n = open(dir)?.execute(
-        "UPDATE tokens SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
-        params![id, now_ms() as i64],
-    )?;
-    if n == 0 {
+    if !TokenDb::open(dir)?.revoke(id, now_ms())? {
         return Err(TokenError::NotFound(id.to_owned()));
     }
     Ok(())
@@ -198,7 +184,7 @@ const MISS_RELOAD: Duration = Duration::from_secs(1);
 impl TokenStore {
     /// A store over `dir/tokens.db` (created when missing).
     pub fn new(dir: &Path) -> Result<TokenStore, TokenError> {
-        drop(open(dir)?);
+        drop(TokenDb::open(dir)?);
         let store =
             TokenStore { dir: dir.to_owned(), cache: Mutex::new((Instant::now(), HashMap::new())) };
         let loaded = store.load()?;
@@ -209,26 +195,22 @@ impl TokenStore {
     }
 
     fn load(&self) -> Result<HashMap<String, Entry>, TokenError> {
-        let conn = open(&self.dir)?;
-        let mut st =
-            conn.prepare("SELECT id, secret_sha256, role, name, revoked_ms FROM tokens")?;
-        let rows = st.query_map([], |r| {
-            let hash: Vec<u8> = r.get(1)?;
-            let mut secret_sha256 = [0u8; 32];
-            if hash.len() == 32 {
-                secret_sha256.copy_from_slice(&hash);
-            }
-            Ok((
-                r.get::<_, String>(0)?,
-                Entry {
+        let rows = TokenDb::open(&self.dir)?.all()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                // A stored hash of the wrong length matches no secret.
+                let secret_sha256 =
+                    <[u8; 32]>::try_from(r.secret_sha256.as_slice()).unwrap_or([0u8; 32]);
+                let entry = Entry {
                     secret_sha256,
-                    role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Submitter),
-                    name: r.get(3)?,
-                    revoked: r.get::<_, Option<i64>>(4)?.is_some(),
-                },
-            ))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+                    role: Role::parse(&r.role).unwrap_or(Role::Submitter),
+                    name: r.name,
+                    revoked: r.revoked_ms.is_some(),
+                };
+                (r.id, entry)
+            })
+            .collect())
     }
 
     /// The caller a bearer token speaks for, or `None` for an unknown,

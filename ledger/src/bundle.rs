@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::OptionalExtension as _;
 use verifier::bundle::{
     Bundle, ChainHead, ConsistencyRef, EntryRef, FORMAT_V1, Manifest, Selection, TenderHead,
     TrustPolicy, consistency_to_text,
@@ -13,27 +12,12 @@ use verifier::note::NoteSigner;
 use verifier::tlog_proof::TlogProof;
 
 use crate::error::{LedgerError, Result};
-use crate::store::{Store, sql_u64};
+use crate::store::Store;
 
 /// Most entries one bundle may hold.
 pub(crate) const MAX_BUNDLE_ENTRIES: usize = 100_000;
 
 impl Store {
-    /// The checkpoint the log signed with the batch of entry `index`: the
-    /// smallest checkpoint that covers it. Returns its size and note.
-    pub fn receipt_checkpoint(&self, index: u64) -> Result<(u64, String)> {
-        let row: Option<(i64, String)> = self
-            .conn
-            .prepare_cached(
-                "SELECT size, note FROM checkpoints WHERE size > ?1 ORDER BY size LIMIT 1",
-            )?
-            .query_row([index as i64], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let (size, note) =
-            row.ok_or(LedgerError::NoSuchEntry { index, tree_size: self.tree_size()? })?;
-        Ok((sql_u64(size)?, note))
-    }
-
     /// The log's signed statement that entry `index` (sequence `seq`) is the
     /// latest of chain `tender` in the tree of `size` entries.
     fn signed_head(

@@ -179,12 +179,6 @@ impl std::error::Error for StorageError {
     }
 }
 
-impl From<rusqlite::Error> for LedgerError {
-    fn from(e: rusqlite::Error) -> LedgerError {
-        LedgerError::Storage(StorageError::new(e))
-    }
-}
-
 impl LedgerError {
     /// True when the ledger must stop rather than retry: a corrupt store, a
     /// wrong key, a store this build cannot read.

@@ -37,7 +37,7 @@ use verifier::{EMPTY_ROOT, Hash, leaf_hash};
 use crate::admission::Admitted;
 use crate::clock::Clock;
 use crate::error::{LedgerError, Result};
-use crate::indexer::{self, Follower, IndexRow};
+use crate::indexer::{Follower, IndexRow};
 use crate::keys;
 use crate::sqlite::SqliteLog;
 use crate::storage::{Batch, LogWriter, TreeHead};
@@ -221,14 +221,9 @@ impl Ledger {
         }
         let lock = lock(dir)?;
         let log = SqliteLog::open(dir)?;
-        // The sequencer's own reads (leaves, tree nodes) go through a second
-        // connection; commits go through `log`.
-        let conn = store::connect(dir, false)?;
-        let mut ix = indexer::open_for_writing(dir)?;
-        // The sequencer only looks things up in index.db; a small cache does.
-        let lookups = indexer::open_for_writing(dir)?;
-        lookups.pragma_update(None, "cache_size", -8_192)?;
-        let store = Store::from_conns(dir, conn, lookups)?;
+        // The sequencer's own reads (leaves, tree nodes, lookups) go
+        // through a store of its own; commits go through `log`.
+        let store = Store::open_for_writer(dir)?;
         let signer = keys::load(&store::key_path(dir), store.origin())?;
         if signer.verifier() != *store.verifier() {
             return Err(LedgerError::Key {
@@ -274,8 +269,7 @@ impl Ledger {
         };
         // Index what a crash (or a deleted index.db) left unindexed, so that
         // nothing is pending when the follower starts.
-        indexer::catch_up(&store.conn, &mut ix, size)?;
-        drop(ix);
+        store.catch_up_index(size)?;
         let mut ledger = Ledger {
             follower: Some(Follower::spawn(dir, size)?),
             pending: HashMap::new(),

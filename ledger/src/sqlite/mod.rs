@@ -9,6 +9,10 @@
 //! refuses a second row for a size.
 
 pub mod audit;
+pub mod indexer;
+pub mod stamps;
+pub mod store;
+pub mod tokens;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -19,7 +23,14 @@ use verifier::{EMPTY_ROOT, Hash};
 
 use crate::error::{LedgerError, Result};
 use crate::storage::{Batch, LogWriter, TreeHead};
-use crate::store::{self, SCHEMA, SCHEMA_VERSION, TILE_WIDTH, hash_from, sql_u64, tile_id};
+use crate::store::{SCHEMA, SCHEMA_VERSION, TILE_WIDTH, hash_from, sql_u64, tile_id};
+
+impl From<rusqlite::Error> for LedgerError {
+    /// SQLite's errors reach callers as the opaque [`LedgerError::Storage`].
+    fn from(e: rusqlite::Error) -> LedgerError {
+        LedgerError::Storage(crate::error::StorageError::new(e))
+    }
+}
 
 /// Builds the database of a new store under a temporary name, with the
 /// empty tree's signed checkpoint, and renames it into place: a crash

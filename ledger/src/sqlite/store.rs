@@ -190,10 +190,23 @@ impl Store {
         Ok(Store { conn, ix, origin, verifier, tiles: Default::default(), dir: dir.to_owned() })
     }
 
-    pub(crate) fn from_conns(dir: &Path, conn: Connection, ix: Connection) -> Result<Store> {
+    /// The writer's own store: read-write connections (it is the one that
+    /// creates `index.db`), with a small cache for the lookups, the only
+    /// thing the sequencer reads in `index.db`.
+    pub(crate) fn open_for_writer(dir: &Path) -> Result<Store> {
+        let conn = connect(dir, false)?;
+        let ix = crate::indexer::open_for_writing(dir)?;
+        ix.pragma_update(None, "cache_size", -8_192)?;
         let (origin, verifier) = read_meta(&conn)?;
         let tiles = Default::default();
         Ok(Store { conn, ix: Some(ix), origin, verifier, tiles, dir: dir.to_owned() })
+    }
+
+    /// Indexes what a crash (or a deleted `index.db`) left unindexed below
+    /// `size`, so that nothing is pending when the index follower starts.
+    pub(crate) fn catch_up_index(&self, size: u64) -> Result<()> {
+        let mut ix = crate::indexer::open_for_writing(&self.dir)?;
+        crate::indexer::catch_up(&self.conn, &mut ix, size)
     }
 
     /// Runs `f` inside one read transaction: every query `f` makes sees the
@@ -319,6 +332,21 @@ impl Store {
             .prepare_cached("SELECT signed_ms FROM checkpoints ORDER BY size DESC LIMIT 1")?
             .query_row([], |r| r.get(0))?;
         sql_u64(v)
+    }
+
+    /// The checkpoint the log signed with the batch of entry `index`: the
+    /// smallest checkpoint that covers it. Returns its size and note.
+    pub fn receipt_checkpoint(&self, index: u64) -> Result<(u64, String)> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT size, note FROM checkpoints WHERE size > ?1 ORDER BY size LIMIT 1",
+            )?
+            .query_row([index as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (size, note) =
+            row.ok_or(LedgerError::NoSuchEntry { index, tree_size: self.tree_size()? })?;
+        Ok((sql_u64(size)?, note))
     }
 
     /// The signed checkpoint of exactly `size`, if the log signed one.
@@ -591,4 +619,17 @@ pub(crate) fn read_node(conn: &Connection, level: u32, index: u64) -> Result<Has
         Some(b) if b.len() == 32 => hash_from(&b, "node hash"),
         _ => Err(LedgerError::Corrupt(format!("node at level {level}, index {index} is missing"))),
     }
+}
+
+/// The newest `n` signed checkpoints `(size, note)` of the store in `dir`,
+/// newest first, over a read-only connection of their own (the checkpoint
+/// stamper's view).
+pub(crate) fn newest_checkpoints(dir: &Path, n: usize) -> Result<Vec<(u64, String)>> {
+    let conn = connect(dir, true)?;
+    let mut stmt =
+        conn.prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT ?1")?;
+    let rows: Vec<(i64, String)> = stmt
+        .query_map([n as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<std::result::Result<_, _>>()?;
+    rows.into_iter().map(|(size, note)| Ok((sql_u64(size)?, note))).collect()
 }

@@ -1,0 +1,91 @@
+//! `timestamps.db`: the checkpoint tokens of a data directory (see
+//! [`crate::stamper`]).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use crate::error::Result;
+use crate::stamper::{Stamp, bad};
+
+/// Format version of `timestamps.db`.
+pub const STAMPS_SCHEMA_VERSION: u32 = 1;
+
+/// The path of the checkpoint token table.
+pub fn stamps_path(dir: &Path) -> PathBuf {
+    dir.join("timestamps.db")
+}
+
+/// The checkpoint tokens of a data directory.
+pub struct Stamps {
+    conn: Connection,
+}
+
+impl Stamps {
+    /// Opens (creating it if need be) `DIR/timestamps.db`.
+    pub fn open(dir: &Path) -> Result<Stamps> {
+        let conn = Connection::open(stamps_path(dir))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS checkpoint_tokens (size INTEGER PRIMARY KEY,
+               token BLOB NOT NULL, tsa TEXT NOT NULL, gen_ms INTEGER NOT NULL);",
+        )?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
+            [STAMPS_SCHEMA_VERSION.to_string()],
+        )?;
+        let v: String =
+            conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| {
+                r.get(0)
+            })?;
+        if v != STAMPS_SCHEMA_VERSION.to_string() {
+            return Err(bad(format!(
+                "{} has format version {v}; this build reads version {STAMPS_SCHEMA_VERSION}",
+                stamps_path(dir).display()
+            )));
+        }
+        Ok(Stamps { conn })
+    }
+
+    /// Opens it for reading if it exists.
+    pub fn open_existing(dir: &Path) -> Result<Option<Stamps>> {
+        if stamps_path(dir).exists() { Stamps::open(dir).map(Some) } else { Ok(None) }
+    }
+
+    /// The token of checkpoint `size`, if it was stamped.
+    pub fn get(&self, size: u64) -> Result<Option<Stamp>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT token, tsa, gen_ms FROM checkpoint_tokens WHERE size = ?1",
+                [size as i64],
+                |r| {
+                    Ok(Stamp {
+                        token: r.get(0)?,
+                        tsa: r.get(1)?,
+                        gen_ms: r.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The largest stamped size, if any.
+    pub fn latest_size(&self) -> Result<Option<u64>> {
+        let v: Option<i64> =
+            self.conn.query_row("SELECT MAX(size) FROM checkpoint_tokens", [], |r| r.get(0))?;
+        Ok(v.map(|s| s as u64))
+    }
+
+    pub(crate) fn insert(&self, size: u64, s: &Stamp) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO checkpoint_tokens (size, token, tsa, gen_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![size as i64, s.token, s.tsa, s.gen_ms as i64],
+        )?;
+        Ok(())
+    }
+}
