@@ -1,17 +1,19 @@
 //! Verifying an evidence bundle: every check by name, with pass / fail / not
 //! applicable and the reason.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::bundle::{Bundle, Selection, consistency_from_text};
+use crate::bundle::{Bundle, ChainHead, Manifest, Selection, consistency_from_text};
 use crate::check::CheckName;
-use crate::checkpoint::SignedCheckpoint;
+use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::event::{Body, Event};
 use crate::merkle::verify_consistency;
 use crate::note::NoteVerifier;
 use crate::pki::{Cert, TrustStore};
+use crate::policy::RulePack;
+use crate::signing::{CertRecord, SealRecord};
 use crate::tlog_proof::TlogProof;
 use crate::{Hash, leaf_hash};
 
@@ -281,13 +283,91 @@ pub fn verify_bundle(
 
 /// Verifies `bundle` with the trust and documents in `options`.
 pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
-    let (keys, documents) = (options.keys, options.documents);
     let m = &bundle.manifest;
     let mut out = Out(Vec::new());
     let mut anchors = Vec::new();
 
-    // Trust: the keys given, else the bundle's.
-    let keys: Vec<NoteVerifier> = match keys {
+    let keys = log_keys(m, options.keys, &mut anchors, &mut out);
+    let key = origin_key(m, &keys, &mut out);
+    let newest = newest_checkpoint(bundle, key, &mut out);
+    witness_quorum(m, &mut out);
+    let head = LogHead { key, newest: newest.as_ref() };
+    let consistency = consistency_proofs(bundle, head.newest, &mut out);
+    let events = entries(bundle, head, &consistency, &mut out);
+    global_chain(&events, &mut out);
+
+    let mut context = context_entries(m, &events);
+    open_sealed_entries(m, &events, &mut context);
+    let selected = selected_entries(m, &events, &mut context);
+    selection(bundle, head, &selected, &context, &mut out);
+
+    let certs = certificate_chains(bundle, head, &events, &mut out);
+    let seals = seal_chains(bundle, head, &events, &mut out);
+    let ca = roots(&m.trust.ca_roots, options.ca_roots, "CA", &mut anchors, &mut out);
+    let tsa = roots(&m.trust.tsa_roots, options.tsa_roots, "TSA", &mut anchors, &mut out);
+    let evidence = Evidence { events: &events, ca: &ca, tsa: &tsa, certs: &certs, seals: &seals };
+    let mut checked = BTreeSet::new();
+    newest_checkpoint_token(bundle, head.newest, &tsa, &mut checked, &mut out);
+    selected_documents(&selected, &evidence, &mut checked, &mut out);
+    let found_docs = documents(bundle, options.documents, &events, &certs, &mut out);
+    let revealed = reveals(&selected, &evidence, &mut checked, &mut out);
+    not_applicable(&checked, revealed, &mut out);
+
+    let (verified, checks) = out.finish();
+    Report {
+        verified,
+        trust_anchors: anchors,
+        origin: m.origin.clone(),
+        tree_size: newest.map_or(0, |n| n.checkpoint.size),
+        entries: m.entries.len(),
+        checks,
+        documents: found_docs,
+    }
+}
+
+/// The entries that decoded, by index: each event and its leaf hash.
+type Events = BTreeMap<u64, (Event, Hash)>;
+
+/// An entry that decoded: its index, event and leaf hash.
+type Entry<'e> = (u64, &'e Event, &'e Hash);
+
+/// What the log's signatures are checked by: the origin's trusted key and the newest checkpoint.
+#[derive(Clone, Copy)]
+struct LogHead<'a> {
+    key: Option<&'a NoteVerifier>,
+    newest: Option<&'a SignedCheckpoint>,
+}
+
+/// What documents are checked by: the events, CA and TSA roots, registered certificates and seals.
+struct Evidence<'a> {
+    events: &'a Events,
+    ca: &'a TrustStore,
+    tsa: &'a TrustStore,
+    certs: &'a HashMap<Hash, CertRecord>,
+    seals: &'a HashMap<Hash, SealRecord>,
+}
+
+impl<'a> Evidence<'a> {
+    /// The document checks' context, under the rule pack `policy`.
+    fn context(&self, policy: Option<&'a RulePack>) -> crate::signing::Context<'a> {
+        crate::signing::Context {
+            ca: self.ca,
+            tsa: self.tsa,
+            certs: self.certs,
+            seals: self.seals,
+            policy,
+        }
+    }
+}
+
+/// Trust: the log keys given, else the bundle's (noted as anchors), to check the log's signatures.
+fn log_keys(
+    m: &Manifest,
+    given: Option<&[NoteVerifier]>,
+    anchors: &mut Vec<String>,
+    out: &mut Out,
+) -> Vec<NoteVerifier> {
+    match given {
         Some(k) => {
             anchors.extend(k.iter().map(|v| format!("log key {} (given)", v.vkey())));
             k.to_vec()
@@ -309,7 +389,15 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             }
             v
         }
-    };
+    }
+}
+
+/// The trusted key named for the log's origin: without it nothing the log signed can be checked.
+fn origin_key<'k>(
+    m: &Manifest,
+    keys: &'k [NoteVerifier],
+    out: &mut Out,
+) -> Option<&'k NoteVerifier> {
     let key = keys.iter().find(|k| k.name() == m.origin);
     match key {
         Some(k) => out.add(
@@ -323,9 +411,17 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             Err(format!("no trusted key is named for origin {:?}", m.origin)),
         ),
     }
+    key
+}
 
-    // The newest checkpoint.
-    let newest = key.and_then(|k| {
+/// The newest checkpoint: signed by the origin's key, named for its size; every entry leads to it.
+fn newest_checkpoint(
+    bundle: &Bundle,
+    key: Option<&NoteVerifier>,
+    out: &mut Out,
+) -> Option<SignedCheckpoint> {
+    let m = &bundle.manifest;
+    key.and_then(|k| {
         let r = SignedCheckpoint::verify(bundle.member(&m.checkpoint), k);
         let want = format!(
             "checkpoints/{}.note",
@@ -356,7 +452,11 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 None
             }
         }
-    });
+    })
+}
+
+/// Witness cosignatures: not checked yet, so a trust policy that asks for any fails, not passes.
+fn witness_quorum(m: &Manifest, out: &mut Out) {
     if m.trust.witness_quorum == 0 && m.trust.witness_keys.is_empty() {
         out.na(
             CheckName::WitnessQuorum,
@@ -373,14 +473,20 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             )),
         );
     }
+}
 
-    // Consistency proofs, by their `from` size.
+/// Consistency proofs by `from` size, each to the newest checkpoint: they tie older ones to it.
+fn consistency_proofs(
+    bundle: &Bundle,
+    newest: Option<&SignedCheckpoint>,
+    out: &mut Out,
+) -> BTreeMap<u64, Vec<Hash>> {
     let mut consistency: BTreeMap<u64, Vec<Hash>> = BTreeMap::new();
-    for c in &m.consistency {
+    for c in &bundle.manifest.consistency {
         let subject = format!("consistency {}-{}", c.from, c.to);
         let name_ok = c.proof == format!("consistency/{}-{}.proof", c.from, c.to);
         match consistency_from_text(bundle.member(&c.proof)) {
-            Ok(p) if name_ok && newest.as_ref().is_some_and(|n| n.checkpoint.size == c.to) => {
+            Ok(p) if name_ok && newest.is_some_and(|n| n.checkpoint.size == c.to) => {
                 if consistency.insert(c.from, p).is_some() {
                     out.add(CheckName::ConsistencyToNewest, subject, Err("listed twice".into()));
                 }
@@ -393,12 +499,20 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             Err(e) => out.add(CheckName::ConsistencyToNewest, subject, Err(e)),
         }
     }
-    let mut used_consistency = BTreeSet::new();
+    consistency
+}
 
-    // Entries.
-    let mut events: BTreeMap<u64, (Event, Hash)> = BTreeMap::new();
+/// Entries: canonical leaves, each in a checkpoint the newest one extends; returns the events.
+fn entries(
+    bundle: &Bundle,
+    head: LogHead<'_>,
+    consistency: &BTreeMap<u64, Vec<Hash>>,
+    out: &mut Out,
+) -> Events {
+    let mut used_consistency = BTreeSet::new();
+    let mut events: Events = BTreeMap::new();
     let mut last_index = None;
-    for e in &m.entries {
+    for e in &bundle.manifest.entries {
         let subject = format!("entry {}", e.index);
         if last_index.is_some_and(|l| l >= e.index) {
             out.add(
@@ -443,7 +557,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 if p.index != e.index {
                     return Err(format!("the tlog-proof is for entry {}", p.index));
                 }
-                let k = key.ok_or("no trusted key")?;
+                let k = head.key.ok_or("no trusted key")?;
                 p.verify(&lh, k).map_err(|err| err.to_string())
             });
         match proved {
@@ -453,62 +567,9 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                     subject.clone(),
                     Ok(format!("in the checkpoint of size {} signed with its batch", cp.size)),
                 );
-                match &newest {
-                    Some(n) if n.checkpoint.size == cp.size => {
-                        if n.checkpoint.root == cp.root {
-                            out.add(
-                                CheckName::ConsistencyToNewest,
-                                subject.clone(),
-                                Ok("its checkpoint is the newest".into()),
-                            );
-                        } else {
-                            out.add(
-                                CheckName::ConsistencyToNewest,
-                                subject.clone(),
-                                Err("same size, different root: the log forked".into()),
-                            );
-                        }
-                    }
-                    Some(n) => match consistency.get(&cp.size) {
-                        Some(proof) => {
-                            used_consistency.insert(cp.size);
-                            match verify_consistency(
-                                cp.size,
-                                n.checkpoint.size,
-                                proof,
-                                &cp.root,
-                                &n.checkpoint.root,
-                            ) {
-                                Ok(()) => out.add(
-                                    CheckName::ConsistencyToNewest,
-                                    subject.clone(),
-                                    Ok(format!(
-                                        "size {} is a prefix of size {}",
-                                        cp.size, n.checkpoint.size
-                                    )),
-                                ),
-                                Err(err) => out.add(
-                                    CheckName::ConsistencyToNewest,
-                                    subject.clone(),
-                                    Err(format!(
-                                        "size {} to {}: {err}",
-                                        cp.size, n.checkpoint.size
-                                    )),
-                                ),
-                            }
-                        }
-                        None => out.add(
-                            CheckName::ConsistencyToNewest,
-                            subject.clone(),
-                            Err(format!("no consistency proof from size {}", cp.size)),
-                        ),
-                    },
-                    None => out.add(
-                        CheckName::ConsistencyToNewest,
-                        subject.clone(),
-                        Err("no verified newest checkpoint".into()),
-                    ),
-                }
+                let r =
+                    consistent_with_newest(&cp, head.newest, consistency, &mut used_consistency);
+                out.add(CheckName::ConsistencyToNewest, subject.clone(), r);
             }
             Err(err) => {
                 out.add(CheckName::Inclusion, subject.clone(), Err(err));
@@ -528,10 +589,50 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             );
         }
     }
+    events
+}
 
-    // Global chain: wherever two consecutive entries are both present.
+/// Whether an entry's checkpoint is the newest or, by a consistency proof (noted used), its prefix.
+fn consistent_with_newest(
+    cp: &Checkpoint,
+    newest: Option<&SignedCheckpoint>,
+    consistency: &BTreeMap<u64, Vec<Hash>>,
+    used: &mut BTreeSet<u64>,
+) -> Result<String, String> {
+    match newest {
+        Some(n) if n.checkpoint.size == cp.size => {
+            if n.checkpoint.root == cp.root {
+                Ok("its checkpoint is the newest".into())
+            } else {
+                Err("same size, different root: the log forked".into())
+            }
+        }
+        Some(n) => match consistency.get(&cp.size) {
+            Some(proof) => {
+                used.insert(cp.size);
+                match verify_consistency(
+                    cp.size,
+                    n.checkpoint.size,
+                    proof,
+                    &cp.root,
+                    &n.checkpoint.root,
+                ) {
+                    Ok(()) => {
+                        Ok(format!("size {} is a prefix of size {}", cp.size, n.checkpoint.size))
+                    }
+                    Err(err) => Err(format!("size {} to {}: {err}", cp.size, n.checkpoint.size)),
+                }
+            }
+            None => Err(format!("no consistency proof from size {}", cp.size)),
+        },
+        None => Err("no verified newest checkpoint".into()),
+    }
+}
+
+/// Global chain: consecutive entries link by leaf hash, so nothing was put in between.
+fn global_chain(events: &Events, out: &mut Out) {
     let mut linked = 0;
-    for (i, (ev, _)) in &events {
+    for (i, (ev, _)) in events {
         if let Some(prev) = i.checked_sub(1).and_then(|p| events.get(&p)) {
             linked += 1;
             if ev.prev_leaf != Some(prev.1) {
@@ -552,9 +653,10 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             Ok(format!("{linked} links between consecutive entries")),
         );
     }
+}
 
-    // Context: the certificate chains the manifest lists and the rule packs
-    // the selected events name. Everything else is the selection.
+/// Context: the listed certificate and seal chains and the rule packs named, to check the rest by.
+fn context_entries(m: &Manifest, events: &Events) -> BTreeSet<u64> {
     let chain_tenders: BTreeSet<&str> =
         m.certificates.iter().chain(&m.seals).map(|c| c.tender.as_str()).collect();
     let mut context: BTreeSet<u64> = events
@@ -575,48 +677,65 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             context.insert(i);
         }
     }
-    // The sealed entries selected reveals open (a tender bundle holds them
-    // as the tender's own events anyway), and their rule packs.
-    if !matches!(m.selection, Selection::Tender(_)) {
-        let opened: Vec<u64> = events
-            .iter()
-            .filter(|(i, _)| !context.contains(i))
-            .filter_map(|(_, (ev, _))| match &ev.body {
-                Body::Reveal(r) => Some(r.sealed.index),
-                _ => None,
-            })
-            .collect();
-        for i in opened {
-            if let Some((ev, _)) = events.get(&i)
-                && matches!(ev.body, Body::SealedDocument(_))
+    context
+}
+
+/// Sealed entries opened by reveals, and their rule packs, are context: reveals need them.
+fn open_sealed_entries(m: &Manifest, events: &Events, context: &mut BTreeSet<u64>) {
+    // A tender bundle holds them as the tender's own events anyway.
+    if matches!(m.selection, Selection::Tender(_)) {
+        return;
+    }
+    let opened: Vec<u64> = events
+        .iter()
+        .filter(|(i, _)| !context.contains(i))
+        .filter_map(|(_, (ev, _))| match &ev.body {
+            Body::Reveal(r) => Some(r.sealed.index),
+            _ => None,
+        })
+        .collect();
+    for i in opened {
+        if let Some((ev, _)) = events.get(&i)
+            && matches!(ev.body, Body::SealedDocument(_))
+        {
+            context.insert(i);
+            if let Some(p) = ev.policy
+                && events.get(&p.index).is_some_and(|(e, _)| matches!(e.body, Body::Policy(_)))
             {
-                context.insert(i);
-                if let Some(p) = ev.policy
-                    && events.get(&p.index).is_some_and(|(e, _)| matches!(e.body, Body::Policy(_)))
-                {
-                    context.insert(p.index);
-                }
+                context.insert(p.index);
             }
         }
     }
-    // What the user selected by index is never context.
+}
+
+/// What the user selected: every entry that is not context; entries selected by index never are.
+fn selected_entries<'e>(
+    m: &Manifest,
+    events: &'e Events,
+    context: &mut BTreeSet<u64>,
+) -> Vec<Entry<'e>> {
     if let Selection::Indexes(list) = &m.selection {
         for i in list {
             context.remove(i);
         }
     }
-    let selected: Vec<(u64, &Event, &Hash)> = events
-        .iter()
-        .filter(|(i, _)| !context.contains(i))
-        .map(|(i, (ev, lh))| (*i, ev, lh))
-        .collect();
+    events.iter().filter(|(i, _)| !context.contains(i)).map(|(i, (ev, lh))| (*i, ev, lh)).collect()
+}
 
-    // Selection, and per-tender completeness.
+/// Selection: the entries are the ones selected; a tender's chain is complete to its signed head.
+fn selection(
+    bundle: &Bundle,
+    head: LogHead<'_>,
+    selected: &[Entry<'_>],
+    context: &BTreeSet<u64>,
+    out: &mut Out,
+) {
+    let m = &bundle.manifest;
     match &m.selection {
         Selection::Tender(t) => {
-            let mut chain: Vec<(u64, &Event, &Hash)> = Vec::new();
+            let mut chain: Vec<Entry<'_>> = Vec::new();
             let mut ok = true;
-            for &(i, ev, lh) in &selected {
+            for &(i, ev, lh) in selected {
                 if ev.tender != *t {
                     ok = false;
                     out.add(
@@ -641,7 +760,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                     Err("the tender head member is misnamed".into())
                 }
                 Some(member) => {
-                    chain_complete(chain, t, bundle.member(member), key, newest.as_ref())
+                    chain_complete(chain, t, bundle.member(member), head.key, head.newest)
                 }
             };
             out.add(CheckName::PerTenderChainCompleteness, format!("tender {t:?}"), complete);
@@ -684,72 +803,96 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             out.na(CheckName::PerTenderChainCompleteness, "bundle", "not a tender bundle");
         }
     }
+}
 
-    // Certificate and seal chains: each complete up to the log's signed head.
-    let chain_of = |c: &crate::bundle::ChainHead, member: String, prefix: &str| {
-        let chain: Vec<(u64, &Event, &Hash)> = events
-            .iter()
-            .filter(|(_, (ev, _))| ev.tender == c.tender)
-            .map(|(i, (ev, lh))| (*i, ev, lh))
-            .collect();
-        if c.head != member || !c.tender.starts_with(prefix) {
-            return Err(format!(
-                "the chain head member is misnamed, or the chain is not a {prefix} chain"
-            ));
-        }
-        let done =
-            chain_complete(chain.clone(), &c.tender, bundle.member(&c.head), key, newest.as_ref())?;
-        let mut sorted = chain;
-        sorted.sort_by_key(|(_, ev, _)| ev.seq);
-        Ok((done, sorted.into_iter().map(|(i, ev, _)| (i, &ev.body)).collect::<Vec<_>>()))
-    };
-    let mut certs: std::collections::HashMap<Hash, crate::signing::CertRecord> =
-        std::collections::HashMap::new();
-    for (n, c) in m.certificates.iter().enumerate() {
-        let r =
-            chain_of(c, format!("heads/certificate-{n}.note"), crate::event::CERT_TENDER_PREFIX)
-                .and_then(|(done, bodies)| {
-                    let list: Vec<(u64, &crate::event::CertificateEvent)> = bodies
-                        .iter()
-                        .filter_map(|(i, b)| match b {
-                            Body::Certificate(ce) => Some((*i, ce)),
-                            _ => None,
-                        })
-                        .collect();
-                    if list.len() != bodies.len() {
-                        return Err("the chain holds events other than certificate events".into());
-                    }
-                    let rec =
-                        crate::signing::CertRecord::from_chain(&list).map_err(|e| e.to_string())?;
-                    let fp = rec.cert.fingerprint();
-                    if crate::event::cert_tender(&fp) != c.tender {
-                        return Err("the chain's certificate does not match its name".into());
-                    }
-                    certs.insert(fp, rec);
-                    Ok(format!("{done} (lifecycle)"))
-                });
+/// A listed certificate or seal chain, complete to its signed head: the walk, its entries by seq.
+fn listed_chain<'e>(
+    bundle: &Bundle,
+    head: LogHead<'_>,
+    events: &'e Events,
+    c: &ChainHead,
+    member: &str,
+    prefix: &str,
+) -> Result<(String, Vec<Entry<'e>>), String> {
+    let chain: Vec<Entry<'e>> = events
+        .iter()
+        .filter(|(_, (ev, _))| ev.tender == c.tender)
+        .map(|(i, (ev, lh))| (*i, ev, lh))
+        .collect();
+    if c.head != member || !c.tender.starts_with(prefix) {
+        return Err(format!(
+            "the chain head member is misnamed, or the chain is not a {prefix} chain"
+        ));
+    }
+    let done =
+        chain_complete(chain.clone(), &c.tender, bundle.member(&c.head), head.key, head.newest)?;
+    let mut sorted = chain;
+    sorted.sort_by_key(|(_, ev, _)| ev.seq);
+    Ok((done, sorted))
+}
+
+/// Certificate chains: each certificate's whole lifecycle, so its status is judged on all of it.
+fn certificate_chains(
+    bundle: &Bundle,
+    head: LogHead<'_>,
+    events: &Events,
+    out: &mut Out,
+) -> HashMap<Hash, CertRecord> {
+    let mut certs: HashMap<Hash, CertRecord> = HashMap::new();
+    for (n, c) in bundle.manifest.certificates.iter().enumerate() {
+        let member = format!("heads/certificate-{n}.note");
+        let r = listed_chain(bundle, head, events, c, &member, crate::event::CERT_TENDER_PREFIX)
+            .and_then(|(done, chain)| {
+                let list: Vec<(u64, &crate::event::CertificateEvent)> = chain
+                    .iter()
+                    .filter_map(|(i, ev, _)| match &ev.body {
+                        Body::Certificate(ce) => Some((*i, ce)),
+                        _ => None,
+                    })
+                    .collect();
+                if list.len() != chain.len() {
+                    return Err("the chain holds events other than certificate events".into());
+                }
+                let rec = CertRecord::from_chain(&list).map_err(|e| e.to_string())?;
+                let fp = rec.cert.fingerprint();
+                if crate::event::cert_tender(&fp) != c.tender {
+                    return Err("the chain's certificate does not match its name".into());
+                }
+                certs.insert(fp, rec);
+                Ok(format!("{done} (lifecycle)"))
+            });
         out.add(
             CheckName::PerTenderChainCompleteness,
             format!("certificate chain {}", c.tender),
             r,
         );
     }
-    let mut seals: std::collections::HashMap<Hash, crate::signing::SealRecord> =
-        std::collections::HashMap::new();
-    for (n, c) in m.seals.iter().enumerate() {
-        let r = chain_of(c, format!("heads/seal-{n}.note"), crate::event::SEAL_TENDER_PREFIX)
-            .and_then(|(done, bodies)| {
-                let list: Vec<(u64, &crate::event::SealBinding)> = bodies
+    certs
+}
+
+/// Seal chains: each seal's whole binding history, so its bindings are judged on all of it.
+fn seal_chains(
+    bundle: &Bundle,
+    head: LogHead<'_>,
+    events: &Events,
+    out: &mut Out,
+) -> HashMap<Hash, SealRecord> {
+    let mut seals: HashMap<Hash, SealRecord> = HashMap::new();
+    for (n, c) in bundle.manifest.seals.iter().enumerate() {
+        let member = format!("heads/seal-{n}.note");
+        let r = listed_chain(bundle, head, events, c, &member, crate::event::SEAL_TENDER_PREFIX)
+            .and_then(|(done, chain)| {
+                let list: Vec<(u64, &crate::event::SealBinding)> = chain
                     .iter()
-                    .filter_map(|(i, b)| match b {
+                    .filter_map(|(i, ev, _)| match &ev.body {
                         Body::SealBinding(sb) => Some((*i, sb)),
                         _ => None,
                     })
                     .collect();
-                if list.len() != bodies.len() {
+                if list.len() != chain.len() {
                     return Err("the chain holds events other than seal bindings".into());
                 }
-                let rec = crate::signing::SealRecord::from_chain(&list)?;
+                let rec = SealRecord::from_chain(&list)?;
                 let fp = rec.seal.fingerprint();
                 if crate::event::seal_tender(&fp) != c.tender {
                     return Err("the chain's seal does not match its name".into());
@@ -759,44 +902,57 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             });
         out.add(CheckName::PerTenderChainCompleteness, format!("seal chain {}", c.tender), r);
     }
+    seals
+}
 
-    // Signatures, certificates, timestamps and the rule pack of every
-    // selected document, by the same checks the ledger ran.
-    let ca = roots(&m.trust.ca_roots, options.ca_roots, "CA", &mut anchors, &mut out);
-    let tsa = roots(&m.trust.tsa_roots, options.tsa_roots, "TSA", &mut anchors, &mut out);
-    let mut checked = BTreeSet::new();
-    // The newest checkpoint's own token: when the log held these entries.
-    if let Some(member) = &m.checkpoint_timestamp {
-        let body = bundle.member(&m.checkpoint);
-        let body = std::str::from_utf8(body).ok().map(|t| match t.find("\n\n") {
-            Some(i) => &t[..=i],
-            None => t,
-        });
-        let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(body.unwrap_or("")).into();
-        let r = match newest.as_ref() {
-            _ if *member != m.checkpoint.replace(".note", ".tst") => {
-                Err("the token member is misnamed".to_owned())
-            }
-            None => Err("the newest checkpoint did not verify".to_owned()),
-            Some(n) => crate::tsp::verify_token(bundle.member(member), &digest, &tsa)
-                .map_err(|e| e.to_string())
-                .and_then(|ts| {
-                    if ts.info.message_imprint.hash_algorithm.oid != crate::tsp::SHA256 {
-                        return Err("the token's imprint is not SHA-256".into());
-                    }
-                    Ok(format!(
-                        "entries 0..{} were in the log by {} ms ({}; token by {})",
-                        n.checkpoint.size,
-                        ts.time_ms,
-                        "RFC 3161 over the checkpoint body",
-                        ts.tsa.subject()
-                    ))
-                }),
-        };
-        out.add(CheckName::Timestamp, "newest checkpoint", r);
-        checked.insert(CheckName::Timestamp);
-    }
-    for &(i, ev, _) in &selected {
+/// The newest checkpoint's own token, if carried: a TSA's word on when the log held these entries.
+fn newest_checkpoint_token(
+    bundle: &Bundle,
+    newest: Option<&SignedCheckpoint>,
+    tsa: &TrustStore,
+    checked: &mut BTreeSet<CheckName>,
+    out: &mut Out,
+) {
+    let m = &bundle.manifest;
+    let Some(member) = &m.checkpoint_timestamp else { return };
+    let body = bundle.member(&m.checkpoint);
+    let body = std::str::from_utf8(body).ok().map(|t| match t.find("\n\n") {
+        Some(i) => &t[..=i],
+        None => t,
+    });
+    let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(body.unwrap_or("")).into();
+    let r = match newest {
+        _ if *member != m.checkpoint.replace(".note", ".tst") => {
+            Err("the token member is misnamed".to_owned())
+        }
+        None => Err("the newest checkpoint did not verify".to_owned()),
+        Some(n) => crate::tsp::verify_token(bundle.member(member), &digest, tsa)
+            .map_err(|e| e.to_string())
+            .and_then(|ts| {
+                if ts.info.message_imprint.hash_algorithm.oid != crate::tsp::SHA256 {
+                    return Err("the token's imprint is not SHA-256".into());
+                }
+                Ok(format!(
+                    "entries 0..{} were in the log by {} ms ({}; token by {})",
+                    n.checkpoint.size,
+                    ts.time_ms,
+                    "RFC 3161 over the checkpoint body",
+                    ts.tsa.subject()
+                ))
+            }),
+    };
+    out.add(CheckName::Timestamp, "newest checkpoint", r);
+    checked.insert(CheckName::Timestamp);
+}
+
+/// Selected documents: signatures, certificates, seals, timestamps, rule pack, as the ledger ran.
+fn selected_documents(
+    selected: &[Entry<'_>],
+    evidence: &Evidence<'_>,
+    checked: &mut BTreeSet<CheckName>,
+    out: &mut Out,
+) {
+    for &(i, ev, _) in selected {
         let Body::Document(d) = &ev.body else { continue };
         if d.signatures.is_empty()
             && d.timestamps.is_empty()
@@ -805,7 +961,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         {
             continue;
         }
-        let pack = match rule_pack(&events, ev.policy) {
+        let pack = match rule_pack(evidence.events, ev.policy) {
             Ok(p) => p,
             Err(missing) => {
                 let why = format!("its rule pack, entry {missing}, is not in the bundle");
@@ -814,13 +970,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 None
             }
         };
-        let ctx = crate::signing::Context {
-            ca: &ca,
-            tsa: &tsa,
-            certs: &certs,
-            seals: &seals,
-            policy: pack,
-        };
+        let ctx = evidence.context(pack);
         for f in crate::signing::check_document(d, ev.received_ms, &ctx) {
             checked.insert(f.check);
             out.add(f.check, format!("entry {i} {}", f.subject), f.result);
@@ -829,21 +979,31 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             checked.insert(CheckName::Policy);
         }
     }
+}
 
-    // Documents carried in the bundle and given by the user.
-    let logged = |sha: &Hash| -> Vec<(u64, &Event)> {
-        events
-            .iter()
-            .filter(|(_, (ev, _))| match &ev.body {
-                Body::Document(d) => d.sha256 == *sha,
-                // A sealed document is logged by its reveal.
-                Body::Reveal(r) => r.document.sha256 == *sha,
-                _ => false,
-            })
-            .map(|(i, (ev, _))| (*i, ev))
-            .collect()
-    };
-    let mut found_docs = Vec::new();
+/// The entries that logged the document `sha`: its document event, or a sealed one's reveal.
+fn logged<'e>(events: &'e Events, sha: &Hash) -> Vec<(u64, &'e Event)> {
+    events
+        .iter()
+        .filter(|(_, (ev, _))| match &ev.body {
+            Body::Document(d) => d.sha256 == *sha,
+            // A sealed document is logged by its reveal.
+            Body::Reveal(r) => r.document.sha256 == *sha,
+            _ => false,
+        })
+        .map(|(i, (ev, _))| (*i, ev))
+        .collect()
+}
+
+/// Documents carried and given: each logged by an entry; returns where the given ones were logged.
+fn documents(
+    bundle: &Bundle,
+    given: &[GivenDocument],
+    events: &Events,
+    certs: &HashMap<Hash, CertRecord>,
+    out: &mut Out,
+) -> Vec<serde_json::Value> {
+    let m = &bundle.manifest;
     for d in &m.documents {
         let bytes = bundle.member(&d.path);
         let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(bytes).into();
@@ -851,105 +1011,128 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             Err("member name does not match the digest".into())
         } else if Hash(sha) != d.sha256 {
             Err(format!("the carried file hashes to {}", Hash(sha)))
-        } else if logged(&d.sha256).is_empty() {
+        } else if logged(events, &d.sha256).is_empty() {
             Err("no entry in the bundle logged it".into())
         } else {
             Ok(format!("{} bytes, logged", bytes.len()))
         };
         out.add(CheckName::DocumentDigest, format!("document {}", d.sha256), r);
     }
-    for g in documents {
-        let hits = logged(&g.sha256);
-        if hits.is_empty() {
-            out.add(
-                CheckName::DocumentDigest,
-                g.name.clone(),
-                Err(format!("SHA-256 {} was not logged by any entry in the bundle", g.sha256)),
-            );
-        } else if let Some((i, _)) = hits.iter().find(|(_, ev)| {
-            let d = ev.body.document();
-            matches!((d.and_then(|d| d.sm3), g.sm3), (Some(logged), Some(file)) if logged != file)
-        }) {
-            out.add(
-                CheckName::DocumentDigest,
-                g.name.clone(),
-                Err(format!(
-                    "entry {i} states an SM3 for this SHA-256 that is not the file's SM3: its SM2 signatures or SM3 timestamps are not over this file"
-                )),
-            );
-        } else {
-            let (i, ev) = hits[0];
-            // For a sealed document: filed when and by whom its reveal says,
-            // as the sealed entry it opens.
-            let (entry, principal, received_ms, how) = match &ev.body {
-                Body::Reveal(r) => match events.get(&r.sealed.index) {
-                    Some((sealed, _)) => (
-                        r.sealed.index,
-                        r.principal.clone(),
-                        sealed.received_ms,
-                        format!(" under seal, revealed as entry {i}"),
-                    ),
-                    None => {
-                        out.add(
-                            CheckName::DocumentDigest,
-                            g.name.clone(),
-                            Err(format!(
-                                "revealed by entry {i}, but the sealed entry {} is not in the bundle",
-                                r.sealed.index
-                            )),
-                        );
-                        continue;
-                    }
-                },
-                _ => (i, ev.principal.clone(), ev.received_ms, String::new()),
-            };
-            out.add(
-                CheckName::DocumentDigest,
-                g.name.clone(),
-                Ok(format!("logged as entry {entry} by {principal:?} at {received_ms} ms{how}")),
-            );
-            // Who signed it, by the registered certificates the bundle holds.
-            let doc = match &ev.body {
-                Body::Document(d) => Some(d),
-                Body::Reveal(r) => Some(&r.document),
-                _ => None,
-            };
-            let signed_by: Vec<String> = match doc {
-                Some(d) => d
-                    .signatures
-                    .iter()
-                    .map(|sig| {
-                        certs.get(&sig.cert).map_or_else(
-                            || format!("certificate {} (not in the bundle)", sig.cert),
-                            |r| r.cert.subject(),
-                        )
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            found_docs.push(serde_json::json!({
-                "document": g.name, "sha256": g.sha256, "entry": entry, "tender": ev.tender,
-                "principal": principal, "received_ms": received_ms,
-                "revealed_by": (entry != i).then_some(i),
-                "signed_by": signed_by, "event": ev.to_json(),
-            }));
+    let mut found_docs = Vec::new();
+    for g in given {
+        if let Some(found) = given_document(g, events, certs, out) {
+            found_docs.push(found);
         }
     }
-    if m.documents.is_empty() && documents.is_empty() {
+    if m.documents.is_empty() && given.is_empty() {
         out.na(CheckName::DocumentDigest, "bundle", "no document given or carried");
     }
-    // Reveals: each opens its sealed entry; the revealed document then gets
-    // the same checks, at the sealed entry's time, under its rule pack.
+    found_docs
+}
+
+/// A given document: logged, with the file's SM3 where stated; where, when, by whom, who signed it.
+fn given_document(
+    g: &GivenDocument,
+    events: &Events,
+    certs: &HashMap<Hash, CertRecord>,
+    out: &mut Out,
+) -> Option<serde_json::Value> {
+    let hits = logged(events, &g.sha256);
+    if hits.is_empty() {
+        out.add(
+            CheckName::DocumentDigest,
+            g.name.clone(),
+            Err(format!("SHA-256 {} was not logged by any entry in the bundle", g.sha256)),
+        );
+        return None;
+    }
+    if let Some((i, _)) = hits.iter().find(|(_, ev)| {
+        let d = ev.body.document();
+        matches!((d.and_then(|d| d.sm3), g.sm3), (Some(logged), Some(file)) if logged != file)
+    }) {
+        out.add(
+            CheckName::DocumentDigest,
+            g.name.clone(),
+            Err(format!(
+                "entry {i} states an SM3 for this SHA-256 that is not the file's SM3: its SM2 signatures or SM3 timestamps are not over this file"
+            )),
+        );
+        return None;
+    }
+    let (i, ev) = hits[0];
+    // For a sealed document: filed when and by whom its reveal says,
+    // as the sealed entry it opens.
+    let (entry, principal, received_ms, how) = match &ev.body {
+        Body::Reveal(r) => match events.get(&r.sealed.index) {
+            Some((sealed, _)) => (
+                r.sealed.index,
+                r.principal.clone(),
+                sealed.received_ms,
+                format!(" under seal, revealed as entry {i}"),
+            ),
+            None => {
+                out.add(
+                    CheckName::DocumentDigest,
+                    g.name.clone(),
+                    Err(format!(
+                        "revealed by entry {i}, but the sealed entry {} is not in the bundle",
+                        r.sealed.index
+                    )),
+                );
+                return None;
+            }
+        },
+        _ => (i, ev.principal.clone(), ev.received_ms, String::new()),
+    };
+    out.add(
+        CheckName::DocumentDigest,
+        g.name.clone(),
+        Ok(format!("logged as entry {entry} by {principal:?} at {received_ms} ms{how}")),
+    );
+    // Who signed it, by the registered certificates the bundle holds.
+    let doc = match &ev.body {
+        Body::Document(d) => Some(d),
+        Body::Reveal(r) => Some(&r.document),
+        _ => None,
+    };
+    let signed_by: Vec<String> = match doc {
+        Some(d) => d
+            .signatures
+            .iter()
+            .map(|sig| {
+                certs.get(&sig.cert).map_or_else(
+                    || format!("certificate {} (not in the bundle)", sig.cert),
+                    |r| r.cert.subject(),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(serde_json::json!({
+        "document": g.name, "sha256": g.sha256, "entry": entry, "tender": ev.tender,
+        "principal": principal, "received_ms": received_ms,
+        "revealed_by": (entry != i).then_some(i),
+        "signed_by": signed_by, "event": ev.to_json(),
+    }))
+}
+
+/// Reveals: each opens its sealed entry, whose document then gets the same checks at its time.
+fn reveals(
+    selected: &[Entry<'_>],
+    evidence: &Evidence<'_>,
+    checked: &mut BTreeSet<CheckName>,
+    out: &mut Out,
+) -> bool {
     let mut revealed = false;
-    for &(i, ev, _) in &selected {
+    for &(i, ev, _) in selected {
         let Body::Reveal(r) = &ev.body else { continue };
         revealed = true;
-        let sealed = events.get(&r.sealed.index).map(|(e, lh)| (e, lh));
+        let sealed = evidence.events.get(&r.sealed.index).map(|(e, lh)| (e, lh));
         let res = crate::signing::check_reveal(r, &ev.tender, sealed);
         let ok = res.is_ok();
         out.add(CheckName::CommitmentReveal, format!("entry {i}"), res);
         let Some((sev, _)) = sealed.filter(|_| ok) else { continue };
-        let pack = match rule_pack(&events, sev.policy) {
+        let pack = match rule_pack(evidence.events, sev.policy) {
             Ok(p) => p,
             Err(missing) => {
                 let why =
@@ -959,13 +1142,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
                 None
             }
         };
-        let ctx = crate::signing::Context {
-            ca: &ca,
-            tsa: &tsa,
-            certs: &certs,
-            seals: &seals,
-            policy: pack,
-        };
+        let ctx = evidence.context(pack);
         for f in crate::signing::check_document(&r.document, sev.received_ms, &ctx) {
             checked.insert(f.check);
             out.add(
@@ -975,6 +1152,11 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
             );
         }
     }
+    revealed
+}
+
+/// Document checks no selected entry ran, and reveals if none: not applicable, so each has a line.
+fn not_applicable(checked: &BTreeSet<CheckName>, revealed: bool, out: &mut Out) {
     for check in [CheckName::Signature, CheckName::CertificateChain, CheckName::CertificateStatus] {
         if !checked.contains(&check) {
             out.na(check, "bundle", "no selected entry carries a signature");
@@ -991,17 +1173,6 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     }
     if !revealed {
         out.na(CheckName::CommitmentReveal, "bundle", "no selected entry reveals a commitment");
-    }
-
-    let (verified, checks) = out.finish();
-    Report {
-        verified,
-        trust_anchors: anchors,
-        origin: m.origin.clone(),
-        tree_size: newest.map_or(0, |n| n.checkpoint.size),
-        entries: m.entries.len(),
-        checks,
-        documents: found_docs,
     }
 }
 
