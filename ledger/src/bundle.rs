@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use verifier::bundle::{
     Bundle, ChainHead, ConsistencyRef, EntryRef, FORMAT_V1, Manifest, Selection, TenderHead,
-    TrustPolicy, consistency_to_text,
+    TrustPolicy, consistency_to_text, members,
 };
 use verifier::event::{Body, Event, cert_tender, seal_tender};
 use verifier::note::NoteSigner;
@@ -148,11 +148,7 @@ impl Store {
             let (cp_size, note) = self.receipt_checkpoint(index)?;
             let proof = self.inclusion_proof(index, cp_size)?;
             let text = TlogProof { extra: None, index, proof, checkpoint: note }.to_text();
-            let e = EntryRef {
-                index,
-                leaf: format!("leaves/{index}.cbor"),
-                proof: format!("proofs/{index}.tlog-proof"),
-            };
+            let e = EntryRef { index, leaf: members::leaf(index), proof: members::proof(index) };
             members.insert(e.leaf.clone(), leaf);
             members.insert(e.proof.clone(), text.into_bytes());
             entries.push(e);

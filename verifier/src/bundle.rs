@@ -33,6 +33,31 @@ pub const MAX_BUNDLE_BYTES: u64 = 1 << 30;
 /// Most members in a bundle.
 pub const MAX_MEMBERS: usize = 1_000_000;
 
+/// The names of a bundle's members: the one place they are spelled. A
+/// writer names members with these; the verifier refuses a manifest whose
+/// members are named otherwise.
+pub mod members {
+    use crate::Hash;
+
+    /// The manifest.
+    pub const MANIFEST: &str = "manifest.json";
+
+    /// The leaf of entry `index`.
+    pub fn leaf(index: u64) -> String {
+        format!("leaves/{index}.cbor")
+    }
+
+    /// The tlog-proof of entry `index`.
+    pub fn proof(index: u64) -> String {
+        format!("proofs/{index}.tlog-proof")
+    }
+
+    /// A document file carried in the bundle, by its SHA-256.
+    pub fn document(sha256: &Hash) -> String {
+        format!("documents/{sha256}")
+    }
+}
+
 /// What was selected for the bundle.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -334,7 +359,7 @@ impl Bundle {
                 .last_modified_time(zip::DateTime::default())
                 .unix_permissions(0o644);
             let err = |e: zip::result::ZipError| BundleError::Container(e.to_string());
-            zip.start_file("manifest.json", opts).map_err(err)?;
+            zip.start_file(members::MANIFEST, opts).map_err(err)?;
             zip.write_all(&self.manifest.to_bytes())
                 .map_err(|e| BundleError::Container(e.to_string()))?;
             for (name, bytes) in &self.members {
@@ -376,7 +401,7 @@ impl Bundle {
             }
         }
         let raw = files
-            .remove("manifest.json")
+            .remove(members::MANIFEST)
             .ok_or_else(|| BundleError::Members("no manifest.json".into()))?;
         let manifest: Manifest =
             serde_json::from_slice(&raw).map_err(|e| BundleError::Manifest(e.to_string()))?;

@@ -522,8 +522,8 @@ fn entries(
             );
         }
         last_index = Some(e.index);
-        if e.leaf != format!("leaves/{}.cbor", e.index)
-            || e.proof != format!("proofs/{}.tlog-proof", e.index)
+        if e.leaf != crate::bundle::members::leaf(e.index)
+            || e.proof != crate::bundle::members::proof(e.index)
         {
             out.add(
                 CheckName::BundleFormat,
@@ -1007,7 +1007,7 @@ fn documents(
     for d in &m.documents {
         let bytes = bundle.member(&d.path);
         let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(bytes).into();
-        let r = if d.path != format!("documents/{}", d.sha256) {
+        let r = if d.path != crate::bundle::members::document(&d.sha256) {
             Err("member name does not match the digest".into())
         } else if Hash(sha) != d.sha256 {
             Err(format!("the carried file hashes to {}", Hash(sha)))
