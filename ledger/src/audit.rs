@@ -35,6 +35,7 @@ use std::hash::{BuildHasher as _, Hasher as _};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
+use verifier::chain::{LastEvent, follows, follows_leaf};
 use verifier::check::CheckName;
 use verifier::checkpoint::SignedCheckpoint;
 use verifier::event::{Envelope, Event};
@@ -522,8 +523,7 @@ fn run_pass<R: LogReader>(
     let mut prev_leaf: Option<Hash> = None;
     let mut prev_ms = 0u64;
     // foldhash: the map is looked up once per entry.
-    let mut heads: HashMap<String, (u64, u64, Hash), foldhash::fast::RandomState> =
-        HashMap::default();
+    let mut heads: HashMap<String, LastEvent, foldhash::fast::RandomState> = HashMap::default();
     let mut implied = Implied::default();
     let mut nodes: Vec<(u32, u64, Hash)> = Vec::with_capacity(64);
 
@@ -584,7 +584,7 @@ fn run_pass<R: LogReader>(
             let event =
                 chain.map_err(|e| fail(CheckName::CanonicalLeaf, Some(index), e.to_string()))?;
             let tender = &tenders[event.tender.clone()];
-            if event.prev_leaf != prev_leaf {
+            if !follows_leaf(prev_leaf.as_ref(), event.prev_leaf.as_ref()) {
                 return Err(fail(
                     CheckName::GlobalChain,
                     Some(index),
@@ -599,26 +599,14 @@ fn run_pass<R: LogReader>(
                 ));
             }
             let head = heads.get_mut(tender);
-            let want_seq = head.as_ref().map_or(0, |(s, _, _)| s + 1);
-            if event.seq != want_seq {
-                return Err(fail(
-                    CheckName::TenderChain,
-                    Some(index),
-                    format!("tender {:?}: seq {} where {} was due", tender, event.seq, want_seq),
-                ));
-            }
-            let link = event.prev_tender.map(|l| (l.index, l.leaf_hash));
-            if link != head.as_ref().map(|(_, i, h)| (*i, *h)) {
-                return Err(fail(
-                    CheckName::TenderChain,
-                    Some(index),
-                    format!("tender {tender:?}: prev_tender is not its previous event"),
-                ));
-            }
+            follows(head.as_deref(), event.seq, event.prev_tender).map_err(|b| {
+                fail(CheckName::TenderChain, Some(index), format!("tender {tender:?}: {b}"))
+            })?;
+            let next = LastEvent { index, seq: event.seq, leaf_hash: lh };
             match head {
-                Some(h) => *h = (event.seq, index, lh),
+                Some(h) => *h = next,
                 None => {
-                    heads.insert(tender.to_owned(), (event.seq, index, lh));
+                    heads.insert(tender.to_owned(), next);
                 }
             }
             nodes.clear();

@@ -128,7 +128,7 @@ impl Store {
                     .into(),
             })?;
             let list = if kind == "seal" { &mut seal_heads } else { &mut heads };
-            let name = format!("heads/{kind}-{}.note", list.len());
+            let name = members::chain_head(kind, list.len());
             members.insert(name.clone(), self.signed_head(signer, size, chain, seq, index)?);
             list.push(ChainHead { tender: chain.clone(), head: name });
         }
@@ -158,22 +158,18 @@ impl Store {
         }
         let mut consistency = Vec::new();
         for from in from_sizes {
-            let c = ConsistencyRef {
-                from,
-                to: size,
-                proof: format!("consistency/{from}-{size}.proof"),
-            };
+            let c = ConsistencyRef { from, to: size, proof: members::consistency(from, size) };
             members.insert(
                 c.proof.clone(),
                 consistency_to_text(&self.consistency_proof(from, size)?).into_bytes(),
             );
             consistency.push(c);
         }
-        let checkpoint = format!("checkpoints/{size}.note");
+        let checkpoint = members::checkpoint(size);
         // The newest checkpoint's RFC 3161 token, when the stamper has it.
         let checkpoint_timestamp = match crate::stamper::Stamps::open_existing(self.dir())? {
             Some(stamps) => stamps.get(size)?.map(|s| {
-                let name = format!("checkpoints/{size}.tst");
+                let name = members::checkpoint_token(size);
                 members.insert(name.clone(), s.token);
                 name
             }),
@@ -192,7 +188,7 @@ impl Store {
                     .filter(|(_, i)| *i < size)
                     .max()
                     .ok_or(LedgerError::NothingSelected)?;
-                let name = "tender-head.note".to_owned();
+                let name = members::TENDER_HEAD.to_owned();
                 members.insert(name.clone(), self.signed_head(signer, size, t, seq, index)?);
                 Some(name)
             }

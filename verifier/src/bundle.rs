@@ -56,6 +56,30 @@ pub mod members {
     pub fn document(sha256: &Hash) -> String {
         format!("documents/{sha256}")
     }
+
+    /// The signed checkpoint of tree size `size`.
+    pub fn checkpoint(size: u64) -> String {
+        format!("checkpoints/{size}.note")
+    }
+
+    /// The RFC 3161 token over the checkpoint of size `size`.
+    pub fn checkpoint_token(size: u64) -> String {
+        format!("checkpoints/{size}.tst")
+    }
+
+    /// A consistency proof from size `from` to size `to`.
+    pub fn consistency(from: u64, to: u64) -> String {
+        format!("consistency/{from}-{to}.proof")
+    }
+
+    /// The signed head of the selected tender's chain.
+    pub const TENDER_HEAD: &str = "tender-head.note";
+
+    /// The signed head of the `n`-th certificate (`kind` `certificate`) or
+    /// seal (`seal`) chain the bundle lists.
+    pub fn chain_head(kind: &str, n: usize) -> String {
+        format!("heads/{kind}-{n}.note")
+    }
 }
 
 /// What was selected for the bundle.

@@ -12,6 +12,7 @@
 
 pub mod bundle;
 pub mod cbor;
+pub mod chain;
 pub mod check;
 pub mod checkpoint;
 mod error;

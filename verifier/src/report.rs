@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::bundle::{Bundle, ChainHead, Manifest, Selection, consistency_from_text};
+use crate::chain::{ChainBreak, LastEvent, follows, follows_leaf};
 use crate::check::CheckName;
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::event::{Body, Event};
@@ -131,24 +132,19 @@ fn chain_complete(
         return Err("the bundle holds no verifiable events of the chain".into());
     }
     chain.sort_by_key(|(_, ev, _)| ev.seq);
-    for (k, (i, ev, _)) in chain.iter().enumerate() {
-        if ev.seq != k as u64 {
-            return Err(format!("event seq {} is missing (entry {i} has seq {})", k, ev.seq));
-        }
-        match (k, ev.prev_tender) {
-            (0, None) => {}
-            (0, Some(_)) => return Err(format!("entry {i} claims a predecessor but has seq 0")),
-            (_, None) => return Err(format!("entry {i} has no link to its predecessor")),
-            (_, Some(link)) => {
-                let (pi, _, plh) = chain[k - 1];
-                if link.index != pi || link.leaf_hash != *plh {
-                    return Err(format!(
-                        "entry {i} links to entry {}, not to entry {pi}",
-                        link.index
-                    ));
-                }
+    let mut head: Option<LastEvent> = None;
+    for &(i, ev, lh) in &chain {
+        follows(head.as_ref(), ev.seq, ev.prev_tender).map_err(|b| match b {
+            ChainBreak::Seq { want, got } => {
+                format!("event seq {want} is missing (entry {i} has seq {got})")
             }
-        }
+            ChainBreak::LinkAtStart => format!("entry {i} claims a predecessor but has seq 0"),
+            ChainBreak::NoLink => format!("entry {i} has no link to its predecessor"),
+            ChainBreak::WrongLink { want, got } => {
+                format!("entry {i} links to entry {got}, not to entry {want}")
+            }
+        })?;
+        head = Some(LastEvent { index: i, seq: ev.seq, leaf_hash: *lh });
     }
     let k = key.ok_or("no trusted key")?;
     let head =
@@ -423,10 +419,8 @@ fn newest_checkpoint(
     let m = &bundle.manifest;
     key.and_then(|k| {
         let r = SignedCheckpoint::verify(bundle.member(&m.checkpoint), k);
-        let want = format!(
-            "checkpoints/{}.note",
-            r.as_ref().map(|c| c.checkpoint.size).unwrap_or(u64::MAX)
-        );
+        let want =
+            crate::bundle::members::checkpoint(r.as_ref().map_or(u64::MAX, |c| c.checkpoint.size));
         match r {
             Ok(c) if want == m.checkpoint => {
                 out.add(
@@ -484,7 +478,7 @@ fn consistency_proofs(
     let mut consistency: BTreeMap<u64, Vec<Hash>> = BTreeMap::new();
     for c in &bundle.manifest.consistency {
         let subject = format!("consistency {}-{}", c.from, c.to);
-        let name_ok = c.proof == format!("consistency/{}-{}.proof", c.from, c.to);
+        let name_ok = c.proof == crate::bundle::members::consistency(c.from, c.to);
         match consistency_from_text(bundle.member(&c.proof)) {
             Ok(p) if name_ok && newest.is_some_and(|n| n.checkpoint.size == c.to) => {
                 if consistency.insert(c.from, p).is_some() {
@@ -635,7 +629,7 @@ fn global_chain(events: &Events, out: &mut Out) {
     for (i, (ev, _)) in events {
         if let Some(prev) = i.checked_sub(1).and_then(|p| events.get(&p)) {
             linked += 1;
-            if ev.prev_leaf != Some(prev.1) {
+            if !follows_leaf(Some(&prev.1), ev.prev_leaf.as_ref()) {
                 out.add(
                     CheckName::GlobalChainLink,
                     format!("entry {i}"),
@@ -756,7 +750,7 @@ fn selection(
             }
             let complete = match m.tender_head.as_deref() {
                 None => Err("the bundle has no signed tender head".into()),
-                Some(member) if member != "tender-head.note" => {
+                Some(member) if member != crate::bundle::members::TENDER_HEAD => {
                     Err("the tender head member is misnamed".into())
                 }
                 Some(member) => {
@@ -840,7 +834,7 @@ fn certificate_chains(
 ) -> HashMap<Hash, CertRecord> {
     let mut certs: HashMap<Hash, CertRecord> = HashMap::new();
     for (n, c) in bundle.manifest.certificates.iter().enumerate() {
-        let member = format!("heads/certificate-{n}.note");
+        let member = crate::bundle::members::chain_head("certificate", n);
         let r = listed_chain(bundle, head, events, c, &member, crate::event::CERT_TENDER_PREFIX)
             .and_then(|(done, chain)| {
                 let list: Vec<(u64, &crate::event::CertificateEvent)> = chain
@@ -879,7 +873,7 @@ fn seal_chains(
 ) -> HashMap<Hash, SealRecord> {
     let mut seals: HashMap<Hash, SealRecord> = HashMap::new();
     for (n, c) in bundle.manifest.seals.iter().enumerate() {
-        let member = format!("heads/seal-{n}.note");
+        let member = crate::bundle::members::chain_head("seal", n);
         let r = listed_chain(bundle, head, events, c, &member, crate::event::SEAL_TENDER_PREFIX)
             .and_then(|(done, chain)| {
                 let list: Vec<(u64, &crate::event::SealBinding)> = chain
