@@ -5,6 +5,7 @@
 //! constant time. Tokens live in their own SQLite file so that
 //! `tenderlog token create` works while the server holds the writer lock.
 
+use ledger::storage::TokenTable as _;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

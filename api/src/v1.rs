@@ -1,5 +1,7 @@
 //! The `/v1` JSON API, `/healthz` and `/metrics`.
 
+use ledger::storage::Lookups as _;
+use ledger::storage::StampTable as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

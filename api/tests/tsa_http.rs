@@ -6,6 +6,7 @@
 //! first URL falls back to the next.
 #![allow(clippy::unwrap_used)]
 
+use ledger::storage::StampTable as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 

@@ -1,6 +1,7 @@
 //! Exporting evidence bundles (the format and its checks live in
 //! `verifier::bundle` and `verifier::report`).
 
+use crate::storage::{Lookups as _, StampTable as _};
 use std::collections::BTreeMap;
 
 use verifier::bundle::{

@@ -186,7 +186,7 @@ pub fn checkpoint_body(note: &str) -> &str {
 pub fn stamp_checkpoints(
     dir: &Path,
     stamper: &Stamper,
-    stamps: &Stamps,
+    stamps: &dyn crate::storage::StampTable,
     now_ms: impl Fn() -> u64,
 ) -> Result<usize> {
     let mut done = 0;

@@ -8,6 +8,10 @@
 //! whose earlier commit was reported failed but landed, can never commit,
 //! and no second root is ever stored for a size.
 //!
+//! Beside committing, a backend reads the log ([`LogReader`]), looks
+//! entries up ([`Lookups`]), and keeps checkpoint tokens ([`StampTable`])
+//! and API tokens ([`TokenTable`]).
+//!
 //! The SQLite backend is [`crate::sqlite::SqliteLog`]. Tests wrap it in a
 //! fault-injecting writer (`tenderlog-tests`) and run one conformance suite
 //! over every backend.
@@ -121,4 +125,61 @@ pub trait LogSource: Send + Sync {
     /// A new reader, with a snapshot at least as new as every reader's
     /// before it.
     fn reader(&self) -> Result<Self::Reader>;
+}
+
+/// Finding entries by what they hold: the index a backend keeps beside the
+/// log (entries it has not indexed yet are found by scanning the leaves
+/// after it, so an answer is always complete up to the tree size read).
+pub trait Lookups {
+    /// The index of the entry whose leaf hash is `hash`.
+    fn index_of_leaf_hash(&self, hash: &Hash) -> Result<Option<u64>>;
+
+    /// A tender's events as `(seq, index)`, in sequence order.
+    fn tender_events(&self, tender: &str) -> Result<Vec<(u64, u64)>>;
+
+    /// The indexes of the events that logged a document with this SHA-256.
+    fn document_events(&self, sha256: &Hash) -> Result<Vec<u64>>;
+}
+
+/// The RFC 3161 tokens over signed checkpoints (the stamper's table).
+pub trait StampTable {
+    /// The token of checkpoint `size`, if it was stamped.
+    fn get(&self, size: u64) -> Result<Option<crate::stamper::Stamp>>;
+
+    /// The largest stamped size, if any.
+    fn latest_size(&self) -> Result<Option<u64>>;
+
+    /// Keeps `stamp` as the token of checkpoint `size` (a second token for
+    /// a size is ignored: the first stays).
+    fn insert(&self, size: u64, stamp: &crate::stamper::Stamp) -> Result<()>;
+}
+
+/// The API's bearer tokens, kept by the SHA-256 of their secret.
+pub trait TokenTable {
+    /// Stores a new token.
+    fn insert(&self, row: &TokenRow) -> Result<()>;
+
+    /// Every token, oldest first.
+    fn all(&self) -> Result<Vec<TokenRow>>;
+
+    /// Marks token `id` revoked at `now_ms`; false when there is no such
+    /// token not yet revoked.
+    fn revoke(&self, id: &str, now_ms: u64) -> Result<bool>;
+}
+
+/// One stored API token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    /// The public ID (the `tlk_<id>_` part).
+    pub id: String,
+    /// SHA-256 of the secret.
+    pub secret_sha256: Vec<u8>,
+    /// The role, as text (`submitter`, `admin`).
+    pub role: String,
+    /// Whom it speaks for (recorded as the principal of its submissions).
+    pub name: String,
+    /// When it was made, ms since the epoch.
+    pub created_ms: u64,
+    /// When it was revoked, if it was.
+    pub revoked_ms: Option<u64>,
 }

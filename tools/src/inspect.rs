@@ -1,6 +1,7 @@
 //! `init`, `checkpoint`, `entry`, `prove` and `audit`: everything but appends
 //! and benchmarks.
 
+use ledger::storage::Lookups as _;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
 

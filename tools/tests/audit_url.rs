@@ -186,3 +186,47 @@ fn a_log_is_audited_from_its_static_tiles_and_every_change_is_refused() {
     let o = audit_url(&url, &key, &[]);
     assert!(o.status.success(), "the restored copy fails: {}", err(&o));
 }
+
+/// The two readers of the storage seam agree: the store's
+/// (`SqliteSource`) and the public tiles' (`TileSource`) give the same
+/// head, leaves and published tile rows for one log.
+#[test]
+fn the_store_and_its_tiles_read_the_same() {
+    use ledger::storage::{LogReader as _, LogSource as _};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("log");
+    let key = init(&data, "readers.example/log");
+    let size = 600u64;
+    let lines: String = (0..size).map(|i| doc_line(i, &format!("T-{}", i % 5)) + "\n").collect();
+    let o = run(&["append", "--data", data.to_str().unwrap()], &lines);
+    assert!(o.status.success(), "append failed: {}", err(&o));
+    let (_server, url) = serve(data.to_str().unwrap());
+    let key = verifier::note::NoteVerifier::parse(&key).unwrap();
+
+    let mut store = ledger::sqlite::audit::SqliteSource::new(&data).reader().unwrap();
+    let tiles = ledger::remote::TileSource::open(&url, &key).unwrap();
+    let mut remote = tiles.reader().unwrap();
+    assert_eq!(store.latest().unwrap(), remote.latest().unwrap());
+    let read = |r: &mut dyn ledger::storage::LogReader, from, to| {
+        let mut got = Vec::new();
+        r.leaves(from, to, &mut |i, leaf| {
+            got.push((i, leaf.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        got
+    };
+    for (from, to) in [(0, size), (0, 1), (255, 257), (599, 600), (300, 1000)] {
+        let want = read(&mut store, from, to);
+        assert_eq!(want.len() as u64, to.min(size) - from, "{from}..{to}");
+        assert_eq!(read(&mut remote, from, to), want, "leaves {from}..{to}");
+    }
+    for (level, tile) in [(0, 0), (0, 1), (0, 2), (8, 0)] {
+        assert!(store.keeps_level(level) && remote.keeps_level(level));
+        let want = store.tile(level, tile).unwrap().unwrap();
+        assert_eq!(remote.tile(level, tile).unwrap().unwrap(), want, "tile {level}/{tile}");
+    }
+    assert_eq!(remote.tile(0, 3).unwrap(), None, "a tile beyond the tree");
+    assert!(!remote.keeps_level(1), "tlog-tiles publish every eighth level only");
+}

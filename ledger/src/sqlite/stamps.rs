@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 
 use crate::error::Result;
 use crate::stamper::{Stamp, bad};
+use crate::storage::StampTable;
 
 /// Format version of `timestamps.db`.
 pub const STAMPS_SCHEMA_VERSION: u32 = 1;
@@ -55,9 +56,10 @@ impl Stamps {
     pub fn open_existing(dir: &Path) -> Result<Option<Stamps>> {
         if stamps_path(dir).exists() { Stamps::open(dir).map(Some) } else { Ok(None) }
     }
+}
 
-    /// The token of checkpoint `size`, if it was stamped.
-    pub fn get(&self, size: u64) -> Result<Option<Stamp>> {
+impl StampTable for Stamps {
+    fn get(&self, size: u64) -> Result<Option<Stamp>> {
         Ok(self
             .conn
             .query_row(
@@ -74,14 +76,13 @@ impl Stamps {
             .optional()?)
     }
 
-    /// The largest stamped size, if any.
-    pub fn latest_size(&self) -> Result<Option<u64>> {
+    fn latest_size(&self) -> Result<Option<u64>> {
         let v: Option<i64> =
             self.conn.query_row("SELECT MAX(size) FROM checkpoint_tokens", [], |r| r.get(0))?;
         Ok(v.map(|s| s as u64))
     }
 
-    pub(crate) fn insert(&self, size: u64, s: &Stamp) -> Result<()> {
+    fn insert(&self, size: u64, s: &Stamp) -> Result<()> {
         self.conn.execute(
             "INSERT OR IGNORE INTO checkpoint_tokens (size, token, tsa, gen_ms) VALUES (?1, ?2, ?3, ?4)",
             params![size as i64, s.token, s.tsa, s.gen_ms as i64],

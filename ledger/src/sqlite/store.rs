@@ -43,6 +43,7 @@ use verifier::merkle::{self, NodeSource};
 use verifier::note::NoteVerifier;
 
 use crate::error::{LedgerError, Result};
+use crate::storage::Lookups;
 
 /// The on-disk schema version this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -376,76 +377,6 @@ impl Store {
         }
     }
 
-    /// The index of the leaf with hash `hash`.
-    pub fn index_of_leaf_hash(&self, hash: &Hash) -> Result<Option<u64>> {
-        let upto = self.indexed_upto()?;
-        if let Some(ix) = &self.ix {
-            for idx in
-                prefix_matches(ix, HashTable::LeafHashes, hash)?.into_iter().filter(|i| *i < upto)
-            {
-                if read_node(&self.conn, 0, idx)? == *hash {
-                    return Ok(Some(idx));
-                }
-            }
-        }
-        let mut found = None;
-        self.scan_tail(upto, |idx, lh, _| {
-            if found.is_none() && lh == hash {
-                found = Some(idx);
-            }
-        })?;
-        Ok(found)
-    }
-
-    /// A tender's events as `(seq, index)`, in sequence order.
-    pub fn tender_events(&self, tender: &str) -> Result<Vec<(u64, u64)>> {
-        let mut out = Vec::new();
-        let upto = self.indexed_upto()?;
-        if let Some(ix) = &self.ix {
-            let mut st = ix.prepare_cached(
-                "SELECT seq, idx FROM tender_events WHERE tender = ?1 ORDER BY seq",
-            )?;
-            let rows =
-                st.query_map([tender], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
-            for row in rows {
-                let (s, i) = row?;
-                let (seq, idx) = (sql_u64(s)?, sql_u64(i)?);
-                if idx < upto {
-                    out.push((seq, idx));
-                }
-            }
-        }
-        self.scan_tail(upto, |idx, _, e| {
-            if e.tender == tender {
-                out.push((e.seq, idx));
-            }
-        })?;
-        Ok(out)
-    }
-
-    /// The indexes of the events that logged a document with this SHA-256.
-    pub fn document_events(&self, sha256: &Hash) -> Result<Vec<u64>> {
-        let mut out = Vec::new();
-        let upto = self.indexed_upto()?;
-        if let Some(ix) = &self.ix {
-            for idx in
-                prefix_matches(ix, HashTable::Documents, sha256)?.into_iter().filter(|i| *i < upto)
-            {
-                let event = Event::decode(&self.leaf(idx)?)
-                    .map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
-                if event.body.document().is_some_and(|d| d.sha256 == *sha256) {
-                    out.push(idx);
-                }
-            }
-        }
-        self.scan_tail(upto, |idx, _, e| {
-            if e.body.document().is_some_and(|d| d.sha256 == *sha256) {
-                out.push(idx);
-            }
-        })?;
-        Ok(out)
-    }
-
     fn check_size(&self, size: u64) -> Result<u64> {
         let tree_size = self.tree_size()?;
         if size > tree_size {
@@ -507,6 +438,78 @@ impl Store {
     /// Node hashes read from the stored tiles.
     pub fn nodes(&self) -> StoredNodes<'_> {
         StoredNodes { conn: &self.conn, cache: Some(&self.tiles) }
+    }
+}
+
+impl Lookups for Store {
+    /// The index of the leaf with hash `hash`.
+    fn index_of_leaf_hash(&self, hash: &Hash) -> Result<Option<u64>> {
+        let upto = self.indexed_upto()?;
+        if let Some(ix) = &self.ix {
+            for idx in
+                prefix_matches(ix, HashTable::LeafHashes, hash)?.into_iter().filter(|i| *i < upto)
+            {
+                if read_node(&self.conn, 0, idx)? == *hash {
+                    return Ok(Some(idx));
+                }
+            }
+        }
+        let mut found = None;
+        self.scan_tail(upto, |idx, lh, _| {
+            if found.is_none() && lh == hash {
+                found = Some(idx);
+            }
+        })?;
+        Ok(found)
+    }
+
+    /// A tender's events as `(seq, index)`, in sequence order.
+    fn tender_events(&self, tender: &str) -> Result<Vec<(u64, u64)>> {
+        let mut out = Vec::new();
+        let upto = self.indexed_upto()?;
+        if let Some(ix) = &self.ix {
+            let mut st = ix.prepare_cached(
+                "SELECT seq, idx FROM tender_events WHERE tender = ?1 ORDER BY seq",
+            )?;
+            let rows =
+                st.query_map([tender], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in rows {
+                let (s, i) = row?;
+                let (seq, idx) = (sql_u64(s)?, sql_u64(i)?);
+                if idx < upto {
+                    out.push((seq, idx));
+                }
+            }
+        }
+        self.scan_tail(upto, |idx, _, e| {
+            if e.tender == tender {
+                out.push((e.seq, idx));
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// The indexes of the events that logged a document with this SHA-256.
+    fn document_events(&self, sha256: &Hash) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        let upto = self.indexed_upto()?;
+        if let Some(ix) = &self.ix {
+            for idx in
+                prefix_matches(ix, HashTable::Documents, sha256)?.into_iter().filter(|i| *i < upto)
+            {
+                let event = Event::decode(&self.leaf(idx)?)
+                    .map_err(|e| LedgerError::Corrupt(format!("leaf {idx}: {e}")))?;
+                if event.body.document().is_some_and(|d| d.sha256 == *sha256) {
+                    out.push(idx);
+                }
+            }
+        }
+        self.scan_tail(upto, |idx, _, e| {
+            if e.body.document().is_some_and(|d| d.sha256 == *sha256) {
+                out.push(idx);
+            }
+        })?;
+        Ok(out)
     }
 }
 

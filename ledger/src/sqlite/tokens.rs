@@ -8,24 +8,9 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 
 use crate::error::Result;
+pub use crate::storage::TokenRow;
+use crate::storage::TokenTable;
 use crate::store::sql_u64;
-
-/// One stored token.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TokenRow {
-    /// The public ID (the `tlk_<id>_` part).
-    pub id: String,
-    /// SHA-256 of the secret.
-    pub secret_sha256: Vec<u8>,
-    /// The role, as text (`submitter`, `admin`).
-    pub role: String,
-    /// Whom it speaks for (recorded as the principal of its submissions).
-    pub name: String,
-    /// When it was made, ms since the epoch.
-    pub created_ms: u64,
-    /// When it was revoked, if it was.
-    pub revoked_ms: Option<u64>,
-}
 
 /// The path of the token table of a data directory.
 pub fn tokens_path(dir: &Path) -> PathBuf {
@@ -56,9 +41,10 @@ impl TokenDb {
         )?;
         Ok(TokenDb { conn })
     }
+}
 
-    /// Stores a new token.
-    pub fn insert(&self, row: &TokenRow) -> Result<()> {
+impl TokenTable for TokenDb {
+    fn insert(&self, row: &TokenRow) -> Result<()> {
         self.conn.execute(
             "INSERT INTO tokens (id, secret_sha256, role, name, created_ms, revoked_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -74,8 +60,7 @@ impl TokenDb {
         Ok(())
     }
 
-    /// Every token, oldest first.
-    pub fn all(&self) -> Result<Vec<TokenRow>> {
+    fn all(&self) -> Result<Vec<TokenRow>> {
         let mut st = self.conn.prepare(
             "SELECT id, secret_sha256, role, name, created_ms, revoked_ms FROM tokens
              ORDER BY created_ms, id",
@@ -95,9 +80,7 @@ impl TokenDb {
         Ok(out)
     }
 
-    /// Marks token `id` revoked at `now_ms`; false when there is no such
-    /// token not yet revoked.
-    pub fn revoke(&self, id: &str, now_ms: u64) -> Result<bool> {
+    fn revoke(&self, id: &str, now_ms: u64) -> Result<bool> {
         let n = self.conn.execute(
             "UPDATE tokens SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
             params![id, now_ms as i64],
