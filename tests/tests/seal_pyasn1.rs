@@ -292,7 +292,8 @@ fn seal_bindings_decide_whose_seal_it_is() {
     let other = check(&[(1, &to_b)]);
     assert_eq!(failed(&other), ["seal / seal 1 binding"], "{other:#?}");
     let why = other.iter().find(|f| f.result.is_err()).unwrap().result.clone().unwrap_err();
-    assert!(why.contains("bound to certificate"), "{why}");
+    assert!(why.detail.contains("bound to certificate"), "{why}");
+    assert_eq!(why.reason, verifier::signing::Reason::NotInForce);
     // Unbound from A before it was applied.
     let gone = check(&[(1, &to_a), (2, &off_a)]);
     assert_eq!(failed(&gone), ["seal / seal 1 binding"]);
@@ -301,6 +302,8 @@ fn seal_bindings_decide_whose_seal_it_is() {
     let ctx = Context { ca: &ca, tsa: &tsa, certs: &certs, seals: &seals, policy: None };
     let none = check_document(&doc, w.at_ms(), &ctx);
     assert_eq!(failed(&none), ["seal / seal 1 binding"]);
+    let why = none.iter().find_map(|f| f.result.clone().err()).unwrap();
+    assert_eq!(why.reason, verifier::signing::Reason::Unregistered, "{why}");
     // A rule pack that asks for a unit seal: met by the bound seal only.
     let mut pack = verifier::policy::RulePack::default_pack();
     for r in &mut pack.rules {

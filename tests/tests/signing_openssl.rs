@@ -86,6 +86,19 @@ fn assert_fails(f: &[Finding], check: &str, contains: &str) {
     let (c, why) = failed(f).unwrap_or_else(|| panic!("expected {check} to fail: {f:#?}"));
     assert_eq!(c, check, "{why}");
     assert!(why.contains(contains), "{check}: {why:?} lacks {contains:?}");
+    // The failure's kind fits the check that found it.
+    use verifier::signing::Reason::*;
+    let reason = f.iter().find_map(|x| x.result.as_ref().err()).map(|e| e.reason).unwrap();
+    let fits: &[verifier::signing::Reason] = match check {
+        "signature" => &[Invalid],
+        "certificate chain" => &[Untrusted, Unregistered],
+        "certificate status at trusted time" => &[NotInForce],
+        "timestamp" => &[Invalid, Untrusted, Late],
+        "policy" => &[Policy],
+        "seal" => &[Invalid, Untrusted, Unregistered, NotInForce, Policy, Incomplete],
+        _ => panic!("no reasons listed for {check}"),
+    };
+    assert!(fits.contains(&reason), "{check} failed as {reason:?}: {why}");
 }
 
 #[test]

@@ -967,7 +967,7 @@ fn selected_documents(
         let ctx = evidence.context(pack);
         for f in crate::signing::check_document(d, ev.received_ms, &ctx) {
             checked.insert(f.check);
-            out.add(f.check, format!("entry {i} {}", f.subject), f.result);
+            out.add(f.check, format!("entry {i} {}", f.subject), f.result.map_err(|e| e.detail));
         }
         if pack.is_some() {
             checked.insert(CheckName::Policy);
@@ -1142,7 +1142,7 @@ fn reveals(
             out.add(
                 f.check,
                 format!("entry {i} (revealed {}) {}", r.sealed.index, f.subject),
-                f.result,
+                f.result.map_err(|e| e.detail),
             );
         }
     }

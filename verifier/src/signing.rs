@@ -338,7 +338,54 @@ pub struct Finding {
     /// What it is about (e.g. `signature 1`).
     pub subject: String,
     /// Pass with a detail, or fail with the reason.
-    pub result: Result<String, String>,
+    pub result: Result<String, Failure>,
+}
+
+/// What kind of failure a document check found: what the person who must
+/// act on it needs to know first (the detail says the rest), and what a
+/// refusal may say without saying more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A signature, seal or token does not verify over what it claims to, or
+    /// cannot be read.
+    Invalid,
+    /// A certificate or token does not chain to a trusted root at the time
+    /// that counts, or no root is trusted.
+    Untrusted,
+    /// A certificate or seal it names is not registered in the log.
+    Unregistered,
+    /// The certificate, or the seal's binding to it, was not in force at the
+    /// time that counts (outside validity, reported lost, revoked, unbound).
+    NotInForce,
+    /// Stamped later than the platform received it, beyond tolerance.
+    Late,
+    /// The rule pack in force does not allow it.
+    Policy,
+    /// The event lacks what the check needs (e.g. the SM3 an e-seal signs).
+    Incomplete,
+}
+
+/// Why a check failed: its [`Reason`] and, for people, the detail.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct Failure {
+    /// The kind of failure.
+    pub reason: Reason,
+    /// What exactly failed.
+    pub detail: String,
+}
+
+impl Failure {
+    /// A failure of kind `reason`.
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Failure {
+        Failure { reason, detail: detail.into() }
+    }
+
+    /// Wraps a detail in a failure of kind `reason` (for `map_err`).
+    pub fn of(reason: Reason) -> impl Fn(String) -> Failure {
+        move |detail| Failure { reason, detail }
+    }
 }
 
 /// What the document checks need to know besides the event.
@@ -390,9 +437,12 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
             out.push(Finding {
                 check: CheckName::CertificateChain,
                 subject,
-                result: Err(format!(
-                    "certificate {} is not registered (no certificate event for it)",
-                    sig.cert
+                result: Err(Failure::new(
+                    Reason::Unregistered,
+                    format!(
+                        "certificate {} is not registered (no certificate event for it)",
+                        sig.cert
+                    ),
                 )),
             });
             continue;
@@ -408,7 +458,8 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
                 v.intermediates
             }
             Err(e) => {
-                out.push(Finding { check: CheckName::Signature, subject, result: Err(e) });
+                let result = Err(Failure::new(Reason::Invalid, e));
+                out.push(Finding { check: CheckName::Signature, subject, result });
                 continue;
             }
         };
@@ -419,7 +470,7 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
                 let root = path.last().map_or_else(String::new, |c| c.subject());
                 format!("{} certificates to root {root}, valid at {at_label}", path.len())
             })
-            .map_err(|e| format!("at {at_label}: {e}"));
+            .map_err(|e| Failure::new(Reason::Untrusted, format!("at {at_label}: {e}")));
         out.push(Finding {
             check: CheckName::CertificateChain,
             subject: subject.clone(),
@@ -431,7 +482,8 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
             result: rec
                 .status_at(at)
                 .map(|s| format!("{s} (at {at_label})"))
-                .map_err(|e| format!("{e}; the signature was made at {at_label}")),
+                .map_err(|e| format!("{e}; the signature was made at {at_label}"))
+                .map_err(Failure::of(Reason::NotInForce)),
         });
     }
     let mut roles = Vec::new();
@@ -444,7 +496,8 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
         out.push(Finding {
             check: CheckName::Policy,
             subject: format!("rule pack {} v{}", pack.name, pack.version),
-            result: check_policy(pack, doc, &kinds, &roles, stamped),
+            result: check_policy(pack, doc, &kinds, &roles, stamped)
+                .map_err(Failure::of(Reason::Policy)),
         });
     }
     out
@@ -467,13 +520,13 @@ fn check_seal(
     out: &mut Vec<Finding>,
 ) -> Option<SealRole> {
     let subject = format!("seal {}", n + 1);
-    let fail = |out: &mut Vec<Finding>, check: CheckName, subject: String, e: String| {
+    let fail = |out: &mut Vec<Finding>, check: CheckName, subject: String, e: Failure| {
         out.push(Finding { check, subject, result: Err(e) });
     };
     let s = match SealSignature::parse(der) {
         Ok(s) => s,
         Err(e) => {
-            fail(out, CheckName::Seal, subject, e.to_string());
+            fail(out, CheckName::Seal, subject, Failure::new(Reason::Invalid, e.to_string()));
             return None;
         }
     };
@@ -504,11 +557,17 @@ fn check_seal(
         ctx.ca.chain(&m, &[], s.seal.create_ms).map(|_| ()).map_err(|e| e.to_string())
     });
     let result = if doc.sm3.is_none() {
-        Err("an e-seal signs the document's SM3, and the event has none".to_owned())
+        Err(Failure::new(
+            Reason::Incomplete,
+            "an e-seal signs the document's SM3, and the event has none",
+        ))
     } else if !failed.is_empty() {
-        Err(failed.join("; "))
+        Err(Failure::new(Reason::Invalid, failed.join("; ")))
     } else if let Err(e) = maker_chain {
-        Err(format!("the seal maker's certificate, when the seal was made: {e}"))
+        Err(Failure::new(
+            Reason::Untrusted,
+            format!("the seal maker's certificate, when the seal was made: {e}"),
+        ))
     } else {
         Ok(format!(
             "{} seal {:?} ({}), maker and signer signatures, data hash = the document's SM3, valid at {at_label}",
@@ -527,7 +586,10 @@ fn check_seal(
             out,
             CheckName::Seal,
             format!("{subject} binding"),
-            format!("seal {seal_fp} is not registered (no seal_binding event for it)"),
+            Failure::new(
+                Reason::Unregistered,
+                format!("seal {seal_fp} is not registered (no seal_binding event for it)"),
+            ),
         );
         return None;
     };
@@ -536,20 +598,27 @@ fn check_seal(
             out,
             CheckName::CertificateChain,
             format!("{subject} signer"),
-            format!("certificate {signer_fp} is not registered (no certificate event for it)"),
+            Failure::new(
+                Reason::Unregistered,
+                format!("certificate {signer_fp} is not registered (no certificate event for it)"),
+            ),
         );
         return None;
     };
-    let binding = rec.bound_at(&signer_fp, at).and_then(|d| {
-        if rec.role.single_trader() && cert.kind != CertKind::Trader {
-            Err(format!(
-                "a {:?} is used with trader certificates only, not {:?}",
-                rec.role, cert.kind
-            ))
-        } else {
-            Ok(d)
-        }
-    });
+    let binding =
+        rec.bound_at(&signer_fp, at).map_err(Failure::of(Reason::NotInForce)).and_then(|d| {
+            if rec.role.single_trader() && cert.kind != CertKind::Trader {
+                Err(Failure::new(
+                    Reason::Policy,
+                    format!(
+                        "a {:?} is used with trader certificates only, not {:?}",
+                        rec.role, cert.kind
+                    ),
+                ))
+            } else {
+                Ok(d)
+            }
+        });
     ok &= binding.is_ok();
     out.push(Finding {
         check: CheckName::Seal,
@@ -560,7 +629,7 @@ fn check_seal(
         .ca
         .chain(&cert.cert, &[], at)
         .map(|path| format!("{} certificates, valid at {at_label}", path.len()))
-        .map_err(|e| format!("at {at_label}: {e}"));
+        .map_err(|e| Failure::new(Reason::Untrusted, format!("at {at_label}: {e}")));
     ok &= chain.is_ok();
     out.push(Finding {
         check: CheckName::CertificateChain,
@@ -570,7 +639,8 @@ fn check_seal(
     let status = cert
         .status_at(at)
         .map(|d| format!("{d} (at {at_label})"))
-        .map_err(|e| format!("{e}; the seal was applied at {at_label}"));
+        .map_err(|e| format!("{e}; the seal was applied at {at_label}"))
+        .map_err(Failure::of(Reason::NotInForce));
     ok &= status.is_ok();
     out.push(Finding {
         check: CheckName::CertificateStatus,
@@ -587,10 +657,10 @@ fn seal_token_time(
     signature: &[u8],
     received_ms: u64,
     tsa: &TrustStore,
-) -> Result<(u64, String), String> {
+) -> Result<(u64, String), Failure> {
     use crate::tsp::{SHA256, SM3, TspError, verify_token};
     if tsa.roots().is_empty() {
-        return Err("no TSA roots are trusted".into());
+        return Err(Failure::new(Reason::Untrusted, "no TSA roots are trusted"));
     }
     let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(signature).into();
     let sm3: [u8; 32] = <sm3::Sm3 as sm3::Digest>::digest(signature).into();
@@ -598,16 +668,22 @@ fn seal_token_time(
         let ts = match verify_token(token, &digest, tsa) {
             Ok(ts) => ts,
             Err(TspError::Imprint) => continue,
-            Err(e) => return Err(e.to_string()),
+            Err(e @ TspError::Pki(_)) => {
+                return Err(Failure::new(Reason::Untrusted, e.to_string()));
+            }
+            Err(e) => return Err(Failure::new(Reason::Invalid, e.to_string())),
         };
         if ts.info.message_imprint.hash_algorithm.oid != alg {
             continue;
         }
         let late = ts.time_ms.saturating_sub(received_ms);
         if late > ts.accuracy_ms.saturating_add(SKEW_TOLERANCE_MS) {
-            return Err(format!(
-                "stamped {late} ms after the platform received the document (accuracy {} ms, tolerance {SKEW_TOLERANCE_MS} ms)",
-                ts.accuracy_ms
+            return Err(Failure::new(
+                Reason::Late,
+                format!(
+                    "stamped {late} ms after the platform received the document (accuracy {} ms, tolerance {SKEW_TOLERANCE_MS} ms)",
+                    ts.accuracy_ms
+                ),
             ));
         }
         return Ok((
@@ -615,13 +691,16 @@ fn seal_token_time(
             format!("over the seal's signature: {} ms by {}", ts.time_ms, ts.tsa.subject()),
         ));
     }
-    Err("the seal's timestamp is over another value than its signature".into())
+    Err(Failure::new(
+        Reason::Invalid,
+        "the seal's timestamp is over another value than its signature",
+    ))
 }
 
 /// The first failed finding: what a rejection names.
 pub fn first_failure(findings: &[Finding]) -> Option<(CheckName, String)> {
     findings.iter().find_map(|f| match &f.result {
-        Err(e) => Some((f.check, format!("{}: {e}", f.subject))),
+        Err(e) => Some((f.check, format!("{}: {}", f.subject, e.detail))),
         Ok(_) => None,
     })
 }
@@ -739,10 +818,10 @@ fn check_timestamp(
     doc: &Document,
     received_ms: u64,
     tsa: &TrustStore,
-) -> Result<(u64, Stamped, String), String> {
+) -> Result<(u64, Stamped, String), Failure> {
     use crate::tsp::{SHA256, SM3, TspError, verify_token};
     if tsa.roots().is_empty() {
-        return Err("no TSA roots are trusted".into());
+        return Err(Failure::new(Reason::Untrusted, "no TSA roots are trusted"));
     }
     let mut candidates: Vec<([u8; 32], ObjectIdentifierRef, Stamped, &str)> =
         vec![(doc.sha256.0, SHA256, Stamped::Document, "the document's SHA-256")];
@@ -762,7 +841,10 @@ fn check_timestamp(
         let ts = match verify_token(token, &digest, tsa) {
             Ok(ts) => ts,
             Err(TspError::Imprint) => continue,
-            Err(e) => return Err(e.to_string()),
+            Err(e @ TspError::Pki(_)) => {
+                return Err(Failure::new(Reason::Untrusted, e.to_string()));
+            }
+            Err(e) => return Err(Failure::new(Reason::Invalid, e.to_string())),
         };
         // The imprint's algorithm says which digest it is: no cross-matching.
         if ts.info.message_imprint.hash_algorithm.oid != alg {
@@ -774,9 +856,12 @@ fn check_timestamp(
         };
         let late = ts.time_ms.saturating_sub(received_ms);
         if late > ts.accuracy_ms.saturating_add(SKEW_TOLERANCE_MS) {
-            return Err(format!(
-                "stamped {late} ms after the platform received the document (accuracy {} ms, tolerance {SKEW_TOLERANCE_MS} ms)",
-                ts.accuracy_ms
+            return Err(Failure::new(
+                Reason::Late,
+                format!(
+                    "stamped {late} ms after the platform received the document (accuracy {} ms, tolerance {SKEW_TOLERANCE_MS} ms)",
+                    ts.accuracy_ms
+                ),
             ));
         }
         return Ok((
@@ -791,8 +876,10 @@ fn check_timestamp(
             ),
         ));
     }
-    Err("the timestamp is over another digest (neither the document nor one of its signatures)"
-        .into())
+    Err(Failure::new(
+        Reason::Invalid,
+        "the timestamp is over another digest (neither the document nor one of its signatures)",
+    ))
 }
 
 type ObjectIdentifierRef = spki::ObjectIdentifier;
