@@ -132,6 +132,9 @@ pub struct Ledger {
     policy: Option<(EventLink, verifier::policy::RulePack)>,
     /// Registered certificates, parsed, by fingerprint (a cache).
     cert_cache: HashMap<Hash, verifier::signing::CertRecord>,
+    /// Tenders' procedure states at their committed heads (a cache; a
+    /// tender not in it is replayed from its chain when first needed).
+    tender_cache: HashMap<String, verifier::procedure::TenderState>,
     /// The key sealed documents' salts are derived from (`keys::commit_key`).
     commit_key: [u8; 32],
     /// Total time appends waited for the index follower.
@@ -279,6 +282,7 @@ impl Ledger {
             tsa: crate::trust::load_tsa(dir)?,
             policy: None,
             cert_cache: HashMap::new(),
+            tender_cache: HashMap::new(),
             commit_key: keys::commit_key(dir)?,
             dir: dir.to_owned(),
             log,
@@ -454,6 +458,7 @@ impl Ledger {
             policy: self.policy.clone(),
             certs: HashMap::new(),
             certs_changed: Vec::new(),
+            tenders: HashMap::new(),
         };
         let mut results = Vec::with_capacity(batch.len());
         let mut openings = Vec::with_capacity(batch.len());
@@ -474,6 +479,7 @@ impl Ledger {
         }
         let BatchState { frontier, last_leaf, new_heads, in_batch, nodes, leaves, rows, .. } = st;
         let (policy, certs, certs_changed) = (st.policy, st.certs, st.certs_changed);
+        let tenders = st.tenders;
         let mut latest = self.latest.clone();
         if !leaves.is_empty() {
             self.check_head()?;
@@ -509,6 +515,12 @@ impl Ledger {
             self.cert_cache.clear();
         }
         self.cert_cache.extend(certs);
+        if self.tender_cache.len() > TENDER_CACHE_LIMIT {
+            self.tender_cache.clear();
+        }
+        // Every batch event of these tenders was applied: they are the
+        // states at the heads just committed.
+        self.tender_cache.extend(tenders);
         for fp in certs_changed {
             self.cert_cache.remove(&fp);
         }
@@ -629,6 +641,7 @@ impl Ledger {
             tender: event.tender.clone(),
             seq: event.seq,
         });
+        self.track_procedure(&event, st);
         match &event.body {
             Body::Policy(pack) => {
                 st.policy = Some((EventLink { index, leaf_hash: lh }, pack.clone()));
@@ -650,6 +663,8 @@ impl Ledger {
 
 /// Registered certificates kept parsed between batches.
 const CERT_CACHE_LIMIT: usize = 10_000;
+/// Most tenders whose procedure state the writer keeps.
+const TENDER_CACHE_LIMIT: usize = 100_000;
 
 /// A batch being sequenced: what it has added so far, not yet committed.
 pub(crate) struct BatchState {
@@ -667,6 +682,9 @@ pub(crate) struct BatchState {
     certs: HashMap<Hash, verifier::signing::CertRecord>,
     /// Certificates whose chain this batch extended.
     certs_changed: Vec<Hash>,
+    /// Procedure states of the tenders this batch looked at, with every
+    /// event of the batch applied.
+    tenders: HashMap<String, verifier::procedure::TenderState>,
 }
 
 impl Drop for Ledger {

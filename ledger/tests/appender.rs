@@ -13,7 +13,9 @@ fn content(i: u64) -> Content {
     Content {
         tender: format!("T-{}", i % 2),
         principal: "agency".into(),
-        body: Body::Schedule(Schedule { bid_deadline_ms: i, opening_ms: i }),
+        // Deadlines after the clock: a schedule change is refused once its
+        // deadline has passed.
+        body: Body::Schedule(Schedule { bid_deadline_ms: 10_000 + i, opening_ms: 10_000 + i }),
     }
 }
 

@@ -96,8 +96,11 @@ pub(crate) fn tsa(
             let n = (batch as u64).min(events - i);
             let contents = (i..i + n)
                 .map(|k| {
+                    // Deadlines far ahead: a schedule is fixed once its
+                    // deadline has passed.
+                    let at = 4_000_000_000_000 + k;
                     let line = format!(
-                        r#"{{"kind":"schedule","tender":"T-{}","body":{{"bid_deadline_ms":{k},"opening_ms":{k}}}}}"#,
+                        r#"{{"kind":"schedule","tender":"T-{}","body":{{"bid_deadline_ms":{at},"opening_ms":{at}}}}}"#,
                         k % 1000
                     );
                     verifier::event::Submission::from_json(line.as_bytes())?

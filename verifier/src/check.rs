@@ -81,6 +81,9 @@ check_names! {
     Seal => "seal",
     /// The rule pack's rules for the document type hold.
     Policy => "policy",
+    /// The tender's procedure allows the event when it was received (the
+    /// bid deadline, the opening; `verifier::procedure`).
+    Procedure => "procedure",
     // The store (audit).
     /// Leaves are stored at every index, and only there.
     LeafSequence => "leaf sequence",

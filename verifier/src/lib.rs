@@ -23,6 +23,7 @@ pub mod merkle;
 pub mod note;
 pub mod pki;
 pub mod policy;
+pub mod procedure;
 pub mod report;
 pub mod seal;
 pub mod signing;

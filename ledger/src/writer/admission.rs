@@ -13,6 +13,7 @@ use verifier::event::{
     SealRequest, SealedDocument, commitment,
 };
 use verifier::event::{CertificateEvent, SealBinding};
+use verifier::procedure::{TenderState, Violation};
 use verifier::signing::{CertRecord, Context, SealRecord, check_document, first_failure};
 
 use super::{BatchState, Ledger};
@@ -104,6 +105,11 @@ impl Ledger {
             let ev = Event::decode(&leaf)
                 .map_err(|e| LedgerError::Corrupt(format!("leaf {index}: {e}")))?;
             next = ev.prev_tender.map(|l| l.index);
+            if next.is_some_and(|n| n >= index) {
+                return Err(LedgerError::Corrupt(format!(
+                    "entry {index} of chain {tender} links forward"
+                )));
+            }
             if ev.tender != tender {
                 return Err(LedgerError::Corrupt(format!(
                     "entry {index} is linked into chain {tender} but belongs to {}",
@@ -132,6 +138,65 @@ impl Ledger {
                 ))),
             })
             .collect()
+    }
+
+    /// The procedure state of `tender` before the submission being
+    /// sequenced: from this batch's states, else the writer's cache, else
+    /// replayed from the tender's chain (this batch included).
+    fn tender_state(&self, tender: &str, st: &mut BatchState) -> Result<TenderState> {
+        if let Some(s) = st.tenders.get(tender) {
+            return Ok(s.clone());
+        }
+        let state = match self.tender_cache.get(tender) {
+            Some(s) => s.clone(),
+            None => {
+                // A tender's whole chain, once per writer (then kept current
+                // event by event), from its head back, one event at a time:
+                // tenders may have many thousands of events.
+                let mut state = TenderState::default();
+                let mut next = self.find_head(&st.new_heads, tender)?.map(|h| h.index);
+                while let Some(index) = next {
+                    let leaf = self.leaf_any(index, st)?;
+                    let ev = Event::decode(&leaf)
+                        .map_err(|e| LedgerError::Corrupt(format!("leaf {index}: {e}")))?;
+                    next = ev.prev_tender.map(|l| l.index);
+                    if ev.tender != tender || next.is_some_and(|n| n >= index) {
+                        return Err(LedgerError::Corrupt(format!(
+                            "entry {index} is linked into tender {tender} out of order"
+                        )));
+                    }
+                    state.apply_earlier(&ev);
+                }
+                state
+            }
+        };
+        st.tenders.insert(tender.to_owned(), state.clone());
+        Ok(state)
+    }
+
+    /// Keeps the procedure state of `event`'s tender current, if it is
+    /// held (one not held is replayed, this event included, when needed).
+    pub(super) fn track_procedure(&self, event: &Event, st: &mut BatchState) {
+        if !matches!(event.body, Body::Schedule(_) | Body::Reveal(_)) {
+            return;
+        }
+        if let Some(s) = st.tenders.get_mut(&event.tender) {
+            s.apply(event);
+        } else if let Some(s) = self.tender_cache.get(&event.tender) {
+            let mut s = s.clone();
+            s.apply(event);
+            st.tenders.insert(event.tender.clone(), s);
+        }
+    }
+
+    /// Whether the tender's procedure allows `content` now (the batch's
+    /// received time); the violation when it does not.
+    fn procedure(&self, content: &Content, st: &mut BatchState) -> Result<Option<Violation>> {
+        if !verifier::procedure::concerns(&content.body) {
+            return Ok(None);
+        }
+        let state = self.tender_state(&content.tender, st)?;
+        Ok(state.admit(&content.body, st.received_ms).err())
     }
 
     /// The registered certificate with this fingerprint, from its lifecycle
@@ -267,6 +332,24 @@ impl Ledger {
             }
             Body::SealBinding(b) => self.admit_binding(b, st),
             Body::Document(doc) => {
+                if let Some(v) = self.procedure(content, st)? {
+                    let reason = v.to_string();
+                    return Ok(Admission::Reject {
+                        rejection: Box::new(Content {
+                            tender: content.tender.clone(),
+                            principal: content.principal.clone(),
+                            body: Body::SubmissionRejected(Rejection::new(
+                                doc,
+                                CheckName::Procedure.as_str(),
+                                &reason,
+                            )),
+                        }),
+                        error: verifier::Error::CheckFailed {
+                            check: CheckName::Procedure.into(),
+                            reason,
+                        },
+                    });
+                }
                 if doc.signatures.is_empty()
                     && doc.timestamps.is_empty()
                     && doc.seals.is_empty()
@@ -336,15 +419,50 @@ impl Ledger {
                 let lh = verifier::leaf_hash(&leaf);
                 let ev = Event::decode(&leaf)
                     .map_err(|e| LedgerError::Corrupt(format!("leaf {}: {e}", r.sealed.index)))?;
-                Ok(match verifier::signing::check_reveal(r, &content.tender, Some((&ev, &lh))) {
-                    Ok(_) => Admission::Accept,
-                    Err(e) => Admission::Refuse(verifier::Error::CheckFailed {
+                if let Err(e) =
+                    verifier::signing::check_reveal(r, &content.tender, Some((&ev, &lh)))
+                {
+                    return Ok(Admission::Refuse(verifier::Error::CheckFailed {
                         check: CheckName::CommitmentReveal.into(),
                         reason: e,
+                    }));
+                }
+                let Some(v) = self.procedure(content, st)? else { return Ok(Admission::Accept) };
+                // Logged under the sealed entry's public commitment: the
+                // refused reveal discloses nothing the log did not show.
+                let Body::SealedDocument(sealed) = &ev.body else {
+                    return Err(LedgerError::Corrupt(format!(
+                        "entry {} opened by a reveal is not a sealed document",
+                        r.sealed.index
+                    )));
+                };
+                let reason = v.to_string();
+                Ok(Admission::Reject {
+                    rejection: Box::new(Content {
+                        tender: content.tender.clone(),
+                        principal: content.principal.clone(),
+                        body: Body::SubmissionRejected(Rejection {
+                            document_type: sealed.document_type,
+                            sha256: sealed.commitment,
+                            check: CheckName::Procedure.as_str().into(),
+                            reason: reason.clone(),
+                        }),
                     }),
+                    error: verifier::Error::CheckFailed {
+                        check: CheckName::Procedure.into(),
+                        reason,
+                    },
                 })
             }
-            Body::Schedule(_) | Body::Policy(_) => Ok(Admission::Accept),
+            Body::Schedule(_) => Ok(match self.procedure(content, st)? {
+                // A schedule names no document to log a rejection under.
+                Some(v) => Admission::Refuse(verifier::Error::CheckFailed {
+                    check: CheckName::Procedure.into(),
+                    reason: v.to_string(),
+                }),
+                None => Admission::Accept,
+            }),
+            Body::Policy(_) => Ok(Admission::Accept),
         }
     }
 

@@ -1,0 +1,194 @@
+//! The tender procedure enforced on admission (`verifier::procedure`), by
+//! the platform's received time: a bid at or after the deadline, a reveal
+//! before the opening, a second reveal, an opening record before the
+//! deadline and a schedule change once the deadline passed are each refused
+//! with check `procedure`, and nothing else changes; each limit is tested at
+//! the limit and one millisecond inside it.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use ledger::{Answer, Appender, AppenderConfig, ManualClock, SubmitError};
+use verifier::Hash;
+use verifier::event::{Body, Content, Document, DocumentType, Request, Schedule, SealRequest};
+
+const T: &str = "ZB2026-PROC-001";
+const DEADLINE: u64 = 1_800_000_000_000;
+const OPENING: u64 = DEADLINE + 60_000;
+
+fn doc(kind: DocumentType, n: u8) -> Document {
+    Document::new(kind, Hash([n; 32]), 1000 + u64::from(n), "application/pdf")
+}
+
+fn content(principal: &str, body: Body) -> Request {
+    Request::Log(Content { tender: T.into(), principal: principal.into(), body })
+}
+
+fn sealed_bid(n: u8) -> Request {
+    Request::Seal(SealRequest {
+        tender: T.into(),
+        principal: format!("bidder-{n}"),
+        document: doc(DocumentType::Bid, n),
+    })
+}
+
+fn schedule(deadline: u64, opening: u64) -> Request {
+    content("agency", Body::Schedule(Schedule { bid_deadline_ms: deadline, opening_ms: opening }))
+}
+
+struct Log {
+    clock: Arc<ManualClock>,
+    appender: Appender,
+    _dir: tempfile::TempDir,
+}
+
+impl Log {
+    fn new() -> Log {
+        let dir = tempfile::tempdir().unwrap();
+        ledger::init(dir.path(), "procedure.tenderlog.example/log", &ManualClock::new(1)).unwrap();
+        let clock = Arc::new(ManualClock::new(DEADLINE - 3_600_000));
+        let config = AppenderConfig {
+            clock: clock.clone(),
+            stamp_checkpoints: false,
+            ..AppenderConfig::default()
+        };
+        let appender = Appender::open(dir.path(), config).unwrap();
+        Log { clock, appender, _dir: dir }
+    }
+
+    fn at(&self, ms: u64) -> &Log {
+        self.clock.set(ms);
+        self
+    }
+
+    fn send(&self, r: Request) -> Answer {
+        self.appender.append(vec![r]).unwrap().pop().unwrap()
+    }
+
+    fn size(&self) -> u64 {
+        self.appender.status().tree_size.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A refusal by the procedure check: its reason, and whether a rejection
+/// was logged for it.
+fn refused(a: Answer) -> (String, bool) {
+    match a {
+        Err(SubmitError::Refused { refused, .. }) => match refused.error {
+            verifier::Error::CheckFailed { check, reason } => {
+                assert_eq!(check, "procedure", "{reason}");
+                (reason, refused.logged.is_some())
+            }
+            e => panic!("refused by another check: {e}"),
+        },
+        Ok(c) => panic!("accepted as entry {}", c.appended.index),
+        Err(e) => panic!("failed: {e}"),
+    }
+}
+
+#[test]
+fn bids_are_taken_until_the_deadline_and_not_at_it() {
+    let log = Log::new();
+    log.send(schedule(DEADLINE, OPENING)).unwrap();
+    // One millisecond before the deadline: open and sealed bids are taken.
+    log.at(DEADLINE - 1)
+        .send(content("bidder-1", Body::Document(doc(DocumentType::Bid, 1))))
+        .unwrap();
+    log.send(sealed_bid(2)).unwrap();
+    // At the deadline: refused, and the refusal is logged (with its receipt).
+    let before = log.size();
+    let (why, logged) = refused(
+        log.at(DEADLINE).send(content("bidder-3", Body::Document(doc(DocumentType::Bid, 3)))),
+    );
+    assert!(why.contains("at or after the bid deadline"), "{why}");
+    assert!(logged);
+    let (_, logged) = refused(log.send(sealed_bid(4)));
+    assert!(logged, "a refused sealed bid is logged, under its commitment");
+    assert_eq!(log.size(), before + 2, "two rejections and nothing else");
+    // Other documents are not bids: still taken.
+    log.send(content("agency", Body::Document(doc(DocumentType::TenderDocumentsClarification, 5))))
+        .unwrap();
+}
+
+#[test]
+fn a_tender_without_a_schedule_has_no_deadline_to_judge_by() {
+    let log = Log::new();
+    log.at(DEADLINE + 1).send(sealed_bid(1)).unwrap();
+    log.send(content("bidder-2", Body::Document(doc(DocumentType::Bid, 2)))).unwrap();
+}
+
+#[test]
+fn a_sealed_bid_is_revealed_once_and_only_from_the_opening() {
+    let log = Log::new();
+    log.send(schedule(DEADLINE, OPENING)).unwrap();
+    let opening = log.send(sealed_bid(1)).unwrap().opening.unwrap();
+    let reveal = || content("agency", Body::Reveal(opening.clone()));
+    let before = log.size();
+    let (why, logged) = refused(log.at(OPENING - 1).send(reveal()));
+    assert!(why.contains("before the opening"), "{why}");
+    assert!(logged);
+    // The logged rejection names the sealed entry's commitment, never the bid.
+    assert_eq!(log.size(), before + 1);
+    log.at(OPENING).send(reveal()).unwrap();
+    // The same reveal again is a duplicate of the first, not a second one.
+    let again = log.send(reveal()).unwrap();
+    assert!(again.appended.duplicate);
+    // Another reveal of the same entry (another principal sends it) is refused.
+    let (why, _) = refused(log.send(content("someone-else", Body::Reveal(opening.clone()))));
+    assert!(why.contains("already revealed"), "{why}");
+}
+
+#[test]
+fn the_opening_record_waits_for_the_deadline() {
+    let log = Log::new();
+    log.send(schedule(DEADLINE, OPENING)).unwrap();
+    let record = |n| content("agency", Body::Document(doc(DocumentType::OpeningRecord, n)));
+    let (why, logged) = refused(log.at(DEADLINE - 1).send(record(1)));
+    assert!(why.contains("before the bid deadline"), "{why}");
+    assert!(logged);
+    log.at(DEADLINE).send(record(2)).unwrap();
+}
+
+#[test]
+fn the_schedule_cannot_move_once_the_deadline_passed() {
+    let log = Log::new();
+    log.send(schedule(DEADLINE, OPENING)).unwrap();
+    // Before the deadline it may move (a later deadline).
+    log.at(DEADLINE - 1).send(schedule(DEADLINE + 10, OPENING + 10)).unwrap();
+    // At the new deadline it is fixed: refused, nothing logged.
+    let before = log.size();
+    let (why, logged) = refused(log.at(DEADLINE + 10).send(schedule(DEADLINE * 2, OPENING * 2)));
+    assert!(why.contains("after the bid deadline"), "{why}");
+    assert!(!logged);
+    assert_eq!(log.size(), before);
+    // So a bid after the deadline stays late.
+    refused(log.send(sealed_bid(9)));
+}
+
+#[test]
+fn the_state_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    ledger::init(dir.path(), "procedure.tenderlog.example/log", &ManualClock::new(1)).unwrap();
+    let clock = Arc::new(ManualClock::new(DEADLINE - 10));
+    let config = AppenderConfig {
+        clock: clock.clone(),
+        stamp_checkpoints: false,
+        ..AppenderConfig::default()
+    };
+    let opening = {
+        let a = Appender::open(dir.path(), config.clone()).unwrap();
+        a.append(vec![schedule(DEADLINE, OPENING)]).unwrap();
+        let o = a.append(vec![sealed_bid(1)]).unwrap().pop().unwrap().unwrap().opening.unwrap();
+        clock.set(OPENING);
+        a.append(vec![content("agency", Body::Reveal(o.clone()))]).unwrap().pop().unwrap().unwrap();
+        o
+    };
+    // A new writer replays the tender's chain: the deadline and the reveal hold.
+    let a = Appender::open(dir.path(), config).unwrap();
+    let late = a.append(vec![sealed_bid(2)]).unwrap().pop().unwrap();
+    refused(late);
+    let twice =
+        a.append(vec![content("someone-else", Body::Reveal(opening))]).unwrap().pop().unwrap();
+    let (why, _) = refused(twice);
+    assert!(why.contains("already revealed"), "{why}");
+}

@@ -1,0 +1,269 @@
+//! A tender's procedure, as far as its events decide it at the moment a
+//! submission arrives: the one place the ledger (on admission) and a
+//! verifier (replaying a tender's chain) judge the deadline and the opening
+//! by.
+//!
+//! The time judged is the platform's received time, which the log attests
+//! (every entry's `received_ms`, never the submitter's own claim). The rules:
+//!
+//! * **The bid deadline** (招标投标法 art. 28; 电子招标投标办法 art. 27): a
+//!   bid, open or sealed, received at or after the tender's bid deadline is
+//!   refused.
+//! * **The opening** (办法 art. 28–29): a sealed document is revealed (its
+//!   bid decrypted) only from the opening time on; the opening record is
+//!   filed only after the bid deadline.
+//! * **One opening per sealed entry**: a sealed entry is revealed once.
+//! * **The schedule holds once it has passed**: a schedule change received
+//!   at or after the bid deadline in force is refused (else a deadline could
+//!   be moved to admit a late bid after the fact).
+//!
+//! A tender with no schedule event has no deadline to judge by: its bids and
+//! reveals are admitted, and a report says the deadline could not be judged.
+
+use std::collections::BTreeSet;
+
+use crate::event::{Body, DocumentType, Event, Schedule};
+
+/// What a tender's events so far say about its procedure.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TenderState {
+    /// The schedule in force: the latest `schedule` event's.
+    pub schedule: Option<Schedule>,
+    /// The sealed entries already revealed.
+    pub revealed: BTreeSet<u64>,
+}
+
+/// Why a submission breaks the tender's procedure.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Violation {
+    /// A bid received at or after the bid deadline.
+    #[error(
+        "a bid received at {received_ms} ms, at or after the bid deadline {deadline_ms} ms (招标投标法 art. 28; 电子招标投标办法 art. 27)"
+    )]
+    LateBid {
+        /// The deadline in force.
+        deadline_ms: u64,
+        /// When the platform received the bid.
+        received_ms: u64,
+    },
+    /// A reveal received before the opening time.
+    #[error(
+        "a reveal received at {received_ms} ms, before the opening at {opening_ms} ms (电子招标投标办法 art. 28)"
+    )]
+    EarlyReveal {
+        /// The opening time in force.
+        opening_ms: u64,
+        /// When the platform received the reveal.
+        received_ms: u64,
+    },
+    /// A second reveal of a sealed entry.
+    #[error("sealed entry {sealed} was already revealed")]
+    SecondReveal {
+        /// The sealed entry.
+        sealed: u64,
+    },
+    /// An opening record received before the bid deadline.
+    #[error(
+        "an opening record received at {received_ms} ms, before the bid deadline {deadline_ms} ms (电子招标投标办法 art. 28)"
+    )]
+    EarlyOpening {
+        /// The deadline in force.
+        deadline_ms: u64,
+        /// When the platform received it.
+        received_ms: u64,
+    },
+    /// A schedule change received once the bid deadline had passed.
+    #[error(
+        "a schedule change received at {received_ms} ms, after the bid deadline {deadline_ms} ms had passed"
+    )]
+    ScheduleAfterDeadline {
+        /// The deadline in force.
+        deadline_ms: u64,
+        /// When the platform received the change.
+        received_ms: u64,
+    },
+}
+
+/// Whether `body` kinds of event can break the procedure (only these need
+/// the tender's state).
+pub fn concerns(body: &Body) -> bool {
+    match body {
+        Body::Document(d) => {
+            matches!(d.document_type, DocumentType::Bid | DocumentType::OpeningRecord)
+        }
+        Body::SealedDocument(s) => s.document_type == DocumentType::Bid,
+        Body::Reveal(_) | Body::Schedule(_) => true,
+        _ => false,
+    }
+}
+
+impl TenderState {
+    /// The state after `event` (logged at `index`), which belongs to the
+    /// tender and came after every event applied before.
+    pub fn apply(&mut self, event: &Event) {
+        match &event.body {
+            Body::Schedule(s) => self.schedule = Some(s.clone()),
+            Body::Reveal(r) => {
+                self.revealed.insert(r.sealed.index);
+            }
+            _ => {}
+        }
+    }
+
+    /// The state with `event` added as earlier than every event applied so
+    /// far: for replaying a chain from its head back, without holding it.
+    pub fn apply_earlier(&mut self, event: &Event) {
+        match &event.body {
+            Body::Schedule(s) if self.schedule.is_none() => self.schedule = Some(s.clone()),
+            Body::Reveal(r) => {
+                self.revealed.insert(r.sealed.index);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether an event with `body`, received at `received_ms`, may be
+    /// logged next in the tender.
+    pub fn admit(&self, body: &Body, received_ms: u64) -> Result<(), Violation> {
+        let deadline = self.schedule.as_ref().map(|s| s.bid_deadline_ms);
+        let bid = match body {
+            Body::Document(d) => d.document_type == DocumentType::Bid,
+            Body::SealedDocument(s) => s.document_type == DocumentType::Bid,
+            _ => false,
+        };
+        if let (true, Some(deadline_ms)) = (bid, deadline)
+            && received_ms >= deadline_ms
+        {
+            return Err(Violation::LateBid { deadline_ms, received_ms });
+        }
+        match body {
+            Body::Reveal(r) => {
+                if self.revealed.contains(&r.sealed.index) {
+                    return Err(Violation::SecondReveal { sealed: r.sealed.index });
+                }
+                if let Some(s) = &self.schedule
+                    && received_ms < s.opening_ms
+                {
+                    return Err(Violation::EarlyReveal { opening_ms: s.opening_ms, received_ms });
+                }
+            }
+            Body::Document(d) if d.document_type == DocumentType::OpeningRecord => {
+                if let Some(deadline_ms) = deadline
+                    && received_ms < deadline_ms
+                {
+                    return Err(Violation::EarlyOpening { deadline_ms, received_ms });
+                }
+            }
+            Body::Schedule(_) => {
+                if let Some(deadline_ms) = deadline
+                    && received_ms >= deadline_ms
+                {
+                    return Err(Violation::ScheduleAfterDeadline { deadline_ms, received_ms });
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Hash;
+    use crate::event::{Document, EventLink, Reveal, SealedDocument};
+
+    const D: u64 = 1_800_000_000_000;
+
+    fn state(deadline: u64, opening: u64) -> TenderState {
+        TenderState {
+            schedule: Some(Schedule { bid_deadline_ms: deadline, opening_ms: opening }),
+            ..TenderState::default()
+        }
+    }
+
+    fn document(kind: DocumentType) -> Body {
+        Body::Document(Document::new(kind, Hash([1; 32]), 1, "application/pdf"))
+    }
+
+    fn reveal(sealed: u64) -> Body {
+        Body::Reveal(Reveal {
+            sealed: EventLink { index: sealed, leaf_hash: Hash([2; 32]) },
+            salt: crate::event::Bytes(vec![0; 32]),
+            principal: "bidder".into(),
+            document: Document::new(DocumentType::Bid, Hash([3; 32]), 1, "application/pdf"),
+        })
+    }
+
+    #[test]
+    fn a_bid_is_late_at_the_deadline_and_in_time_a_millisecond_before() {
+        let s = state(D, D);
+        assert_eq!(s.admit(&document(DocumentType::Bid), D - 1), Ok(()));
+        assert_eq!(
+            s.admit(&document(DocumentType::Bid), D),
+            Err(Violation::LateBid { deadline_ms: D, received_ms: D })
+        );
+        let sealed = Body::SealedDocument(SealedDocument {
+            document_type: DocumentType::Bid,
+            commitment: Hash([4; 32]),
+        });
+        assert!(s.admit(&sealed, D).is_err());
+        // Not a bid: no deadline.
+        assert_eq!(s.admit(&document(DocumentType::AwardNotice), D + 1), Ok(()));
+    }
+
+    #[test]
+    fn reveals_wait_for_the_opening_and_happen_once() {
+        let mut s = state(D, D + 100);
+        assert_eq!(
+            s.admit(&reveal(7), D + 99),
+            Err(Violation::EarlyReveal { opening_ms: D + 100, received_ms: D + 99 })
+        );
+        assert_eq!(s.admit(&reveal(7), D + 100), Ok(()));
+        s.revealed.insert(7);
+        assert_eq!(s.admit(&reveal(7), D + 200), Err(Violation::SecondReveal { sealed: 7 }));
+        assert_eq!(s.admit(&reveal(8), D + 200), Ok(()));
+        // Without a schedule there is no opening time, but still one reveal.
+        let mut none = TenderState::default();
+        assert_eq!(none.admit(&reveal(7), 0), Ok(()));
+        none.revealed.insert(7);
+        assert!(none.admit(&reveal(7), 0).is_err());
+    }
+
+    #[test]
+    fn the_opening_record_and_schedule_changes_are_judged_by_the_deadline() {
+        let s = state(D, D);
+        let record = document(DocumentType::OpeningRecord);
+        assert!(s.admit(&record, D - 1).is_err());
+        assert_eq!(s.admit(&record, D), Ok(()));
+        let change = Body::Schedule(Schedule { bid_deadline_ms: 2 * D, opening_ms: 2 * D });
+        assert_eq!(s.admit(&change, D - 1), Ok(()));
+        assert!(s.admit(&change, D).is_err());
+        assert_eq!(TenderState::default().admit(&change, u64::MAX), Ok(()));
+    }
+
+    #[test]
+    fn applying_events_keeps_the_latest_schedule_and_every_reveal() {
+        let mut s = TenderState::default();
+        let ev = |body: Body| Event {
+            v: 1,
+            tender: "T".into(),
+            seq: 0,
+            prev_tender: None,
+            prev_leaf: None,
+            received_ms: 0,
+            principal: "p".into(),
+            body,
+            policy: None,
+        };
+        s.apply(&ev(Body::Schedule(Schedule { bid_deadline_ms: 1, opening_ms: 2 })));
+        s.apply(&ev(Body::Schedule(Schedule { bid_deadline_ms: 3, opening_ms: 4 })));
+        s.apply(&ev(reveal(5)));
+        s.apply(&ev(document(DocumentType::Bid)));
+        assert_eq!(s.schedule, Some(Schedule { bid_deadline_ms: 3, opening_ms: 4 }));
+        assert_eq!(s.revealed.iter().copied().collect::<Vec<_>>(), [5]);
+        assert!(
+            concerns(&document(DocumentType::Bid)) && !concerns(&document(DocumentType::Contract))
+        );
+    }
+}
