@@ -143,9 +143,9 @@ impl Ledger {
     /// The procedure state of `tender` before the submission being
     /// sequenced: from this batch's states, else the writer's cache, else
     /// replayed from the tender's chain (this batch included).
-    fn tender_state(&self, tender: &str, st: &mut BatchState) -> Result<TenderState> {
-        if let Some(s) = st.tenders.get(tender) {
-            return Ok(s.clone());
+    fn tender_state<'s>(&self, tender: &str, st: &'s mut BatchState) -> Result<&'s TenderState> {
+        if st.tenders.contains_key(tender) {
+            return Ok(&st.tenders[tender]);
         }
         let state = match self.tender_cache.get(tender) {
             Some(s) => s.clone(),
@@ -170,8 +170,7 @@ impl Ledger {
                 state
             }
         };
-        st.tenders.insert(tender.to_owned(), state.clone());
-        Ok(state)
+        Ok(st.tenders.entry(tender.to_owned()).or_insert(state))
     }
 
     /// Keeps the procedure state of `event`'s tender current, if it is
@@ -195,8 +194,9 @@ impl Ledger {
         if !verifier::procedure::concerns(&content.body) {
             return Ok(None);
         }
+        let received_ms = st.received_ms;
         let state = self.tender_state(&content.tender, st)?;
-        Ok(state.admit(&content.body, st.received_ms).err())
+        Ok(state.admit(&content.body, received_ms).err())
     }
 
     /// The registered certificate with this fingerprint, from its lifecycle
