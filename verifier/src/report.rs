@@ -222,6 +222,10 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// For each given document: where it was logged.
     pub documents: Vec<serde_json::Value>,
+    /// What the record shows of the tender's procedure (check `procedure`,
+    /// a tender bundle only). A violation here does not make the evidence
+    /// unverified: it is what the authentic record shows.
+    pub compliance: Vec<Check>,
 }
 
 struct Out(Vec<Check>);
@@ -308,6 +312,8 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let found_docs = documents(bundle, options.documents, &events, &certs, &mut out);
     let revealed = reveals(&selected, &evidence, &mut checked, &mut out);
     not_applicable(&checked, revealed, &mut out);
+    let mut compliance = Out(Vec::new());
+    procedure(m, &selected, &mut compliance);
 
     let (verified, checks) = out.finish();
     Report {
@@ -318,6 +324,52 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         entries: m.entries.len(),
         checks,
         documents: found_docs,
+        compliance: compliance.0,
+    }
+}
+
+/// The tender's procedure, replayed over its whole chain by each event's
+/// received time: the rules the ledger enforces on admission
+/// ([`crate::procedure`]), judged again (a log written before them, or by
+/// another ledger, may break them). Only a whole tender can be judged.
+fn procedure(m: &Manifest, selected: &[Entry<'_>], out: &mut Out) {
+    let Selection::Tender(t) = &m.selection else {
+        out.na(CheckName::Procedure, "bundle", "only a whole tender's chain is judged");
+        return;
+    };
+    let mut chain: Vec<&Entry<'_>> = selected.iter().filter(|(_, ev, _)| ev.tender == *t).collect();
+    chain.sort_by_key(|(_, ev, _)| ev.seq);
+    let mut state = crate::procedure::TenderState::default();
+    let mut failed = false;
+    for &&(i, ev, _) in &chain {
+        // A refusal is the ledger's record of a submission it turned away,
+        // not a filing: it is judged by nothing.
+        if matches!(ev.body, Body::SubmissionRejected(_)) {
+            continue;
+        }
+        if let Err(v) = state.admit(&ev.body, ev.received_ms) {
+            failed = true;
+            out.add(CheckName::Procedure, format!("entry {i}"), Err(v.to_string()));
+        }
+        state.apply(ev);
+    }
+    if !failed {
+        let detail = match &state.schedule {
+            Some(s) => format!(
+                "{} events judged by their received times: no bid at or after the deadline \
+                 ({} ms), no reveal before the opening ({} ms) or twice, no opening record \
+                 before the deadline, no schedule change after it",
+                chain.len(),
+                s.bid_deadline_ms,
+                s.opening_ms
+            ),
+            None => format!(
+                "{} events; no schedule event, so no deadline or opening to judge by; no \
+                 sealed entry revealed twice",
+                chain.len()
+            ),
+        };
+        out.add(CheckName::Procedure, format!("tender {t:?}"), Ok(detail));
     }
 }
 
@@ -1194,6 +1246,16 @@ impl Report {
                 failed[0].detail
             ));
         }
+        let violations: Vec<&Check> =
+            self.compliance.iter().filter(|c| c.status == Status::Fail).collect();
+        if let Some(first) = violations.first() {
+            s.push_str(&format!(
+                "PROCEDURE: the record shows {} violation(s) of the tender's procedure; first: {}: {}\n",
+                violations.len(),
+                first.subject,
+                first.detail
+            ));
+        }
         for d in &self.documents {
             s.push_str(&format!(
                 "document {} was logged as entry {} of tender {} by {} at {} ms\n",
@@ -1215,6 +1277,17 @@ impl Report {
                 Status::NotApplicable => "n/a ",
             };
             s.push_str(&format!("  {mark}  {:<38} {:<22} {}\n", c.check, c.subject, c.detail));
+        }
+        if !self.compliance.is_empty() {
+            s.push_str("\nprocedure (what the record shows; not part of the verdict above):\n");
+            for c in &self.compliance {
+                let mark = match c.status {
+                    Status::Pass => "pass",
+                    Status::Fail => "FAIL",
+                    Status::NotApplicable => "n/a ",
+                };
+                s.push_str(&format!("  {mark}  {:<38} {:<22} {}\n", c.check, c.subject, c.detail));
+            }
         }
         s
     }
@@ -1401,5 +1474,6 @@ pub fn verify_receipt(
         entries: 1,
         checks,
         documents: Vec::new(),
+        compliance: Vec::new(),
     })
 }

@@ -118,7 +118,11 @@ fn golden_bundle_verifies() {
         "names the trust anchor's source:\n{}",
         r.stdout
     );
-    assert!(!r.stdout.contains("FAIL"), "{}", r.stdout);
+    // Every check of the evidence passes; the procedure section shows what
+    // the record says (the fixture's opening record precedes its deadline).
+    let (checks, procedure) = r.stdout.split_once("\nprocedure (").unwrap();
+    assert!(!checks.contains("FAIL"), "{}", r.stdout);
+    assert!(procedure.contains("FAIL  procedure") && procedure.contains("entry 6"), "{}", r.stdout);
 }
 
 #[test]
@@ -182,7 +186,7 @@ fn document_given_is_found_or_not() {
     let r = run(&[golden_bundle().into_os_string(), "--document".into(), doc.clone().into()]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.first_line().starts_with("VERIFIED"), "{}", r.stdout);
-    let line = r.stdout.lines().nth(1).unwrap();
+    let line = r.stdout.lines().find(|l| l.starts_with("document ")).unwrap();
     assert!(
         line.contains(&format!("was logged as entry {DOCUMENT_ENTRY} of tender \"{TENDER}\""))
             && line.contains("agency-01"),
@@ -438,4 +442,28 @@ fn a_tender_bundle_cut_at_the_tail_is_caught() {
     b.members.remove("tender-head.note");
     b.manifest.tender_head = None;
     run(&[write_bundle(dir.path(), "no-head.zip", &b)]).fails("per-tender chain completeness");
+}
+
+/// The procedure is judged apart from the evidence's authenticity: the
+/// fixture tender's opening record was received before its bid deadline,
+/// which the report shows as a violation at that entry while the bundle
+/// still verifies (it is authentic evidence of the violation).
+#[test]
+fn a_procedure_violation_is_reported_and_the_evidence_still_verifies() {
+    let b = common::tender_bundle();
+    let report = verify_bundle(&b, None, &[]);
+    assert!(report.verified, "{}", report.to_text());
+    let failed: Vec<_> = report.compliance.iter().filter(|c| c.status == Status::Fail).collect();
+    assert_eq!(failed.len(), 1, "{}", report.to_text());
+    assert_eq!((failed[0].check.as_str(), failed[0].subject.as_str()), ("procedure", "entry 6"));
+    assert!(failed[0].detail.contains("before the bid deadline"), "{}", failed[0].detail);
+    assert!(
+        report.to_text().contains("PROCEDURE: the record shows 1 violation"),
+        "{}",
+        report.to_text()
+    );
+    // A bundle of chosen entries is not judged: the tender may be incomplete.
+    let some = Log::new().bundle(Selection::Indexes(vec![3, 6]), &[3, 6], &[]);
+    let report = verify_bundle(&some, None, &[]);
+    assert!(report.compliance.iter().all(|c| c.status == Status::NotApplicable));
 }
