@@ -190,6 +190,10 @@ fn sealed_bids_hide_the_bidder_until_revealed() {
     let (bytes, event) = leaf(d, &last(&o)["index"]);
     assert_eq!(event["kind"], "submission_rejected");
     assert_eq!(event["principal"], "sealed");
+    // Nor which check refused it: that went to the submitter alone.
+    let body = &event["body"];
+    assert_eq!(body["check"], "sealed submission", "{event}");
+    assert!(!body["reason"].as_str().unwrap().contains("policy"), "{event}");
     for secret in [USCC.as_bytes(), b"bidder-a", &sha2[..]] {
         for enc in encodings(secret) {
             assert!(!contains(&bytes, &enc), "the rejection of a sealed bid identifies it");

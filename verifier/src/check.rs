@@ -84,6 +84,9 @@ check_names! {
     /// The tender's procedure allows the event when it was received (the
     /// bid deadline, the opening; `verifier::procedure`).
     Procedure => "procedure",
+    /// What a refused sealed submission's public rejection says in place of
+    /// the failed check: which check failed is for the submitter alone.
+    SealedSubmission => "sealed submission",
     // The store (audit).
     /// Leaves are stored at every index, and only there.
     LeafSequence => "leaf sequence",

@@ -508,15 +508,14 @@ impl Ledger {
             Admission::Accept => {}
             Admission::Refuse(e) => return Ok(Sealing::Refuse(e)),
             Admission::Reject { error, .. } => {
-                let check = match &error {
-                    verifier::Error::CheckFailed { check, .. } => check.clone(),
-                    _ => "document".into(),
-                };
+                // Public: that a sealed submission was refused, never which
+                // check refused it (beside a public certificate event, the
+                // check alone could say who tried to bid).
                 let rejection = Rejection {
                     document_type: opening.document.document_type,
                     sha256: c,
-                    check,
-                    reason: "a sealed submission (the sha256 is its commitment); the reason went to the submitter".into(),
+                    check: CheckName::SealedSubmission.as_str().into(),
+                    reason: "a sealed submission was refused (the sha256 is its commitment); the reason went to the submitter".into(),
                 };
                 return Ok(Sealing::Reject {
                     rejection: Box::new(Content {
