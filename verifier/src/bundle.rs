@@ -406,6 +406,24 @@ impl Bundle {
         if zip.len() > MAX_MEMBERS {
             return Err(BundleError::Members("too many members".into()));
         }
+        // Before anything is decompressed: every member stored, and all of
+        // them together no larger than the limit (a deflated member could
+        // claim a few bytes and expand to gigabytes).
+        let mut total = 0u64;
+        for i in 0..zip.len() {
+            let f = zip.by_index_raw(i).map_err(|e| BundleError::Container(e.to_string()))?;
+            let name = f.name().map_err(|e| BundleError::Container(e.to_string()))?.into_owned();
+            if f.compression() != zip::CompressionMethod::Stored {
+                return Err(BundleError::Container(format!(
+                    "member {name} is compressed ({}); a bundle stores its members as they are",
+                    f.compression()
+                )));
+            }
+            total = total.saturating_add(f.size());
+            if f.size() > MAX_BUNDLE_BYTES || total > MAX_BUNDLE_BYTES {
+                return Err(BundleError::Members(format!("member {name} is too large")));
+            }
+        }
         let mut files = std::collections::BTreeMap::new();
         for i in 0..zip.len() {
             let mut f = zip.by_index(i).map_err(|e| BundleError::Container(e.to_string()))?;
@@ -447,7 +465,20 @@ impl Bundle {
         if let Some(extra) = files.keys().find(|k| !named.contains(k.as_str())) {
             return Err(BundleError::Members(format!("member {extra} is not in the manifest")));
         }
-        Ok(Bundle { manifest, members: files })
+        let bundle = Bundle { manifest, members: files };
+        // One container per content: the bytes must be exactly what
+        // `to_zip` writes for what was read. Two copies of a member (zip
+        // readers differ on which one counts), bytes before or after the
+        // archive, a comment, other headers, times or order: each would let
+        // two readers see two bundles, or a changed file verify.
+        if bundle.to_zip()? != bytes {
+            return Err(BundleError::Container(
+                "not in canonical form (exactly as tenderlog writes a bundle); export it again \
+                 with `tenderlog bundle`"
+                    .into(),
+            ));
+        }
+        Ok(bundle)
     }
 
     /// A member's bytes.
