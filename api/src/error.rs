@@ -40,6 +40,8 @@ pub enum Code {
     MethodNotAllowed,
     /// `body_too_large` (413): the request body is over the limit.
     BodyTooLarge,
+    /// `body_timeout` (408): the request body did not arrive in time.
+    BodyTimeout,
     /// `unsupported_media_type` (415): the body is not application/json.
     UnsupportedMediaType,
     /// `overloaded` (503): the sequencer queue is full; retry after the Retry-After seconds.
@@ -52,7 +54,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order the documentation lists them.
-    pub const ALL: [Code; 17] = [
+    pub const ALL: [Code; 18] = [
         Code::BadParameter,
         Code::BadHash,
         Code::SizeBeyondTree,
@@ -66,6 +68,7 @@ impl Code {
         Code::NoSuchEntry,
         Code::MethodNotAllowed,
         Code::BodyTooLarge,
+        Code::BodyTimeout,
         Code::UnsupportedMediaType,
         Code::Overloaded,
         Code::Unavailable,
@@ -88,6 +91,7 @@ impl Code {
             Code::NoSuchEntry => "no_such_entry",
             Code::MethodNotAllowed => "method_not_allowed",
             Code::BodyTooLarge => "body_too_large",
+            Code::BodyTimeout => "body_timeout",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::Overloaded => "overloaded",
             Code::Unavailable => "unavailable",
@@ -111,6 +115,7 @@ impl Code {
             Code::NoSuchEntry => 404,
             Code::MethodNotAllowed => 405,
             Code::BodyTooLarge => 413,
+            Code::BodyTimeout => 408,
             Code::UnsupportedMediaType => 415,
             Code::Overloaded => 503,
             Code::Unavailable => 503,
@@ -139,6 +144,7 @@ impl Code {
             Code::NoSuchEntry => "the index is not in the log",
             Code::MethodNotAllowed => "the route exists, the method does not",
             Code::BodyTooLarge => "the request body is over the limit",
+            Code::BodyTimeout => "the request body did not arrive within the time allowed",
             Code::UnsupportedMediaType => "the body is not application/json",
             Code::Overloaded => "the sequencer queue is full; retry after the Retry-After seconds",
             Code::Unavailable => "the sequencer has stopped or the server is shutting down",

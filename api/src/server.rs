@@ -30,11 +30,22 @@ pub struct ServerConfig {
     pub body_bytes: usize,
     /// `/healthz` fails when the latest checkpoint is older than this.
     pub health_max_age: Duration,
+    /// A client must send a request's headers within this, and an idle
+    /// keep-alive connection is closed after it (against clients that hold
+    /// connections open by sending slowly or not at all).
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this (408 otherwise).
+    pub body_timeout: Duration,
+    /// Most connections served at once; more wait in the listen backlog
+    /// until one closes (kept well below the file-descriptor limit, which
+    /// the store's files and the TSA client need too).
+    pub max_connections: usize,
 }
 
 impl ServerConfig {
     /// Defaults for `data`: listen on 127.0.0.1:8080, 256 KiB bodies,
-    /// heartbeat every 10 s, health fails after 60 s without a signature.
+    /// heartbeat every 10 s, health fails after 60 s without a signature;
+    /// headers within 10 s, bodies within 30 s, at most 512 connections.
     pub fn new(data: PathBuf) -> ServerConfig {
         ServerConfig {
             data,
@@ -42,6 +53,9 @@ impl ServerConfig {
             appender: AppenderConfig::default(),
             body_bytes: 256 * 1024,
             health_max_age: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 512,
         }
     }
 }
@@ -68,6 +82,7 @@ pub enum ServeError {
 /// The application router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     let body_limit = state.limits.body_bytes;
+    let body_timeout = state.limits.body_timeout;
     let mut app = Router::new();
     for (r, handler) in openapi::routes() {
         app = app.route(r.path, handler);
@@ -75,6 +90,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     app.fallback(v1::not_found)
         .method_not_allowed_fallback(v1::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -111,7 +127,11 @@ pub async fn start(
         readers: Arc::new(Readers::new(config.data.clone())),
         tokens: TokenStore::new(&config.data)?,
         metrics,
-        limits: Limits { body_bytes: config.body_bytes, health_max_age: config.health_max_age },
+        limits: Limits {
+            body_bytes: config.body_bytes,
+            health_max_age: config.health_max_age,
+            body_timeout: config.body_timeout,
+        },
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -120,17 +140,76 @@ pub async fn start(
         listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
     tracing::info!(%addr, data = %config.data.display(), "listening");
     let app = router(state.clone());
+    let limits = (config.header_timeout, config.max_connections);
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        serve_connections(listener, app, limits, shutdown).await;
         // Requests are done: commit what is queued, close the store, and
         // stamp the last checkpoint.
         // The last reference to the state goes there too.
-        let _ = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             state.appender.shutdown();
             drop(state);
         })
-        .await;
-        served.map_err(|source| ServeError::Io { addr, source })
+        .await
+        .map_err(|e| ServeError::Io { addr, source: std::io::Error::other(e) })
     });
     Ok(Running { addr, task })
+}
+
+/// How long connections still open at shutdown may take to finish.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Accepts and serves HTTP/1 connections until `shutdown` resolves: each
+/// must send its headers within `header_timeout` (idle keep-alive ones are
+/// closed after it too), at most `max_connections` at once. Then the
+/// listener closes and open connections finish their request, for at most
+/// [`DRAIN`].
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    (header_timeout, max_connections): (Duration, usize),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    let permits = Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, most often: wait for
+                    // connections to close rather than spin.
+                    tracing::warn!(error = %e, "accept failed; retrying shortly");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open {DRAIN:?} after shutdown; closing them");
+    }
 }

@@ -106,6 +106,8 @@ pub struct Limits {
     pub body_bytes: usize,
     /// `/healthz` fails when the latest checkpoint was signed longer ago.
     pub health_max_age: Duration,
+    /// A request body must arrive within this.
+    pub body_timeout: Duration,
 }
 
 /// The shared state.

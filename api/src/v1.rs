@@ -119,16 +119,7 @@ pub(crate) async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let caller = authorize(&state, &headers, Role::Submitter)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                Code::BodyTooLarge,
-                format!("the body is over {} bytes", state.limits.body_bytes),
-            )
-        } else {
-            ApiError::new(Code::InvalidJson, format!("couldn't read the body: {e}"))
-        }
-    })?;
+    let body = body.map_err(|e| body_error(&e, state.limits.body_bytes))?;
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -247,6 +238,25 @@ async fn receipt(
     })
 }
 
+/// Why a request body could not be read: over the limit (413), not in
+/// time (408), or unreadable (400).
+fn body_error(e: &BytesRejection, limit: usize) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(Code::BodyTooLarge, format!("the body is over {limit} bytes"));
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::new(
+                Code::BodyTimeout,
+                "the body did not arrive in time; send it whole, then wait for the answer",
+            );
+        }
+        source = err.source();
+    }
+    ApiError::new(Code::InvalidJson, format!("couldn't read the body: {e}"))
+}
+
 /// `POST /v1/tokens` (admin): make a token; the answer holds it, once.
 pub(crate) async fn create_token(
     State(state): Shared,
@@ -254,8 +264,7 @@ pub(crate) async fn create_token(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, Role::Admin)?;
-    let body =
-        body.map_err(|e| ApiError::new(Code::InvalidJson, format!("couldn't read the body: {e}")))?;
+    let body = body.map_err(|e| body_error(&e, state.limits.body_bytes))?;
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct NewToken {

@@ -25,7 +25,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "TENDERLOG_ORIGIN")]
     origin: Option<String>,
     /// TOML file with any of: data, listen, origin, max_batch, queue,
-    /// heartbeat_secs, body_limit_bytes, health_max_age_secs, log_format,
+    /// heartbeat_secs, body_limit_bytes, health_max_age_secs,
+    /// header_timeout_secs, body_timeout_secs, max_connections, log_format,
     /// tsa_urls (a list).
     #[arg(long, env = "TENDERLOG_CONFIG")]
     config: Option<PathBuf>,
@@ -44,6 +45,18 @@ pub(crate) struct ServeArgs {
     /// /healthz fails when no checkpoint was signed for this long [default: 60].
     #[arg(long, env = "TENDERLOG_HEALTH_MAX_AGE_SECS")]
     health_max_age_secs: Option<u64>,
+    /// A client must send a request's headers within this many seconds;
+    /// idle keep-alive connections are closed after it [default: 10].
+    #[arg(long, env = "TENDERLOG_HEADER_TIMEOUT_SECS")]
+    header_timeout_secs: Option<u64>,
+    /// A request body must arrive within this many seconds (408 otherwise)
+    /// [default: 30].
+    #[arg(long, env = "TENDERLOG_BODY_TIMEOUT_SECS")]
+    body_timeout_secs: Option<u64>,
+    /// Most connections served at once; keep it well below `ulimit -n`
+    /// [default: 512].
+    #[arg(long, env = "TENDERLOG_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
     /// Log lines as `text` or `json` [default: text].
     #[arg(long, env = "TENDERLOG_LOG_FORMAT")]
     log_format: Option<String>,
@@ -66,6 +79,9 @@ struct FileConfig {
     heartbeat_secs: Option<u64>,
     body_limit_bytes: Option<usize>,
     health_max_age_secs: Option<u64>,
+    header_timeout_secs: Option<u64>,
+    body_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
     log_format: Option<String>,
     tsa_urls: Option<Vec<String>>,
 }
@@ -102,6 +118,18 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(s) = args.health_max_age_secs.or(file.health_max_age_secs) {
         config.health_max_age = Duration::from_secs(s);
+    }
+    if let Some(s) = args.header_timeout_secs.or(file.header_timeout_secs) {
+        anyhow::ensure!(s >= 1, "header_timeout_secs must be at least 1");
+        config.header_timeout = Duration::from_secs(s);
+    }
+    if let Some(s) = args.body_timeout_secs.or(file.body_timeout_secs) {
+        anyhow::ensure!(s >= 1, "body_timeout_secs must be at least 1");
+        config.body_timeout = Duration::from_secs(s);
+    }
+    if let Some(n) = args.max_connections.or(file.max_connections) {
+        anyhow::ensure!(n >= 1, "max_connections must be at least 1");
+        config.max_connections = n;
     }
     config.appender.tsa_urls =
         if args.tsa_urls.is_empty() { file.tsa_urls.unwrap_or_default() } else { args.tsa_urls };
