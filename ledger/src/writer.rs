@@ -146,7 +146,7 @@ pub struct Ledger {
     suspect: bool,
     follower: Option<Follower>,
     // Last: the lock is released only after everything above is closed.
-    _lock: File,
+    _lock: (File, File),
 }
 
 impl std::fmt::Debug for Ledger {
@@ -155,19 +155,33 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
-fn lock(dir: &Path) -> Result<File> {
+/// Takes the writer lock: `writer.lock`, and the data directory itself, so
+/// that deleting the lock file (by hand, or a cleanup script) still lets no
+/// second writer in. Both are released when the process ends, however it
+/// ends.
+fn lock(dir: &Path) -> Result<(File, File)> {
     let path = store::lock_path(dir);
     let f =
         std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(
             |source| LedgerError::Io { action: "open lock file", path: path.clone(), source },
         )?;
-    match f.try_lock() {
-        Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => Err(LedgerError::Locked { path }),
-        Err(std::fs::TryLockError::Error(source)) => {
-            Err(LedgerError::Io { action: "lock", path, source })
+    let d = File::open(dir).map_err(|source| LedgerError::Io {
+        action: "open the data directory",
+        path: dir.to_owned(),
+        source,
+    })?;
+    for (file, path) in [(&f, &path), (&d, &dir.to_owned())] {
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(LedgerError::Locked { path: path.clone() });
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(LedgerError::Io { action: "lock", path: path.clone(), source });
+            }
         }
     }
+    Ok((f, d))
 }
 
 /// Creates a new store and signing key in `dir`, and the directory's local
