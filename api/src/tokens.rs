@@ -227,7 +227,17 @@ impl TokenStore {
         let age = cache.0.elapsed();
         let stale = age > CACHE_TTL || (!cache.1.contains_key(id) && age > MISS_RELOAD);
         if stale {
-            *cache = (Instant::now(), self.load()?);
+            match self.load() {
+                Ok(fresh) => *cache = (Instant::now(), fresh),
+                // The tokens known stay valid (a full disk or a locked file
+                // must not lock every submitter out); a revocation is seen
+                // once the table can be read again.
+                Err(e) if !cache.1.is_empty() => {
+                    tracing::warn!(error = %e, "couldn't reload the token table; using the tokens loaded before");
+                    cache.0 = Instant::now();
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(cache.1.get(id).and_then(|e| {
             let equal: bool = e.secret_sha256.ct_eq(&presented).into();
@@ -237,5 +247,30 @@ impl TokenStore {
                 role: e.role,
             })
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A token table that can no longer be read (a full disk, a damaged
+    /// file) does not lock out the submitters already known.
+    #[test]
+    fn known_tokens_keep_working_when_the_table_cannot_be_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = create(dir.path(), "agency-01", Role::Submitter).unwrap();
+        let store = TokenStore::new(dir.path()).unwrap();
+        assert_eq!(store.check(&token).unwrap().unwrap().name, "agency-01");
+        for suffix in ["", "-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{suffix}", tokens_path(dir.path()).display()));
+            let _ = std::fs::remove_file(&p);
+        }
+        std::fs::write(tokens_path(dir.path()), b"not a database at all, not even close").unwrap();
+        assert!(TokenDb::open(dir.path()).is_err(), "the damaged table still opens");
+        std::thread::sleep(CACHE_TTL + Duration::from_millis(100));
+        assert_eq!(store.check(&token).unwrap().unwrap().name, "agency-01");
+        // An unknown token is still unknown, not an error.
+        assert!(store.check("tlk_000000000000_nope").unwrap().is_none());
     }
 }
