@@ -23,6 +23,10 @@ pub struct Readers {
     dir: PathBuf,
     idle: Mutex<Vec<Store>>,
     permits: Arc<tokio::sync::Semaphore>,
+    /// Reads that grow with the log or a tender (bundles, timelines) take
+    /// one of these first: at most half the pool, so however many clients
+    /// ask for large reads, proofs and receipts keep the other half.
+    heavy: Arc<tokio::sync::Semaphore>,
 }
 
 impl Readers {
@@ -40,6 +44,7 @@ impl Readers {
             dir,
             idle: Mutex::new(Vec::with_capacity(size)),
             permits: Arc::new(tokio::sync::Semaphore::new(size)),
+            heavy: Arc::new(tokio::sync::Semaphore::new((size / 2).max(1))),
         }
     }
 
@@ -82,16 +87,16 @@ impl Readers {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     {
-        let permit = self.permits.clone().acquire_owned().await.map_err(|e| {
-            ApiError::new(Code::Internal, format!("the reader pool is closed: {e}"))
-        })?;
+        let closed = |e| ApiError::new(Code::Internal, format!("the reader pool is closed: {e}"));
+        let heavy = self.heavy.clone().acquire_owned().await.map_err(closed)?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(closed)?;
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
             let out = me.run(f);
-            // The permit lives as long as the task, even when the request is
+            // The permits live as long as the task, even when the request is
             // dropped meanwhile: at most one store per permit exists, so the
             // pool never grows beyond its size.
-            drop(permit);
+            drop((permit, heavy));
             out
         })
         .await
@@ -162,5 +167,49 @@ mod tests {
         assert!(peak.load(Ordering::SeqCst) <= 3, "peak {}", peak.load(Ordering::SeqCst));
         assert!(peak.load(Ordering::SeqCst) >= 2, "reads never overlapped");
         assert!(readers.idle.lock().unwrap().len() <= 3);
+    }
+
+    /// Large reads take at most half the pool: with as many of them waiting
+    /// as the pool has connections, a quick read still runs at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn large_reads_leave_room_for_quick_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        ledger::init(dir.path(), "test.example/log", &ledger::clock::SystemClock).unwrap();
+        let readers = Arc::new(Readers::with_size(dir.path().to_owned(), 4));
+        let (release, released) = tokio::sync::watch::channel(false);
+        let started = Arc::new(AtomicUsize::new(0));
+        let mut heavy = Vec::new();
+        for _ in 0..8 {
+            let (readers, mut released, started) =
+                (readers.clone(), released.clone(), started.clone());
+            heavy.push(tokio::spawn(async move {
+                readers
+                    .with(move |s: &Store| {
+                        started.fetch_add(1, Ordering::SeqCst);
+                        // Held until released: a slow bundle.
+                        let handle = tokio::runtime::Handle::current();
+                        handle.block_on(released.wait_for(|r| *r)).unwrap();
+                        Ok(s.tree_size()?)
+                    })
+                    .await
+            }));
+        }
+        while started.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let quick =
+            tokio::time::timeout(Duration::from_secs(30), readers.quick(|s| Ok(s.tree_size()?)))
+                .await
+                .expect("a quick read waited behind the large ones");
+        assert_eq!(quick.unwrap(), 0);
+        assert_eq!(
+            started.load(Ordering::SeqCst),
+            2,
+            "more than half the pool went to large reads"
+        );
+        release.send(true).unwrap();
+        for h in heavy {
+            assert_eq!(h.await.unwrap().unwrap(), 0);
+        }
     }
 }
