@@ -4,6 +4,8 @@
 //! Exit codes: 0 success, 1 a check failed (audit), 2 usage or I/O error.
 #![forbid(unsafe_code)]
 
+use std::io::Write as _;
+
 mod append;
 #[cfg(feature = "bench")]
 mod bench;
@@ -341,7 +343,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Policy(PolicyCommand::Default) => {
             let pack = verifier::policy::RulePack::default_pack();
-            println!("{}", serde_json::to_string_pretty(&pack)?);
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &pack)?;
+            writeln!(out)?;
             Ok(())
         }
         Command::Policy(PolicyCommand::Publish { data, file, principal }) => {
@@ -381,6 +385,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`tenderlog policy default | head`): what it
+        // read was written; nothing to report.
+        Err(e) if e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                || c.downcast_ref::<serde_json::Error>()
+                    .and_then(|j| j.io_error_kind())
+                    .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+        }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let mut msg = format!("tenderlog: {e}");
             for cause in e.chain().skip(1) {

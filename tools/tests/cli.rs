@@ -403,3 +403,21 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     let o = run(&["audit", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
 }
+
+/// A reader that goes away (`tenderlog policy default | head`) is not an
+/// error: no panic, exit 0.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    let mut child = common::bin()
+        .args(["policy", "default"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the child writes (it has to start first).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
