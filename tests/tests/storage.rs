@@ -23,7 +23,12 @@ fn content(i: u64) -> Content {
     Content {
         tender: format!("T-{}", i % 3),
         principal: "agency".into(),
-        body: Body::Schedule(Schedule { bid_deadline_ms: i, opening_ms: i }),
+        // Deadlines ahead of the test clock: a schedule is fixed once its
+        // deadline has passed.
+        body: Body::Schedule(Schedule {
+            bid_deadline_ms: (1 << 40) + i,
+            opening_ms: (1 << 40) + i,
+        }),
     }
 }
 

@@ -387,13 +387,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`tenderlog policy default | head`): what it
         // read was written; nothing to report.
-        Err(e) if e.chain().any(|c| {
-            c.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-                || c.downcast_ref::<serde_json::Error>()
-                    .and_then(|j| j.io_error_kind())
-                    .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
-        }) =>
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<serde_json::Error>()
+                        .and_then(|j| j.io_error_kind())
+                        .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+            }) =>
         {
             ExitCode::SUCCESS
         }
