@@ -5,22 +5,13 @@
 //! received time), so the test sets a deadline a moment ahead and waits.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::post;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-async fn post(http: &reqwest::Client, base: &str, token: &str, body: Value) -> (StatusCode, Value) {
-    let r = http
-        .post(format!("{base}/v1/events"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
-}
 
 fn bid(n: u8) -> Value {
     json!({"kind": "document", "tender": "ZB2026-HTTP-PROC", "body": {

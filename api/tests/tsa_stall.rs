@@ -3,8 +3,11 @@
 //! so the sequencer never waits on the network.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::Duration;
 
+use common::post;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
@@ -38,18 +41,6 @@ async fn silent_tsa(release: watch::Receiver<bool>) -> (String, mpsc::UnboundedR
         }
     });
     (format!("http://{addr}/tsa"), heard)
-}
-
-async fn post(http: &reqwest::Client, base: &str, token: &str, body: Value) -> (StatusCode, Value) {
-    let r = http
-        .post(format!("{base}/v1/events"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
 }
 
 fn document(document_type: &str, n: u8) -> Value {

@@ -201,21 +201,31 @@ pub(crate) fn append_all(
     l.append(contents)?.into_iter().map(|r| r.map_err(anyhow::Error::from)).collect()
 }
 
-/// Builds a store of `entries` bench events in `dir`; returns events/s.
-pub(crate) fn build(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
-    ledger::init(dir, "bench.tenderlog.example/log", &SystemClock)?;
-    let l = appender(dir, batch)?;
-    // Time the appends only, not the making of synthetic events.
+/// Appends `entries` bench events in batches of `batch` with `append`;
+/// returns the time spent appending (not making the synthetic events).
+fn timed_appends(
+    entries: u64,
+    batch: usize,
+    mut append: impl FnMut(Vec<Content>) -> anyhow::Result<()>,
+) -> anyhow::Result<std::time::Duration> {
     let mut busy = std::time::Duration::ZERO;
     let mut i = 0;
     while i < entries {
         let n = (entries - i).min(batch as u64);
         let contents: Vec<Content> = (i..i + n).map(sample_content).collect();
         let start = Instant::now();
-        append_all(&l, contents)?;
+        append(contents)?;
         busy += start.elapsed();
         i += n;
     }
+    Ok(busy)
+}
+
+/// Builds a store of `entries` bench events in `dir`; returns events/s.
+pub(crate) fn build(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
+    ledger::init(dir, "bench.tenderlog.example/log", &SystemClock)?;
+    let l = appender(dir, batch)?;
+    let busy = timed_appends(entries, batch, |contents| append_all(&l, contents).map(drop))?;
     let waited = l.status().index_wait_us.load(std::sync::atomic::Ordering::SeqCst);
     eprintln!(
         "  (of {:.2} s appending, {:.2} s waited for the index follower)",
@@ -233,16 +243,8 @@ fn ledger_alone(dir: &Path, entries: u64, batch: usize) -> anyhow::Result<f64> {
     let dir = dir.join("alone");
     ledger::init(&dir, "bench.tenderlog.example/log", &SystemClock)?;
     let mut l = ledger::Ledger::open(&dir, std::sync::Arc::new(SystemClock))?;
-    let mut busy = std::time::Duration::ZERO;
-    let mut i = 0;
-    while i < entries {
-        let n = (entries - i).min(batch as u64);
-        let contents: Vec<Content> = (i..i + n).map(sample_content).collect();
-        let start = Instant::now();
-        l.append(contents)?;
-        busy += start.elapsed();
-        i += n;
-    }
+    let busy =
+        timed_appends(entries, batch, |contents| l.append(contents).map(drop).map_err(Into::into))?;
     Ok(entries as f64 / busy.as_secs_f64())
 }
 

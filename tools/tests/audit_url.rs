@@ -10,12 +10,11 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{bin, doc_line, err, init, out, run};
+use common::{doc_line, err, init, out, run};
 use verifier::tiles::{TilePath, tile_width_at};
 
 /// Kills the child when dropped.
@@ -29,21 +28,7 @@ impl Drop for Killed {
 }
 
 fn serve(data: &str) -> (Killed, String) {
-    let mut child = bin()
-        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
-        .env("TENDERLOG_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("server exited before listening").unwrap();
-        if let Some(rest) = line.split("on http://").nth(1) {
-            break format!("http://{}", rest.trim());
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (child, url) = common::serve(data, &[]);
     (Killed(child), url)
 }
 

@@ -8,32 +8,15 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use common::{bin, doc_line, err, init, run};
+use common::{doc_line, err, init, run};
 
 /// Starts `tenderlog serve` on a free port; returns the child and its URL.
 fn serve(data: &str) -> (Child, String) {
-    let mut child = bin()
-        .args(["serve", "--data", data, "--listen", "127.0.0.1:0", "--heartbeat-secs", "1"])
-        .env("TENDERLOG_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("server exited before listening").unwrap();
-        if let Some(rest) = line.split("on http://").nth(1) {
-            break format!("http://{}", rest.trim());
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    common::serve(data, &["--heartbeat-secs", "1"])
 }
 
 #[test]

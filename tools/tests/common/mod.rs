@@ -1,9 +1,9 @@
 //! Helpers shared by the CLI tests: run the built `tenderlog` binary.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::io::Write as _;
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The `tenderlog` binary under test.
 pub(crate) fn bin() -> Command {
@@ -51,4 +51,27 @@ pub(crate) fn doc_line(i: u64, tender: &str) -> String {
         i + 1,
         1000 + i
     )
+}
+
+/// Starts `tenderlog serve --data DATA` on a free port with `extra`
+/// arguments; returns the child and its base URL once it listens.
+pub(crate) fn serve(data: &str, extra: &[&str]) -> (Child, String) {
+    let mut child = bin()
+        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env("TENDERLOG_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        if let Some(rest) = line.split("on http://").nth(1) {
+            break format!("http://{}", rest.trim());
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
 }
