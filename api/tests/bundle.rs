@@ -5,6 +5,8 @@
 //! wrong.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 use verifier::Hash;
@@ -34,15 +36,7 @@ async fn tender_bundle_from_a_real_run_verifies() {
     let key =
         ledger::init(dir.path(), "bundle.tenderlog.example/log", &ledger::SystemClock).unwrap();
     let token = api::tokens::create(dir.path(), "agency-01", api::tokens::Role::Submitter).unwrap();
-    let mut config = api::ServerConfig::new(dir.path().to_owned());
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = api::start(config, async move {
-        let _ = stopped.await;
-    })
-    .await
-    .unwrap();
-    let base = format!("http://{}", running.addr);
+    let (running, base, stop) = common::start(api::ServerConfig::new(dir.path().to_owned())).await;
     let http = reqwest::Client::new();
 
     // The tender, interleaved with another tender's events, so its chain

@@ -35,15 +35,7 @@ async fn a_late_bid_is_refused_with_a_receipt_and_the_schedule_is_fixed() {
     let agency =
         api::tokens::create(dir.path(), "agency-01", api::tokens::Role::Submitter).unwrap();
     let bidder = api::tokens::create(dir.path(), "bidder-a", api::tokens::Role::Submitter).unwrap();
-    let mut config = api::ServerConfig::new(dir.path().to_owned());
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = api::start(config, async move {
-        let _ = stopped.await;
-    })
-    .await
-    .unwrap();
-    let base = format!("http://{}", running.addr);
+    let (running, base, stop) = common::start(api::ServerConfig::new(dir.path().to_owned())).await;
     let http = reqwest::Client::new();
 
     // A deadline far enough ahead for the first bid to arrive before it.

@@ -66,15 +66,8 @@ async fn a_silent_tsa_delays_only_the_submissions_that_need_its_token() {
     let (url, mut heard) = silent_tsa(released).await;
 
     let mut config = api::ServerConfig::new(dir.path().to_owned());
-    config.listen = "127.0.0.1:0".parse().unwrap();
     config.appender.tsa_urls = vec![url];
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = api::start(config, async move {
-        let _ = stopped.await;
-    })
-    .await
-    .unwrap();
-    let base = format!("http://{}", running.addr);
+    let (running, base, stop) = common::start(config).await;
     let http = reqwest::Client::new();
 
     // A tender notice needs a trusted timestamp; a bid needs nothing.

@@ -21,3 +21,19 @@ pub(crate) async fn post(
         .unwrap();
     (r.status(), r.json().await.unwrap_or(Value::Null))
 }
+
+/// Starts the server on a free port with `config` (its `listen` is
+/// replaced); returns it, its base URL, and the sender that stops it.
+pub(crate) async fn start(
+    mut config: api::ServerConfig,
+) -> (api::Running, String, tokio::sync::oneshot::Sender<()>) {
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = api::start(config, async move {
+        let _ = stopped.await;
+    })
+    .await
+    .unwrap();
+    let base = format!("http://{}", running.addr);
+    (running, base, stop)
+}
