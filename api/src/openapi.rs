@@ -76,7 +76,11 @@ const CONSISTENCY_PARAMS: &[Param] = &[
     q("to", false, "integer", "the newer size; default the latest checkpoint"),
 ];
 const ENTRY_PARAMS: &[Param] = &[p("index", "integer", "the entry's index")];
-const TENDER_PARAMS: &[Param] = &[p("id", "string", "the tender ID")];
+const TIMELINE_PARAMS: &[Param] = &[
+    p("id", "string", "the tender ID"),
+    p("after", "integer", "start after this sequence number (the previous page's next)"),
+    p("limit", "integer", "most events in the page, 1 to 1000 (default 1000)"),
+];
 const DOCUMENT_PARAMS: &[Param] =
     &[p("sha256", "string", "the document's SHA-256, 64 lowercase hex")];
 const TILE_PARAMS: &[Param] =
@@ -234,11 +238,15 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
             Route {
                 method: "GET",
                 path: "/v1/tenders/{id}/events",
-                summary: "A tender's timeline, in order, with indexes",
+                summary: "A tender's timeline, in order, with indexes, a page at a time",
                 role: None,
-                params: TENDER_PARAMS,
+                params: TIMELINE_PARAMS,
                 body: None,
-                ok: &[(200, JSON, "tender, tree_size, events")],
+                ok: &[(
+                    200,
+                    JSON,
+                    "tender, tree_size, events, next (the after of the next page, or null)",
+                )],
                 errors: &[Code::BadParameter, Code::NotFound],
             },
             get(v1::tender_events),

@@ -493,23 +493,39 @@ pub(crate) async fn entry(
     Ok(Json(out).into_response())
 }
 
-/// `GET /v1/tenders/{id}/events`: the tender's timeline, in order.
+/// Most events in one page of a timeline.
+const MAX_PAGE: u64 = 1000;
+
+/// `GET /v1/tenders/{id}/events[?after=SEQ][&limit=N]`: the tender's
+/// timeline, in order, a page at a time (at most [`MAX_PAGE`] events from
+/// the one after sequence number `after`); `next` is the `after` of the next
+/// page, when there is one.
 pub(crate) async fn tender_events(
     State(state): Shared,
     Path(id): Path<String>,
+    Query(q): Params,
 ) -> Result<Response, ApiError> {
     if id.is_empty() || id.len() > verifier::event::MAX_TENDER_ID_BYTES {
         return Err(ApiError::new(Code::BadParameter, "tender ID must be 1-128 bytes"));
+    }
+    let after = param_u64(&q, "after")?;
+    let limit = param_u64(&q, "limit")?.unwrap_or(MAX_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::new(Code::BadParameter, format!("limit must be 1 to {MAX_PAGE}")));
     }
     let out = state
         .readers
         .with(move |s| {
             let size = s.tree_size()?;
-            let mut events = Vec::new();
-            for (seq, index) in s.tender_events(&id)? {
-                if index >= size {
-                    continue;
-                }
+            let all: Vec<(u64, u64)> =
+                s.tender_events(&id)?.into_iter().filter(|(_, index)| *index < size).collect();
+            if all.is_empty() {
+                return Err(ApiError::new(Code::NotFound, format!("no events for tender {id:?}")));
+            }
+            let from = all.partition_point(|(seq, _)| after.is_some_and(|a| *seq <= a));
+            let page = &all[from..all.len().min(from + limit as usize)];
+            let mut events = Vec::with_capacity(page.len());
+            for &(seq, index) in page {
                 let leaf = s.leaf(index)?;
                 let event = Event::decode(&leaf)
                     .map_err(|_| ApiError::new(Code::Internal, "stored leaf is malformed"))?;
@@ -520,10 +536,13 @@ pub(crate) async fn tender_events(
                     "event": event.to_json(),
                 }));
             }
-            if events.is_empty() {
-                return Err(ApiError::new(Code::NotFound, format!("no events for tender {id:?}")));
-            }
-            Ok(json!({ "tender": id, "tree_size": size, "events": events }))
+            let next = (from + page.len() < all.len()).then(|| page.last().map(|(seq, _)| *seq));
+            Ok(json!({
+                "tender": id,
+                "tree_size": size,
+                "events": events,
+                "next": next.flatten(),
+            }))
         })
         .await?;
     Ok(Json(out).into_response())

@@ -196,6 +196,27 @@ async fn receipts_proofs_and_consistency() {
     let idx: Vec<u64> =
         t["events"].as_array().unwrap().iter().map(|e| e["index"].as_u64().unwrap()).collect();
     assert_eq!(idx, vec![1, 3, 5, 7, 9, 11]);
+    assert!(t["next"].is_null(), "{t}");
+    // A page at a time: following `next` gives every event once, in order.
+    let mut paged = Vec::new();
+    let mut after: Option<u64> = None;
+    loop {
+        let q = after.map_or(String::new(), |a| format!("&after={a}"));
+        let (st, t) = s.get_json(&format!("/v1/tenders/T-1/events?limit=4{q}")).await;
+        assert_eq!(st, StatusCode::OK, "{t}");
+        let page = t["events"].as_array().unwrap();
+        assert!(!page.is_empty() && page.len() <= 4, "{t}");
+        paged.extend(page.iter().map(|e| e["index"].as_u64().unwrap()));
+        match t["next"].as_u64() {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(paged, idx);
+    for bad in ["limit=0", "limit=1001", "after=x"] {
+        let (st, b) = s.get_json(&format!("/v1/tenders/T-1/events?{bad}")).await;
+        assert_eq!((st.as_u16(), b["code"].as_str()), (400, Some("bad_parameter")), "{bad}");
+    }
     let (st, d) = s.get_json(&format!("/v1/documents/{:064x}", 8)).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(d["events"][0]["index"], 7);
