@@ -27,7 +27,33 @@ use crate::tokens::{Caller, Role};
 use ledger::SubmitError;
 
 type Shared = State<Arc<AppState>>;
-type Params = Query<HashMap<String, String>>;
+/// A request's query parameters: each at most once (a repeated one is
+/// refused, not silently taken last), and a query that cannot be read is a
+/// `bad_parameter` problem, like every other error.
+pub(crate) struct Params(HashMap<String, String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            .map_err(|e| ApiError::new(Code::BadParameter, format!("the query string: {e}")))?;
+        let mut map = HashMap::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            if map.contains_key(&name) {
+                return Err(ApiError::new(
+                    Code::BadParameter,
+                    format!("parameter {name} is given twice"),
+                ));
+            }
+            map.insert(name, value);
+        }
+        Ok(Params(map))
+    }
+}
 
 fn hexes(hs: &[Hash]) -> Vec<String> {
     hs.iter().map(Hash::to_hex).collect()
@@ -120,10 +146,10 @@ pub(crate) async fn submit(
 ) -> Result<Response, ApiError> {
     let caller = authorize(&state, &headers, Role::Submitter)?;
     let body = body.map_err(|e| body_error(&e, state.limits.body_bytes))?;
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim() == "application/json"));
+    let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        // Media types compare case-insensitively (RFC 9110 §8.3.1).
+        v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
     if !json {
         return Err(ApiError::new(
             Code::UnsupportedMediaType,
@@ -326,7 +352,7 @@ pub(crate) async fn checkpoint(State(state): Shared) -> Result<Response, ApiErro
 /// `GET /v1/checkpoint/timestamp[?size=N]`: the checkpoint's RFC 3161 token.
 pub(crate) async fn checkpoint_timestamp(
     State(state): Shared,
-    Query(q): Params,
+    Params(q): Params,
 ) -> Result<Response, ApiError> {
     let size = param_u64(&q, "size")?;
     let dir = state.dir.clone();
@@ -360,7 +386,7 @@ pub(crate) async fn checkpoint_timestamp(
 /// `GET /v1/proof/inclusion?index=N[&size=M]` or `?leaf_hash=HEX[&size=M]`.
 pub(crate) async fn inclusion(
     State(state): Shared,
-    Query(q): Params,
+    Params(q): Params,
 ) -> Result<Response, ApiError> {
     let index = param_u64(&q, "index")?;
     let leaf_hash = q.get("leaf_hash").map(|v| parse_hash(v, "leaf_hash")).transpose()?;
@@ -421,7 +447,7 @@ pub(crate) async fn inclusion(
 /// `GET /v1/proof/consistency?from=A[&to=B]`.
 pub(crate) async fn consistency(
     State(state): Shared,
-    Query(q): Params,
+    Params(q): Params,
 ) -> Result<Response, ApiError> {
     let from = param_u64(&q, "from")?
         .ok_or_else(|| ApiError::new(Code::BadParameter, "from is required"))?;
@@ -503,7 +529,7 @@ const MAX_PAGE: u64 = 1000;
 pub(crate) async fn tender_events(
     State(state): Shared,
     Path(id): Path<String>,
-    Query(q): Params,
+    Params(q): Params,
 ) -> Result<Response, ApiError> {
     if id.is_empty() || id.len() > verifier::event::MAX_TENDER_ID_BYTES {
         return Err(ApiError::new(Code::BadParameter, "tender ID must be 1-128 bytes"));

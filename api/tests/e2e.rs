@@ -266,6 +266,8 @@ async fn bad_inputs_get_documented_codes() {
         ("/v1/proof/consistency?from=1&to=0", 400, "sizes_out_of_order"),
         ("/v1/proof/consistency?from=0&to=2", 400, "size_beyond_tree"),
         ("/v1/proof/consistency", 400, "bad_parameter"),
+        ("/v1/proof/consistency?from=0&to=0&to=0", 400, "bad_parameter"),
+        ("/v1/proof/inclusion?index=%FF", 400, "bad_parameter"),
         ("/v1/entries/1", 404, "no_such_entry"),
         ("/v1/entries/abc", 400, "bad_parameter"),
         ("/v1/entries/18446744073709551616", 400, "bad_parameter"),
@@ -377,6 +379,18 @@ async fn bad_inputs_get_documented_codes() {
     let secret = t2.splitn(3, '_').nth(2).unwrap();
     assert!(!listed.to_string().contains(secret), "a secret was listed");
 
+    // Media types compare case-insensitively.
+    let r = s
+        .http
+        .post(format!("{}/v1/events", s.base))
+        .bearer_auth(&s.submitter)
+        .header("content-type", "Application/JSON; charset=utf-8")
+        .body(doc(40, "T"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{:?}", r.text().await);
+
     // Not JSON.
     let r = s
         .http
@@ -408,7 +422,11 @@ async fn bad_inputs_get_documented_codes() {
     let a = SignedCheckpoint::verify(before.as_bytes(), &s.key).unwrap().checkpoint;
     let after = s.get("/v1/checkpoint").await.1;
     let b = SignedCheckpoint::verify(after.as_bytes(), &s.key).unwrap().checkpoint;
-    assert_eq!(b.size, a.size + 2, "only the two authorised submissions were appended");
+    assert_eq!(
+        b.size,
+        a.size + 3,
+        "only the three authorised submissions (one with a mixed-case media type) were appended"
+    );
     s.stop().await;
 }
 
