@@ -216,6 +216,11 @@ impl From<ledger::LedgerError> for ApiError {
             L::Format(verifier::Error::IndexOutOfRange { .. }) => {
                 ApiError::new(Code::NoSuchEntry, e.to_string())
             }
+            L::DiskFull => {
+                tracing::error!(error = %e, "disk full");
+                ApiError::new(Code::Unavailable, "the server's disk is full; retry later")
+                    .retry_after(30)
+            }
             _ => {
                 tracing::error!(error = %e, "store error");
                 ApiError::new(Code::Internal, "the store failed; see the server log")

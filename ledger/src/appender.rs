@@ -348,6 +348,16 @@ impl Drop for Appender {
 
 /// How often the stamper looks for new checkpoints.
 const STAMP_EVERY: Duration = Duration::from_millis(50);
+/// The longest the stamper waits after failures (a dead TSA, a full disk):
+/// it backs off from [`STAMP_EVERY`], doubling, so a lasting failure is
+/// retried and logged a few times a minute, not twenty times a second.
+const STAMP_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// The stamper's wait before its next round, after one that `succeeded`
+/// following a wait of `prev`.
+fn stamp_wait(prev: Duration, succeeded: bool) -> Duration {
+    if succeeded { STAMP_EVERY } else { (prev * 2).clamp(STAMP_EVERY, STAMP_BACKOFF_MAX) }
+}
 
 /// The checkpoint stamper: a thread that gets a token for every new
 /// checkpoint ([`crate::stamper::stamp_checkpoints`]), off the request path.
@@ -362,21 +372,32 @@ impl StampThread {
         let stamps = Stamps::open(dir)?;
         tracing::info!(tsa = %stamper.label(), "stamping every checkpoint");
         let (d, flag) = (dir.to_owned(), stop.clone());
-        let round = move || {
+        let round = move |wait: Duration| {
             let now = || clock.now_ms();
-            if let Err(e) = crate::stamper::stamp_checkpoints(&d, &stamper, &stamps, now) {
-                tracing::warn!(error = %e, "checkpoint stamping failed; retrying");
+            match crate::stamper::stamp_checkpoints(&d, &stamper, &stamps, now) {
+                Ok(_) => stamp_wait(wait, true),
+                Err(e) => {
+                    let next = stamp_wait(wait, false);
+                    tracing::warn!(error = %e, retry_in = ?next, "checkpoint stamping failed");
+                    next
+                }
             }
         };
         let thread = std::thread::Builder::new()
             .name("stamper".into())
             .spawn(move || {
+                let mut wait = STAMP_EVERY;
                 while !flag.load(Ordering::Relaxed) {
-                    round();
-                    std::thread::sleep(STAMP_EVERY);
+                    wait = round(wait);
+                    // Sleep in steps, so a shutdown is not held up by a
+                    // long back-off.
+                    let until = std::time::Instant::now() + wait;
+                    while !flag.load(Ordering::Relaxed) && std::time::Instant::now() < until {
+                        std::thread::sleep(STAMP_EVERY);
+                    }
                 }
                 // The last checkpoint gets its token before the stamper stops.
-                round();
+                round(wait);
             })
             .map_err(|source| LedgerError::Io {
                 action: "start the stamping thread for",
@@ -389,5 +410,24 @@ impl StampThread {
     fn stop(self) {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.thread.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stamper_backs_off_while_failing_and_resets_on_success() {
+        let mut wait = STAMP_EVERY;
+        let mut waits = Vec::new();
+        for _ in 0..12 {
+            wait = stamp_wait(wait, false);
+            waits.push(wait);
+        }
+        assert_eq!(waits[0], STAMP_EVERY * 2);
+        assert!(waits.windows(2).all(|w| w[0] <= w[1]), "{waits:?}");
+        assert_eq!(*waits.last().unwrap(), STAMP_BACKOFF_MAX);
+        assert_eq!(stamp_wait(wait, true), STAMP_EVERY);
     }
 }

@@ -108,6 +108,13 @@ pub enum LedgerError {
         /// The follower's last error.
         reason: String,
     },
+    /// The disk holding the data directory is full. Nothing acknowledged is
+    /// lost (a batch that could not be written was answered as failed);
+    /// the writer goes on once there is room.
+    #[error(
+        "couldn't write to the data directory: its disk is full\nhint: free space on that disk; no acknowledged entry was lost, and writing resumes by itself once there is room"
+    )]
+    DiskFull,
     /// A log's server could not be read (`tenderlog audit --url`).
     #[error("couldn't read {url}: {reason}")]
     Remote {

@@ -26,9 +26,15 @@ use crate::storage::{Batch, LogWriter, TreeHead};
 use crate::store::{SCHEMA, SCHEMA_VERSION, TILE_WIDTH, hash_from, sql_u64, tile_id};
 
 impl From<rusqlite::Error> for LedgerError {
-    /// SQLite's errors reach callers as the opaque [`LedgerError::Storage`].
+    /// SQLite's errors reach callers as the opaque [`LedgerError::Storage`],
+    /// except a full disk, which the operator must hear about as such.
     fn from(e: rusqlite::Error) -> LedgerError {
-        LedgerError::Storage(crate::error::StorageError::new(e))
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
+                LedgerError::DiskFull
+            }
+            _ => LedgerError::Storage(crate::error::StorageError::new(e)),
+        }
     }
 }
 
@@ -267,4 +273,28 @@ fn write_tiles(conn: &Connection, nodes: &[(u32, u64, Hash)]) -> Result<()> {
         put.execute(params![id, row])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    /// A full disk reaches the operator as such, with its hint; other SQLite
+    /// errors stay opaque.
+    #[test]
+    fn a_full_disk_is_named() {
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        );
+        let e = LedgerError::from(full);
+        assert!(matches!(e, LedgerError::DiskFull), "{e}");
+        assert!(e.to_string().contains("hint: free space"), "{e}");
+        assert!(!e.is_fatal(), "a full disk is waited out, not fatal");
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        assert!(matches!(LedgerError::from(busy), LedgerError::Storage(_)));
+    }
 }
