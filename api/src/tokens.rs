@@ -118,11 +118,15 @@ pub fn create(dir: &Path, name: &str, role: Role) -> Result<String, TokenError> 
             "name {name:?} must be 1-256 bytes, no control characters or outer spaces"
         )));
     }
-    if name == verifier::event::SEALED_PRINCIPAL {
+    // Reserved in any case: `Sealed` must not pass for the filer of every
+    // sealed document either.
+    if name.eq_ignore_ascii_case(verifier::event::SEALED_PRINCIPAL) {
         return Err(TokenError::BadName(format!(
             "name {name:?} is reserved: it stands for the filer of every sealed document"
         )));
     }
+    verifier::event::check_name("token name", name)
+        .map_err(|e| TokenError::BadName(e.to_string()))?;
     let mut raw = [0u8; 38];
     getrandom::fill(&mut raw).map_err(|e| TokenError::Random(e.to_string()))?;
     let id = hex::encode(&raw[..6]);
@@ -272,5 +276,19 @@ mod tests {
         assert_eq!(store.check(&token).unwrap().unwrap().name, "agency-01");
         // An unknown token is still unknown, not an error.
         assert!(store.check("tlk_000000000000_nope").unwrap().is_none());
+    }
+
+    /// A token's name is its holder's principal in every event it submits:
+    /// no name that looks like another or like the reserved one.
+    #[test]
+    fn look_alike_token_names_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in
+            ["sealed", "Sealed", "SEALED", "sealed\u{200b}", "agency\u{202e}10", "cafe\u{301}"]
+        {
+            let e = create(dir.path(), name, Role::Submitter).unwrap_err();
+            assert!(matches!(e, TokenError::BadName(_)), "{name:?}: {e}");
+        }
+        create(dir.path(), "招标代理-01", Role::Submitter).unwrap();
     }
 }

@@ -731,6 +731,35 @@ pub struct Schedule {
     pub opening_ms: u64,
 }
 
+/// A name a submitter gives (a tender ID, a principal, a token's name)
+/// must read the same to everyone: in Unicode NFC, with no format character
+/// (a bidi override, a zero-width space, a byte-order mark) and no line or
+/// paragraph separator, any of which makes two different names look alike.
+/// Checked when a name is submitted, not when a leaf is read: what is
+/// already logged keeps its bytes and is read as it is.
+pub fn check_name(what: &str, name: &str) -> Result<(), Error> {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};
+    if let Some(c) = name.chars().find(|c| {
+        matches!(
+            c.general_category(),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+    }) {
+        return Err(Error::Submission(format!(
+            "{what} {name:?} holds U+{:04X}, an invisible format or separator character",
+            u32::from(c)
+        )));
+    }
+    if !unicode_normalization::is_nfc(name) {
+        return Err(Error::Submission(format!(
+            "{what} {name:?} is not in Unicode NFC; send it composed"
+        )));
+    }
+    Ok(())
+}
+
 fn check_text(what: &str, s: &str, max: usize) -> Result<(), Error> {
     if s.is_empty() {
         return Err(Error::EventInvalid(format!("{what} is empty")));
@@ -1115,6 +1144,8 @@ impl Submission {
                 "received_timestamp is the platform's own; send your tokens in timestamps".into(),
             ));
         }
+        check_name("tender ID", &tender)?;
+        check_name("principal", &principal)?;
         let c = Content { tender, principal, body };
         // A sealed document's reveal carries the document: it must fit a
         // leaf as much as the document in the open would.
@@ -1225,6 +1256,42 @@ mod tests {
         );
         // At the limit it is the content, not the size, that is wrong.
         assert!(matches!(Event::decode(&big[1..]), Err(Error::EventDecode(_))));
+    }
+
+    #[test]
+    fn look_alike_names_are_refused_on_submission() {
+        let submit = |tender: &str, principal: &str| {
+            let line = serde_json::json!({"kind": "schedule", "tender": tender,
+                "principal": principal, "body": {"bid_deadline_ms": 1, "opening_ms": 1}});
+            Submission::from_json(line.to_string().as_bytes()).unwrap().into_content(None)
+        };
+        assert!(submit("ZB2026-007 第二标段", "agency-01").is_ok());
+        assert!(submit("caf\u{e9}", "agency-01").is_ok(), "composed é is NFC");
+        for (tender, principal, why) in [
+            ("T\u{202E}1", "agency-01", "U+202E"),
+            ("T", "agency\u{200B}", "U+200B"),
+            ("\u{FEFF}T", "agency-01", "U+FEFF"),
+            ("T\u{2028}", "agency-01", "U+2028"),
+            ("cafe\u{301}", "agency-01", "NFC"),
+        ] {
+            let err = submit(tender, principal).unwrap_err().to_string();
+            assert!(err.contains(why), "{tender:?} {principal:?}: {err}");
+        }
+        // What is already logged is read as it is: the check is not on decode.
+        let mut ev = crate::event::Event {
+            v: 1,
+            tender: "T\u{200B}".into(),
+            seq: 0,
+            prev_tender: None,
+            prev_leaf: None,
+            received_ms: 0,
+            principal: "p".into(),
+            body: Body::Schedule(Schedule { bid_deadline_ms: 1, opening_ms: 1 }),
+            policy: None,
+        };
+        let leaf = ev.encode().unwrap();
+        ev = Event::decode(&leaf).unwrap();
+        assert_eq!(ev.tender, "T\u{200B}");
     }
 
     #[test]
