@@ -44,6 +44,8 @@ pub enum Code {
     BodyTimeout,
     /// `unsupported_media_type` (415): the body is not application/json.
     UnsupportedMediaType,
+    /// `too_many_connections` (429): this address holds too many connections; close some, or retry after the Retry-After seconds.
+    TooManyConnections,
     /// `overloaded` (503): the sequencer queue is full; retry after the Retry-After seconds.
     Overloaded,
     /// `unavailable` (503): the sequencer has stopped or the server is shutting down.
@@ -54,7 +56,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order the documentation lists them.
-    pub const ALL: [Code; 18] = [
+    pub const ALL: [Code; 19] = [
         Code::BadParameter,
         Code::BadHash,
         Code::SizeBeyondTree,
@@ -70,6 +72,7 @@ impl Code {
         Code::BodyTooLarge,
         Code::BodyTimeout,
         Code::UnsupportedMediaType,
+        Code::TooManyConnections,
         Code::Overloaded,
         Code::Unavailable,
         Code::Internal,
@@ -93,6 +96,7 @@ impl Code {
             Code::BodyTooLarge => "body_too_large",
             Code::BodyTimeout => "body_timeout",
             Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::TooManyConnections => "too_many_connections",
             Code::Overloaded => "overloaded",
             Code::Unavailable => "unavailable",
             Code::Internal => "internal",
@@ -117,6 +121,7 @@ impl Code {
             Code::BodyTooLarge => 413,
             Code::BodyTimeout => 408,
             Code::UnsupportedMediaType => 415,
+            Code::TooManyConnections => 429,
             Code::Overloaded => 503,
             Code::Unavailable => 503,
             Code::Internal => 500,
@@ -146,6 +151,9 @@ impl Code {
             Code::BodyTooLarge => "the request body is over the limit",
             Code::BodyTimeout => "the request body did not arrive within the time allowed",
             Code::UnsupportedMediaType => "the body is not application/json",
+            Code::TooManyConnections => {
+                "this address holds too many connections; close some, or retry after the Retry-After seconds"
+            }
             Code::Overloaded => "the sequencer queue is full; retry after the Retry-After seconds",
             Code::Unavailable => "the sequencer has stopped or the server is shutting down",
             Code::Internal => "the server failed; the log says why",

@@ -11,6 +11,7 @@ use axum::extract::DefaultBodyLimit;
 use ledger::{Appender, AppenderConfig};
 use tower_http::trace::TraceLayer;
 
+use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Limits, Readers};
 use crate::tokens::TokenStore;
@@ -40,12 +41,19 @@ pub struct ServerConfig {
     /// until one closes (kept well below the file-descriptor limit, which
     /// the store's files and the TSA client need too).
     pub max_connections: usize,
+    /// Most connections one client address may hold at once; a connection
+    /// beyond it is answered 429 `too_many_connections` and closed, so one
+    /// client cannot take every slot. Behind a reverse proxy every client
+    /// shares the proxy's address: raise it to `max_connections` there, and
+    /// limit per client at the proxy.
+    pub max_connections_per_address: usize,
 }
 
 impl ServerConfig {
     /// Defaults for `data`: listen on 127.0.0.1:8080, 256 KiB bodies,
     /// heartbeat every 10 s, health fails after 60 s without a signature;
-    /// headers within 10 s, bodies within 30 s, at most 512 connections.
+    /// headers within 10 s, bodies within 30 s, at most 512 connections and
+    /// 128 from one address.
     pub fn new(data: PathBuf) -> ServerConfig {
         ServerConfig {
             data,
@@ -56,6 +64,7 @@ impl ServerConfig {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             max_connections: 512,
+            max_connections_per_address: 128,
         }
     }
 }
@@ -140,7 +149,11 @@ pub async fn start(
         listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
     tracing::info!(%addr, data = %config.data.display(), "listening");
     let app = router(state.clone());
-    let limits = (config.header_timeout, config.max_connections);
+    let limits = ConnLimits {
+        header_timeout: config.header_timeout,
+        max_connections: config.max_connections,
+        per_address: config.max_connections_per_address,
+    };
     let task = tokio::spawn(async move {
         serve_connections(listener, app, limits, shutdown).await;
         // Requests are done: commit what is queued, close the store, and
@@ -159,23 +172,77 @@ pub async fn start(
 /// How long connections still open at shutdown may take to finish.
 const DRAIN: Duration = Duration::from_secs(30);
 
+/// The accept loop's limits (see [`ServerConfig`]).
+#[derive(Clone, Copy)]
+struct ConnLimits {
+    header_timeout: Duration,
+    max_connections: usize,
+    per_address: usize,
+}
+
+/// Connections held per client address.
+#[derive(Clone, Default)]
+struct PerAddress(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
+
+/// One connection counted against its address until dropped.
+struct AddressSlot(PerAddress, std::net::IpAddr);
+
+impl PerAddress {
+    /// A slot for a connection from `ip`, unless it holds `max` already.
+    fn take(&self, ip: std::net::IpAddr, max: usize) -> Option<AddressSlot> {
+        let mut held = self.0.lock().ok()?;
+        let n = held.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot(self.clone(), ip))
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        if let Ok(mut held) = (self.0).0.lock()
+            && let Some(n) = held.get_mut(&self.1)
+        {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.1);
+            }
+        }
+    }
+}
+
 /// Accepts and serves HTTP/1 connections until `shutdown` resolves: each
 /// must send its headers within `header_timeout` (idle keep-alive ones are
-/// closed after it too), at most `max_connections` at once. Then the
+/// closed after it too), at most `max_connections` at once and
+/// `per_address` from one address (beyond it: 429, and closed). Then the
 /// listener closes and open connections finish their request, for at most
 /// [`DRAIN`].
 async fn serve_connections(
     listener: tokio::net::TcpListener,
     app: Router,
-    (header_timeout, max_connections): (Duration, usize),
+    limits: ConnLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
 
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
-    let permits = Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    // A connection over its address's share gets one answer and is closed.
+    let mut refuse_http = hyper::server::conn::http1::Builder::new();
+    refuse_http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    refuse_http.keep_alive(false);
+    let refuse: Router = Router::new().fallback(|| async {
+        ApiError::new(
+            Code::TooManyConnections,
+            "this address holds too many connections; close some and retry",
+        )
+        .retry_after(1)
+    });
+    let per_address = PerAddress::default();
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -186,9 +253,9 @@ async fn serve_connections(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, most often: wait for
                     // connections to close rather than spin.
@@ -199,13 +266,22 @@ async fn serve_connections(
             },
             () = &mut shutdown => break,
         };
+        let Some(slot) = per_address.take(peer.ip(), limits.per_address) else {
+            let service = TowerToHyperService::new(refuse.clone());
+            let conn = graceful.watch(refuse_http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                let _ = conn.await;
+                drop(permit);
+            });
+            continue;
+        };
         let service = TowerToHyperService::new(app.clone());
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
-            drop(permit);
+            drop((permit, slot));
         });
     }
     drop(listener);

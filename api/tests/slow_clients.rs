@@ -21,6 +21,8 @@ async fn server(dir: &std::path::Path) -> (api::Running, tokio::sync::oneshot::S
     config.header_timeout = HEADER_TIMEOUT;
     config.body_timeout = BODY_TIMEOUT;
     config.max_connections = SLOTS;
+    // All the test's clients share 127.0.0.1: its share is every slot.
+    config.max_connections_per_address = SLOTS;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = api::start(config, async move {
         let _ = stopped.await;
@@ -107,6 +109,49 @@ async fn slow_clients_are_cut_off_and_the_server_keeps_answering() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     drop(holders);
 
+    let _ = stop.send(());
+    running.task.await.unwrap().unwrap();
+}
+
+/// One address cannot take every slot: beyond its share a connection gets
+/// 429 `too_many_connections` (problem+json) and is closed; once it closes
+/// some, it is served again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_hold_every_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    ledger::init(dir.path(), "share.tenderlog.example/log", &ledger::SystemClock).unwrap();
+    let mut config = api::ServerConfig::new(dir.path().to_owned());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.max_connections = 16;
+    config.max_connections_per_address = 2;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = api::start(config, async move {
+        let _ = stopped.await;
+    })
+    .await
+    .unwrap();
+    let addr = running.addr;
+    let holders =
+        [TcpStream::connect(addr).await.unwrap(), TcpStream::connect(addr).await.unwrap()];
+    // Let the server account for both before the third arrives.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let answer = healthz(addr).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(answer.contains(r#""code":"too_many_connections""#), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("retry-after: 1"), "{answer}");
+    drop(holders);
+    let answer = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let a = healthz(addr).await;
+            if !a.starts_with("HTTP/1.1 429") {
+                break a;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let _ = stop.send(());
     running.task.await.unwrap().unwrap();
 }

@@ -26,7 +26,8 @@ pub(crate) struct ServeArgs {
     origin: Option<String>,
     /// TOML file with any of: data, listen, origin, max_batch, queue,
     /// heartbeat_secs, body_limit_bytes, health_max_age_secs,
-    /// header_timeout_secs, body_timeout_secs, max_connections, log_format,
+    /// header_timeout_secs, body_timeout_secs, max_connections,
+    /// max_connections_per_address, log_format,
     /// tsa_urls (a list).
     #[arg(long, env = "TENDERLOG_CONFIG")]
     config: Option<PathBuf>,
@@ -57,6 +58,11 @@ pub(crate) struct ServeArgs {
     /// [default: 512].
     #[arg(long, env = "TENDERLOG_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// Most connections one client address may hold; beyond it, 429. Behind
+    /// a reverse proxy all clients share its address: raise this to
+    /// max_connections and limit per client at the proxy [default: 128].
+    #[arg(long, env = "TENDERLOG_MAX_CONNECTIONS_PER_ADDRESS")]
+    max_connections_per_address: Option<usize>,
     /// Log lines as `text` or `json` [default: text].
     #[arg(long, env = "TENDERLOG_LOG_FORMAT")]
     log_format: Option<String>,
@@ -82,6 +88,7 @@ struct FileConfig {
     header_timeout_secs: Option<u64>,
     body_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
     log_format: Option<String>,
     tsa_urls: Option<Vec<String>>,
 }
@@ -130,6 +137,10 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(n) = args.max_connections.or(file.max_connections) {
         anyhow::ensure!(n >= 1, "max_connections must be at least 1");
         config.max_connections = n;
+    }
+    if let Some(n) = args.max_connections_per_address.or(file.max_connections_per_address) {
+        anyhow::ensure!(n >= 1, "max_connections_per_address must be at least 1");
+        config.max_connections_per_address = n;
     }
     config.appender.tsa_urls =
         if args.tsa_urls.is_empty() { file.tsa_urls.unwrap_or_default() } else { args.tsa_urls };
