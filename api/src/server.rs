@@ -231,8 +231,7 @@ async fn serve_connections(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     // A connection over its address's share gets one answer and is closed.
-    let mut refuse_http = hyper::server::conn::http1::Builder::new();
-    refuse_http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    let mut refuse_http = http.clone();
     refuse_http.keep_alive(false);
     let refuse: Router = Router::new().fallback(|| async {
         ApiError::new(

@@ -94,10 +94,8 @@ pub struct Caller {
     pub role: Role,
 }
 
-/// The token file inside a data directory.
-pub fn tokens_path(dir: &Path) -> PathBuf {
-    ledger::sqlite::tokens::tokens_path(dir)
-}
+/// The token file inside a data directory (the store's, re-exported).
+pub use ledger::sqlite::tokens::tokens_path;
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()

@@ -97,9 +97,28 @@ impl Ledger {
     /// included, in sequence order: walked back from its head (chains are
     /// short and bounded).
     fn chain_events(&self, tender: &str, st: &BatchState) -> Result<Vec<(u64, Event)>> {
-        let Some(head) = self.find_head(&st.new_heads, tender)? else { return Ok(Vec::new()) };
         let mut events = Vec::new();
-        let mut next = Some(head.index);
+        self.walk_back(tender, st, |index, ev| {
+            events.push((index, ev));
+            if events.len() > 10_000 {
+                return Err(LedgerError::Corrupt(format!("chain {tender} does not end")));
+            }
+            Ok(())
+        })?;
+        events.reverse();
+        Ok(events)
+    }
+
+    /// Calls `each(index, event)` for the events of chain `tender` (this
+    /// batch included), from its head back to seq 0, one at a time; a link
+    /// that points forward or into another chain is corrupt.
+    fn walk_back(
+        &self,
+        tender: &str,
+        st: &BatchState,
+        mut each: impl FnMut(u64, Event) -> Result<()>,
+    ) -> Result<()> {
+        let mut next = self.find_head(&st.new_heads, tender)?.map(|h| h.index);
         while let Some(index) = next {
             let leaf = self.leaf_any(index, st)?;
             let ev = Event::decode(&leaf)
@@ -116,13 +135,9 @@ impl Ledger {
                     ev.tender
                 )));
             }
-            events.push((index, ev));
-            if events.len() > 10_000 {
-                return Err(LedgerError::Corrupt(format!("chain {tender} does not end")));
-            }
+            each(index, ev)?;
         }
-        events.reverse();
-        Ok(events)
+        Ok(())
     }
 
     /// The certificate events of the chain `cert:<fp>` (this batch
@@ -154,19 +169,10 @@ impl Ledger {
                 // event by event), from its head back, one event at a time:
                 // tenders may have many thousands of events.
                 let mut state = TenderState::default();
-                let mut next = self.find_head(&st.new_heads, tender)?.map(|h| h.index);
-                while let Some(index) = next {
-                    let leaf = self.leaf_any(index, st)?;
-                    let ev = Event::decode(&leaf)
-                        .map_err(|e| LedgerError::Corrupt(format!("leaf {index}: {e}")))?;
-                    next = ev.prev_tender.map(|l| l.index);
-                    if ev.tender != tender || next.is_some_and(|n| n >= index) {
-                        return Err(LedgerError::Corrupt(format!(
-                            "entry {index} is linked into tender {tender} out of order"
-                        )));
-                    }
+                self.walk_back(tender, st, |_, ev| {
                     state.apply_earlier(&ev);
-                }
+                    Ok(())
+                })?;
                 state
             }
         };
