@@ -32,6 +32,8 @@ pub enum Code {
     Unauthorized,
     /// `forbidden` (403): the token's role or principal does not allow this.
     Forbidden,
+    /// `not_entitled` (403): the submitter's role in the tender (owner, bidder, supervisor, from its registration) does not allow what it filed; nothing is logged.
+    NotEntitled,
     /// `not_found` (404): no such route or object.
     NotFound,
     /// `no_such_entry` (404): the index is not in the log.
@@ -56,7 +58,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order the documentation lists them.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 20] = [
         Code::BadParameter,
         Code::BadHash,
         Code::SizeBeyondTree,
@@ -66,6 +68,7 @@ impl Code {
         Code::Rejected,
         Code::Unauthorized,
         Code::Forbidden,
+        Code::NotEntitled,
         Code::NotFound,
         Code::NoSuchEntry,
         Code::MethodNotAllowed,
@@ -90,6 +93,7 @@ impl Code {
             Code::Rejected => "rejected",
             Code::Unauthorized => "unauthorized",
             Code::Forbidden => "forbidden",
+            Code::NotEntitled => "not_entitled",
             Code::NotFound => "not_found",
             Code::NoSuchEntry => "no_such_entry",
             Code::MethodNotAllowed => "method_not_allowed",
@@ -115,6 +119,7 @@ impl Code {
             Code::Rejected => 422,
             Code::Unauthorized => 401,
             Code::Forbidden => 403,
+            Code::NotEntitled => 403,
             Code::NotFound => 404,
             Code::NoSuchEntry => 404,
             Code::MethodNotAllowed => 405,
@@ -145,6 +150,9 @@ impl Code {
             }
             Code::Unauthorized => "no valid bearer token",
             Code::Forbidden => "the token's role or principal does not allow this",
+            Code::NotEntitled => {
+                "the submitter's role in the tender (owner, bidder, supervisor, from its registration) does not allow what it filed; nothing is logged"
+            }
             Code::NotFound => "no such route or object",
             Code::NoSuchEntry => "the index is not in the log",
             Code::MethodNotAllowed => "the route exists, the method does not",

@@ -195,7 +195,11 @@ pub(crate) async fn submit(
                 _ => None,
             };
             let Some(logged) = refused.logged else {
-                return Err(ApiError::new(Code::InvalidSubmission, refused.error.to_string()));
+                let code = match refused.error {
+                    verifier::Error::NotEntitled(_) => Code::NotEntitled,
+                    _ => Code::InvalidSubmission,
+                };
+                return Err(ApiError::new(code, refused.error.to_string()));
             };
             // The bidder gets a receipt for the logged refusal: offline
             // evidence that it submitted, when, and why it was refused.

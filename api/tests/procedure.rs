@@ -71,3 +71,71 @@ async fn a_late_bid_is_refused_with_a_receipt_and_the_schedule_is_fixed() {
     let _ = stop.send(());
     running.task.await.unwrap().unwrap();
 }
+
+fn registration(tender: &str) -> Value {
+    json!({"kind": "registration", "tender": tender, "body": {
+        "project": "教学楼施工",
+        "tenderer": {"name": "某市第一中学", "uscc": "91350100M000100Y43", "principals": ["school"]},
+        "agency": {"name": "某招标代理有限公司", "uscc": "91110000600037341L",
+                   "principals": ["agency-01"]},
+        "method": "open", "prequalification": false, "must_tender": true, "state_capital": true,
+        "estimate_fen": 500000000, "max_price_fen": null, "bid_security_fen": 8000000,
+        "bid_validity_days": 90, "supervisors": []}})
+}
+
+fn document(tender: &str, kind: &str, n: u8) -> Value {
+    json!({"kind": "document", "tender": tender, "body": {
+        "document_type": kind, "sha256": format!("{n:02x}").repeat(32), "size": 100,
+        "media_type": "application/pdf"}})
+}
+
+/// The probe, replayed: in a registered tender a bidder's token can
+/// file neither an award notice, an amendment nor a schedule (403
+/// `not_entitled`, nothing logged); the agency cannot bid; a second
+/// registration is refused; the owner and the bidder file what is theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registered_tender_refuses_filings_from_the_wrong_party() {
+    let dir = tempfile::tempdir().unwrap();
+    ledger::init(dir.path(), "roles.tenderlog.example/log", &ledger::SystemClock).unwrap();
+    let agency =
+        api::tokens::create(dir.path(), "agency-01", api::tokens::Role::Submitter).unwrap();
+    let bidder = api::tokens::create(dir.path(), "bidder-a", api::tokens::Role::Submitter).unwrap();
+    let (running, base, stop) = common::start(api::ServerConfig::new(dir.path().to_owned())).await;
+    let http = reqwest::Client::new();
+    let t = "ZB2026-HTTP-ROLES";
+
+    // A bidder cannot register a tender it does not own.
+    let (st, r) = post(&http, &base, &bidder, registration(t)).await;
+    assert_eq!((st.as_u16(), r["code"].as_str()), (403, Some("not_entitled")), "{r}");
+    let (st, r) = post(&http, &base, &agency, registration(t)).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let size = r["index"].as_u64().unwrap() + 1;
+
+    for forged in [
+        document(t, "award_notice", 1),
+        document(t, "tender_documents_amendment", 2),
+        json!({"kind": "schedule", "tender": t,
+               "body": {"bid_deadline_ms": 4_102_444_800_000u64, "opening_ms": 4_102_444_800_000u64}}),
+    ] {
+        let (st, r) = post(&http, &base, &bidder, forged.clone()).await;
+        assert_eq!((st.as_u16(), r["code"].as_str()), (403, Some("not_entitled")), "{forged}: {r}");
+    }
+    let (st, r) = post(&http, &base, &agency, document(t, "bid", 3)).await;
+    assert_eq!((st.as_u16(), r["code"].as_str()), (403, Some("not_entitled")), "{r}");
+    let (st, r) = post(&http, &base, &agency, registration(t)).await;
+    assert_eq!(st, StatusCode::OK, "the same registration again is a duplicate: {r}");
+    let mut changed = registration(t);
+    changed["body"]["project"] = json!("another project");
+    let (st, r) = post(&http, &base, &agency, changed).await;
+    assert_eq!((st.as_u16(), r["code"].as_str()), (403, Some("not_entitled")), "{r}");
+
+    // Nothing of that was logged: the next entry follows the registration.
+    let (st, r) = post(&http, &base, &agency, document(t, "tender_notice", 4)).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    assert_eq!(r["index"].as_u64(), Some(size), "{r}");
+    let (st, r) = post(&http, &base, &bidder, document(t, "bid", 5)).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+
+    let _ = stop.send(());
+    running.task.await.unwrap().unwrap();
+}

@@ -25,6 +25,7 @@ pub fn all() -> Vec<(&'static str, Event)> {
         ("event-v1-seal-binding", seal_binding_event()),
         ("event-v1-sealed-document", sealed_document_event()),
         ("event-v1-reveal", reveal_event()),
+        ("event-v1-registration", registration_event()),
     ]
 }
 
@@ -240,6 +241,44 @@ pub fn reveal_event() -> Event {
             salt: Bytes(vec![0x5a; 32]),
             principal: "bidder-a".into(),
             document: doc,
+        }),
+        policy: None,
+    }
+}
+
+/// A tender opened by its registration: owner, agency, supervisor and the
+/// project facts, every optional field filled.
+pub fn registration_event() -> Event {
+    use verifier::registration::{Method, Party, Registration};
+    Event {
+        v: 1,
+        tender: "ZB2026-001".into(),
+        seq: 0,
+        prev_tender: None,
+        prev_leaf: Some(h(0x25)),
+        received_ms: 1_797_000_000_000,
+        principal: "agency-01".into(),
+        body: Body::Registration(Registration {
+            project: "某市第一中学教学楼施工".into(),
+            tenderer: Party {
+                name: "某市第一中学".into(),
+                uscc: verifier::ids::Uscc::parse("91350100M000100Y43").unwrap(),
+                principals: vec!["school".into()],
+            },
+            agency: Some(Party {
+                name: "某招标代理有限公司".into(),
+                uscc: verifier::ids::Uscc::parse("91110000600037341L").unwrap(),
+                principals: vec!["agency-01".into(), "agency-02".into()],
+            }),
+            method: Method::Open,
+            prequalification: false,
+            must_tender: true,
+            state_capital: true,
+            estimate_fen: Some(500_000_000),
+            max_price_fen: Some(480_000_000),
+            bid_security_fen: Some(8_000_000),
+            bid_validity_days: Some(90),
+            supervisors: vec!["supervisor-01".into()],
         }),
         policy: None,
     }

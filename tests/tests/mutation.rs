@@ -333,6 +333,7 @@ fn h(s: &str) -> Hash {
 /// Events using every field and both body kinds.
 fn sample_events() -> Vec<Event> {
     vec![
+        tenderlog_tests::events::registration_event(),
         Event {
             v: 1,
             tender: "ZB2026-001".into(),

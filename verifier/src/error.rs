@@ -108,6 +108,10 @@ pub enum Error {
     /// A submission (JSON input) is not a valid event.
     #[error("couldn't read submission: {0}")]
     Submission(String),
+    /// The submitter's role in the tender does not allow what it filed
+    /// (a bidder filing an award notice, the agency filing a bid).
+    #[error("not entitled: {0}")]
+    NotEntitled(String),
     /// A submission failed one of the ledger's checks (signature, certificate
     /// chain, certificate status, timestamp, policy).
     #[error("refused by the {check} check: {reason}")]

@@ -216,6 +216,10 @@ pub enum Body {
     /// An e-seal was bound to, or unbound from, a registered certificate
     /// (the seal registry's record; DESIGN.md §4 PKI events).
     SealBinding(SealBinding),
+    /// A tender was registered: its owner (the tenderer and its agency),
+    /// supervisors and the project facts its rules turn on. The tender's
+    /// first filing.
+    Registration(crate::registration::Registration),
 }
 
 /// The event kinds, as named in JSON and CBOR.
@@ -228,12 +232,21 @@ pub const KINDS: &[&str] = &[
     "sealed_document",
     "reveal",
     "seal_binding",
+    "registration",
 ];
 /// The kinds a submitter may send (`submission_rejected` is the ledger's
 /// own; a `sealed_document` submission carries the cleartext document, which
 /// the ledger logs as a commitment).
-pub const SUBMITTED_KINDS: &[&str] =
-    &["document", "schedule", "certificate", "policy", "sealed_document", "reveal", "seal_binding"];
+pub const SUBMITTED_KINDS: &[&str] = &[
+    "document",
+    "schedule",
+    "certificate",
+    "policy",
+    "sealed_document",
+    "reveal",
+    "seal_binding",
+    "registration",
+];
 
 /// The principal of every sealed document and of a sealed submission's
 /// rejection: the filer is inside the commitment, not in the envelope.
@@ -367,6 +380,7 @@ impl Body {
             Body::SealedDocument(_) => "sealed_document",
             Body::Reveal(_) => "reveal",
             Body::SealBinding(_) => "seal_binding",
+            Body::Registration(_) => "registration",
         }
     }
 
@@ -624,6 +638,16 @@ pub enum DocumentType {
     Contract,
 }
 
+impl DocumentType {
+    /// The name in JSON and CBOR, e.g. `award_notice`.
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => format!("{self:?}"),
+        }
+    }
+}
+
 /// A filed document: what identifies its bytes, not the bytes.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -760,7 +784,7 @@ pub fn check_name(what: &str, name: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn check_text(what: &str, s: &str, max: usize) -> Result<(), Error> {
+pub(crate) fn check_text(what: &str, s: &str, max: usize) -> Result<(), Error> {
     if s.is_empty() {
         return Err(Error::EventInvalid(format!("{what} is empty")));
     }
@@ -871,6 +895,7 @@ impl Body {
                     .map(|_| ())
                     .map_err(|e| Error::EventInvalid(e.to_string()))
             }
+            Body::Registration(r) => r.validate(),
         }
     }
 
@@ -979,6 +1004,7 @@ impl Event {
             Body::SealedDocument(d) => serde_json::to_value(d),
             Body::Reveal(r) => serde_json::to_value(r),
             Body::SealBinding(b) => serde_json::to_value(b),
+            Body::Registration(r) => serde_json::to_value(r),
         }
         .unwrap_or(serde_json::Value::Null);
         let mut v = serde_json::json!({

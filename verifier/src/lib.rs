@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod calendar;
 pub mod cbor;
 pub mod chain;
 pub mod check;
@@ -24,6 +25,7 @@ pub mod note;
 pub mod pki;
 pub mod policy;
 pub mod procedure;
+pub mod registration;
 pub mod report;
 pub mod seal;
 pub mod signing;

@@ -17,16 +17,31 @@
 //!   at or after the bid deadline in force is refused (else a deadline could
 //!   be moved to admit a late bid after the fact).
 //!
+//! * **Whose tender it is** (a tender with a `registration`): the owner
+//!   (the tenderer and its agency) files notices, tender documents and their
+//!   changes, schedules, the opening record, reports, notices and the
+//!   contract; a bidder — never the owner or a supervisor — files bids and
+//!   applications ([`crate::registration::filer`]); a sealed entry is
+//!   revealed by its filer or the owner; the registration is the tender's
+//!   first filing, and names its registrant among the owner's principals.
+//!
 //! A tender with no schedule event has no deadline to judge by: its bids and
 //! reveals are admitted, and a report says the deadline could not be judged.
+//! A tender with no registration has no owner: anyone may file in it (logs
+//! written before registrations existed), and a report says so.
 
 use std::collections::BTreeSet;
 
 use crate::event::{Body, DocumentType, Event, Schedule};
+use crate::registration::{Filer, Registration, Role, filer};
 
 /// What a tender's events so far say about its procedure.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TenderState {
+    /// The registration, if the tender has one.
+    pub registration: Option<Registration>,
+    /// Whether anything but a refusal was logged in the tender.
+    pub filed: bool,
     /// The schedule in force: the latest `schedule` event's.
     pub schedule: Option<Schedule>,
     /// The sealed entries already revealed.
@@ -82,18 +97,44 @@ pub enum Violation {
         /// When the platform received the change.
         received_ms: u64,
     },
+    /// A registration of a tender that already has filings or a
+    /// registration.
+    #[error("the tender is already open: a registration is its first filing")]
+    RegistrationNotFirst,
+    /// A principal filing what its role in the tender does not allow.
+    #[error("{principal:?} may not file {what} in this tender: {why}")]
+    NotEntitled {
+        /// Who tried.
+        principal: String,
+        /// What it filed.
+        what: String,
+        /// Who may.
+        why: &'static str,
+    },
+}
+
+impl Violation {
+    /// Whether the violation is about who filed (refused without a log
+    /// entry, as a wrong token is), not about when.
+    pub fn is_role(&self) -> bool {
+        matches!(self, Violation::NotEntitled { .. } | Violation::RegistrationNotFirst)
+    }
 }
 
 /// Whether `body` kinds of event can break the procedure (only these need
-/// the tender's state).
+/// the tender's state): every filing in a tender, since a registered tender
+/// says who may file what.
 pub fn concerns(body: &Body) -> bool {
     match body {
-        Body::Document(d) => {
-            matches!(d.document_type, DocumentType::Bid | DocumentType::OpeningRecord)
-        }
-        Body::SealedDocument(s) => s.document_type == DocumentType::Bid,
-        Body::Reveal(_) | Body::Schedule(_) => true,
-        _ => false,
+        Body::Document(_)
+        | Body::SealedDocument(_)
+        | Body::Reveal(_)
+        | Body::Schedule(_)
+        | Body::Registration(_) => true,
+        Body::Certificate(_)
+        | Body::Policy(_)
+        | Body::SubmissionRejected(_)
+        | Body::SealBinding(_) => false,
     }
 }
 
@@ -106,8 +147,10 @@ impl TenderState {
             Body::Reveal(r) => {
                 self.revealed.insert(r.sealed.index);
             }
+            Body::Registration(r) => self.registration = Some(r.clone()),
             _ => {}
         }
+        self.filed |= !matches!(event.body, Body::SubmissionRejected(_));
     }
 
     /// The state with `event` added as earlier than every event applied so
@@ -118,13 +161,82 @@ impl TenderState {
             Body::Reveal(r) => {
                 self.revealed.insert(r.sealed.index);
             }
+            Body::Registration(r) => self.registration = Some(r.clone()),
             _ => {}
+        }
+        self.filed |= !matches!(event.body, Body::SubmissionRejected(_));
+    }
+
+    /// Whether `principal` may file `body` in the tender (always, in a
+    /// tender with no registration).
+    fn entitled(&self, principal: &str, body: &Body) -> Result<(), Violation> {
+        if let Body::Registration(r) = body {
+            if self.filed || self.registration.is_some() {
+                return Err(Violation::RegistrationNotFirst);
+            }
+            if r.role(principal) != Role::Owner {
+                return Err(not_entitled(
+                    principal,
+                    "this registration",
+                    "a tender is registered by one of its owner's principals",
+                ));
+            }
+            return Ok(());
+        }
+        let Some(reg) = &self.registration else { return Ok(()) };
+        // A sealed entry read back from the log hides its filer: it is
+        // judged when revealed (the ledger judged it by its real filer).
+        if let Body::SealedDocument(_) = body
+            && principal == crate::event::SEALED_PRINCIPAL
+        {
+            return Ok(());
+        }
+        // A reveal names the sealed entry's filer: it must have been
+        // entitled to file what it sealed.
+        if let Body::Reveal(r) = body {
+            self.entitled(&r.principal, &Body::Document(r.document.clone()))?;
+        }
+        let role = reg.role(principal);
+        let document = match body {
+            Body::Document(d) => Some(d.document_type),
+            Body::SealedDocument(s) => Some(s.document_type),
+            _ => None,
+        };
+        match (body, document) {
+            (_, Some(t)) => match (filer(t), role) {
+                (Filer::Owner, Role::Owner) | (Filer::Bidder, Role::Other) => Ok(()),
+                (Filer::Owner, _) => Err(not_entitled(
+                    principal,
+                    &format!("a {}", t.name()),
+                    "only the tenderer or its agency files it",
+                )),
+                (Filer::Bidder, _) => Err(not_entitled(
+                    principal,
+                    &format!("a {}", t.name()),
+                    "only a bidder files it, never the tenderer, its agency or a supervisor",
+                )),
+            },
+            (Body::Schedule(_), _) if role != Role::Owner => Err(not_entitled(
+                principal,
+                "a schedule",
+                "only the tenderer or its agency sets the tender's times",
+            )),
+            (Body::Reveal(r), _) if role != Role::Owner && r.principal != principal => {
+                Err(not_entitled(
+                    principal,
+                    "this reveal",
+                    "a sealed entry is opened by its filer or the tender's owner",
+                ))
+            }
+            _ => Ok(()),
         }
     }
 
-    /// Whether an event with `body`, received at `received_ms`, may be
-    /// logged next in the tender.
-    pub fn admit(&self, body: &Body, received_ms: u64) -> Result<(), Violation> {
+    /// Whether `principal` may file an event with `body`, received at
+    /// `received_ms`, next in the tender. (For a sealed filing, `principal`
+    /// is its filer, which the log keeps inside the commitment.)
+    pub fn admit(&self, principal: &str, body: &Body, received_ms: u64) -> Result<(), Violation> {
+        self.entitled(principal, body)?;
         let deadline = self.schedule.as_ref().map(|s| s.bid_deadline_ms);
         let bid = match body {
             Body::Document(d) => d.document_type == DocumentType::Bid,
@@ -167,6 +279,10 @@ impl TenderState {
     }
 }
 
+fn not_entitled(principal: &str, what: &str, why: &'static str) -> Violation {
+    Violation::NotEntitled { principal: principal.to_owned(), what: what.to_owned(), why }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,48 +314,48 @@ mod tests {
     #[test]
     fn a_bid_is_late_at_the_deadline_and_in_time_a_millisecond_before() {
         let s = state(D, D);
-        assert_eq!(s.admit(&document(DocumentType::Bid), D - 1), Ok(()));
+        assert_eq!(s.admit("p", &document(DocumentType::Bid), D - 1), Ok(()));
         assert_eq!(
-            s.admit(&document(DocumentType::Bid), D),
+            s.admit("p", &document(DocumentType::Bid), D),
             Err(Violation::LateBid { deadline_ms: D, received_ms: D })
         );
         let sealed = Body::SealedDocument(SealedDocument {
             document_type: DocumentType::Bid,
             commitment: Hash([4; 32]),
         });
-        assert!(s.admit(&sealed, D).is_err());
+        assert!(s.admit("p", &sealed, D).is_err());
         // Not a bid: no deadline.
-        assert_eq!(s.admit(&document(DocumentType::AwardNotice), D + 1), Ok(()));
+        assert_eq!(s.admit("p", &document(DocumentType::AwardNotice), D + 1), Ok(()));
     }
 
     #[test]
     fn reveals_wait_for_the_opening_and_happen_once() {
         let mut s = state(D, D + 100);
         assert_eq!(
-            s.admit(&reveal(7), D + 99),
+            s.admit("p", &reveal(7), D + 99),
             Err(Violation::EarlyReveal { opening_ms: D + 100, received_ms: D + 99 })
         );
-        assert_eq!(s.admit(&reveal(7), D + 100), Ok(()));
+        assert_eq!(s.admit("p", &reveal(7), D + 100), Ok(()));
         s.revealed.insert(7);
-        assert_eq!(s.admit(&reveal(7), D + 200), Err(Violation::SecondReveal { sealed: 7 }));
-        assert_eq!(s.admit(&reveal(8), D + 200), Ok(()));
+        assert_eq!(s.admit("p", &reveal(7), D + 200), Err(Violation::SecondReveal { sealed: 7 }));
+        assert_eq!(s.admit("p", &reveal(8), D + 200), Ok(()));
         // Without a schedule there is no opening time, but still one reveal.
         let mut none = TenderState::default();
-        assert_eq!(none.admit(&reveal(7), 0), Ok(()));
+        assert_eq!(none.admit("p", &reveal(7), 0), Ok(()));
         none.revealed.insert(7);
-        assert!(none.admit(&reveal(7), 0).is_err());
+        assert!(none.admit("p", &reveal(7), 0).is_err());
     }
 
     #[test]
     fn the_opening_record_and_schedule_changes_are_judged_by_the_deadline() {
         let s = state(D, D);
         let record = document(DocumentType::OpeningRecord);
-        assert!(s.admit(&record, D - 1).is_err());
-        assert_eq!(s.admit(&record, D), Ok(()));
+        assert!(s.admit("p", &record, D - 1).is_err());
+        assert_eq!(s.admit("p", &record, D), Ok(()));
         let change = Body::Schedule(Schedule { bid_deadline_ms: 2 * D, opening_ms: 2 * D });
-        assert_eq!(s.admit(&change, D - 1), Ok(()));
-        assert!(s.admit(&change, D).is_err());
-        assert_eq!(TenderState::default().admit(&change, u64::MAX), Ok(()));
+        assert_eq!(s.admit("p", &change, D - 1), Ok(()));
+        assert!(s.admit("p", &change, D).is_err());
+        assert_eq!(TenderState::default().admit("p", &change, u64::MAX), Ok(()));
     }
 
     #[test]
@@ -262,8 +378,61 @@ mod tests {
         s.apply(&ev(document(DocumentType::Bid)));
         assert_eq!(s.schedule, Some(Schedule { bid_deadline_ms: 3, opening_ms: 4 }));
         assert_eq!(s.revealed.iter().copied().collect::<Vec<_>>(), [5]);
-        assert!(
-            concerns(&document(DocumentType::Bid)) && !concerns(&document(DocumentType::Contract))
+        assert!(concerns(&document(DocumentType::Contract)));
+        let refusal = crate::event::Rejection::new(
+            &Document::new(DocumentType::Bid, Hash([1; 32]), 1, "application/pdf"),
+            "policy",
+            "no",
         );
+        assert!(!concerns(&Body::SubmissionRejected(refusal)));
+    }
+
+    fn registered() -> TenderState {
+        TenderState {
+            registration: Some(crate::registration::tests::sample()),
+            filed: true,
+            ..state(D, D)
+        }
+    }
+
+    #[test]
+    fn a_registered_tender_says_who_files_what() {
+        let s = registered();
+        // The agency files the award; a bidder may not.
+        assert_eq!(s.admit("agency-01", &document(DocumentType::AwardNotice), D), Ok(()));
+        let forged = s.admit("bidder-a", &document(DocumentType::AwardNotice), D);
+        assert!(matches!(forged, Err(Violation::NotEntitled { .. })), "{forged:?}");
+        assert!(forged.unwrap_err().is_role());
+        // A bidder bids; the owner and the supervisor may not.
+        assert_eq!(s.admit("bidder-a", &document(DocumentType::Bid), D - 1), Ok(()));
+        assert!(s.admit("school", &document(DocumentType::Bid), D - 1).is_err());
+        assert!(s.admit("supervisor", &document(DocumentType::Bid), D - 1).is_err());
+        // The schedule is the owner's.
+        let change = Body::Schedule(Schedule { bid_deadline_ms: 2 * D, opening_ms: 2 * D });
+        assert!(s.admit("bidder-a", &change, D - 1).is_err());
+        assert_eq!(s.admit("agency-02", &change, D - 1), Ok(()));
+        // A reveal by its filer (bidder) or the owner, of what the filer could file.
+        assert_eq!(s.admit("bidder", &reveal(7), D), Ok(()));
+        assert_eq!(s.admit("agency-01", &reveal(7), D), Ok(()));
+        assert!(s.admit("bidder-b", &reveal(7), D).is_err());
+        // A sealed entry read back from the log is judged at its reveal.
+        let sealed = Body::SealedDocument(SealedDocument {
+            document_type: DocumentType::Bid,
+            commitment: Hash([4; 32]),
+        });
+        assert_eq!(s.admit(crate::event::SEALED_PRINCIPAL, &sealed, D - 1), Ok(()));
+        // An unregistered tender: anyone files anything.
+        assert_eq!(state(D, D).admit("bidder-a", &document(DocumentType::AwardNotice), D), Ok(()));
+    }
+
+    #[test]
+    fn a_registration_opens_a_tender_once_by_its_owner() {
+        let reg = Body::Registration(crate::registration::tests::sample());
+        let fresh = TenderState::default();
+        assert_eq!(fresh.admit("agency-01", &reg, 0), Ok(()));
+        assert!(matches!(fresh.admit("bidder-a", &reg, 0), Err(Violation::NotEntitled { .. })));
+        assert_eq!(registered().admit("agency-01", &reg, 0), Err(Violation::RegistrationNotFirst));
+        let used = TenderState { filed: true, ..TenderState::default() };
+        assert_eq!(used.admit("agency-01", &reg, 0), Err(Violation::RegistrationNotFirst));
     }
 }

@@ -347,7 +347,7 @@ fn procedure(m: &Manifest, selected: &[Entry<'_>], out: &mut Out) {
         if matches!(ev.body, Body::SubmissionRejected(_)) {
             continue;
         }
-        if let Err(v) = state.admit(&ev.body, ev.received_ms) {
+        if let Err(v) = state.admit(&ev.principal, &ev.body, ev.received_ms) {
             failed = true;
             out.add(CheckName::Procedure, format!("entry {i}"), Err(v.to_string()));
         }

@@ -182,7 +182,7 @@ impl Ledger {
     /// Keeps the procedure state of `event`'s tender current, if it is
     /// held (one not held is replayed, this event included, when needed).
     pub(super) fn track_procedure(&self, event: &Event, st: &mut BatchState) {
-        if !matches!(event.body, Body::Schedule(_) | Body::Reveal(_)) {
+        if !verifier::procedure::concerns(&event.body) {
             return;
         }
         if let Some(s) = st.tenders.get_mut(&event.tender) {
@@ -202,7 +202,7 @@ impl Ledger {
         }
         let received_ms = st.received_ms;
         let state = self.tender_state(&content.tender, st)?;
-        Ok(state.admit(&content.body, received_ms).err())
+        Ok(state.admit(&content.principal, &content.body, received_ms).err())
     }
 
     /// The registered certificate with this fingerprint, from its lifecycle
@@ -339,6 +339,9 @@ impl Ledger {
             Body::SealBinding(b) => self.admit_binding(b, st),
             Body::Document(doc) => {
                 if let Some(v) = self.procedure(content, st)? {
+                    if v.is_role() {
+                        return Ok(Admission::Refuse(not_entitled(&v)));
+                    }
                     let reason = v.to_string();
                     return Ok(Admission::Reject {
                         rejection: Box::new(Content {
@@ -434,6 +437,9 @@ impl Ledger {
                     }));
                 }
                 let Some(v) = self.procedure(content, st)? else { return Ok(Admission::Accept) };
+                if v.is_role() {
+                    return Ok(Admission::Refuse(not_entitled(&v)));
+                }
                 // Logged under the sealed entry's public commitment: the
                 // refused reveal discloses nothing the log did not show.
                 let Body::SealedDocument(sealed) = &ev.body else {
@@ -460,7 +466,8 @@ impl Ledger {
                     },
                 })
             }
-            Body::Schedule(_) => Ok(match self.procedure(content, st)? {
+            Body::Schedule(_) | Body::Registration(_) => Ok(match self.procedure(content, st)? {
+                Some(v) if v.is_role() => Admission::Refuse(not_entitled(&v)),
                 // A schedule names no document to log a rejection under.
                 Some(v) => Admission::Refuse(verifier::Error::CheckFailed {
                     check: CheckName::Procedure.into(),
@@ -535,4 +542,10 @@ impl Ledger {
         }
         Ok(Sealing::Seal { opening: Box::new(opening), content: Box::new(sealed) })
     }
+}
+
+/// A refusal for who filed, not what: nothing is logged (as for a token
+/// without the right role), and the API answers 403.
+fn not_entitled(v: &Violation) -> verifier::Error {
+    verifier::Error::NotEntitled(v.to_string())
 }
