@@ -27,6 +27,7 @@ pub mod policy;
 pub mod procedure;
 pub mod registration;
 pub mod report;
+pub mod rules;
 pub mod seal;
 pub mod signing;
 pub mod tiles;

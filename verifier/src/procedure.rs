@@ -32,6 +32,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::calendar::cst_text;
 use crate::event::{Body, DocumentType, Event, Schedule};
 use crate::registration::{Filer, Registration, Role, filer};
 
@@ -53,7 +54,9 @@ pub struct TenderState {
 pub enum Violation {
     /// A bid received at or after the bid deadline.
     #[error(
-        "a bid received at {received_ms} ms, at or after the bid deadline {deadline_ms} ms (招标投标法 art. 28; 电子招标投标办法 art. 27)"
+        "a bid received at {}, at or after the bid deadline {} (招标投标法 art. 28; 电子招标投标办法 art. 27)",
+        cst_text(*received_ms),
+        cst_text(*deadline_ms)
     )]
     LateBid {
         /// The deadline in force.
@@ -63,7 +66,9 @@ pub enum Violation {
     },
     /// A reveal received before the opening time.
     #[error(
-        "a reveal received at {received_ms} ms, before the opening at {opening_ms} ms (电子招标投标办法 art. 28)"
+        "a reveal received at {}, before the opening at {} (电子招标投标办法 art. 28)",
+        cst_text(*received_ms),
+        cst_text(*opening_ms)
     )]
     EarlyReveal {
         /// The opening time in force.
@@ -79,7 +84,9 @@ pub enum Violation {
     },
     /// An opening record received before the bid deadline.
     #[error(
-        "an opening record received at {received_ms} ms, before the bid deadline {deadline_ms} ms (电子招标投标办法 art. 28)"
+        "an opening record received at {}, before the bid deadline {} (电子招标投标办法 art. 28)",
+        cst_text(*received_ms),
+        cst_text(*deadline_ms)
     )]
     EarlyOpening {
         /// The deadline in force.
@@ -89,7 +96,9 @@ pub enum Violation {
     },
     /// A schedule change received once the bid deadline had passed.
     #[error(
-        "a schedule change received at {received_ms} ms, after the bid deadline {deadline_ms} ms had passed"
+        "a schedule change received at {}, after the bid deadline {} had passed",
+        cst_text(*received_ms),
+        cst_text(*deadline_ms)
     )]
     ScheduleAfterDeadline {
         /// The deadline in force.
@@ -142,7 +151,12 @@ impl TenderState {
     /// The state after `event` (logged at `index`), which belongs to the
     /// tender and came after every event applied before.
     pub fn apply(&mut self, event: &Event) {
-        match &event.body {
+        self.apply_body(&event.body);
+    }
+
+    /// [`TenderState::apply`] for an event known by its body alone.
+    pub fn apply_body(&mut self, body: &Body) {
+        match body {
             Body::Schedule(s) => self.schedule = Some(s.clone()),
             Body::Reveal(r) => {
                 self.revealed.insert(r.sealed.index);
@@ -150,7 +164,7 @@ impl TenderState {
             Body::Registration(r) => self.registration = Some(r.clone()),
             _ => {}
         }
-        self.filed |= !matches!(event.body, Body::SubmissionRejected(_));
+        self.filed |= !matches!(body, Body::SubmissionRejected(_));
     }
 
     /// The state with `event` added as earlier than every event applied so

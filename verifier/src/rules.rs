@@ -1,0 +1,855 @@
+//! The rules of a tender's procedure, as pure functions over its events:
+//! what a compliance report says, the same from the ledger, the API and an
+//! offline bundle.
+//!
+//! Each rule reads one tender's events in log order and gives a
+//! [`Verdict`]: **pass**, **fail** (citing the events that break it),
+//! **not applicable** (the tender is outside its scope, or has not reached
+//! the stage it judges) or **indeterminate** (naming what is missing: a
+//! registration, a schedule, a year of the holiday calendar). Every verdict
+//! names the article it rests on.
+//!
+//! Times are the platform's received times, which the log attests (电子签名法
+//! art. 11: a message is received when it enters the recipient's system);
+//! dates are China Standard Time; periods are counted per 民法典 art.
+//! 200–204 with a [`HolidayCalendar`](crate::calendar::HolidayCalendar).
+//! Where the law is read two ways (whether a minimum period's last day
+//! moves off a rest day, whether both end days are excluded), the reading
+//! is a named [`Reading`] recorded in the report.
+//!
+//! The rules the ledger enforces on admission ([`crate::procedure`]) are
+//! judged here by replaying the same function over the record, so a log
+//! written before a rule existed, or by another ledger, is judged alike.
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{Calendar, Uncovered, add_days, cst_date, cst_text, days_between};
+use crate::event::{Body, Document, DocumentType, Event, Rejection, Reveal, Schedule};
+use crate::policy::RulePack;
+use crate::procedure::{TenderState, Violation};
+use crate::registration::Registration;
+
+pub mod timeline;
+
+/// One event of the tender, as the rules read it.
+#[derive(Clone, Copy, Debug)]
+pub struct Step<'a> {
+    /// Where it is: its log index (or its position in a timeline).
+    pub at: u64,
+    /// When the platform received it, ms since the Unix epoch.
+    pub received_ms: u64,
+    /// Who filed it.
+    pub principal: &'a str,
+    /// What it is.
+    pub body: &'a Body,
+}
+
+impl<'a> Step<'a> {
+    /// The step of `event`, logged at `index`.
+    pub fn of(index: u64, event: &'a Event) -> Step<'a> {
+        Step {
+            at: index,
+            received_ms: event.received_ms,
+            principal: &event.principal,
+            body: &event.body,
+        }
+    }
+}
+
+/// A rule's answer.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The record keeps the rule.
+    Pass,
+    /// The record breaks it; `events` says where.
+    Fail,
+    /// The rule does not apply to this tender, or not yet.
+    NotApplicable,
+    /// The record cannot decide it; `missing` says what would.
+    Indeterminate,
+}
+
+impl Outcome {
+    /// The word a report prints.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "FAIL",
+            Outcome::NotApplicable => "n/a",
+            Outcome::Indeterminate => "indeterminate",
+        }
+    }
+}
+
+/// One rule's verdict on one tender.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The rule's ID (DOMAIN.md §1.3: `T04`; 电子招标投标办法: `E28`; the
+    /// platform's own: `P01`, `L01`).
+    pub rule: String,
+    /// The article it rests on.
+    pub article: String,
+    /// What it requires.
+    pub title: String,
+    /// The answer.
+    pub outcome: Outcome,
+    /// Why, in words, with dates.
+    pub detail: String,
+    /// The events it cites (log indexes, or timeline positions).
+    pub events: Vec<u64>,
+    /// What the record lacks to decide (indeterminate only).
+    pub missing: Vec<String>,
+}
+
+/// How "at least N days" is counted where practice differs (DOMAIN.md §1.2).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum MinimumPeriods {
+    /// The starting day is not counted, the last day is (民法典 art. 201):
+    /// `deadline date − start date ≥ N`.
+    #[default]
+    CalendarDates,
+    /// Neither end day is counted: N whole days lie between them.
+    WholeDays,
+}
+
+/// The readings a report was made under.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Reading {
+    /// How minimum periods are counted.
+    pub minimum_periods: MinimumPeriods,
+    /// Whether a minimum period whose last day is a rest day runs on to the
+    /// next working day (民法典 art. 203 read as applying to minimums too; many
+    /// local rules do).
+    pub extend_minimums_over_rest_days: bool,
+}
+
+/// The compliance report of one tender.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Compliance {
+    /// The tender.
+    pub tender: String,
+    /// What times the rules judge by.
+    pub judged_by: String,
+    /// The holiday calendar used, `name vN`.
+    pub calendar: String,
+    /// The readings used.
+    pub reading: Reading,
+    /// The rule pack whose timestamp rule `L01` applies.
+    pub rule_pack: String,
+    /// Events judged.
+    pub events: usize,
+    /// One verdict per rule, in rule order.
+    pub verdicts: Vec<Verdict>,
+}
+
+impl Compliance {
+    /// Verdicts that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &Verdict> {
+        self.verdicts.iter().filter(|v| v.outcome == Outcome::Fail)
+    }
+
+    /// The report as text: violations first, then the rest in rule order.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let fails = self.failures().count();
+        let undecided =
+            self.verdicts.iter().filter(|v| v.outcome == Outcome::Indeterminate).count();
+        let _ = writeln!(
+            s,
+            "Compliance of tender {:?}: {} rule(s) broken, {} undecided, {} events judged",
+            self.tender, fails, undecided, self.events
+        );
+        let _ = writeln!(
+            s,
+            "  judged by {}; calendar {}; minimum periods {}, {}; rule pack {}",
+            self.judged_by,
+            self.calendar,
+            match self.reading.minimum_periods {
+                MinimumPeriods::CalendarDates => "by calendar dates",
+                MinimumPeriods::WholeDays => "in whole days",
+            },
+            if self.reading.extend_minimums_over_rest_days {
+                "extended over rest days"
+            } else {
+                "not extended over rest days"
+            },
+            self.rule_pack,
+        );
+        let order = |o: Outcome| match o {
+            Outcome::Fail => 0,
+            Outcome::Indeterminate => 1,
+            Outcome::Pass => 2,
+            Outcome::NotApplicable => 3,
+        };
+        let mut list: Vec<&Verdict> = self.verdicts.iter().collect();
+        list.sort_by_key(|v| order(v.outcome));
+        for v in list {
+            let _ = writeln!(
+                s,
+                "  {:<13} {} {} ({}): {}",
+                v.outcome.word(),
+                v.rule,
+                v.title,
+                v.article,
+                v.detail
+            );
+            if !v.events.is_empty() {
+                let list: Vec<String> = v.events.iter().map(u64::to_string).collect();
+                let _ = writeln!(s, "                events {}", list.join(", "));
+            }
+            if !v.missing.is_empty() {
+                let _ = writeln!(s, "                missing: {}", v.missing.join("; "));
+            }
+        }
+        s
+    }
+}
+
+/// What the report says it judged by.
+pub const JUDGED_BY: &str =
+    "the platform's received time of each event, attested by the log (电子签名法 art. 11)";
+
+/// What the rules are given besides the events.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// Which days are rest days.
+    pub calendar: &'a Calendar,
+    /// The readings.
+    pub reading: Reading,
+    /// The rule pack whose timestamp rule `L01` applies.
+    pub pack: &'a RulePack,
+}
+
+/// Judges one tender: `steps` are its events in log order.
+pub fn judge(tender: &str, steps: &[Step<'_>], ctx: &Context<'_>) -> Compliance {
+    let facts = Facts::read(steps);
+    let verdicts = RULES
+        .iter()
+        .map(|r| {
+            let (outcome, detail, events, missing) = (r.judge)(&facts, ctx).into_parts();
+            Verdict {
+                rule: r.id.into(),
+                article: r.article.into(),
+                title: r.title.into(),
+                outcome,
+                detail,
+                events,
+                missing,
+            }
+        })
+        .collect();
+    Compliance {
+        tender: tender.to_owned(),
+        judged_by: JUDGED_BY.into(),
+        calendar: ctx.calendar.label(),
+        reading: ctx.reading,
+        rule_pack: format!("{} v{}", ctx.pack.name, ctx.pack.version),
+        events: steps.len(),
+        verdicts,
+    }
+}
+
+/// One rule of the catalogue.
+struct Rule {
+    id: &'static str,
+    article: &'static str,
+    title: &'static str,
+    judge: fn(&Facts<'_>, &Context<'_>) -> Answer,
+}
+
+/// The catalogue, in report order.
+const RULES: &[Rule] = &[
+    Rule {
+        id: "P01",
+        article: "电子招标投标办法 art. 14; 招标投标法 art. 23, 45",
+        title: "each filing by a party its role allows",
+        judge: p01_roles,
+    },
+    Rule {
+        id: "T04",
+        article: "招标投标法 art. 24",
+        title: "at least 20 days from the first issue of the tender documents to the bid deadline",
+        judge: t04_preparation_period,
+    },
+    Rule {
+        id: "T05",
+        article: "招标投标法 art. 23; 条例 art. 21",
+        title: "clarifications and amendments at least 15 days before the bid deadline",
+        judge: t05_changes,
+    },
+    Rule {
+        id: "T12",
+        article: "招标投标法实施条例 art. 26",
+        title: "bid security at most 2% of the estimated price",
+        judge: t12_security,
+    },
+    Rule {
+        id: "T15",
+        article: "招标投标法 art. 28–29; 电子招标投标办法 art. 27",
+        title: "no bid received at or after the bid deadline",
+        judge: t15_late_bids,
+    },
+    Rule {
+        id: "E26",
+        article: "电子招标投标办法 art. 26",
+        title: "bids filed encrypted (sealed), never in the open",
+        judge: e26_sealed_bids,
+    },
+    Rule {
+        id: "T17",
+        article: "招标投标法 art. 34; 电子招标投标办法 art. 28",
+        title: "the opening at the bid deadline, and no opening record before it",
+        judge: t17_opening,
+    },
+    Rule {
+        id: "E28",
+        article: "电子招标投标办法 art. 28",
+        title: "no bid decrypted before the opening, none twice",
+        judge: e28_reveals,
+    },
+    Rule {
+        id: "T18",
+        article: "招标投标法 art. 28; 条例 art. 44",
+        title: "at least 3 bids for an opening",
+        judge: t18_three_bids,
+    },
+    Rule {
+        id: "T29",
+        article: "招标投标法 art. 46",
+        title: "the contract within 30 days of the award notice",
+        judge: t29_contract,
+    },
+    Rule {
+        id: "L01",
+        article: "platform rule (seed): documents that need a trusted timestamp",
+        title: "every document the rule pack marks carries a trusted timestamp",
+        judge: l01_timestamps,
+    },
+];
+
+/// The IDs of the rules, in report order.
+pub fn rule_ids() -> impl Iterator<Item = &'static str> {
+    RULES.iter().map(|r| r.id)
+}
+
+/// A rule's answer before it is dressed as a [`Verdict`].
+enum Answer {
+    Pass(String),
+    Fail(String, Vec<u64>),
+    NotApplicable(String),
+    Indeterminate(String, Vec<String>),
+}
+
+impl Answer {
+    fn into_parts(self) -> (Outcome, String, Vec<u64>, Vec<String>) {
+        match self {
+            Answer::Pass(d) => (Outcome::Pass, d, Vec::new(), Vec::new()),
+            Answer::Fail(d, e) => (Outcome::Fail, d, e, Vec::new()),
+            Answer::NotApplicable(d) => (Outcome::NotApplicable, d, Vec::new(), Vec::new()),
+            Answer::Indeterminate(d, m) => (Outcome::Indeterminate, d, Vec::new(), m),
+        }
+    }
+
+    fn missing(what: &str, why: impl Into<String>) -> Answer {
+        Answer::Indeterminate(why.into(), vec![what.to_owned()])
+    }
+
+    fn uncovered(u: Uncovered) -> Answer {
+        Answer::Indeterminate(
+            u.to_string(),
+            vec![format!("the holiday calendar of {}", u.0.year())],
+        )
+    }
+}
+
+/// A document filed in the tender: in the open, or sealed (its document
+/// known once revealed).
+struct Filing<'a> {
+    at: u64,
+    received_ms: u64,
+    document_type: DocumentType,
+    sealed: bool,
+    document: Option<&'a Document>,
+}
+
+/// What the rules read, gathered in one pass.
+struct Facts<'a> {
+    registration: Option<(u64, &'a Registration)>,
+    /// Every schedule, in order: (at, received, schedule).
+    schedules: Vec<(u64, u64, &'a Schedule)>,
+    filings: Vec<Filing<'a>>,
+    reveals: Vec<(u64, u64, &'a Reveal)>,
+    refusals: Vec<(u64, &'a Rejection)>,
+    /// What the admission rules say of each event, replayed.
+    violations: Vec<(u64, Violation)>,
+}
+
+impl<'a> Facts<'a> {
+    fn read(steps: &[Step<'a>]) -> Facts<'a> {
+        let mut f = Facts {
+            registration: None,
+            schedules: Vec::new(),
+            filings: Vec::new(),
+            reveals: Vec::new(),
+            refusals: Vec::new(),
+            violations: Vec::new(),
+        };
+        let mut state = TenderState::default();
+        for s in steps {
+            if let Body::SubmissionRejected(r) = s.body {
+                // A refusal is the ledger's record of a submission it turned
+                // away, not a filing: no rule judges it.
+                f.refusals.push((s.at, r));
+                continue;
+            }
+            if let Err(v) = state.admit(s.principal, s.body, s.received_ms) {
+                f.violations.push((s.at, v));
+            }
+            state.apply_body(s.body);
+            match s.body {
+                Body::Registration(r) if f.registration.is_none() => {
+                    f.registration = Some((s.at, r));
+                }
+                Body::Schedule(x) => f.schedules.push((s.at, s.received_ms, x)),
+                Body::Document(d) => f.filings.push(Filing {
+                    at: s.at,
+                    received_ms: s.received_ms,
+                    document_type: d.document_type,
+                    sealed: false,
+                    document: Some(d),
+                }),
+                Body::SealedDocument(d) => f.filings.push(Filing {
+                    at: s.at,
+                    received_ms: s.received_ms,
+                    document_type: d.document_type,
+                    sealed: true,
+                    document: None,
+                }),
+                Body::Reveal(r) => f.reveals.push((s.at, s.received_ms, r)),
+                _ => {}
+            }
+        }
+        // A revealed sealed filing's document is known.
+        for (_, _, r) in &f.reveals {
+            if let Some(filing) = f.filings.iter_mut().find(|x| x.sealed && x.at == r.sealed.index)
+                && filing.document.is_none()
+            {
+                filing.document = Some(&r.document);
+            }
+        }
+        f
+    }
+
+    /// The schedule in force at the end of the record.
+    fn schedule(&self) -> Option<(u64, &'a Schedule)> {
+        self.schedules.last().map(|(at, _, s)| (*at, *s))
+    }
+
+    /// The bid deadline in force when something was received at `ms`.
+    fn deadline_at(&self, ms: u64) -> Option<u64> {
+        self.schedules.iter().rev().find(|(_, r, _)| *r <= ms).map(|(_, _, s)| s.bid_deadline_ms)
+    }
+
+    fn of_type(&self, t: DocumentType) -> impl Iterator<Item = &Filing<'a>> {
+        self.filings.iter().filter(move |f| f.document_type == t)
+    }
+
+    fn violations<'s>(
+        &'s self,
+        pick: impl Fn(&Violation) -> bool + 's,
+    ) -> impl Iterator<Item = &'s (u64, Violation)> {
+        self.violations.iter().filter(move |(_, v)| pick(v))
+    }
+}
+
+/// A failure citing every violation `pick` selects, or `None`.
+fn failed_by(f: &Facts<'_>, pick: impl Fn(&Violation) -> bool) -> Option<Answer> {
+    let list: Vec<&(u64, Violation)> = f.violations(pick).collect();
+    if list.is_empty() {
+        return None;
+    }
+    let detail: Vec<String> = list.iter().map(|(at, v)| format!("entry {at}: {v}")).collect();
+    Some(Answer::Fail(detail.join("; "), list.iter().map(|(at, _)| *at).collect()))
+}
+
+fn date_text(ms: u64) -> String {
+    cst_text(ms)
+}
+
+/// The earliest deadline date a minimum period of `days` from `from` allows,
+/// under the report's reading.
+fn earliest(
+    ctx: &Context<'_>,
+    from: jiff::civil::Date,
+    days: i32,
+) -> Result<jiff::civil::Date, Answer> {
+    let n = match ctx.reading.minimum_periods {
+        MinimumPeriods::CalendarDates => days,
+        MinimumPeriods::WholeDays => days + 1,
+    };
+    let d = add_days(from, n)
+        .ok_or_else(|| Answer::missing("a date in range", "a date beyond the calendar's range"))?;
+    if ctx.reading.extend_minimums_over_rest_days {
+        ctx.calendar.working_day_from(d).map_err(Answer::uncovered)
+    } else {
+        Ok(d)
+    }
+}
+
+fn date_of(ms: u64) -> Result<jiff::civil::Date, Answer> {
+    cst_date(ms).ok_or_else(|| {
+        Answer::missing("a time in range", format!("time {ms} ms is beyond the year 9999"))
+    })
+}
+
+fn p01_roles(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    if let Some(a) = failed_by(f, Violation::is_role) {
+        return a;
+    }
+    match f.registration {
+        None => Answer::missing(
+            "a registration",
+            "the tender has no registration, so no owner: anyone could file in it",
+        ),
+        Some((at, r)) => Answer::Pass(format!(
+            "registered at entry {at} by its owner ({}{}); every filing by a party its role allows",
+            r.tenderer.name,
+            r.agency.as_ref().map(|a| format!(", agency {}", a.name)).unwrap_or_default()
+        )),
+    }
+}
+
+fn t04_preparation_period(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
+    let Some((_, reg)) = f.registration else {
+        return Answer::missing(
+            "a registration",
+            "whether the project must be tendered is unknown",
+        );
+    };
+    if !reg.must_tender {
+        return Answer::NotApplicable(
+            "the project is not one that must be tendered (依法必须招标)".into(),
+        );
+    }
+    let Some(first) = f.of_type(DocumentType::TenderDocuments).next() else {
+        return Answer::missing("tender documents", "no tender documents were issued yet");
+    };
+    let Some((sat, schedule)) = f.schedule() else {
+        return Answer::missing("a schedule", "the tender has no bid deadline");
+    };
+    let (issued, deadline) = match (date_of(first.received_ms), date_of(schedule.bid_deadline_ms)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(a), _) | (_, Err(a)) => return a,
+    };
+    let need = match earliest(ctx, issued, 20) {
+        Ok(d) => d,
+        Err(a) => return a,
+    };
+    let days = days_between(issued, deadline);
+    if deadline >= need {
+        Answer::Pass(format!(
+            "tender documents first issued {issued} (entry {}), bid deadline {deadline}: {days} days",
+            first.at
+        ))
+    } else {
+        Answer::Fail(
+            format!(
+                "tender documents first issued {issued} (entry {}), bid deadline {deadline} (entry {sat}): {days} days; the earliest lawful deadline was {need}",
+                first.at
+            ),
+            vec![first.at, sat],
+        )
+    }
+}
+
+fn t05_changes(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
+    use DocumentType as D;
+    let changes: Vec<&Filing<'_>> = f
+        .filings
+        .iter()
+        .filter(|x| {
+            matches!(
+                x.document_type,
+                D::TenderDocumentsClarification
+                    | D::TenderDocumentsSupplement
+                    | D::TenderDocumentsAmendment
+            )
+        })
+        .collect();
+    if changes.is_empty() {
+        return Answer::NotApplicable(
+            "no clarification or amendment of the tender documents".into(),
+        );
+    }
+    let Some((sat, schedule)) = f.schedule() else {
+        return Answer::missing("a schedule", "the tender has no bid deadline");
+    };
+    let deadline = match date_of(schedule.bid_deadline_ms) {
+        Ok(d) => d,
+        Err(a) => return a,
+    };
+    let mut late = Vec::new();
+    for c in &changes {
+        let on = match date_of(c.received_ms) {
+            Ok(d) => d,
+            Err(a) => return a,
+        };
+        match earliest(ctx, on, 15) {
+            Ok(need) if deadline < need => late.push((c.at, on, need)),
+            Ok(_) => {}
+            Err(a) => return a,
+        }
+    }
+    if late.is_empty() {
+        return Answer::Pass(format!(
+            "{} clarification(s) or amendment(s), each at least 15 days before the bid deadline {deadline} (every one is treated as able to affect bid preparation)",
+            changes.len()
+        ));
+    }
+    let detail: Vec<String> = late
+        .iter()
+        .map(|(at, on, need)| format!("entry {at} on {on} needed the deadline on or after {need}"))
+        .collect();
+    let mut events: Vec<u64> = late.iter().map(|(at, _, _)| *at).collect();
+    events.push(sat);
+    Answer::Fail(
+        format!("bid deadline {deadline} was not postponed: {}", detail.join("; ")),
+        events,
+    )
+}
+
+fn t12_security(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    let Some((at, reg)) = f.registration else {
+        return Answer::missing("a registration", "the bid security and estimate are unknown");
+    };
+    let Some(security) = reg.bid_security_fen else {
+        return Answer::NotApplicable("no bid security is asked".into());
+    };
+    let Some(estimate) = reg.estimate_fen else {
+        return Answer::missing("the estimated price", "the registration gives no estimate");
+    };
+    let yuan = |fen: u64| format!("¥{}.{:02}", fen / 100, fen % 100);
+    // security ≤ 2% of estimate, in integers: security × 50 ≤ estimate.
+    if u128::from(security) * 50 <= u128::from(estimate) {
+        Answer::Pass(format!("security {} of estimate {}", yuan(security), yuan(estimate)))
+    } else {
+        Answer::Fail(
+            format!(
+                "security {} is more than 2% of estimate {} (at most {})",
+                yuan(security),
+                yuan(estimate),
+                yuan(estimate / 50)
+            ),
+            vec![at],
+        )
+    }
+}
+
+fn is_bid(x: &&Filing<'_>) -> bool {
+    x.document_type == DocumentType::Bid
+}
+
+fn t15_late_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    if let Some(a) = failed_by(f, |v| {
+        matches!(v, Violation::LateBid { .. } | Violation::ScheduleAfterDeadline { .. })
+    }) {
+        return a;
+    }
+    let bids = f.filings.iter().filter(is_bid).count();
+    let refused = f
+        .refusals
+        .iter()
+        .filter(|(_, r)| r.document_type == DocumentType::Bid && r.check == "procedure")
+        .count();
+    if bids == 0 && refused == 0 {
+        return Answer::NotApplicable("no bid was filed".into());
+    }
+    let Some((_, s)) = f.schedule() else {
+        return Answer::missing("a schedule", "bids were filed but the tender has no bid deadline");
+    };
+    Answer::Pass(format!(
+        "{bids} bid(s), each received before the deadline in force (now {}); {refused} late submission(s) refused by the platform",
+        date_text(s.bid_deadline_ms)
+    ))
+}
+
+fn e26_sealed_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    let open: Vec<u64> =
+        f.filings.iter().filter(is_bid).filter(|x| !x.sealed).map(|x| x.at).collect();
+    let sealed = f.filings.iter().filter(is_bid).filter(|x| x.sealed).count();
+    if open.is_empty() && sealed == 0 {
+        return Answer::NotApplicable("no bid was filed".into());
+    }
+    if open.is_empty() {
+        Answer::Pass(format!("{sealed} bid(s), all filed sealed"))
+    } else {
+        Answer::Fail(
+            format!(
+                "{} bid(s) filed in the open, naming the bidder and the bid's digest before the opening",
+                open.len()
+            ),
+            open,
+        )
+    }
+}
+
+fn t17_opening(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    if let Some(a) = failed_by(f, |v| matches!(v, Violation::EarlyOpening { .. })) {
+        return a;
+    }
+    let Some((at, s)) = f.schedule() else {
+        return Answer::missing("a schedule", "the tender has no bid deadline or opening time");
+    };
+    if s.opening_ms != s.bid_deadline_ms {
+        return Answer::Fail(
+            format!(
+                "opening at {}, bid deadline at {}: not the same time",
+                date_text(s.opening_ms),
+                date_text(s.bid_deadline_ms)
+            ),
+            vec![at],
+        );
+    }
+    Answer::Pass(format!(
+        "opening at the bid deadline, {}; no opening record before it",
+        date_text(s.bid_deadline_ms)
+    ))
+}
+
+fn e28_reveals(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    if let Some(a) = failed_by(f, |v| {
+        matches!(v, Violation::EarlyReveal { .. } | Violation::SecondReveal { .. })
+    }) {
+        return a;
+    }
+    if f.reveals.is_empty() {
+        return Answer::NotApplicable("no sealed entry was opened".into());
+    }
+    match f.schedule() {
+        Some((_, s)) => Answer::Pass(format!(
+            "{} sealed entr(ies) opened, each once, none before the opening at {}",
+            f.reveals.len(),
+            date_text(s.opening_ms)
+        )),
+        None => Answer::missing(
+            "a schedule",
+            "sealed entries were opened, but the tender has no opening time",
+        ),
+    }
+}
+
+fn t18_three_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    let opened = f
+        .of_type(DocumentType::OpeningRecord)
+        .map(|x| (x.at, x.received_ms))
+        .chain(f.reveals.iter().map(|(at, ms, _)| (*at, *ms)))
+        .min_by_key(|(_, ms)| *ms);
+    let Some((at, ms)) = opened else {
+        return Answer::NotApplicable("the bids were not opened yet".into());
+    };
+    let bids = f
+        .filings
+        .iter()
+        .filter(is_bid)
+        .filter(|x| {
+            x.received_ms <= ms && f.deadline_at(x.received_ms).is_none_or(|d| x.received_ms < d)
+        })
+        .count();
+    if bids >= 3 {
+        Answer::Pass(format!("{bids} bids before the opening (entry {at})"))
+    } else {
+        Answer::Fail(
+            format!(
+                "the bids were opened (entry {at}) with {bids} bid(s); fewer than 3 means no opening and a new tender"
+            ),
+            vec![at],
+        )
+    }
+}
+
+fn t29_contract(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
+    let Some(award) = f.of_type(DocumentType::AwardNotice).next() else {
+        return Answer::NotApplicable("no award notice yet".into());
+    };
+    let Some(contract) = f.of_type(DocumentType::Contract).next() else {
+        return Answer::missing(
+            "the contract",
+            format!("award notice at entry {}, no contract filed yet", award.at),
+        );
+    };
+    let (from, signed) = match (date_of(award.received_ms), date_of(contract.received_ms)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(a), _) | (_, Err(a)) => return a,
+    };
+    let days = days_between(from, signed);
+    let in_time = |end: jiff::civil::Date| {
+        Answer::Pass(format!(
+            "award notice {from} (entry {}), contract {signed} (entry {}): day {days}; the period ran to {end}",
+            award.at, contract.at
+        ))
+    };
+    let plain = add_days(from, 30);
+    if plain.is_some_and(|p| signed <= p) {
+        return in_time(plain.unwrap_or(signed));
+    }
+    // Past the thirtieth day: in time only if the period ran on over rest days.
+    match ctx.calendar.period_end(from, 30) {
+        Ok(end) if signed <= end => in_time(end),
+        Ok(end) => Answer::Fail(
+            format!(
+                "award notice {from} (entry {}), contract {signed} (entry {}): day {days}; the 30-day period ended {end}",
+                award.at, contract.at
+            ),
+            vec![award.at, contract.at],
+        ),
+        Err(u) => Answer::uncovered(u),
+    }
+}
+
+fn l01_timestamps(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
+    let needs =
+        |t: DocumentType| ctx.pack.rules.iter().any(|r| r.document_type == t && r.timestamp);
+    let mut judged = 0;
+    let mut unknown = 0;
+    let mut bare = Vec::new();
+    for x in f.filings.iter().filter(|x| needs(x.document_type)) {
+        match x.document {
+            None => unknown += 1,
+            Some(d) => {
+                judged += 1;
+                if d.timestamps.is_empty() && d.received_timestamp.is_none() {
+                    bare.push(x.at);
+                }
+            }
+        }
+    }
+    if judged == 0 && unknown == 0 {
+        return Answer::NotApplicable(
+            "no document of a kind that needs a trusted timestamp".into(),
+        );
+    }
+    let sealed = if unknown > 0 {
+        format!("; {unknown} sealed, not opened yet, not judged")
+    } else {
+        String::new()
+    };
+    if bare.is_empty() {
+        Answer::Pass(format!(
+            "{judged} document(s) that need one carry a trusted timestamp{sealed}"
+        ))
+    } else {
+        Answer::Fail(
+            format!(
+                "{} of {judged} document(s) that need a trusted timestamp carry none{sealed}",
+                bare.len()
+            ),
+            bare,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,324 @@
+//! The rules, tested from the statutes: for each day-count rule a timeline
+//! exactly at the limit and one a day short, periods ending on a statutory
+//! holiday and on an adjusted working Saturday (the State Council's 2026
+//! arrangement), and indeterminate verdicts where an event or a year of the
+//! calendar is missing. Timelines are written as a user writes them.
+
+use serde_json::{Value, json};
+
+use super::timeline::read;
+use super::*;
+use crate::calendar::Calendar;
+
+const T: &str = "ZB2026-RULES";
+
+fn registration(must_tender: bool, security_fen: u64) -> Value {
+    json!({"kind": "registration", "tender": T, "principal": "agency-01", "body": {
+        "project": "教学楼施工",
+        "tenderer": {"name": "某市第一中学", "uscc": "91350100M000100Y43", "principals": ["school"]},
+        "agency": {"name": "某招标代理有限公司", "uscc": "91110000600037341L",
+                   "principals": ["agency-01"]},
+        "method": "open", "prequalification": false, "must_tender": must_tender,
+        "state_capital": true, "estimate_fen": 500_000_000u64, "max_price_fen": null,
+        "bid_security_fen": security_fen, "bid_validity_days": 90, "supervisors": []}})
+}
+
+fn doc(kind: &str, principal: &str, n: u8) -> Value {
+    json!({"kind": "document", "tender": T, "principal": principal, "body": {
+        "document_type": kind, "sha256": format!("{n:02x}").repeat(32), "size": 1,
+        "media_type": "application/pdf"}})
+}
+
+fn sealed_bid(principal: &str, n: u8) -> Value {
+    let mut d = doc("bid", principal, n);
+    d["kind"] = json!("sealed_document");
+    d
+}
+
+fn reveal(position: u64, principal: &str, n: u8) -> Value {
+    json!({"kind": "reveal", "tender": T, "principal": principal, "body": {
+        "sealed": {"index": position, "leaf_hash": "00".repeat(32)},
+        "salt": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "principal": principal,
+        "document": doc("bid", principal, n)["body"]}})
+}
+
+/// A schedule with the deadline and opening at `at` (RFC 3339).
+fn schedule(at: &str) -> Value {
+    let ms = at.parse::<jiff::Timestamp>().expect("a time").as_millisecond();
+    json!({"kind": "schedule", "tender": T, "principal": "agency-01",
+           "body": {"bid_deadline_ms": ms, "opening_ms": ms}})
+}
+
+fn at(day: &str) -> String {
+    format!("{day}T10:00:00+08:00")
+}
+
+fn judge_with(events: &[(String, Value)], reading: Reading) -> Compliance {
+    let list: Vec<Value> = events.iter().map(|(a, e)| json!({"at": a, "event": e})).collect();
+    let t = read(serde_json::to_string(&list).expect("json").as_bytes()).expect("a timeline");
+    let calendar = Calendar::shipped();
+    let pack = RulePack::default_pack();
+    judge(&t.tender, &t.steps(), &Context { calendar: &calendar, reading, pack: &pack })
+}
+
+fn judged(events: &[(String, Value)]) -> Compliance {
+    judge_with(events, Reading::default())
+}
+
+fn outcome(c: &Compliance, rule: &str) -> Outcome {
+    c.verdicts.iter().find(|v| v.rule == rule).map(|v| v.outcome).expect("the rule was judged")
+}
+
+fn verdict<'c>(c: &'c Compliance, rule: &str) -> &'c Verdict {
+    c.verdicts.iter().find(|v| v.rule == rule).expect("the rule was judged")
+}
+
+/// Registration, tender documents on `issued`, deadline at `deadline`.
+fn preparation(issued: &str, deadline: &str) -> Vec<(String, Value)> {
+    vec![
+        (at("2026-01-05"), registration(true, 1)),
+        (at(issued), doc("tender_documents", "agency-01", 1)),
+        (at(issued), schedule(&format!("{deadline}T09:30:00+08:00"))),
+    ]
+}
+
+#[test]
+fn t04_twenty_days_from_issue_to_deadline() {
+    // 法 24: at least 20 days. Issued 03-02, deadline 03-22: 20 days.
+    assert_eq!(outcome(&judged(&preparation("2026-03-02", "2026-03-22")), "T04"), Outcome::Pass);
+    let short = judged(&preparation("2026-03-02", "2026-03-21"));
+    assert_eq!(outcome(&short, "T04"), Outcome::Fail);
+    assert_eq!(verdict(&short, "T04").events, [1, 2]);
+    assert!(verdict(&short, "T04").detail.contains("2026-03-22"), "{short:?}");
+
+    // Counting whole days between, 03-22 is a day short.
+    let whole = Reading { minimum_periods: MinimumPeriods::WholeDays, ..Reading::default() };
+    let c = judge_with(&preparation("2026-03-02", "2026-03-22"), whole);
+    assert_eq!(outcome(&c, "T04"), Outcome::Fail);
+    let c = judge_with(&preparation("2026-03-02", "2026-03-23"), whole);
+    assert_eq!(outcome(&c, "T04"), Outcome::Pass);
+
+    // Issued 09-11: the twentieth day is 10-01 (国庆节). Read as extended over
+    // rest days, the deadline may be no earlier than Thursday 10-08.
+    let extend = Reading { extend_minimums_over_rest_days: true, ..Reading::default() };
+    assert_eq!(outcome(&judged(&preparation("2026-09-11", "2026-10-01")), "T04"), Outcome::Pass);
+    let c = judge_with(&preparation("2026-09-11", "2026-10-07"), extend);
+    assert_eq!(outcome(&c, "T04"), Outcome::Fail, "{c:?}");
+    let c = judge_with(&preparation("2026-09-11", "2026-10-08"), extend);
+    assert_eq!(outcome(&c, "T04"), Outcome::Pass);
+    assert!(c.to_text().contains("extended over rest days"));
+
+    // Not a must-tender project: not applicable; no registration: undecided.
+    let mut events = preparation("2026-03-02", "2026-03-10");
+    events[0].1 = registration(false, 1);
+    assert_eq!(outcome(&judged(&events), "T04"), Outcome::NotApplicable);
+    let c = judged(&preparation("2026-03-02", "2026-03-22")[1..]);
+    assert_eq!(outcome(&c, "T04"), Outcome::Indeterminate);
+    assert_eq!(verdict(&c, "T04").missing, ["a registration"]);
+}
+
+#[test]
+fn t05_amendments_fifteen_days_before_the_deadline() {
+    // 法 23: at least 15 days before the deadline; 03-07 → 03-22 is 15.
+    let mut events = preparation("2026-03-01", "2026-03-22");
+    events.push((at("2026-03-07"), doc("tender_documents_amendment", "agency-01", 2)));
+    assert_eq!(outcome(&judged(&events), "T05"), Outcome::Pass);
+    let mut events = preparation("2026-03-01", "2026-03-22");
+    events.push((at("2026-03-08"), doc("tender_documents_clarification", "agency-01", 2)));
+    let c = judged(&events);
+    assert_eq!(outcome(&c, "T05"), Outcome::Fail);
+    assert_eq!(verdict(&c, "T05").events, [3, 2], "the change and the schedule in force");
+    // Postponing the deadline by a day cures it.
+    events.push((at("2026-03-08"), schedule("2026-03-23T09:30:00+08:00")));
+    assert_eq!(outcome(&judged(&events), "T05"), Outcome::Pass);
+    assert_eq!(
+        outcome(&judged(&preparation("2026-03-01", "2026-03-22")), "T05"),
+        Outcome::NotApplicable
+    );
+}
+
+fn award_and_contract(award: &str, contract: &str) -> Compliance {
+    judged(&[
+        (at("2026-01-05"), registration(true, 1)),
+        (at(award), doc("award_notice", "agency-01", 1)),
+        (at(contract), doc("contract", "school", 2)),
+    ])
+}
+
+#[test]
+fn t29_thirty_days_to_the_contract_across_holidays_and_working_saturdays() {
+    // 法 46: within 30 days. 06-04 + 30 = 07-04, a plain Saturday: the
+    // period runs on to Monday 07-06 (民法典 art. 203).
+    assert_eq!(outcome(&award_and_contract("2026-06-04", "2026-07-04"), "T29"), Outcome::Pass);
+    assert_eq!(outcome(&award_and_contract("2026-06-04", "2026-07-06"), "T29"), Outcome::Pass);
+    assert_eq!(outcome(&award_and_contract("2026-06-04", "2026-07-07"), "T29"), Outcome::Fail);
+    // 08-20 + 30 = Saturday 09-19, but Sunday 09-20 is worked (调休): the
+    // period ends on the Sunday, not the Monday.
+    assert_eq!(outcome(&award_and_contract("2026-08-20", "2026-09-20"), "T29"), Outcome::Pass);
+    assert_eq!(outcome(&award_and_contract("2026-08-20", "2026-09-21"), "T29"), Outcome::Fail);
+    // 09-01 + 30 = 10-01, 国庆节: the period ends Thursday 10-08.
+    assert_eq!(outcome(&award_and_contract("2026-09-01", "2026-10-01"), "T29"), Outcome::Pass);
+    let c = award_and_contract("2026-09-01", "2026-10-08");
+    assert_eq!(outcome(&c, "T29"), Outcome::Pass);
+    assert!(verdict(&c, "T29").detail.contains("2026-10-08"), "{c:?}");
+    let c = award_and_contract("2026-09-01", "2026-10-09");
+    assert_eq!(outcome(&c, "T29"), Outcome::Fail);
+    assert_eq!(verdict(&c, "T29").events, [1, 2]);
+    // 09-10 + 30 = 10-10, a Saturday worked in exchange (调休): no extension.
+    assert_eq!(outcome(&award_and_contract("2026-09-10", "2026-10-10"), "T29"), Outcome::Pass);
+    assert_eq!(outcome(&award_and_contract("2026-09-10", "2026-10-11"), "T29"), Outcome::Fail);
+    // A day short of the limit never needs the calendar; past it, a year the
+    // calendar does not cover leaves the verdict open.
+    assert_eq!(outcome(&award_and_contract("2026-12-20", "2027-01-19"), "T29"), Outcome::Pass);
+    let c = award_and_contract("2026-12-20", "2027-01-20");
+    assert_eq!(outcome(&c, "T29"), Outcome::Indeterminate);
+    assert_eq!(verdict(&c, "T29").missing, ["the holiday calendar of 2027"]);
+    // An award and no contract yet.
+    let c = judged(&[(at("2026-09-01"), doc("award_notice", "agency-01", 1))]);
+    assert_eq!(outcome(&c, "T29"), Outcome::Indeterminate);
+}
+
+#[test]
+fn t12_security_at_most_two_percent_of_the_estimate() {
+    let c = judged(&[(at("2026-01-05"), registration(true, 10_000_000))]);
+    assert_eq!(outcome(&c, "T12"), Outcome::Pass, "exactly 2% of ¥5,000,000.00");
+    let c = judged(&[(at("2026-01-05"), registration(true, 10_000_001))]);
+    assert_eq!(outcome(&c, "T12"), Outcome::Fail);
+    assert!(verdict(&c, "T12").detail.contains("¥100000.00"), "{c:?}");
+}
+
+/// Registration, schedule (deadline 2026-03-23 09:30), and what follows.
+fn bidding(rest: Vec<(String, Value)>) -> Compliance {
+    let mut events = vec![
+        (at("2026-03-02"), registration(true, 1)),
+        (at("2026-03-02"), doc("tender_documents", "agency-01", 1)),
+        (at("2026-03-02"), schedule("2026-03-23T09:30:00+08:00")),
+    ];
+    events.extend(rest);
+    judged(&events)
+}
+
+#[test]
+fn bids_openings_and_reveals() {
+    let before = "2026-03-23T09:29:59+08:00".to_owned();
+    let after = "2026-03-23T09:30:00+08:00".to_owned();
+    // Three sealed bids in time, opened at the opening, each once.
+    let c = bidding(vec![
+        (before.clone(), sealed_bid("bidder-a", 10)),
+        (before.clone(), sealed_bid("bidder-b", 11)),
+        (before.clone(), sealed_bid("bidder-c", 12)),
+        (after.clone(), reveal(3, "bidder-a", 10)),
+        (after.clone(), doc("opening_record", "agency-01", 13)),
+    ]);
+    for rule in ["P01", "T04", "T15", "E26", "T17", "E28", "T18"] {
+        assert_eq!(outcome(&c, rule), Outcome::Pass, "{rule}: {}", c.to_text());
+    }
+    // Only the timestamp rule: these documents carry none.
+    let failed: Vec<&str> = c.failures().map(|v| v.rule.as_str()).collect();
+    assert_eq!(failed, ["L01"], "{}", c.to_text());
+
+    // A bid at the deadline, in the open, opened with two bids; a reveal
+    // before the opening and a second one.
+    let c = bidding(vec![
+        (before.clone(), sealed_bid("bidder-a", 10)),
+        (before.clone(), reveal(3, "bidder-a", 10)),
+        (after.clone(), doc("bid", "bidder-b", 11)),
+        (after.clone(), reveal(3, "bidder-a", 10)),
+        (after.clone(), doc("opening_record", "agency-01", 13)),
+    ]);
+    assert_eq!(verdict(&c, "T15").events, [5]);
+    assert_eq!(verdict(&c, "E26").events, [5]);
+    assert_eq!(verdict(&c, "E28").events, [4, 6], "{}", c.to_text());
+    assert_eq!(outcome(&c, "T18"), Outcome::Fail);
+    assert!(c.to_text().starts_with("Compliance of tender"));
+
+    // An opening record before the deadline, and an opening not at it.
+    let c = bidding(vec![(before.clone(), doc("opening_record", "agency-01", 13))]);
+    assert_eq!(verdict(&c, "T17").events, [3]);
+    let c = judged(&[(at("2026-03-02"), {
+        let mut s = schedule("2026-03-23T09:30:00+08:00");
+        s["body"]["opening_ms"] = json!(s["body"]["opening_ms"].as_i64().unwrap_or(0) + 3_600_000);
+        s
+    })]);
+    assert_eq!(outcome(&c, "T17"), Outcome::Fail);
+}
+
+#[test]
+fn p01_a_forged_award_and_an_unregistered_tender() {
+    let c = bidding(vec![(at("2026-03-05"), doc("award_notice", "bidder-a", 20))]);
+    assert_eq!(verdict(&c, "P01").events, [3]);
+    assert!(verdict(&c, "P01").detail.contains("only the tenderer or its agency"), "{c:?}");
+    let c = judged(&[(at("2026-03-05"), doc("award_notice", "bidder-a", 20))]);
+    assert_eq!(outcome(&c, "P01"), Outcome::Indeterminate);
+}
+
+#[test]
+fn l01_documents_that_need_a_timestamp() {
+    // The default pack asks a trusted timestamp of a tender notice.
+    let c = judged(&[(at("2026-03-02"), doc("tender_notice", "agency-01", 1))]);
+    assert_eq!(verdict(&c, "L01").events, [0]);
+    let mut stamped = doc("tender_notice", "agency-01", 1);
+    stamped["body"]["timestamps"] = json!(["AAAA"]);
+    assert_eq!(outcome(&judged(&[(at("2026-03-02"), stamped)]), "L01"), Outcome::Pass);
+}
+
+#[test]
+fn every_rule_is_judged_once_in_catalogue_order() {
+    let c = judged(&[(at("2026-03-02"), registration(true, 1))]);
+    let ids: Vec<&str> = c.verdicts.iter().map(|v| v.rule.as_str()).collect();
+    assert_eq!(ids, rule_ids().collect::<Vec<_>>());
+    let again: Compliance =
+        serde_json::from_str(&serde_json::to_string(&c).expect("json")).expect("reads back");
+    assert_eq!(again, c);
+}
+
+#[test]
+fn timelines_that_are_not_one_tenders_events_in_order_are_refused() {
+    let one = |a: &str, e: Value| json!([{"at": a, "event": e}]).to_string();
+    let ok = one("2026-03-02T10:00:00+08:00", registration(true, 1));
+    assert!(read(ok.as_bytes()).is_ok());
+    for (bad, why) in [
+        ("[]".to_owned(), "no events"),
+        ("{}".to_owned(), "expected a JSON array"),
+        (one("2026-03-02 10:00", registration(true, 1)), "RFC 3339"),
+        (one("2026-03-02T10:00:00", registration(true, 1)), "RFC 3339"),
+        (one("1969-12-31T23:59:59Z", registration(true, 1)), "before 1970"),
+        (
+            json!([{"at": "2026-03-02T10:00:00+08:00", "event": registration(true, 1)},
+                   {"at": "2026-03-02T09:00:00+08:00", "event": schedule("2026-03-23T09:30:00+08:00")}])
+            .to_string(),
+            "earlier than the event before",
+        ),
+        (
+            json!([{"at": "2026-03-02T10:00:00+08:00", "event": registration(true, 1)},
+                   {"at": "2026-03-02T10:00:00+08:00", "event": {
+                       "kind": "schedule", "tender": "other", "body": {"bid_deadline_ms": 1, "opening_ms": 1}}}])
+            .to_string(),
+            "one tender's",
+        ),
+        (one("2026-03-02T10:00:00+08:00", reveal(0, "bidder-a", 1)), "not an earlier event"),
+        (
+            json!([{"at": "2026-03-02T10:00:00+08:00", "event": registration(true, 1), "extra": 1}]).to_string(),
+            "unknown field",
+        ),
+    ] {
+        let e = read(bad.as_bytes()).expect_err(why).to_string();
+        assert!(e.contains(why), "{bad}: {e}");
+    }
+    let huge = vec![b' '; MAX_TIMELINE_BYTES_PLUS_ONE];
+    assert!(read(&huge).is_err());
+}
+
+const MAX_TIMELINE_BYTES_PLUS_ONE: usize = super::timeline::MAX_TIMELINE_BYTES + 1;
+
+#[test]
+#[ignore = "prints a sample report"]
+fn print_sample() {
+    let c = bidding(vec![
+        ("2026-03-23T09:29:59+08:00".into(), sealed_bid("bidder-a", 10)),
+        ("2026-03-23T09:30:00+08:00".into(), doc("bid", "bidder-b", 11)),
+        ("2026-03-23T09:30:00+08:00".into(), doc("opening_record", "agency-01", 13)),
+    ]);
+    println!("{}", c.to_text());
+}
