@@ -81,6 +81,21 @@ const TIMELINE_PARAMS: &[Param] = &[
     p("after", "integer", "start after this sequence number (the previous page's next)"),
     p("limit", "integer", "most events in the page, 1 to 1000 (default 1000)"),
 ];
+const COMPLIANCE_PARAMS: &[Param] = &[
+    p("id", "string", "the tender ID"),
+    q(
+        "minimum_periods",
+        false,
+        "string",
+        "how \"at least N days\" is counted: calendar-dates (default; the starting day is not counted) or whole-days",
+    ),
+    q(
+        "extend_minimums",
+        false,
+        "boolean",
+        "true: a minimum period ending on a rest day runs on to the next working day",
+    ),
+];
 const DOCUMENT_PARAMS: &[Param] =
     &[p("sha256", "string", "the document's SHA-256, 64 lowercase hex")];
 const TILE_PARAMS: &[Param] =
@@ -250,6 +265,19 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 errors: &[Code::BadParameter, Code::NotFound],
             },
             get(v1::tender_events),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/tenders/{id}/compliance",
+                summary: "A tender's compliance report: each rule of its procedure judged pass, fail (citing entries), indeterminate (naming what is missing) or not applicable, with its article",
+                role: None,
+                params: COMPLIANCE_PARAMS,
+                body: None,
+                ok: &[(200, JSON, "tree_size, compliance")],
+                errors: &[Code::BadParameter, Code::NotFound],
+            },
+            get(v1::tender_compliance),
         ),
         (
             Route {

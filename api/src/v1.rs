@@ -578,6 +578,54 @@ pub(crate) async fn tender_events(
     Ok(Json(out).into_response())
 }
 
+/// `GET /v1/tenders/{id}/compliance[?minimum_periods=whole-days][&extend_minimums=true]`:
+/// the tender's compliance report over the log of the newest checkpoint —
+/// the same report `tenderlog report` prints and `tenderlog-verify` gives
+/// offline from the tender's bundle.
+pub(crate) async fn tender_compliance(
+    State(state): Shared,
+    Path(id): Path<String>,
+    Params(q): Params,
+) -> Result<Response, ApiError> {
+    use verifier::rules::{MinimumPeriods, Reading};
+    if id.is_empty() || id.len() > verifier::event::MAX_TENDER_ID_BYTES {
+        return Err(ApiError::new(Code::BadParameter, "tender ID must be 1-128 bytes"));
+    }
+    let minimum_periods = match q.get("minimum_periods").map(String::as_str) {
+        None | Some("calendar-dates") => MinimumPeriods::CalendarDates,
+        Some("whole-days") => MinimumPeriods::WholeDays,
+        Some(v) => {
+            return Err(ApiError::new(
+                Code::BadParameter,
+                format!("minimum_periods is calendar-dates or whole-days, not {v:?}"),
+            ));
+        }
+    };
+    let extend = match q.get("extend_minimums").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(v) => {
+            return Err(ApiError::new(
+                Code::BadParameter,
+                format!("extend_minimums is true or false, not {v:?}"),
+            ));
+        }
+    };
+    if let Some(k) = q.keys().find(|k| !matches!(k.as_str(), "minimum_periods" | "extend_minimums"))
+    {
+        return Err(ApiError::new(Code::BadParameter, format!("unknown parameter {k:?}")));
+    }
+    let reading = Reading { minimum_periods, extend_minimums_over_rest_days: extend };
+    let out = state
+        .readers
+        .with(move |s| match s.compliance(&id, reading)? {
+            Some((size, c)) => Ok(json!({ "tree_size": size, "compliance": c })),
+            None => Err(ApiError::new(Code::NotFound, format!("no events for tender {id:?}"))),
+        })
+        .await?;
+    Ok(Json(out).into_response())
+}
+
 /// `GET /v1/documents/{sha256}`: where a document digest was logged.
 pub(crate) async fn documents(
     State(state): Shared,

@@ -23,6 +23,7 @@ mod appender;
 pub mod audit;
 mod bundle;
 pub mod clock;
+mod compliance;
 mod error;
 pub mod issue;
 pub mod keys;

@@ -20,6 +20,7 @@ mod demo;
 #[cfg(feature = "demo")]
 mod demo_pki;
 mod inspect;
+mod rules;
 #[cfg(any(feature = "demo", feature = "bench"))]
 mod seal_maker;
 mod serve;
@@ -73,6 +74,29 @@ enum Command {
     /// Document policy rule packs: who signs what, which need a timestamp.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The tender procedure's rules: judge a planned timeline, list them.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// A tender's compliance report: each rule of its procedure, judged.
+    ///
+    /// Judges the tender's events in the log's newest checkpoint by the
+    /// platform's received times: pass, FAIL (citing the entries),
+    /// indeterminate (naming what is missing) or n/a, each with its article.
+    /// `tenderlog-verify` gives the same report offline from the tender's
+    /// bundle. Exit status 1 when a rule is broken.
+    Report {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA")]
+        data: PathBuf,
+        /// The tender ID.
+        #[arg(long)]
+        tender: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        reading: rules::ReadingArgs,
+    },
     /// Manage the bearer tokens that may submit events.
     #[command(subcommand)]
     Token(serve::TokenCommand),
@@ -315,6 +339,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { data } => demo::run(&data),
         Command::Serve(args) => serve::serve(args),
         Command::Token(cmd) => serve::token(cmd),
+        Command::Rules(cmd) => rules::rules(cmd),
+        Command::Report { data, tender, json, reading } => {
+            rules::report(&data, &tender, json, reading)
+        }
         Command::Trust(TrustCommand::AddCa { data, file }) => {
             let der = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("couldn't read {}: {e}", file.display()))?;

@@ -218,7 +218,14 @@ impl TenderState {
         };
         match (body, document) {
             (_, Some(t)) => match (filer(t), role) {
-                (Filer::Owner, Role::Owner) | (Filer::Bidder, Role::Other) => Ok(()),
+                (Filer::Owner, Role::Owner)
+                | (Filer::Bidder, Role::Other)
+                | (Filer::Committee, Role::Owner | Role::Other) => Ok(()),
+                (Filer::Committee, _) => Err(not_entitled(
+                    principal,
+                    &format!("a {}", t.name()),
+                    "the committee or the tenderer's side files it, never a supervisor",
+                )),
                 (Filer::Owner, _) => Err(not_entitled(
                     principal,
                     &format!("a {}", t.name()),

@@ -93,10 +93,16 @@ pub enum Filer {
     Owner,
     /// A bidder (applicant) only: never the owner or a supervisor.
     Bidder,
+    /// The owner, or the evaluation committee's account (its membership is
+    /// secret until the award, so not in the registration): never a
+    /// supervisor, who may not sit on a committee it supervises (条例 46);
+    /// the rule pack asks every expert's signature of it.
+    Committee,
 }
 
 /// Who files `t`: notices, tender documents and their changes, the opening
-/// record, reports, result notices and the contract are the owner's
+/// record, result notices and the contract are the owner's; the review and
+/// evaluation reports the committee's
 /// (招标投标法 art. 16, 23, 45–46; 条例 21, 54); bids, prequalification
 /// applications, their clarifications and a bid registration are a
 /// bidder's (法 27, 29).
@@ -108,6 +114,7 @@ pub fn filer(t: DocumentType) -> Filer {
         | D::PrequalificationApplicationClarification
         | D::Bid
         | D::BidClarification => Filer::Bidder,
+        D::PrequalificationReviewReport | D::EvaluationReport => Filer::Committee,
         D::PrequalificationNotice
         | D::TenderNotice
         | D::InvitationToBid
@@ -120,8 +127,6 @@ pub fn filer(t: DocumentType) -> Filer {
         | D::TenderDocumentsAmendment
         | D::ControlPricePublication
         | D::OpeningRecord
-        | D::PrequalificationReviewReport
-        | D::EvaluationReport
         | D::PrequalificationResultNotice
         | D::AwardNotice
         | D::Contract => Filer::Owner,

@@ -222,10 +222,10 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// For each given document: where it was logged.
     pub documents: Vec<serde_json::Value>,
-    /// What the record shows of the tender's procedure (check `procedure`,
-    /// a tender bundle only). A violation here does not make the evidence
-    /// unverified: it is what the authentic record shows.
-    pub compliance: Vec<Check>,
+    /// The tender's compliance report ([`crate::rules`]; a tender bundle
+    /// only). A broken rule does not make the evidence unverified: it is
+    /// what the authentic record shows.
+    pub compliance: Option<crate::rules::Compliance>,
 }
 
 struct Out(Vec<Check>);
@@ -312,8 +312,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let found_docs = documents(bundle, options.documents, &events, &certs, &mut out);
     let revealed = reveals(&selected, &evidence, &mut checked, &mut out);
     not_applicable(&checked, revealed, &mut out);
-    let mut compliance = Out(Vec::new());
-    procedure(m, &selected, &mut compliance);
+    let compliance = tender_compliance(m, &selected, &events);
 
     let (verified, checks) = out.finish();
     Report {
@@ -324,53 +323,39 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
         entries: m.entries.len(),
         checks,
         documents: found_docs,
-        compliance: compliance.0,
+        compliance,
     }
 }
 
-/// The tender's procedure, replayed over its whole chain by each event's
-/// received time: the rules the ledger enforces on admission
-/// ([`crate::procedure`]), judged again (a log written before them, or by
-/// another ledger, may break them). Only a whole tender can be judged.
-fn procedure(m: &Manifest, selected: &[Entry<'_>], out: &mut Out) {
-    let Selection::Tender(t) = &m.selection else {
-        out.na(CheckName::Procedure, "bundle", "only a whole tender's chain is judged");
-        return;
+/// The tender's compliance report, judged over its whole chain by each
+/// event's received time with the rules the ledger judges by
+/// ([`crate::rules`], which replays [`crate::procedure`] too), the shipped
+/// holiday calendar and the rule pack its documents were checked under.
+/// Only a whole tender is judged.
+fn tender_compliance(
+    m: &Manifest,
+    selected: &[Entry<'_>],
+    events: &Events,
+) -> Option<crate::rules::Compliance> {
+    let Selection::Tender(t) = &m.selection else { return None };
+    let mut chain: Vec<(u64, &Event)> =
+        selected.iter().filter(|(_, ev, _)| ev.tender == *t).map(|(i, ev, _)| (*i, *ev)).collect();
+    chain.sort_by_key(|(_, ev)| ev.seq);
+    let pack = crate::rules::pack_link(&chain)
+        .and_then(|link| match events.get(&link.index) {
+            Some((Event { body: Body::Policy(p), .. }, _)) => Some(p.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(crate::policy::RulePack::default_pack);
+    let calendar = crate::calendar::Calendar::shipped();
+    let steps: Vec<crate::rules::Step<'_>> =
+        chain.iter().map(|(i, e)| crate::rules::Step::of(*i, e)).collect();
+    let ctx = crate::rules::Context {
+        calendar: &calendar,
+        reading: crate::rules::Reading::default(),
+        pack: &pack,
     };
-    let mut chain: Vec<&Entry<'_>> = selected.iter().filter(|(_, ev, _)| ev.tender == *t).collect();
-    chain.sort_by_key(|(_, ev, _)| ev.seq);
-    let mut state = crate::procedure::TenderState::default();
-    let mut failed = false;
-    for &&(i, ev, _) in &chain {
-        // A refusal is the ledger's record of a submission it turned away,
-        // not a filing: it is judged by nothing.
-        if matches!(ev.body, Body::SubmissionRejected(_)) {
-            continue;
-        }
-        if let Err(v) = state.admit(&ev.principal, &ev.body, ev.received_ms) {
-            failed = true;
-            out.add(CheckName::Procedure, format!("entry {i}"), Err(v.to_string()));
-        }
-        state.apply(ev);
-    }
-    if !failed {
-        let detail = match &state.schedule {
-            Some(s) => format!(
-                "{} events judged by their received times: no bid at or after the deadline \
-                 ({} ms), no reveal before the opening ({} ms) or twice, no opening record \
-                 before the deadline, no schedule change after it",
-                chain.len(),
-                s.bid_deadline_ms,
-                s.opening_ms
-            ),
-            None => format!(
-                "{} events; no schedule event, so no deadline or opening to judge by; no \
-                 sealed entry revealed twice",
-                chain.len()
-            ),
-        };
-        out.add(CheckName::Procedure, format!("tender {t:?}"), Ok(detail));
-    }
+    Some(crate::rules::judge(t, &steps, &ctx))
 }
 
 /// The entries that decoded, by index: each event and its leaf hash.
@@ -1246,13 +1231,14 @@ impl Report {
                 failed[0].detail
             ));
         }
-        let violations: Vec<&Check> =
-            self.compliance.iter().filter(|c| c.status == Status::Fail).collect();
-        if let Some(first) = violations.first() {
+        if let Some(c) = &self.compliance
+            && let Some(first) = c.failures().next()
+        {
             s.push_str(&format!(
-                "PROCEDURE: the record shows {} violation(s) of the tender's procedure; first: {}: {}\n",
-                violations.len(),
-                first.subject,
+                "COMPLIANCE: the record shows {} rule(s) of the tender's procedure broken; first: {} {}: {}\n",
+                c.failures().count(),
+                first.rule,
+                first.title,
                 first.detail
             ));
         }
@@ -1278,16 +1264,9 @@ impl Report {
             };
             s.push_str(&format!("  {mark}  {:<38} {:<22} {}\n", c.check, c.subject, c.detail));
         }
-        if !self.compliance.is_empty() {
-            s.push_str("\nprocedure (what the record shows; not part of the verdict above):\n");
-            for c in &self.compliance {
-                let mark = match c.status {
-                    Status::Pass => "pass",
-                    Status::Fail => "FAIL",
-                    Status::NotApplicable => "n/a ",
-                };
-                s.push_str(&format!("  {mark}  {:<38} {:<22} {}\n", c.check, c.subject, c.detail));
-            }
+        if let Some(c) = &self.compliance {
+            s.push_str("\n(what the record shows; not part of the verdict above)\n");
+            s.push_str(&c.to_text());
         }
         s
     }
@@ -1474,6 +1453,6 @@ pub fn verify_receipt(
         entries: 1,
         checks,
         documents: Vec::new(),
-        compliance: Vec::new(),
+        compliance: None,
     })
 }

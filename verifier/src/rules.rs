@@ -252,6 +252,13 @@ pub fn judge(tender: &str, steps: &[Step<'_>], ctx: &Context<'_>) -> Compliance 
     }
 }
 
+/// The rule pack a tender's documents were checked under: the one its
+/// latest event that names a pack names (`None`: the default pack). The
+/// ledger and the offline verifier both resolve it, so their reports agree.
+pub fn pack_link(chain: &[(u64, &Event)]) -> Option<crate::event::EventLink> {
+    chain.iter().rev().find_map(|(_, e)| e.policy)
+}
+
 /// One rule of the catalogue.
 struct Rule {
     id: &'static str,
@@ -333,6 +340,11 @@ const RULES: &[Rule] = &[
 /// The IDs of the rules, in report order.
 pub fn rule_ids() -> impl Iterator<Item = &'static str> {
     RULES.iter().map(|r| r.id)
+}
+
+/// The rules, in report order: ID, article, what it requires.
+pub fn catalogue() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    RULES.iter().map(|r| (r.id, r.article, r.title))
 }
 
 /// A rule's answer before it is dressed as a [`Verdict`].

@@ -33,6 +33,47 @@ struct Entry {
     event: Submission,
 }
 
+/// The entries, read one at a time: an error names the entry, and the
+/// count is bounded while reading.
+struct Entries(Vec<Entry>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Entries, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON array of {\"at\": <RFC 3339 time>, \"event\": <submission>}")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Entries, A::Error> {
+                use serde::de::Error as _;
+                let mut out = Vec::new();
+                loop {
+                    let i = out.len();
+                    if i == MAX_TIMELINE_EVENTS {
+                        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                            return Err(A::Error::custom(format!(
+                                "more than {MAX_TIMELINE_EVENTS} events"
+                            )));
+                        }
+                        break;
+                    }
+                    match seq.next_element::<Entry>() {
+                        Ok(Some(e)) => out.push(e),
+                        Ok(None) => break,
+                        Err(e) => return Err(A::Error::custom(format!("event {i}: {e}"))),
+                    }
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
 /// One event of a timeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
@@ -74,16 +115,9 @@ pub fn read(json: &[u8]) -> Result<Timeline, Error> {
     if json.len() > MAX_TIMELINE_BYTES {
         return Err(bad(format!("{} bytes; the limit is {MAX_TIMELINE_BYTES}", json.len())));
     }
-    let entries: Vec<Entry> = serde_json::from_slice(json).map_err(|e| {
-        bad(format!(
-            "{e} (expected a JSON array of {{\"at\": <RFC 3339 time>, \"event\": <submission>}})"
-        ))
-    })?;
+    let Entries(entries) = serde_json::from_slice(json).map_err(|e| bad(e.to_string()))?;
     if entries.is_empty() {
         return Err(bad("no events".into()));
-    }
-    if entries.len() > MAX_TIMELINE_EVENTS {
-        return Err(bad(format!("{} events; the limit is {MAX_TIMELINE_EVENTS}", entries.len())));
     }
     let mut tender: Option<String> = None;
     let mut items = Vec::with_capacity(entries.len());

@@ -1,0 +1,52 @@
+//! A tender's compliance report from the log: its chain as of the newest
+//! checkpoint, judged by `verifier::rules` — the same function an offline
+//! verifier runs on the tender's bundle, with the same calendar and rule
+//! pack, so the two reports are identical.
+
+use verifier::event::{Body, Event};
+use verifier::rules::{Compliance, Reading, Step};
+
+use crate::error::{LedgerError, Result};
+use crate::storage::Lookups as _;
+use crate::store::Store;
+
+impl Store {
+    /// The compliance report of `tender` over the log covered by the newest
+    /// signed checkpoint (its size is returned with it); `None` when the
+    /// tender has no events there.
+    pub fn compliance(&self, tender: &str, reading: Reading) -> Result<Option<(u64, Compliance)>> {
+        let size = self.latest_checkpoint()?.checkpoint.size;
+        let mut chain = Vec::new();
+        for (_, index) in self.tender_events(tender)? {
+            if index < size {
+                let leaf = self.leaf(index)?;
+                let event = Event::decode(&leaf)
+                    .map_err(|e| LedgerError::Corrupt(format!("leaf {index}: {e}")))?;
+                chain.push((index, event));
+            }
+        }
+        if chain.is_empty() {
+            return Ok(None);
+        }
+        let refs: Vec<(u64, &Event)> = chain.iter().map(|(i, e)| (*i, e)).collect();
+        let pack = match verifier::rules::pack_link(&refs) {
+            Some(link) if link.index < size => {
+                let leaf = self.leaf(link.index)?;
+                match Event::decode(&leaf).map(|e| e.body) {
+                    Ok(Body::Policy(p)) => p,
+                    _ => {
+                        return Err(LedgerError::Corrupt(format!(
+                            "entry {} named as a rule pack is not one",
+                            link.index
+                        )));
+                    }
+                }
+            }
+            _ => verifier::policy::RulePack::default_pack(),
+        };
+        let calendar = verifier::calendar::Calendar::shipped();
+        let steps: Vec<Step<'_>> = refs.iter().map(|(i, e)| Step::of(*i, e)).collect();
+        let ctx = verifier::rules::Context { calendar: &calendar, reading, pack: &pack };
+        Ok(Some((size, verifier::rules::judge(tender, &steps, &ctx))))
+    }
+}

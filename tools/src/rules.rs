@@ -1,0 +1,168 @@
+//! `tenderlog report` and `tenderlog rules`: a tender's compliance report
+//! from the log, and the same rules over a timeline not taken from a log.
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use verifier::rules::{Compliance, MinimumPeriods, Reading};
+
+use crate::CheckFailed;
+
+/// How periods are read where the law is read two ways (DOMAIN.md §1.2).
+#[derive(Args, Debug, Clone, Copy)]
+pub(crate) struct ReadingArgs {
+    /// How "at least N days" is counted: `calendar-dates` (the starting day
+    /// is not counted, the last is: 民法典 art. 201) or `whole-days` (neither
+    /// end day is counted).
+    #[arg(long, value_enum, default_value = "calendar-dates")]
+    minimum_periods: Periods,
+    /// Let a minimum period whose last day is a rest day run on to the next
+    /// working day (民法典 art. 203 read as applying to minimums, as many local
+    /// rules do).
+    #[arg(long)]
+    extend_minimums: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum Periods {
+    CalendarDates,
+    WholeDays,
+}
+
+impl ReadingArgs {
+    fn reading(self) -> Reading {
+        Reading {
+            minimum_periods: match self.minimum_periods {
+                Periods::CalendarDates => MinimumPeriods::CalendarDates,
+                Periods::WholeDays => MinimumPeriods::WholeDays,
+            },
+            extend_minimums_over_rest_days: self.extend_minimums,
+        }
+    }
+}
+
+/// The rules of the tender procedure.
+#[derive(Subcommand, Debug)]
+pub(crate) enum RulesCommand {
+    /// Judge a timeline not taken from a log: a planned schedule, or a case.
+    ///
+    /// FILE (or - for stdin) is a JSON array, in time order, of
+    ///
+    ///   {"at": "2026-03-02T09:00:00+08:00",
+    ///    "event": {"kind": "document", "tender": "ZB2026-001",
+    ///              "principal": "agency-01",
+    ///              "body": {"document_type": "tender_documents",
+    ///                       "sha256": "<64 hex>", "size": 1,
+    ///                       "media_type": "application/pdf"}}}
+    ///
+    /// where "event" is exactly a submission to POST /v1/events and "at"
+    /// plays the platform's received time. Kinds: registration, schedule,
+    /// document, sealed_document, reveal (its sealed.index is the position of
+    /// the sealed filing in the timeline, from 0). Exit status 1 when a rule
+    /// is broken.
+    Check {
+        /// The timeline, or - for stdin.
+        file: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        reading: ReadingArgs,
+    },
+    /// List the rules: ID, article, what each requires.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a `rules` subcommand.
+pub(crate) fn rules(cmd: RulesCommand) -> anyhow::Result<()> {
+    match cmd {
+        RulesCommand::Check { file, json, reading } => {
+            let text = read_input(&file)?;
+            let timeline = verifier::rules::timeline::read(&text)
+                .with_context(|| format!("couldn't read the timeline {}", file.display()))?;
+            let calendar = verifier::calendar::Calendar::shipped();
+            let pack = verifier::policy::RulePack::default_pack();
+            let ctx = verifier::rules::Context {
+                calendar: &calendar,
+                reading: reading.reading(),
+                pack: &pack,
+            };
+            let c = verifier::rules::judge(&timeline.tender, &timeline.steps(), &ctx);
+            print(&c, json.then(|| serde_json::json!({ "compliance": c })))
+        }
+        RulesCommand::List { json } => {
+            let list: Vec<_> = verifier::rules::catalogue().collect();
+            let mut out = std::io::stdout().lock();
+            if json {
+                let v: Vec<_> = list
+                    .iter()
+                    .map(|(id, article, title)| {
+                        serde_json::json!({"rule": id, "article": article, "title": title})
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut out, &v)?;
+                writeln!(out)?;
+            } else {
+                for (id, article, title) in list {
+                    writeln!(out, "{id}  {title} ({article})")?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `tenderlog report`: the compliance report of a tender in the log.
+pub(crate) fn report(
+    data: &Path,
+    tender: &str,
+    json: bool,
+    reading: ReadingArgs,
+) -> anyhow::Result<()> {
+    let store = ledger::Store::open(data)?;
+    let Some((size, c)) = store.compliance(tender, reading.reading())? else {
+        anyhow::bail!(
+            "tender {tender:?} has no events in the log's newest checkpoint; check the ID (`tenderlog bundle --tender` lists nothing either)"
+        );
+    };
+    print(&c, json.then(|| serde_json::json!({ "tree_size": size, "compliance": c })))
+}
+
+/// Prints the report (as `json`, when given); a broken rule is exit 1.
+fn print(c: &Compliance, json: Option<serde_json::Value>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match json {
+        Some(v) => {
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        None => out.write_all(c.to_text().as_bytes())?,
+    }
+    let broken = c.failures().count();
+    if broken > 0 {
+        return Err(
+            CheckFailed(format!("{broken} rule(s) of the tender's procedure broken")).into()
+        );
+    }
+    Ok(())
+}
+
+fn read_input(file: &Path) -> anyhow::Result<Vec<u8>> {
+    let limit = verifier::rules::timeline::MAX_TIMELINE_BYTES as u64 + 1;
+    let mut buf = Vec::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin().take(limit).read_to_end(&mut buf)?;
+    } else {
+        std::fs::File::open(file)
+            .with_context(|| format!("couldn't open {}", file.display()))?
+            .take(limit)
+            .read_to_end(&mut buf)?;
+    }
+    Ok(buf)
+}

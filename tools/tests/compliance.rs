@@ -1,0 +1,239 @@
+//! One tender's compliance report, four ways: the ledger library
+//! (`Store::compliance`), `tenderlog report --json`, `GET
+//! /v1/tenders/{id}/compliance`, and the offline verifier on the tender's
+//! bundle from `tenderlog bundle`. All four must be the same report.
+//!
+//! The tender is played on a manual clock through the whole procedure:
+//! registration, documents, a schedule, three sealed bids, a late bid the
+//! platform refuses, the opening, the award, and a contract signed on day
+//! 37 — which only the report catches (招标投标法 art. 46, T29: the 30 days
+//! from 2026-09-01 end on 10-01, a holiday, so run to 10-08).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{err, out, run};
+use ledger::{Appender, AppenderConfig, ManualClock};
+use serde_json::Value;
+use verifier::Hash;
+use verifier::event::{Body, Content, Document, DocumentType, Request, Schedule, SealRequest};
+use verifier::registration::{Method, Party, Registration};
+
+const T: &str = "ZB2026-COMPLIANCE";
+
+/// `YYYY-MM-DD HH:MM` in Beijing time, as ms since the epoch.
+fn at(day: &str, time: &str) -> u64 {
+    let ts: jiff::Timestamp = format!("{day}T{time}:00+08:00").parse().unwrap();
+    ts.as_millisecond() as u64
+}
+
+fn doc(kind: DocumentType, n: u8) -> Document {
+    Document::new(kind, Hash([n; 32]), 100 + u64::from(n), "application/pdf")
+}
+
+fn log(principal: &str, body: Body) -> Request {
+    Request::Log(Content { tender: T.into(), principal: principal.into(), body })
+}
+
+fn registration() -> Body {
+    Body::Registration(Registration {
+        project: "某市第一中学教学楼施工".into(),
+        tenderer: Party {
+            name: "某市第一中学".into(),
+            uscc: verifier::ids::Uscc::parse("91350100M000100Y43").unwrap(),
+            principals: vec!["school".into()],
+        },
+        agency: Some(Party {
+            name: "某招标代理有限公司".into(),
+            uscc: verifier::ids::Uscc::parse("91110000600037341L").unwrap(),
+            principals: vec!["agency-01".into()],
+        }),
+        method: Method::Open,
+        prequalification: false,
+        must_tender: true,
+        state_capital: true,
+        estimate_fen: Some(500_000_000),
+        max_price_fen: None,
+        bid_security_fen: Some(8_000_000),
+        bid_validity_days: Some(90),
+        supervisors: Vec::new(),
+    })
+}
+
+fn play(dir: &std::path::Path) {
+    ledger::init(dir, "compliance.tenderlog.example/log", &ManualClock::new(1)).unwrap();
+    let clock = Arc::new(ManualClock::new(at("2026-08-03", "10:00")));
+    let config = AppenderConfig {
+        clock: clock.clone(),
+        stamp_checkpoints: false,
+        ..AppenderConfig::default()
+    };
+    let appender = Appender::open(dir, config).unwrap();
+    let send = |ms: u64, r: Request| {
+        clock.set(ms);
+        appender.append(vec![r]).unwrap().pop().unwrap()
+    };
+    let deadline = at("2026-08-24", "09:30");
+    send(at("2026-08-03", "10:00"), log("agency-01", registration())).unwrap();
+    send(
+        at("2026-08-03", "10:05"),
+        log("agency-01", Body::Document(doc(DocumentType::TenderNotice, 1))),
+    )
+    .unwrap();
+    send(
+        at("2026-08-03", "10:06"),
+        log("agency-01", Body::Document(doc(DocumentType::TenderDocuments, 2))),
+    )
+    .unwrap();
+    send(
+        at("2026-08-03", "10:07"),
+        log(
+            "agency-01",
+            Body::Schedule(Schedule { bid_deadline_ms: deadline, opening_ms: deadline }),
+        ),
+    )
+    .unwrap();
+    for n in 1..=3u8 {
+        send(
+            at("2026-08-20", "15:00") + u64::from(n),
+            Request::Seal(SealRequest {
+                tender: T.into(),
+                principal: format!("bidder-{n}"),
+                document: doc(DocumentType::Bid, 10 + n),
+            }),
+        )
+        .unwrap();
+    }
+    // The platform refuses a bid a minute late, and logs the refusal.
+    let late = send(
+        deadline + 60_000,
+        Request::Seal(SealRequest {
+            tender: T.into(),
+            principal: "bidder-4".into(),
+            document: doc(DocumentType::Bid, 14),
+        }),
+    );
+    assert!(late.is_err(), "a late bid is refused");
+    // A bidder cannot file the award: refused, nothing logged.
+    assert!(
+        send(deadline, log("bidder-1", Body::Document(doc(DocumentType::AwardNotice, 20))))
+            .is_err()
+    );
+    send(
+        deadline + 120_000,
+        log("agency-01", Body::Document(doc(DocumentType::OpeningRecord, 21))),
+    )
+    .unwrap();
+    send(
+        at("2026-09-01", "10:00"),
+        log("agency-01", Body::Document(doc(DocumentType::AwardNotice, 22))),
+    )
+    .unwrap();
+    send(at("2026-10-09", "10:00"), log("school", Body::Document(doc(DocumentType::Contract, 23))))
+        .unwrap();
+    drop(appender);
+}
+
+#[test]
+fn the_compliance_report_is_the_same_from_the_ledger_the_cli_the_api_and_the_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    play(&dir);
+    let d = dir.to_str().unwrap();
+
+    // 1. The ledger library.
+    let store = ledger::Store::open(&dir).unwrap();
+    let (size, library) = store.compliance(T, Default::default()).unwrap().unwrap();
+    drop(store);
+    let library = serde_json::to_value(&library).unwrap();
+    let verdict = |c: &Value, rule: &str| {
+        c["verdicts"].as_array().unwrap().iter().find(|v| v["rule"] == rule).unwrap().clone()
+    };
+    let t29 = verdict(&library, "T29");
+    assert_eq!(t29["outcome"], "fail", "{t29}");
+    assert!(t29["detail"].as_str().unwrap().contains("ended 2026-10-08"), "{t29}");
+    for rule in ["P01", "T04", "T12", "T15", "E26", "T17", "T18"] {
+        assert_eq!(verdict(&library, rule)["outcome"], "pass", "{rule}: {library:#}");
+    }
+
+    // 2. The command line: the same report, and exit status 1 (a rule broken).
+    let o = run(&["report", "--data", d, "--tender", T, "--json"], "");
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let cli: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(cli["tree_size"], size);
+    assert_eq!(cli["compliance"], library);
+    let o = run(&["report", "--data", d, "--tender", T], "");
+    assert!(out(&o).contains("FAIL          T29"), "{}", out(&o));
+    let o = run(&["report", "--data", d, "--tender", "no-such-tender"], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("no events"), "{}", err(&o));
+
+    // 3. The offline verifier, on the tender's bundle.
+    let zip = tmp.path().join("tender.zip");
+    let o = run(&["bundle", "--data", d, "--tender", T, "--out", zip.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let bundle = verifier::bundle::Bundle::from_zip(&std::fs::read(&zip).unwrap()).unwrap();
+    let report = verifier::report::verify_bundle(&bundle, None, &[]);
+    assert!(report.verified, "{}", report.to_text());
+    assert_eq!(serde_json::to_value(report.compliance.unwrap()).unwrap(), library);
+
+    // 4. The API.
+    let (mut server, base) = common::serve(d, &[]);
+    let http = reqwest::blocking::Client::new();
+    let r = http.get(format!("{base}/v1/tenders/{T}/compliance")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let api: Value = r.json().unwrap();
+    assert_eq!(api["compliance"], library);
+    let r = http
+        .get(format!("{base}/v1/tenders/{T}/compliance?minimum_periods=whole-days"))
+        .send()
+        .unwrap();
+    let whole: Value = r.json().unwrap();
+    assert_eq!(whole["compliance"]["reading"]["minimum_periods"], "whole-days");
+    for bad in ["?minimum_periods=weeks", "?extend_minimums=yes", "?other=1"] {
+        let r = http.get(format!("{base}/v1/tenders/{T}/compliance{bad}")).send().unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+    let r = http.get(format!("{base}/v1/tenders/nothing/compliance")).send().unwrap();
+    assert_eq!(r.status(), 404);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+/// `tenderlog rules check` on a planned schedule: 19 days from issue to
+/// deadline fails T04 (exit 1); 20 pass (exit 0); a malformed timeline is a
+/// usage error naming the event (exit 2).
+#[test]
+fn a_planned_timeline_is_judged_before_it_is_published() {
+    let plan = |deadline: &str| {
+        let ms = at(deadline, "09:30");
+        serde_json::json!([
+            {"at": "2026-03-02T10:00:00+08:00", "event": {"kind": "registration", "tender": T,
+                "principal": "agency-01", "body": serde_json::to_value(match registration() {
+                    Body::Registration(r) => r, _ => unreachable!() }).unwrap()}},
+            {"at": "2026-03-02T10:00:00+08:00", "event": {"kind": "document", "tender": T,
+                "principal": "agency-01", "body": {"document_type": "tender_documents",
+                "sha256": "11".repeat(32), "size": 1, "media_type": "application/pdf",
+                "timestamps": ["AAAA"]}}},
+            {"at": "2026-03-02T10:01:00+08:00", "event": {"kind": "schedule", "tender": T,
+                "principal": "agency-01", "body": {"bid_deadline_ms": ms, "opening_ms": ms}}}
+        ])
+        .to_string()
+    };
+    let o = run(&["rules", "check", "-"], &plan("2026-03-21"));
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
+    assert!(out(&o).contains("FAIL          T04"), "{}", out(&o));
+    let o = run(&["rules", "check", "-", "--json"], &plan("2026-03-22"));
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    let v: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(v["compliance"]["verdicts"][1]["outcome"], "pass", "{v:#}");
+    let o = run(&["rules", "check", "-", "--minimum-periods", "whole-days"], &plan("2026-03-22"));
+    assert_eq!(o.status.code(), Some(1), "one day short when whole days are counted");
+    let o = run(&["rules", "check", "-"], "[{\"at\": \"yesterday\", \"event\": {}}]");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("event 0"), "{}", err(&o));
+    let o = run(&["rules", "list"], "");
+    assert!(out(&o).contains("T29") && out(&o).contains("招标投标法 art. 46"), "{}", out(&o));
+}
