@@ -30,6 +30,25 @@ pub(crate) enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Compliance reports: one large tender from a store, and every tender
+    /// of a large log decoded from its leaves.
+    Rules {
+        /// Events in the one tender.
+        #[arg(long, default_value_t = 10_000)]
+        events: u64,
+        /// Events in the whole log.
+        #[arg(long, default_value_t = 1_000_000)]
+        log_events: u64,
+        /// Tenders the log's events are spread over.
+        #[arg(long, default_value_t = 1000)]
+        tenders: u64,
+        /// Runs; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Where to make the scratch store.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Inclusion and consistency proof generation latency.
     Prove {
         /// Use this existing store instead of building one.
@@ -152,7 +171,7 @@ pub(crate) fn sample_content(i: u64) -> Content {
     }
 }
 
-fn median(xs: &mut [f64]) -> f64 {
+pub(crate) fn median(xs: &mut [f64]) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
 }
@@ -371,6 +390,9 @@ pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!("peak RSS {:.1} MiB", peak_rss_mib());
         }
         BenchCommand::Http(args) => crate::bench_http::run(args)?,
+        BenchCommand::Rules { events, log_events, tenders, runs, dir } => {
+            crate::bench_rules::run(events, log_events, tenders, runs, &dir)?;
+        }
         BenchCommand::Signed { events, batch, runs, alg, dir } => {
             let algs: Vec<String> = if alg.is_empty() {
                 crate::bench_signed::ALGS.iter().map(|a| (*a).to_owned()).collect()
