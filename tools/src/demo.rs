@@ -50,6 +50,13 @@ const STEPS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("bidder-c", "bid", "06-bid-c.txt", "投标文件 bid of bidder C", &["bidder-c"]),
     ("bidder-d", "bid", "07-bid-d.txt", "投标文件 bid of bidder D", &["bidder-d"]),
     (
+        "bidder-c",
+        "bid",
+        "07b-late-bid-c.txt",
+        "投标文件 a second bid of bidder C, after the deadline",
+        &["bidder-c"],
+    ),
+    (
         "agency-01",
         "opening_record",
         "08-opening-record.txt",
@@ -72,8 +79,14 @@ const TENDER: &str = "ZB2026-DEMO-001";
 /// Filed under seal (电子招标投标办法 art. 21, 28): the log shows a commitment
 /// until the reveal — the bids until the opening, the evaluation report
 /// (and with it the committee's membership) until the award.
-const SEALED: &[&str] =
-    &["04-bid-a.txt", "05-bid-b.txt", "06-bid-c.txt", "07-bid-d.txt", "09-evaluation-report.txt"];
+const SEALED: &[&str] = &[
+    "04-bid-a.txt",
+    "05-bid-b.txt",
+    "06-bid-c.txt",
+    "07-bid-d.txt",
+    "07b-late-bid-c.txt",
+    "09-evaluation-report.txt",
+];
 
 /// After the step with this file, the agency reveals these sealed ones.
 const REVEALS: &[(&str, &[&str])] = &[
@@ -81,8 +94,16 @@ const REVEALS: &[(&str, &[&str])] = &[
     ("10-award-notice.txt", &["09-evaluation-report.txt"]),
 ];
 
-/// The step whose refusal the demo expects (bidder D's lost certificate).
-const REFUSED: &str = "07-bid-d.txt";
+/// The steps whose refusal the demo expects: bidder D's (its certificate
+/// was reported lost) and bidder C's second bid (after the deadline).
+const REFUSED: &[&str] = &["07-bid-d.txt", LATE];
+
+/// The step sent once the bid deadline has passed.
+const LATE: &str = "07b-late-bid-c.txt";
+
+/// How long after the schedule is set the bid deadline falls (the demo
+/// waits for it before the late bid).
+const DEADLINE_AFTER_MS: u64 = 6_000;
 
 pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
     if !ledger::store::db_path(dir).exists() {
@@ -220,7 +241,7 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
     }
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let (bundle_path, url) = rt.block_on(async {
+    let (bundle_path, url, compliance) = rt.block_on(async {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut config = api::ServerConfig::new(dir.to_owned());
         config.listen = "127.0.0.1:0".parse()?;
@@ -280,18 +301,63 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
             "rule pack tenderlog-default v1",
         );
 
+        println!("opening tender {TENDER}: its registration (owner: buyer-01 and its agency agency-01) and schedule:");
+        let (status, answer) =
+            post(tokens["agency-01"].clone(), registration()?).await?;
+        anyhow::ensure!(
+            status.is_success(),
+            "the server refused the registration: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        print_receipt(&check_receipt(&answer, &key, &out)?, "agency-01", "registration");
+        // Kept from the first run: the same schedule comes back as the same entry.
+        let schedule_file = out.join("schedule.json");
+        let schedule: serde_json::Value = match std::fs::read(&schedule_file) {
+            Ok(b) => serde_json::from_slice(&b)?,
+            Err(_) => {
+                let at = now_ms() + DEADLINE_AFTER_MS;
+                let v = serde_json::json!({"bid_deadline_ms": at, "opening_ms": at});
+                std::fs::write(&schedule_file, v.to_string())?;
+                v
+            }
+        };
+        let deadline = schedule["bid_deadline_ms"].as_u64().unwrap_or_default();
+        let (status, answer) = post(
+            tokens["agency-01"].clone(),
+            serde_json::json!({"kind": "schedule", "tender": TENDER, "body": schedule}),
+        )
+        .await?;
+        anyhow::ensure!(
+            status.is_success(),
+            "the server refused the schedule: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        print_receipt(
+            &check_receipt(&answer, &key, &out)?,
+            "agency-01",
+            &format!("schedule: bids until {}", verifier::calendar::cst_text(deadline)),
+        );
         println!(
             "playing tender {TENDER} through POST /v1/events (signed, timestamped; bids and the evaluation report under seal):"
         );
         let mut openings = std::collections::BTreeMap::new();
         for ((who, _, name, title, _), body) in STEPS.iter().zip(bodies) {
             let kind = if SEALED.contains(name) { "sealed_document" } else { "document" };
+            if *name == LATE && now_ms() <= deadline {
+                println!(
+                    "  (waiting for the bid deadline, {})",
+                    verifier::calendar::cst_text(deadline)
+                );
+                while now_ms() <= deadline {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
             let (status, answer) = post(
                 tokens[who].clone(),
                 serde_json::json!({"kind": kind, "tender": TENDER, "body": body}),
             )
             .await?;
-            if *name == REFUSED {
+            if REFUSED.contains(name) {
                 // Refused, and the refusal itself is logged: the answer
                 // carries the receipt of the submission_rejected event.
                 let problem: serde_json::Value = serde_json::from_slice(&answer)?;
@@ -358,9 +424,9 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
             if r.status().is_success() {
                 let v: serde_json::Value = r.json().await?;
                 println!(
-                    "  checkpoint {size} stamped by {} at {} ms (RFC 3161)",
+                    "  checkpoint {size} stamped by {} at {} (RFC 3161)",
                     v["tsa"].as_str().unwrap_or_default(),
-                    v["gen_ms"]
+                    verifier::calendar::cst_text(v["gen_ms"].as_u64().unwrap_or_default())
                 );
                 break;
             }
@@ -370,16 +436,21 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         anyhow::ensure!(r.status().is_success(), "couldn't fetch the bundle: {}", r.status());
         let bundle_path = out.join(format!("{TENDER}.bundle.zip"));
         std::fs::write(&bundle_path, r.bytes().await?)?;
+        // The regulator's question: was the tender run by the rules?
+        let r = http.get(format!("{base}/v1/tenders/{TENDER}/compliance")).send().await?;
+        anyhow::ensure!(r.status().is_success(), "couldn't fetch the compliance report: {}", r.status());
+        let compliance: verifier::rules::Compliance =
+            serde_json::from_value(r.json::<serde_json::Value>().await?["compliance"].take())?;
         let _ = stop.send(());
         running.task.await??;
-        anyhow::Ok((bundle_path, base))
+        anyhow::Ok((bundle_path, base, compliance))
     })?;
 
     // What the arbitrator does: verify the bundle offline, with the documents.
     let bundle = Bundle::from_zip(&std::fs::read(&bundle_path)?)?;
     let given: Vec<GivenDocument> = files
         .iter()
-        .filter(|p| !p.ends_with(REFUSED))
+        .filter(|p| !REFUSED.iter().any(|r| p.ends_with(r)))
         .map(|p| Ok(GivenDocument::of_bytes(p.display().to_string(), &std::fs::read(p)?)))
         .collect::<std::io::Result<_>>()?;
     let report = verify_bundle(&bundle, Some(&[NoteVerifier::parse(&key.vkey())?]), &given);
@@ -399,6 +470,14 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         passed(CheckName::CommitmentReveal),
     );
     anyhow::ensure!(report.verified, "the bundle does not verify:\n{}", report.to_text());
+    anyhow::ensure!(
+        report.compliance.as_ref() == Some(&compliance),
+        "the offline compliance report differs from the server's"
+    );
+    println!(
+        "\nGET /v1/tenders/{TENDER}/compliance (the same offline from the bundle; a tender played in seconds cannot keep the 20-day rule):\n{}",
+        compliance.to_text().trim_end()
+    );
 
     let d = dir.display();
     let b = bundle_path.display();
@@ -410,6 +489,21 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         out.join("receipt-0.json").display(),
     );
     Ok(())
+}
+
+/// The tender's registration: buyer-01 tenders through agency-01.
+fn registration() -> anyhow::Result<serde_json::Value> {
+    let party = |name: &str| -> anyhow::Result<serde_json::Value> {
+        let p = &PARTICIPANTS[DemoPki::index(name)?];
+        Ok(serde_json::json!({"name": p.unit, "uscc": demo_pki::uscc(p)?, "principals": [name]}))
+    };
+    Ok(serde_json::json!({"kind": "registration", "tender": TENDER, "body": {
+        "project": "某某市城市道路改造工程施工",
+        "tenderer": party("buyer-01")?,
+        "agency": party("agency-01")?,
+        "method": "open", "prequalification": false, "must_tender": true, "state_capital": true,
+        "estimate_fen": 1_200_000_000u64, "max_price_fen": 1_150_000_000u64,
+        "bid_security_fen": 20_000_000u64, "bid_validity_days": 90, "supervisors": []}}))
 }
 
 fn now_ms() -> u64 {

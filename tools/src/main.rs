@@ -52,11 +52,14 @@ struct Cli {
 enum Command {
     /// Play one tender through a local log and check every receipt.
     ///
-    /// Creates DIR (default ./tenderlog-data) on first use, appends a tender
-    /// notice, tender documents, a schedule, a clarification, three bids, the
-    /// opening record, the evaluation report, the award notice and the
-    /// contract, verifies each receipt's inclusion proof against the signed
-    /// checkpoint with the offline verifier code, and runs the audit.
+    /// Creates DIR (default ./tenderlog-data) on first use, registers a
+    /// tender (owner and agency), sets its schedule, files a tender notice,
+    /// tender documents, a clarification, four sealed bids (one refused: its
+    /// certificate was reported lost), a bid after the deadline (refused), the
+    /// opening record and reveals, the evaluation report, the award notice
+    /// and the contract; checks each receipt's inclusion proof against the
+    /// signed checkpoint with the offline verifier code, verifies the
+    /// tender's bundle, and prints its compliance report.
     #[cfg(feature = "demo")]
     Demo {
         /// The data directory.

@@ -380,26 +380,30 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     assert!(o.status.success(), "{}", err(&o));
     let text = out(&o);
     // Fourteen certificate events (bidder D's reported lost; four SM2 seal
-    // certificates), four unit seals bound, the rule pack, eleven documents
-    // (one refused, its refusal logged; four under seal), and four reveals.
-    assert_eq!(text.matches("receipt #").count(), 34, "{text}");
+    // certificates), four unit seals bound, the rule pack, the tender's
+    // registration and schedule, twelve documents (two refused, their
+    // refusals logged; four under seal), and four reveals.
+    assert_eq!(text.matches("receipt #").count(), 37, "{text}");
     assert_eq!(text.matches("unit seal bound").count(), 4, "{text}");
     assert!(
         text.contains("REFUSED (certificate status at trusted time), refusal logged"),
         "{text}"
     );
+    assert!(text.contains("after the deadline: REFUSED (procedure), refusal logged"), "{text}");
     assert_eq!(text.matches(": under seal").count(), 4, "{text}");
     assert_eq!(text.matches("reveal: ").count(), 4, "{text}");
-    // The tender's 15 events, 8 signer certificate chains (13 events), 3
+    // The tender's 18 events, 8 signer certificate chains (13 events), 3
     // seal signer chains and 3 seal bindings, and the rule pack.
-    assert!(text.contains("VERIFIED: 30 entries"), "{text}");
+    assert!(text.contains("VERIFIED: 33 entries"), "{text}");
+    // The compliance report: the tender ran in seconds, not 20 days.
+    assert!(text.contains("2 rule(s) broken") && text.contains("FAIL          T04"), "{text}");
     assert!(text.contains("13 signatures, 6 e-seal checks, 16 certificate chains"), "{text}");
     assert!(text.contains("4 sealed documents opened"), "{text}");
     assert!(text.contains("not accredited"), "{text}");
     assert!(dir.join("demo/ZB2026-DEMO-001.bundle.zip").is_file());
     let o = run(&["demo", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(out(&o).matches("already logged: same entry").count(), 34);
+    assert_eq!(out(&o).matches("already logged: same entry").count(), 37);
     let o = run(&["audit", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
 }

@@ -671,11 +671,7 @@ fn t15_late_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
         return a;
     }
     let bids = f.filings.iter().filter(is_bid).count();
-    let refused = f
-        .refusals
-        .iter()
-        .filter(|(_, r)| r.document_type == DocumentType::Bid && r.check == "procedure")
-        .count();
+    let refused = f.refusals.iter().filter(|(_, r)| r.document_type == DocumentType::Bid).count();
     if bids == 0 && refused == 0 {
         return Answer::NotApplicable("no bid was filed".into());
     }
@@ -683,7 +679,7 @@ fn t15_late_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
         return Answer::missing("a schedule", "bids were filed but the tender has no bid deadline");
     };
     Answer::Pass(format!(
-        "{bids} bid(s), each received before the deadline in force (now {}); {refused} late submission(s) refused by the platform",
+        "{bids} bid(s), each received before the deadline in force (the last set: {}); {refused} bid submission(s) refused by the platform (a sealed one's reason is the bidder's alone)",
         date_text(s.bid_deadline_ms)
     ))
 }
