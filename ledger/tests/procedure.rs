@@ -192,3 +192,86 @@ fn the_state_survives_a_restart() {
     let (why, _) = refused(twice);
     assert!(why.contains("already revealed"), "{why}");
 }
+
+fn registration() -> Request {
+    use verifier::registration::{Method, Party, Registration};
+    let party = |name: &str, uscc: &str, p: &str| Party {
+        name: name.into(),
+        uscc: verifier::ids::Uscc::parse(uscc).unwrap(),
+        principals: vec![p.into()],
+    };
+    content(
+        "agency",
+        Body::Registration(Registration {
+            project: "教学楼施工".into(),
+            tenderer: party("某市第一中学", "91350100M000100Y43", "school"),
+            agency: Some(party("某招标代理有限公司", "91110000600037341L", "agency")),
+            method: Method::Open,
+            prequalification: false,
+            must_tender: true,
+            state_capital: true,
+            estimate_fen: Some(500_000_000),
+            max_price_fen: None,
+            bid_security_fen: Some(8_000_000),
+            bid_validity_days: Some(90),
+            supervisors: vec!["supervisor".into()],
+        }),
+    )
+}
+
+fn step(principal: &str, s: verifier::steps::ProcedureStep) -> Request {
+    content(principal, Body::Procedure(s))
+}
+
+/// The procedure's steps are the owner's; a decryption failure names a
+/// sealed entry of the tender by index and leaf hash; after a termination
+/// only refunds are taken (a document is refused with its refusal logged, a
+/// step refused with nothing logged).
+#[test]
+fn steps_are_the_owners_and_a_terminated_tender_takes_only_refunds() {
+    use verifier::steps::{
+        Attribution, DecryptionFailure, ProcedureStep as S, SecurityRefund, Termination,
+    };
+    let log = Log::new();
+    log.send(registration()).unwrap();
+    log.send(schedule(DEADLINE, DEADLINE)).unwrap();
+    let sealed = log.at(DEADLINE - 1).send(sealed_bid(1)).unwrap().appended;
+    let failure = |leaf_hash| {
+        S::DecryptionFailed(DecryptionFailure {
+            sealed: verifier::event::EventLink { index: sealed.index, leaf_hash },
+            attribution: Attribution::Other,
+        })
+    };
+    log.at(DEADLINE);
+    // A wrong leaf hash, or an entry that is not sealed: refused.
+    let size = log.size();
+    assert!(log.send(step("agency", failure(Hash([9; 32])))).is_err());
+    // A bidder may not record it.
+    match log.send(step("bidder-1", failure(sealed.leaf_hash))) {
+        Err(SubmitError::Refused { refused, .. }) => {
+            assert!(matches!(refused.error, verifier::Error::NotEntitled(_)), "{}", refused.error);
+            assert!(refused.logged.is_none());
+        }
+        other => panic!("expected a refusal, got {:?}", other.map(|c| c.appended.index)),
+    }
+    assert_eq!(log.size(), size, "nothing logged");
+    log.send(step("agency", failure(sealed.leaf_hash))).unwrap();
+
+    log.send(step("agency", S::Terminated(Termination { reason: "项目取消".into() }))).unwrap();
+    let refund = |n: u64| {
+        step(
+            "agency",
+            S::SecurityRefunded(SecurityRefund { bidder: "bidder-1".into(), amount_fen: n }),
+        )
+    };
+    log.send(refund(8_000_000)).unwrap();
+    let (why, logged) = refused(
+        log.send(content("agency", Body::Document(doc(DocumentType::TenderDocumentsAmendment, 7)))),
+    );
+    assert!(why.contains("terminated") && logged, "{why}");
+    let size = log.size();
+    let (why, logged) = refused(log.send(schedule(2 * DEADLINE, 2 * DEADLINE)));
+    assert!(why.contains("terminated") && !logged, "{why}");
+    assert_eq!(log.size(), size);
+    log.send(refund(8_000_001)).unwrap();
+}

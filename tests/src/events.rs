@@ -26,6 +26,13 @@ pub fn all() -> Vec<(&'static str, Event)> {
         ("event-v1-sealed-document", sealed_document_event()),
         ("event-v1-reveal", reveal_event()),
         ("event-v1-registration", registration_event()),
+        ("event-v1-procedure-decryption-failed", procedure_events()[0].clone()),
+        ("event-v1-procedure-candidates-published", procedure_events()[1].clone()),
+        ("event-v1-procedure-award-decided", procedure_events()[2].clone()),
+        ("event-v1-procedure-result-notices-sent", procedure_events()[3].clone()),
+        ("event-v1-procedure-report-filed", procedure_events()[4].clone()),
+        ("event-v1-procedure-security-refunded", procedure_events()[5].clone()),
+        ("event-v1-procedure-terminated", procedure_events()[6].clone()),
     ]
 }
 
@@ -282,4 +289,54 @@ pub fn registration_event() -> Event {
         }),
         policy: None,
     }
+}
+
+/// One `procedure` event of each step, every optional field filled once.
+pub fn procedure_events() -> Vec<Event> {
+    use verifier::steps::{
+        Attribution, AwardDecision, Candidates, DecryptionFailure, ProcedureStep as S, Report,
+        ResultNotices, SecurityRefund, Termination, Unit,
+    };
+    let unit = |name: &str, uscc: &str| Unit {
+        name: name.into(),
+        uscc: verifier::ids::Uscc::parse(uscc).unwrap(),
+    };
+    let steps = vec![
+        S::DecryptionFailed(DecryptionFailure {
+            sealed: EventLink { index: 41, leaf_hash: h(0x15) },
+            attribution: Attribution::Bidder,
+        }),
+        S::CandidatesPublished(Candidates {
+            ranked: vec![
+                unit("甲建设工程有限公司", "91350100M000100Y43"),
+                unit("乙建筑集团有限公司", "91110000600037341L"),
+            ],
+            until_ms: 1_798_300_000_000,
+        }),
+        S::AwardDecided(AwardDecision {
+            winner: unit("乙建筑集团有限公司", "91110000600037341L"),
+            exception: Some("第一中标候选人放弃中标".into()),
+        }),
+        S::ResultNoticesSent(ResultNotices {
+            recipients: vec![unit("甲建设工程有限公司", "91350100M000100Y43")],
+        }),
+        S::ReportFiled(Report { department: "某市发展和改革委员会".into() }),
+        S::SecurityRefunded(SecurityRefund { bidder: "bidder-a".into(), amount_fen: 8_012_345 }),
+        S::Terminated(Termination { reason: "项目取消".into() }),
+    ];
+    steps
+        .into_iter()
+        .enumerate()
+        .map(|(k, step)| Event {
+            v: 1,
+            tender: "ZB2026-001".into(),
+            seq: 20 + k as u64,
+            prev_tender: Some(EventLink { index: 100 + k as u64, leaf_hash: h(0x16) }),
+            prev_leaf: Some(h(0x26)),
+            received_ms: 1_798_200_000_000 + k as u64,
+            principal: "agency-01".into(),
+            body: Body::Procedure(step),
+            policy: None,
+        })
+        .collect()
 }

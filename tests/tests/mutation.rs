@@ -332,7 +332,7 @@ fn h(s: &str) -> Hash {
 
 /// Events using every field and both body kinds.
 fn sample_events() -> Vec<Event> {
-    vec![
+    let mut events = vec![
         tenderlog_tests::events::registration_event(),
         Event {
             v: 1,
@@ -392,7 +392,10 @@ fn sample_events() -> Vec<Event> {
             }),
             policy: None,
         },
-    ]
+    ];
+    // One of each procedure step.
+    events.extend(tenderlog_tests::events::procedure_events());
+    events
 }
 
 #[test]

@@ -60,8 +60,8 @@ pub(crate) enum RulesCommand {
     /// where "event" is exactly a submission to POST /v1/events and "at"
     /// plays the platform's received time. Kinds: registration, schedule,
     /// document, sealed_document, reveal (its sealed.index is the position of
-    /// the sealed filing in the timeline, from 0). Exit status 1 when a rule
-    /// is broken.
+    /// the sealed filing in the timeline, from 0) and procedure (the steps
+    /// after the opening). Exit status 1 when a rule is broken.
     Check {
         /// The timeline, or - for stdin.
         file: PathBuf,

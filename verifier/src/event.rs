@@ -220,6 +220,10 @@ pub enum Body {
     /// supervisors and the project facts its rules turn on. The tender's
     /// first filing.
     Registration(crate::registration::Registration),
+    /// A step of the procedure that is not a document (a decryption
+    /// failure, the candidates published, the award decided, result notices,
+    /// the report, a refund, a termination), filed by the tender's owner.
+    Procedure(crate::steps::ProcedureStep),
 }
 
 /// The event kinds, as named in JSON and CBOR.
@@ -233,6 +237,7 @@ pub const KINDS: &[&str] = &[
     "reveal",
     "seal_binding",
     "registration",
+    "procedure",
 ];
 /// The kinds a submitter may send (`submission_rejected` is the ledger's
 /// own; a `sealed_document` submission carries the cleartext document, which
@@ -246,6 +251,7 @@ pub const SUBMITTED_KINDS: &[&str] = &[
     "reveal",
     "seal_binding",
     "registration",
+    "procedure",
 ];
 
 /// The principal of every sealed document and of a sealed submission's
@@ -381,6 +387,7 @@ impl Body {
             Body::Reveal(_) => "reveal",
             Body::SealBinding(_) => "seal_binding",
             Body::Registration(_) => "registration",
+            Body::Procedure(_) => "procedure",
         }
     }
 
@@ -896,6 +903,7 @@ impl Body {
                     .map_err(|e| Error::EventInvalid(e.to_string()))
             }
             Body::Registration(r) => r.validate(),
+            Body::Procedure(p) => p.validate(),
         }
     }
 
@@ -1005,6 +1013,7 @@ impl Event {
             Body::Reveal(r) => serde_json::to_value(r),
             Body::SealBinding(b) => serde_json::to_value(b),
             Body::Registration(r) => serde_json::to_value(r),
+            Body::Procedure(p) => serde_json::to_value(p),
         }
         .unwrap_or(serde_json::Value::Null);
         let mut v = serde_json::json!({

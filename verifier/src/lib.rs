@@ -30,6 +30,7 @@ pub mod report;
 pub mod rules;
 pub mod seal;
 pub mod signing;
+pub mod steps;
 pub mod tiles;
 pub mod tlog_proof;
 pub mod tsp;

@@ -35,6 +35,7 @@ use std::collections::BTreeSet;
 use crate::calendar::cst_text;
 use crate::event::{Body, DocumentType, Event, Schedule};
 use crate::registration::{Filer, Registration, Role, filer};
+use crate::steps::ProcedureStep;
 
 /// What a tender's events so far say about its procedure.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub struct TenderState {
     pub registration: Option<Registration>,
     /// Whether anything but a refusal was logged in the tender.
     pub filed: bool,
+    /// Whether the tender was terminated.
+    pub terminated: bool,
     /// The schedule in force: the latest `schedule` event's.
     pub schedule: Option<Schedule>,
     /// The sealed entries already revealed.
@@ -110,6 +113,9 @@ pub enum Violation {
     /// registration.
     #[error("the tender is already open: a registration is its first filing")]
     RegistrationNotFirst,
+    /// A filing in a terminated tender other than a security refund.
+    #[error("the tender was terminated: only bid security refunds may follow (条例 art. 31)")]
+    AfterTermination,
     /// A principal filing what its role in the tender does not allow.
     #[error("{principal:?} may not file {what} in this tender: {why}")]
     NotEntitled {
@@ -139,7 +145,8 @@ pub fn concerns(body: &Body) -> bool {
         | Body::SealedDocument(_)
         | Body::Reveal(_)
         | Body::Schedule(_)
-        | Body::Registration(_) => true,
+        | Body::Registration(_)
+        | Body::Procedure(_) => true,
         Body::Certificate(_)
         | Body::Policy(_)
         | Body::SubmissionRejected(_)
@@ -162,6 +169,7 @@ impl TenderState {
                 self.revealed.insert(r.sealed.index);
             }
             Body::Registration(r) => self.registration = Some(r.clone()),
+            Body::Procedure(ProcedureStep::Terminated(_)) => self.terminated = true,
             _ => {}
         }
         self.filed |= !matches!(body, Body::SubmissionRejected(_));
@@ -176,6 +184,7 @@ impl TenderState {
                 self.revealed.insert(r.sealed.index);
             }
             Body::Registration(r) => self.registration = Some(r.clone()),
+            Body::Procedure(ProcedureStep::Terminated(_)) => self.terminated = true,
             _ => {}
         }
         self.filed |= !matches!(event.body, Body::SubmissionRejected(_));
@@ -242,6 +251,11 @@ impl TenderState {
                 "a schedule",
                 "only the tenderer or its agency sets the tender's times",
             )),
+            (Body::Procedure(step), _) if role != Role::Owner => Err(not_entitled(
+                principal,
+                &format!("a {} step", step.name()),
+                "only the tenderer or its agency records the procedure's steps",
+            )),
             (Body::Reveal(r), _) if role != Role::Owner && r.principal != principal => {
                 Err(not_entitled(
                     principal,
@@ -258,6 +272,9 @@ impl TenderState {
     /// is its filer, which the log keeps inside the commitment.)
     pub fn admit(&self, principal: &str, body: &Body, received_ms: u64) -> Result<(), Violation> {
         self.entitled(principal, body)?;
+        if self.terminated && !matches!(body, Body::Procedure(ProcedureStep::SecurityRefunded(_))) {
+            return Err(Violation::AfterTermination);
+        }
         let deadline = self.schedule.as_ref().map(|s| s.bid_deadline_ms);
         let bid = match body {
             Body::Document(d) => d.document_type == DocumentType::Bid,

@@ -28,6 +28,7 @@ use crate::event::{Body, Document, DocumentType, Event, Rejection, Reveal, Sched
 use crate::policy::RulePack;
 use crate::procedure::{TenderState, Violation};
 use crate::registration::Registration;
+use crate::steps::{Attribution, ProcedureStep};
 
 pub mod timeline;
 
@@ -318,16 +319,64 @@ const RULES: &[Rule] = &[
         judge: e28_reveals,
     },
     Rule {
+        id: "E31",
+        article: "电子招标投标办法 art. 30–31",
+        title: "every sealed bid opened, or its decryption failure recorded and attributed, before the award",
+        judge: e31_every_bid_opened,
+    },
+    Rule {
         id: "T18",
         article: "招标投标法 art. 28; 条例 art. 44",
         title: "at least 3 bids for an opening",
         judge: t18_three_bids,
     },
     Rule {
+        id: "T24",
+        article: "招标投标法实施条例 art. 53",
+        title: "at most 3 ranked candidates",
+        judge: t24_candidates,
+    },
+    Rule {
+        id: "T25",
+        article: "招标投标法实施条例 art. 54",
+        title: "candidates published within 3 days of the evaluation report, for at least 3 days",
+        judge: t25_publication,
+    },
+    Rule {
+        id: "T27",
+        article: "招标投标法实施条例 art. 55",
+        title: "state capital: the first-ranked candidate wins, unless it dropped out or was disqualified",
+        judge: t27_first_ranked,
+    },
+    Rule {
+        id: "T28",
+        article: "招标投标法 art. 45",
+        title: "result notices sent at the same time as the award notice",
+        judge: t28_result_notices,
+    },
+    Rule {
         id: "T29",
         article: "招标投标法 art. 46",
         title: "the contract within 30 days of the award notice",
         judge: t29_contract,
+    },
+    Rule {
+        id: "T30",
+        article: "招标投标法 art. 47",
+        title: "the written report to the supervising department within 15 days of the award decision",
+        judge: t30_report,
+    },
+    Rule {
+        id: "T31",
+        article: "招标投标法实施条例 art. 57",
+        title: "every bidder's security refunded within 5 days of the contract",
+        judge: t31_refunds,
+    },
+    Rule {
+        id: "T34",
+        article: "招标投标法实施条例 art. 31",
+        title: "a terminated tender files nothing but refunds",
+        judge: t34_termination,
     },
     Rule {
         id: "L01",
@@ -395,6 +444,8 @@ struct Facts<'a> {
     filings: Vec<Filing<'a>>,
     reveals: Vec<(u64, u64, &'a Reveal)>,
     refusals: Vec<(u64, &'a Rejection)>,
+    /// The procedure's steps: (at, received, step).
+    steps: Vec<(u64, u64, &'a ProcedureStep)>,
     /// What the admission rules say of each event, replayed.
     violations: Vec<(u64, Violation)>,
 }
@@ -407,6 +458,7 @@ impl<'a> Facts<'a> {
             filings: Vec::new(),
             reveals: Vec::new(),
             refusals: Vec::new(),
+            steps: Vec::new(),
             violations: Vec::new(),
         };
         let mut state = TenderState::default();
@@ -441,6 +493,7 @@ impl<'a> Facts<'a> {
                     document: None,
                 }),
                 Body::Reveal(r) => f.reveals.push((s.at, s.received_ms, r)),
+                Body::Procedure(p) => f.steps.push((s.at, s.received_ms, p)),
                 _ => {}
             }
         }
@@ -467,6 +520,11 @@ impl<'a> Facts<'a> {
 
     fn of_type(&self, t: DocumentType) -> impl Iterator<Item = &Filing<'a>> {
         self.filings.iter().filter(move |f| f.document_type == t)
+    }
+
+    /// The first step `pick` selects: (at, received, what it holds).
+    fn step<T>(&self, pick: impl Fn(&'a ProcedureStep) -> Option<T>) -> Option<(u64, u64, T)> {
+        self.steps.iter().find_map(|(at, ms, st)| pick(st).map(|x| (*at, *ms, x)))
     }
 
     fn violations<'s>(
@@ -778,6 +836,26 @@ fn t18_three_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
     }
 }
 
+/// Whether `to_ms` is within `days` days after `from_ms` (民法典 art. 201,
+/// 203): in time on or before the last day, which runs on over rest days.
+/// `Ok((in time, the last day))`; the calendar is read only past the
+/// plain last day.
+fn within(
+    ctx: &Context<'_>,
+    from_ms: u64,
+    to_ms: u64,
+    days: i32,
+) -> Result<(bool, jiff::civil::Date), Answer> {
+    let (from, to) = (date_of(from_ms)?, date_of(to_ms)?);
+    let plain = add_days(from, days)
+        .ok_or_else(|| Answer::missing("a date in range", "a date beyond the calendar's range"))?;
+    if to <= plain {
+        return Ok((true, plain));
+    }
+    let end = ctx.calendar.period_end(from, days).map_err(Answer::uncovered)?;
+    Ok((to <= end, end))
+}
+
 fn t29_contract(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
     let Some(award) = f.of_type(DocumentType::AwardNotice).next() else {
         return Answer::NotApplicable("no award notice yet".into());
@@ -793,27 +871,343 @@ fn t29_contract(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
         (Err(a), _) | (_, Err(a)) => return a,
     };
     let days = days_between(from, signed);
-    let in_time = |end: jiff::civil::Date| {
-        Answer::Pass(format!(
+    match within(ctx, award.received_ms, contract.received_ms, 30) {
+        Ok((true, end)) => Answer::Pass(format!(
             "award notice {from} (entry {}), contract {signed} (entry {}): day {days}; the period ran to {end}",
             award.at, contract.at
-        ))
-    };
-    let plain = add_days(from, 30);
-    if plain.is_some_and(|p| signed <= p) {
-        return in_time(plain.unwrap_or(signed));
-    }
-    // Past the thirtieth day: in time only if the period ran on over rest days.
-    match ctx.calendar.period_end(from, 30) {
-        Ok(end) if signed <= end => in_time(end),
-        Ok(end) => Answer::Fail(
+        )),
+        Ok((false, end)) => Answer::Fail(
             format!(
                 "award notice {from} (entry {}), contract {signed} (entry {}): day {days}; the 30-day period ended {end}",
                 award.at, contract.at
             ),
             vec![award.at, contract.at],
         ),
-        Err(u) => Answer::uncovered(u),
+        Err(a) => a,
+    }
+}
+
+/// When the evaluation ended: the first award notice, candidates published
+/// or award decided.
+fn evaluation_end(f: &Facts<'_>) -> Option<(u64, u64)> {
+    let notice = f.of_type(DocumentType::AwardNotice).next().map(|x| (x.at, x.received_ms));
+    let step = f.step(|s| match s {
+        ProcedureStep::CandidatesPublished(_) | ProcedureStep::AwardDecided(_) => Some(()),
+        _ => None,
+    });
+    [notice, step.map(|(at, ms, ())| (at, ms))].into_iter().flatten().min_by_key(|(_, ms)| *ms)
+}
+
+fn e31_every_bid_opened(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    let Some((end_at, end_ms)) = evaluation_end(f) else {
+        return Answer::NotApplicable(
+            "the evaluation has not ended (no candidates, decision or award notice)".into(),
+        );
+    };
+    let mut unopened = Vec::new();
+    let mut undecided = Vec::new();
+    let mut failed = 0;
+    for x in f.filings.iter().filter(is_bid).filter(|x| x.sealed) {
+        if f.deadline_at(x.received_ms).is_some_and(|d| x.received_ms >= d) {
+            continue;
+        }
+        let revealed = f.reveals.iter().any(|(_, ms, r)| r.sealed.index == x.at && *ms <= end_ms);
+        let failure = f.steps.iter().find_map(|(_, ms, st)| match st {
+            ProcedureStep::DecryptionFailed(d) if d.sealed.index == x.at && *ms <= end_ms => {
+                Some(d.attribution)
+            }
+            _ => None,
+        });
+        match (revealed, failure) {
+            (true, _) => {}
+            (false, Some(Attribution::Unknown)) => undecided.push(x.at),
+            (false, Some(_)) => failed += 1,
+            (false, None) => unopened.push(x.at),
+        }
+    }
+    if unopened.is_empty() && undecided.is_empty() {
+        return Answer::Pass(format!(
+            "by entry {end_at} every sealed bid was opened or its failure recorded ({failed} failure(s), each attributed)"
+        ));
+    }
+    let mut detail = Vec::new();
+    if !unopened.is_empty() {
+        detail.push(format!(
+            "{} sealed bid(s) neither opened nor recorded as failed",
+            unopened.len()
+        ));
+    }
+    if !undecided.is_empty() {
+        detail.push(format!("{} failure(s) never attributed (bidder or other)", undecided.len()));
+    }
+    unopened.extend(undecided);
+    unopened.sort_unstable();
+    Answer::Fail(format!("by entry {end_at}: {}", detail.join("; ")), unopened)
+}
+
+fn t24_candidates(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    let published: Vec<(u64, usize)> = f
+        .steps
+        .iter()
+        .filter_map(|(at, _, st)| match st {
+            ProcedureStep::CandidatesPublished(c) => Some((*at, c.ranked.len())),
+            _ => None,
+        })
+        .collect();
+    if published.is_empty() {
+        return Answer::NotApplicable("no candidates published".into());
+    }
+    let over: Vec<u64> = published.iter().filter(|(_, n)| *n > 3).map(|(at, _)| *at).collect();
+    if over.is_empty() {
+        Answer::Pass(format!("{} publication(s), each of at most 3 candidates", published.len()))
+    } else {
+        Answer::Fail(format!("{} publication(s) of more than 3 candidates", over.len()), over)
+    }
+}
+
+fn t25_publication(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
+    let Some((_, reg)) = f.registration else {
+        return Answer::missing(
+            "a registration",
+            "whether the project must be tendered is unknown",
+        );
+    };
+    if !reg.must_tender {
+        return Answer::NotApplicable(
+            "the project is not one that must be tendered (依法必须招标)".into(),
+        );
+    }
+    let Some((at, ms, c)) = f.step(|s| match s {
+        ProcedureStep::CandidatesPublished(c) => Some(c),
+        _ => None,
+    }) else {
+        return Answer::NotApplicable("no candidates published yet".into());
+    };
+    let Some(report) = f.of_type(DocumentType::EvaluationReport).next() else {
+        return Answer::missing(
+            "the evaluation report",
+            "candidates were published, but no evaluation report was filed",
+        );
+    };
+    let (in_time, end) = match within(ctx, report.received_ms, ms, 3) {
+        Ok(x) => x,
+        Err(a) => return a,
+    };
+    let (published, until) = match (date_of(ms), date_of(c.until_ms)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(a), _) | (_, Err(a)) => return a,
+    };
+    let need = match earliest(ctx, published, 3) {
+        Ok(d) => d,
+        Err(a) => return a,
+    };
+    let mut wrong = Vec::new();
+    if !in_time {
+        wrong.push(format!("published {published}, after the 3 days from the evaluation report (entry {}) ended {end}", report.at));
+    }
+    if until < need {
+        wrong.push(format!(
+            "published {published} until {until}; the period runs at least to {need}"
+        ));
+    }
+    if wrong.is_empty() {
+        Answer::Pass(format!(
+            "evaluation report at entry {}, candidates published {published} (entry {at}) until {until}",
+            report.at
+        ))
+    } else {
+        Answer::Fail(wrong.join("; "), vec![report.at, at])
+    }
+}
+
+fn t27_first_ranked(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    let Some((_, reg)) = f.registration else {
+        return Answer::missing(
+            "a registration",
+            "whether the project must be tendered and is state-funded is unknown",
+        );
+    };
+    if !(reg.must_tender && reg.state_capital) {
+        return Answer::NotApplicable(
+            "not a must-tender project with state capital in control".into(),
+        );
+    }
+    let Some((at, ms, decision)) = f.step(|s| match s {
+        ProcedureStep::AwardDecided(d) => Some(d),
+        _ => None,
+    }) else {
+        return Answer::NotApplicable("no award decision yet".into());
+    };
+    let published = f.steps.iter().rev().find_map(|(p, pms, st)| match st {
+        ProcedureStep::CandidatesPublished(c) if *pms <= ms => Some((*p, c)),
+        _ => None,
+    });
+    let Some((pat, candidates)) = published else {
+        return Answer::missing(
+            "the published candidates",
+            "an award decision with no candidates published before it",
+        );
+    };
+    let first = &candidates.ranked[0];
+    match (first.uscc == decision.winner.uscc, &decision.exception) {
+        (true, _) => Answer::Pass(format!(
+            "the winner, {}, was ranked first (entry {pat})",
+            decision.winner.name
+        )),
+        (false, Some(why)) => Answer::Pass(format!(
+            "the winner, {}, was not ranked first ({} was, entry {pat}); the decision gives why: {why}",
+            decision.winner.name, first.name
+        )),
+        (false, None) => Answer::Fail(
+            format!(
+                "the winner, {}, was not ranked first ({} was, entry {pat}), and the decision gives no reason",
+                decision.winner.name, first.name
+            ),
+            vec![pat, at],
+        ),
+    }
+}
+
+fn t28_result_notices(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    let Some(award) = f.of_type(DocumentType::AwardNotice).next() else {
+        return Answer::NotApplicable("no award notice yet".into());
+    };
+    let Some((at, ms, n)) = f.step(|s| match s {
+        ProcedureStep::ResultNoticesSent(r) => Some(r.recipients.len()),
+        _ => None,
+    }) else {
+        return Answer::missing(
+            "the result notices",
+            format!("award notice at entry {}, no result notices recorded", award.at),
+        );
+    };
+    let (a, r) = match (date_of(award.received_ms), date_of(ms)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(x), _) | (_, Err(x)) => return x,
+    };
+    if a == r {
+        Answer::Pass(format!(
+            "award notice (entry {}) and {n} result notice(s) (entry {at}) on {a}",
+            award.at
+        ))
+    } else {
+        Answer::Fail(
+            format!("award notice on {a} (entry {}), result notices on {r} (entry {at})", award.at),
+            vec![award.at, at],
+        )
+    }
+}
+
+fn t30_report(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
+    let Some((_, reg)) = f.registration else {
+        return Answer::missing(
+            "a registration",
+            "whether the project must be tendered is unknown",
+        );
+    };
+    if !reg.must_tender {
+        return Answer::NotApplicable(
+            "the project is not one that must be tendered (依法必须招标)".into(),
+        );
+    }
+    let Some((dat, dms, ())) =
+        f.step(|s| matches!(s, ProcedureStep::AwardDecided(_)).then_some(()))
+    else {
+        return Answer::NotApplicable("no award decision yet".into());
+    };
+    let Some((rat, rms, ())) = f.step(|s| matches!(s, ProcedureStep::ReportFiled(_)).then_some(()))
+    else {
+        return Answer::missing(
+            "the written report",
+            format!("award decided at entry {dat}, no report filed yet"),
+        );
+    };
+    match within(ctx, dms, rms, 15) {
+        Ok((true, end)) => Answer::Pass(format!(
+            "decided at entry {dat}, reported at entry {rat}; the period ran to {end}"
+        )),
+        Ok((false, end)) => Answer::Fail(
+            format!("decided at entry {dat}, reported at entry {rat}: the 15 days ended {end}"),
+            vec![dat, rat],
+        ),
+        Err(a) => a,
+    }
+}
+
+fn t31_refunds(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
+    let Some((_, reg)) = f.registration else {
+        return Answer::missing("a registration", "whether a bid security was asked is unknown");
+    };
+    if reg.bid_security_fen.is_none() {
+        return Answer::NotApplicable("no bid security is asked".into());
+    }
+    let Some(contract) = f.of_type(DocumentType::Contract).next() else {
+        return Answer::NotApplicable("no contract yet".into());
+    };
+    // The bidders known: the filers of open bids, and of sealed ones once revealed.
+    let mut bidders: Vec<&str> = Vec::new();
+    for (_, _, r) in &f.reveals {
+        if r.document.document_type == DocumentType::Bid && !bidders.contains(&r.principal.as_str())
+        {
+            bidders.push(&r.principal);
+        }
+    }
+    let mut missing = Vec::new();
+    let mut late = Vec::new();
+    for b in &bidders {
+        let refund = f.step(|s| match s {
+            ProcedureStep::SecurityRefunded(r) if r.bidder == *b => Some(()),
+            _ => None,
+        });
+        match refund {
+            None => missing.push(format!("a refund to {b}")),
+            Some((at, ms, ())) => match within(ctx, contract.received_ms, ms, 5) {
+                Ok((true, _)) => {}
+                Ok((false, end)) => {
+                    late.push((at, format!("{b} refunded at entry {at}, after {end}")))
+                }
+                Err(a) => return a,
+            },
+        }
+    }
+    if !late.is_empty() {
+        let mut events: Vec<u64> = late.iter().map(|(at, _)| *at).collect();
+        events.push(contract.at);
+        let detail: Vec<String> = late.into_iter().map(|(_, d)| d).collect();
+        return Answer::Fail(
+            format!("contract at entry {}: {}", contract.at, detail.join("; ")),
+            events,
+        );
+    }
+    if !missing.is_empty() {
+        return Answer::Indeterminate(
+            format!(
+                "contract at entry {}; not every opened bidder's refund is recorded",
+                contract.at
+            ),
+            missing,
+        );
+    }
+    Answer::Pass(format!(
+        "{} opened bidder(s), each refunded within 5 days of the contract (entry {})",
+        bidders.len(),
+        contract.at
+    ))
+}
+
+fn t34_termination(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    if let Some(a) = failed_by(f, |v| matches!(v, Violation::AfterTermination)) {
+        return a;
+    }
+    match f.step(|s| match s {
+        ProcedureStep::Terminated(t) => Some(t),
+        _ => None,
+    }) {
+        None => Answer::NotApplicable("the tender was not terminated".into()),
+        Some((at, _, t)) => Answer::Pass(format!(
+            "terminated at entry {at} ({}); nothing but refunds after it",
+            t.reason
+        )),
     }
 }
 

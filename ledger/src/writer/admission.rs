@@ -305,6 +305,21 @@ impl Ledger {
         })
     }
 
+    /// Whether `link` names a sealed document of `tender` by its index and
+    /// leaf hash.
+    fn is_sealed_entry(&self, link: &EventLink, tender: &str, st: &BatchState) -> Result<bool> {
+        if link.index >= self.frontier.size() + st.leaves.len() as u64 {
+            return Ok(false);
+        }
+        let leaf = self.leaf_any(link.index, st)?;
+        if verifier::leaf_hash(&leaf) != link.leaf_hash {
+            return Ok(false);
+        }
+        let ev = Event::decode(&leaf)
+            .map_err(|e| LedgerError::Corrupt(format!("leaf {}: {e}", link.index)))?;
+        Ok(ev.tender == tender && matches!(ev.body, Body::SealedDocument(_)))
+    }
+
     /// Decides what to do with one submission (its content digest is new).
     pub(super) fn admit(&self, content: &Content, st: &mut BatchState) -> Result<Admission> {
         match &content.body {
@@ -466,15 +481,25 @@ impl Ledger {
                     },
                 })
             }
-            Body::Schedule(_) | Body::Registration(_) => Ok(match self.procedure(content, st)? {
-                Some(v) if v.is_role() => Admission::Refuse(not_entitled(&v)),
-                // A schedule names no document to log a rejection under.
-                Some(v) => Admission::Refuse(verifier::Error::CheckFailed {
-                    check: CheckName::Procedure.into(),
-                    reason: v.to_string(),
-                }),
-                None => Admission::Accept,
-            }),
+            Body::Procedure(verifier::steps::ProcedureStep::DecryptionFailed(f))
+                if !self.is_sealed_entry(&f.sealed, &content.tender, st)? =>
+            {
+                Ok(Admission::Refuse(invalid(format!(
+                    "entry {} with leaf hash {} is not a sealed document of this tender",
+                    f.sealed.index, f.sealed.leaf_hash
+                ))))
+            }
+            Body::Schedule(_) | Body::Registration(_) | Body::Procedure(_) => {
+                Ok(match self.procedure(content, st)? {
+                    Some(v) if v.is_role() => Admission::Refuse(not_entitled(&v)),
+                    // A schedule names no document to log a rejection under.
+                    Some(v) => Admission::Refuse(verifier::Error::CheckFailed {
+                        check: CheckName::Procedure.into(),
+                        reason: v.to_string(),
+                    }),
+                    None => Admission::Accept,
+                })
+            }
             Body::Policy(_) => Ok(Admission::Accept),
         }
     }

@@ -322,3 +322,194 @@ fn print_sample() {
     ]);
     println!("{}", c.to_text());
 }
+
+fn step(name: &str, body: Value) -> Value {
+    json!({"kind": "procedure", "tender": T, "principal": "agency-01", "body": {name: body}})
+}
+
+fn unit(n: u8) -> Value {
+    let uscc = ["91350100M000100Y43", "91110000600037341L"][usize::from(n % 2)];
+    json!({"name": format!("单位{n}"), "uscc": uscc})
+}
+
+/// The award stage of a must-tender, state-capital tender: evaluation report
+/// on `report`, candidates published on `published` until `until`, the
+/// award decided for `winner` on `decided`, then `rest`.
+fn award_stage(
+    report: &str,
+    published: &str,
+    until: &str,
+    winner: Value,
+    decided: &str,
+    rest: Vec<(String, Value)>,
+) -> Compliance {
+    let mut events = vec![
+        (at("2026-01-05"), registration(true, 1)),
+        (at(report), doc("evaluation_report", "committee", 30)),
+        (
+            at(published),
+            step(
+                "candidates_published",
+                json!({
+            "ranked": [unit(1), unit(2)], "until_ms": format!("{until}T17:00:00+08:00")
+                .parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or(0)}),
+            ),
+        ),
+        (at(decided), step("award_decided", json!({"winner": winner, "exception": null}))),
+    ];
+    events.extend(rest);
+    judged(&events)
+}
+
+#[test]
+fn t25_publication_within_three_days_for_three_days() {
+    // Report Monday 06-01; published Thursday 06-04 (day 3) until 06-07.
+    let c = award_stage("2026-06-01", "2026-06-04", "2026-06-07", unit(1), "2026-06-08", vec![]);
+    assert_eq!(outcome(&c, "T25"), Outcome::Pass, "{}", c.to_text());
+    // A day late.
+    let c = award_stage("2026-06-01", "2026-06-05", "2026-06-08", unit(1), "2026-06-09", vec![]);
+    assert_eq!(outcome(&c, "T25"), Outcome::Fail);
+    // A period a day short.
+    let c = award_stage("2026-06-01", "2026-06-04", "2026-06-06", unit(1), "2026-06-08", vec![]);
+    assert_eq!(outcome(&c, "T25"), Outcome::Fail);
+    // Report Wednesday 09-30: the third day is 10-03 (国庆节); publishing on
+    // Thursday 10-08 is in time, on Friday 10-09 not.
+    let c = award_stage("2026-09-30", "2026-10-08", "2026-10-11", unit(1), "2026-10-12", vec![]);
+    assert_eq!(outcome(&c, "T25"), Outcome::Pass, "{}", c.to_text());
+    let c = award_stage("2026-09-30", "2026-10-09", "2026-10-12", unit(1), "2026-10-13", vec![]);
+    assert_eq!(outcome(&c, "T25"), Outcome::Fail);
+    // At most three candidates (T24) passes with two.
+    assert_eq!(outcome(&c, "T24"), Outcome::Pass);
+}
+
+#[test]
+fn t27_the_first_ranked_wins_unless_a_reason_is_given() {
+    let c = award_stage("2026-06-01", "2026-06-02", "2026-06-05", unit(1), "2026-06-08", vec![]);
+    assert_eq!(outcome(&c, "T27"), Outcome::Pass);
+    let c = award_stage("2026-06-01", "2026-06-02", "2026-06-05", unit(2), "2026-06-08", vec![]);
+    assert_eq!(outcome(&c, "T27"), Outcome::Fail);
+    assert_eq!(verdict(&c, "T27").events, [2, 3]);
+    let mut events = vec![
+        (at("2026-01-05"), registration(true, 1)),
+        (
+            at("2026-06-02"),
+            step("candidates_published", json!({"ranked": [unit(1), unit(2)], "until_ms": 1})),
+        ),
+        (
+            at("2026-06-08"),
+            step("award_decided", json!({"winner": unit(2), "exception": "第一名放弃中标"})),
+        ),
+    ];
+    assert_eq!(outcome(&judged(&events), "T27"), Outcome::Pass);
+    events.remove(1);
+    assert_eq!(outcome(&judged(&events), "T27"), Outcome::Indeterminate);
+}
+
+#[test]
+fn t28_t30_notices_the_same_day_and_the_report_within_fifteen_days() {
+    let notices = |award: &str, sent: &str, report: &str| {
+        award_stage(
+            "2026-06-01",
+            "2026-06-02",
+            "2026-06-05",
+            unit(1),
+            "2026-06-08",
+            vec![
+                (at(award), doc("award_notice", "agency-01", 40)),
+                (at(sent), step("result_notices_sent", json!({"recipients": [unit(2)]}))),
+                (at(report), step("report_filed", json!({"department": "某市发展和改革委员会"}))),
+            ],
+        )
+    };
+    // Decided Monday 06-08: 15 days end Tuesday 06-23.
+    let c = notices("2026-06-09", "2026-06-09", "2026-06-23");
+    assert_eq!((outcome(&c, "T28"), outcome(&c, "T30")), (Outcome::Pass, Outcome::Pass));
+    let c = notices("2026-06-09", "2026-06-10", "2026-06-24");
+    assert_eq!((outcome(&c, "T28"), outcome(&c, "T30")), (Outcome::Fail, Outcome::Fail));
+    // Decided 06-04: 15 days end 06-19, 端午节: the report may come Monday 06-22.
+    let c = award_stage(
+        "2026-06-01",
+        "2026-06-02",
+        "2026-06-05",
+        unit(1),
+        "2026-06-04",
+        vec![(
+            at("2026-06-22"),
+            step("report_filed", json!({"department": "某市发展和改革委员会"})),
+        )],
+    );
+    assert_eq!(outcome(&c, "T30"), Outcome::Pass, "{}", c.to_text());
+}
+
+#[test]
+fn e31_and_t31_every_bid_opened_and_every_security_refunded() {
+    let before = "2026-03-23T09:29:59+08:00".to_owned();
+    let after = "2026-03-23T09:30:00+08:00".to_owned();
+    let base = || {
+        vec![
+            (before.clone(), sealed_bid("bidder-a", 10)),
+            (before.clone(), sealed_bid("bidder-b", 11)),
+            (after.clone(), reveal(3, "bidder-a", 10)),
+        ]
+    };
+    // Bid B neither opened nor recorded as failed by the award.
+    let mut events = base();
+    events.push((at("2026-03-30"), doc("award_notice", "agency-01", 40)));
+    let c = bidding(events);
+    assert_eq!(verdict(&c, "E31").events, [4]);
+    // Its failure recorded, the bidder's fault: in order.
+    let mut events = base();
+    events.push((
+        after.clone(),
+        step(
+            "decryption_failed",
+            json!({
+        "sealed": {"index": 4, "leaf_hash": "00".repeat(32)}, "attribution": "bidder"}),
+        ),
+    ));
+    events.push((at("2026-03-30"), doc("award_notice", "agency-01", 40)));
+    // The contract 04-01 (Wednesday): refunds by Monday 04-06 (清明 04-04..06
+    // are off: the fifth day, 04-06, moves to Tuesday 04-07).
+    events.push((at("2026-04-01"), doc("contract", "school", 41)));
+    let mut in_time = events.clone();
+    in_time.push((
+        at("2026-04-07"),
+        step("security_refunded", json!({"bidder": "bidder-a", "amount_fen": 1})),
+    ));
+    let c = bidding(in_time);
+    assert_eq!(outcome(&c, "E31"), Outcome::Pass, "{}", c.to_text());
+    assert_eq!(outcome(&c, "T31"), Outcome::Pass, "{}", c.to_text());
+    let mut late = events.clone();
+    late.push((
+        at("2026-04-08"),
+        step("security_refunded", json!({"bidder": "bidder-a", "amount_fen": 1})),
+    ));
+    assert_eq!(outcome(&bidding(late), "T31"), Outcome::Fail);
+    let c = bidding(events);
+    assert_eq!(outcome(&c, "T31"), Outcome::Indeterminate);
+    assert_eq!(verdict(&c, "T31").missing, ["a refund to bidder-a"]);
+}
+
+#[test]
+fn t34_a_terminated_tender_files_only_refunds() {
+    let c = bidding(vec![
+        (at("2026-03-10"), step("terminated", json!({"reason": "项目取消"}))),
+        (
+            at("2026-03-11"),
+            step("security_refunded", json!({"bidder": "bidder-a", "amount_fen": 1})),
+        ),
+    ]);
+    assert_eq!(outcome(&c, "T34"), Outcome::Pass, "{}", c.to_text());
+    let c = bidding(vec![
+        (at("2026-03-10"), step("terminated", json!({"reason": "项目取消"}))),
+        (at("2026-03-11"), doc("tender_documents_amendment", "agency-01", 5)),
+    ]);
+    assert_eq!(verdict(&c, "T34").events, [4]);
+    // Steps are the owner's.
+    let c = bidding(vec![(at("2026-03-10"), {
+        let mut s = step("terminated", json!({"reason": "x"}));
+        s["principal"] = json!("bidder-a");
+        s
+    })]);
+    assert_eq!(verdict(&c, "P01").events, [3]);
+}

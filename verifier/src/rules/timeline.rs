@@ -139,10 +139,14 @@ pub fn read(json: &[u8]) -> Result<Timeline, Error> {
             Request::Log(c) => {
                 if !matches!(
                     c.body,
-                    Body::Document(_) | Body::Schedule(_) | Body::Reveal(_) | Body::Registration(_)
+                    Body::Document(_)
+                        | Body::Schedule(_)
+                        | Body::Reveal(_)
+                        | Body::Registration(_)
+                        | Body::Procedure(_)
                 ) {
                     return Err(at(format!(
-                        "a {} event is not part of a tender's procedure; a timeline holds registration, schedule, document, sealed_document and reveal events",
+                        "a {} event is not part of a tender's procedure; a timeline holds registration, schedule, document, sealed_document, reveal and procedure events",
                         c.body.kind()
                     )));
                 }
