@@ -414,6 +414,19 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
                     print_receipt(&v, "agency-01", &format!("reveal: {title}"));
                 }
             }
+            for (what, step) in steps_after(name, deadline)? {
+                let (status, answer) = post(
+                    tokens["agency-01"].clone(),
+                    serde_json::json!({"kind": "procedure", "tender": TENDER, "body": step}),
+                )
+                .await?;
+                anyhow::ensure!(
+                    status.is_success(),
+                    "the server refused the step {what}: {}",
+                    String::from_utf8_lossy(&answer)
+                );
+                print_receipt(&check_receipt(&answer, &key, &out)?, "agency-01", &what);
+            }
         }
         // The stamper gets the newest checkpoint its token within moments;
         // the bundle then carries trusted time for the whole tender.
@@ -489,6 +502,54 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         out.join("receipt-0.json").display(),
     );
     Ok(())
+}
+
+/// The procedure's steps the agency records after the step with file
+/// `name`: the candidates and the decision after the evaluation report, the
+/// result notices with the award notice, the refunds and the report after
+/// the contract. Their times derive from the kept schedule, so a second run
+/// sends the same content.
+fn steps_after(name: &str, deadline: u64) -> anyhow::Result<Vec<(String, serde_json::Value)>> {
+    let unit = |who: &str| -> anyhow::Result<serde_json::Value> {
+        let p = &PARTICIPANTS[DemoPki::index(who)?];
+        Ok(serde_json::json!({"name": p.unit, "uscc": demo_pki::uscc(p)?}))
+    };
+    use serde_json::json;
+    Ok(match name {
+        "09-evaluation-report.txt" => vec![
+            (
+                "中标候选人公示 candidates published (A, B, C)".into(),
+                json!({"candidates_published": {
+                    "ranked": [unit("bidder-a")?, unit("bidder-b")?, unit("bidder-c")?],
+                    "until_ms": deadline + 4 * 86_400_000}}),
+            ),
+            (
+                "定标 award decided: bidder A".into(),
+                json!({"award_decided": {"winner": unit("bidder-a")?, "exception": null}}),
+            ),
+        ],
+        "10-award-notice.txt" => vec![(
+            "中标结果通知 result notices to B and C".into(),
+            json!({"result_notices_sent": {"recipients": [unit("bidder-b")?, unit("bidder-c")?]}}),
+        )],
+        "11-contract.txt" => {
+            let mut v: Vec<(String, serde_json::Value)> = ["bidder-a", "bidder-b", "bidder-c"]
+                .iter()
+                .map(|b| {
+                    (
+                        format!("退还投标保证金 security refunded to {b}"),
+                        json!({"security_refunded": {"bidder": b, "amount_fen": 20_000_000u64}}),
+                    )
+                })
+                .collect();
+            v.push((
+                "书面报告 report to the supervising department".into(),
+                json!({"report_filed": {"department": "某某市发展和改革委员会"}}),
+            ));
+            v
+        }
+        _ => Vec::new(),
+    })
 }
 
 /// The tender's registration: buyer-01 tenders through agency-01.

@@ -56,8 +56,10 @@ enum Command {
     /// tender (owner and agency), sets its schedule, files a tender notice,
     /// tender documents, a clarification, four sealed bids (one refused: its
     /// certificate was reported lost), a bid after the deadline (refused), the
-    /// opening record and reveals, the evaluation report, the award notice
-    /// and the contract; checks each receipt's inclusion proof against the
+    /// opening record and reveals, the evaluation report, the candidates and
+    /// the award decision, the award notice with the result notices, the
+    /// contract, the refunds and the report to the supervising department;
+    /// checks each receipt's inclusion proof against the
     /// signed checkpoint with the offline verifier code, verifies the
     /// tender's bundle, and prints its compliance report.
     #[cfg(feature = "demo")]

@@ -382,8 +382,11 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     // Fourteen certificate events (bidder D's reported lost; four SM2 seal
     // certificates), four unit seals bound, the rule pack, the tender's
     // registration and schedule, twelve documents (two refused, their
-    // refusals logged; four under seal), and four reveals.
-    assert_eq!(text.matches("receipt #").count(), 37, "{text}");
+    // refusals logged; four under seal), four reveals, and seven steps of
+    // the procedure (candidates, decision, result notices, three refunds,
+    // the report).
+    assert_eq!(text.matches("receipt #").count(), 44, "{text}");
+    assert!(text.contains("定标 award decided: bidder A"), "{text}");
     assert_eq!(text.matches("unit seal bound").count(), 4, "{text}");
     assert!(
         text.contains("REFUSED (certificate status at trusted time), refusal logged"),
@@ -392,9 +395,9 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     assert!(text.contains("after the deadline: REFUSED (procedure), refusal logged"), "{text}");
     assert_eq!(text.matches(": under seal").count(), 4, "{text}");
     assert_eq!(text.matches("reveal: ").count(), 4, "{text}");
-    // The tender's 18 events, 8 signer certificate chains (13 events), 3
+    // The tender's 25 events, 8 signer certificate chains (13 events), 3
     // seal signer chains and 3 seal bindings, and the rule pack.
-    assert!(text.contains("VERIFIED: 33 entries"), "{text}");
+    assert!(text.contains("VERIFIED: 40 entries"), "{text}");
     // The compliance report: the tender ran in seconds, not 20 days.
     assert!(text.contains("2 rule(s) broken") && text.contains("FAIL          T04"), "{text}");
     assert!(text.contains("13 signatures, 6 e-seal checks, 16 certificate chains"), "{text}");
@@ -403,7 +406,7 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     assert!(dir.join("demo/ZB2026-DEMO-001.bundle.zip").is_file());
     let o = run(&["demo", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(out(&o).matches("already logged: same entry").count(), 37);
+    assert_eq!(out(&o).matches("already logged: same entry").count(), 44);
     let o = run(&["audit", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
 }
