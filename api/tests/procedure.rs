@@ -133,8 +133,17 @@ async fn a_registered_tender_refuses_filings_from_the_wrong_party() {
     let (st, r) = post(&http, &base, &agency, document(t, "tender_notice", 4)).await;
     assert_eq!(st, StatusCode::CREATED, "{r}");
     assert_eq!(r["index"].as_u64(), Some(size), "{r}");
-    let (st, r) = post(&http, &base, &bidder, document(t, "bid", 5)).await;
+    let mut sealed = document(t, "bid", 5);
+    sealed["kind"] = json!("sealed_document");
+    let (st, r) = post(&http, &base, &bidder, sealed).await;
     assert_eq!(st, StatusCode::CREATED, "{r}");
+    // In the open, a bid is refused (and the refusal logged): 办法 26.
+    let (st, r) = post(&http, &base, &bidder, document(t, "bid", 6)).await;
+    assert_eq!(
+        (st.as_u16(), r["code"].as_str(), r["check"].as_str()),
+        (422, Some("rejected"), Some("procedure")),
+        "{r}"
+    );
 
     let _ = stop.send(());
     running.task.await.unwrap().unwrap();

@@ -586,7 +586,7 @@ impl Ledger {
         }
         // A sealed document was checked in the clear by `seal`.
         let admission =
-            if opening.is_some() { Admission::Accept } else { self.admit(&content, st)? };
+            if opening.is_some() { Admission::Accept } else { self.admit(&content, false, st)? };
         Ok(match admission {
             Admission::Accept => match self.push(content, digest, st)? {
                 Ok(a) => done(a),

@@ -27,6 +27,10 @@
 //!
 //! A tender with no schedule event has no deadline to judge by: its bids and
 //! reveals are admitted, and a report says the deadline could not be judged.
+//! * **What is filed sealed** (a registered tender): a bid, and the
+//!   evaluation report until the award notice (its expert signatures name
+//!   the committee), are filed under seal or refused.
+//!
 //! A tender with no registration has no owner: anyone may file in it (logs
 //! written before registrations existed), and a report says so.
 
@@ -46,6 +50,8 @@ pub struct TenderState {
     pub filed: bool,
     /// Whether the tender was terminated.
     pub terminated: bool,
+    /// Whether an award notice was filed.
+    pub awarded: bool,
     /// The schedule in force: the latest `schedule` event's.
     pub schedule: Option<Schedule>,
     /// The sealed entries already revealed.
@@ -113,6 +119,17 @@ pub enum Violation {
     /// registration.
     #[error("the tender is already open: a registration is its first filing")]
     RegistrationNotFirst,
+    /// A bid filed in the open in a registered tender.
+    #[error(
+        "a bid filed in the open: in a registered tender bids are filed sealed (kind sealed_document), so no one learns who bid or what before the opening (电子招标投标办法 art. 26, 28)"
+    )]
+    UnsealedBid,
+    /// An evaluation report filed in the open before the award notice, in
+    /// a registered tender.
+    #[error(
+        "an evaluation report filed in the open before the award notice: its expert signatures name the committee, whose membership stays secret until the award (招标投标法实施条例 art. 46); file it sealed"
+    )]
+    UnsealedEvaluation,
     /// A filing in a terminated tender other than a security refund.
     #[error("the tender was terminated: only bid security refunds may follow (条例 art. 31)")]
     AfterTermination,
@@ -170,6 +187,9 @@ impl TenderState {
             }
             Body::Registration(r) => self.registration = Some(r.clone()),
             Body::Procedure(ProcedureStep::Terminated(_)) => self.terminated = true,
+            Body::Document(d) if d.document_type == DocumentType::AwardNotice => {
+                self.awarded = true
+            }
             _ => {}
         }
         self.filed |= !matches!(body, Body::SubmissionRejected(_));
@@ -185,6 +205,9 @@ impl TenderState {
             }
             Body::Registration(r) => self.registration = Some(r.clone()),
             Body::Procedure(ProcedureStep::Terminated(_)) => self.terminated = true,
+            Body::Document(d) if d.document_type == DocumentType::AwardNotice => {
+                self.awarded = true
+            }
             _ => {}
         }
         self.filed |= !matches!(event.body, Body::SubmissionRejected(_));
@@ -312,6 +335,16 @@ impl TenderState {
                 }
             }
             _ => {}
+        }
+        // How it is filed, once when is settled.
+        if let (Some(_), Body::Document(d)) = (&self.registration, body) {
+            match d.document_type {
+                DocumentType::Bid => return Err(Violation::UnsealedBid),
+                DocumentType::EvaluationReport if !self.awarded => {
+                    return Err(Violation::UnsealedEvaluation);
+                }
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -441,10 +474,24 @@ mod tests {
         let forged = s.admit("bidder-a", &document(DocumentType::AwardNotice), D);
         assert!(matches!(forged, Err(Violation::NotEntitled { .. })), "{forged:?}");
         assert!(forged.unwrap_err().is_role());
-        // A bidder bids; the owner and the supervisor may not.
-        assert_eq!(s.admit("bidder-a", &document(DocumentType::Bid), D - 1), Ok(()));
-        assert!(s.admit("school", &document(DocumentType::Bid), D - 1).is_err());
-        assert!(s.admit("supervisor", &document(DocumentType::Bid), D - 1).is_err());
+        // A bidder bids, sealed; the owner and the supervisor may not.
+        let sealed_bid = Body::SealedDocument(SealedDocument {
+            document_type: DocumentType::Bid,
+            commitment: Hash([4; 32]),
+        });
+        assert_eq!(s.admit("bidder-a", &sealed_bid, D - 1), Ok(()));
+        assert_eq!(
+            s.admit("bidder-a", &document(DocumentType::Bid), D - 1),
+            Err(Violation::UnsealedBid)
+        );
+        assert!(s.admit("school", &sealed_bid, D - 1).is_err());
+        assert!(s.admit("supervisor", &sealed_bid, D - 1).is_err());
+        // The evaluation report is sealed until the award notice.
+        let report = document(DocumentType::EvaluationReport);
+        assert_eq!(s.admit("committee", &report, D), Err(Violation::UnsealedEvaluation));
+        let mut awarded = s.clone();
+        awarded.apply_body(&document(DocumentType::AwardNotice));
+        assert_eq!(awarded.admit("committee", &report, D), Ok(()));
         // The schedule is the owner's.
         let change = Body::Schedule(Schedule { bid_deadline_ms: 2 * D, opening_ms: 2 * D });
         assert!(s.admit("bidder-a", &change, D - 1).is_err());

@@ -302,8 +302,8 @@ const RULES: &[Rule] = &[
     },
     Rule {
         id: "E26",
-        article: "电子招标投标办法 art. 26",
-        title: "bids filed encrypted (sealed), never in the open",
+        article: "电子招标投标办法 art. 26; 招标投标法实施条例 art. 46",
+        title: "bids filed encrypted (sealed), never in the open; the evaluation report sealed until the award",
         judge: e26_sealed_bids,
     },
     Rule {
@@ -743,6 +743,9 @@ fn t15_late_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
 }
 
 fn e26_sealed_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    if let Some(a) = failed_by(f, |v| matches!(v, Violation::UnsealedEvaluation)) {
+        return a;
+    }
     let open: Vec<u64> =
         f.filings.iter().filter(is_bid).filter(|x| !x.sealed).map(|x| x.at).collect();
     let sealed = f.filings.iter().filter(is_bid).filter(|x| x.sealed).count();

@@ -196,13 +196,28 @@ impl Ledger {
 
     /// Whether the tender's procedure allows `content` now (the batch's
     /// received time); the violation when it does not.
-    fn procedure(&self, content: &Content, st: &mut BatchState) -> Result<Option<Violation>> {
+    /// A document to be filed under seal (`sealed`) is judged as the sealed
+    /// filing it becomes, by its real filer.
+    fn procedure(
+        &self,
+        content: &Content,
+        sealed: bool,
+        st: &mut BatchState,
+    ) -> Result<Option<Violation>> {
         if !verifier::procedure::concerns(&content.body) {
             return Ok(None);
         }
         let received_ms = st.received_ms;
         let state = self.tender_state(&content.tender, st)?;
-        Ok(state.admit(&content.principal, &content.body, received_ms).err())
+        let as_sealed = match (&content.body, sealed) {
+            (Body::Document(d), true) => Some(Body::SealedDocument(SealedDocument {
+                document_type: d.document_type,
+                commitment: verifier::Hash([0; 32]),
+            })),
+            _ => None,
+        };
+        let body = as_sealed.as_ref().unwrap_or(&content.body);
+        Ok(state.admit(&content.principal, body, received_ms).err())
     }
 
     /// The registered certificate with this fingerprint, from its lifecycle
@@ -321,7 +336,13 @@ impl Ledger {
     }
 
     /// Decides what to do with one submission (its content digest is new).
-    pub(super) fn admit(&self, content: &Content, st: &mut BatchState) -> Result<Admission> {
+    /// `sealed`: the content is a document to be filed under seal.
+    pub(super) fn admit(
+        &self,
+        content: &Content,
+        sealed: bool,
+        st: &mut BatchState,
+    ) -> Result<Admission> {
         match &content.body {
             Body::Certificate(c) => {
                 let cert = match c.certificate() {
@@ -353,7 +374,7 @@ impl Ledger {
             }
             Body::SealBinding(b) => self.admit_binding(b, st),
             Body::Document(doc) => {
-                if let Some(v) = self.procedure(content, st)? {
+                if let Some(v) = self.procedure(content, sealed, st)? {
                     if v.is_role() {
                         return Ok(Admission::Refuse(not_entitled(&v)));
                     }
@@ -451,7 +472,9 @@ impl Ledger {
                         reason: e,
                     }));
                 }
-                let Some(v) = self.procedure(content, st)? else { return Ok(Admission::Accept) };
+                let Some(v) = self.procedure(content, false, st)? else {
+                    return Ok(Admission::Accept);
+                };
                 if v.is_role() {
                     return Ok(Admission::Refuse(not_entitled(&v)));
                 }
@@ -490,7 +513,7 @@ impl Ledger {
                 ))))
             }
             Body::Schedule(_) | Body::Registration(_) | Body::Procedure(_) => {
-                Ok(match self.procedure(content, st)? {
+                Ok(match self.procedure(content, false, st)? {
                     Some(v) if v.is_role() => Admission::Refuse(not_entitled(&v)),
                     // A schedule names no document to log a rejection under.
                     Some(v) => Admission::Refuse(verifier::Error::CheckFailed {
@@ -542,7 +565,7 @@ impl Ledger {
             return Ok(Sealing::Seal { opening: Box::new(opening), content: Box::new(sealed) });
         }
         let clear = Content { tender, principal, body: Body::Document(doc) };
-        match self.admit(&clear, st)? {
+        match self.admit(&clear, true, st)? {
             Admission::Accept => {}
             Admission::Refuse(e) => return Ok(Sealing::Refuse(e)),
             Admission::Reject { error, .. } => {
