@@ -11,12 +11,15 @@ use verifier::rules::{Context, MinimumPeriods, Reading, judge, rule_ids, timelin
 fuzz_target!(|data: &[u8]| {
     let Ok(t) = timeline::read(data) else { return };
     let (calendar, pack) = (Calendar::shipped(), RulePack::default_pack());
-    for (minimum_periods, extend) in [
-        (MinimumPeriods::CalendarDates, false),
-        (MinimumPeriods::WholeDays, true),
-    ] {
+    for (minimum_periods, extend) in
+        [(MinimumPeriods::CalendarDates, false), (MinimumPeriods::WholeDays, true)]
+    {
         let reading = Reading { minimum_periods, extend_minimums_over_rest_days: extend };
-        let c = judge(&t.tender, &t.steps(), &Context { calendar: &calendar, reading, pack: &pack });
+        let c = judge(
+            &t.tender,
+            &t.steps(),
+            &Context { calendar: &calendar, reading, pack: &pack, certs: None },
+        );
         assert_eq!(c.verdicts.len(), rule_ids().count());
         let _ = c.to_text();
     }

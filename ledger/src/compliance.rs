@@ -3,8 +3,11 @@
 //! verifier runs on the tender's bundle, with the same calendar and rule
 //! pack, so the two reports are identical.
 
-use verifier::event::{Body, Event};
+use std::collections::HashMap;
+
+use verifier::event::{Body, CertificateEvent, Event};
 use verifier::rules::{Compliance, Reading, Step};
+use verifier::signing::CertRecord;
 
 use crate::error::{LedgerError, Result};
 use crate::storage::Lookups as _;
@@ -44,9 +47,59 @@ impl Store {
             }
             _ => verifier::policy::RulePack::default_pack(),
         };
+        let certs = self.signer_records(&refs, size)?;
         let calendar = verifier::calendar::Calendar::shipped();
         let steps: Vec<Step<'_>> = refs.iter().map(|(i, e)| Step::of(*i, e)).collect();
-        let ctx = verifier::rules::Context { calendar: &calendar, reading, pack: &pack };
+        let ctx = verifier::rules::Context {
+            calendar: &calendar,
+            reading,
+            pack: &pack,
+            certs: Some(&certs),
+        };
         Ok(Some((size, verifier::rules::judge(tender, &steps, &ctx))))
+    }
+
+    /// The registered certificates of every signer of the chain's documents
+    /// (open or revealed), from their lifecycle chains in the tree of `size`
+    /// entries: what a tender bundle carries for the same documents.
+    fn signer_records(
+        &self,
+        chain: &[(u64, &Event)],
+        size: u64,
+    ) -> Result<HashMap<verifier::Hash, CertRecord>> {
+        let mut out = HashMap::new();
+        for (_, e) in chain {
+            let Some(doc) = e.body.document() else { continue };
+            for fp in verifier::signing::signer_fingerprints(doc) {
+                if out.contains_key(&fp) {
+                    continue;
+                }
+                let tender = verifier::event::cert_tender(&fp);
+                let mut events = Vec::new();
+                for (_, index) in self.tender_events(&tender)? {
+                    if index >= size {
+                        continue;
+                    }
+                    let leaf = self.leaf(index)?;
+                    match Event::decode(&leaf).map(|e| e.body) {
+                        Ok(Body::Certificate(c)) => events.push((index, c)),
+                        _ => {
+                            return Err(LedgerError::Corrupt(format!(
+                                "entry {index} in chain {tender} is not a certificate event"
+                            )));
+                        }
+                    }
+                }
+                if events.is_empty() {
+                    continue;
+                }
+                let list: Vec<(u64, &CertificateEvent)> =
+                    events.iter().map(|(i, c)| (*i, c)).collect();
+                let record = CertRecord::from_chain(&list)
+                    .map_err(|e| LedgerError::Corrupt(format!("chain {tender}: {e}")))?;
+                out.insert(fp, record);
+            }
+        }
+        Ok(out)
     }
 }

@@ -74,7 +74,8 @@ pub(crate) fn run(
 ) -> anyhow::Result<()> {
     let calendar = verifier::calendar::Calendar::shipped();
     let pack = verifier::policy::RulePack::default_pack();
-    let ctx = Context { calendar: &calendar, reading: Reading::default(), pack: &pack };
+    let ctx =
+        Context { calendar: &calendar, reading: Reading::default(), pack: &pack, certs: None };
 
     // 1. One tender of `events` events in a store (fsync on).
     let t = scratch(dir)?;

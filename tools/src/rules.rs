@@ -92,6 +92,7 @@ pub(crate) fn rules(cmd: RulesCommand) -> anyhow::Result<()> {
                 calendar: &calendar,
                 reading: reading.reading(),
                 pack: &pack,
+                certs: None,
             };
             let c = verifier::rules::judge(&timeline.tender, &timeline.steps(), &ctx);
             print(&c, json.then(|| serde_json::json!({ "compliance": c })))

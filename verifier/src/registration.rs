@@ -153,6 +153,32 @@ impl Registration {
             || self.agency.as_ref().is_some_and(|a| a.uscc.as_str() == uscc)
     }
 
+    /// Whether a document of type `t` may carry the signature or seal of a
+    /// certificate of `kind` bound to `uscc`: the owner's documents are
+    /// signed for the tenderer or the agency, a bidder's never are. Only
+    /// trader certificates are judged (an expert's or a supervisor's says
+    /// who, not for whom); the contract is signed by both sides.
+    pub fn signer_entitled(
+        &self,
+        t: DocumentType,
+        kind: crate::event::CertKind,
+        uscc: Option<&str>,
+    ) -> Result<(), String> {
+        let (crate::event::CertKind::Trader, Some(uscc)) = (kind, uscc) else { return Ok(()) };
+        match filer(t) {
+            _ if t == DocumentType::Contract => Ok(()),
+            Filer::Owner if !self.owner_uscc(uscc) => Err(format!(
+                "a {} signed for {uscc}, which is neither the tenderer's nor the agency's unit",
+                t.name()
+            )),
+            Filer::Bidder if self.owner_uscc(uscc) => Err(format!(
+                "a {} signed for {uscc}, the tenderer's or the agency's own unit",
+                t.name()
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Checks the rules of the format that the type system does not.
     pub fn validate(&self) -> Result<(), Error> {
         check_text("project", &self.project, MAX_NAME_BYTES)?;

@@ -312,7 +312,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let found_docs = documents(bundle, options.documents, &events, &certs, &mut out);
     let revealed = reveals(&selected, &evidence, &mut checked, &mut out);
     not_applicable(&checked, revealed, &mut out);
-    let compliance = tender_compliance(m, &selected, &events);
+    let compliance = tender_compliance(m, &selected, &events, &certs);
 
     let (verified, checks) = out.finish();
     Report {
@@ -336,6 +336,7 @@ fn tender_compliance(
     m: &Manifest,
     selected: &[Entry<'_>],
     events: &Events,
+    certs: &HashMap<Hash, CertRecord>,
 ) -> Option<crate::rules::Compliance> {
     let Selection::Tender(t) = &m.selection else { return None };
     let mut chain: Vec<(u64, &Event)> =
@@ -354,6 +355,7 @@ fn tender_compliance(
         calendar: &calendar,
         reading: crate::rules::Reading::default(),
         pack: &pack,
+        certs: Some(certs),
     };
     Some(crate::rules::judge(t, &steps, &ctx))
 }

@@ -222,6 +222,10 @@ pub struct Context<'a> {
     pub reading: Reading,
     /// The rule pack whose timestamp rule `L01` applies.
     pub pack: &'a RulePack,
+    /// The registered certificates of the documents' signers, by
+    /// fingerprint, for `P01` to judge whom they sign for (`None`: signers
+    /// are not judged, as for a timeline not taken from a log).
+    pub certs: Option<&'a std::collections::HashMap<crate::Hash, crate::signing::CertRecord>>,
 }
 
 /// Judges one tender: `steps` are its events in log order.
@@ -575,21 +579,40 @@ fn date_of(ms: u64) -> Result<jiff::civil::Date, Answer> {
     })
 }
 
-fn p01_roles(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+fn p01_roles(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
     if let Some(a) = failed_by(f, Violation::is_role) {
         return a;
     }
-    match f.registration {
-        None => Answer::missing(
+    let Some((at, r)) = f.registration else {
+        return Answer::missing(
             "a registration",
             "the tender has no registration, so no owner: anyone could file in it",
-        ),
-        Some((at, r)) => Answer::Pass(format!(
-            "registered at entry {at} by its owner ({}{}); every filing by a party its role allows",
-            r.tenderer.name,
-            r.agency.as_ref().map(|a| format!(", agency {}", a.name)).unwrap_or_default()
-        )),
-    }
+        );
+    };
+    let signers = match ctx.certs {
+        None => "signers not judged (no certificate records)".to_owned(),
+        Some(certs) => {
+            let wrong: Vec<(u64, String)> = f
+                .filings
+                .iter()
+                .filter_map(|x| {
+                    let d = x.document?;
+                    crate::signing::check_signers_entitled(r, d, certs).err().map(|e| (x.at, e))
+                })
+                .collect();
+            if !wrong.is_empty() {
+                let detail: Vec<String> =
+                    wrong.iter().map(|(at, e)| format!("entry {at}: {e}")).collect();
+                return Answer::Fail(detail.join("; "), wrong.iter().map(|(at, _)| *at).collect());
+            }
+            "every trader signer signs for its side".to_owned()
+        }
+    };
+    Answer::Pass(format!(
+        "registered at entry {at} by its owner ({}{}); every filing by a party its role allows; {signers}",
+        r.tenderer.name,
+        r.agency.as_ref().map(|a| format!(", agency {}", a.name)).unwrap_or_default()
+    ))
 }
 
 fn t04_preparation_period(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {

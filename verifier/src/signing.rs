@@ -923,3 +923,35 @@ pub fn check_reveal(
         reveal.sealed.index, reveal.principal, reveal.document.sha256
     ))
 }
+
+/// The fingerprints of the certificates that signed or sealed `doc`: its
+/// signatures' and its e-seals' signers (a seal that does not parse names
+/// none; the seal check reports it).
+pub fn signer_fingerprints(doc: &Document) -> Vec<Hash> {
+    let mut out: Vec<Hash> = doc.signatures.iter().map(|s| s.cert).collect();
+    for der in &doc.seals {
+        if let Ok(s) = crate::seal::SealSignature::parse(&der.0) {
+            out.push(crate::pki::fingerprint_of(&s.signer_cert));
+        }
+    }
+    out
+}
+
+/// Whether every registered signer of `doc` may sign it for its role in a
+/// tender registered as `reg` ([`crate::registration::Registration::signer_entitled`]):
+/// one function for the ledger's admission and the compliance report.
+/// Signers with no record in `certs` are not judged here (the signature
+/// check refuses them).
+pub fn check_signers_entitled(
+    reg: &crate::registration::Registration,
+    doc: &Document,
+    certs: &HashMap<Hash, CertRecord>,
+) -> Result<(), String> {
+    for fp in signer_fingerprints(doc) {
+        if let Some(r) = certs.get(&fp) {
+            reg.signer_entitled(doc.document_type, r.kind, r.uscc.as_ref().map(|u| u.as_str()))
+                .map_err(|e| format!("certificate {fp}: {e}"))?;
+        }
+    }
+    Ok(())
+}

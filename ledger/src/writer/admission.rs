@@ -378,22 +378,7 @@ impl Ledger {
                     if v.is_role() {
                         return Ok(Admission::Refuse(not_entitled(&v)));
                     }
-                    let reason = v.to_string();
-                    return Ok(Admission::Reject {
-                        rejection: Box::new(Content {
-                            tender: content.tender.clone(),
-                            principal: content.principal.clone(),
-                            body: Body::SubmissionRejected(Rejection::new(
-                                doc,
-                                CheckName::Procedure.as_str(),
-                                &reason,
-                            )),
-                        }),
-                        error: verifier::Error::CheckFailed {
-                            check: CheckName::Procedure.into(),
-                            reason,
-                        },
-                    });
+                    return Ok(reject(content, doc, CheckName::Procedure, v.to_string()));
                 }
                 if doc.signatures.is_empty()
                     && doc.timestamps.is_empty()
@@ -430,21 +415,20 @@ impl Ledger {
                     policy: st.policy.as_ref().map(|(_, p)| p),
                 };
                 let findings = check_document(doc, st.received_ms, &ctx);
-                Ok(match first_failure(&findings) {
-                    None => Admission::Accept,
-                    Some((check, reason)) => Admission::Reject {
-                        rejection: Box::new(Content {
-                            tender: content.tender.clone(),
-                            principal: content.principal.clone(),
-                            body: Body::SubmissionRejected(Rejection::new(
-                                doc,
-                                check.as_str(),
-                                &reason,
-                            )),
-                        }),
-                        error: verifier::Error::CheckFailed { check: check.into(), reason },
-                    },
-                })
+                if let Some((check, reason)) = first_failure(&findings) {
+                    return Ok(reject(content, doc, check, reason));
+                }
+                // In a registered tender, the signers must sign for the
+                // right side: the owner's documents for the tenderer or the
+                // agency, a bid never for them.
+                let registration = self.tender_state(&content.tender, st)?.registration.clone();
+                if let Some(reg) = registration
+                    && let Err(reason) =
+                        verifier::signing::check_signers_entitled(&reg, doc, &certs)
+                {
+                    return Ok(reject(content, doc, CheckName::Procedure, reason));
+                }
+                Ok(Admission::Accept)
             }
             Body::SubmissionRejected(_) => Ok(Admission::Refuse(invalid(
                 "submission_rejected events are written by the ledger only",
@@ -596,4 +580,22 @@ impl Ledger {
 /// without the right role), and the API answers 403.
 fn not_entitled(v: &Violation) -> verifier::Error {
     verifier::Error::NotEntitled(v.to_string())
+}
+
+/// A document refused by `check`: logged as a `submission_rejected` in its
+/// place, and the submitter told why.
+fn reject(
+    content: &Content,
+    doc: &verifier::event::Document,
+    check: CheckName,
+    reason: String,
+) -> Admission {
+    Admission::Reject {
+        rejection: Box::new(Content {
+            tender: content.tender.clone(),
+            principal: content.principal.clone(),
+            body: Body::SubmissionRejected(Rejection::new(doc, check.as_str(), &reason)),
+        }),
+        error: verifier::Error::CheckFailed { check: check.into(), reason },
+    }
 }

@@ -59,7 +59,11 @@ fn judge_with(events: &[(String, Value)], reading: Reading) -> Compliance {
     let t = read(serde_json::to_string(&list).expect("json").as_bytes()).expect("a timeline");
     let calendar = Calendar::shipped();
     let pack = RulePack::default_pack();
-    judge(&t.tender, &t.steps(), &Context { calendar: &calendar, reading, pack: &pack })
+    judge(
+        &t.tender,
+        &t.steps(),
+        &Context { calendar: &calendar, reading, pack: &pack, certs: None },
+    )
 }
 
 fn judged(events: &[(String, Value)]) -> Compliance {
