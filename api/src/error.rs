@@ -34,6 +34,8 @@ pub enum Code {
     Forbidden,
     /// `not_entitled` (403): the submitter's role in the tender (owner, bidder, supervisor, from its registration) does not allow what it filed; nothing is logged.
     NotEntitled,
+    /// `name_taken` (409): the token name is another principal's, or looks like one (UTS #39 skeleton); `reissue` issues another token for the same principal.
+    NameTaken,
     /// `not_found` (404): no such route or object.
     NotFound,
     /// `no_such_entry` (404): the index is not in the log.
@@ -58,7 +60,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order the documentation lists them.
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 21] = [
         Code::BadParameter,
         Code::BadHash,
         Code::SizeBeyondTree,
@@ -69,6 +71,7 @@ impl Code {
         Code::Unauthorized,
         Code::Forbidden,
         Code::NotEntitled,
+        Code::NameTaken,
         Code::NotFound,
         Code::NoSuchEntry,
         Code::MethodNotAllowed,
@@ -94,6 +97,7 @@ impl Code {
             Code::Unauthorized => "unauthorized",
             Code::Forbidden => "forbidden",
             Code::NotEntitled => "not_entitled",
+            Code::NameTaken => "name_taken",
             Code::NotFound => "not_found",
             Code::NoSuchEntry => "no_such_entry",
             Code::MethodNotAllowed => "method_not_allowed",
@@ -120,6 +124,7 @@ impl Code {
             Code::Unauthorized => 401,
             Code::Forbidden => 403,
             Code::NotEntitled => 403,
+            Code::NameTaken => 409,
             Code::NotFound => 404,
             Code::NoSuchEntry => 404,
             Code::MethodNotAllowed => 405,
@@ -150,6 +155,9 @@ impl Code {
             }
             Code::Unauthorized => "no valid bearer token",
             Code::Forbidden => "the token's role or principal does not allow this",
+            Code::NameTaken => {
+                "the token name is another principal's, or looks like one (UTS #39 skeleton); reissue issues another token for the same principal"
+            }
             Code::NotEntitled => {
                 "the submitter's role in the tender (owner, bidder, supervisor, from its registration) does not allow what it filed; nothing is logged"
             }

@@ -66,6 +66,9 @@ pub enum TokenError {
     /// No such token.
     #[error("no token with ID {0}")]
     NotFound(String),
+    /// The name is another principal's, or looks like one.
+    #[error("couldn't make a token: {0}")]
+    NameTaken(String),
 }
 
 /// A token as listed (never its secret).
@@ -107,6 +110,20 @@ fn now_ms() -> u64 {
 /// Makes a token for `name` with `role` and returns its text: shown once,
 /// never stored.
 pub fn create(dir: &Path, name: &str, role: Role) -> Result<String, TokenError> {
+    issue(dir, name, role, false)
+}
+
+/// Makes another token for a principal that may already have one (a
+/// rotation, or a second device): as [`create`], but the exact name of an
+/// existing token is allowed.
+pub fn reissue(dir: &Path, name: &str, role: Role) -> Result<String, TokenError> {
+    issue(dir, name, role, true)
+}
+
+/// Makes a token; `again`: the exact name may exist already. A name that
+/// only looks like an existing one (the same UTS #39 skeleton, case folded)
+/// is always refused: it would pass for that principal in the log.
+fn issue(dir: &Path, name: &str, role: Role, again: bool) -> Result<String, TokenError> {
     let ok = !name.is_empty()
         && name.len() <= verifier::event::MAX_PRINCIPAL_BYTES
         && !name.chars().any(|c| c.is_control())
@@ -125,12 +142,35 @@ pub fn create(dir: &Path, name: &str, role: Role) -> Result<String, TokenError> 
     }
     verifier::event::check_name("token name", name)
         .map_err(|e| TokenError::BadName(e.to_string()))?;
+    let skeleton = verifier::event::name_skeleton(name);
+    if skeleton == verifier::event::name_skeleton(verifier::event::SEALED_PRINCIPAL) {
+        return Err(TokenError::BadName(format!(
+            "name {name:?} looks like {:?}, which is reserved for the filer of every sealed document",
+            verifier::event::SEALED_PRINCIPAL
+        )));
+    }
+    let db = TokenDb::open(dir)?;
+    // Revoked tokens count: their names are principals in the log.
+    for row in db.all()? {
+        if row.name == name && !again {
+            return Err(TokenError::NameTaken(format!(
+                "{name:?} already has a token (ID {}); to issue another for the same principal, use --reissue (HTTP: \"reissue\": true)",
+                row.id
+            )));
+        }
+        if row.name != name && verifier::event::name_skeleton(&row.name) == skeleton {
+            return Err(TokenError::NameTaken(format!(
+                "{name:?} looks like the existing principal {:?}; choose a name no one could mistake for it",
+                row.name
+            )));
+        }
+    }
     let mut raw = [0u8; 38];
     getrandom::fill(&mut raw).map_err(|e| TokenError::Random(e.to_string()))?;
     let id = hex::encode(&raw[..6]);
     let secret = B64URL.encode(&raw[6..]);
     let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
-    TokenDb::open(dir)?.insert(&TokenRow {
+    db.insert(&TokenRow {
         id: id.clone(),
         secret_sha256: hash.to_vec(),
         role: role.as_str().to_owned(),
@@ -288,5 +328,38 @@ mod tests {
             assert!(matches!(e, TokenError::BadName(_)), "{name:?}: {e}");
         }
         create(dir.path(), "招标代理-01", Role::Submitter).unwrap();
+        // Sealed with a Cyrillic е, with a dotless ı: look-alikes of the reserved name.
+        for name in ["s\u{0435}aled", "seal\u{0435}d", "sea1ed"] {
+            assert!(create(dir.path(), name, Role::Submitter).is_err(), "{name:?}");
+        }
+    }
+
+    /// One principal, one name: an existing name needs `reissue` (another
+    /// token for the same principal), and a name that only looks like an
+    /// existing one — Cyrillic а for Latin a, 0 for O, another case — is
+    /// refused always, revoked tokens included.
+    #[test]
+    fn token_names_are_unique_and_unmistakable() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = create(dir.path(), "agency-01", Role::Submitter).unwrap();
+        let e = create(dir.path(), "agency-01", Role::Submitter).unwrap_err();
+        assert!(
+            matches!(e, TokenError::NameTaken(_)) && e.to_string().contains("--reissue"),
+            "{e}"
+        );
+        let second = reissue(dir.path(), "agency-01", Role::Submitter).unwrap();
+        assert_ne!(first, second);
+        for look_alike in ["\u{0430}gency-01", "Agency-01", "AGENCY-01", "agency-0l"] {
+            let e = create(dir.path(), look_alike, Role::Submitter).unwrap_err();
+            assert!(matches!(e, TokenError::NameTaken(_)), "{look_alike:?}: {e}");
+            assert!(reissue(dir.path(), look_alike, Role::Submitter).is_err(), "{look_alike:?}");
+        }
+        let id = list(dir.path()).unwrap()[0].id.clone();
+        revoke(dir.path(), &id).unwrap();
+        assert!(
+            create(dir.path(), "\u{0430}gency-01", Role::Submitter).is_err(),
+            "revoked names count"
+        );
+        create(dir.path(), "agency-02", Role::Submitter).unwrap();
     }
 }

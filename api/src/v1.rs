@@ -301,6 +301,9 @@ pub(crate) async fn create_token(
         name: String,
         #[serde(default)]
         role: Option<String>,
+        /// Another token for a principal that already has one.
+        #[serde(default)]
+        reissue: bool,
     }
     let req: NewToken = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(Code::InvalidJson, e.to_string()))?;
@@ -311,16 +314,24 @@ pub(crate) async fn create_token(
     };
     let dir = state.dir.clone();
     let name = req.name.clone();
-    let token = tokio::task::spawn_blocking(move || crate::tokens::create(&dir, &name, role))
-        .await
-        .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
-        .map_err(|e| match e {
-            crate::tokens::TokenError::BadName(m) => ApiError::new(Code::BadParameter, m),
-            other => {
-                tracing::error!(error = %other, "token store");
-                ApiError::new(Code::Internal, "the token store failed")
-            }
-        })?;
+    let again = req.reissue;
+    let token = tokio::task::spawn_blocking(move || {
+        if again {
+            crate::tokens::reissue(&dir, &name, role)
+        } else {
+            crate::tokens::create(&dir, &name, role)
+        }
+    })
+    .await
+    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
+    .map_err(|e| match e {
+        crate::tokens::TokenError::BadName(m) => ApiError::new(Code::BadParameter, m),
+        crate::tokens::TokenError::NameTaken(m) => ApiError::new(Code::NameTaken, m),
+        other => {
+            tracing::error!(error = %other, "token store");
+            ApiError::new(Code::Internal, "the token store failed")
+        }
+    })?;
     tracing::info!(name = %req.name, role = role.as_str(), "token created");
     Ok((StatusCode::CREATED, Json(json!({"token": token, "name": req.name, "role": role})))
         .into_response())

@@ -378,6 +378,26 @@ async fn bad_inputs_get_documented_codes() {
     // The secret is everything after `tlk_<id>_` (base64url: it may hold `_`).
     let secret = t2.splitn(3, '_').nth(2).unwrap();
     assert!(!listed.to_string().contains(secret), "a secret was listed");
+    // One name, one principal: again is 409 unless reissued; a look-alike
+    // (Cyrillic а) is 409 always.
+    for (body, status) in [
+        (r#"{"name":"agency-02"}"#, 409),
+        ("{\"name\":\"\u{0430}gency-02\",\"reissue\":true}", 409),
+        (r#"{"name":"agency-02","reissue":true}"#, 201),
+    ] {
+        let r = s
+            .http
+            .post(format!("{}/v1/tokens", s.base))
+            .bearer_auth(&s.admin)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{body}");
+        if status == 409 {
+            assert_eq!(r.json::<Value>().await.unwrap()["code"], "name_taken", "{body}");
+        }
+    }
 
     // Media types compare case-insensitively.
     let r = s

@@ -100,7 +100,7 @@ pub(crate) fn run(args: HttpBench) -> anyhow::Result<()> {
             tmp.path().to_owned()
         }
     };
-    let token = api::tokens::create(&data, "bench", api::tokens::Role::Submitter)?;
+    let token = api::tokens::reissue(&data, "bench", api::tokens::Role::Submitter)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

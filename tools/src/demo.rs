@@ -128,13 +128,13 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
     let mut tokens = std::collections::BTreeMap::new();
     for who in STEPS.iter().map(|s| s.0) {
         if !tokens.contains_key(who) {
-            tokens.insert(who, api::tokens::create(dir, who, api::tokens::Role::Submitter)?);
+            tokens.insert(who, api::tokens::reissue(dir, who, api::tokens::Role::Submitter)?);
         }
     }
     // The platform's administrator publishes the rule pack; its CA registry
     // (also an admin token: it decides whose keys count) the certificates.
-    let admin = api::tokens::create(dir, "platform-admin", api::tokens::Role::Admin)?;
-    let registry_token = api::tokens::create(dir, "ca-registry", api::tokens::Role::Admin)?;
+    let admin = api::tokens::reissue(dir, "platform-admin", api::tokens::Role::Admin)?;
+    let registry_token = api::tokens::reissue(dir, "ca-registry", api::tokens::Role::Admin)?;
 
     // The certificate registry's events: every participant's certificate,
     // issued an hour before the demo PKI was made, and bidder D's reported

@@ -223,6 +223,11 @@ pub(crate) enum TokenCommand {
         /// submitter (may POST /v1/events) or admin (everything).
         #[arg(long, default_value = "submitter")]
         role: String,
+        /// Issue another token for a principal that already has one (a
+        /// rotation: revoke the old one after). Without it an existing name
+        /// is refused, and so, always, is a name that looks like another's.
+        #[arg(long)]
+        reissue: bool,
     },
     /// List tokens (IDs, names, roles; never secrets).
     List {
@@ -249,11 +254,15 @@ fn need_store(dir: &Path) -> anyhow::Result<()> {
 
 pub(crate) fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
-        TokenCommand::Create { data, name, role } => {
+        TokenCommand::Create { data, name, role, reissue } => {
             need_store(&data)?;
             let role = Role::parse(&role)
                 .ok_or_else(|| anyhow::anyhow!("--role must be submitter or admin"))?;
-            let token = api::tokens::create(&data, &name, role)?;
+            let token = if reissue {
+                api::tokens::reissue(&data, &name, role)?
+            } else {
+                api::tokens::create(&data, &name, role)?
+            };
             println!("{token}");
             eprintln!(
                 "tenderlog: token for {name:?} ({}) — shown once; send it as `Authorization: Bearer <token>`",

@@ -791,6 +791,14 @@ pub fn check_name(what: &str, name: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// What `name` looks like, for telling look-alike names apart: its UTS #39
+/// confusable skeleton, case folded. Two names with the same skeleton
+/// (`agency-01` and `аgency-01` with a Cyrillic `а`, `Sealed` and `sealed`)
+/// read the same to a person.
+pub fn name_skeleton(name: &str) -> String {
+    unicode_security::skeleton(&name.to_lowercase()).collect::<String>().to_lowercase()
+}
+
 pub(crate) fn check_text(what: &str, s: &str, max: usize) -> Result<(), Error> {
     if s.is_empty() {
         return Err(Error::EventInvalid(format!("{what} is empty")));
