@@ -21,6 +21,7 @@
 pub mod admission;
 mod appender;
 pub mod audit;
+pub mod backup;
 mod bundle;
 pub mod clock;
 mod compliance;

@@ -104,6 +104,26 @@ enum Command {
         #[command(flatten)]
         reading: rules::ReadingArgs,
     },
+    /// Copy the data directory while the server runs: a backup to restore.
+    ///
+    /// Writes into TO (a new or empty folder): the checkpoint timestamps,
+    /// the log and the API tokens, each as one consistent snapshot, then the
+    /// signing key, the commitment key, the verifier key, the trusted roots
+    /// and the local TSA (key files stay mode 0600; keep the backup as secret
+    /// as the data directory). The index is left out: it is rebuilt from the
+    /// leaves. To restore: stop the server, put TO in place of the data
+    /// directory (or `serve --data TO`), and run `tenderlog audit --data TO`.
+    Backup {
+        /// The data directory to copy.
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
+        data: PathBuf,
+        /// The folder to write the backup into (new, or empty).
+        #[arg(long)]
+        to: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage the bearer tokens that may submit events.
     #[command(subcommand)]
     Token(serve::TokenCommand),
@@ -347,6 +367,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(args),
         Command::Token(cmd) => serve::token(cmd),
         Command::Rules(cmd) => rules::rules(cmd),
+        Command::Backup { data, to, json } => {
+            let r = ledger::backup::backup(&data, &to)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "backed up {} to {}: {} files, the log at its checkpoint of size {}",
+                    data.display(),
+                    r.dir.display(),
+                    r.files.len(),
+                    r.tree_size
+                );
+                eprintln!(
+                    "tenderlog: check it with `tenderlog audit --data {}`; restore by serving that folder",
+                    r.dir.display()
+                );
+            }
+            Ok(())
+        }
         Command::Report { data, tender, json, reading } => {
             rules::report(&data, &tender, json, reading)
         }

@@ -9,6 +9,7 @@
 //! refuses a second row for a size.
 
 pub mod audit;
+pub(crate) mod backup;
 pub mod indexer;
 pub mod stamps;
 pub mod store;
