@@ -50,6 +50,8 @@ pub enum Code {
     UnsupportedMediaType,
     /// `too_many_connections` (429): this address holds too many connections; close some, or retry after the Retry-After seconds.
     TooManyConnections,
+    /// `rate_limited` (429): this token or address made more requests of this kind than its rate allows; `Retry-After` says when to retry.
+    RateLimited,
     /// `overloaded` (503): the sequencer queue is full; retry after the Retry-After seconds.
     Overloaded,
     /// `unavailable` (503): the sequencer has stopped or the server is shutting down.
@@ -60,7 +62,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order the documentation lists them.
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 22] = [
         Code::BadParameter,
         Code::BadHash,
         Code::SizeBeyondTree,
@@ -79,6 +81,7 @@ impl Code {
         Code::BodyTimeout,
         Code::UnsupportedMediaType,
         Code::TooManyConnections,
+        Code::RateLimited,
         Code::Overloaded,
         Code::Unavailable,
         Code::Internal,
@@ -105,6 +108,7 @@ impl Code {
             Code::BodyTimeout => "body_timeout",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::TooManyConnections => "too_many_connections",
+            Code::RateLimited => "rate_limited",
             Code::Overloaded => "overloaded",
             Code::Unavailable => "unavailable",
             Code::Internal => "internal",
@@ -132,6 +136,7 @@ impl Code {
             Code::BodyTimeout => 408,
             Code::UnsupportedMediaType => 415,
             Code::TooManyConnections => 429,
+            Code::RateLimited => 429,
             Code::Overloaded => 503,
             Code::Unavailable => 503,
             Code::Internal => 500,
@@ -167,6 +172,9 @@ impl Code {
             Code::BodyTooLarge => "the request body is over the limit",
             Code::BodyTimeout => "the request body did not arrive within the time allowed",
             Code::UnsupportedMediaType => "the body is not application/json",
+            Code::RateLimited => {
+                "this token or address made more requests of this kind than its rate allows; Retry-After says when to retry"
+            }
             Code::TooManyConnections => {
                 "this address holds too many connections; close some, or retry after the Retry-After seconds"
             }

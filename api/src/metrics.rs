@@ -15,6 +15,8 @@ pub struct Metrics {
     pub duplicates: Counter,
     /// Submissions refused (bad content, overload).
     pub refused: Counter,
+    /// Requests refused by a rate limit.
+    pub rate_limited: Counter,
     /// Entries per committed batch.
     pub batch_size: Histogram,
     /// Seconds from a submission's arrival at the sequencer to its commit.
@@ -34,6 +36,7 @@ impl Default for Metrics {
             appends: Counter::default(),
             duplicates: Counter::default(),
             refused: Counter::default(),
+            rate_limited: Counter::default(),
             batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 14)),
             append_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             proof_seconds: Histogram::new(exponential_buckets(0.00002, 2.0, 14)),
@@ -48,6 +51,11 @@ impl Default for Metrics {
             m.duplicates.clone(),
         );
         registry.register("refused", "Submissions refused", m.refused.clone());
+        registry.register(
+            "rate_limited",
+            "Requests refused by a rate limit (429 rate_limited)",
+            m.rate_limited.clone(),
+        );
         registry.register("batch_size", "Entries per committed batch", m.batch_size.clone());
         registry.register(
             "append_seconds",

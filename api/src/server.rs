@@ -47,13 +47,20 @@ pub struct ServerConfig {
     /// shares the proxy's address: raise it to `max_connections` there, and
     /// limit per client at the proxy.
     pub max_connections_per_address: usize,
+    /// Submissions per second one token may make (bursts to twice it);
+    /// beyond it, 429 `rate_limited`. 0: no limit.
+    pub rate_writes_per_token: u32,
+    /// Expensive reads (bundles, timelines, compliance reports) per second
+    /// one client address may make (bursts to twice it). 0: no limit.
+    pub rate_heavy_per_address: u32,
 }
 
 impl ServerConfig {
     /// Defaults for `data`: listen on 127.0.0.1:8080, 256 KiB bodies,
     /// heartbeat every 10 s, health fails after 60 s without a signature;
     /// headers within 10 s, bodies within 30 s, at most 512 connections and
-    /// 128 from one address.
+    /// 128 from one address, 5,000 submissions a second per token and 10
+    /// expensive reads a second per address.
     pub fn new(data: PathBuf) -> ServerConfig {
         ServerConfig {
             data,
@@ -65,6 +72,8 @@ impl ServerConfig {
             body_timeout: Duration::from_secs(30),
             max_connections: 512,
             max_connections_per_address: 128,
+            rate_writes_per_token: 5000,
+            rate_heavy_per_address: 10,
         }
     }
 }
@@ -98,6 +107,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     app.fallback(v1::not_found)
         .method_not_allowed_fallback(v1::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::ratelimit::limit))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
         .layer(TraceLayer::new_for_http())
@@ -141,6 +151,10 @@ pub async fn start(
             health_max_age: config.health_max_age,
             body_timeout: config.body_timeout,
         },
+        rate: crate::ratelimit::RateLimits::new(
+            config.rate_writes_per_token,
+            config.rate_heavy_per_address,
+        ),
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -274,7 +288,14 @@ async fn serve_connections(
             });
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
+        // Handlers and the rate limits see the client's address.
+        let client = crate::ratelimit::ClientAddr(peer.ip());
+        let app =
+            tower::ServiceExt::map_request(app.clone(), move |mut r: axum::extract::Request<_>| {
+                r.extensions_mut().insert(client);
+                r
+            });
+        let service = TowerToHyperService::new(app);
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {

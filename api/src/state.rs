@@ -129,6 +129,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Limits.
     pub limits: Limits,
+    /// Rate limits per client.
+    pub rate: crate::ratelimit::RateLimits,
 }
 
 #[cfg(test)]

@@ -27,8 +27,8 @@ pub(crate) struct ServeArgs {
     /// TOML file with any of: data, listen, origin, max_batch, queue,
     /// heartbeat_secs, body_limit_bytes, health_max_age_secs,
     /// header_timeout_secs, body_timeout_secs, max_connections,
-    /// max_connections_per_address, log_format,
-    /// tsa_urls (a list).
+    /// max_connections_per_address, rate_writes_per_token,
+    /// rate_heavy_per_address, log_format, tsa_urls (a list).
     #[arg(long, env = "TENDERLOG_CONFIG")]
     config: Option<PathBuf>,
     /// Most entries per batch [default: 4096].
@@ -63,6 +63,15 @@ pub(crate) struct ServeArgs {
     /// max_connections and limit per client at the proxy [default: 128].
     #[arg(long, env = "TENDERLOG_MAX_CONNECTIONS_PER_ADDRESS")]
     max_connections_per_address: Option<usize>,
+    /// Submissions per second one token may make (bursts to twice it);
+    /// beyond it, 429 rate_limited with Retry-After. 0: no limit
+    /// [default: 5000].
+    #[arg(long, env = "TENDERLOG_RATE_WRITES_PER_TOKEN")]
+    rate_writes_per_token: Option<u32>,
+    /// Bundles, timelines and compliance reports per second one client
+    /// address may fetch (bursts to twice it). 0: no limit [default: 10].
+    #[arg(long, env = "TENDERLOG_RATE_HEAVY_PER_ADDRESS")]
+    rate_heavy_per_address: Option<u32>,
     /// Log lines as `text` or `json` [default: text].
     #[arg(long, env = "TENDERLOG_LOG_FORMAT")]
     log_format: Option<String>,
@@ -89,6 +98,8 @@ struct FileConfig {
     body_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
     max_connections_per_address: Option<usize>,
+    rate_writes_per_token: Option<u32>,
+    rate_heavy_per_address: Option<u32>,
     log_format: Option<String>,
     tsa_urls: Option<Vec<String>>,
 }
@@ -141,6 +152,12 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(n) = args.max_connections_per_address.or(file.max_connections_per_address) {
         anyhow::ensure!(n >= 1, "max_connections_per_address must be at least 1");
         config.max_connections_per_address = n;
+    }
+    if let Some(n) = args.rate_writes_per_token.or(file.rate_writes_per_token) {
+        config.rate_writes_per_token = n;
+    }
+    if let Some(n) = args.rate_heavy_per_address.or(file.rate_heavy_per_address) {
+        config.rate_heavy_per_address = n;
     }
     config.appender.tsa_urls =
         if args.tsa_urls.is_empty() { file.tsa_urls.unwrap_or_default() } else { args.tsa_urls };
