@@ -19,6 +19,7 @@ pub mod ratelimit;
 pub mod server;
 pub mod state;
 mod tiles;
+pub mod tls;
 pub mod tokens;
 mod v1;
 

@@ -53,6 +53,8 @@ pub struct ServerConfig {
     /// Expensive reads (bundles, timelines, compliance reports) per second
     /// one client address may make (bursts to twice it). 0: no limit.
     pub rate_heavy_per_address: u32,
+    /// Serve HTTPS with this certificate and key; `None`: plain HTTP.
+    pub tls: Option<crate::tls::TlsFiles>,
 }
 
 impl ServerConfig {
@@ -74,6 +76,7 @@ impl ServerConfig {
             max_connections_per_address: 128,
             rate_writes_per_token: 5000,
             rate_heavy_per_address: 10,
+            tls: None,
         }
     }
 }
@@ -87,6 +90,9 @@ pub enum ServeError {
     /// The token store could not be opened.
     #[error(transparent)]
     Tokens(#[from] crate::tokens::TokenError),
+    /// The TLS certificate or key could not be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// Binding or serving failed.
     #[error("couldn't serve on {addr}: {source}")]
     Io {
@@ -156,6 +162,7 @@ pub async fn start(
             config.rate_heavy_per_address,
         ),
     });
+    let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Io { addr: config.listen, source })?;
@@ -169,7 +176,7 @@ pub async fn start(
         per_address: config.max_connections_per_address,
     };
     let task = tokio::spawn(async move {
-        serve_connections(listener, app, limits, shutdown).await;
+        serve_connections(listener, app, tls, limits, shutdown).await;
         // Requests are done: commit what is queued, close the store, and
         // stamp the last checkpoint.
         // The last reference to the state goes there too.
@@ -236,6 +243,7 @@ impl Drop for AddressSlot {
 async fn serve_connections(
     listener: tokio::net::TcpListener,
     app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     limits: ConnLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
@@ -279,26 +287,49 @@ async fn serve_connections(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = per_address.take(peer.ip(), limits.per_address) else {
-            let service = TowerToHyperService::new(refuse.clone());
-            let conn = graceful.watch(refuse_http.serve_connection(TokioIo::new(stream), service));
-            tokio::spawn(async move {
-                let _ = conn.await;
-                drop(permit);
-            });
-            continue;
-        };
-        // Handlers and the rate limits see the client's address.
-        let client = crate::ratelimit::ClientAddr(peer.ip());
-        let app =
-            tower::ServiceExt::map_request(app.clone(), move |mut r: axum::extract::Request<_>| {
-                r.extensions_mut().insert(client);
-                r
-            });
-        let service = TowerToHyperService::new(app);
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let slot = per_address.take(peer.ip(), limits.per_address);
+        let (tls, app, refuse, watcher) =
+            (tls.clone(), app.clone(), refuse.clone(), graceful.watcher());
+        let (http, refuse_http, header_timeout) =
+            (http.clone(), refuse_http.clone(), limits.header_timeout);
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            // The TLS handshake, if any, within the header timeout.
+            let stream: Box<dyn Io> = match &tls {
+                None => Box::new(stream),
+                Some(acceptor) => {
+                    match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => Box::new(s),
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
+                    }
+                }
+            };
+            let Some(slot) = slot else {
+                // Over its address's share: one answer, then closed.
+                let service = TowerToHyperService::new(refuse);
+                let _ = watcher
+                    .watch(refuse_http.serve_connection(TokioIo::new(stream), service))
+                    .await;
+                drop(permit);
+                return;
+            };
+            // Handlers and the rate limits see the client's address.
+            let client = crate::ratelimit::ClientAddr(peer.ip());
+            let app =
+                tower::ServiceExt::map_request(app, move |mut r: axum::extract::Request<_>| {
+                    r.extensions_mut().insert(client);
+                    r
+                });
+            let service = TowerToHyperService::new(app);
+            if let Err(e) =
+                watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await
+            {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             drop((permit, slot));
@@ -309,3 +340,7 @@ async fn serve_connections(
         tracing::warn!("connections still open {DRAIN:?} after shutdown; closing them");
     }
 }
+
+/// A connection's byte stream: TCP, or TLS over TCP.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}

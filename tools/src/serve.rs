@@ -28,7 +28,8 @@ pub(crate) struct ServeArgs {
     /// heartbeat_secs, body_limit_bytes, health_max_age_secs,
     /// header_timeout_secs, body_timeout_secs, max_connections,
     /// max_connections_per_address, rate_writes_per_token,
-    /// rate_heavy_per_address, log_format, tsa_urls (a list).
+    /// rate_heavy_per_address, tls_cert, tls_key, log_format, tsa_urls (a
+    /// list).
     #[arg(long, env = "TENDERLOG_CONFIG")]
     config: Option<PathBuf>,
     /// Most entries per batch [default: 4096].
@@ -72,6 +73,14 @@ pub(crate) struct ServeArgs {
     /// address may fetch (bursts to twice it). 0: no limit [default: 10].
     #[arg(long, env = "TENDERLOG_RATE_HEAVY_PER_ADDRESS")]
     rate_heavy_per_address: Option<u32>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs
+    /// --tls-key. Without both, plain HTTP (put a TLS proxy in front, or
+    /// keep to loopback).
+    #[arg(long, env = "TENDERLOG_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS #8, PKCS #1 or SEC 1).
+    #[arg(long, env = "TENDERLOG_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Log lines as `text` or `json` [default: text].
     #[arg(long, env = "TENDERLOG_LOG_FORMAT")]
     log_format: Option<String>,
@@ -100,6 +109,8 @@ struct FileConfig {
     max_connections_per_address: Option<usize>,
     rate_writes_per_token: Option<u32>,
     rate_heavy_per_address: Option<u32>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     log_format: Option<String>,
     tsa_urls: Option<Vec<String>>,
 }
@@ -159,6 +170,12 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(n) = args.rate_heavy_per_address.or(file.rate_heavy_per_address) {
         config.rate_heavy_per_address = n;
     }
+    config.tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+        (Some(cert), Some(key)) => Some(api::tls::TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => anyhow::bail!("give both tls_cert and tls_key, or neither"),
+    };
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
     config.appender.tsa_urls =
         if args.tsa_urls.is_empty() { file.tsa_urls.unwrap_or_default() } else { args.tsa_urls };
     let json_logs = match args.log_format.or(file.log_format).as_deref() {
@@ -182,7 +199,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let running = api::start(config, shutdown_signal()).await?;
         eprintln!(
-            "tenderlog: serving {} on http://{}\n  make a token: tenderlog token create --data {} --name <principal> --role submitter",
+            "tenderlog: serving {} on {scheme}://{}\n  make a token: tenderlog token create --data {} --name <principal> --role submitter",
             data.display(),
             running.addr,
             data.display()
