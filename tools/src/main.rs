@@ -74,7 +74,7 @@ enum Command {
     /// 127.0.0.1:8080. Writes need a bearer token (`tenderlog token create`).
     /// SIGINT or SIGTERM stops accepting, finishes the batch in flight, and
     /// exits.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Manage the CA roots certificates chain to and the TSA roots timestamps chain to.
     #[command(subcommand)]
     Trust(TrustCommand),
@@ -364,7 +364,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         #[cfg(feature = "demo")]
         Command::Demo { data } => demo::run(&data),
-        Command::Serve(args) => serve::serve(args),
+        Command::Serve(args) => serve::serve(*args),
         Command::Token(cmd) => serve::token(cmd),
         Command::Rules(cmd) => rules::rules(cmd),
         Command::Backup { data, to, json } => {
