@@ -93,7 +93,7 @@ enum Command {
     /// bundle. Exit status 1 when a rule is broken.
     Report {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// The tender ID.
         #[arg(long)]
@@ -134,7 +134,7 @@ enum Command {
     /// verifier key that bidders, regulators and arbitrators will trust.
     Init {
         /// The data directory to create (or an empty existing one).
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// The log's origin: first line of every checkpoint and the key name,
         /// a schema-less URL such as `ggzy.example.gov.cn/tenderlog`.
@@ -159,7 +159,7 @@ enum Command {
     /// on is, and the command exits with status 2 naming the line.
     Append {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// Input file of JSON lines; `-` or nothing reads standard input.
         file: Option<PathBuf>,
@@ -173,7 +173,7 @@ enum Command {
     /// Print the latest signed checkpoint, byte-exact as served.
     Checkpoint {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// Print JSON (origin, size, root, note) instead of the note.
         #[arg(long)]
@@ -182,7 +182,7 @@ enum Command {
     /// Print an entry: its leaf (base64) and the decoded event, as JSON.
     Entry {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// The entry's index.
         #[arg(long)]
@@ -198,7 +198,7 @@ enum Command {
     /// of the tender, so its chain can be walked back to the first.
     Bundle {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// Every event of this tender.
         #[arg(long, conflicts_with_all = ["index", "document"])]
@@ -235,9 +235,8 @@ enum Command {
     /// signature, trusting only the key given. For example:
     ///
     ///   tenderlog audit --url https://log.example.gov.cn --key "$(cat log.vkey)"
-    #[command(group(clap::ArgGroup::new("log").required(true).args(["data", "url"])))]
     Audit {
-        /// The data directory.
+        /// The data directory [default: tenderlog-data].
         #[arg(long, env = "TENDERLOG_DATA")]
         data: Option<PathBuf>,
         /// The base URL of a log's tiles (its /checkpoint and /tile/…).
@@ -270,7 +269,7 @@ enum TrustCommand {
     /// root after a restart.
     AddCa {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// The root certificate, DER.
         file: PathBuf,
@@ -281,7 +280,7 @@ enum TrustCommand {
     /// A running server sees a new root after a restart.
     AddTsa {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// The root certificate, DER.
         file: PathBuf,
@@ -289,7 +288,7 @@ enum TrustCommand {
     /// List the trusted roots: `ca` or `tsa`, fingerprint, subject.
     List {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
     },
 }
@@ -307,7 +306,7 @@ enum PolicyCommand {
     /// applies the rules that were in force. Prints the receipt.
     Publish {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// The pack as JSON (the shape `tenderlog policy default` prints);
         /// without it, the default pack.
@@ -323,7 +322,7 @@ enum ProveCommand {
     /// Prove that an entry is in the tree of a given size.
     Inclusion {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// The entry's index.
         #[arg(long, required_unless_present = "leaf_hash", conflicts_with = "leaf_hash")]
@@ -338,7 +337,7 @@ enum ProveCommand {
     /// Prove that the tree of size FROM is a prefix of the tree of size TO.
     Consistency {
         /// The data directory.
-        #[arg(long, env = "TENDERLOG_DATA")]
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
         /// The older tree size.
         #[arg(long)]
@@ -445,8 +444,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if integrity { ledger::AuditScope::Integrity } else { ledger::AuditScope::Full };
             let log = match (data, url, key) {
                 (_, Some(url), Some(key)) => inspect::Audited::Url { url, key },
-                (Some(dir), None, _) => inspect::Audited::Dir(dir),
-                _ => anyhow::bail!("give --data DIR, or --url URL with --key KEY"),
+                (_, Some(_), None) => {
+                    anyhow::bail!(
+                        "--url needs --key KEY: the log's verifier key, from its operator"
+                    )
+                }
+                (dir, None, _) => {
+                    inspect::Audited::Dir(dir.unwrap_or_else(|| PathBuf::from("tenderlog-data")))
+                }
             };
             inspect::audit(&log, scope, json)
         }

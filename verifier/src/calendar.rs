@@ -241,6 +241,16 @@ pub fn cst_text(ms: u64) -> String {
     }
 }
 
+/// `ms` for a person, in Beijing time and UTC, to the second:
+/// `2026-03-02 09:00:00 +08:00 (01:00:00 UTC)`.
+pub fn when(ms: u64) -> String {
+    let Ok(signed) = i64::try_from(ms) else { return format!("{ms} ms") };
+    match Timestamp::from_millisecond(signed) {
+        Ok(ts) => format!("{} ({} UTC)", cst_text(ms), ts.strftime("%Y-%m-%d %H:%M:%S")),
+        Err(_) => format!("{ms} ms"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +292,7 @@ mod tests {
         assert_eq!(cst_date(ms), Some(date(2026, 3, 2)));
         assert_eq!(cst_date(ms - 1), Some(date(2026, 3, 1)));
         assert_eq!(cst_text(ms), "2026-03-02 00:00:00 +08:00");
+        assert_eq!(when(ms), "2026-03-02 00:00:00 +08:00 (2026-03-01 16:00:00 UTC)");
         assert_eq!(days_between(date(2026, 3, 1), date(2026, 3, 21)), 20);
         assert_eq!(days_between(date(2026, 3, 21), date(2026, 3, 1)), -20);
         assert_eq!(cst_date(u64::MAX), None);

@@ -966,9 +966,9 @@ fn newest_checkpoint_token(
                     return Err("the token's imprint is not SHA-256".into());
                 }
                 Ok(format!(
-                    "entries 0..{} were in the log by {} ms ({}; token by {})",
+                    "entries 0..{} were in the log by {} ({}; token by {})",
                     n.checkpoint.size,
-                    ts.time_ms,
+                    crate::calendar::when(ts.time_ms),
                     "RFC 3161 over the checkpoint body",
                     ts.tsa.subject()
                 ))
@@ -1120,7 +1120,10 @@ fn given_document(
     out.add(
         CheckName::DocumentDigest,
         g.name.clone(),
-        Ok(format!("logged as entry {entry} by {principal:?} at {received_ms} ms{how}")),
+        Ok(format!(
+            "logged as entry {entry} by {principal:?} at {}{how}",
+            crate::calendar::when(received_ms)
+        )),
     );
     // Who signed it, by the registered certificates the bundle holds.
     let doc = match &ev.body {
@@ -1246,8 +1249,12 @@ impl Report {
         }
         for d in &self.documents {
             s.push_str(&format!(
-                "document {} was logged as entry {} of tender {} by {} at {} ms\n",
-                d["document"], d["entry"], d["tender"], d["principal"], d["received_ms"]
+                "document {} was logged as entry {} of tender {} by {} at {}\n",
+                d["document"],
+                d["entry"],
+                d["tender"],
+                d["principal"],
+                crate::calendar::when(d["received_ms"].as_u64().unwrap_or_default())
             ));
             for signer in d["signed_by"].as_array().into_iter().flatten() {
                 s.push_str(&format!("  signed by {}\n", signer.as_str().unwrap_or_default()));
@@ -1336,11 +1343,11 @@ pub fn verify_receipt(
             CheckName::CanonicalLeaf,
             subject.clone(),
             Ok(format!(
-                "{} event of tender {:?} by {:?} at {} ms",
+                "{} event of tender {:?} by {:?} at {}",
                 ev.kind(),
                 ev.tender,
                 ev.principal,
-                ev.received_ms
+                crate::calendar::when(ev.received_ms)
             )),
         ),
         Err(e) => out.add(CheckName::CanonicalLeaf, subject.clone(), Err(e.to_string())),
