@@ -132,6 +132,16 @@ pub(crate) enum BenchCommand {
     },
     /// The HTTP API on loopback: proofs/s, submit latency, max submissions/s.
     Http(crate::bench_http::HttpBench),
+    /// SIGKILL the server again and again under HTTP load; every
+    /// acknowledged receipt is checked after each restart and at the end.
+    Soak {
+        /// How many times to kill it.
+        #[arg(long, default_value_t = 100)]
+        kills: u64,
+        /// Where to make the scratch log.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Audit rate.
     Audit {
         /// Use this existing store instead of building one.
@@ -390,6 +400,7 @@ pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!("peak RSS {:.1} MiB", peak_rss_mib());
         }
         BenchCommand::Http(args) => crate::bench_http::run(args)?,
+        BenchCommand::Soak { kills, dir } => crate::bench_soak::run(kills, &dir)?,
         BenchCommand::Rules { events, log_events, tenders, runs, dir } => {
             crate::bench_rules::run(events, log_events, tenders, runs, &dir)?;
         }

@@ -14,6 +14,8 @@ mod bench_http;
 #[cfg(feature = "bench")]
 mod bench_rules;
 #[cfg(feature = "bench")]
+mod bench_soak;
+#[cfg(feature = "bench")]
 mod bench_seal;
 #[cfg(feature = "bench")]
 mod bench_signed;
