@@ -86,8 +86,7 @@ pub(crate) fn run(kills: u64, dir: &Option<PathBuf>) -> anyhow::Result<()> {
             list
         };
         checked += list.len();
-        rt.block_on(check(&http, &url, &list))
-            .with_context(|| format!("after kill {round}"))?;
+        rt.block_on(check(&http, &url, &list)).with_context(|| format!("after kill {round}"))?;
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let kill_after = Duration::from_millis(100 + (seed >> 33) % 600);
         rt.block_on(async {
@@ -142,7 +141,11 @@ pub(crate) fn run(kills: u64, dir: &Option<PathBuf>) -> anyhow::Result<()> {
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status()?;
     anyhow::ensure!(status.success(), "couldn't send SIGTERM");
     let out = child.wait_with_output()?;
-    anyhow::ensure!(out.status.success(), "SIGTERM did not stop the server cleanly: {}", out.status);
+    anyhow::ensure!(
+        out.status.success(),
+        "SIGTERM did not stop the server cleanly: {}",
+        out.status
+    );
     let audit = ledger::audit(&data, &mut |_, _| {})?;
     println!(
         "soak: {kills} SIGKILLs under load in {:.0} s; {} receipts acknowledged, {checked} checks of them, 0 lost or changed; clean SIGTERM; audit of {} entries passed",

@@ -14,11 +14,11 @@ mod bench_http;
 #[cfg(feature = "bench")]
 mod bench_rules;
 #[cfg(feature = "bench")]
-mod bench_soak;
-#[cfg(feature = "bench")]
 mod bench_seal;
 #[cfg(feature = "bench")]
 mod bench_signed;
+#[cfg(feature = "bench")]
+mod bench_soak;
 #[cfg(feature = "demo")]
 mod demo;
 #[cfg(feature = "demo")]
