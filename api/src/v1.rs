@@ -534,6 +534,14 @@ pub(crate) async fn entry(
     Ok(Json(out).into_response())
 }
 
+/// A tender ID in a path: 1 to 128 bytes.
+fn tender_id(id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.len() > verifier::event::MAX_TENDER_ID_BYTES {
+        return Err(ApiError::new(Code::BadParameter, "tender ID must be 1-128 bytes"));
+    }
+    Ok(())
+}
+
 /// Most events in one page of a timeline.
 const MAX_PAGE: u64 = 1000;
 
@@ -546,9 +554,7 @@ pub(crate) async fn tender_events(
     Path(id): Path<String>,
     Params(q): Params,
 ) -> Result<Response, ApiError> {
-    if id.is_empty() || id.len() > verifier::event::MAX_TENDER_ID_BYTES {
-        return Err(ApiError::new(Code::BadParameter, "tender ID must be 1-128 bytes"));
-    }
+    tender_id(&id)?;
     let after = param_u64(&q, "after")?;
     let limit = param_u64(&q, "limit")?.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -599,9 +605,7 @@ pub(crate) async fn tender_compliance(
     Params(q): Params,
 ) -> Result<Response, ApiError> {
     use verifier::rules::{MinimumPeriods, Reading};
-    if id.is_empty() || id.len() > verifier::event::MAX_TENDER_ID_BYTES {
-        return Err(ApiError::new(Code::BadParameter, "tender ID must be 1-128 bytes"));
-    }
+    tender_id(&id)?;
     let minimum_periods = match q.get("minimum_periods").map(String::as_str) {
         None | Some("calendar-dates") => MinimumPeriods::CalendarDates,
         Some("whole-days") => MinimumPeriods::WholeDays,

@@ -19,7 +19,6 @@ use ledger::{Appender, AppenderConfig, ManualClock};
 use serde_json::Value;
 use verifier::Hash;
 use verifier::event::{Body, Content, Document, DocumentType, Request, Schedule, SealRequest};
-use verifier::registration::{Method, Party, Registration};
 
 const T: &str = "ZB2026-COMPLIANCE";
 
@@ -37,29 +36,9 @@ fn log(principal: &str, body: Body) -> Request {
     Request::Log(Content { tender: T.into(), principal: principal.into(), body })
 }
 
+/// The fixture registration: the school tenders through agency-01.
 fn registration() -> Body {
-    Body::Registration(Registration {
-        project: "某市第一中学教学楼施工".into(),
-        tenderer: Party {
-            name: "某市第一中学".into(),
-            uscc: verifier::ids::Uscc::parse("91350100M000100Y43").unwrap(),
-            principals: vec!["school".into()],
-        },
-        agency: Some(Party {
-            name: "某招标代理有限公司".into(),
-            uscc: verifier::ids::Uscc::parse("91110000600037341L").unwrap(),
-            principals: vec!["agency-01".into()],
-        }),
-        method: Method::Open,
-        prequalification: false,
-        must_tender: true,
-        state_capital: true,
-        estimate_fen: Some(500_000_000),
-        max_price_fen: None,
-        bid_security_fen: Some(8_000_000),
-        bid_validity_days: Some(90),
-        supervisors: Vec::new(),
-    })
+    tenderlog_tests::events::registration_event().body
 }
 
 fn play(dir: &std::path::Path) {

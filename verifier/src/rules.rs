@@ -615,17 +615,26 @@ fn p01_roles(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
     ))
 }
 
-fn t04_preparation_period(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
+/// `Ok` for a must-tender project (the rules marked M apply); else the
+/// answer: indeterminate without a registration, n/a for another project.
+fn must_tender<'a>(f: &Facts<'a>) -> Result<&'a Registration, Answer> {
     let Some((_, reg)) = f.registration else {
-        return Answer::missing(
+        return Err(Answer::missing(
             "a registration",
             "whether the project must be tendered is unknown",
-        );
+        ));
     };
     if !reg.must_tender {
-        return Answer::NotApplicable(
+        return Err(Answer::NotApplicable(
             "the project is not one that must be tendered (依法必须招标)".into(),
-        );
+        ));
+    }
+    Ok(reg)
+}
+
+fn t04_preparation_period(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
+    if let Err(a) = must_tender(f) {
+        return a;
     }
     let Some(first) = f.of_type(DocumentType::TenderDocuments).next() else {
         return Answer::missing("tender documents", "no tender documents were issued yet");
@@ -992,16 +1001,8 @@ fn t24_candidates(f: &Facts<'_>, _: &Context<'_>) -> Answer {
 }
 
 fn t25_publication(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
-    let Some((_, reg)) = f.registration else {
-        return Answer::missing(
-            "a registration",
-            "whether the project must be tendered is unknown",
-        );
-    };
-    if !reg.must_tender {
-        return Answer::NotApplicable(
-            "the project is not one that must be tendered (依法必须招标)".into(),
-        );
+    if let Err(a) = must_tender(f) {
+        return a;
     }
     let Some((at, ms, c)) = f.step(|s| match s {
         ProcedureStep::CandidatesPublished(c) => Some(c),
@@ -1125,16 +1126,8 @@ fn t28_result_notices(f: &Facts<'_>, _: &Context<'_>) -> Answer {
 }
 
 fn t30_report(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
-    let Some((_, reg)) = f.registration else {
-        return Answer::missing(
-            "a registration",
-            "whether the project must be tendered is unknown",
-        );
-    };
-    if !reg.must_tender {
-        return Answer::NotApplicable(
-            "the project is not one that must be tendered (依法必须招标)".into(),
-        );
+    if let Err(a) = must_tender(f) {
+        return a;
     }
     let Some((dat, dms, ())) =
         f.step(|s| matches!(s, ProcedureStep::AwardDecided(_)).then_some(()))
