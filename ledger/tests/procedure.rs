@@ -275,3 +275,35 @@ fn steps_are_the_owners_and_a_terminated_tender_takes_only_refunds() {
     assert_eq!(log.size(), size);
     log.send(refund(8_000_001)).unwrap();
 }
+
+/// A refused document is found as refused, with its reason, when its file
+/// is given to the offline verifier with the tender's bundle — not as
+/// "never logged".
+#[test]
+fn a_refused_document_is_reported_as_refused_with_its_reason() {
+    use sha2::Digest as _;
+    let log = Log::new();
+    log.send(schedule(DEADLINE, OPENING)).unwrap();
+    let file = b"the late bid of bidder 9".to_vec();
+    let sha = Hash(sha2::Sha256::digest(&file).into());
+    let late = Document::new(DocumentType::Bid, sha, file.len() as u64, "application/pdf");
+    let (_, logged) =
+        refused(log.at(DEADLINE + 5).send(content("bidder-9", Body::Document(late))));
+    assert!(logged);
+    log.appender.shutdown();
+
+    let dir = log._dir.path();
+    let store = ledger::Store::open(dir).unwrap();
+    let signer = ledger::keys::load(&ledger::store::key_path(dir), store.origin()).unwrap();
+    let roots = ledger::trust::bundle_roots(dir).unwrap();
+    let bundle = store
+        .export_bundle(&verifier::bundle::Selection::Tender(T.into()), Some(&signer), &roots)
+        .unwrap();
+    let given = verifier::report::GivenDocument::of_bytes("late-bid.pdf", &file);
+    let report = verifier::report::verify_bundle(&bundle, None, &[given]);
+    let text = report.to_text();
+    assert!(text.contains("document \"late-bid.pdf\" was REFUSED, not filed"), "{text}");
+    assert!(text.contains("procedure check: a bid received at"), "{text}");
+    assert_eq!(report.documents[0]["refused"], true);
+    assert!(!report.verified, "the file was not filed: the document check fails");
+}

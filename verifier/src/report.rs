@@ -1072,12 +1072,36 @@ fn given_document(
 ) -> Option<serde_json::Value> {
     let hits = logged(events, &g.sha256);
     if hits.is_empty() {
+        // Not logged as filed: perhaps refused, which the log records too.
+        let refusal = events.iter().find_map(|(i, (ev, _))| match &ev.body {
+            Body::SubmissionRejected(r) if r.sha256 == g.sha256 => Some((*i, ev, r)),
+            _ => None,
+        });
+        let Some((i, ev, r)) = refusal else {
+            out.add(
+                CheckName::DocumentDigest,
+                g.name.clone(),
+                Err(format!("SHA-256 {} was not logged by any entry in the bundle", g.sha256)),
+            );
+            return None;
+        };
         out.add(
             CheckName::DocumentDigest,
             g.name.clone(),
-            Err(format!("SHA-256 {} was not logged by any entry in the bundle", g.sha256)),
+            Err(format!(
+                "REFUSED, not filed: entry {i} records that {:?} submitted it as a {} at {} and the platform refused it — {} check: {}",
+                ev.principal,
+                r.document_type.name(),
+                crate::calendar::when(ev.received_ms),
+                r.check,
+                r.reason
+            )),
         );
-        return None;
+        return Some(serde_json::json!({
+            "document": g.name, "sha256": g.sha256, "entry": i, "tender": ev.tender,
+            "principal": ev.principal, "received_ms": ev.received_ms, "refused": true,
+            "check": r.check, "reason": r.reason, "event": ev.to_json(),
+        }));
     }
     if let Some((i, _)) = hits.iter().find(|(_, ev)| {
         let d = ev.body.document();
@@ -1248,6 +1272,19 @@ impl Report {
             ));
         }
         for d in &self.documents {
+            if d["refused"] == true {
+                s.push_str(&format!(
+                    "document {} was REFUSED, not filed: entry {} of tender {} records its submission by {} at {}; {} check: {}\n",
+                    d["document"],
+                    d["entry"],
+                    d["tender"],
+                    d["principal"],
+                    crate::calendar::when(d["received_ms"].as_u64().unwrap_or_default()),
+                    d["check"].as_str().unwrap_or_default(),
+                    d["reason"].as_str().unwrap_or_default()
+                ));
+                continue;
+            }
             s.push_str(&format!(
                 "document {} was logged as entry {} of tender {} by {} at {}\n",
                 d["document"],
