@@ -56,6 +56,28 @@ async fn a_late_bid_is_refused_with_a_receipt_and_the_schedule_is_fixed() {
     );
     assert!(r["rejection"]["index"].is_u64(), "a receipt for the logged refusal: {r}");
     let logged = r["rejection"]["index"].as_u64().unwrap();
+    // The 422 answer itself is a receipt the offline verifier takes, and
+    // it says what was refused and why.
+    let vkey = std::fs::read_to_string(ledger::store::vkey_path(dir.path())).unwrap();
+    let key = verifier::note::NoteVerifier::parse(vkey.trim()).unwrap();
+    let report = verifier::report::verify_receipt(r.to_string().as_bytes(), &key, None).unwrap();
+    assert!(report.verified, "{}", report.to_text());
+    assert!(report.to_text().contains("a REFUSED bid"), "{}", report.to_text());
+    assert!(report.to_text().contains("procedure check: a bid received at"), "{}", report.to_text());
+    // A key of another log's origin fails the origin check by name.
+    let other = verifier::note::NoteSigner::new(
+        "other.tenderlog.example/log",
+        ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+    )
+    .unwrap()
+    .verifier();
+    let report = verifier::report::verify_receipt(r.to_string().as_bytes(), &other, None).unwrap();
+    let origin = report.checks.iter().find(|c| c.check.as_str() == "checkpoint origin and key");
+    assert!(
+        origin.is_some_and(|c| c.status == verifier::report::Status::Fail),
+        "{}",
+        report.to_text()
+    );
 
     // Moving the deadline now is refused, and nothing is logged.
     let (st, r) = post(&http, &base, &agency, schedule(deadline + 3_600_000)).await;

@@ -287,8 +287,7 @@ fn a_refused_document_is_reported_as_refused_with_its_reason() {
     let file = b"the late bid of bidder 9".to_vec();
     let sha = Hash(sha2::Sha256::digest(&file).into());
     let late = Document::new(DocumentType::Bid, sha, file.len() as u64, "application/pdf");
-    let (_, logged) =
-        refused(log.at(DEADLINE + 5).send(content("bidder-9", Body::Document(late))));
+    let (_, logged) = refused(log.at(DEADLINE + 5).send(content("bidder-9", Body::Document(late))));
     assert!(logged);
     log.appender.shutdown();
 

@@ -1318,6 +1318,31 @@ impl Report {
     }
 }
 
+/// What a receipt's entry is, in words: the document (type and digest), or
+/// the refusal (what, which check, why), or the kind of event.
+fn receipt_subject(ev: &Event) -> String {
+    match &ev.body {
+        Body::Document(d) => format!("{} (SHA-256 {}), filed", d.document_type.name(), d.sha256),
+        Body::SealedDocument(d) => {
+            format!("{} filed under seal (commitment {})", d.document_type.name(), d.commitment)
+        }
+        Body::Reveal(r) => format!(
+            "the opening of sealed entry {}: {} (SHA-256 {})",
+            r.sealed.index,
+            r.document.document_type.name(),
+            r.document.sha256
+        ),
+        Body::SubmissionRejected(r) => format!(
+            "a REFUSED {} (SHA-256 {}) — {} check: {}",
+            r.document_type.name(),
+            r.sha256,
+            r.check,
+            r.reason
+        ),
+        other => format!("a {} event", other.kind()),
+    }
+}
+
 /// The receipt a submitter gets from `POST /v1/events`.
 #[derive(serde::Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -1360,13 +1385,29 @@ pub fn verify_receipt(
     newer: Option<Newer<'_>>,
 ) -> Result<Report, String> {
     use base64::Engine as _;
-    let r: Receipt = serde_json::from_slice(bytes).map_err(|e| format!("not a receipt: {e}"))?;
+    // A 422 answer to a refused submission carries the refusal's receipt.
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a receipt: {e}"))?;
+    let value = match value.get("rejection") {
+        Some(rejection) if value.get("code").is_some_and(|c| c == "rejected") => rejection.clone(),
+        _ => value,
+    };
+    let r: Receipt = serde_json::from_value(value).map_err(|e| format!("not a receipt: {e}"))?;
     let mut out = Out(Vec::new());
     let subject = format!("entry {}", r.index);
+    // The checkpoint's origin (its first line) must be the key's name.
+    let origin = r.checkpoint.split('\n').next().unwrap_or_default();
     out.add(
         CheckName::CheckpointOriginAndKey,
         "receipt",
-        Ok(format!("key {} ({:08x}), given", key.name(), key.key_id())),
+        if origin == key.name() {
+            Ok(format!("key {} ({:08x}), given", key.name(), key.key_id()))
+        } else {
+            Err(format!(
+                "the receipt's checkpoint is of log {origin:?}; the key given is for {:?}",
+                key.name()
+            ))
+        },
     );
     let leaf = base64::engine::general_purpose::STANDARD
         .decode(&r.leaf)
@@ -1380,8 +1421,8 @@ pub fn verify_receipt(
             CheckName::CanonicalLeaf,
             subject.clone(),
             Ok(format!(
-                "{} event of tender {:?} by {:?} at {}",
-                ev.kind(),
+                "{} of tender {:?} by {:?} at {}",
+                receipt_subject(ev),
                 ev.tender,
                 ev.principal,
                 crate::calendar::when(ev.received_ms)
