@@ -63,7 +63,11 @@ async fn a_late_bid_is_refused_with_a_receipt_and_the_schedule_is_fixed() {
     let report = verifier::report::verify_receipt(r.to_string().as_bytes(), &key, None).unwrap();
     assert!(report.verified, "{}", report.to_text());
     assert!(report.to_text().contains("a REFUSED bid"), "{}", report.to_text());
-    assert!(report.to_text().contains("procedure check: a bid received at"), "{}", report.to_text());
+    assert!(
+        report.to_text().contains("procedure check: a bid received at"),
+        "{}",
+        report.to_text()
+    );
     // A key of another log's origin fails the origin check by name.
     let other = verifier::note::NoteSigner::new(
         "other.tenderlog.example/log",

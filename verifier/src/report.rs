@@ -210,6 +210,10 @@ impl GivenDocument {
 pub struct Report {
     /// True when every check passed or did not apply.
     pub verified: bool,
+    /// True when the log key was one the user gave, not one the evidence
+    /// carries: only then does a passing report say VERIFIED (anyone can
+    /// make a bundle that passes against its own key).
+    pub anchored: bool,
     /// The trust anchors used, and where they came from.
     pub trust_anchors: Vec<String>,
     /// The log's origin.
@@ -317,6 +321,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let (verified, checks) = out.finish();
     Report {
         verified,
+        anchored: options.keys.is_some(),
         trust_anchors: anchors,
         origin: m.origin.clone(),
         tree_size: newest.map_or(0, |n| n.checkpoint.size),
@@ -1241,15 +1246,27 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         let failed: Vec<&Check> = self.checks.iter().filter(|c| c.status == Status::Fail).collect();
-        if self.verified {
-            let what = if self.entries == 1 {
-                "1 entry".to_owned()
-            } else {
-                format!("{} entries", self.entries)
-            };
+        let what = if self.entries == 1 {
+            "1 entry".to_owned()
+        } else {
+            format!("{} entries", self.entries)
+        };
+        if self.verified && self.anchored {
             s.push_str(&format!(
-                "VERIFIED: {what} of log {} in its checkpoint of size {}; every check passed.\n",
+                "VERIFIED: {what} of log {} in its checkpoint of size {}; every check passed, against the log key you gave.\n",
                 self.origin, self.tree_size
+            ));
+        } else if self.verified {
+            let key = self
+                .trust_anchors
+                .iter()
+                .find_map(|a| {
+                    a.strip_prefix("log key ").and_then(|k| k.strip_suffix(" (from the bundle)"))
+                })
+                .unwrap_or("<the log's verifier key>");
+            s.push_str(&format!(
+                "NOT ANCHORED: every check of {what} of log {} passed, but against the log key the bundle itself carries — anyone can make a bundle that passes that way. Get the log's key from its operator and run again with --key '{key}' if it is the same.\n",
+                self.origin
             ));
         } else {
             s.push_str(&format!(
@@ -1534,6 +1551,7 @@ pub fn verify_receipt(
     let (verified, checks) = out.finish();
     Ok(Report {
         verified,
+        anchored: true,
         trust_anchors: vec![format!("log key {} (given)", key.vkey())],
         origin: key.name().to_owned(),
         tree_size,

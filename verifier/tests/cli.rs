@@ -110,15 +110,29 @@ fn the_golden_bundle_is_what_the_builder_writes() {
 
 #[test]
 fn golden_bundle_verifies() {
+    // On the bundle's own key: every check passes, but it is not anchored.
     let r = run(&[golden_bundle()]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.first_line().starts_with("VERIFIED: 5 entries of log"), "{}", r.stdout);
-    assert!(r.first_line().contains("checkpoint of size 7"), "{}", r.stdout);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.first_line().starts_with("NOT ANCHORED: every check of 5 entries"), "{}", r.stdout);
+    assert!(
+        r.first_line().contains(&common::verifier_key().vkey()),
+        "the key to pin: {}",
+        r.stdout
+    );
     assert!(
         r.stdout.contains("(from the bundle)"),
         "names the trust anchor's source:\n{}",
         r.stdout
     );
+    // Against the key given: VERIFIED.
+    let r = run(&[
+        golden_bundle().into_os_string(),
+        "--key".into(),
+        common::verifier_key().vkey().into(),
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.first_line().starts_with("VERIFIED: 5 entries of log"), "{}", r.stdout);
+    assert!(r.first_line().contains("checkpoint of size 7"), "{}", r.stdout);
     // Every check of the evidence passes; the procedure section shows what
     // the record says (the fixture's opening record precedes its deadline).
     let (checks, procedure) = r.stdout.split_once("\n(what the record shows").unwrap();
@@ -133,9 +147,12 @@ fn golden_bundle_verifies() {
 #[test]
 fn json_report_lists_every_applicable_check() {
     let r = run(&[golden_bundle().into_os_string(), "--json".into()]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["verified"], true);
+    assert_eq!(
+        (&v["verified"], &v["anchored"]),
+        (&serde_json::json!(true), &serde_json::json!(false))
+    );
     assert_eq!(v["origin"], ORIGIN);
     assert_eq!(v["tree_size"], 7);
     assert_eq!(v["entries"], 5);
@@ -188,7 +205,14 @@ fn json_report_lists_every_applicable_check() {
 fn document_given_is_found_or_not() {
     let dir = tempfile::tempdir().unwrap();
     let doc = write(dir.path(), "招标文件.txt", DOCUMENT);
-    let r = run(&[golden_bundle().into_os_string(), "--document".into(), doc.clone().into()]);
+    let key = common::verifier_key().vkey();
+    let r = run(&[
+        golden_bundle().into_os_string(),
+        "--key".into(),
+        key.clone().into(),
+        "--document".into(),
+        doc.clone().into(),
+    ]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.first_line().starts_with("VERIFIED"), "{}", r.stdout);
     let line = r.stdout.lines().find(|l| l.starts_with("document ")).unwrap();
@@ -204,7 +228,7 @@ fn document_given_is_found_or_not() {
         "--document".into(),
         doc.clone().into(),
     ]);
-    assert_eq!(r.code, 0);
+    assert_eq!(r.code, 3, "not anchored without --key");
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["documents"][0]["entry"], DOCUMENT_ENTRY);
     assert_eq!(v["documents"][0]["sha256"], sha256(DOCUMENT).to_hex());

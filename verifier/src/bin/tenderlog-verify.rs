@@ -1,7 +1,8 @@
 //! `tenderlog-verify`: check tenderlog evidence offline. No network code at all.
 //!
-//! Exit status: 0 every required check passed; 1 a check failed; 2 the input
-//! could not be read.
+//! Exit status: 0 every required check passed against the key you gave; 1 a
+//! check failed; 2 the input could not be read; 3 every check passed, but
+//! against the log key the bundle carries (NOT ANCHORED: give --key).
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -154,7 +155,11 @@ fn print(report: &Report, json: bool) -> ExitCode {
     } else {
         print!("{}", report.to_text());
     }
-    if report.verified { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    match (report.verified, report.anchored) {
+        (true, true) => ExitCode::SUCCESS,
+        (true, false) => ExitCode::from(3),
+        (false, _) => ExitCode::from(1),
+    }
 }
 
 fn roots(paths: &[PathBuf]) -> Result<verifier::pki::TrustStore, String> {
