@@ -92,10 +92,24 @@ pub async fn limit(State(state): State<Arc<AppState>>, req: Request, next: Next)
         },
         _ => Ok(()),
     };
+    let submission = req.method() == Method::POST && req.uri().path() == "/v1/events";
     match verdict {
-        Ok(()) => next.run(req).await,
+        Ok(()) => {
+            let response = next.run(req).await;
+            // Submissions turned away before they reach the sequencer (no
+            // or a wrong token, a bad body) count as refused too; the
+            // sequencer counts its own refusals.
+            if submission && matches!(response.status().as_u16(), 400 | 401 | 403 | 408 | 413 | 415)
+            {
+                state.metrics.refused.inc();
+            }
+            response
+        }
         Err((secs, what)) => {
             state.metrics.rate_limited.inc();
+            if submission {
+                state.metrics.refused.inc();
+            }
             ApiError::new(Code::RateLimited, format!("too many {what}; retry in {secs} s"))
                 .retry_after(secs)
                 .into_response()

@@ -713,6 +713,36 @@ pub(crate) async fn bundle(
             ));
         }
     };
+    // The download's name says what it holds: `<tender>.bundle.zip`,
+    // `entries-<first>.bundle.zip` or `document-<sha256 prefix>.bundle.zip`
+    // (a tender ID outside [A-Za-z0-9._-] is kept, as UTF-8, in filename*).
+    let (ascii, utf8) = match &selection {
+        Selection::Tender(t) => {
+            let safe: String = t
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+                .collect();
+            let encoded: String = t
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            (format!("{safe}.bundle.zip"), Some(format!("{encoded}.bundle.zip")))
+        }
+        Selection::Indexes(list) => {
+            (format!("entries-{}.bundle.zip", list.first().copied().unwrap_or_default()), None)
+        }
+        Selection::Document(d) => (format!("document-{}.bundle.zip", &d.to_hex()[..16]), None),
+    };
+    let disposition = match utf8 {
+        Some(u) => format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{u}"),
+        None => format!("attachment; filename=\"{ascii}\""),
+    };
     let signer = state.appender.signer();
     let dir = state.dir.clone();
     let bytes = state
@@ -735,8 +765,8 @@ pub(crate) async fn bundle(
         .await?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/zip"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"bundle.zip\""),
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,
     )

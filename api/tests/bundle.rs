@@ -81,6 +81,10 @@ async fn tender_bundle_from_a_real_run_verifies() {
     let r = http.get(format!("{base}/v1/bundles?tender=ZB2026-007")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/zip");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"ZB2026-007.bundle.zip\"; filename*=UTF-8''ZB2026-007.bundle.zip"
+    );
     let over_http = r.bytes().await.unwrap().to_vec();
     let r = http.get(format!("{base}/v1/bundles?tender=NOPE")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);

@@ -68,7 +68,14 @@ async fn clients_over_their_rate_wait_and_others_do_not() {
     assert_eq!(http.get(&bundle).send().await.unwrap().status(), StatusCode::OK);
     let (st, r) = post(&http, &base, &busy, doc(200)).await;
     assert_eq!(st, StatusCode::CREATED, "{r}");
+    // A submission without a token counts as refused.
+    let r = http.post(format!("{base}/v1/events")).json(&doc(300)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.lines().any(|l| l.starts_with("tenderlog_refused_total ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
     assert!(
         metrics
             .lines()

@@ -401,8 +401,11 @@ impl Bundle {
         if bytes.len() as u64 > MAX_BUNDLE_BYTES {
             return Err(BundleError::Container("bundle is larger than 1 GiB".into()));
         }
-        let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| BundleError::Container(e.to_string()))?;
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+            BundleError::Container(format!(
+                "not a zip archive, and a tenderlog evidence bundle is one ({e}); is this the file from `tenderlog bundle` or GET /v1/bundles?"
+            ))
+        })?;
         if zip.len() > MAX_MEMBERS {
             return Err(BundleError::Members("too many members".into()));
         }

@@ -309,7 +309,13 @@ fn unreadable_inputs_exit_2() {
     let not_zip = write(dir.path(), "bundle.zip", b"PK\x03\x04 this is not a zip file\n");
     run(&[not_zip]).unreadable("bundle format");
     let text = write(dir.path(), "bundle.txt", b"hello\n");
-    run(&[text]).unreadable("bundle format");
+    let r = run(&[text]);
+    assert!(
+        r.stderr.contains("not a zip archive, and a tenderlog evidence bundle is one"),
+        "{}",
+        r.stderr
+    );
+    r.unreadable("bundle format");
     // A zip without a manifest.
     let mut b = common::tender_bundle();
     b.members.clear();
