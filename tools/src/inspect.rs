@@ -266,7 +266,20 @@ pub(crate) fn publish_policy(
         body: Body::Policy(pack),
     };
     content.validate()?;
-    let appender = ledger::Appender::open(dir, ledger::AppenderConfig::default())?;
+    let appender = match ledger::Appender::open(dir, ledger::AppenderConfig::default()) {
+        Ok(a) => a,
+        // The server holds the writer lock: the pack goes through it.
+        Err(e @ ledger::LedgerError::Locked { .. }) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "couldn't publish the rule pack directly: the server is running
+hint: send it to the server with an admin token instead:
+  curl -X POST http://127.0.0.1:8080/v1/events -H \"Authorization: Bearer $ADMIN_TOKEN\" -H 'Content-Type: application/json' \\
+    -d \"{{\\\"kind\\\":\\\"policy\\\",\\\"body\\\":$(cat {})}}\"",
+                file.map_or_else(|| "pack.json".to_owned(), |f| f.display().to_string())
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let result = appender.append(vec![content])?.pop().context("no result for the rule pack")?;
     let committed = result.map_err(|r| anyhow::anyhow!("{r}"))?;
     let a = committed.appended;

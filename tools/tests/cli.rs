@@ -428,3 +428,19 @@ fn a_closed_pipe_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// `policy publish` while the server holds the writer lock says how to
+/// publish through the server instead (exit 2, nothing written).
+#[test]
+fn policy_publish_while_serving_says_to_post_it() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("data");
+    common::init(&dir, "policy.tenderlog.example/log");
+    let (mut server, _url) = common::serve(d(&dir), &[]);
+    let o = run(&["policy", "publish", "--data", d(&dir)], "");
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("the server is running"), "{}", err(&o));
+    assert!(err(&o).contains("POST http://") && err(&o).contains("/v1/events"), "{}", err(&o));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
