@@ -266,14 +266,8 @@ async fn serve_connections(
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let waiting = Waiting::default();
     loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -287,12 +281,31 @@ async fn serve_connections(
             },
             () = &mut shutdown => break,
         };
+        // At capacity, the connection that has waited longest without
+        // sending a request gives way: a slow or silent client cannot hold
+        // a slot that a real one needs.
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                waiting.evict_oldest();
+                tokio::select! {
+                    p = permits.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                    () = &mut shutdown => break,
+                }
+            }
+        };
+        let (id, evicted) = waiting.add();
         let slot = per_address.take(peer.ip(), limits.per_address);
         let (tls, app, refuse, watcher) =
             (tls.clone(), app.clone(), refuse.clone(), graceful.watcher());
+        let waiting = waiting.clone();
         let (http, refuse_http, header_timeout) =
             (http.clone(), refuse_http.clone(), limits.header_timeout);
         tokio::spawn(async move {
+            let _registered = Registered(waiting.clone(), id);
             // The TLS handshake, if any, within the header timeout.
             let stream: Box<dyn Io> = match &tls {
                 None => Box::new(stream),
@@ -313,24 +326,37 @@ async fn serve_connections(
             let Some(slot) = slot else {
                 // Over its address's share: one answer, then closed.
                 let service = TowerToHyperService::new(refuse);
-                let _ = watcher
-                    .watch(refuse_http.serve_connection(TokioIo::new(stream), service))
-                    .await;
+                let conn =
+                    watcher.watch(refuse_http.serve_connection(TokioIo::new(stream), service));
+                tokio::select! {
+                    _ = conn => {}
+                    () = evicted.notified() => {}
+                }
                 drop(permit);
                 return;
             };
-            // Handlers and the rate limits see the client's address.
+            // Handlers and the rate limits see the client's address; the
+            // first request takes the connection off the eviction list.
             let client = crate::ratelimit::ClientAddr(peer.ip());
+            let seen = waiting.clone();
+            let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
             let app =
                 tower::ServiceExt::map_request(app, move |mut r: axum::extract::Request<_>| {
+                    if first.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                        seen.remove(id);
+                    }
                     r.extensions_mut().insert(client);
                     r
                 });
             let service = TowerToHyperService::new(app);
-            if let Err(e) =
-                watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await
-            {
-                tracing::debug!(error = %e, "connection ended with an error");
+            let conn = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::select! {
+                r = conn => if let Err(e) = r {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                },
+                () = evicted.notified() => {
+                    tracing::debug!(%peer, "closed a connection that sent no request, to make room");
+                }
             }
             drop((permit, slot));
         });
@@ -344,3 +370,53 @@ async fn serve_connections(
 /// A connection's byte stream: TCP, or TLS over TCP.
 trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// Connections that have not sent a request yet, oldest first: at
+/// capacity, the oldest is closed to make room.
+#[derive(Clone, Default)]
+struct Waiting(Arc<std::sync::Mutex<WaitingList>>);
+
+#[derive(Default)]
+struct WaitingList {
+    next: u64,
+    list: std::collections::VecDeque<(u64, Arc<tokio::sync::Notify>)>,
+}
+
+impl Waiting {
+    /// Registers a new connection: its ID, and what tells it to close.
+    fn add(&self) -> (u64, Arc<tokio::sync::Notify>) {
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let Ok(mut w) = self.0.lock() else { return (u64::MAX, notify) };
+        let id = w.next;
+        w.next += 1;
+        w.list.push_back((id, notify.clone()));
+        (id, notify)
+    }
+
+    /// Takes `id` off the list (it sent a request, or it closed).
+    fn remove(&self, id: u64) {
+        if let Ok(mut w) = self.0.lock()
+            && let Some(at) = w.list.iter().position(|(i, _)| *i == id)
+        {
+            w.list.remove(at);
+        }
+    }
+
+    /// Tells the oldest connection without a request to close.
+    fn evict_oldest(&self) {
+        if let Ok(mut w) = self.0.lock()
+            && let Some((_, notify)) = w.list.pop_front()
+        {
+            notify.notify_one();
+        }
+    }
+}
+
+/// Takes a connection off the list when its task ends.
+struct Registered(Waiting, u64);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.0.remove(self.1);
+    }
+}

@@ -155,3 +155,40 @@ async fn one_address_cannot_hold_every_connection() {
     let _ = stop.send(());
     running.task.await.unwrap().unwrap();
 }
+
+/// With every slot held by clients that never send a request, a new
+/// connection does not wait for them to time out: the one that has waited
+/// longest is closed to make room. (The header timeout here is a minute
+/// and the client waits at most 20 s: only eviction answers in time.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_house_of_silent_clients_makes_room_for_a_real_one() {
+    let dir = tempfile::tempdir().unwrap();
+    ledger::init(dir.path(), "evict.tenderlog.example/log", &ledger::SystemClock).unwrap();
+    let mut config = api::ServerConfig::new(dir.path().to_owned());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.header_timeout = Duration::from_secs(60);
+    config.max_connections = SLOTS;
+    config.max_connections_per_address = SLOTS * 4;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = api::start(config, async move {
+        let _ = stopped.await;
+    })
+    .await
+    .unwrap();
+    let addr = running.addr;
+    let mut silent = Vec::new();
+    for _ in 0..SLOTS {
+        silent.push(TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let answer = tokio::time::timeout(Duration::from_secs(20), healthz(addr))
+        .await
+        .expect("the real request waited for the silent ones");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The oldest silent connection was the one closed.
+    let closed = tokio::time::timeout(Duration::from_secs(5), until_closed(&mut silent[0])).await;
+    assert!(closed.is_ok(), "the oldest silent connection is still open");
+    let _ = stop.send(());
+    drop(silent);
+    running.task.await.unwrap().unwrap();
+}

@@ -132,6 +132,19 @@ pub(crate) enum BenchCommand {
     },
     /// The HTTP API on loopback: proofs/s, submit latency, max submissions/s.
     Http(crate::bench_http::HttpBench),
+    /// Thousands of slow or silent connections against a server at
+    /// `ulimit -n 1024`, while a normal client fetches proofs and submits.
+    SlowClients {
+        /// Slow connections (from 200 loopback addresses).
+        #[arg(long, default_value_t = 2000)]
+        connections: usize,
+        /// How long the normal client runs.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Where to make the scratch log.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// SIGKILL the server again and again under HTTP load; every
     /// acknowledged receipt is checked after each restart and at the end.
     Soak {
@@ -401,6 +414,9 @@ pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Http(args) => crate::bench_http::run(args)?,
         BenchCommand::Soak { kills, dir } => crate::bench_soak::run(kills, &dir)?,
+        BenchCommand::SlowClients { connections, seconds, dir } => {
+            crate::bench_slow::run(connections, seconds, &dir)?;
+        }
         BenchCommand::Rules { events, log_events, tenders, runs, dir } => {
             crate::bench_rules::run(events, log_events, tenders, runs, &dir)?;
         }

@@ -18,6 +18,8 @@ mod bench_seal;
 #[cfg(feature = "bench")]
 mod bench_signed;
 #[cfg(feature = "bench")]
+mod bench_slow;
+#[cfg(feature = "bench")]
 mod bench_soak;
 #[cfg(feature = "demo")]
 mod demo;
