@@ -16,13 +16,28 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(1);
 const SLOTS: usize = 4;
 
 async fn server(dir: &std::path::Path) -> (api::Running, tokio::sync::oneshot::Sender<()>) {
+    start(dir, |config| {
+        config.header_timeout = HEADER_TIMEOUT;
+        config.body_timeout = BODY_TIMEOUT;
+        config.max_connections = SLOTS;
+        // All the test's clients share 127.0.0.1: its share is every slot.
+        config.max_connections_per_address = SLOTS;
+    })
+    .await
+}
+
+/// Starts a server on `dir` (initialised here) on a free port, with `set`
+/// applied to its configuration; the sender stops it.
+async fn start(
+    dir: &std::path::Path,
+    set: impl FnOnce(&mut api::ServerConfig),
+) -> (api::Running, tokio::sync::oneshot::Sender<()>) {
+    if !ledger::store::db_path(dir).exists() {
+        ledger::init(dir, "slow.tenderlog.example/log", &ledger::SystemClock).unwrap();
+    }
     let mut config = api::ServerConfig::new(dir.to_owned());
     config.listen = "127.0.0.1:0".parse().unwrap();
-    config.header_timeout = HEADER_TIMEOUT;
-    config.body_timeout = BODY_TIMEOUT;
-    config.max_connections = SLOTS;
-    // All the test's clients share 127.0.0.1: its share is every slot.
-    config.max_connections_per_address = SLOTS;
+    set(&mut config);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = api::start(config, async move {
         let _ = stopped.await;
@@ -119,17 +134,11 @@ async fn slow_clients_are_cut_off_and_the_server_keeps_answering() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_hold_every_connection() {
     let dir = tempfile::tempdir().unwrap();
-    ledger::init(dir.path(), "share.tenderlog.example/log", &ledger::SystemClock).unwrap();
-    let mut config = api::ServerConfig::new(dir.path().to_owned());
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.max_connections = 16;
-    config.max_connections_per_address = 2;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = api::start(config, async move {
-        let _ = stopped.await;
+    let (running, stop) = start(dir.path(), |config| {
+        config.max_connections = 16;
+        config.max_connections_per_address = 2;
     })
-    .await
-    .unwrap();
+    .await;
     let addr = running.addr;
     let holders =
         [TcpStream::connect(addr).await.unwrap(), TcpStream::connect(addr).await.unwrap()];
@@ -163,18 +172,12 @@ async fn one_address_cannot_hold_every_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_house_of_silent_clients_makes_room_for_a_real_one() {
     let dir = tempfile::tempdir().unwrap();
-    ledger::init(dir.path(), "evict.tenderlog.example/log", &ledger::SystemClock).unwrap();
-    let mut config = api::ServerConfig::new(dir.path().to_owned());
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.header_timeout = Duration::from_secs(60);
-    config.max_connections = SLOTS;
-    config.max_connections_per_address = SLOTS * 4;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = api::start(config, async move {
-        let _ = stopped.await;
+    let (running, stop) = start(dir.path(), |config| {
+        config.header_timeout = Duration::from_secs(60);
+        config.max_connections = SLOTS;
+        config.max_connections_per_address = SLOTS * 4;
     })
-    .await
-    .unwrap();
+    .await;
     let addr = running.addr;
     let mut silent = Vec::new();
     for _ in 0..SLOTS {

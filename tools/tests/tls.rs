@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::process::{Command, Stdio};
 
 use common::{err, init, out, run};
@@ -107,49 +107,18 @@ fn https_with_curl_and_openssl_s_client() {
         "-out",
         &p("other.key"),
     ]);
-    let o = run(
-        &[
-            "serve",
-            "--data",
-            &d,
-            "--listen",
-            "127.0.0.1:0",
-            "--tls-cert",
-            &p("server.pem"),
-            "--tls-key",
-            &p("other.key"),
-        ],
-        "",
-    );
+    let tls =
+        |key: &str| ["--tls-cert".to_owned(), p("server.pem"), "--tls-key".to_owned(), p(key)];
+    let bad = tls("other.key");
+    let mut args = vec!["serve", "--data", &d, "--listen", "127.0.0.1:0"];
+    args.extend(bad.iter().map(String::as_str));
+    let o = run(&args, "");
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("other.key"), "{}", err(&o));
 
-    let mut server = common::bin()
-        .args([
-            "serve",
-            "--data",
-            &d,
-            "--listen",
-            "127.0.0.1:0",
-            "--tls-cert",
-            &p("server.pem"),
-            "--tls-key",
-            &p("server.key"),
-        ])
-        .env("TENDERLOG_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("the server exited").unwrap();
-        if let Some(rest) = line.split("on https://").nth(1) {
-            break rest.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let url = format!("https://{addr}");
+    let good = tls("server.key");
+    let (mut server, url) = common::serve(&d, &good.iter().map(String::as_str).collect::<Vec<_>>());
+    let addr = url.strip_prefix("https://").expect("served over https").to_owned();
 
     let curl = |args: &[&str]| {
         Command::new("curl").args(["-sS", "--cacert", &p("ca.pem")]).args(args).output().unwrap()

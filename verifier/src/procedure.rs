@@ -198,19 +198,13 @@ impl TenderState {
     /// The state with `event` added as earlier than every event applied so
     /// far: for replaying a chain from its head back, without holding it.
     pub fn apply_earlier(&mut self, event: &Event) {
-        match &event.body {
-            Body::Schedule(s) if self.schedule.is_none() => self.schedule = Some(s.clone()),
-            Body::Reveal(r) => {
-                self.revealed.insert(r.sealed.index);
-            }
-            Body::Registration(r) => self.registration = Some(r.clone()),
-            Body::Procedure(ProcedureStep::Terminated(_)) => self.terminated = true,
-            Body::Document(d) if d.document_type == DocumentType::AwardNotice => {
-                self.awarded = true
-            }
-            _ => {}
+        // Going back, the first schedule met is the one in force: an
+        // earlier one does not replace it. Everything else accumulates.
+        let latest = self.schedule.take();
+        self.apply_body(&event.body);
+        if latest.is_some() {
+            self.schedule = latest;
         }
-        self.filed |= !matches!(event.body, Body::SubmissionRejected(_));
     }
 
     /// Whether `principal` may file `body` in the tender (always, in a
@@ -443,12 +437,24 @@ mod tests {
             body,
             policy: None,
         };
-        s.apply(&ev(Body::Schedule(Schedule { bid_deadline_ms: 1, opening_ms: 2 })));
-        s.apply(&ev(Body::Schedule(Schedule { bid_deadline_ms: 3, opening_ms: 4 })));
-        s.apply(&ev(reveal(5)));
-        s.apply(&ev(document(DocumentType::Bid)));
+        let chain = [
+            ev(Body::Registration(crate::registration::tests::sample())),
+            ev(Body::Schedule(Schedule { bid_deadline_ms: 1, opening_ms: 2 })),
+            ev(Body::Schedule(Schedule { bid_deadline_ms: 3, opening_ms: 4 })),
+            ev(reveal(5)),
+            ev(document(DocumentType::AwardNotice)),
+        ];
+        for e in &chain {
+            s.apply(e);
+        }
         assert_eq!(s.schedule, Some(Schedule { bid_deadline_ms: 3, opening_ms: 4 }));
         assert_eq!(s.revealed.iter().copied().collect::<Vec<_>>(), [5]);
+        // Replayed from the head back, the same state.
+        let mut back = TenderState::default();
+        for e in chain.iter().rev() {
+            back.apply_earlier(e);
+        }
+        assert_eq!(back, s);
         assert!(concerns(&document(DocumentType::Contract)));
         let refusal = crate::event::Rejection::new(
             &Document::new(DocumentType::Bid, Hash([1; 32]), 1, "application/pdf"),

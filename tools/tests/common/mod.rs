@@ -54,7 +54,8 @@ pub(crate) fn doc_line(i: u64, tender: &str) -> String {
 }
 
 /// Starts `tenderlog serve --data DATA` on a free port with `extra`
-/// arguments; returns the child and its base URL once it listens.
+/// arguments; returns the child and its base URL (http or https) once it
+/// listens.
 pub(crate) fn serve(data: &str, extra: &[&str]) -> (Child, String) {
     let mut child = bin()
         .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
@@ -67,8 +68,12 @@ pub(crate) fn serve(data: &str, extra: &[&str]) -> (Child, String) {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let url = loop {
         let line = lines.next().expect("server exited before listening").unwrap();
-        if let Some(rest) = line.split("on http://").nth(1) {
-            break format!("http://{}", rest.trim());
+        // `on http://ADDR`, or `on https://ADDR` with --tls-cert.
+        if let Some((scheme, rest)) = ["http", "https"]
+            .iter()
+            .find_map(|s| line.split(&format!("on {s}://")).nth(1).map(|r| (s, r)))
+        {
+            break format!("{scheme}://{}", rest.trim());
         }
     };
     // Keep draining stderr so the server never blocks on a full pipe.
