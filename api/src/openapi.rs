@@ -334,6 +334,19 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
         (
             Route {
                 method: "GET",
+                path: "/key-history.json",
+                summary: "The log's key history: each rotation of its checkpoint key, a checkpoint signed by the old and the new key (404 for a log that never rotated)",
+                role: None,
+                params: &[],
+                body: None,
+                ok: &[(200, JSON, "tenderlog-key-history/v1")],
+                errors: &[Code::NotFound],
+            },
+            get(v1::key_history),
+        ),
+        (
+            Route {
+                method: "GET",
                 path: "/tile/{*path}",
                 summary: "C2SP tlog-tiles: hash tiles <L>/<N>[.p/<W>] and entry bundles entries/<N>[.p/<W>]",
                 role: None,

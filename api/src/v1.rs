@@ -364,6 +364,22 @@ pub(crate) async fn checkpoint(State(state): Shared) -> Result<Response, ApiErro
         .into_response())
 }
 
+/// `GET /key-history.json`: the rotations of the log's checkpoint key,
+/// which a verifier follows from any key it pinned.
+pub(crate) async fn key_history(State(state): Shared) -> Result<Response, ApiError> {
+    match state.readers.quick(|s| Ok(s.key_history())).await? {
+        Some(h) => Ok((
+            [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")],
+            h.to_bytes(),
+        )
+            .into_response()),
+        None => Err(ApiError::new(
+            Code::NotFound,
+            "this log has never rotated its key: every checkpoint is signed by its one key",
+        )),
+    }
+}
+
 /// `GET /v1/checkpoint/timestamp[?size=N]`: the checkpoint's RFC 3161 token.
 pub(crate) async fn checkpoint_timestamp(
     State(state): Shared,

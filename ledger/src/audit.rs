@@ -39,8 +39,8 @@ use verifier::chain::{LastEvent, follows, follows_leaf};
 use verifier::check::CheckName;
 use verifier::checkpoint::SignedCheckpoint;
 use verifier::event::{Envelope, Event};
+use verifier::log_keys::LogKeys;
 use verifier::merkle::{self, CompactRange};
-use verifier::note::NoteVerifier;
 use verifier::{Hash, leaf_hash};
 
 use crate::error::{LedgerError, Result};
@@ -133,7 +133,7 @@ struct Shared {
     chunks: u64,
     scope: AuditScope,
     indexed: u64,
-    vkey: NoteVerifier,
+    vkey: LogKeys,
     newest_root: Hash,
 }
 
@@ -455,7 +455,7 @@ pub(crate) struct Pass {
 pub(crate) fn pass<S: LogSource>(
     source: &S,
     main: &mut S::Reader,
-    vkey: &NoteVerifier,
+    vkey: &LogKeys,
     scope: AuditScope,
     indexed: u64,
     progress: &mut dyn FnMut(u64, u64),

@@ -157,6 +157,17 @@ impl Store {
                 from_sizes.insert(cp_size);
             }
         }
+        // A log that rotated its key: the history, and a proof that the
+        // newest checkpoint extends each tree handed over.
+        let key_history = self.key_history().map(|h| {
+            for r in self.log_keys().rotations() {
+                if r.checkpoint.size < size {
+                    from_sizes.insert(r.checkpoint.size);
+                }
+            }
+            members.insert(members::KEY_HISTORY.to_owned(), h.to_bytes());
+            members::KEY_HISTORY.to_owned()
+        });
         let mut consistency = Vec::new();
         for from in from_sizes {
             let c = ConsistencyRef { from, to: size, proof: members::consistency(from, size) };
@@ -213,6 +224,7 @@ impl Store {
                 tsa_roots: roots.1.clone(),
                 ..TrustPolicy::default()
             },
+            key_history,
         };
         Ok(Bundle { manifest, members })
     }

@@ -114,3 +114,52 @@ pub fn commit_key(dir: &Path) -> Result<[u8; 32]> {
         Err(e) => Err(io("read commitment key")(e)),
     }
 }
+
+/// Where a rotation keeps the new signing key until the store has recorded
+/// it (`DIR/log.key.next`).
+pub fn next_key_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("log.key.next")
+}
+
+/// Where a rotation moves the retired signing key
+/// (`DIR/log.key.retired-<key id>`): out of use, kept for the operator to
+/// destroy or lock away.
+pub fn retired_key_path(dir: &Path, key_id: u32) -> std::path::PathBuf {
+    dir.join(format!("log.key.retired-{key_id:08x}"))
+}
+
+/// The new key of a rotation under way: the one a crash left in
+/// `log.key.next`, or a fresh one written there.
+pub(crate) fn next_key(dir: &Path, name: &str) -> Result<NoteSigner> {
+    let path = next_key_path(dir);
+    if path.exists() { load(&path, name) } else { create(&path, name) }
+}
+
+/// Finishes a rotation the store has recorded: when `log.key` is not the
+/// key the store signs with (`current`) but `log.key.next` is, the old key
+/// is retired and the new one put in place (a crash between the two steps
+/// of [`crate::rotate_key`] leaves exactly this). Otherwise does nothing.
+pub(crate) fn finish_rotation(dir: &Path, current: &verifier::note::NoteVerifier) -> Result<()> {
+    let key_path = dir.join("log.key");
+    let in_place = load(&key_path, current.name())?;
+    if in_place.verifier() == *current {
+        return Ok(());
+    }
+    let next_path = next_key_path(dir);
+    if !next_path.exists() || load(&next_path, current.name())?.verifier() != *current {
+        // Not a rotation: the caller reports the mismatch.
+        return Ok(());
+    }
+    let io = |action, path: &Path| {
+        let path = path.to_owned();
+        move |source| LedgerError::Io { action, path, source }
+    };
+    let retired = retired_key_path(dir, in_place.verifier().key_id());
+    std::fs::rename(&key_path, &retired).map_err(io("retire the old key", &key_path))?;
+    std::fs::rename(&next_path, &key_path).map_err(io("install the new key", &next_path))?;
+    let vkey = dir.join("log.vkey");
+    std::fs::write(&vkey, format!("{}\n", current.vkey())).map_err(io("write", &vkey))?;
+    std::fs::File::open(&vkey).and_then(|f| f.sync_all()).map_err(io("sync", &vkey))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io("sync", dir))?;
+    Ok(())
+}

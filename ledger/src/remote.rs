@@ -14,6 +14,7 @@ use std::time::Duration;
 use verifier::Hash;
 use verifier::check::CheckName;
 use verifier::checkpoint::SignedCheckpoint;
+use verifier::log_keys::{KeyHistory, LogKeys};
 use verifier::note::NoteVerifier;
 use verifier::tiles::{TilePath, decode_entry_bundle, tile_width_at};
 
@@ -27,6 +28,8 @@ const MAX_CHECKPOINT_BYTES: u64 = 64 << 10;
 const MAX_TILE_BYTES: u64 = 256 * 32;
 /// Longest entry bundle: 256 entries of at most 64 KiB, with their prefixes.
 const MAX_BUNDLE_BYTES: u64 = 256 * (2 + 65_535);
+/// Upper bound on a key history file (256 rotations of ~0.5 KiB each).
+const MAX_KEY_HISTORY_BYTES: u64 = 256 * 1024;
 /// How long one request may take, connection included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -43,8 +46,11 @@ pub struct TileSource {
 
 impl TileSource {
     /// Fetches `base/checkpoint` and verifies it with `key` (whose name is
-    /// the log's origin).
-    pub fn open(base: &str, key: &NoteVerifier) -> Result<TileSource> {
+    /// the log's origin), following the log's key history
+    /// (`base/key-history.json`) when it has one: the history is checked
+    /// against `key`, so it is trusted only as far as `key` vouches for it.
+    /// Returns the source and the keys followed.
+    pub fn open(base: &str, key: &NoteVerifier) -> Result<(TileSource, LogKeys)> {
         let base = base.trim_end_matches('/').to_owned();
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             return Err(LedgerError::Remote {
@@ -58,14 +64,25 @@ impl TileSource {
             .user_agent(concat!("tenderlog-audit/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| LedgerError::Remote { url: base.clone(), reason: e.to_string() })?;
+        let url = format!("{base}/{}", verifier::bundle::members::KEY_HISTORY);
+        let history = match get(&client, &url, MAX_KEY_HISTORY_BYTES)? {
+            None => None,
+            Some(bytes) => Some(KeyHistory::parse(&bytes).map_err(|e| {
+                fail(CheckName::KeyHistory, None, format!("the key history at {url}: {e}"))
+            })?),
+        };
+        let keys = LogKeys::follow(key.name(), std::slice::from_ref(key), history.as_ref())
+            .map_err(|e| {
+                fail(CheckName::KeyHistory, None, format!("the key history at {url}: {e}"))
+            })?;
         let url = format!("{base}/checkpoint");
         let bytes = get(&client, &url, MAX_CHECKPOINT_BYTES)?
             .ok_or_else(|| LedgerError::Remote { url: url.clone(), reason: "not found".into() })?;
-        let signed = SignedCheckpoint::verify(&bytes, key).map_err(|e| {
+        let signed = SignedCheckpoint::verify(&bytes, &keys).map_err(|e| {
             fail(CheckName::CheckpointSignature, None, format!("the checkpoint at {url}: {e}"))
         })?;
         let head = TreeHead { size: signed.checkpoint.size, root: signed.checkpoint.root };
-        Ok(TileSource { base, client, head, note: signed.note })
+        Ok((TileSource { base, client, head, note: signed.note }, keys))
     }
 
     /// The head of the checkpoint being audited.
@@ -189,7 +206,7 @@ fn get(client: &reqwest::blocking::Client, url: &str, max: u64) -> Result<Option
 /// those are its operator's to audit with `tenderlog audit --data`.
 pub fn audit(
     source: &TileSource,
-    key: &NoteVerifier,
+    key: &LogKeys,
     scope: AuditScope,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<AuditReport> {

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
 use verifier::event::{Body, Content, Event, EventLink, Request};
+use verifier::log_keys::KeyHistory;
 use verifier::merkle::CompactRange;
 use verifier::note::{NoteSigner, NoteVerifier};
 use verifier::{EMPTY_ROOT, Hash, leaf_hash};
@@ -219,6 +220,72 @@ pub fn init(dir: &Path, origin: &str, clock: &dyn Clock) -> Result<NoteVerifier>
     Ok(verifier)
 }
 
+/// What [`rotate_key`] did.
+#[derive(Clone, Debug)]
+pub struct Rotated {
+    /// The key retired.
+    pub old: NoteVerifier,
+    /// The key that signs from now on.
+    pub new: NoteVerifier,
+    /// The tree size handed over.
+    pub size: u64,
+    /// The rotation checkpoint, signed by both keys.
+    pub note: String,
+    /// Where the retired private key now lies.
+    pub retired: std::path::PathBuf,
+}
+
+/// Rotates the log's checkpoint signing key, with continuity: makes a new
+/// key, signs the latest checkpoint with a `key-rotation/v1` extension line
+/// naming both keys with the old key and then the new one, records that
+/// note in the store's key history together with the new key (one
+/// transaction: from then on the log signs with the new key), and moves the
+/// old private key aside. Needs the writer lock: the server must be
+/// stopped. A crash at any point leaves either the old key in force (the
+/// next rotation reuses the new key made) or the new one, which the next
+/// open puts in place.
+pub fn rotate_key(dir: &Path) -> Result<Rotated> {
+    if !store::db_path(dir).is_file() {
+        return Err(LedgerError::NoStore { dir: dir.to_owned() });
+    }
+    let _lock = lock(dir)?;
+    let store = Store::open(dir)?;
+    keys::finish_rotation(dir, store.verifier())?;
+    let old = keys::load(&store::key_path(dir), store.origin())?;
+    if old.verifier() != *store.verifier() {
+        return Err(LedgerError::Key {
+            path: store::key_path(dir),
+            reason: "the key does not match the store's verifier key".into(),
+        });
+    }
+    let latest = store.latest_checkpoint()?;
+    let new = keys::next_key(dir, store.origin())?;
+    let text = verifier::log_keys::Rotation::text(
+        store.origin(),
+        latest.checkpoint.size,
+        latest.checkpoint.root,
+        &old.verifier(),
+        &new.verifier(),
+    );
+    let note = new.cosign(&old.sign(&text)?)?;
+    let mut history = store.key_history().unwrap_or_else(|| KeyHistory::new(store.origin()));
+    history.rotations.push(note.clone());
+    // What the store records must be what every verifier will follow.
+    verifier::log_keys::LogKeys::follow(store.origin(), &[old.verifier()], Some(&history))
+        .map_err(|e| LedgerError::Corrupt(format!("the new key history: {e}")))?;
+    let bytes = history.to_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    crate::sqlite::record_rotation(dir, &new.verifier().vkey(), &text)?;
+    keys::finish_rotation(dir, &new.verifier())?;
+    Ok(Rotated {
+        old: old.verifier(),
+        new: new.verifier(),
+        size: latest.checkpoint.size,
+        note,
+        retired: keys::retired_key_path(dir, old.verifier().key_id()),
+    })
+}
+
 impl Ledger {
     /// Opens the store in `dir` for writing: takes the writer lock, loads the
     /// key, and checks the stored tree against the last signed checkpoint.
@@ -241,6 +308,8 @@ impl Ledger {
         // The sequencer's own reads (leaves, tree nodes, lookups) go
         // through a store of its own; commits go through `log`.
         let store = Store::open_for_writer(dir)?;
+        // A rotation the store recorded but a crash left unfinished.
+        keys::finish_rotation(dir, store.verifier())?;
         let signer = keys::load(&store::key_path(dir), store.origin())?;
         if signer.verifier() != *store.verifier() {
             return Err(LedgerError::Key {
@@ -249,7 +318,7 @@ impl Ledger {
             });
         }
         let latest = store.latest_checkpoint()?;
-        let verified = SignedCheckpoint::verify(latest.note.as_bytes(), store.verifier())
+        let verified = SignedCheckpoint::verify(latest.note.as_bytes(), store.log_keys())
             .map_err(|e| LedgerError::Corrupt(format!("latest checkpoint: {e}")))?;
         if verified.checkpoint != latest.checkpoint {
             return Err(LedgerError::Corrupt("latest checkpoint note differs from its row".into()));

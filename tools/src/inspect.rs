@@ -163,8 +163,9 @@ pub(crate) fn audit(log: &Audited, scope: ledger::AuditScope, json: bool) -> any
         Audited::Url { url, key } => {
             let key = verifier::note::NoteVerifier::parse(key.trim())
                 .context("--key must be a verifier key, <origin>+<hash>+<key>")?;
-            ledger::remote::TileSource::open(url, &key)
-                .and_then(|source| ledger::remote::audit(&source, &key, scope, &mut progress))
+            ledger::remote::TileSource::open(url, &key).and_then(|(source, keys)| {
+                ledger::remote::audit(&source, &keys, scope, &mut progress)
+            })
         }
     };
     bar.finish_and_clear();

@@ -131,6 +131,9 @@ enum Command {
     /// Manage the bearer tokens that may submit events.
     #[command(subcommand)]
     Token(serve::TokenCommand),
+    /// Rotate the log's checkpoint signing key, or show its key history.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Create a new log: the store and the checkpoint signing key.
     ///
     /// Writes DIR/tenderlog.db, DIR/log.key (mode 0600: keep it secret and
@@ -265,6 +268,37 @@ enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+enum KeyCommand {
+    /// Replace the checkpoint signing key, keeping every verifier's trust.
+    ///
+    /// Stop the server first. Makes a new key, signs the latest checkpoint
+    /// with a line naming the old and the new key, with both keys (the
+    /// rotation checkpoint), records it in the log's key history and signs
+    /// with the new key from then on. The old private key is moved to
+    /// DIR/log.key.retired-<id>: destroy it or lock it away. Anyone who
+    /// pinned any of the log's keys keeps verifying: bundles carry the key
+    /// history, the server publishes it at /key-history.json, and
+    /// `tenderlog-verify receipt --key-history FILE` follows it.
+    ///
+    /// Example:
+    ///   tenderlog key rotate --data tenderlog-data
+    Rotate {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
+        data: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the log's key history (JSON), the file verifiers follow.
+    History {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum TrustCommand {
     /// Trust a CA root certificate (DER; `openssl x509 -outform DER` converts PEM).
     ///
@@ -370,6 +404,42 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(*args),
         Command::Token(cmd) => serve::token(cmd),
         Command::Rules(cmd) => rules::rules(cmd),
+        Command::Key(KeyCommand::Rotate { data, json }) => {
+            let r = ledger::rotate_key(&data)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "old_key": r.old.vkey(),
+                        "new_key": r.new.vkey(),
+                        "tree_size": r.size,
+                        "rotation": r.note,
+                        "retired_key_file": r.retired,
+                    }))?
+                );
+            } else {
+                println!("{}", r.new.vkey());
+                eprintln!(
+                    "tenderlog: the log signs with the key above from now on; the rotation \
+                     checkpoint at size {} is signed by it and by the old key {:08x}.\n  \
+                     The old private key is now {}: destroy it or lock it away.\n  \
+                     Verifiers that pinned the old key follow the key history (bundles carry it; \
+                     the server publishes /key-history.json).",
+                    r.size,
+                    r.old.key_id(),
+                    r.retired.display()
+                );
+            }
+            Ok(())
+        }
+        Command::Key(KeyCommand::History { data }) => {
+            let store = ledger::Store::open(&data)?;
+            let history = store
+                .key_history()
+                .unwrap_or_else(|| verifier::log_keys::KeyHistory::new(store.origin()));
+            std::io::Write::write_all(&mut std::io::stdout(), &history.to_bytes())?;
+            Ok(())
+        }
         Command::Backup { data, to, json } => {
             let r = ledger::backup::backup(&data, &to)?;
             if json {

@@ -190,7 +190,7 @@ fn the_store_and_its_tiles_read_the_same() {
     let key = verifier::note::NoteVerifier::parse(&key).unwrap();
 
     let mut store = ledger::sqlite::audit::SqliteSource::new(&data).reader().unwrap();
-    let tiles = ledger::remote::TileSource::open(&url, &key).unwrap();
+    let (tiles, _) = ledger::remote::TileSource::open(&url, &key).unwrap();
     let mut remote = tiles.reader().unwrap();
     assert_eq!(store.latest().unwrap(), remote.latest().unwrap());
     let read = |r: &mut dyn ledger::storage::LogReader, from, to| {

@@ -75,6 +75,9 @@ pub mod members {
     /// The signed head of the selected tender's chain.
     pub const TENDER_HEAD: &str = "tender-head.note";
 
+    /// The log's key history, when it has rotated its key.
+    pub const KEY_HISTORY: &str = "key-history.json";
+
     /// The signed head of the `n`-th certificate (`kind` `certificate`) or
     /// seal (`seal`) chain the bundle lists.
     pub fn chain_head(kind: &str, n: usize) -> String {
@@ -197,6 +200,12 @@ pub struct Manifest {
     pub documents: Vec<DocumentRef>,
     /// The proposed trust policy.
     pub trust: TrustPolicy,
+    /// Member holding the log's [key history](crate::log_keys::KeyHistory)
+    /// (`key-history.json`), when the log has rotated its key: a verifier
+    /// that pinned any of the log's keys follows it to the others. Omitted
+    /// (and absent from the bytes) for a log that never rotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_history: Option<String>,
 }
 
 /// Why a bundle could not be read (not: why it failed verification).
@@ -251,6 +260,9 @@ impl Manifest {
         }
         for d in &self.documents {
             names.push(&d.path);
+        }
+        if let Some(k) = &self.key_history {
+            names.push(k);
         }
         names
     }
@@ -333,12 +345,18 @@ impl TenderHead {
         Ok(h)
     }
 
-    /// Verifies a signed tender head note with the log's key.
-    pub fn verify(note: &[u8], key: &crate::note::NoteVerifier) -> Result<TenderHead, String> {
+    /// Verifies a signed tender head note with the log's key (in force at
+    /// the head's tree size).
+    pub fn verify(
+        note: &[u8],
+        key: &(impl crate::log_keys::LogKey + ?Sized),
+    ) -> Result<TenderHead, String> {
         let parsed = crate::note::Note::parse(note).map_err(|e| e.to_string())?;
-        let text = parsed.verify(key).map_err(|e| e.to_string())?;
+        let text = key
+            .open(&parsed, &|t| TenderHead::parse_text(t).ok().map(|h| h.size))
+            .map_err(|e| e.to_string())?;
         let h = TenderHead::parse_text(text)?;
-        if h.origin != key.name() {
+        if h.origin != key.origin() {
             return Err(format!("signed for origin {:?}", h.origin));
         }
         Ok(h)

@@ -49,6 +49,9 @@ check_names! {
     CheckpointOriginAndKey => "checkpoint origin and key",
     /// A checkpoint's signature verifies.
     CheckpointSignature => "checkpoint signature",
+    /// The log's key history links its keys, each rotation signed by both
+    /// keys, and the newest checkpoint extends every tree handed over.
+    KeyHistory => "key history",
     /// Enough trusted witnesses cosigned.
     WitnessQuorum => "witness quorum",
     /// A checkpoint is consistent with the newest one.

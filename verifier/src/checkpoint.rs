@@ -2,7 +2,8 @@
 
 use crate::Error;
 use crate::hash::Hash;
-use crate::note::{Note, NoteVerifier};
+use crate::log_keys::LogKey;
+use crate::note::Note;
 
 /// A checkpoint body: origin, tree size, root hash, and opaque extension lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,14 +80,15 @@ pub struct SignedCheckpoint {
 
 impl SignedCheckpoint {
     /// Parses and verifies a signed checkpoint: the note must carry a valid
-    /// signature of `key`, and its origin must equal the key's name.
-    pub fn verify(note: &[u8], key: &NoteVerifier) -> Result<Self, Error> {
+    /// signature of `key` (of a key in force at its size, for a key
+    /// history), and its origin must equal the key's name.
+    pub fn verify(note: &[u8], key: &(impl LogKey + ?Sized)) -> Result<Self, Error> {
         let parsed = Note::parse(note)?;
-        let text = parsed.verify(key)?;
+        let text = key.open(&parsed, &|t| Checkpoint::parse_text(t).ok().map(|c| c.size))?;
         let checkpoint = Checkpoint::parse_text(text)?;
-        if checkpoint.origin != key.name() {
+        if checkpoint.origin != key.origin() {
             return Err(Error::CheckpointOrigin {
-                expected: key.name().to_owned(),
+                expected: key.origin().to_owned(),
                 got: checkpoint.origin,
             });
         }

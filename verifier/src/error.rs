@@ -77,6 +77,21 @@ pub enum Error {
         /// The key name.
         name: String,
     },
+    /// A key of the log's history signed for a tree size outside its era.
+    #[error(
+        "couldn't verify note: key {id:08x} signed for tree size {size}, but was the log's key \
+         only for sizes {from} to {}", until.map_or("now".to_owned(), |u| u.to_string())
+    )]
+    KeyOutOfEra {
+        /// The key ID.
+        id: u32,
+        /// The tree size the note is about.
+        size: u64,
+        /// The first size the key signed for.
+        from: u64,
+        /// The last size it signed for, if it was retired.
+        until: Option<u64>,
+    },
     /// A checkpoint body is malformed.
     #[error("couldn't parse checkpoint: {0}")]
     CheckpointFormat(&'static str),

@@ -20,6 +20,7 @@ mod error;
 pub mod event;
 pub mod hash;
 pub mod ids;
+pub mod log_keys;
 pub mod merkle;
 pub mod note;
 pub mod pki;

@@ -234,6 +234,14 @@ impl NoteSigner {
         raw.extend_from_slice(&sig.to_bytes());
         Ok(format!("{text}\n\u{2014} {} {}\n", self.name, B64.encode(raw)))
     }
+
+    /// Adds this key's signature to a signed note, after the others.
+    pub fn cosign(&self, note: &str) -> Result<String, Error> {
+        let parsed = Note::parse(note.as_bytes())?;
+        let own = self.sign(&parsed.text)?;
+        let line = &own[parsed.text.len() + 1..];
+        Ok(format!("{note}{line}"))
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::chain::{ChainBreak, LastEvent, follows, follows_leaf};
 use crate::check::CheckName;
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::event::{Body, Event};
+use crate::log_keys::{KeyHistory, LogKey as _, LogKeys};
 use crate::merkle::verify_consistency;
 use crate::note::NoteVerifier;
 use crate::pki::{Cert, TrustStore};
@@ -125,7 +126,7 @@ fn chain_complete(
     mut chain: Vec<(u64, &Event, &Hash)>,
     t: &str,
     head_note: &[u8],
-    key: Option<&NoteVerifier>,
+    key: Option<&LogKeys>,
     newest: Option<&SignedCheckpoint>,
 ) -> Result<String, String> {
     if chain.is_empty() {
@@ -292,12 +293,14 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let mut anchors = Vec::new();
 
     let keys = log_keys(m, options.keys, &mut anchors, &mut out);
-    let key = origin_key(m, &keys, &mut out);
+    let keys = origin_keys(bundle, &keys, &mut anchors, &mut out);
+    let key = keys.as_ref();
     let newest = newest_checkpoint(bundle, key, &mut out);
     witness_quorum(m, &mut out);
     let head = LogHead { key, newest: newest.as_ref() };
     let consistency = consistency_proofs(bundle, head.newest, &mut out);
-    let events = entries(bundle, head, &consistency, &mut out);
+    let mut used_consistency = rotations_kept(key, head.newest, &consistency, &mut out);
+    let events = entries(bundle, head, &consistency, &mut used_consistency, &mut out);
     global_chain(&events, &mut out);
 
     let mut context = context_entries(m, &events);
@@ -371,10 +374,10 @@ type Events = BTreeMap<u64, (Event, Hash)>;
 /// An entry that decoded: its index, event and leaf hash.
 type Entry<'e> = (u64, &'e Event, &'e Hash);
 
-/// What the log's signatures are checked by: the origin's trusted key and the newest checkpoint.
+/// What the log's signatures are checked by: the origin's trusted keys and the newest checkpoint.
 #[derive(Clone, Copy)]
 struct LogHead<'a> {
-    key: Option<&'a NoteVerifier>,
+    key: Option<&'a LogKeys>,
     newest: Option<&'a SignedCheckpoint>,
 }
 
@@ -432,32 +435,100 @@ fn log_keys(
     }
 }
 
-/// The trusted key named for the log's origin: without it nothing the log signed can be checked.
-fn origin_key<'k>(
-    m: &Manifest,
-    keys: &'k [NoteVerifier],
+/// The keys trusted for the log's origin: the pinned ones named for it, and
+/// those the bundle's key history links to them (each for the tree sizes it
+/// was in force). Without them nothing the log signed can be checked.
+fn origin_keys(
+    bundle: &Bundle,
+    pinned: &[NoteVerifier],
+    anchors: &mut Vec<String>,
     out: &mut Out,
-) -> Option<&'k NoteVerifier> {
-    let key = keys.iter().find(|k| k.name() == m.origin);
-    match key {
-        Some(k) => out.add(
-            CheckName::CheckpointOriginAndKey,
-            "bundle",
-            Ok(format!("origin {} signed by key {:08x}", m.origin, k.key_id())),
-        ),
-        None => out.add(
-            CheckName::CheckpointOriginAndKey,
-            "bundle",
-            Err(format!("no trusted key is named for origin {:?}", m.origin)),
-        ),
+) -> Option<LogKeys> {
+    let m = &bundle.manifest;
+    let history = match &m.key_history {
+        None => None,
+        Some(member) => {
+            let name_ok = member == crate::bundle::members::KEY_HISTORY;
+            match KeyHistory::parse(bundle.member(member)) {
+                Ok(h) if name_ok => Some(h),
+                Ok(_) => {
+                    out.add(
+                        CheckName::KeyHistory,
+                        "bundle",
+                        Err(format!("the key history is in member {member:?}")),
+                    );
+                    return None;
+                }
+                Err(e) => {
+                    out.add(CheckName::KeyHistory, "bundle", Err(e.to_string()));
+                    return None;
+                }
+            }
+        }
+    };
+    match LogKeys::follow(&m.origin, pinned, history.as_ref()) {
+        Ok(keys) => {
+            let ids: Vec<String> = keys.keys().map(|k| format!("{:08x}", k.key_id())).collect();
+            out.add(
+                CheckName::CheckpointOriginAndKey,
+                "bundle",
+                Ok(format!("origin {} signed by key {}", m.origin, ids.join(", then "))),
+            );
+            if !keys.rotations().is_empty() {
+                // The given keys are listed already; add those followed.
+                anchors.extend(keys.anchors().into_iter().filter(|a| a.contains("(followed")));
+                out.add(
+                    CheckName::KeyHistory,
+                    "bundle",
+                    Ok(format!("{} rotations, each signed by both keys", keys.rotations().len())),
+                );
+            }
+            Some(keys)
+        }
+        Err(crate::log_keys::KeyHistoryError::NotPinned { .. }) if history.is_none() => {
+            out.add(
+                CheckName::CheckpointOriginAndKey,
+                "bundle",
+                Err(format!("no trusted key is named for origin {:?}", m.origin)),
+            );
+            None
+        }
+        Err(e) => {
+            out.add(CheckName::KeyHistory, "bundle", Err(e.to_string()));
+            None
+        }
     }
-    key
+}
+
+/// Each key rotation at or below the newest checkpoint's size handed over a
+/// tree the newest one extends: its root, or a consistency proof from its
+/// size (noted used). Returns the sizes used.
+fn rotations_kept(
+    key: Option<&LogKeys>,
+    newest: Option<&SignedCheckpoint>,
+    consistency: &BTreeMap<u64, Vec<Hash>>,
+    out: &mut Out,
+) -> BTreeSet<u64> {
+    let mut used = BTreeSet::new();
+    let (Some(key), Some(newest)) = (key, newest) else { return used };
+    for r in key.rotations() {
+        let subject = format!("key rotation at size {}", r.checkpoint.size);
+        if r.checkpoint.size > newest.checkpoint.size {
+            out.na(CheckName::KeyHistory, subject, "after the newest checkpoint");
+            continue;
+        }
+        let plain = Checkpoint::new(&r.checkpoint.origin, r.checkpoint.size, r.checkpoint.root);
+        let res = consistent_with_newest(&plain, Some(newest), consistency, &mut used)
+            .map(|_| format!("the new key {:08x} took over this tree", r.new.key_id()));
+        out.add(CheckName::KeyHistory, subject, res);
+    }
+    used
 }
 
 /// The newest checkpoint: signed by the origin's key, named for its size; every entry leads to it.
 fn newest_checkpoint(
     bundle: &Bundle,
-    key: Option<&NoteVerifier>,
+    key: Option<&LogKeys>,
     out: &mut Out,
 ) -> Option<SignedCheckpoint> {
     let m = &bundle.manifest;
@@ -545,9 +616,9 @@ fn entries(
     bundle: &Bundle,
     head: LogHead<'_>,
     consistency: &BTreeMap<u64, Vec<Hash>>,
+    used_consistency: &mut BTreeSet<u64>,
     out: &mut Out,
 ) -> Events {
-    let mut used_consistency = BTreeSet::new();
     let mut events: Events = BTreeMap::new();
     let mut last_index = None;
     for e in &bundle.manifest.entries {
@@ -605,8 +676,7 @@ fn entries(
                     subject.clone(),
                     Ok(format!("in the checkpoint of size {} signed with its batch", cp.size)),
                 );
-                let r =
-                    consistent_with_newest(&cp, head.newest, consistency, &mut used_consistency);
+                let r = consistent_with_newest(&cp, head.newest, consistency, used_consistency);
                 out.add(CheckName::ConsistencyToNewest, subject.clone(), r);
             }
             Err(err) => {
@@ -1398,7 +1468,7 @@ pub struct Newer<'a> {
 /// consistent with a newer checkpoint. `Err` means the file is unreadable.
 pub fn verify_receipt(
     bytes: &[u8],
-    key: &NoteVerifier,
+    key: &(impl crate::log_keys::LogKey + ?Sized),
     newer: Option<Newer<'_>>,
 ) -> Result<Report, String> {
     use base64::Engine as _;
@@ -1417,12 +1487,13 @@ pub fn verify_receipt(
     out.add(
         CheckName::CheckpointOriginAndKey,
         "receipt",
-        if origin == key.name() {
-            Ok(format!("key {} ({:08x}), given", key.name(), key.key_id()))
+        if origin == key.origin() {
+            let ids: Vec<String> = key.key_ids().iter().map(|id| format!("{id:08x}")).collect();
+            Ok(format!("key {} ({}), given", key.origin(), ids.join(", then ")))
         } else {
             Err(format!(
                 "the receipt's checkpoint is of log {origin:?}; the key given is for {:?}",
-                key.name()
+                key.origin()
             ))
         },
     );
@@ -1552,8 +1623,8 @@ pub fn verify_receipt(
     Ok(Report {
         verified,
         anchored: true,
-        trust_anchors: vec![format!("log key {} (given)", key.vkey())],
-        origin: key.name().to_owned(),
+        trust_anchors: key.anchors(),
+        origin: key.origin().to_owned(),
         tree_size,
         entries: 1,
         checks,

@@ -28,8 +28,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use crate::Error;
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::hash::Hash;
+use crate::log_keys::LogKey;
 use crate::merkle::verify_inclusion;
-use crate::note::{MAX_NOTE_BYTES, Note, NoteVerifier};
+use crate::note::{MAX_NOTE_BYTES, Note};
 
 /// The first line of every proof.
 pub const HEADER: &str = "c2sp.org/tlog-proof@v1";
@@ -204,7 +205,7 @@ impl TlogProof {
     pub fn verify(
         &self,
         leaf_hash: &Hash,
-        key: &NoteVerifier,
+        key: &(impl LogKey + ?Sized),
     ) -> Result<Checkpoint, TlogProofError> {
         let signed = SignedCheckpoint::verify(self.checkpoint.as_bytes(), key)
             .map_err(|source| TlogProofError::Checkpoint { source })?;

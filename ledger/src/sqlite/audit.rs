@@ -176,7 +176,7 @@ pub fn audit_scope(
         None => 0,
     };
     let mut main = source.reader()?;
-    let vkey = main.store.verifier().clone();
+    let vkey = main.store.log_keys().clone();
     let stored_checkpoints: i64 =
         main.store.conn.query_row("SELECT COUNT(*) FROM checkpoints", [], |r| r.get(0))?;
 
@@ -205,6 +205,18 @@ pub fn audit_scope(
         let pass = crate::audit::pass(&source, &mut main, &vkey, scope, indexed, progress)?;
         let total = pass.head.size;
         check_extents(&main, total, stored_checkpoints, pass.checkpoints, &pass.nodes_per_level)?;
+        // Each key rotation handed over the tree the log holds at its size
+        // (its signatures were checked when the history was read).
+        for r in vkey.rotations() {
+            let size = r.checkpoint.size;
+            if size > total || main.store.root_at(size)? != r.checkpoint.root {
+                return Err(fail(
+                    CheckName::KeyHistory,
+                    None,
+                    format!("the key rotation at size {size} names a tree this log does not hold"),
+                ));
+            }
+        }
 
         // Projections equal what the leaves imply, for the entries they cover.
         if let Some(scan) = scan {

@@ -39,6 +39,22 @@ impl From<rusqlite::Error> for LedgerError {
     }
 }
 
+/// Records a key rotation in one transaction: the key that signs from now
+/// (`vkey`) and the key history that leads to it. The caller holds the
+/// writer lock.
+pub(crate) fn record_rotation(dir: &Path, vkey: &str, history: &str) -> Result<()> {
+    let mut conn = store::connect(dir, false)?;
+    let tx = conn.transaction()?;
+    tx.execute("UPDATE meta SET value = ?1 WHERE key = 'vkey'", params![vkey])?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('key_history', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![history],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
 /// Builds the database of a new store under a temporary name, with the
 /// empty tree's signed checkpoint, and renames it into place: a crash
 /// during `init` never leaves a half-made store that `open` would accept.

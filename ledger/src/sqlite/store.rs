@@ -21,7 +21,11 @@
 //!   16, … are exactly the C2SP tlog-tiles; the levels between make every
 //!   proof node one read.
 //! * `checkpoints(size, root, note, signed_ms)`: every signed checkpoint.
-//! * `meta(key → value)`: `schema_version`, `origin`, `vkey`, `created_ms`.
+//! * `meta(key → value)`: `schema_version`, `origin`, `vkey` (the key that
+//!   signs now), `created_ms`, and `key_history` (the [key history], JSON)
+//!   once the key has been rotated.
+//!
+//! [key history]: verifier::log_keys::KeyHistory
 //!
 //! Tables of `index.db`, projections the audit re-derives and compares:
 //!
@@ -39,6 +43,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use verifier::Hash;
 use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
 use verifier::event::Event;
+use verifier::log_keys::{KeyHistory, LogKeys};
 use verifier::merkle::{self, NodeSource};
 use verifier::note::NoteVerifier;
 
@@ -138,7 +143,7 @@ pub struct Store {
     /// `index.db`, when there is one (readers may run before any writer made it).
     pub(crate) ix: Option<Connection>,
     origin: String,
-    verifier: NoteVerifier,
+    keys: LogKeys,
     /// Tile rows of the upper tree levels, as last read (see [`TileCache`]).
     tiles: std::cell::RefCell<TileCache>,
     /// The data directory.
@@ -166,7 +171,7 @@ impl std::fmt::Debug for Store {
 }
 
 /// Reads the `meta` table and checks the schema version.
-pub(crate) fn read_meta(conn: &Connection) -> Result<(String, NoteVerifier)> {
+pub(crate) fn read_meta(conn: &Connection) -> Result<(String, LogKeys)> {
     let get = |k: &str| -> Result<Option<String>> {
         Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0)).optional()?)
     };
@@ -179,16 +184,26 @@ pub(crate) fn read_meta(conn: &Connection) -> Result<(String, NoteVerifier)> {
     let origin = get("origin")?.ok_or_else(|| LedgerError::Corrupt("no origin".into()))?;
     let vkey = get("vkey")?.ok_or_else(|| LedgerError::Corrupt("no vkey".into()))?;
     let verifier = NoteVerifier::parse(&vkey)?;
-    Ok((origin, verifier))
+    let history = match get("key_history")? {
+        None => None,
+        Some(text) => Some(
+            KeyHistory::parse(text.as_bytes())
+                .map_err(|e| LedgerError::Corrupt(format!("key history: {e}")))?,
+        ),
+    };
+    // The store trusts its own history, from the key that signs now.
+    let keys = LogKeys::follow(&origin, &[verifier], history.as_ref())
+        .map_err(|e| LedgerError::Corrupt(format!("key history: {e}")))?;
+    Ok((origin, keys))
 }
 
 impl Store {
     /// Opens the store in `dir` for reading.
     pub fn open(dir: &Path) -> Result<Store> {
         let conn = connect(dir, true)?;
-        let (origin, verifier) = read_meta(&conn)?;
+        let (origin, keys) = read_meta(&conn)?;
         let ix = crate::indexer::open_for_reading(dir)?;
-        Ok(Store { conn, ix, origin, verifier, tiles: Default::default(), dir: dir.to_owned() })
+        Ok(Store { conn, ix, origin, keys, tiles: Default::default(), dir: dir.to_owned() })
     }
 
     /// The writer's own store: read-write connections (it is the one that
@@ -198,9 +213,9 @@ impl Store {
         let conn = connect(dir, false)?;
         let ix = crate::indexer::open_for_writing(dir)?;
         ix.pragma_update(None, "cache_size", -8_192)?;
-        let (origin, verifier) = read_meta(&conn)?;
+        let (origin, keys) = read_meta(&conn)?;
         let tiles = Default::default();
-        Ok(Store { conn, ix: Some(ix), origin, verifier, tiles, dir: dir.to_owned() })
+        Ok(Store { conn, ix: Some(ix), origin, keys, tiles, dir: dir.to_owned() })
     }
 
     /// Indexes what a crash (or a deleted `index.db`) left unindexed below
@@ -307,9 +322,23 @@ impl Store {
         &self.origin
     }
 
-    /// The log's verifier key.
+    /// The log's verifier key: the one that signs now.
     pub fn verifier(&self) -> &NoteVerifier {
-        &self.verifier
+        self.keys.current()
+    }
+
+    /// Every key the log has signed with, each for its tree sizes.
+    pub fn log_keys(&self) -> &LogKeys {
+        &self.keys
+    }
+
+    /// The log's key history, if it has rotated its key.
+    pub fn key_history(&self) -> Option<KeyHistory> {
+        let rotations = self.keys.rotations();
+        (!rotations.is_empty()).then(|| KeyHistory {
+            rotations: rotations.iter().map(|r| r.note.clone()).collect(),
+            ..KeyHistory::new(&self.origin)
+        })
     }
 
     /// The newest signed checkpoint.

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use sha2::{Digest, Sha256};
 use verifier::Hash;
 use verifier::bundle::Bundle;
+use verifier::log_keys::{KeyHistory, LogKeys};
 use verifier::note::NoteVerifier;
 use verifier::report::{GivenDocument, Newer, Options, Report, verify_bundle_with, verify_receipt};
 
@@ -119,6 +120,11 @@ enum Command {
         /// The log's verifier key (C2SP vkey text, or a file holding it).
         #[arg(long)]
         key: String,
+        /// The log's key history (GET /key-history.json), when the log has
+        /// rotated its key since the one you pinned: each rotation is
+        /// checked against the pinned key before its successor is trusted.
+        #[arg(long, value_name = "FILE")]
+        key_history: Option<PathBuf>,
         /// A newer signed checkpoint (from GET /v1/checkpoint).
         #[arg(long)]
         checkpoint: Option<PathBuf>,
@@ -262,8 +268,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
             }
         }
-        Some(Command::Receipt { receipt, key: k, checkpoint, consistency, json }) => {
-            let key = key(&k)?;
+        Some(Command::Receipt { receipt, key: k, key_history, checkpoint, consistency, json }) => {
+            let pinned = key(&k)?;
+            let history = key_history
+                .map(|p| {
+                    read(&p, 1 << 20).and_then(|b| {
+                        KeyHistory::parse(&b).map_err(|e| format!("--key-history: {e}"))
+                    })
+                })
+                .transpose()?;
+            let key =
+                LogKeys::follow(pinned.name(), std::slice::from_ref(&pinned), history.as_ref())
+                    .map_err(|e| format!("--key-history: {e}"))?;
             let bytes = read(&receipt, 1 << 20)?;
             let newer_note = checkpoint.as_ref().map(|p| read(p, 1 << 20)).transpose()?;
             let proof = match &consistency {

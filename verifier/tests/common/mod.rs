@@ -307,6 +307,7 @@ impl Log {
             consistency,
             documents: docs,
             trust: TrustPolicy { log_keys: vec![verifier_key().vkey()], ..TrustPolicy::default() },
+            key_history: None,
         };
         Bundle { manifest, members }
     }
