@@ -48,6 +48,10 @@ pub enum Code {
     BodyTimeout,
     /// `unsupported_media_type` (415): the body is not application/json.
     UnsupportedMediaType,
+    /// `uri_too_long` (414): the request target is longer than 8 KiB.
+    UriTooLong,
+    /// `headers_too_large` (431): more than 64 header fields, or more than 32 KiB of them.
+    HeadersTooLarge,
     /// `too_many_connections` (429): this address holds too many connections; close some, or retry after the Retry-After seconds.
     TooManyConnections,
     /// `rate_limited` (429): this token or address made more requests of this kind than its rate allows; `Retry-After` says when to retry.
@@ -62,7 +66,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order the documentation lists them.
-    pub const ALL: [Code; 22] = [
+    pub const ALL: [Code; 24] = [
         Code::BadParameter,
         Code::BadHash,
         Code::SizeBeyondTree,
@@ -80,6 +84,8 @@ impl Code {
         Code::BodyTooLarge,
         Code::BodyTimeout,
         Code::UnsupportedMediaType,
+        Code::UriTooLong,
+        Code::HeadersTooLarge,
         Code::TooManyConnections,
         Code::RateLimited,
         Code::Overloaded,
@@ -107,6 +113,8 @@ impl Code {
             Code::BodyTooLarge => "body_too_large",
             Code::BodyTimeout => "body_timeout",
             Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::UriTooLong => "uri_too_long",
+            Code::HeadersTooLarge => "headers_too_large",
             Code::TooManyConnections => "too_many_connections",
             Code::RateLimited => "rate_limited",
             Code::Overloaded => "overloaded",
@@ -135,6 +143,8 @@ impl Code {
             Code::BodyTooLarge => 413,
             Code::BodyTimeout => 408,
             Code::UnsupportedMediaType => 415,
+            Code::UriTooLong => 414,
+            Code::HeadersTooLarge => 431,
             Code::TooManyConnections => 429,
             Code::RateLimited => 429,
             Code::Overloaded => 503,
@@ -172,6 +182,8 @@ impl Code {
             Code::BodyTooLarge => "the request body is over the limit",
             Code::BodyTimeout => "the request body did not arrive within the time allowed",
             Code::UnsupportedMediaType => "the body is not application/json",
+            Code::UriTooLong => "the request target is longer than 8 KiB",
+            Code::HeadersTooLarge => "more than 64 header fields, or more than 32 KiB of them",
             Code::RateLimited => {
                 "this token or address made more requests of this kind than its rate allows; Retry-After says when to retry"
             }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse as _, Response};
 use ledger::{Appender, AppenderConfig};
 use tower_http::trace::TraceLayer;
 
@@ -81,6 +82,42 @@ impl ServerConfig {
     }
 }
 
+/// The longest request target answered (longer: 414 `uri_too_long`).
+const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most header fields answered (more: 431 `headers_too_large`).
+const MAX_HEADER_FIELDS: usize = 64;
+/// The most header bytes, names and values, answered (more: 431).
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuses an oversized request head with problem+json. The limits sit
+/// below hyper's own (100 fields, a 400 KiB read buffer, 64 KiB targets),
+/// which answer with a bare status and no body: anything hyper parses gets
+/// a stable code, and only what it cannot parse as HTTP/1.1 at all gets its
+/// bare 400 (there is no request to answer).
+async fn head_limits(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return ApiError::new(
+            Code::UriTooLong,
+            format!("the request target is {target} bytes; at most {MAX_URI_BYTES} are read"),
+        )
+        .into_response();
+    }
+    let fields = req.headers().len();
+    let bytes: usize = req.headers().iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
+    if fields > MAX_HEADER_FIELDS || bytes > MAX_HEADER_BYTES {
+        return ApiError::new(
+            Code::HeadersTooLarge,
+            format!(
+                "{fields} header fields, {bytes} bytes; at most {MAX_HEADER_FIELDS} fields and \
+                 {MAX_HEADER_BYTES} bytes are read"
+            ),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -114,6 +151,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     app.fallback(v1::not_found)
         .method_not_allowed_fallback(v1::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::ratelimit::limit))
+        .layer(axum::middleware::from_fn(head_limits))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
         .layer(TraceLayer::new_for_http())

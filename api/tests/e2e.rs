@@ -399,6 +399,24 @@ async fn bad_inputs_get_documented_codes() {
         }
     }
 
+    // Oversized request heads get problem+json too, not hyper's bare status.
+    let long = format!("{}/v1/proof/inclusion?index=0&pad={}", s.base, "x".repeat(9 * 1024));
+    let many = (0..70).fold(s.http.get(format!("{}/v1/checkpoint", s.base)), |r, i| {
+        r.header(format!("x-pad-{i}"), "1")
+    });
+    let big = s.http.get(format!("{}/v1/checkpoint", s.base)).header("x-pad", "y".repeat(40_000));
+    for (req, status, code) in [
+        (s.http.get(long), 414, "uri_too_long"),
+        (many, 431, "headers_too_large"),
+        (big, 431, "headers_too_large"),
+    ] {
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{code}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], code);
+    }
+
     // Media types compare case-insensitively.
     let r = s
         .http

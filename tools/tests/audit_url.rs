@@ -11,8 +11,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Output};
 
 use common::{doc_line, err, init, out, run};
 use verifier::tiles::{TilePath, tile_width_at};
@@ -68,22 +67,8 @@ fn mirror(url: &str, size: u64, dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Serves `dir` with Python's static file server; waits until it answers.
 fn static_server(dir: &Path) -> (Killed, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("python3")
-        .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 is needed for this test (the independent static server)");
-    let url = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the static server never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (child, url) = common::static_server(dir);
     (Killed(child), url)
 }
 

@@ -281,6 +281,43 @@ fn the_binary_verifies_receipts() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["verified"], true);
 
+    // After a rotation of the log's key at size 7: the receipt (size 3)
+    // verifies from either key through the history, not from the new key
+    // alone; an unreadable history is a usage error.
+    let (old, new) = (common::signer(), common::other_signer());
+    let rotation = verifier::log_keys::Rotation::text(
+        common::ORIGIN,
+        7,
+        log.root(7),
+        &old.verifier(),
+        &new.verifier(),
+    );
+    let history = verifier::log_keys::KeyHistory {
+        rotations: vec![new.cosign(&old.sign(&rotation).unwrap()).unwrap()],
+        ..verifier::log_keys::KeyHistory::new(common::ORIGIN)
+    };
+    let history_file = dir.path().join("key-history.json");
+    std::fs::write(&history_file, history.to_bytes()).unwrap();
+    let with_history = ["--key-history".as_ref(), history_file.as_os_str()];
+    let (code, out, err) = cmd(&path, &with_history);
+    assert_eq!(code, 0, "{out}{err}");
+    let new_vkey = new.verifier().vkey();
+    let by_new = |more: &[&std::ffi::OsStr]| {
+        let mut args: Vec<&std::ffi::OsStr> =
+            vec!["receipt".as_ref(), path.as_os_str(), "--key".as_ref(), new_vkey.as_ref()];
+        args.extend_from_slice(more);
+        run(&args)
+    };
+    let (code, out, err) = by_new(&with_history);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("followed from the given key"), "{out}");
+    let (code, out, _) = by_new(&[]);
+    assert_eq!(code, 1, "{out}");
+    std::fs::write(&history_file, b"{\"format\":\"v0\"}").unwrap();
+    let (code, _, err) = cmd(&path, &with_history);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--key-history"), "{err}");
+
     // With the newer checkpoint and the consistency proof as the API serves them.
     let note7 = dir.path().join("checkpoint.note");
     std::fs::write(&note7, &log.notes[&7]).unwrap();

@@ -80,3 +80,26 @@ pub(crate) fn serve(data: &str, extra: &[&str]) -> (Child, String) {
     std::thread::spawn(move || for _ in lines {});
     (child, url)
 }
+
+/// Serves `dir` with Python's static file server (an independent HTTP
+/// server, as a CDN would be); returns it once it answers, and its URL.
+pub(crate) fn static_server(dir: &Path) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("python3")
+        .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 is needed for this test (the independent static server)");
+    let url = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the static server never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (child, url)
+}
