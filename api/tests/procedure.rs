@@ -62,9 +62,10 @@ async fn a_late_bid_is_refused_with_a_receipt_and_the_schedule_is_fixed() {
     let key = verifier::note::NoteVerifier::parse(vkey.trim()).unwrap();
     let report = verifier::report::verify_receipt(r.to_string().as_bytes(), &key, None).unwrap();
     assert!(report.verified, "{}", report.to_text());
-    assert!(report.to_text().contains("a REFUSED bid"), "{}", report.to_text());
+    assert!(report.to_text().contains("bid · tender"), "{}", report.to_text());
+    assert!(report.to_text().contains("REFUSED, not filed"), "{}", report.to_text());
     assert!(
-        report.to_text().contains("procedure check: a bid received at"),
+        report.to_text().contains("refused by the procedure check: a bid received at"),
         "{}",
         report.to_text()
     );

@@ -142,7 +142,7 @@ fn a_second_rotation_is_followed_from_the_first_key() {
     append(dir, 6, 3);
     let report = verify_bundle(&bundle(dir), Some(std::slice::from_ref(&first)), &[]);
     assert!(report.verified, "{}", report.to_text());
-    assert!(report.to_text().contains("3 rotations"), "{}", report.to_text());
+    assert!(report.to_text_verbose().contains("3 rotations"), "{}", report.to_text_verbose());
     ledger::audit(dir, &mut |_, _| {}).unwrap();
 }
 

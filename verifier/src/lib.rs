@@ -18,6 +18,7 @@ pub mod check;
 pub mod checkpoint;
 mod error;
 pub mod event;
+pub mod filing;
 pub mod hash;
 pub mod ids;
 pub mod log_keys;

@@ -231,6 +231,12 @@ pub struct Report {
     /// only). A broken rule does not make the evidence unverified: it is
     /// what the authentic record shows.
     pub compliance: Option<crate::rules::Compliance>,
+    /// The selected documents in plain words: what each is, what became of
+    /// it, who filed and signed it, when, and what held or was not checked.
+    pub filings: Vec<crate::filing::Filing>,
+    /// What the verdict rests on that a reader must weigh: a demo CA, a TSA
+    /// that is not accredited, roots taken from the evidence itself.
+    pub caveats: Vec<String>,
 }
 
 struct Out(Vec<Check>);
@@ -322,9 +328,12 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let compliance = tender_compliance(m, &selected, &events, &certs);
 
     let (verified, checks) = out.finish();
+    let filings = crate::filing::filings(selected.iter().map(|(i, ev, _)| (*i, *ev)), &checks);
     Report {
         verified,
         anchored: options.keys.is_some(),
+        caveats: caveats(&anchors),
+        filings,
         trust_anchors: anchors,
         origin: m.origin.clone(),
         tree_size: newest.map_or(0, |n| n.checkpoint.size),
@@ -1311,9 +1320,49 @@ fn not_applicable(checked: &BTreeSet<CheckName>, revealed: bool, out: &mut Out) 
     }
 }
 
+/// What a reader must weigh, from the trust anchors: a demo CA, a TSA
+/// that is not accredited, CA or TSA roots the evidence brought itself.
+fn caveats(anchors: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in anchors {
+        // "CA root <subject> (given)": the subject, which may hold parentheses.
+        let subject = a.rsplit_once(" (").map_or(a.as_str(), |(s, _)| s);
+        if a.contains("not a real CA") {
+            out.push(format!(
+                "signatures and seals rest on a demo CA ({subject}), not a real one: they show only that the demo's keys signed"
+            ));
+        } else if a.contains("not accredited") && a.starts_with("TSA root") {
+            out.push(format!(
+                "trusted times rest on a TSA that is not accredited ({subject}): they are the platform's own clock, not an independent time"
+            ));
+        }
+    }
+    for what in ["CA", "TSA"] {
+        let prefix = format!("{what} root ");
+        if anchors.iter().any(|a| a.starts_with(&prefix) && a.ends_with("(from the bundle)")) {
+            out.push(format!(
+                "the {what} roots were taken from the bundle itself; give --{}-root to check against roots you trust",
+                what.to_lowercase()
+            ));
+        }
+    }
+    out
+}
+
 impl Report {
-    /// The plain-text report: a short verdict first, then every check.
+    /// The report for people: the verdict and what it rests on, each
+    /// document in plain words, the trust anchors, and of the checks only
+    /// the failed ones and a count ([`Report::to_text_verbose`] lists all).
     pub fn to_text(&self) -> String {
+        self.render(false)
+    }
+
+    /// [`Report::to_text`] with every check listed.
+    pub fn to_text_verbose(&self) -> String {
+        self.render(true)
+    }
+
+    fn render(&self, verbose: bool) -> String {
         let mut s = String::new();
         let failed: Vec<&Check> = self.checks.iter().filter(|c| c.status == Status::Fail).collect();
         let what = if self.entries == 1 {
@@ -1347,7 +1396,15 @@ impl Report {
                 failed[0].detail
             ));
         }
-        if let Some(c) = &self.compliance
+        for c in &self.caveats {
+            s.push_str(&format!("CAUTION: {c}\n"));
+        }
+        if self.compliance.is_some() && !self.verified {
+            s.push_str(
+                "COMPLIANCE: not judged here: a record that does not verify cannot show how the tender was run\n",
+            );
+        }
+        if let Some(c) = self.compliance.as_ref().filter(|_| self.verified)
             && let Some(first) = c.failures().next()
         {
             s.push_str(&format!(
@@ -1384,12 +1441,36 @@ impl Report {
                 s.push_str(&format!("  signed by {}\n", signer.as_str().unwrap_or_default()));
             }
         }
+        // Files given for a receipt (a bundle's are listed above).
+        if self.documents.is_empty() {
+            for c in self.checks.iter().filter(|c| {
+                c.check == CheckName::DocumentDigest
+                    && c.status == Status::Pass
+                    && c.subject != "bundle"
+                    && !c.subject.starts_with("document ")
+            }) {
+                s.push_str(&format!("document {:?} is {}\n", c.subject, c.detail));
+            }
+        }
+        if !self.filings.is_empty() {
+            s.push_str(&format!("\ndocuments ({}):\n", self.filings.len()));
+            for f in &self.filings {
+                s.push_str(&f.to_text());
+            }
+        }
         s.push_str("\ntrust anchors:\n");
         for a in &self.trust_anchors {
             s.push_str(&format!("  {a}\n"));
         }
-        s.push_str("\nchecks:\n");
-        for c in &self.checks {
+        let count = |st: Status| self.checks.iter().filter(|c| c.status == st).count();
+        let (passed, failed, na) =
+            (count(Status::Pass), count(Status::Fail), count(Status::NotApplicable));
+        s.push_str(&format!(
+            "\nchecks: {} run — {passed} passed, {failed} failed, {na} not applicable{}\n",
+            self.checks.len(),
+            if verbose { "" } else { " (--verbose lists every one)" }
+        ));
+        for c in self.checks.iter().filter(|c| verbose || c.status == Status::Fail) {
             let mark = match c.status {
                 Status::Pass => "pass",
                 Status::Fail => "FAIL",
@@ -1397,12 +1478,57 @@ impl Report {
             };
             s.push_str(&format!("  {mark}  {:<38} {:<22} {}\n", c.check, c.subject, c.detail));
         }
-        if let Some(c) = &self.compliance {
+        if let Some(c) = self.compliance.as_ref().filter(|_| self.verified) {
             s.push_str("\n(what the record shows; not part of the verdict above)\n");
             s.push_str(&c.to_text());
         }
         s
     }
+}
+
+/// Whether the file `g` is the one a receipt's entry logged: its SHA-256
+/// (and SM3, where the entry states one) is the document's, the opened
+/// document's, or the refused one's.
+fn receipt_document(
+    decoded: &Result<Event, crate::Error>,
+    r: &Receipt,
+    g: &GivenDocument,
+) -> Result<String, String> {
+    let Ok(ev) = decoded else { return Err("the receipt's leaf did not decode".into()) };
+    let (doc, how) = match (&ev.body, &r.sealed) {
+        (Body::Document(d), _) => (d, "filed"),
+        (Body::SealedDocument(_), Some(opening)) => (&opening.document, "filed under seal"),
+        (Body::SealedDocument(_), None) => {
+            return Err("a sealed entry, and the receipt carries no opening to compare with".into());
+        }
+        (Body::SubmissionRejected(rej), _) => {
+            return if rej.sha256 == g.sha256 {
+                Err(format!(
+                    "REFUSED, not filed: this file was submitted as a {} and refused — {} check: {}",
+                    crate::filing::words(rej.document_type),
+                    rej.check,
+                    rej.reason
+                ))
+            } else {
+                Err(format!("the refused submission had SHA-256 {}, not this file's", rej.sha256))
+            };
+        }
+        _ => return Err(format!("the entry is a {} event, not a document", ev.kind())),
+    };
+    if doc.sha256 != g.sha256 {
+        return Err(format!("the file's SHA-256 is {}; the entry logged {}", g.sha256, doc.sha256));
+    }
+    if let (Some(logged), Some(file)) = (doc.sm3, g.sm3)
+        && logged != file
+    {
+        return Err("the entry states another SM3 than the file's".into());
+    }
+    Ok(format!(
+        "the {} {how} as entry {} (SHA-256 {})",
+        crate::filing::words(doc.document_type),
+        r.index,
+        g.sha256
+    ))
 }
 
 /// What a receipt's entry is, in words: the document (type and digest), or
@@ -1471,6 +1597,17 @@ pub fn verify_receipt(
     key: &(impl crate::log_keys::LogKey + ?Sized),
     newer: Option<Newer<'_>>,
 ) -> Result<Report, String> {
+    verify_receipt_with(bytes, key, newer, &[])
+}
+
+/// [`verify_receipt`], and that each of `documents` is the file the
+/// receipt's entry logged (filed, opened from its seal, or refused).
+pub fn verify_receipt_with(
+    bytes: &[u8],
+    key: &(impl crate::log_keys::LogKey + ?Sized),
+    newer: Option<Newer<'_>>,
+    documents: &[GivenDocument],
+) -> Result<Report, String> {
     use base64::Engine as _;
     // A 422 answer to a refused submission carries the refusal's receipt.
     let value: serde_json::Value =
@@ -1517,6 +1654,9 @@ pub fn verify_receipt(
             )),
         ),
         Err(e) => out.add(CheckName::CanonicalLeaf, subject.clone(), Err(e.to_string())),
+    }
+    for g in documents {
+        out.add(CheckName::DocumentDigest, g.name.clone(), receipt_document(&decoded, &r, g));
     }
     let lh = leaf_hash(&leaf);
     // A sealed document's receipt carries the opening: it must open this leaf.
@@ -1620,6 +1760,19 @@ pub fn verify_receipt(
         ),
     }
     let (verified, checks) = out.finish();
+    let mut filings = match &decoded {
+        Ok(ev) => crate::filing::filings(std::iter::once((r.index, ev)), &checks),
+        Err(_) => Vec::new(),
+    };
+    // The submitter's own receipt of a sealed filing holds its opening:
+    // what was filed, and by whom, is known to its reader.
+    if let (Some(opening), Some(f)) = (&r.sealed, filings.first_mut())
+        && f.fate == crate::filing::Fate::Sealed
+    {
+        f.sha256 = Some(opening.document.sha256);
+        f.filed_by = opening.principal.clone();
+        f.title = opening.document.title.clone();
+    }
     Ok(Report {
         verified,
         anchored: true,
@@ -1630,5 +1783,7 @@ pub fn verify_receipt(
         checks,
         documents: Vec::new(),
         compliance: None,
+        filings,
+        caveats: Vec::new(),
     })
 }

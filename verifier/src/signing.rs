@@ -430,8 +430,17 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
     for (n, sig) in doc.signatures.iter().enumerate() {
         let subject = format!("signature {}", n + 1);
         let (at, at_label) = match signed_at.get(n).copied().flatten() {
-            Some(t) => (t, format!("trusted time {t} ms (a timestamp over the signature)")),
-            None => (received_ms, format!("platform received time {received_ms} ms")),
+            Some(t) => (
+                t,
+                format!(
+                    "trusted time {} (a timestamp over the signature)",
+                    crate::calendar::when(t)
+                ),
+            ),
+            None => (
+                received_ms,
+                format!("platform received time {}", crate::calendar::when(received_ms)),
+            ),
         };
         let Some(rec) = ctx.certs.get(&sig.cert) else {
             out.push(Finding {
@@ -538,14 +547,16 @@ fn check_seal(
                     subject: format!("{subject} timestamp"),
                     result: Ok(d),
                 });
-                (t, format!("trusted time {t} ms (the seal's timestamp)"))
+                (t, format!("trusted time {} (the seal's timestamp)", crate::calendar::when(t)))
             }
             Err(e) => {
                 fail(out, CheckName::Timestamp, format!("{subject} timestamp"), e);
                 return None;
             }
         },
-        None => (received_ms, format!("platform received time {received_ms} ms")),
+        None => {
+            (received_ms, format!("platform received time {}", crate::calendar::when(received_ms)))
+        }
     };
     let mut ok = true;
     let checks = s.verify_digest(doc.sm3.as_ref().map(|h| &h.0[..]), at);
@@ -688,7 +699,11 @@ fn seal_token_time(
         }
         return Ok((
             ts.time_ms,
-            format!("over the seal's signature: {} ms by {}", ts.time_ms, ts.tsa.subject()),
+            format!(
+                "over the seal's signature: {} by {}",
+                crate::calendar::when(ts.time_ms),
+                ts.tsa.subject()
+            ),
         ));
     }
     Err(Failure::new(
@@ -868,8 +883,8 @@ fn check_timestamp(
             ts.time_ms,
             what,
             format!(
-                "over {label}: {} ms by {}, accuracy {} ms, {} ms before receipt",
-                ts.time_ms,
+                "over {label}: {} by {}, accuracy {} ms, {} ms before receipt",
+                crate::calendar::when(ts.time_ms),
                 ts.tsa.subject(),
                 ts.accuracy_ms,
                 received_ms.saturating_sub(ts.time_ms)

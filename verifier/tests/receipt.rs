@@ -336,6 +336,11 @@ fn the_binary_verifies_receipts() {
     ];
     let (code, out, err) = cmd(&path, &newer_args);
     assert_eq!(code, 0, "{out}{err}");
+    // Folded by default (a count), listed with --verbose.
+    assert!(out.contains("0 failed") && !out.contains("pass  "), "{out}");
+    let verbose = [&newer_args[..], &["--verbose".as_ref()]].concat();
+    let (code, out, err) = cmd(&path, &verbose);
+    assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("pass  consistency to the newest checkpoint"), "{out}");
     // A forked newer checkpoint with its own proof: exit 1.
     let mut fork = Log::forked(0, &common::signer());

@@ -14,18 +14,25 @@ use verifier::Hash;
 use verifier::bundle::Bundle;
 use verifier::log_keys::{KeyHistory, LogKeys};
 use verifier::note::NoteVerifier;
-use verifier::report::{GivenDocument, Newer, Options, Report, verify_bundle_with, verify_receipt};
+use verifier::report::{
+    GivenDocument, Newer, Options, Report, verify_bundle_with, verify_receipt_with,
+};
 
 /// Verify tenderlog evidence offline: an evidence bundle, or a receipt.
 ///
 /// Checks every leaf, inclusion proof, checkpoint signature and consistency
 /// proof in the file, walks each tender's chain back to its first event, and
-/// (with --document) that a file on disk is the logged one. Prints a verdict
-/// first, then every check by name: for signed documents also every
-/// signature, certificate chain, certificate status at the trusted time,
-/// timestamp and the rule pack in force. Trusts only the keys and roots you
-/// give (--key, --ca-root, --tsa-root) or, when you give none, the ones the
-/// bundle pins, and says which it used.
+/// (with --document) that a file on disk is the logged one. Prints the
+/// verdict and what it rests on first, then each document in plain words
+/// (what it is, filed, sealed, opened or refused and why, who filed and
+/// signed it, when, what held and what was not checked), then the failed
+/// checks; --verbose lists every check by name. Trusts only the keys and
+/// roots you give (--key, --ca-root, --tsa-root) or, when you give none,
+/// the ones the bundle pins, and says which it used (NOT ANCHORED, exit 3).
+///
+/// Examples:
+///   tenderlog-verify ZB2026-001.bundle.zip --key "$(cat log.vkey)"
+///   tenderlog-verify ZB2026-001.bundle.zip --key log.vkey --document bid.pdf --verbose
 #[derive(Parser, Debug)]
 #[command(
     name = "tenderlog-verify",
@@ -55,6 +62,37 @@ struct Cli {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// List every check, not only the failed ones.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// Digests the document files given (SHA-256, and SM3: it binds SM2
+/// signatures and SM3 tokens), reading each in pieces.
+fn given_documents(paths: &[PathBuf]) -> Result<Vec<GivenDocument>, String> {
+    let mut docs = Vec::new();
+    for d in paths {
+        let mut f =
+            std::fs::File::open(d).map_err(|e| format!("couldn't read {}: {e}", d.display()))?;
+        let mut h = Sha256::new();
+        let mut h3 = <sm3::Sm3 as sm3::Digest>::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = std::io::Read::read(&mut f, &mut buf)
+                .map_err(|e| format!("couldn't read {}: {e}", d.display()))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            sm3::Digest::update(&mut h3, &buf[..n]);
+        }
+        docs.push(GivenDocument {
+            name: d.display().to_string(),
+            sha256: Hash(h.finalize().into()),
+            sm3: Some(Hash(sm3::Digest::finalize(h3).into())),
+        });
+    }
+    Ok(docs)
 }
 
 /// Reads root certificates given on the command line; `None` when none are.
@@ -120,6 +158,10 @@ enum Command {
         /// The log's verifier key (C2SP vkey text, or a file holding it).
         #[arg(long)]
         key: String,
+        /// The document file the receipt is for: checks it is the one logged
+        /// (or, for a refusal, the one refused).
+        #[arg(long)]
+        document: Vec<PathBuf>,
         /// The log's key history (GET /key-history.json), when the log has
         /// rotated its key since the one you pinned: each rotation is
         /// checked against the pinned key before its successor is trusted.
@@ -134,6 +176,9 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// List every check, not only the failed ones.
+        #[arg(long, short)]
+        verbose: bool,
     },
 }
 
@@ -155,9 +200,11 @@ fn read(path: &PathBuf, limit: u64) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("couldn't read {}: {e}", path.display()))
 }
 
-fn print(report: &Report, json: bool) -> ExitCode {
+fn print(report: &Report, json: bool, verbose: bool) -> ExitCode {
     if json {
         println!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+    } else if verbose {
+        print!("{}", report.to_text_verbose());
     } else {
         print!("{}", report.to_text());
     }
@@ -268,7 +315,16 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
             }
         }
-        Some(Command::Receipt { receipt, key: k, key_history, checkpoint, consistency, json }) => {
+        Some(Command::Receipt {
+            receipt,
+            key: k,
+            key_history,
+            document,
+            checkpoint,
+            consistency,
+            json,
+            verbose,
+        }) => {
             let pinned = key(&k)?;
             let history = key_history
                 .map(|p| {
@@ -302,8 +358,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
             };
             let newer = newer_note.as_deref().map(|n| Newer { checkpoint: n, proof });
-            let report = verify_receipt(&bytes, &key, newer)?;
-            Ok(print(&report, json))
+            let given = given_documents(&document)?;
+            let report = verify_receipt_with(&bytes, &key, newer, &given)?;
+            Ok(print(&report, json, verbose))
         }
         None => {
             let file = cli
@@ -316,29 +373,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 Some(cli.key.iter().map(|k| key(k)).collect::<Result<Vec<_>, _>>()?)
             };
-            let mut docs = Vec::new();
-            for d in &cli.document {
-                let mut f = std::fs::File::open(d)
-                    .map_err(|e| format!("couldn't read {}: {e}", d.display()))?;
-                // Both digests: the SM3 binds SM2 signatures and SM3 tokens.
-                let mut h = Sha256::new();
-                let mut h3 = <sm3::Sm3 as sm3::Digest>::new();
-                let mut buf = vec![0u8; 1 << 16];
-                loop {
-                    let n = std::io::Read::read(&mut f, &mut buf)
-                        .map_err(|e| format!("couldn't read {}: {e}", d.display()))?;
-                    if n == 0 {
-                        break;
-                    }
-                    h.update(&buf[..n]);
-                    sm3::Digest::update(&mut h3, &buf[..n]);
-                }
-                docs.push(GivenDocument {
-                    name: d.display().to_string(),
-                    sha256: Hash(h.finalize().into()),
-                    sm3: Some(Hash(sm3::Digest::finalize(h3).into())),
-                });
-            }
+            let docs = given_documents(&cli.document)?;
             let (ca, tsa) = (given_roots(&cli.ca_root)?, given_roots(&cli.tsa_root)?);
             let report = verify_bundle_with(
                 &bundle,
@@ -349,7 +384,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     documents: &docs,
                 },
             );
-            Ok(print(&report, cli.json))
+            Ok(print(&report, cli.json, cli.verbose))
         }
     }
 }
