@@ -203,7 +203,10 @@ pub(crate) async fn submit(
             };
             // The bidder gets a receipt for the logged refusal: offline
             // evidence that it submitted, when, and why it was refused.
-            let receipt = receipt(&state, logged, (*checkpoint).clone()).await?;
+            let mut receipt = receipt(&state, logged, (*checkpoint).clone()).await?;
+            // A sealed submission's refusal logs a commitment: its opening
+            // links it to the file, for this submitter alone.
+            receipt.sealed = refused.opening;
             let mut e = ApiError::new(Code::Rejected, refused.error.to_string())
                 .with("rejection", serde_json::to_value(&receipt).unwrap_or_default());
             if let Some(c) = check {

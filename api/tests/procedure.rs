@@ -84,6 +84,60 @@ async fn a_late_bid_is_refused_with_a_receipt_and_the_schedule_is_fixed() {
         report.to_text()
     );
 
+    // A sealed bid after the deadline: refused, and its logged refusal
+    // names neither bidder nor bid. The answer carries the opening, so the
+    // bidder — and only the bidder — can link the refusal to the file: the
+    // 422 answer is a receipt that opens the commitment, says what was
+    // refused and why, and finds the file given as the refused one.
+    let file = b"the late sealed bid of bidder A".to_vec();
+    let sha = verifier::Hash(<sha2::Sha256 as sha2::Digest>::digest(&file).into());
+    let sealed_bid = json!({"kind": "sealed_document", "tender": "ZB2026-HTTP-PROC", "body": {
+        "document_type": "bid", "sha256": sha, "size": file.len(), "media_type": "application/pdf"}});
+    let (st, r) = post(&http, &base, &bidder, sealed_bid).await;
+    assert_eq!((st.as_u16(), r["code"].as_str()), (422, Some("rejected")), "{r}");
+    assert_eq!(r["rejection"]["sealed"]["principal"], "bidder-a", "{r}");
+    let leaf = &r["rejection"]["leaf"];
+    let leaf =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, leaf.as_str().unwrap())
+            .unwrap();
+    let event = verifier::event::Event::decode(&leaf).unwrap();
+    assert_eq!(event.principal, "sealed");
+    assert!(!leaf.windows(32).any(|w| w == sha.0), "the public refusal names the bid");
+    let given = verifier::report::GivenDocument::of_bytes("late-sealed-bid.pdf", &file);
+    let report = verifier::report::verify_receipt_with(
+        r.to_string().as_bytes(),
+        &key,
+        None,
+        std::slice::from_ref(&given),
+    )
+    .unwrap();
+    let text = report.to_text();
+    let reveal = report.checks.iter().find(|c| c.check.as_str() == "commitment reveal");
+    assert!(
+        reveal.is_some_and(|c| c.status == verifier::report::Status::Pass),
+        "the opening opens the logged commitment:\n{text}"
+    );
+    assert!(
+        text.contains("REFUSED, not filed: this file was submitted as a 投标文件 bid"),
+        "{text}"
+    );
+    assert!(text.contains("filed by \"bidder-a\""), "{text}");
+    assert!(text.contains("(told to the submitter alone)"), "{text}");
+    assert!(text.contains("refused by the procedure check"), "{text}");
+    // Another file is not the refused one; an opening changed in one byte
+    // does not open the commitment.
+    let other = verifier::report::GivenDocument::of_bytes("other.pdf", b"another file");
+    let report =
+        verifier::report::verify_receipt_with(r.to_string().as_bytes(), &key, None, &[other])
+            .unwrap();
+    assert!(report.to_text().contains("not this file's"), "{}", report.to_text());
+    let mut forged = r.clone();
+    forged["rejection"]["sealed"]["principal"] = json!("bidder-b");
+    let report =
+        verifier::report::verify_receipt(forged.to_string().as_bytes(), &key, None).unwrap();
+    assert!(!report.verified, "{}", report.to_text());
+    let logged = logged + 1;
+
     // Moving the deadline now is refused, and nothing is logged.
     let (st, r) = post(&http, &base, &agency, schedule(deadline + 3_600_000)).await;
     assert_eq!((st.as_u16(), r["code"].as_str()), (422, Some("invalid_submission")), "{r}");

@@ -83,6 +83,10 @@ pub struct Refused {
     /// `submission_rejected` event logged in its place, so the submitter can
     /// prove it tried, when, and why it was refused.
     pub logged: Option<Appended>,
+    /// For a refused sealed submission: the opening of the commitment its
+    /// logged refusal carries, for the submitter alone. With it, and only
+    /// with it, the refusal can be linked to the file and the filer.
+    pub opening: Option<verifier::event::Reveal>,
 }
 
 impl std::fmt::Display for Refused {
@@ -630,18 +634,22 @@ impl Ledger {
             Request::Seal(req) => match self.seal(req, st)? {
                 admission::Sealing::Seal { content, opening } => (*content, Some(*opening)),
                 admission::Sealing::Refuse(error) => {
-                    return Ok((Err(Refused { error, logged: None }), None));
+                    return Ok((Err(Refused { error, logged: None, opening: None }), None));
                 }
-                admission::Sealing::Reject { rejection, error } => {
+                admission::Sealing::Reject { rejection, error, opening } => {
                     let logged = self.log_rejection(*rejection, st)?;
-                    return Ok((Err(Refused { error, logged }), None));
+                    let opening = logged.as_ref().map(|a| verifier::event::Reveal {
+                        sealed: EventLink { index: a.index, leaf_hash: a.leaf_hash },
+                        ..*opening
+                    });
+                    return Ok((Err(Refused { error, logged, opening }), None));
                 }
             },
             Request::Log(content) => (content, None),
         };
         let digest = match digest.map_or_else(|| content.digest(), Ok) {
             Ok(d) => d,
-            Err(error) => return Ok((Err(Refused { error, logged: None }), None)),
+            Err(error) => return Ok((Err(Refused { error, logged: None, opening: None }), None)),
         };
         let done = |a: Appended| {
             let opening = opening.clone().map(|mut o: verifier::event::Reveal| {
@@ -659,14 +667,14 @@ impl Ledger {
         Ok(match admission {
             Admission::Accept => match self.push(content, digest, st)? {
                 Ok(a) => done(a),
-                Err(error) => (Err(Refused { error, logged: None }), None),
+                Err(error) => (Err(Refused { error, logged: None, opening: None }), None),
             },
-            Admission::Refuse(error) => (Err(Refused { error, logged: None }), None),
+            Admission::Refuse(error) => (Err(Refused { error, logged: None, opening: None }), None),
             Admission::Reject { rejection, error } => {
                 // The refusal itself is evidence: log it (once per identical
                 // refusal) and tell the submitter where.
                 let logged = self.log_rejection(*rejection, st)?;
-                (Err(Refused { error, logged }), None)
+                (Err(Refused { error, logged, opening: None }), None)
             }
         })
     }

@@ -136,17 +136,19 @@ pub(crate) fn run(
                     // verify). A refused document's rejection is logged:
                     // print its receipt too.
                     if let Some(a) = r.logged {
-                        serde_json::to_writer(
-                            &mut out,
-                            &json!({
-                                "line": n,
-                                "rejected": r.error.to_string(),
-                                "index": a.index,
-                                "leaf_hash": a.leaf_hash,
-                                "checkpoint_size": checkpoint.checkpoint.size,
-                                "duplicate": a.duplicate,
-                            }),
-                        )?;
+                        let mut line = json!({
+                            "line": n,
+                            "rejected": r.error.to_string(),
+                            "index": a.index,
+                            "leaf_hash": a.leaf_hash,
+                            "checkpoint_size": checkpoint.checkpoint.size,
+                            "duplicate": a.duplicate,
+                        });
+                        // A sealed refusal's opening: links it to the file.
+                        if let Some(o) = &r.opening {
+                            line["sealed"] = serde_json::to_value(o)?;
+                        }
+                        serde_json::to_writer(&mut out, &line)?;
                         writeln!(out)?;
                     }
                     refused.push((n, r.to_string()));

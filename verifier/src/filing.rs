@@ -216,7 +216,9 @@ impl Filing {
         };
         s.push_str(&format!("    filed by {by}, received by the platform at {}\n", self.received));
         match (&self.sha256, self.fate) {
-            (Some(h), Fate::Refused) => s.push_str(&format!("    SHA-256 (or commitment) {h}\n")),
+            (Some(h), Fate::Refused) if self.filed_by.starts_with('(') => s.push_str(&format!(
+                "    commitment {h} (a sealed submission: its opening links it to the file)\n"
+            )),
             (Some(h), Fate::Sealed) => s.push_str(&format!(
                 "    SHA-256 {h} (from your opening; sealed to everyone else)\n"
             )),

@@ -1501,8 +1501,10 @@ fn receipt_document(
         (Body::SealedDocument(_), None) => {
             return Err("a sealed entry, and the receipt carries no opening to compare with".into());
         }
-        (Body::SubmissionRejected(rej), _) => {
-            return if rej.sha256 == g.sha256 {
+        (Body::SubmissionRejected(rej), sealed) => {
+            // A sealed refusal logs a commitment; its opening has the file's digest.
+            let refused = sealed.as_ref().map_or(rej.sha256, |o| o.document.sha256);
+            return if refused == g.sha256 {
                 Err(format!(
                     "REFUSED, not filed: this file was submitted as a {} and refused — {} check: {}",
                     crate::filing::words(rej.document_type),
@@ -1510,7 +1512,7 @@ fn receipt_document(
                     rej.reason
                 ))
             } else {
-                Err(format!("the refused submission had SHA-256 {}, not this file's", rej.sha256))
+                Err(format!("the refused submission had SHA-256 {refused}, not this file's"))
             };
         }
         _ => return Err(format!("the entry is a {} event, not a document", ev.kind())),
@@ -1612,8 +1614,14 @@ pub fn verify_receipt_with(
     // A 422 answer to a refused submission carries the refusal's receipt.
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| format!("not a receipt: {e}"))?;
+    // What the platform told the submitter alone (a sealed refusal logs
+    // neither the check nor the reason).
+    let told = (value.get("code").is_some_and(|c| c == "rejected")).then(|| {
+        let text = |k: &str| value.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        (text("check"), text("detail"))
+    });
     let value = match value.get("rejection") {
-        Some(rejection) if value.get("code").is_some_and(|c| c == "rejected") => rejection.clone(),
+        Some(rejection) if told.is_some() => rejection.clone(),
         _ => value,
     };
     let r: Receipt = serde_json::from_value(value).map_err(|e| format!("not a receipt: {e}"))?;
@@ -1665,6 +1673,8 @@ pub fn verify_receipt_with(
             let at = crate::event::EventLink { index: r.index, leaf_hash: lh };
             let res = if opening.sealed != at {
                 Err("the opening names another entry than the receipt's".into())
+            } else if let Body::SubmissionRejected(_) = &ev.body {
+                crate::signing::check_refusal_opening(opening, &ev.tender, (ev, &lh))
             } else {
                 crate::signing::check_reveal(opening, &ev.tender, Some((ev, &lh)))
             };
@@ -1767,11 +1777,18 @@ pub fn verify_receipt_with(
     // The submitter's own receipt of a sealed filing holds its opening:
     // what was filed, and by whom, is known to its reader.
     if let (Some(opening), Some(f)) = (&r.sealed, filings.first_mut())
-        && f.fate == crate::filing::Fate::Sealed
+        && matches!(f.fate, crate::filing::Fate::Sealed | crate::filing::Fate::Refused)
     {
         f.sha256 = Some(opening.document.sha256);
         f.filed_by = opening.principal.clone();
         f.title = opening.document.title.clone();
+    }
+    if let (Some((check, detail)), Some(f)) = (&told, filings.first_mut())
+        && f.fate == crate::filing::Fate::Refused
+        && r.sealed.is_some()
+        && !detail.is_empty()
+    {
+        f.refusal = Some((check.clone(), format!("{detail} (told to the submitter alone)")));
     }
     Ok(Report {
         verified,

@@ -939,6 +939,47 @@ pub fn check_reveal(
     ))
 }
 
+/// Checks the opening a submitter holds for its refused sealed submission:
+/// it names the refusal's entry (`sealed`, with its leaf hash), and its
+/// salt, filer and document give the commitment the refusal logged. Returns
+/// who filed what.
+pub fn check_refusal_opening(
+    opening: &crate::event::Reveal,
+    tender: &str,
+    refusal: (&crate::event::Event, &Hash),
+) -> Result<String, String> {
+    use crate::event::Body;
+    let (ev, lh) = refusal;
+    if *lh != opening.sealed.leaf_hash {
+        return Err(format!(
+            "entry {} has leaf hash {lh}, not the one the opening names",
+            opening.sealed.index
+        ));
+    }
+    let Body::SubmissionRejected(r) = &ev.body else {
+        return Err(format!("entry {} is not a refusal", opening.sealed.index));
+    };
+    if ev.tender != tender {
+        return Err(format!("the refusal belongs to tender {:?}", ev.tender));
+    }
+    if r.document_type != opening.document.document_type {
+        return Err("the opened document is of another type than the refused one".into());
+    }
+    let c =
+        crate::event::commitment(&opening.salt.0, tender, &opening.principal, &opening.document)
+            .map_err(|e| e.to_string())?;
+    if c != r.sha256 {
+        return Err(format!(
+            "the salt, filer and document do not give the commitment entry {} logged",
+            opening.sealed.index
+        ));
+    }
+    Ok(format!(
+        "entry {} is the refusal of {:?}'s sealed submission: document {}",
+        opening.sealed.index, opening.principal, opening.document.sha256
+    ))
+}
+
 /// The fingerprints of the certificates that signed or sealed `doc`: its
 /// signatures' and its e-seals' signers (a seal that does not parse names
 /// none; the seal check reports it).

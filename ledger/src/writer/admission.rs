@@ -55,6 +55,10 @@ pub(super) enum Sealing {
         rejection: Box<Content>,
         /// What to tell the submitter.
         error: verifier::Error,
+        /// The opening of the logged commitment, for the submitter alone:
+        /// it links the refusal to the file (its `sealed` link is filled in
+        /// once the entry is known).
+        opening: Box<Reveal>,
     },
 }
 
@@ -569,6 +573,7 @@ impl Ledger {
                         body: Body::SubmissionRejected(rejection),
                     }),
                     error,
+                    opening: Box::new(opening),
                 });
             }
         }
