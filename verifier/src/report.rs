@@ -1371,8 +1371,13 @@ impl Report {
             format!("{} entries", self.entries)
         };
         if self.verified && self.anchored {
+            let how = if self.trust_anchors.iter().any(|a| a.contains("(pinned in ")) {
+                "pinned"
+            } else {
+                "gave"
+            };
             s.push_str(&format!(
-                "VERIFIED: {what} of log {} in its checkpoint of size {}; every check passed, against the log key you gave.\n",
+                "VERIFIED: {what} of log {} in its checkpoint of size {}; every check passed, against the log key you {how}.\n",
                 self.origin, self.tree_size
             ));
         } else if self.verified {
@@ -1384,7 +1389,7 @@ impl Report {
                 })
                 .unwrap_or("<the log's verifier key>");
             s.push_str(&format!(
-                "NOT ANCHORED: every check of {what} of log {} passed, but against the log key the bundle itself carries — anyone can make a bundle that passes that way. Get the log's key from its operator and run again with --key '{key}' if it is the same.\n",
+                "NOT ANCHORED: every check of {what} of log {} passed, but against the log key the bundle itself carries — anyone can make a bundle that passes that way. Get the log's key from its operator and run again with --key '{key}' if it is the same, or pin it once: tenderlog-verify trust add '{key}'.\n",
                 self.origin
             ));
         } else {

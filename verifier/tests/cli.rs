@@ -67,7 +67,12 @@ impl Run {
 }
 
 fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
-    let out = Command::new(VERIFY).args(args).output().unwrap();
+    // No trust file of the user's: these tests give their keys.
+    let out = Command::new(VERIFY)
+        .args(args)
+        .env("TENDERLOG_TRUST", "/nonexistent/tenderlog-trust.json")
+        .output()
+        .unwrap();
     Run {
         code: out.status.code().unwrap(),
         stdout: String::from_utf8(out.stdout).unwrap(),
@@ -497,4 +502,64 @@ fn a_procedure_violation_is_reported_and_the_evidence_still_verifies() {
     let some = Log::new().bundle(Selection::Indexes(vec![3, 6]), &[3, 6], &[]);
     let report = verify_bundle(&some, None, &[]);
     assert!(report.compliance.is_none());
+}
+
+/// Pinning a key once anchors later checks without --key, and says so; a
+/// key of another log pinned for the same origin does not verify its
+/// bundles; keys are listed and unpinned by ID; a receipt finds its key in
+/// the trust file too.
+#[test]
+fn a_pinned_key_anchors_without_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = dir.path().join("config/tenderlog/trust.json");
+    let t = trust.to_str().unwrap();
+    let bundle = golden_bundle();
+    let b = bundle.to_str().unwrap();
+    let vkey = common::verifier_key().vkey();
+    let other = common::other_signer().verifier().vkey();
+
+    let r = run(&[b, "--trust", t]);
+    assert_eq!(r.code, 3, "nothing pinned yet: NOT ANCHORED\n{}", r.stdout);
+    assert!(r.stdout.contains("tenderlog-verify trust add"), "{}", r.stdout);
+
+    // Pinned for the same origin, but another log's key: not verified.
+    let r = run(&["trust", "add", &other, "--trust", t, "--note", "not the real one"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&[b, "--trust", t]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+
+    let r = run(&["trust", "add", &vkey, "--trust", t, "--note", "from the regulator's letter"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("pinned"), "{}", r.stdout);
+    let r = run(&["trust", "add", &vkey, "--trust", t]);
+    assert!(r.stdout.contains("pinned already"), "{}", r.stdout);
+    let other_id = format!("{:08x}", common::other_signer().verifier().key_id());
+    let r = run(&["trust", "remove", &other_id, "--trust", t]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["trust", "list", "--trust", t]);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    assert!(r.stdout.contains("from the regulator's letter"), "{}", r.stdout);
+
+    let r = run(&[b, "--trust", t]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("against the log key you pinned"), "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("(pinned in {t})")), "{}", r.stdout);
+    // The same through the environment.
+    let out = Command::new(VERIFY).arg(b).env("TENDERLOG_TRUST", t).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+
+    // A receipt: its checkpoint names the log, whose pinned key is used.
+    let receipt = write(dir.path(), "receipt.json", &Log::new().receipt(DOCUMENT_ENTRY));
+    let r = run(&["receipt".as_ref(), receipt.as_os_str(), "--trust".as_ref(), trust.as_os_str()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let empty = dir.path().join("empty.json");
+    let r = run(&["receipt".as_ref(), receipt.as_os_str(), "--trust".as_ref(), empty.as_os_str()]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("trust add"), "{}", r.stderr);
+
+    // A damaged trust file is an error, not an empty one.
+    std::fs::write(&trust, b"{not json").unwrap();
+    let r = run(&[b, "--trust", t]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("trust file"), "{}", r.stderr);
 }

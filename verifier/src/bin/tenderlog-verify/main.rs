@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod trust;
 use sha2::{Digest, Sha256};
 use verifier::Hash;
 use verifier::bundle::Bundle;
@@ -65,6 +67,10 @@ struct Cli {
     /// List every check, not only the failed ones.
     #[arg(long, short)]
     verbose: bool,
+    /// The trust file of pinned log keys (default: $TENDERLOG_TRUST, else
+    /// ~/.config/tenderlog/trust.json); used when no --key is given.
+    #[arg(long, value_name = "FILE")]
+    trust: Option<PathBuf>,
 }
 
 /// Digests the document files given (SHA-256, and SM3: it binds SM2
@@ -148,6 +154,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Pin log keys once, in a trust file you keep, so later checks are
+    /// anchored without --key.
+    ///
+    /// Get the key from the log's operator by a channel you trust (a letter,
+    /// the regulator's site), then:
+    ///   tenderlog-verify trust add 'ggzy.example.gov.cn/tenderlog+1234abcd+AbC…'
+    ///   tenderlog-verify trust list
+    /// The file is $TENDERLOG_TRUST, else ~/.config/tenderlog/trust.json
+    /// (or --trust FILE).
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Verify a receipt (the JSON answer to POST /v1/events).
     ///
     /// With --checkpoint and --consistency, also that the log has not
@@ -155,9 +172,13 @@ enum Command {
     Receipt {
         /// The receipt file.
         receipt: PathBuf,
-        /// The log's verifier key (C2SP vkey text, or a file holding it).
+        /// The log's verifier key (C2SP vkey text, or a file holding it);
+        /// without it, the key pinned for the log in the trust file.
         #[arg(long)]
-        key: String,
+        key: Option<String>,
+        /// The trust file of pinned log keys (see `trust --help`).
+        #[arg(long, value_name = "FILE")]
+        trust: Option<PathBuf>,
         /// The document file the receipt is for: checks it is the one logged
         /// (or, for a refusal, the one refused).
         #[arg(long)]
@@ -180,6 +201,115 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum TrustCommand {
+    /// Pin a log key (C2SP vkey text, or a file holding it).
+    Add {
+        /// The key.
+        key: String,
+        /// Where you got it, for your own record.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// The trust file.
+        #[arg(long, value_name = "FILE")]
+        trust: Option<PathBuf>,
+    },
+    /// List the pinned keys.
+    List {
+        /// The trust file.
+        #[arg(long, value_name = "FILE")]
+        trust: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unpin a key, by its vkey or its 8-digit key ID.
+    Remove {
+        /// The vkey or key ID.
+        key: String,
+        /// The trust file.
+        #[arg(long, value_name = "FILE")]
+        trust: Option<PathBuf>,
+    },
+}
+
+fn trust_command(cmd: TrustCommand) -> Result<ExitCode, String> {
+    match cmd {
+        TrustCommand::Add { key: k, note, trust: t } => {
+            let k = key(&k)?;
+            let path = trust::path(t.as_deref())?;
+            let mut file = trust::load(&path)?;
+            if file.log_keys.iter().any(|p| p.vkey == k.vkey()) {
+                println!("{} is pinned already in {}", k.vkey(), path.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            file.log_keys.push(trust::Pinned { vkey: k.vkey(), note });
+            trust::save(&path, &file)?;
+            println!("pinned {} in {}", k.vkey(), path.display());
+            eprintln!(
+                "tenderlog-verify: bundles and receipts of {} are now checked against it without --key",
+                k.name()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        TrustCommand::List { trust: t, json } => {
+            let path = trust::path(t.as_deref())?;
+            let file = trust::load(&path)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&file.log_keys).unwrap_or_default());
+            } else if file.log_keys.is_empty() {
+                println!("no keys pinned in {}", path.display());
+            } else {
+                for p in &file.log_keys {
+                    match p.note.as_str() {
+                        "" => println!("{}", p.vkey),
+                        n => println!("{}  ({n})", p.vkey),
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TrustCommand::Remove { key: k, trust: t } => {
+            let path = trust::path(t.as_deref())?;
+            let mut file = trust::load(&path)?;
+            let before = file.log_keys.len();
+            file.log_keys.retain(|p| {
+                let id = NoteVerifier::parse(&p.vkey).map(|v| format!("{:08x}", v.key_id()));
+                p.vkey != k.trim() && id.as_deref() != Ok(k.trim())
+            });
+            if file.log_keys.len() == before {
+                return Err(format!("{k} is not pinned in {}", path.display()));
+            }
+            trust::save(&path, &file)?;
+            println!("unpinned {k} from {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Says where pinned keys came from: the trust file, not the command line.
+fn name_trust_file(report: &mut Report, path: Option<&std::path::Path>) {
+    if let Some(p) = path {
+        let from = format!("(pinned in {}", p.display());
+        for a in &mut report.trust_anchors {
+            if a.starts_with("log key ") {
+                *a = a.replace("(given", &from);
+            }
+        }
+    }
+}
+
+/// The origin of a receipt's log: its checkpoint's first line (of the
+/// rejection's receipt, for a refusal answer).
+fn receipt_origin(bytes: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let checkpoint = v
+        .get("checkpoint")
+        .or_else(|| v.get("rejection").and_then(|r| r.get("checkpoint")))?
+        .as_str()?;
+    checkpoint.split('\n').next().filter(|o| !o.is_empty()).map(str::to_owned)
 }
 
 fn key(text: &str) -> Result<NoteVerifier, String> {
@@ -315,9 +445,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
             }
         }
+        Some(Command::Trust(cmd)) => trust_command(cmd),
         Some(Command::Receipt {
             receipt,
             key: k,
+            trust,
             key_history,
             document,
             checkpoint,
@@ -325,7 +457,25 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             json,
             verbose,
         }) => {
-            let pinned = key(&k)?;
+            let bytes = read(&receipt, 1 << 20)?;
+            let (pinned, pinned_in) = match k {
+                Some(k) => (key(&k)?, None),
+                None => {
+                    // The receipt's checkpoint names its log (its first line).
+                    let origin = receipt_origin(&bytes)
+                        .ok_or("the receipt names no log; give --key (the log's verifier key)")?;
+                    let path = trust::path(trust.as_deref())?;
+                    let found = trust::load(&path)?.keys_for(&origin);
+                    let first = found.into_iter().next().ok_or_else(|| {
+                        format!(
+                            "no key of {origin} is pinned in {}; give --key, or pin the log's key \
+                             once with `tenderlog-verify trust add KEY`",
+                            path.display()
+                        )
+                    })?;
+                    (first, Some(path))
+                }
+            };
             let history = key_history
                 .map(|p| {
                     read(&p, 1 << 20).and_then(|b| {
@@ -336,7 +486,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let key =
                 LogKeys::follow(pinned.name(), std::slice::from_ref(&pinned), history.as_ref())
                     .map_err(|e| format!("--key-history: {e}"))?;
-            let bytes = read(&receipt, 1 << 20)?;
             let newer_note = checkpoint.as_ref().map(|p| read(p, 1 << 20)).transpose()?;
             let proof = match &consistency {
                 None => None,
@@ -359,7 +508,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             let newer = newer_note.as_deref().map(|n| Newer { checkpoint: n, proof });
             let given = given_documents(&document)?;
-            let report = verify_receipt_with(&bytes, &key, newer, &given)?;
+            let mut report = verify_receipt_with(&bytes, &key, newer, &given)?;
+            name_trust_file(&mut report, pinned_in.as_deref());
             Ok(print(&report, json, verbose))
         }
         None => {
@@ -368,10 +518,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .ok_or("give an evidence bundle, or `receipt RECEIPT --key VKEY` (see --help)")?;
             let bundle = Bundle::from_zip(&read(&file, verifier::bundle::MAX_BUNDLE_BYTES)?)
                 .map_err(|e| format!("bundle format: {e}"))?;
-            let keys = if cli.key.is_empty() {
-                None
+            // The keys given, else those pinned for the bundle's log.
+            let (keys, pinned_in) = if cli.key.is_empty() {
+                let path = trust::path(cli.trust.as_deref())?;
+                let found = trust::load(&path)?.keys_for(&bundle.manifest.origin);
+                if found.is_empty() { (None, None) } else { (Some(found), Some(path)) }
             } else {
-                Some(cli.key.iter().map(|k| key(k)).collect::<Result<Vec<_>, _>>()?)
+                (Some(cli.key.iter().map(|k| key(k)).collect::<Result<Vec<_>, _>>()?), None)
             };
             let docs = given_documents(&cli.document)?;
             let (ca, tsa) = (given_roots(&cli.ca_root)?, given_roots(&cli.tsa_root)?);
@@ -384,6 +537,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     documents: &docs,
                 },
             );
+            let mut report = report;
+            name_trust_file(&mut report, pinned_in.as_deref());
             Ok(print(&report, cli.json, cli.verbose))
         }
     }
