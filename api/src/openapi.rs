@@ -389,6 +389,19 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
     ]
 }
 
+/// The schema of a successful answer: a receipt for submissions, else by
+/// media type (JSON objects, signed notes and text, binary tiles and zips).
+fn schema(path: &str, media: &str) -> Value {
+    match (path, media) {
+        ("/v1/events", JSON) => json!({"$ref": "#/components/schemas/Receipt"}),
+        (_, JSON) => json!({"type": "object"}),
+        (_, m) if m.starts_with("text/") || m.starts_with("application/openmetrics") => {
+            json!({"type": "string"})
+        }
+        _ => json!({"type": "string", "format": "binary"}),
+    }
+}
+
 /// The OpenAPI 3.1 document built from [`routes`].
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
@@ -398,7 +411,7 @@ pub fn document() -> Value {
         for (status, media, description) in r.ok {
             responses.insert(
                 status.to_string(),
-                json!({"description": description, "content": {*media: {}}}),
+                json!({"description": description, "content": {*media: {"schema": schema(path.as_str(), media)}}}),
             );
         }
         let mut errors: Vec<Code> = r.errors.to_vec();
@@ -465,6 +478,22 @@ pub fn document() -> Value {
                         "status": {"type": "integer"},
                         "code": {"type": "string", "enum": Code::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>()},
                         "detail": {"type": "string"},
+                        "check": {"type": "string", "description": "`rejected`: the check that refused the submission"},
+                        "rejection": {"$ref": "#/components/schemas/Receipt", "description": "`rejected`: the receipt of the logged refusal (for a sealed submission, with the opening of its commitment)"},
+                    },
+                },
+                "Receipt": {
+                    "type": "object",
+                    "required": ["index", "leaf", "leaf_hash", "checkpoint", "inclusion_proof", "tlog_proof", "duplicate"],
+                    "properties": {
+                        "index": {"type": "integer", "minimum": 0, "description": "the entry's index in the log"},
+                        "leaf": {"type": "string", "contentEncoding": "base64", "description": "the canonical CBOR leaf"},
+                        "leaf_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "RFC 6962 leaf hash, hex"},
+                        "checkpoint": {"type": "string", "description": "the C2SP signed checkpoint that includes the entry"},
+                        "inclusion_proof": {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "description": "leaf to root, hex"},
+                        "tlog_proof": {"type": "string", "description": "the same as a C2SP tlog-proof"},
+                        "duplicate": {"type": "boolean", "description": "the content was logged already: this is the earlier entry"},
+                        "sealed": {"type": "object", "description": "for a sealed submission (or its refusal): the opening of its commitment — salt, filer, document and the sealed entry; for the submitter alone, keep it"},
                     },
                 },
                 "Submission": {

@@ -231,6 +231,29 @@ async fn receipts_proofs_and_consistency() {
     assert_eq!(st, StatusCode::OK);
     assert!(o["paths"]["/v1/events"]["post"].is_object());
     assert!(o["paths"]["/tile/{path}"]["get"].is_object());
+    // Every answer has a schema; a receipt's names exactly what the server sends.
+    for (path, methods) in o["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            for (status, resp) in op["responses"].as_object().unwrap() {
+                for (media, content) in resp["content"].as_object().unwrap() {
+                    assert!(
+                        content["schema"].as_object().is_some_and(|s| !s.is_empty()),
+                        "{method} {path} {status} {media} has no schema"
+                    );
+                }
+            }
+        }
+    }
+    let created = &o["paths"]["/v1/events"]["post"]["responses"]["201"]["content"];
+    assert_eq!(created["application/json"]["schema"]["$ref"], "#/components/schemas/Receipt");
+    let schema = &o["components"]["schemas"]["Receipt"];
+    let (_, sample) = s.post(Some(&s.submitter), &doc(0, "T-0")).await;
+    for field in schema["required"].as_array().unwrap() {
+        assert!(sample.get(field.as_str().unwrap()).is_some(), "{field} missing: {sample}");
+    }
+    for field in sample.as_object().unwrap().keys() {
+        assert!(schema["properties"].get(field).is_some(), "{field} not in the schema");
+    }
 
     s.stop().await;
     let report = ledger::audit(s.dir.path(), &mut |_, _| {}).unwrap();
