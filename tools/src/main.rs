@@ -281,6 +281,7 @@ enum KeyCommand {
     /// `tenderlog-verify receipt --key-history FILE` follows it.
     ///
     /// Example:
+    ///
     ///   tenderlog key rotate --data tenderlog-data
     Rotate {
         /// The data directory.

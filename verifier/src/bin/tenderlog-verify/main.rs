@@ -33,7 +33,9 @@ use verifier::report::{
 /// the ones the bundle pins, and says which it used (NOT ANCHORED, exit 3).
 ///
 /// Examples:
+///
 ///   tenderlog-verify ZB2026-001.bundle.zip --key "$(cat log.vkey)"
+///
 ///   tenderlog-verify ZB2026-001.bundle.zip --key log.vkey --document bid.pdf --verbose
 #[derive(Parser, Debug)]
 #[command(
@@ -158,9 +160,12 @@ enum Command {
     /// anchored without --key.
     ///
     /// Get the key from the log's operator by a channel you trust (a letter,
-    /// the regulator's site), then:
-    ///   tenderlog-verify trust add 'ggzy.example.gov.cn/tenderlog+1234abcd+AbC…'
+    /// the regulator's site), then pin it and see what is pinned:
+    ///
+    ///   tenderlog-verify trust add "$(cat log.vkey)" --note "from the operator's letter"
+    ///
     ///   tenderlog-verify trust list
+    ///
     /// The file is $TENDERLOG_TRUST, else ~/.config/tenderlog/trust.json
     /// (or --trust FILE).
     #[command(subcommand)]
