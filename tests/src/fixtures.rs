@@ -13,7 +13,7 @@ use sha2::Digest as _;
 pub fn have_openssl() -> bool {
     let ok = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("skipped: the openssl command is not installed");
+        crate::skipped("the openssl command is not installed");
     }
     ok
 }

@@ -37,7 +37,7 @@ fn have_python_encoder() -> bool {
             !required,
             "TENDERLOG_REQUIRE_FIXTURES is set but python3 with pyasn1 and gmssl, or openssl, is missing (pip install -r tests/py/requirements.txt)"
         );
-        eprintln!("skipped: python3 with pyasn1 and gmssl is not installed");
+        tenderlog_tests::skipped("python3 with pyasn1 and gmssl is not installed");
     }
     ok
 }

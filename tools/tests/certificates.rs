@@ -117,7 +117,7 @@ fn line(der: &[u8], uscc: &str) -> String {
 #[test]
 fn trader_certificates_are_registered_only_when_trusted_and_valid() {
     if Command::new("openssl").arg("version").output().is_err() {
-        eprintln!("skipped: the openssl command is not installed");
+        tenderlog_tests::skipped("the openssl command is not installed");
         return;
     }
     let t = tempfile::tempdir().unwrap();

@@ -54,7 +54,7 @@ fn a_full_disk_refuses_clearly_loses_nothing_and_recovers_without_a_restart() {
             std::env::var_os("TENDERLOG_REQUIRE_FIXTURES").is_none(),
             "mounting a tmpfs failed (run as root)"
         );
-        eprintln!("skipped: cannot mount a tmpfs (not root?)");
+        tenderlog_tests::skipped("cannot mount a tmpfs for the disk-full test (not root?)");
         return;
     };
     let data = mount.0.join("data");

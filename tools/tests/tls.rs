@@ -22,7 +22,7 @@ fn tool(name: &str) -> bool {
             std::env::var_os("TENDERLOG_REQUIRE_FIXTURES").is_none(),
             "{name} is required (TENDERLOG_REQUIRE_FIXTURES is set)"
         );
-        eprintln!("skipped: {name} is not installed");
+        tenderlog_tests::skipped(&format!("{name} is not installed"));
     }
     found
 }
