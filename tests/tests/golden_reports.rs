@@ -76,6 +76,54 @@ fn bundle_reports() {
     both("bundle-document-not-logged", &not_logged);
 }
 
+/// The second golden log: a bid filed under seal and revealed, an open bid
+/// refused, a sealed bid refused; with and without the refused files given.
+#[test]
+fn sealed_and_refused_reports() {
+    let bundle = common::sealed_tender_bundle();
+    let key = [common::verifier_key()];
+    let report = verify_bundle(&bundle, Some(&key), &[]);
+    assert!(report.verified, "{}", report.to_text());
+    both("bundle-sealed-and-refused", &report);
+
+    let given = [
+        GivenDocument::of_bytes("sealed-bid-a.pdf", common::SEALED_BID),
+        GivenDocument::of_bytes("late-bid-b.pdf", common::REFUSED_BID),
+        GivenDocument::of_bytes("sealed-bid-c.pdf", common::SEALED_REFUSED_BID),
+    ];
+    let report = verify_bundle(&bundle, Some(&key), &given);
+    let text = report.to_text();
+    assert!(text.contains("under seal, revealed as entry 4"), "{text}");
+    assert!(text.contains("\"late-bid-b.pdf\" was REFUSED"), "{text}");
+    // A sealed refusal cannot be linked by a third party holding the file.
+    assert!(text.contains("sealed-bid-c.pdf"), "{text}");
+    both("bundle-sealed-and-refused-documents", &report);
+
+    // Bidder C's receipt of its refusal, with the opening its answer gave:
+    // it alone can link the refusal to its file.
+    let mut log = common::Log::sealed();
+    let mut receipt: serde_json::Value = serde_json::from_slice(&log.receipt(3)).unwrap();
+    let link =
+        verifier::event::EventLink { index: 3, leaf_hash: verifier::leaf_hash(&log.leaves[3]) };
+    receipt["sealed"] = serde_json::to_value(common::sealed_refusal_opening(link)).unwrap();
+    let answer = serde_json::json!({
+        "type": "about:blank", "title": "Unprocessable Content", "status": 422, "code": "rejected",
+        "detail": "certificate status at trusted time: the certificate was reported lost before the document was received",
+        "check": "certificate status at trusted time", "rejection": receipt,
+    });
+    let report = verify_receipt_with(
+        answer.to_string().as_bytes(),
+        &common::verifier_key(),
+        None,
+        &[GivenDocument::of_bytes("sealed-bid-c.pdf", common::SEALED_REFUSED_BID)],
+    )
+    .unwrap();
+    let text = report.to_text();
+    assert!(text.contains("REFUSED, not filed: this file was submitted"), "{text}");
+    assert!(text.contains("(told to the submitter alone)"), "{text}");
+    both("receipt-sealed-refusal", &report);
+}
+
 #[test]
 fn receipt_reports() {
     let receipt = common::Log::new().receipt(common::DOCUMENT_ENTRY);

@@ -1434,8 +1434,12 @@ impl Report {
                 ));
                 continue;
             }
+            let sealed = match d["revealed_by"].as_u64() {
+                Some(r) => format!(", under seal, revealed as entry {r}"),
+                None => String::new(),
+            };
             s.push_str(&format!(
-                "document {} was logged as entry {} of tender {} by {} at {}\n",
+                "document {} was logged as entry {} of tender {} by {} at {}{sealed}\n",
                 d["document"],
                 d["entry"],
                 d["tender"],
@@ -1498,6 +1502,7 @@ fn receipt_document(
     decoded: &Result<Event, crate::Error>,
     r: &Receipt,
     g: &GivenDocument,
+    told: Option<&(String, String)>,
 ) -> Result<String, String> {
     let Ok(ev) = decoded else { return Err("the receipt's leaf did not decode".into()) };
     let (doc, how) = match (&ev.body, &r.sealed) {
@@ -1509,12 +1514,16 @@ fn receipt_document(
         (Body::SubmissionRejected(rej), sealed) => {
             // A sealed refusal logs a commitment; its opening has the file's digest.
             let refused = sealed.as_ref().map_or(rej.sha256, |o| o.document.sha256);
+            // For a sealed refusal, the check and reason the platform told
+            // the submitter (the log holds neither).
+            let (check, reason) = match (sealed, told) {
+                (Some(_), Some((c, d))) if !d.is_empty() => (c.as_str(), d.as_str()),
+                _ => (rej.check.as_str(), rej.reason.as_str()),
+            };
             return if refused == g.sha256 {
                 Err(format!(
-                    "REFUSED, not filed: this file was submitted as a {} and refused — {} check: {}",
+                    "REFUSED, not filed: this file was submitted as a {} and refused — {check} check: {reason}",
                     crate::filing::words(rej.document_type),
-                    rej.check,
-                    rej.reason
                 ))
             } else {
                 Err(format!("the refused submission had SHA-256 {refused}, not this file's"))
@@ -1669,7 +1678,8 @@ pub fn verify_receipt_with(
         Err(e) => out.add(CheckName::CanonicalLeaf, subject.clone(), Err(e.to_string())),
     }
     for g in documents {
-        out.add(CheckName::DocumentDigest, g.name.clone(), receipt_document(&decoded, &r, g));
+        let res = receipt_document(&decoded, &r, g, told.as_ref());
+        out.add(CheckName::DocumentDigest, g.name.clone(), res);
     }
     let lh = leaf_hash(&leaf);
     // A sealed document's receipt carries the opening: it must open this leaf.

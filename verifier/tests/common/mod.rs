@@ -126,6 +126,87 @@ fn contents() -> Vec<(&'static str, &'static str, Body)> {
     ]
 }
 
+/// The tender of the second golden log: sealed bids, a reveal, refusals.
+pub(crate) const SEALED_TENDER: &str = "ZB2026-009 密封投标";
+/// Bidder A's bid, filed under seal (entry 1) and revealed (entry 4).
+pub(crate) const SEALED_BID: &[u8] = b"the sealed bid of bidder-a";
+/// Bidder B's bid, filed in the open after the deadline and refused (entry 2).
+pub(crate) const REFUSED_BID: &[u8] = b"the late bid of bidder-b";
+/// Bidder C's sealed bid, refused (entry 3): the refusal logs a commitment.
+pub(crate) const SEALED_REFUSED_BID: &[u8] = b"the sealed bid of bidder-c";
+/// The salts of the two commitments (a real log derives them from its key).
+const SALT_A: [u8; 32] = [0xa5; 32];
+const SALT_C: [u8; 32] = [0xc3; 32];
+
+fn bid_document(bytes: &[u8]) -> Document {
+    let Body::Document(d) = document(DocumentType::Bid, bytes, "application/pdf", "投标文件")
+    else {
+        unreachable!()
+    };
+    d
+}
+
+/// The opening of bidder C's refused sealed bid, as its 422 answer gives it.
+pub(crate) fn sealed_refusal_opening(refusal: EventLink) -> verifier::event::Reveal {
+    verifier::event::Reveal {
+        sealed: refusal,
+        salt: verifier::event::Bytes(SALT_C.to_vec()),
+        principal: "bidder-c".into(),
+        document: bid_document(SEALED_REFUSED_BID),
+    }
+}
+
+/// A second log of seven entries: a tender with a bid filed under seal and
+/// revealed, an open bid refused by the procedure, a sealed bid refused
+/// (logged as its commitment), and another tender's entry.
+pub(crate) fn sealed_contents() -> Vec<(&'static str, &'static str, Body)> {
+    use verifier::event::{Rejection, Reveal, SealedDocument};
+    let t = SEALED_TENDER;
+    let a = bid_document(SEALED_BID);
+    let commitment_a = verifier::event::commitment(&SALT_A, t, "bidder-a", &a).unwrap();
+    let c = bid_document(SEALED_REFUSED_BID);
+    let commitment_c = verifier::event::commitment(&SALT_C, t, "bidder-c", &c).unwrap();
+    vec![
+        (t, "agency-01", document(DocumentType::TenderNotice, b"notice ZB2026-009", "application/pdf", "招标公告")),
+        (
+            t,
+            "sealed",
+            Body::SealedDocument(SealedDocument { document_type: DocumentType::Bid, commitment: commitment_a }),
+        ),
+        (
+            t,
+            "bidder-b",
+            Body::SubmissionRejected(Rejection::new(
+                &bid_document(REFUSED_BID),
+                "procedure",
+                "a bid received at 2026-11-18 19:08:42 +08:00, at or after the bid deadline 2026-11-18 19:00:00 +08:00",
+            )),
+        ),
+        (
+            t,
+            "sealed",
+            Body::SubmissionRejected(Rejection {
+                document_type: DocumentType::Bid,
+                sha256: commitment_c,
+                check: "sealed submission".into(),
+                reason: "a sealed submission was refused (the sha256 is its commitment); the reason went to the submitter".into(),
+            }),
+        ),
+        (
+            t,
+            "agency-01",
+            Body::Reveal(Reveal {
+                sealed: EventLink { index: 1, leaf_hash: Hash([0; 32]) },
+                salt: verifier::event::Bytes(SALT_A.to_vec()),
+                principal: "bidder-a".into(),
+                document: a,
+            }),
+        ),
+        (t, "agency-01", document(DocumentType::OpeningRecord, b"opening record ZB2026-009", "application/pdf", "开标记录")),
+        (OTHER_TENDER, "agency-02", document(DocumentType::Bid, b"bid of bidder-z", "application/ofd", "投标文件")),
+    ]
+}
+
 /// A log: its events and leaves, its Merkle tree and the checkpoints it signed.
 pub(crate) struct Log {
     /// The events, by index.
@@ -152,11 +233,28 @@ impl Log {
     }
 
     fn build(diverge_at: u64, key: &NoteSigner) -> Log {
+        Log::build_from(contents(), diverge_at, key)
+    }
+
+    /// The log of [`SEALED_TENDER`] ([`sealed_contents`]), signed by [`signer`].
+    pub(crate) fn sealed() -> Log {
+        Log::build_from(sealed_contents(), u64::MAX, &signer())
+    }
+
+    fn build_from(
+        contents: Vec<(&'static str, &'static str, Body)>,
+        diverge_at: u64,
+        key: &NoteSigner,
+    ) -> Log {
         let mut events = Vec::new();
         let mut leaves: Vec<Vec<u8>> = Vec::new();
         let mut tree = MemoryTree::new();
         let mut last: BTreeMap<&str, (u64, u64, Hash)> = BTreeMap::new();
-        for (i, (tender, principal, body)) in contents().into_iter().enumerate() {
+        for (i, (tender, principal, mut body)) in contents.into_iter().enumerate() {
+            // A reveal names its sealed entry by leaf hash, known only now.
+            if let Body::Reveal(r) = &mut body {
+                r.sealed.leaf_hash = leaf_hash(&leaves[r.sealed.index as usize]);
+            }
             let i = i as u64;
             let prev = last.get(tender).copied();
             let event = Event {
@@ -341,6 +439,11 @@ struct Receipt {
     inclusion_proof: Vec<String>,
     tlog_proof: String,
     duplicate: bool,
+}
+
+/// The evidence bundle of [`SEALED_TENDER`], from [`Log::sealed`].
+pub(crate) fn sealed_tender_bundle() -> Bundle {
+    Log::sealed().bundle(Selection::Tender(SEALED_TENDER.into()), &[0, 1, 2, 3, 4, 5], &[])
 }
 
 /// The evidence bundle of [`TENDER`], carrying [`DOCUMENT`]: the golden bundle.
