@@ -56,6 +56,7 @@ async fn a_late_bid_is_refused_with_a_receipt_and_the_schedule_is_fixed() {
     );
     assert!(r["rejection"]["index"].is_u64(), "a receipt for the logged refusal: {r}");
     let logged = r["rejection"]["index"].as_u64().unwrap();
+    let late_entry = logged;
     // The 422 answer itself is a receipt the offline verifier takes, and
     // it says what was refused and why.
     let vkey = std::fs::read_to_string(ledger::store::vkey_path(dir.path())).unwrap();
@@ -148,6 +149,37 @@ async fn a_late_bid_is_refused_with_a_receipt_and_the_schedule_is_fixed() {
         Some(logged + 1),
         "only the refusals were logged: {r}"
     );
+
+    // The tender's bundle, downloaded: the late bid given as a file is
+    // found REFUSED at the entry its refusal answer named, with the reason.
+    let zip = http
+        .get(format!("{base}/v1/bundles?tender=ZB2026-HTTP-PROC"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let bundle = verifier::bundle::Bundle::from_zip(&zip).unwrap();
+    let late = verifier::report::GivenDocument {
+        name: "late-bid.pdf".into(),
+        sha256: verifier::Hash([0x02; 32]),
+        sm3: None,
+    };
+    let report =
+        verifier::report::verify_bundle(&bundle, Some(std::slice::from_ref(&key)), &[late]);
+    let found = &report.documents[0];
+    assert_eq!(
+        (found["refused"].as_bool(), found["entry"].as_u64()),
+        (Some(true), Some(late_entry))
+    );
+    assert!(
+        report.to_text().contains("\"late-bid.pdf\" was REFUSED, not filed"),
+        "{}",
+        report.to_text()
+    );
+    let filing = report.filings.iter().find(|f| f.entry == late_entry).unwrap();
+    assert_eq!(filing.fate, verifier::filing::Fate::Refused);
 
     let _ = stop.send(());
     running.task.await.unwrap().unwrap();
