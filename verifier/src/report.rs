@@ -1404,6 +1404,14 @@ impl Report {
         for c in &self.caveats {
             s.push_str(&format!("CAUTION: {c}\n"));
         }
+        // Trusted time for every entry at once: a token over the checkpoint.
+        if let Some(c) = self.checks.iter().find(|c| {
+            c.check == CheckName::Timestamp
+                && c.subject == "newest checkpoint"
+                && c.status == Status::Pass
+        }) {
+            s.push_str(&format!("TIME: {}\n", c.detail));
+        }
         if self.compliance.is_some() && !self.verified {
             s.push_str(
                 "COMPLIANCE: not judged here: a record that does not verify cannot show how the tender was run\n",
