@@ -495,13 +495,36 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
     let d = dir.display();
     let b = bundle_path.display();
     let vk = key.vkey();
+    // Commands that work as printed: the installed programs, else the
+    // same run from this checkout.
+    let (tl, tv) = (program("tenderlog"), program("tenderlog-verify"));
     println!(
-        "\nfiles in {}: the documents, their timestamp tokens, one receipt per submission, and the bundle.\nnext:\n  tenderlog-verify {b} --key '{vk}' --document {}\n  tenderlog-verify receipt {} --key '{vk}'\n  tenderlog serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  tenderlog audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",
+        "\nfiles in {}: the documents, their timestamp tokens, one receipt per submission, and the bundle.\nnext:\n  {tv} {b} --key '{vk}' --document {}\n  {tv} receipt {} --key '{vk}'\n  {tl} serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  {tl} audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",
         out.display(),
         files[3].display(),
         out.join("receipt-0.json").display(),
     );
+    if tv != "tenderlog-verify" {
+        println!(
+            "  (to call them by name: cargo install --locked --path tools && cargo install --locked --path verifier)"
+        );
+    }
     Ok(())
+}
+
+/// How to call `name` from a shell: its name when it is on the PATH, else
+/// `cargo run` of it from this checkout (the demo's first run, before the
+/// README's install step).
+fn program(name: &str) -> String {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|dir| dir.join(name).is_file()));
+    match (on_path, name) {
+        (true, _) => name.to_owned(),
+        (false, "tenderlog-verify") => {
+            "cargo run -q --release -p tenderlog-verifier --bin tenderlog-verify --".to_owned()
+        }
+        (false, _) => "cargo run -q --release -p tenderlog-tools --".to_owned(),
+    }
 }
 
 /// The procedure's steps the agency records after the step with file
