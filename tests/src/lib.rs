@@ -6,6 +6,7 @@ use std::path::PathBuf;
 pub mod events;
 pub mod faults;
 pub mod fixtures;
+pub mod help;
 
 /// The shared vectors folder: `$TLOG_VECTORS_DIR`, else `../shared/vectors`
 /// beside the repository. `None` (and a note on stderr) when it is absent.

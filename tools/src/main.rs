@@ -243,11 +243,12 @@ enum Command {
     ///
     ///   tenderlog audit --url https://log.example.gov.cn --key "$(cat log.vkey)"
     Audit {
-        /// The data directory [default: tenderlog-data].
+        /// The data directory [default: tenderlog-data]; not read with --url
+        /// (so a TENDERLOG_DATA set for your own log does not get in the way).
         #[arg(long, env = "TENDERLOG_DATA")]
         data: Option<PathBuf>,
         /// The base URL of a log's tiles (its /checkpoint and /tile/…).
-        #[arg(long, conflicts_with = "data", requires = "key")]
+        #[arg(long, requires = "key")]
         url: Option<String>,
         /// The log's verifier key (`<origin>+<hash>+<key>`, as its operator
         /// publishes it; the data directory's is in `tenderlog.vkey`).

@@ -11,20 +11,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output};
+use std::process::Output;
 
 use common::{doc_line, err, init, out, run};
 use verifier::tiles::{TilePath, tile_width_at};
 
-/// Kills the child when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Killed;
 
 fn serve(data: &str) -> (Killed, String) {
     let (child, url) = common::serve(data, &[]);

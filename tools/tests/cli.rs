@@ -446,86 +446,27 @@ fn policy_publish_while_serving_says_to_post_it() {
 }
 
 /// Every help page, found by walking the commands each page lists; and
-/// every example a page gives (an indented line starting `tenderlog `) is
-/// run as written, in a folder holding a log (`tenderlog-data`) and its
-/// `log.vkey`: it must be a command line this program accepts (clap's own
-/// "error:" means the help teaches something the program does not do) and
-/// must not crash. Example URLs are pointed at a closed local port.
+/// every example a page gives run as written (`tenderlog_tests::help`), in
+/// a folder holding a log (`tenderlog-data`) and its `log.vkey`. Example
+/// URLs are pointed at a closed local port.
 #[test]
 fn every_help_page_and_every_example_in_them() {
-    fn pages(prefix: Vec<String>, out_pages: &mut Vec<(Vec<String>, String)>) {
-        let mut args = prefix.clone();
-        args.push("--help".into());
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = run(&refs, "");
-        assert!(o.status.success(), "{args:?}: {}", err(&o));
-        let text = out(&o);
-        let mut in_commands = false;
-        let mut subs = Vec::new();
-        for line in text.lines() {
-            if line.starts_with("Commands:") {
-                in_commands = true;
-                continue;
-            }
-            if in_commands {
-                if line.starts_with("   ") {
-                    continue; // a wrapped description
-                }
-                let Some(name) = line.strip_prefix("  ").and_then(|l| l.split_whitespace().next())
-                else {
-                    in_commands = false;
-                    continue;
-                };
-                if name != "help" {
-                    subs.push(name.to_owned());
-                }
-            }
-        }
-        out_pages.push((prefix.clone(), text));
-        for s in subs {
-            let mut p = prefix.clone();
-            p.push(s);
-            pages(p, out_pages);
-        }
-    }
-    let mut all = Vec::new();
-    pages(Vec::new(), &mut all);
-    assert!(all.len() > 20, "only {} help pages", all.len());
-
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_tenderlog"));
+    let pages = tenderlog_tests::help::pages(bin);
+    assert!(pages.len() > 20, "only {} help pages", pages.len());
     let t = tempfile::tempdir().unwrap();
     init(&t.path().join("tenderlog-data"), "help.tenderlog.example/log");
     std::fs::copy(t.path().join("tenderlog-data/log.vkey"), t.path().join("log.vkey")).unwrap();
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_tenderlog")).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
-    let mut examples = 0;
-    for (page, text) in &all {
-        // An example folded into the prose would be neither shown nor run.
-        for line in text.lines().filter(|l| l.contains("Example")) {
-            assert!(
-                !line.contains("tenderlog"),
-                "an example in the help of {page:?} is folded into its prose: {line}"
-            );
-        }
-        for line in text.lines().map(str::trim).filter(|l| l.starts_with("tenderlog ")) {
-            let cmd = line
-                .replace("https://log.example.gov.cn", "http://127.0.0.1:9")
-                .replace("http://127.0.0.1:8080", "http://127.0.0.1:9");
-            let o = std::process::Command::new("bash")
-                .args(["-c", &cmd])
-                .current_dir(t.path())
-                .env("PATH", &path)
-                .env_remove("TENDERLOG_DATA")
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&o.stderr);
-            assert!(
-                !stderr.starts_with("error:"),
-                "the example `{line}` of `tenderlog {}` is not a command line the program takes: {stderr}",
-                page.join(" ")
-            );
-            assert!(o.status.code().is_some_and(|c| c <= 3), "`{line}` crashed: {stderr}");
-            examples += 1;
-        }
-    }
-    assert!(examples >= 2, "only {examples} examples found in the help");
+    let ran = tenderlog_tests::help::run_examples(
+        bin,
+        "tenderlog",
+        &pages,
+        t.path(),
+        &[("TENDERLOG_DATA", "tenderlog-data".as_ref())],
+        &[
+            ("https://log.example.gov.cn", "http://127.0.0.1:9"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:9"),
+        ],
+    );
+    assert!(ran >= 2, "only {ran} examples found in the help");
 }

@@ -6,21 +6,11 @@
 
 mod common;
 
-use std::process::Child;
-
 use common::{err, init, out, run};
 use verifier::log_keys::{KeyHistory, LogKeys};
 use verifier::note::NoteVerifier;
 
-/// Kills the child when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Killed;
 
 fn line(i: u64) -> String {
     let mut v: serde_json::Value =

@@ -907,35 +907,15 @@ pub fn check_reveal(
     tender: &str,
     sealed: Option<(&crate::event::Event, &Hash)>,
 ) -> Result<String, String> {
-    use crate::event::Body;
-    let (ev, lh) =
-        sealed.ok_or_else(|| format!("the sealed entry {} is not at hand", reveal.sealed.index))?;
-    if *lh != reveal.sealed.leaf_hash {
-        return Err(format!(
-            "entry {} has leaf hash {lh}, not the one the reveal names",
-            reveal.sealed.index
-        ));
+    let at = reveal.sealed.index;
+    let (ev, lh) = sealed.ok_or_else(|| format!("the sealed entry {at} is not at hand"))?;
+    if !matches!(ev.body, crate::event::Body::SealedDocument(_)) {
+        return Err(format!("entry {at} is not a sealed document"));
     }
-    let Body::SealedDocument(s) = &ev.body else {
-        return Err(format!("entry {} is not a sealed document", reveal.sealed.index));
-    };
-    if ev.tender != tender {
-        return Err(format!("the sealed entry belongs to tender {:?}", ev.tender));
-    }
-    if s.document_type != reveal.document.document_type {
-        return Err("the revealed document is of another type than the sealed one".into());
-    }
-    let c = crate::event::commitment(&reveal.salt.0, tender, &reveal.principal, &reveal.document)
-        .map_err(|e| e.to_string())?;
-    if c != s.commitment {
-        return Err(format!(
-            "the revealed salt, filer and document do not match the commitment of entry {}",
-            reveal.sealed.index
-        ));
-    }
+    opens(reveal, tender, ev, lh)?;
     Ok(format!(
-        "entry {} was filed by {:?}: document {}",
-        reveal.sealed.index, reveal.principal, reveal.document.sha256
+        "entry {at} was filed by {:?}: document {}",
+        reveal.principal, reveal.document.sha256
     ))
 }
 
@@ -948,36 +928,53 @@ pub fn check_refusal_opening(
     tender: &str,
     refusal: (&crate::event::Event, &Hash),
 ) -> Result<String, String> {
-    use crate::event::Body;
     let (ev, lh) = refusal;
-    if *lh != opening.sealed.leaf_hash {
-        return Err(format!(
-            "entry {} has leaf hash {lh}, not the one the opening names",
-            opening.sealed.index
-        ));
+    let at = opening.sealed.index;
+    if !matches!(ev.body, crate::event::Body::SubmissionRejected(_)) {
+        return Err(format!("entry {at} is not a refusal"));
     }
-    let Body::SubmissionRejected(r) = &ev.body else {
-        return Err(format!("entry {} is not a refusal", opening.sealed.index));
+    opens(opening, tender, ev, lh)?;
+    Ok(format!(
+        "entry {at} is the refusal of {:?}'s sealed submission: document {}",
+        opening.principal, opening.document.sha256
+    ))
+}
+
+/// Whether `opening` opens the commitment entry `ev` (found under leaf hash
+/// `lh`) logged — a sealed document's, or a sealed submission's refusal's:
+/// the link's leaf hash, the tender, the document type, and the commitment
+/// recomputed from the salt, filer and document.
+fn opens(
+    opening: &crate::event::Reveal,
+    tender: &str,
+    ev: &crate::event::Event,
+    lh: &Hash,
+) -> Result<(), String> {
+    use crate::event::Body;
+    let at = opening.sealed.index;
+    let (document_type, commitment) = match &ev.body {
+        Body::SealedDocument(s) => (s.document_type, s.commitment),
+        Body::SubmissionRejected(r) => (r.document_type, r.sha256),
+        _ => return Err(format!("entry {at} logged no commitment")),
     };
-    if ev.tender != tender {
-        return Err(format!("the refusal belongs to tender {:?}", ev.tender));
+    if *lh != opening.sealed.leaf_hash {
+        return Err(format!("entry {at} has leaf hash {lh}, not the one the opening names"));
     }
-    if r.document_type != opening.document.document_type {
-        return Err("the opened document is of another type than the refused one".into());
+    if ev.tender != tender {
+        return Err(format!("entry {at} belongs to tender {:?}", ev.tender));
+    }
+    if document_type != opening.document.document_type {
+        return Err(format!("the opened document is of another type than entry {at}'s"));
     }
     let c =
         crate::event::commitment(&opening.salt.0, tender, &opening.principal, &opening.document)
             .map_err(|e| e.to_string())?;
-    if c != r.sha256 {
+    if c != commitment {
         return Err(format!(
-            "the salt, filer and document do not give the commitment entry {} logged",
-            opening.sealed.index
+            "the salt, filer and document do not match the commitment of entry {at}"
         ));
     }
-    Ok(format!(
-        "entry {} is the refusal of {:?}'s sealed submission: document {}",
-        opening.sealed.index, opening.principal, opening.document.sha256
-    ))
+    Ok(())
 }
 
 /// The fingerprints of the certificates that signed or sealed `doc`: its

@@ -20,6 +20,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "../../tests/src/help.rs"]
+#[allow(unreachable_pub)]
+mod help;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -565,73 +568,26 @@ fn a_pinned_key_anchors_without_key() {
 }
 
 /// Every help page, found by walking the commands each page lists, and
-/// every example in them run as written in a folder holding the golden
-/// bundle as `ZB2026-001.bundle.zip` and its log's `log.vkey`: each must be
-/// a command line this program accepts (clap's own "error:" means the help
-/// teaches what the program does not do), and must not crash.
+/// every example in them run as written (`tests/src/help.rs`), in a folder
+/// holding the golden bundle as `ZB2026-001.bundle.zip` and its log's
+/// `log.vkey`.
 #[test]
 fn every_help_page_and_every_example_in_them() {
-    fn pages(prefix: Vec<String>, all: &mut Vec<(Vec<String>, String)>) {
-        let mut args = prefix.clone();
-        args.push("--help".into());
-        let r = run(&args);
-        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
-        let mut subs = Vec::new();
-        let mut in_commands = false;
-        for line in r.stdout.lines() {
-            if line.starts_with("Commands:") {
-                in_commands = true;
-            } else if in_commands && !line.starts_with("   ") {
-                match line.strip_prefix("  ").and_then(|l| l.split_whitespace().next()) {
-                    Some("help") => {}
-                    Some(name) => subs.push(name.to_owned()),
-                    None => in_commands = false,
-                }
-            }
-        }
-        all.push((prefix.clone(), r.stdout));
-        for s in subs {
-            let mut p = prefix.clone();
-            p.push(s);
-            pages(p, all);
-        }
-    }
-    let mut all = Vec::new();
-    pages(Vec::new(), &mut all);
-    assert!(all.len() >= 8, "only {} help pages", all.len());
-
+    let bin = Path::new(VERIFY);
+    let pages = help::pages(bin);
+    assert!(pages.len() >= 8, "only {} help pages", pages.len());
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(golden_bundle(), dir.path().join("ZB2026-001.bundle.zip")).unwrap();
     std::fs::write(dir.path().join("log.vkey"), common::verifier_key().vkey()).unwrap();
     std::fs::write(dir.path().join("bid.pdf"), b"a bid").unwrap();
-    let bin_dir = Path::new(VERIFY).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
-    let mut examples = 0;
-    for (page, text) in &all {
-        // An example folded into the prose would be neither shown nor run.
-        for line in text.lines().filter(|l| l.contains("Example")) {
-            assert!(
-                !line.contains("tenderlog"),
-                "an example in the help of {page:?} is folded into its prose: {line}"
-            );
-        }
-        for line in text.lines().map(str::trim).filter(|l| l.starts_with("tenderlog-verify ")) {
-            let o = Command::new("bash")
-                .args(["-c", line])
-                .current_dir(dir.path())
-                .env("PATH", &path)
-                .env("TENDERLOG_TRUST", dir.path().join("trust.json"))
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&o.stderr);
-            assert!(
-                !stderr.starts_with("error:"),
-                "the example `{line}` of `tenderlog-verify {}` is not a command line it takes: {stderr}",
-                page.join(" ")
-            );
-            assert!(o.status.code().is_some_and(|c| c <= 3), "`{line}` crashed: {stderr}");
-            examples += 1;
-        }
-    }
-    assert!(examples >= 4, "only {examples} examples found in the help");
+    let trust = dir.path().join("trust.json");
+    let ran = help::run_examples(
+        bin,
+        "tenderlog-verify",
+        &pages,
+        dir.path(),
+        &[("TENDERLOG_TRUST", trust.as_os_str())],
+        &[],
+    );
+    assert!(ran >= 4, "only {ran} examples found in the help");
 }

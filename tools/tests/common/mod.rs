@@ -103,3 +103,13 @@ pub(crate) fn static_server(dir: &Path) -> (Child, String) {
     }
     (child, url)
 }
+
+/// A child process killed (and reaped) when dropped.
+pub(crate) struct Killed(pub(crate) Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
