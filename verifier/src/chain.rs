@@ -40,7 +40,14 @@ pub enum ChainBreak {
     #[error("no link to its predecessor")]
     NoLink,
     /// It names another entry, or another leaf hash, as its predecessor.
-    #[error("links to entry {got}, not to entry {want}")]
+    #[error(
+        "links to entry {got}{}",
+        if .want == .got {
+            " by another leaf hash than that entry's".to_owned()
+        } else {
+            format!(", not to entry {want}")
+        }
+    )]
     WrongLink {
         /// The predecessor's index.
         want: u64,

@@ -141,6 +141,9 @@ fn chain_complete(
             }
             ChainBreak::LinkAtStart => format!("entry {i} claims a predecessor but has seq 0"),
             ChainBreak::NoLink => format!("entry {i} has no link to its predecessor"),
+            ChainBreak::WrongLink { want, got } if want == got => format!(
+                "entry {i} links to entry {got} by another leaf hash than that entry's: one of the two was changed"
+            ),
             ChainBreak::WrongLink { want, got } => {
                 format!("entry {i} links to entry {got}, not to entry {want}")
             }
