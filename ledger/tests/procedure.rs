@@ -306,3 +306,37 @@ fn a_refused_document_is_reported_as_refused_with_its_reason() {
     assert_eq!(report.documents[0]["refused"], true);
     assert!(!report.verified, "the file was not filed: the document check fails");
 }
+
+/// An objection is its objector's (a bidder's, never the owner's); its
+/// answer is the owner's and must name an objection of the tender by index
+/// and leaf hash.
+#[test]
+fn objections_are_the_bidders_and_answers_name_an_objection() {
+    use verifier::event::EventLink;
+    use verifier::steps::{Objection, ObjectionAbout, ObjectionAnswer, ProcedureStep as S};
+    let log = Log::new();
+    log.send(registration()).unwrap();
+    log.send(schedule(DEADLINE, DEADLINE)).unwrap();
+    log.at(DEADLINE);
+    let raise = || S::ObjectionRaised(Objection { about: ObjectionAbout::Opening });
+    let size = log.size();
+    match log.send(step("agency", raise())) {
+        Err(SubmitError::Refused { refused, .. }) => {
+            assert!(matches!(refused.error, verifier::Error::NotEntitled(_)), "{}", refused.error);
+        }
+        other => panic!("expected a refusal, got {:?}", other.map(|c| c.appended.index)),
+    }
+    assert_eq!(log.size(), size, "nothing logged");
+    let raised = log.send(step("bidder-1", raise())).unwrap().appended;
+    let answer = |index, leaf_hash| {
+        S::ObjectionAnswered(ObjectionAnswer { objection: EventLink { index, leaf_hash } })
+    };
+    // Naming another entry, or the objection by a wrong leaf hash: refused.
+    assert!(log.send(step("agency", answer(0, raised.leaf_hash))).is_err());
+    assert!(log.send(step("agency", answer(raised.index, Hash([9; 32])))).is_err());
+    // A bidder does not answer.
+    assert!(log.send(step("bidder-2", answer(raised.index, raised.leaf_hash))).is_err());
+    assert_eq!(log.size(), size + 1);
+    log.send(step("agency", answer(raised.index, raised.leaf_hash))).unwrap();
+    assert_eq!(log.size(), size + 2);
+}

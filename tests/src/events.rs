@@ -33,6 +33,8 @@ pub fn all() -> Vec<(&'static str, Event)> {
         ("event-v1-procedure-report-filed", procedure_events()[4].clone()),
         ("event-v1-procedure-security-refunded", procedure_events()[5].clone()),
         ("event-v1-procedure-terminated", procedure_events()[6].clone()),
+        ("event-v1-procedure-objection-raised", procedure_events()[7].clone()),
+        ("event-v1-procedure-objection-answered", procedure_events()[8].clone()),
     ]
 }
 
@@ -294,8 +296,9 @@ pub fn registration_event() -> Event {
 /// One `procedure` event of each step, every optional field filled once.
 pub fn procedure_events() -> Vec<Event> {
     use verifier::steps::{
-        Attribution, AwardDecision, Candidates, DecryptionFailure, ProcedureStep as S, Report,
-        ResultNotices, SecurityRefund, Termination, Unit,
+        Attribution, AwardDecision, Candidates, DecryptionFailure, Objection, ObjectionAbout,
+        ObjectionAnswer, ProcedureStep as S, Report, ResultNotices, SecurityRefund, Termination,
+        Unit,
     };
     let unit = |name: &str, uscc: &str| Unit {
         name: name.into(),
@@ -323,6 +326,11 @@ pub fn procedure_events() -> Vec<Event> {
         S::ReportFiled(Report { department: "某市发展和改革委员会".into() }),
         S::SecurityRefunded(SecurityRefund { bidder: "bidder-a".into(), amount_fen: 8_012_345 }),
         S::Terminated(Termination { reason: "项目取消".into() }),
+        // Added later: appended, so the earlier steps keep their bytes.
+        S::ObjectionRaised(Objection { about: ObjectionAbout::Result }),
+        S::ObjectionAnswered(ObjectionAnswer {
+            objection: EventLink { index: 127, leaf_hash: h(0x17) },
+        }),
     ];
     steps
         .into_iter()

@@ -268,6 +268,14 @@ impl TenderState {
                 "a schedule",
                 "only the tenderer or its agency sets the tender's times",
             )),
+            (Body::Procedure(ProcedureStep::ObjectionRaised(_)), _) if role != Role::Other => {
+                Err(not_entitled(
+                    principal,
+                    "an objection",
+                    "a bidder raises it, never the tenderer, its agency or a supervisor",
+                ))
+            }
+            (Body::Procedure(ProcedureStep::ObjectionRaised(_)), _) => Ok(()),
             (Body::Procedure(step), _) if role != Role::Owner => Err(not_entitled(
                 principal,
                 &format!("a {} step", step.name()),

@@ -341,6 +341,18 @@ const RULES: &[Rule] = &[
         judge: t24_candidates,
     },
     Rule {
+        id: "T20",
+        article: "招标投标法实施条例 art. 44",
+        title: "objections to the opening answered on the spot (the same day, before the evaluation report)",
+        judge: t20_opening_objections,
+    },
+    Rule {
+        id: "T26",
+        article: "招标投标法实施条例 art. 54",
+        title: "objections to the result answered within 3 days, and no award decided while one is unanswered",
+        judge: t26_result_objections,
+    },
+    Rule {
         id: "T25",
         article: "招标投标法实施条例 art. 54",
         title: "candidates published within 3 days of the evaluation report, for at least 3 days",
@@ -1044,6 +1056,156 @@ fn t25_publication(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
         ))
     } else {
         Answer::Fail(wrong.join("; "), vec![report.at, at])
+    }
+}
+
+/// An objection: its entry, when it was received, and its answer's entry
+/// and time, if one was filed.
+type Raised = (u64, u64, Option<(u64, u64)>);
+
+/// The objections about `about`, each with its answer if one was filed.
+fn objections(f: &Facts<'_>, about: crate::steps::ObjectionAbout) -> Vec<Raised> {
+    f.steps
+        .iter()
+        .filter_map(|(at, ms, s)| match s {
+            ProcedureStep::ObjectionRaised(o) if o.about == about => Some((*at, *ms)),
+            _ => None,
+        })
+        .map(|(at, ms)| {
+            let answer = f.steps.iter().find_map(|(aat, ams, s)| match s {
+                ProcedureStep::ObjectionAnswered(a) if a.objection.index == at && *aat > at => {
+                    Some((*aat, *ams))
+                }
+                _ => None,
+            });
+            (at, ms, answer)
+        })
+        .collect()
+}
+
+fn t20_opening_objections(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    let list = objections(f, crate::steps::ObjectionAbout::Opening);
+    if list.is_empty() {
+        return Answer::NotApplicable("no objection to the opening".into());
+    }
+    let report = f.of_type(DocumentType::EvaluationReport).next();
+    let mut wrong = Vec::new();
+    let mut cited = Vec::new();
+    let mut pending = Vec::new();
+    for (at, ms, answer) in &list {
+        let raised = match date_of(*ms) {
+            Ok(d) => d,
+            Err(a) => return a,
+        };
+        match answer {
+            Some((aat, ams)) => {
+                let answered = match date_of(*ams) {
+                    Ok(d) => d,
+                    Err(a) => return a,
+                };
+                let after_report = report.is_some_and(|r| r.at < *aat);
+                if answered != raised || after_report {
+                    wrong.push(format!(
+                        "the objection at entry {at} (raised {raised}) was answered at entry {aat} on {answered}{}",
+                        if after_report { ", after the evaluation report" } else { "" }
+                    ));
+                    cited.extend([*at, *aat]);
+                }
+            }
+            None => match report {
+                Some(r) => {
+                    wrong.push(format!(
+                        "the objection at entry {at} (raised {raised}) was never answered, and the evaluation report followed at entry {}",
+                        r.at
+                    ));
+                    cited.extend([*at, r.at]);
+                }
+                None => pending.push(*at),
+            },
+        }
+    }
+    if !wrong.is_empty() {
+        Answer::Fail(wrong.join("; "), cited)
+    } else if !pending.is_empty() {
+        Answer::missing("the answer", format!("objection(s) at entry {pending:?} not answered yet"))
+    } else {
+        Answer::Pass(format!(
+            "{} objection(s) to the opening, each answered the same day",
+            list.len()
+        ))
+    }
+}
+
+fn t26_result_objections(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
+    let list = objections(f, crate::steps::ObjectionAbout::Result);
+    if list.is_empty() {
+        return Answer::NotApplicable("no objection to the result".into());
+    }
+    // What an unanswered objection suspends: the award decision and notice.
+    let award = |after: u64, before: u64| {
+        f.steps
+            .iter()
+            .filter(|(at, _, s)| {
+                matches!(s, ProcedureStep::AwardDecided(_)) && *at > after && *at < before
+            })
+            .map(|(at, _, _)| *at)
+            .chain(
+                f.of_type(DocumentType::AwardNotice)
+                    .filter(|n| n.at > after && n.at < before)
+                    .map(|n| n.at),
+            )
+            .min()
+    };
+    let mut wrong = Vec::new();
+    let mut cited = Vec::new();
+    let mut pending = Vec::new();
+    for (at, ms, answer) in &list {
+        match answer {
+            Some((aat, ams)) => {
+                let (in_time, end) = match within(ctx, *ms, *ams, 3) {
+                    Ok(x) => x,
+                    Err(a) => return a,
+                };
+                if !in_time {
+                    wrong.push(format!(
+                        "the objection at entry {at} was answered at entry {aat}, after the 3 days that ended {end}"
+                    ));
+                    cited.extend([*at, *aat]);
+                }
+                if let Some(x) = award(*at, *aat) {
+                    wrong.push(format!(
+                        "the award (entry {x}) came while the objection at entry {at} was unanswered (answered at entry {aat})"
+                    ));
+                    cited.extend([*at, x]);
+                }
+            }
+            None => match award(*at, u64::MAX) {
+                Some(x) => {
+                    wrong.push(format!(
+                        "the award (entry {x}) came while the objection at entry {at} was never answered"
+                    ));
+                    cited.extend([*at, x]);
+                }
+                None => pending.push(*at),
+            },
+        }
+    }
+    if !wrong.is_empty() {
+        cited.sort_unstable();
+        cited.dedup();
+        Answer::Fail(wrong.join("; "), cited)
+    } else if !pending.is_empty() {
+        Answer::missing(
+            "the answer",
+            format!(
+                "objection(s) at entry {pending:?} not answered yet; the award waits for the answer"
+            ),
+        )
+    } else {
+        Answer::Pass(format!(
+            "{} objection(s) to the result, each answered within 3 days and before the award",
+            list.len()
+        ))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Steps of the procedure that are not documents: what the platform records
 //! as a tender moves from its opening to its end (DOMAIN.md §6), each
-//! filed by the tender's owner as a `procedure` event. The rules that need
+//! filed by the tender's owner as a `procedure` event — except an
+//! objection, which its objector files. The rules that need
 //! them are in [`crate::rules`].
 //!
 //! Every step is public when filed. Steps that would name a bidder before
@@ -40,6 +41,40 @@ pub enum ProcedureStep {
     SecurityRefunded(SecurityRefund),
     /// 终止招标: the tender was terminated (条例 art. 31).
     Terminated(Termination),
+    /// 异议: a bidder's objection to the opening (条例 art. 44) or to the
+    /// evaluation result (条例 art. 54), filed by the objector itself.
+    /// (Objections to the documents come before the bid deadline and would
+    /// name a bidder while 电子招标投标办法 art. 21 keeps bidders secret; they
+    /// are not recorded here.)
+    ObjectionRaised(Objection),
+    /// 异议答复: the tenderer's answer to an objection.
+    ObjectionAnswered(ObjectionAnswer),
+}
+
+/// What an objection is about.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectionAbout {
+    /// The opening: raised and answered on the spot (条例 art. 44).
+    Opening,
+    /// The evaluation result, during the candidates' publication (条例 art. 54).
+    Result,
+}
+
+/// An objection.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Objection {
+    /// What it objects to.
+    pub about: ObjectionAbout,
+}
+
+/// The answer to an objection.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectionAnswer {
+    /// The objection's entry.
+    pub objection: EventLink,
 }
 
 /// Whose fault a decryption failure was (电子招标投标办法 art. 31): the
@@ -141,6 +176,8 @@ impl ProcedureStep {
             ProcedureStep::ReportFiled(_) => "report_filed",
             ProcedureStep::SecurityRefunded(_) => "security_refunded",
             ProcedureStep::Terminated(_) => "terminated",
+            ProcedureStep::ObjectionRaised(_) => "objection_raised",
+            ProcedureStep::ObjectionAnswered(_) => "objection_answered",
         }
     }
 
@@ -179,6 +216,7 @@ impl ProcedureStep {
                 check_text("bidder", &r.bidder, crate::event::MAX_PRINCIPAL_BYTES)
             }
             ProcedureStep::Terminated(t) => check_text("reason", &t.reason, MAX_TEXT_BYTES),
+            ProcedureStep::ObjectionRaised(_) | ProcedureStep::ObjectionAnswered(_) => Ok(()),
         }
     }
 }

@@ -327,6 +327,18 @@ impl Ledger {
     /// Whether `link` names a sealed document of `tender` by its index and
     /// leaf hash.
     fn is_sealed_entry(&self, link: &EventLink, tender: &str, st: &BatchState) -> Result<bool> {
+        self.is_entry(link, tender, st, |b| matches!(b, Body::SealedDocument(_)))
+    }
+
+    /// Whether `link` names an entry of `tender` (by index and leaf hash,
+    /// committed or earlier in this batch) whose body `is` accepts.
+    fn is_entry(
+        &self,
+        link: &EventLink,
+        tender: &str,
+        st: &BatchState,
+        is: impl Fn(&Body) -> bool,
+    ) -> Result<bool> {
         if link.index >= self.frontier.size() + st.leaves.len() as u64 {
             return Ok(false);
         }
@@ -336,7 +348,7 @@ impl Ledger {
         }
         let ev = Event::decode(&leaf)
             .map_err(|e| LedgerError::Corrupt(format!("leaf {}: {e}", link.index)))?;
-        Ok(ev.tender == tender && matches!(ev.body, Body::SealedDocument(_)))
+        Ok(ev.tender == tender && is(&ev.body))
     }
 
     /// Decides what to do with one submission (its content digest is new).
@@ -498,6 +510,16 @@ impl Ledger {
                 Ok(Admission::Refuse(invalid(format!(
                     "entry {} with leaf hash {} is not a sealed document of this tender",
                     f.sealed.index, f.sealed.leaf_hash
+                ))))
+            }
+            Body::Procedure(verifier::steps::ProcedureStep::ObjectionAnswered(a))
+                if !self.is_entry(&a.objection, &content.tender, st, |b| {
+                    matches!(b, Body::Procedure(verifier::steps::ProcedureStep::ObjectionRaised(_)))
+                })? =>
+            {
+                Ok(Admission::Refuse(invalid(format!(
+                    "entry {} with leaf hash {} is not an objection in this tender",
+                    a.objection.index, a.objection.leaf_hash
                 ))))
             }
             Body::Schedule(_) | Body::Registration(_) | Body::Procedure(_) => {

@@ -517,3 +517,80 @@ fn t34_a_terminated_tender_files_only_refunds() {
     })]);
     assert_eq!(verdict(&c, "P01").events, [3]);
 }
+
+fn objection(about: &str, by: &str) -> Value {
+    let mut s = step("objection_raised", json!({"about": about}));
+    s["principal"] = json!(by);
+    s
+}
+
+fn answer(position: u64) -> Value {
+    step(
+        "objection_answered",
+        json!({"objection": {"index": position, "leaf_hash": "00".repeat(32)}}),
+    )
+}
+
+#[test]
+fn t20_objections_to_the_opening_answered_on_the_spot() {
+    // 条例 44: raised at the opening, answered there and then.
+    let base = |answered: &str| {
+        vec![
+            (at("2026-03-02"), registration(true, 1)),
+            (at("2026-03-23"), objection("opening", "bidder-a")),
+            (at(answered), answer(1)),
+            (at("2026-03-24"), doc("evaluation_report", "agency-01", 9)),
+        ]
+    };
+    assert_eq!(outcome(&judged(&base("2026-03-23")), "T20"), Outcome::Pass);
+    let next_day = judged(&base("2026-03-24"));
+    assert_eq!(outcome(&next_day, "T20"), Outcome::Fail);
+    assert_eq!(verdict(&next_day, "T20").events, [1, 2]);
+    // Never answered, and the evaluation went on: broken. Not answered yet,
+    // with nothing after it: undecided.
+    let mut never = base("2026-03-23");
+    never.remove(2);
+    assert_eq!(outcome(&judged(&never), "T20"), Outcome::Fail);
+    assert_eq!(outcome(&judged(&never[..2]), "T20"), Outcome::Indeterminate);
+    // No objection: not applicable.
+    assert_eq!(outcome(&judged(&base("2026-03-23")[..1]), "T20"), Outcome::NotApplicable);
+}
+
+#[test]
+fn t26_objections_to_the_result_answered_within_three_days_and_suspend_the_award() {
+    // 条例 54: answered within 3 days; no award meanwhile.
+    let candidates = step("candidates_published", json!({"ranked": [unit(1)], "until_ms": 1}));
+    let base = |answered: &str| {
+        vec![
+            (at("2026-03-02"), registration(true, 1)),
+            (at("2026-04-01"), candidates.clone()),
+            (at("2026-04-02"), objection("result", "bidder-b")),
+            (at(answered), answer(2)),
+            (
+                at("2026-04-10"),
+                step("award_decided", json!({"winner": unit(1), "exception": null})),
+            ),
+        ]
+    };
+    // Raised Thursday 04-02: the third day is Sunday 04-05, inside 清明
+    // (04-04 to 04-06), so the period runs to the next working day, 04-07.
+    assert_eq!(outcome(&judged(&base("2026-04-05")), "T26"), Outcome::Pass);
+    assert_eq!(outcome(&judged(&base("2026-04-07")), "T26"), Outcome::Pass);
+    let late = judged(&base("2026-04-08"));
+    assert_eq!(outcome(&late, "T26"), Outcome::Fail, "{late:?}");
+    assert_eq!(verdict(&late, "T26").events, [2, 3]);
+    // The award decided while the objection waited for its answer.
+    let mut early_award = base("2026-04-03");
+    early_award.truncate(3);
+    early_award.push((
+        at("2026-04-03"),
+        step("award_decided", json!({"winner": unit(1), "exception": null})),
+    ));
+    early_award.push((at("2026-04-04"), answer(2)));
+    let c = judged(&early_award);
+    assert_eq!(outcome(&c, "T26"), Outcome::Fail, "{c:?}");
+    assert!(verdict(&c, "T26").detail.contains("while the objection at entry 2"), "{c:?}");
+    // Not answered, nothing after: undecided; no objection: not applicable.
+    assert_eq!(outcome(&judged(&base("2026-04-03")[..3]), "T26"), Outcome::Indeterminate);
+    assert_eq!(outcome(&judged(&base("2026-04-03")[..2]), "T26"), Outcome::NotApplicable);
+}
