@@ -29,6 +29,14 @@ pub fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// A new P-256 private key in `dir`/`file` (PEM), made by openssl.
+pub fn p256_key(dir: &Path, file: &str) {
+    openssl(
+        dir,
+        &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", file],
+    );
+}
+
 /// The USCC the trader certificates carry (a valid check character).
 pub const USCC: &str = "91350100M000100Y43";
 /// The unit name bound to it.

@@ -46,18 +46,7 @@ ess_cert_id_alg = sha256
 
 /// A CA, and a TSA certificate under it with `eku` as its extended key usage.
 fn tsa(dir: &Path, name: &str, eku: &str) {
-    ok(
-        dir,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            &format!("{name}-ca.key"),
-        ],
-    );
+    tenderlog_tests::fixtures::p256_key(dir, &format!("{name}-ca.key"));
     ok(
         dir,
         &[
@@ -78,18 +67,7 @@ fn tsa(dir: &Path, name: &str, eku: &str) {
             &format!("{name}-ca.pem"),
         ],
     );
-    ok(
-        dir,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            &format!("{name}.key"),
-        ],
-    );
+    tenderlog_tests::fixtures::p256_key(dir, &format!("{name}.key"));
     ok(
         dir,
         &[

@@ -15,18 +15,7 @@ use tenderlog_tests::fixtures::openssl;
 /// A CA named `ca` and a trader leaf under it whose subject carries `uscc`.
 fn pki(dir: &Path, ca: &str, uscc: &str) -> (Vec<u8>, Vec<u8>) {
     let p = |s: &str| format!("{ca}-{s}");
-    openssl(
-        dir,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            &p("ca.key"),
-        ],
-    );
+    tenderlog_tests::fixtures::p256_key(dir, &p("ca.key"));
     openssl(
         dir,
         &[
@@ -50,18 +39,7 @@ fn pki(dir: &Path, ca: &str, uscc: &str) -> (Vec<u8>, Vec<u8>) {
         ],
     );
     openssl(dir, &["x509", "-inform", "DER", "-in", &p("ca.der"), "-out", &p("ca.pem")]);
-    openssl(
-        dir,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            &p("leaf.key"),
-        ],
-    );
+    tenderlog_tests::fixtures::p256_key(dir, &p("leaf.key"));
     openssl(
         dir,
         &[

@@ -98,15 +98,7 @@ fn https_with_curl_and_openssl_s_client() {
     let token = out(&o).trim().to_owned();
 
     // A key that does not fit: refused at start, naming the file.
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-out",
-        &p("other.key"),
-    ]);
+    tenderlog_tests::fixtures::p256_key(t.path(), "other.key");
     let tls =
         |key: &str| ["--tls-cert".to_owned(), p("server.pem"), "--tls-key".to_owned(), p(key)];
     let bad = tls("other.key");
