@@ -15,7 +15,7 @@ fn content(i: u64) -> Content {
         principal: "agency".into(),
         // Deadlines after the clock: a schedule change is refused once its
         // deadline has passed.
-        body: Body::Schedule(Schedule { bid_deadline_ms: 10_000 + i, opening_ms: 10_000 + i }),
+        body: Body::Schedule(Schedule::new(10_000 + i, 10_000 + i)),
     }
 }
 

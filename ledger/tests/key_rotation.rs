@@ -22,7 +22,7 @@ fn content(i: u64) -> Content {
     Content {
         tender: T.into(),
         principal: "agency".into(),
-        body: Body::Schedule(Schedule { bid_deadline_ms: 100_000 + i, opening_ms: 100_000 + i }),
+        body: Body::Schedule(Schedule::new(100_000 + i, 100_000 + i)),
     }
 }
 

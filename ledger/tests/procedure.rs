@@ -33,7 +33,7 @@ fn sealed_bid(n: u8) -> Request {
 }
 
 fn schedule(deadline: u64, opening: u64) -> Request {
-    content("agency", Body::Schedule(Schedule { bid_deadline_ms: deadline, opening_ms: opening }))
+    content("agency", Body::Schedule(Schedule::new(deadline, opening)))
 }
 
 struct Log {
@@ -339,4 +339,94 @@ fn objections_are_the_bidders_and_answers_name_an_objection() {
     assert_eq!(log.size(), size + 1);
     log.send(step("agency", answer(raised.index, raised.leaf_hash))).unwrap();
     assert_eq!(log.size(), size + 2);
+}
+
+fn sealed(principal: &str, kind: DocumentType, n: u8) -> Request {
+    Request::Seal(SealRequest {
+        tender: T.into(),
+        principal: principal.into(),
+        document: doc(kind, n),
+    })
+}
+
+/// A bid's modification and withdrawal are a bidder's, sealed, and taken
+/// until the deadline only (招标投标法 art. 29); an objection to the
+/// documents is sealed too, and its answer and a refund of a withdrawal
+/// name their entries; complaints are the bidders', their handling the
+/// supervisors'; counts of who may bid wait for the opening.
+#[test]
+fn changes_to_bids_objections_refunds_and_complaints() {
+    use verifier::event::EventLink;
+    use verifier::steps::{
+        Complaint, ComplaintAbout, ComplaintAcceptance, Invitations, ObjectionAnswer,
+        ProcedureStep as S, WithdrawalRefund,
+    };
+    let log = Log::new();
+    log.send(registration()).unwrap();
+    log.send(schedule(DEADLINE, DEADLINE)).unwrap();
+    let before = log.at(DEADLINE - 1);
+    before.send(sealed_bid(1)).unwrap();
+    before.send(sealed("bidder-1", DocumentType::BidModification, 2)).unwrap();
+    let withdrawal =
+        before.send(sealed("bidder-1", DocumentType::BidWithdrawal, 3)).unwrap().appended;
+    let objection = before
+        .send(sealed("bidder-2", DocumentType::TenderDocumentsObjection, 4))
+        .unwrap()
+        .appended;
+    // In the open they would name the bidder.
+    let size = log.size();
+    let (reason, logged) = refused(
+        before.send(content("bidder-1", Body::Document(doc(DocumentType::BidWithdrawal, 5)))),
+    );
+    assert!(reason.contains("filed in the open"), "{reason}");
+    assert!(logged, "the refusal is logged");
+    assert_eq!(log.size(), size + 1);
+    // The answer names the sealed objection; a refund names the withdrawal,
+    // not an objection.
+    let answer = |l: EventLink| S::ObjectionAnswered(ObjectionAnswer { objection: l });
+    let refund =
+        |l: EventLink| S::WithdrawalRefunded(WithdrawalRefund { withdrawal: l, amount_fen: 1 });
+    let link = |e: &ledger::Appended| EventLink { index: e.index, leaf_hash: e.leaf_hash };
+    assert!(before.send(step("agency", refund(link(&objection)))).is_err());
+    assert!(before.send(step("agency", answer(link(&withdrawal)))).is_err());
+    before.send(step("agency", answer(link(&objection)))).unwrap();
+    before.send(step("agency", refund(link(&withdrawal)))).unwrap();
+    // How many were invited, before the opening: refused, nothing logged.
+    let size = log.size();
+    let invited = || S::InvitationsSent(Invitations { count: 3 });
+    let (reason, logged) = refused(before.send(step("agency", invited())));
+    assert!(reason.contains("once the bids are opened"), "{reason}");
+    assert!(!logged);
+    assert_eq!(log.size(), size);
+    // At the deadline: a modification or withdrawal is late, logged as refused.
+    let at = log.at(DEADLINE);
+    for (kind, n) in [(DocumentType::BidModification, 6), (DocumentType::BidWithdrawal, 7)] {
+        let (reason, logged) = refused(at.send(sealed("bidder-1", kind, n)));
+        assert!(reason.contains("at or after the bid deadline"), "{reason}");
+        assert!(logged);
+    }
+    at.send(step("agency", invited())).unwrap();
+    // A complaint after the objection; the supervisor accepts it.
+    let complaint = at
+        .send(step(
+            "bidder-2",
+            S::ComplaintFiled(Complaint {
+                about: ComplaintAbout::Documents,
+                objection: Some(link(&objection)),
+            }),
+        ))
+        .unwrap()
+        .appended;
+    let accept =
+        S::ComplaintAccepted(ComplaintAcceptance { complaint: link(&complaint), accepted: true });
+    match at.send(step("agency", accept.clone())) {
+        Err(SubmitError::Refused { refused, .. }) => {
+            assert!(matches!(refused.error, verifier::Error::NotEntitled(_)), "{}", refused.error);
+        }
+        other => panic!("expected a refusal, got {:?}", other.map(|c| c.appended.index)),
+    }
+    let wrong =
+        S::ComplaintAccepted(ComplaintAcceptance { complaint: link(&objection), accepted: true });
+    assert!(at.send(step("supervisor", wrong)).is_err(), "not a complaint");
+    at.send(step("supervisor", accept)).unwrap();
 }

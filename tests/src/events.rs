@@ -35,6 +35,17 @@ pub fn all() -> Vec<(&'static str, Event)> {
         ("event-v1-procedure-terminated", procedure_events()[6].clone()),
         ("event-v1-procedure-objection-raised", procedure_events()[7].clone()),
         ("event-v1-procedure-objection-answered", procedure_events()[8].clone()),
+        ("event-v1-procedure-withdrawal-refunded", procedure_events()[9].clone()),
+        ("event-v1-procedure-committee-formed", procedure_events()[10].clone()),
+        ("event-v1-procedure-more-time-asked", procedure_events()[11].clone()),
+        ("event-v1-procedure-performance-security-posted", procedure_events()[12].clone()),
+        ("event-v1-procedure-invitations-sent", procedure_events()[13].clone()),
+        ("event-v1-procedure-prequalification-passed", procedure_events()[14].clone()),
+        ("event-v1-procedure-complaint-filed", procedure_events()[15].clone()),
+        ("event-v1-procedure-complaint-accepted", procedure_events()[16].clone()),
+        ("event-v1-procedure-complaint-decided", procedure_events()[17].clone()),
+        ("event-v1-schedule-all-times", schedule_all_times_event()),
+        ("event-v1-sealed-withdrawal", sealed_withdrawal_event()),
     ]
 }
 
@@ -79,10 +90,7 @@ pub fn schedule_event() -> Event {
         prev_leaf: None,
         received_ms: 0,
         principal: "agency-01".into(),
-        body: Body::Schedule(Schedule {
-            bid_deadline_ms: 1_798_000_000_000,
-            opening_ms: 1_798_000_000_000,
-        }),
+        body: Body::Schedule(Schedule::new(1_798_000_000_000, 1_798_000_000_000)),
         policy: None,
     }
 }
@@ -188,9 +196,27 @@ pub fn policy_event() -> Event {
         prev_leaf: Some(h(0x02)),
         received_ms: 1_798_000_000_003,
         principal: "operator".into(),
-        body: Body::Policy(verifier::policy::RulePack::default_pack()),
+        body: Body::Policy(pack_v1()),
         policy: None,
     }
+}
+
+/// The pack as version 1 shipped it: today's without the document types
+/// added since (whose rules came with version 2). Its bytes are pinned.
+pub fn pack_v1() -> verifier::policy::RulePack {
+    use verifier::event::DocumentType as D;
+    let mut pack = verifier::policy::RulePack::default_pack();
+    pack.version = 1;
+    pack.rules.retain(|r| {
+        !matches!(
+            r.document_type,
+            D::BidModification
+                | D::BidWithdrawal
+                | D::TenderDocumentsObjection
+                | D::PrequalificationDocumentsObjection
+        )
+    });
+    pack
 }
 
 /// A refused submission, logged.
@@ -232,6 +258,33 @@ pub fn sealed_document_event() -> Event {
         }),
         policy: None,
     }
+}
+
+/// A bid's withdrawal notice, filed sealed (a document type added after
+/// the first release).
+pub fn sealed_withdrawal_event() -> Event {
+    let Body::Document(mut doc) = document_event().body else { unreachable!() };
+    doc.document_type = DocumentType::BidWithdrawal;
+    let mut e = sealed_document_event();
+    e.seq = 5;
+    e.body = Body::SealedDocument(verifier::event::SealedDocument {
+        document_type: DocumentType::BidWithdrawal,
+        commitment: verifier::event::commitment(&[0x5b; 32], &e.tender, "bidder-a", &doc).unwrap(),
+    });
+    e
+}
+
+/// A schedule with every optional time (added after the first release).
+pub fn schedule_all_times_event() -> Event {
+    let mut e = schedule_event();
+    e.body = Body::Schedule(Schedule {
+        bid_deadline_ms: 1_798_000_000_000,
+        opening_ms: 1_798_000_000_000,
+        documents_sale_end_ms: Some(1_797_000_000_000),
+        prequalification_sale_end_ms: Some(1_796_000_000_000),
+        prequalification_deadline_ms: Some(1_796_500_000_000),
+    });
+    e
 }
 
 /// The opening of [`sealed_document_event`].
@@ -296,9 +349,11 @@ pub fn registration_event() -> Event {
 /// One `procedure` event of each step, every optional field filled once.
 pub fn procedure_events() -> Vec<Event> {
     use verifier::steps::{
-        Attribution, AwardDecision, Candidates, DecryptionFailure, Objection, ObjectionAbout,
-        ObjectionAnswer, ProcedureStep as S, Report, ResultNotices, SecurityRefund, Termination,
-        Unit,
+        Attribution, AwardDecision, Candidates, Committee, Complaint, ComplaintAbout,
+        ComplaintAcceptance, ComplaintDecision, DecryptionFailure, Invitations, MoreTime,
+        Objection, ObjectionAbout, ObjectionAnswer, PerformanceSecurity, Prequalified,
+        ProcedureStep as S, Report, ResultNotices, SecurityRefund, Termination, Unit,
+        WithdrawalRefund,
     };
     let unit = |name: &str, uscc: &str| Unit {
         name: name.into(),
@@ -330,6 +385,33 @@ pub fn procedure_events() -> Vec<Event> {
         S::ObjectionRaised(Objection { about: ObjectionAbout::Result }),
         S::ObjectionAnswered(ObjectionAnswer {
             objection: EventLink { index: 127, leaf_hash: h(0x17) },
+        }),
+        S::WithdrawalRefunded(WithdrawalRefund {
+            withdrawal: EventLink { index: 42, leaf_hash: h(0x18) },
+            amount_fen: 8_000_000,
+        }),
+        S::CommitteeFormed(Committee {
+            representatives: 1,
+            experts_drawn: 5,
+            experts_designated: 1,
+        }),
+        S::MoreTimeAsked(MoreTime { members: 3, extended: true }),
+        S::PerformanceSecurityPosted(PerformanceSecurity {
+            amount_fen: 48_000_000,
+            contract_price_fen: 480_000_000,
+        }),
+        S::InvitationsSent(Invitations { count: 5 }),
+        S::PrequalificationPassed(Prequalified { passed: 7 }),
+        S::ComplaintFiled(Complaint {
+            about: ComplaintAbout::Result,
+            objection: Some(EventLink { index: 127, leaf_hash: h(0x17) }),
+        }),
+        S::ComplaintAccepted(ComplaintAcceptance {
+            complaint: EventLink { index: 135, leaf_hash: h(0x19) },
+            accepted: true,
+        }),
+        S::ComplaintDecided(ComplaintDecision {
+            complaint: EventLink { index: 135, leaf_hash: h(0x19) },
         }),
     ];
     steps

@@ -342,10 +342,7 @@ fn sample_events() -> Vec<Event> {
             prev_leaf: None,
             received_ms: 1_790_000_000_000,
             principal: "agency-01".into(),
-            body: Body::Schedule(Schedule {
-                bid_deadline_ms: 1_790_100_000_000,
-                opening_ms: 1_790_100_000_000,
-            }),
+            body: Body::Schedule(Schedule::new(1_790_100_000_000, 1_790_100_000_000)),
             policy: None,
         },
         Event {

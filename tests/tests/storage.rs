@@ -25,10 +25,7 @@ fn content(i: u64) -> Content {
         principal: "agency".into(),
         // Deadlines ahead of the test clock: a schedule is fixed once its
         // deadline has passed.
-        body: Body::Schedule(Schedule {
-            bid_deadline_ms: (1 << 40) + i,
-            opening_ms: (1 << 40) + i,
-        }),
+        body: Body::Schedule(Schedule::new((1 << 40) + i, (1 << 40) + i)),
     }
 }
 

@@ -43,10 +43,7 @@ fn tender_event(tender: &str, k: u64) -> Content {
     let deadline = START_MS + 30 * 86_400_000;
     let (principal, body) = match k {
         0 => ("agency".to_owned(), registration()),
-        1 => (
-            "agency".to_owned(),
-            Body::Schedule(Schedule { bid_deadline_ms: deadline, opening_ms: deadline }),
-        ),
+        1 => ("agency".to_owned(), Body::Schedule(Schedule::new(deadline, deadline))),
         _ => {
             let (who, kind) = match k % 10 {
                 0 => ("agency".to_owned(), DocumentType::TenderDocumentsClarification),

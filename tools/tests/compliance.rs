@@ -68,10 +68,7 @@ fn play(dir: &std::path::Path) {
     .unwrap();
     send(
         at("2026-08-03", "10:07"),
-        log(
-            "agency-01",
-            Body::Schedule(Schedule { bid_deadline_ms: deadline, opening_ms: deadline }),
-        ),
+        log("agency-01", Body::Schedule(Schedule::new(deadline, deadline))),
     )
     .unwrap();
     for n in 1..=3u8 {

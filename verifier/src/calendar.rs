@@ -207,6 +207,18 @@ impl Calendar {
         let last = add_days(start, days).ok_or(Uncovered(start))?;
         self.working_day_from(last)
     }
+
+    /// The last day of a period of `days` working days (工作日) that starts
+    /// on `start`: the starting day is not counted, then every working day
+    /// is, rest days not at all (条例 art. 61's periods are of this kind).
+    pub fn working_period_end(&self, start: Date, days: u32) -> Result<Date, Uncovered> {
+        let mut d = start;
+        for _ in 0..days {
+            d = d.tomorrow().map_err(|_| Uncovered(d))?;
+            d = self.working_day_from(d)?;
+        }
+        Ok(d)
+    }
 }
 
 /// The civil date in China Standard Time of `ms` since the Unix epoch; `None`
@@ -255,6 +267,22 @@ pub fn when(ms: u64) -> String {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn working_days_skip_rest_days_and_count_adjusted_working_weekends() {
+        let c = Calendar::shipped();
+        let d = |s: &str| s.parse::<Date>().expect("a date");
+        // Friday 2026-01-09: three working days are Mon 12, Tue 13, Wed 14.
+        assert_eq!(c.working_period_end(d("2026-01-09"), 3).unwrap(), d("2026-01-14"));
+        // From Thursday 2026-09-24, across 中秋 (Sep 25–27 off): Mon 28,
+        // Tue 29, Wed 30.
+        assert_eq!(c.working_period_end(d("2026-09-24"), 3).unwrap(), d("2026-09-30"));
+        // Across 国庆 (Oct 1–7 off): Thu 8, Fri 9; then the adjusted working
+        // Saturday Oct 10 counts.
+        assert_eq!(c.working_period_end(d("2026-09-30"), 2).unwrap(), d("2026-10-09"));
+        assert_eq!(c.working_period_end(d("2026-10-08"), 2).unwrap(), d("2026-10-10"));
+        assert_eq!(c.working_period_end(d("2026-09-29"), 0).unwrap(), d("2026-09-29"));
+    }
 
     #[test]
     fn the_shipped_calendar_is_well_formed_and_covers_2026() {

@@ -643,6 +643,17 @@ pub enum DocumentType {
     PrequalificationResultNotice,
     AwardNotice,
     Contract,
+    // Added after the first release: new names, every earlier leaf's bytes
+    // unchanged. A bidder's, filed sealed in a registered tender (they name
+    // the bidder before the opening: 电子招标投标办法 art. 21).
+    /// 投标文件修改: a supplement or modification of a bid (招标投标法 art. 29).
+    BidModification,
+    /// 撤回投标文件通知: the bidder's written withdrawal (条例 art. 35).
+    BidWithdrawal,
+    /// 对招标文件的异议 (条例 art. 22).
+    TenderDocumentsObjection,
+    /// 对资格预审文件的异议 (条例 art. 22).
+    PrequalificationDocumentsObjection,
 }
 
 impl DocumentType {
@@ -760,6 +771,31 @@ pub struct Schedule {
     pub bid_deadline_ms: u64,
     /// Bid opening time (开标时间); by law the same as the deadline.
     pub opening_ms: u64,
+    /// When the tender documents' sale (issue) ends (发售截止, 条例 art. 16).
+    /// The optional times are omitted when absent, so a schedule that
+    /// names none keeps its first encoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents_sale_end_ms: Option<u64>,
+    /// When the prequalification documents' sale ends (条例 art. 16–17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prequalification_sale_end_ms: Option<u64>,
+    /// Deadline for prequalification applications (资格预审申请文件提交截止,
+    /// 条例 art. 17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prequalification_deadline_ms: Option<u64>,
+}
+
+impl Schedule {
+    /// A schedule of the bid deadline and the opening alone.
+    pub fn new(bid_deadline_ms: u64, opening_ms: u64) -> Schedule {
+        Schedule {
+            bid_deadline_ms,
+            opening_ms,
+            documents_sale_end_ms: None,
+            prequalification_sale_end_ms: None,
+            prequalification_deadline_ms: None,
+        }
+    }
 }
 
 /// A name a submitter gives (a tender ID, a principal, a token's name)
@@ -880,6 +916,26 @@ impl Body {
             Body::Schedule(s) => {
                 if s.opening_ms < s.bid_deadline_ms {
                     return Err(Error::EventInvalid("opening_ms is before bid_deadline_ms".into()));
+                }
+                let before_bids = [
+                    ("documents_sale_end_ms", s.documents_sale_end_ms),
+                    ("prequalification_sale_end_ms", s.prequalification_sale_end_ms),
+                    ("prequalification_deadline_ms", s.prequalification_deadline_ms),
+                ];
+                for (what, t) in before_bids {
+                    if t.is_some_and(|t| t > s.bid_deadline_ms) {
+                        return Err(Error::EventInvalid(format!(
+                            "{what} is after bid_deadline_ms"
+                        )));
+                    }
+                }
+                if let (Some(sale), Some(deadline)) =
+                    (s.prequalification_sale_end_ms, s.prequalification_deadline_ms)
+                    && sale > deadline
+                {
+                    return Err(Error::EventInvalid(
+                        "prequalification_sale_end_ms is after prequalification_deadline_ms".into(),
+                    ));
                 }
                 Ok(())
             }
@@ -1329,7 +1385,7 @@ mod tests {
             prev_leaf: None,
             received_ms: 0,
             principal: "p".into(),
-            body: Body::Schedule(Schedule { bid_deadline_ms: 1, opening_ms: 1 }),
+            body: Body::Schedule(Schedule::new(1, 1)),
             policy: None,
         };
         let leaf = ev.encode().unwrap();

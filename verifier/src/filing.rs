@@ -269,6 +269,10 @@ pub fn zh(t: DocumentType) -> &'static str {
         PrequalificationResultNotice => "资格预审结果通知书",
         AwardNotice => "中标通知书",
         Contract => "合同",
+        BidModification => "投标文件修改",
+        BidWithdrawal => "撤回投标文件通知",
+        TenderDocumentsObjection => "招标文件异议",
+        PrequalificationDocumentsObjection => "资格预审文件异议",
     }
 }
 

@@ -97,7 +97,9 @@ impl RulePack {
         self.rules.iter().find(|r| r.document_type == t)
     }
 
-    /// The pack tenderlog ships (`tenderlog-default`, version 1).
+    /// The pack tenderlog ships (`tenderlog-default`, version 2: version 1
+    /// and the bid modification, withdrawal and objection types added since,
+    /// each signed by its bidder; a modification timestamped as the bid).
     ///
     /// Timestamps: the seed platform's list of seven — notices and
     /// invitations; prequalification and tender documents with their
@@ -140,9 +142,14 @@ impl RulePack {
             rule(D::PrequalificationResultNotice, &[Trader], true),
             rule(D::AwardNotice, &[Trader], true),
             rule(D::Contract, &[Trader], false),
+            // Version 2: the types added since version 1.
+            rule(D::BidModification, &[Trader], true),
+            rule(D::BidWithdrawal, &[Trader], false),
+            rule(D::TenderDocumentsObjection, &[Trader], false),
+            rule(D::PrequalificationDocumentsObjection, &[Trader], false),
         ];
         rules.sort_by_key(|r| r.document_type);
-        RulePack { name: "tenderlog-default".into(), version: 1, rules }
+        RulePack { name: "tenderlog-default".into(), version: 2, rules }
     }
 }
 
@@ -154,7 +161,7 @@ mod tests {
     fn the_default_pack_is_valid_and_stamps_the_seed_list() {
         let p = RulePack::default_pack();
         p.validate().unwrap();
-        assert_eq!(p.rules.len(), 22, "one rule per document type");
+        assert_eq!(p.rules.len(), 26, "one rule per document type");
         assert!(p.rule_for(DocumentType::Bid).unwrap().timestamp);
         assert!(!p.rule_for(DocumentType::Contract).unwrap().timestamp);
         assert_eq!(

@@ -39,7 +39,7 @@ use std::collections::BTreeSet;
 use crate::calendar::cst_text;
 use crate::event::{Body, DocumentType, Event, Schedule};
 use crate::registration::{Filer, Registration, Role, filer};
-use crate::steps::ProcedureStep;
+use crate::steps::{ProcedureStep, StepFiler};
 
 /// What a tender's events so far say about its procedure.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,13 +61,17 @@ pub struct TenderState {
 /// Why a submission breaks the tender's procedure.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Violation {
-    /// A bid received at or after the bid deadline.
+    /// A bid, a bid modification or a withdrawal received at or after the
+    /// bid deadline.
     #[error(
-        "a bid received at {}, at or after the bid deadline {} (招标投标法 art. 28; 电子招标投标办法 art. 27)",
+        "a {} received at {}, at or after the bid deadline {} (招标投标法 art. 28–29; 电子招标投标办法 art. 27)",
+        document_type.name().replace('_', " "),
         cst_text(*received_ms),
         cst_text(*deadline_ms)
     )]
     LateBid {
+        /// What was filed.
+        document_type: DocumentType,
         /// The deadline in force.
         deadline_ms: u64,
         /// When the platform received the bid.
@@ -119,17 +123,41 @@ pub enum Violation {
     /// registration.
     #[error("the tender is already open: a registration is its first filing")]
     RegistrationNotFirst,
-    /// A bid filed in the open in a registered tender.
+    /// A bidder's filing that names it before the opening (a bid, its
+    /// modification or withdrawal, an objection to the documents) filed in
+    /// the open in a registered tender.
     #[error(
-        "a bid filed in the open: in a registered tender bids are filed sealed (kind sealed_document), so no one learns who bid or what before the opening (电子招标投标办法 art. 26, 28)"
+        "a {} filed in the open: in a registered tender it is filed sealed (kind sealed_document), so no one learns who bid or what before the opening (电子招标投标办法 art. 21, 26, 28)",
+        document_type.name().replace('_', " ")
     )]
-    UnsealedBid,
+    UnsealedBid {
+        /// What was filed.
+        document_type: DocumentType,
+    },
     /// An evaluation report filed in the open before the award notice, in
     /// a registered tender.
     #[error(
         "an evaluation report filed in the open before the award notice: its expert signatures name the committee, whose membership stays secret until the award (招标投标法实施条例 art. 46); file it sealed"
     )]
     UnsealedEvaluation,
+    /// A step that says who bid, or how many may, received before the
+    /// opening (or in a tender with no opening time yet).
+    #[error(
+        "a {step} step received at {}, {}: before the opening it would say who bids or how many may (电子招标投标办法 art. 21); record it once the bids are opened",
+        cst_text(*received_ms),
+        match opening_ms {
+            Some(o) => format!("before the opening at {}", cst_text(*o)),
+            None => "and the tender has no opening time".to_owned(),
+        }
+    )]
+    BeforeOpening {
+        /// The step's name.
+        step: &'static str,
+        /// The opening time in force, if any.
+        opening_ms: Option<u64>,
+        /// When the platform received it.
+        received_ms: u64,
+    },
     /// A filing in a terminated tender other than a security refund.
     #[error("the tender was terminated: only bid security refunds may follow (条例 art. 31)")]
     AfterTermination,
@@ -268,19 +296,26 @@ impl TenderState {
                 "a schedule",
                 "only the tenderer or its agency sets the tender's times",
             )),
-            (Body::Procedure(ProcedureStep::ObjectionRaised(_)), _) if role != Role::Other => {
-                Err(not_entitled(
+            (Body::Procedure(step), _) => match (step.filer(), role) {
+                (StepFiler::Owner, Role::Owner)
+                | (StepFiler::Bidder, Role::Other)
+                | (StepFiler::Supervisor, Role::Supervisor) => Ok(()),
+                (StepFiler::Owner, _) => Err(not_entitled(
                     principal,
-                    "an objection",
-                    "a bidder raises it, never the tenderer, its agency or a supervisor",
-                ))
-            }
-            (Body::Procedure(ProcedureStep::ObjectionRaised(_)), _) => Ok(()),
-            (Body::Procedure(step), _) if role != Role::Owner => Err(not_entitled(
-                principal,
-                &format!("a {} step", step.name()),
-                "only the tenderer or its agency records the procedure's steps",
-            )),
+                    &format!("a {} step", step.name()),
+                    "only the tenderer or its agency records the procedure's steps",
+                )),
+                (StepFiler::Bidder, _) => Err(not_entitled(
+                    principal,
+                    &format!("a {} step", step.name()),
+                    "a bidder files it, never the tenderer, its agency or a supervisor",
+                )),
+                (StepFiler::Supervisor, _) => Err(not_entitled(
+                    principal,
+                    &format!("a {} step", step.name()),
+                    "only a supervisor named in the registration records it",
+                )),
+            },
             (Body::Reveal(r), _) if role != Role::Owner && r.principal != principal => {
                 Err(not_entitled(
                     principal,
@@ -297,19 +332,27 @@ impl TenderState {
     /// is its filer, which the log keeps inside the commitment.)
     pub fn admit(&self, principal: &str, body: &Body, received_ms: u64) -> Result<(), Violation> {
         self.entitled(principal, body)?;
-        if self.terminated && !matches!(body, Body::Procedure(ProcedureStep::SecurityRefunded(_))) {
+        if self.terminated
+            && !matches!(
+                body,
+                Body::Procedure(
+                    ProcedureStep::SecurityRefunded(_) | ProcedureStep::WithdrawalRefunded(_)
+                )
+            )
+        {
             return Err(Violation::AfterTermination);
         }
         let deadline = self.schedule.as_ref().map(|s| s.bid_deadline_ms);
-        let bid = match body {
-            Body::Document(d) => d.document_type == DocumentType::Bid,
-            Body::SealedDocument(s) => s.document_type == DocumentType::Bid,
-            _ => false,
+        let document_type = match body {
+            Body::Document(d) => Some(d.document_type),
+            Body::SealedDocument(s) => Some(s.document_type),
+            _ => None,
         };
-        if let (true, Some(deadline_ms)) = (bid, deadline)
+        if let (Some(document_type), Some(deadline_ms)) = (document_type, deadline)
+            && bid_change(document_type)
             && received_ms >= deadline_ms
         {
-            return Err(Violation::LateBid { deadline_ms, received_ms });
+            return Err(Violation::LateBid { document_type, deadline_ms, received_ms });
         }
         match body {
             Body::Reveal(r) => {
@@ -336,12 +379,24 @@ impl TenderState {
                     return Err(Violation::ScheduleAfterDeadline { deadline_ms, received_ms });
                 }
             }
+            Body::Procedure(step) if step.after_opening_only() => {
+                let opening_ms = self.schedule.as_ref().map(|s| s.opening_ms);
+                if opening_ms.is_none_or(|o| received_ms < o) {
+                    return Err(Violation::BeforeOpening {
+                        step: step.name(),
+                        opening_ms,
+                        received_ms,
+                    });
+                }
+            }
             _ => {}
         }
         // How it is filed, once when is settled.
         if let (Some(_), Body::Document(d)) = (&self.registration, body) {
             match d.document_type {
-                DocumentType::Bid => return Err(Violation::UnsealedBid),
+                t if sealed_until_opening(t) => {
+                    return Err(Violation::UnsealedBid { document_type: t });
+                }
                 DocumentType::EvaluationReport if !self.awarded => {
                     return Err(Violation::UnsealedEvaluation);
                 }
@@ -350,6 +405,23 @@ impl TenderState {
         }
         Ok(())
     }
+}
+
+/// Whether `t` is a bid or a change to one: received before the bid
+/// deadline or not at all (招标投标法 art. 28–29).
+pub fn bid_change(t: DocumentType) -> bool {
+    matches!(t, DocumentType::Bid | DocumentType::BidModification | DocumentType::BidWithdrawal)
+}
+
+/// Whether `t` names a bidder before the opening, so a registered tender
+/// takes it sealed only (电子招标投标办法 art. 21, 26).
+pub fn sealed_until_opening(t: DocumentType) -> bool {
+    bid_change(t)
+        || matches!(
+            t,
+            DocumentType::TenderDocumentsObjection
+                | DocumentType::PrequalificationDocumentsObjection
+        )
 }
 
 fn not_entitled(principal: &str, what: &str, why: &'static str) -> Violation {
@@ -365,10 +437,7 @@ mod tests {
     const D: u64 = 1_800_000_000_000;
 
     fn state(deadline: u64, opening: u64) -> TenderState {
-        TenderState {
-            schedule: Some(Schedule { bid_deadline_ms: deadline, opening_ms: opening }),
-            ..TenderState::default()
-        }
+        TenderState { schedule: Some(Schedule::new(deadline, opening)), ..TenderState::default() }
     }
 
     fn document(kind: DocumentType) -> Body {
@@ -390,7 +459,11 @@ mod tests {
         assert_eq!(s.admit("p", &document(DocumentType::Bid), D - 1), Ok(()));
         assert_eq!(
             s.admit("p", &document(DocumentType::Bid), D),
-            Err(Violation::LateBid { deadline_ms: D, received_ms: D })
+            Err(Violation::LateBid {
+                document_type: DocumentType::Bid,
+                deadline_ms: D,
+                received_ms: D
+            })
         );
         let sealed = Body::SealedDocument(SealedDocument {
             document_type: DocumentType::Bid,
@@ -425,7 +498,7 @@ mod tests {
         let record = document(DocumentType::OpeningRecord);
         assert!(s.admit("p", &record, D - 1).is_err());
         assert_eq!(s.admit("p", &record, D), Ok(()));
-        let change = Body::Schedule(Schedule { bid_deadline_ms: 2 * D, opening_ms: 2 * D });
+        let change = Body::Schedule(Schedule::new(2 * D, 2 * D));
         assert_eq!(s.admit("p", &change, D - 1), Ok(()));
         assert!(s.admit("p", &change, D).is_err());
         assert_eq!(TenderState::default().admit("p", &change, u64::MAX), Ok(()));
@@ -447,15 +520,15 @@ mod tests {
         };
         let chain = [
             ev(Body::Registration(crate::registration::tests::sample())),
-            ev(Body::Schedule(Schedule { bid_deadline_ms: 1, opening_ms: 2 })),
-            ev(Body::Schedule(Schedule { bid_deadline_ms: 3, opening_ms: 4 })),
+            ev(Body::Schedule(Schedule::new(1, 2))),
+            ev(Body::Schedule(Schedule::new(3, 4))),
             ev(reveal(5)),
             ev(document(DocumentType::AwardNotice)),
         ];
         for e in &chain {
             s.apply(e);
         }
-        assert_eq!(s.schedule, Some(Schedule { bid_deadline_ms: 3, opening_ms: 4 }));
+        assert_eq!(s.schedule, Some(Schedule::new(3, 4)));
         assert_eq!(s.revealed.iter().copied().collect::<Vec<_>>(), [5]);
         // Replayed from the head back, the same state.
         let mut back = TenderState::default();
@@ -496,7 +569,7 @@ mod tests {
         assert_eq!(s.admit("bidder-a", &sealed_bid, D - 1), Ok(()));
         assert_eq!(
             s.admit("bidder-a", &document(DocumentType::Bid), D - 1),
-            Err(Violation::UnsealedBid)
+            Err(Violation::UnsealedBid { document_type: DocumentType::Bid })
         );
         assert!(s.admit("school", &sealed_bid, D - 1).is_err());
         assert!(s.admit("supervisor", &sealed_bid, D - 1).is_err());
@@ -507,7 +580,7 @@ mod tests {
         awarded.apply_body(&document(DocumentType::AwardNotice));
         assert_eq!(awarded.admit("committee", &report, D), Ok(()));
         // The schedule is the owner's.
-        let change = Body::Schedule(Schedule { bid_deadline_ms: 2 * D, opening_ms: 2 * D });
+        let change = Body::Schedule(Schedule::new(2 * D, 2 * D));
         assert!(s.admit("bidder-a", &change, D - 1).is_err());
         assert_eq!(s.admit("agency-02", &change, D - 1), Ok(()));
         // A reveal by its filer (bidder) or the owner, of what the filer could file.
@@ -522,6 +595,55 @@ mod tests {
         assert_eq!(s.admit(crate::event::SEALED_PRINCIPAL, &sealed, D - 1), Ok(()));
         // An unregistered tender: anyone files anything.
         assert_eq!(state(D, D).admit("bidder-a", &document(DocumentType::AwardNotice), D), Ok(()));
+    }
+
+    #[test]
+    fn changes_to_bids_come_sealed_and_before_the_deadline_and_steps_by_their_party() {
+        use crate::steps::{Complaint, ComplaintAbout, ComplaintDecision, Invitations};
+        let s = registered();
+        for t in [
+            DocumentType::BidModification,
+            DocumentType::BidWithdrawal,
+            DocumentType::TenderDocumentsObjection,
+        ] {
+            let sealed = Body::SealedDocument(SealedDocument {
+                document_type: t,
+                commitment: Hash([4; 32]),
+            });
+            assert_eq!(s.admit("bidder-a", &sealed, D - 1), Ok(()), "{t:?}");
+            assert_eq!(
+                s.admit("bidder-a", &document(t), D - 1),
+                Err(Violation::UnsealedBid { document_type: t })
+            );
+            assert!(s.admit("agency-01", &sealed, D - 1).is_err(), "the owner's {t:?}");
+            let late = s.admit("bidder-a", &sealed, D);
+            assert_eq!(
+                late.is_err(),
+                t != DocumentType::TenderDocumentsObjection,
+                "{t:?} at the deadline: {late:?}"
+            );
+        }
+        // Counts that say how many may bid wait for the opening.
+        let invited = Body::Procedure(ProcedureStep::InvitationsSent(Invitations { count: 3 }));
+        assert!(matches!(
+            s.admit("agency-01", &invited, D - 1),
+            Err(Violation::BeforeOpening { step: "invitations_sent", .. })
+        ));
+        assert_eq!(s.admit("agency-01", &invited, D), Ok(()));
+        assert!(s.admit("bidder-a", &invited, D).unwrap_err().is_role());
+        // A complaint is a bidder's, its decision a supervisor's.
+        let complaint = Body::Procedure(ProcedureStep::ComplaintFiled(Complaint {
+            about: ComplaintAbout::Other,
+            objection: None,
+        }));
+        assert_eq!(s.admit("bidder-a", &complaint, D), Ok(()));
+        assert!(s.admit("agency-01", &complaint, D).unwrap_err().is_role());
+        let decided = Body::Procedure(ProcedureStep::ComplaintDecided(ComplaintDecision {
+            complaint: EventLink { index: 1, leaf_hash: Hash([0; 32]) },
+        }));
+        assert_eq!(s.admit("supervisor", &decided, D), Ok(()));
+        assert!(s.admit("agency-01", &decided, D).unwrap_err().is_role());
+        assert!(s.admit("bidder-a", &decided, D).unwrap_err().is_role());
     }
 
     #[test]

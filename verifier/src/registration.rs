@@ -113,7 +113,11 @@ pub fn filer(t: DocumentType) -> Filer {
         | D::PrequalificationApplication
         | D::PrequalificationApplicationClarification
         | D::Bid
-        | D::BidClarification => Filer::Bidder,
+        | D::BidClarification
+        | D::BidModification
+        | D::BidWithdrawal
+        | D::TenderDocumentsObjection
+        | D::PrequalificationDocumentsObjection => Filer::Bidder,
         D::PrequalificationReviewReport | D::EvaluationReport => Filer::Committee,
         D::PrequalificationNotice
         | D::TenderNotice

@@ -27,10 +27,15 @@ use crate::calendar::{Calendar, Uncovered, add_days, cst_date, cst_text, days_be
 use crate::event::{Body, Document, DocumentType, Event, Rejection, Reveal, Schedule};
 use crate::policy::RulePack;
 use crate::procedure::{TenderState, Violation};
-use crate::registration::Registration;
+use crate::registration::{Registration, Role};
 use crate::steps::{Attribution, ProcedureStep};
 
+mod after_opening;
+mod before_opening;
 pub mod timeline;
+
+use after_opening::*;
+use before_opening::*;
 
 /// One event of the tender, as the rules read it.
 #[derive(Clone, Copy, Debug)]
@@ -264,12 +269,15 @@ pub fn pack_link(chain: &[(u64, &Event)]) -> Option<crate::event::EventLink> {
     chain.iter().rev().find_map(|(_, e)| e.policy)
 }
 
+/// How a rule judges.
+type Judge = fn(&Facts<'_>, &Context<'_>) -> Answer;
+
 /// One rule of the catalogue.
 struct Rule {
     id: &'static str,
     article: &'static str,
     title: &'static str,
-    judge: fn(&Facts<'_>, &Context<'_>) -> Answer,
+    judge: Judge,
 }
 
 /// The catalogue, in report order.
@@ -279,6 +287,30 @@ const RULES: &[Rule] = &[
         article: "电子招标投标办法 art. 14; 招标投标法 art. 23, 45",
         title: "each filing by a party its role allows",
         judge: p01_roles,
+    },
+    Rule {
+        id: "T01",
+        article: "招标投标法 art. 17",
+        title: "invitation tendering invites at least 3 specific legal persons",
+        judge: t01_invitations,
+    },
+    Rule {
+        id: "T19",
+        article: "招标投标法实施条例 art. 19",
+        title: "at least 3 applicants pass prequalification",
+        judge: t19_prequalification_result,
+    },
+    Rule {
+        id: "T02",
+        article: "招标投标法实施条例 art. 16",
+        title: "prequalification and tender documents on sale for at least 5 days",
+        judge: t02_sale,
+    },
+    Rule {
+        id: "T03",
+        article: "招标投标法实施条例 art. 17",
+        title: "at least 5 days from the end of the prequalification documents' sale to the application deadline",
+        judge: t03_application_period,
     },
     Rule {
         id: "T04",
@@ -293,10 +325,46 @@ const RULES: &[Rule] = &[
         judge: t05_changes,
     },
     Rule {
+        id: "T06",
+        article: "招标投标法实施条例 art. 21",
+        title: "clarifications and amendments of the prequalification documents at least 3 days before the application deadline",
+        judge: t06_prequalification_changes,
+    },
+    Rule {
+        id: "T08",
+        article: "招标投标法实施条例 art. 22",
+        title: "objections to the prequalification documents at least 2 days before the application deadline",
+        judge: t08_prequalification_objections,
+    },
+    Rule {
+        id: "T09",
+        article: "招标投标法实施条例 art. 22",
+        title: "objections to the tender documents at least 10 days before the bid deadline",
+        judge: t09_document_objections,
+    },
+    Rule {
+        id: "T10",
+        article: "招标投标法实施条例 art. 22",
+        title: "objections to the documents answered within 3 days, the procedure suspended meanwhile",
+        judge: t10_objection_answers,
+    },
+    Rule {
+        id: "T35",
+        article: "招标投标法实施条例 art. 64",
+        title: "the sale, submission, clarification and amendment periods kept (T02–T06; else a fine of up to ¥100,000)",
+        judge: t35_penalty,
+    },
+    Rule {
         id: "T12",
         article: "招标投标法实施条例 art. 26",
         title: "bid security at most 2% of the estimated price",
         judge: t12_security,
+    },
+    Rule {
+        id: "T13",
+        article: "招标投标法实施条例 art. 27",
+        title: "a maximum bid price, if set, published before the bid deadline",
+        judge: t13_maximum_price,
     },
     Rule {
         id: "T15",
@@ -305,9 +373,21 @@ const RULES: &[Rule] = &[
         judge: t15_late_bids,
     },
     Rule {
+        id: "T16",
+        article: "招标投标法 art. 29",
+        title: "bids modified or withdrawn only before the bid deadline",
+        judge: t16_bid_changes,
+    },
+    Rule {
+        id: "T14",
+        article: "招标投标法实施条例 art. 35",
+        title: "a withdrawn bid's security refunded within 5 days",
+        judge: t14_withdrawal_refunds,
+    },
+    Rule {
         id: "E26",
-        article: "电子招标投标办法 art. 26; 招标投标法实施条例 art. 46",
-        title: "bids filed encrypted (sealed), never in the open; the evaluation report sealed until the award",
+        article: "电子招标投标办法 art. 21, 26; 招标投标法实施条例 art. 46",
+        title: "bids, their changes and objections to the documents filed sealed; the evaluation report sealed until the award; no bidder named or counted before the opening",
         judge: e26_sealed_bids,
     },
     Rule {
@@ -333,6 +413,24 @@ const RULES: &[Rule] = &[
         article: "招标投标法 art. 28; 条例 art. 44",
         title: "at least 3 bids for an opening",
         judge: t18_three_bids,
+    },
+    Rule {
+        id: "T21",
+        article: "招标投标法 art. 37",
+        title: "the committee: at least 5 members, an odd number, at least two thirds experts",
+        judge: t21_committee,
+    },
+    Rule {
+        id: "T22",
+        article: "招标投标法实施条例 art. 46–47",
+        title: "the experts drawn at random from the expert pool",
+        judge: t22_experts_drawn,
+    },
+    Rule {
+        id: "T23",
+        article: "招标投标法实施条例 art. 48",
+        title: "evaluation time extended when more than a third of the members ask",
+        judge: t23_more_time,
     },
     Rule {
         id: "T24",
@@ -377,6 +475,12 @@ const RULES: &[Rule] = &[
         judge: t29_contract,
     },
     Rule {
+        id: "T11",
+        article: "招标投标法实施条例 art. 25",
+        title: "the award notice and the contract within the bid validity period, counted from the bid deadline",
+        judge: t11_validity,
+    },
+    Rule {
         id: "T30",
         article: "招标投标法 art. 47",
         title: "the written report to the supervising department within 15 days of the award decision",
@@ -389,10 +493,22 @@ const RULES: &[Rule] = &[
         judge: t31_refunds,
     },
     Rule {
+        id: "T32",
+        article: "招标投标法实施条例 art. 58",
+        title: "a performance security of at most 10% of the contract price",
+        judge: t32_performance_security,
+    },
+    Rule {
         id: "T34",
         article: "招标投标法实施条例 art. 31",
         title: "a terminated tender files nothing but refunds",
         judge: t34_termination,
+    },
+    Rule {
+        id: "T33",
+        article: "招标投标法实施条例 art. 60–61",
+        title: "complaints after an objection where one is asked, within 10 days; accepted within 3 working days, decided within 30",
+        judge: t33_complaints,
     },
     Rule {
         id: "L01",
@@ -464,6 +580,10 @@ struct Facts<'a> {
     steps: Vec<(u64, u64, &'a ProcedureStep)>,
     /// What the admission rules say of each event, replayed.
     violations: Vec<(u64, Violation)>,
+    /// What the tender's owner filed (a registered tender's): (at, body).
+    owner_filings: Vec<(u64, &'a Body)>,
+    /// The latest received time of the record.
+    latest_ms: u64,
 }
 
 impl<'a> Facts<'a> {
@@ -476,6 +596,8 @@ impl<'a> Facts<'a> {
             refusals: Vec::new(),
             steps: Vec::new(),
             violations: Vec::new(),
+            owner_filings: Vec::new(),
+            latest_ms: 0,
         };
         let mut state = TenderState::default();
         for s in steps {
@@ -485,8 +607,12 @@ impl<'a> Facts<'a> {
                 f.refusals.push((s.at, r));
                 continue;
             }
+            f.latest_ms = f.latest_ms.max(s.received_ms);
             if let Err(v) = state.admit(s.principal, s.body, s.received_ms) {
                 f.violations.push((s.at, v));
+            }
+            if state.registration.as_ref().is_some_and(|r| r.role(s.principal) == Role::Owner) {
+                f.owner_filings.push((s.at, s.body));
             }
             state.apply_body(s.body);
             match s.body {
@@ -522,6 +648,11 @@ impl<'a> Facts<'a> {
             }
         }
         f
+    }
+
+    /// The latest received time of the record: how far it reaches.
+    fn latest_received(&self) -> u64 {
+        self.latest_ms
     }
 
     /// The schedule in force at the end of the record.
@@ -768,7 +899,11 @@ fn is_bid(x: &&Filing<'_>) -> bool {
 
 fn t15_late_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
     if let Some(a) = failed_by(f, |v| {
-        matches!(v, Violation::LateBid { .. } | Violation::ScheduleAfterDeadline { .. })
+        matches!(
+            v,
+            Violation::LateBid { document_type: DocumentType::Bid, .. }
+                | Violation::ScheduleAfterDeadline { .. }
+        )
     }) {
         return a;
     }
@@ -787,7 +922,10 @@ fn t15_late_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
 }
 
 fn e26_sealed_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
-    if let Some(a) = failed_by(f, |v| matches!(v, Violation::UnsealedEvaluation)) {
+    if let Some(a) = failed_by(f, |v| {
+        matches!(v, Violation::UnsealedEvaluation | Violation::BeforeOpening { .. })
+            || matches!(v, Violation::UnsealedBid { document_type } if *document_type != DocumentType::Bid)
+    }) {
         return a;
     }
     let open: Vec<u64> =
@@ -855,28 +993,27 @@ fn e28_reveals(f: &Facts<'_>, _: &Context<'_>) -> Answer {
 }
 
 fn t18_three_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
-    let opened = f
-        .of_type(DocumentType::OpeningRecord)
-        .map(|x| (x.at, x.received_ms))
-        .chain(f.reveals.iter().map(|(at, ms, _)| (*at, *ms)))
-        .min_by_key(|(_, ms)| *ms);
-    let Some((at, ms)) = opened else {
+    let Some((at, ms)) = opened(f) else {
         return Answer::NotApplicable("the bids were not opened yet".into());
     };
-    let bids = f
-        .filings
-        .iter()
-        .filter(is_bid)
-        .filter(|x| {
-            x.received_ms <= ms && f.deadline_at(x.received_ms).is_none_or(|d| x.received_ms < d)
-        })
-        .count();
-    if bids >= 3 {
-        Answer::Pass(format!("{bids} bids before the opening (entry {at})"))
+    let in_time = |x: &&Filing<'_>| {
+        x.received_ms <= ms && f.deadline_at(x.received_ms).is_none_or(|d| x.received_ms < d)
+    };
+    let bids = f.filings.iter().filter(is_bid).filter(in_time).count();
+    // A withdrawal takes its bidder's bid out of the count.
+    let withdrawn = f.of_type(DocumentType::BidWithdrawal).filter(in_time).count();
+    let n = bids.saturating_sub(withdrawn);
+    let counted = if withdrawn == 0 {
+        format!("{n} bids")
+    } else {
+        format!("{n} bids ({bids} filed, {withdrawn} withdrawn)")
+    };
+    if n >= 3 {
+        Answer::Pass(format!("{counted} before the opening (entry {at})"))
     } else {
         Answer::Fail(
             format!(
-                "the bids were opened (entry {at}) with {bids} bid(s); fewer than 3 means no opening and a new tender"
+                "the bids were opened (entry {at}) with {counted}; fewer than 3 means no opening and a new tender"
             ),
             vec![at],
         )
@@ -972,9 +1109,21 @@ fn e31_every_bid_opened(f: &Facts<'_>, _: &Context<'_>) -> Answer {
             (false, None) => unopened.push(x.at),
         }
     }
+    // A withdrawn bid is returned unopened; which sealed bid a sealed
+    // withdrawal takes back is not public, so they are matched by count.
+    let withdrawn = f
+        .of_type(DocumentType::BidWithdrawal)
+        .filter(|x| f.deadline_at(x.received_ms).is_none_or(|d| x.received_ms < d))
+        .count();
+    let excused = if unopened.len() <= withdrawn { std::mem::take(&mut unopened).len() } else { 0 };
     if unopened.is_empty() && undecided.is_empty() {
         return Answer::Pass(format!(
-            "by entry {end_at} every sealed bid was opened or its failure recorded ({failed} failure(s), each attributed)"
+            "by entry {end_at} every sealed bid was opened or its failure recorded ({failed} failure(s), each attributed){}",
+            if excused > 0 {
+                format!("; {excused} left unopened, as many as the withdrawals")
+            } else {
+                String::new()
+            }
         ));
     }
     let mut detail = Vec::new();

@@ -1,12 +1,16 @@
 //! Steps of the procedure that are not documents: what the platform records
 //! as a tender moves from its opening to its end (DOMAIN.md §6), each
-//! filed by the tender's owner as a `procedure` event — except an
-//! objection, which its objector files. The rules that need
-//! them are in [`crate::rules`].
+//! filed as a `procedure` event by the party [`ProcedureStep::filer`] names:
+//! the tender's owner, a bidder (objections, complaints) or a supervisor
+//! (a complaint's handling). The rules that need them are in
+//! [`crate::rules`].
 //!
-//! Every step is public when filed. Steps that would name a bidder before
-//! the bid deadline (downloads, withdrawals) are not here: 电子招标投标办法
-//! art. 21 keeps those secret until the opening.
+//! Every step is public when filed, so none names a bidder before the
+//! opening (电子招标投标办法 art. 21): a withdrawal is a sealed document and
+//! its refund names the sealed entry; counts that would say how many may
+//! bid (invitations, applicants that passed prequalification) and
+//! complaints are recorded once the bids are opened. Downloads are not
+//! recorded at all yet.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,8 +51,170 @@ pub enum ProcedureStep {
     /// name a bidder while 电子招标投标办法 art. 21 keeps bidders secret; they
     /// are not recorded here.)
     ObjectionRaised(Objection),
-    /// 异议答复: the tenderer's answer to an objection.
+    /// 异议答复: the tenderer's answer to an objection: an `objection_raised`
+    /// step, or a sealed objection to the documents.
     ObjectionAnswered(ObjectionAnswer),
+    // Added after the first release: new names, earlier leaves unchanged.
+    /// 退还撤回投标的保证金: the security of a withdrawn bid refunded (条例
+    /// art. 35), naming the sealed withdrawal, not the bidder.
+    WithdrawalRefunded(WithdrawalRefund),
+    /// 评标委员会组建: the committee's make-up, without names: they stay secret
+    /// until the award (招标投标法 art. 37; 条例 art. 46).
+    CommitteeFormed(Committee),
+    /// 评标时间不足: members said the time for evaluation is too short (条例
+    /// art. 48), and whether it was extended.
+    MoreTimeAsked(MoreTime),
+    /// 履约保证金: the winner's performance security (条例 art. 58).
+    PerformanceSecurityPosted(PerformanceSecurity),
+    /// 投标邀请: how many were invited (招标投标法 art. 17); a count only,
+    /// recorded once the bids are opened (电子招标投标办法 art. 21 keeps it
+    /// secret until then).
+    InvitationsSent(Invitations),
+    /// 资格预审结果: how many applicants passed (条例 art. 19); recorded once
+    /// the bids are opened.
+    PrequalificationPassed(Prequalified),
+    /// 投诉: a complaint to the supervising department (条例 art. 60), filed by
+    /// the complainant once the bids are opened.
+    ComplaintFiled(Complaint),
+    /// 投诉受理: the department accepts a complaint or not (条例 art. 61).
+    ComplaintAccepted(ComplaintAcceptance),
+    /// 投诉处理决定: the department's decision (条例 art. 61).
+    ComplaintDecided(ComplaintDecision),
+}
+
+/// Who files a step in a registered tender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepFiler {
+    /// The tenderer or its agency.
+    Owner,
+    /// A bidder, never the owner or a supervisor.
+    Bidder,
+    /// A named supervisor.
+    Supervisor,
+}
+
+/// The most members an evaluation committee is recorded with.
+pub const MAX_MEMBERS: u32 = 99;
+
+/// The security of a withdrawn bid, refunded.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalRefund {
+    /// The withdrawal's entry (a sealed `bid_withdrawal`).
+    pub withdrawal: EventLink,
+    /// The amount refunded, fen.
+    pub amount_fen: u64,
+}
+
+/// The committee's make-up (招标投标法 art. 37).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Committee {
+    /// The tenderer's representatives.
+    pub representatives: u32,
+    /// Experts drawn at random from the expert pool.
+    pub experts_drawn: u32,
+    /// Experts designated by the tenderer (条例 art. 47: special projects only).
+    pub experts_designated: u32,
+}
+
+impl Committee {
+    /// Every member.
+    pub fn size(&self) -> u64 {
+        u64::from(self.representatives)
+            + u64::from(self.experts_drawn)
+            + u64::from(self.experts_designated)
+    }
+
+    /// The experts.
+    pub fn experts(&self) -> u64 {
+        u64::from(self.experts_drawn) + u64::from(self.experts_designated)
+    }
+}
+
+/// Members asking for more time.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MoreTime {
+    /// How many members said the time is too short.
+    pub members: u32,
+    /// Whether the tenderer extended it.
+    pub extended: bool,
+}
+
+/// A performance security.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceSecurity {
+    /// Its amount, fen.
+    pub amount_fen: u64,
+    /// The contract price, fen.
+    pub contract_price_fen: u64,
+}
+
+/// Invitations to bid.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Invitations {
+    /// How many specific legal persons were invited.
+    pub count: u32,
+}
+
+/// The prequalification's result.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Prequalified {
+    /// How many applicants passed.
+    pub passed: u32,
+}
+
+/// What a complaint is about.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintAbout {
+    /// The prequalification or tender documents (条例 art. 22).
+    Documents,
+    /// The opening (条例 art. 44).
+    Opening,
+    /// The evaluation result (条例 art. 54).
+    Result,
+    /// Anything else.
+    Other,
+}
+
+impl ComplaintAbout {
+    /// Whether 条例 art. 60 asks an objection first.
+    pub fn needs_objection(self) -> bool {
+        !matches!(self, ComplaintAbout::Other)
+    }
+}
+
+/// A complaint.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Complaint {
+    /// What it is about.
+    pub about: ComplaintAbout,
+    /// The objection it follows, where 条例 art. 60 asks one first.
+    pub objection: Option<EventLink>,
+}
+
+/// Whether a complaint was accepted.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintAcceptance {
+    /// The complaint's entry.
+    pub complaint: EventLink,
+    /// Accepted (受理) or not.
+    pub accepted: bool,
+}
+
+/// The decision on a complaint.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintDecision {
+    /// The complaint's entry.
+    pub complaint: EventLink,
 }
 
 /// What an objection is about.
@@ -178,7 +344,41 @@ impl ProcedureStep {
             ProcedureStep::Terminated(_) => "terminated",
             ProcedureStep::ObjectionRaised(_) => "objection_raised",
             ProcedureStep::ObjectionAnswered(_) => "objection_answered",
+            ProcedureStep::WithdrawalRefunded(_) => "withdrawal_refunded",
+            ProcedureStep::CommitteeFormed(_) => "committee_formed",
+            ProcedureStep::MoreTimeAsked(_) => "more_time_asked",
+            ProcedureStep::PerformanceSecurityPosted(_) => "performance_security_posted",
+            ProcedureStep::InvitationsSent(_) => "invitations_sent",
+            ProcedureStep::PrequalificationPassed(_) => "prequalification_passed",
+            ProcedureStep::ComplaintFiled(_) => "complaint_filed",
+            ProcedureStep::ComplaintAccepted(_) => "complaint_accepted",
+            ProcedureStep::ComplaintDecided(_) => "complaint_decided",
         }
+    }
+
+    /// Who files it in a registered tender.
+    pub fn filer(&self) -> StepFiler {
+        match self {
+            ProcedureStep::ObjectionRaised(_) | ProcedureStep::ComplaintFiled(_) => {
+                StepFiler::Bidder
+            }
+            ProcedureStep::ComplaintAccepted(_) | ProcedureStep::ComplaintDecided(_) => {
+                StepFiler::Supervisor
+            }
+            _ => StepFiler::Owner,
+        }
+    }
+
+    /// Whether it is recorded only once the bids are opened: before, it
+    /// would name a bidder or say how many there may be (电子招标投标办法
+    /// art. 21).
+    pub fn after_opening_only(&self) -> bool {
+        matches!(
+            self,
+            ProcedureStep::InvitationsSent(_)
+                | ProcedureStep::PrequalificationPassed(_)
+                | ProcedureStep::ComplaintFiled(_)
+        )
     }
 
     /// Checks the rules of the format that the type system does not.
@@ -216,7 +416,38 @@ impl ProcedureStep {
                 check_text("bidder", &r.bidder, crate::event::MAX_PRINCIPAL_BYTES)
             }
             ProcedureStep::Terminated(t) => check_text("reason", &t.reason, MAX_TEXT_BYTES),
-            ProcedureStep::ObjectionRaised(_) | ProcedureStep::ObjectionAnswered(_) => Ok(()),
+            ProcedureStep::CommitteeFormed(c) => {
+                if c.size() == 0 || c.size() > u64::from(MAX_MEMBERS) {
+                    return Err(Error::EventInvalid(format!(
+                        "a committee of 1 to {MAX_MEMBERS} members"
+                    )));
+                }
+                Ok(())
+            }
+            ProcedureStep::MoreTimeAsked(m) if m.members == 0 || m.members > MAX_MEMBERS => {
+                Err(Error::EventInvalid(format!("1 to {MAX_MEMBERS} members ask for more time")))
+            }
+            ProcedureStep::PerformanceSecurityPosted(p) if p.contract_price_fen == 0 => {
+                Err(Error::EventInvalid("contract_price_fen is 0".into()))
+            }
+            ProcedureStep::ComplaintFiled(c) if c.about == ComplaintAbout::Other => {
+                match c.objection {
+                    Some(_) => Err(Error::EventInvalid(
+                        "a complaint about another matter follows no objection".into(),
+                    )),
+                    None => Ok(()),
+                }
+            }
+            ProcedureStep::ObjectionRaised(_)
+            | ProcedureStep::ObjectionAnswered(_)
+            | ProcedureStep::WithdrawalRefunded(_)
+            | ProcedureStep::MoreTimeAsked(_)
+            | ProcedureStep::PerformanceSecurityPosted(_)
+            | ProcedureStep::InvitationsSent(_)
+            | ProcedureStep::PrequalificationPassed(_)
+            | ProcedureStep::ComplaintFiled(_)
+            | ProcedureStep::ComplaintAccepted(_)
+            | ProcedureStep::ComplaintDecided(_) => Ok(()),
         }
     }
 }

@@ -324,12 +324,6 @@ impl Ledger {
         })
     }
 
-    /// Whether `link` names a sealed document of `tender` by its index and
-    /// leaf hash.
-    fn is_sealed_entry(&self, link: &EventLink, tender: &str, st: &BatchState) -> Result<bool> {
-        self.is_entry(link, tender, st, |b| matches!(b, Body::SealedDocument(_)))
-    }
-
     /// Whether `link` names an entry of `tender` (by index and leaf hash,
     /// committed or earlier in this batch) whose body `is` accepts.
     fn is_entry(
@@ -351,6 +345,60 @@ impl Ledger {
         Ok(ev.tender == tender && is(&ev.body))
     }
 
+    /// What is wrong with the entries `step` links to, if anything: each
+    /// must be an entry of this tender of the kind the step names.
+    fn step_links(
+        &self,
+        step: &verifier::steps::ProcedureStep,
+        tender: &str,
+        st: &BatchState,
+    ) -> Result<Option<String>> {
+        use verifier::event::DocumentType as D;
+        use verifier::steps::ProcedureStep as P;
+        let document = |b: &Body, types: &[D]| match b {
+            Body::SealedDocument(s) => types.contains(&s.document_type),
+            Body::Document(d) => types.contains(&d.document_type),
+            _ => false,
+        };
+        let objection = |b: &Body| {
+            matches!(b, Body::Procedure(P::ObjectionRaised(_)))
+                || document(
+                    b,
+                    &[D::TenderDocumentsObjection, D::PrequalificationDocumentsObjection],
+                )
+        };
+        let complaint = |b: &Body| matches!(b, Body::Procedure(P::ComplaintFiled(_)));
+        let (link, what, ok): (&EventLink, &str, bool) = match step {
+            P::DecryptionFailed(f) => (
+                &f.sealed,
+                "a sealed document",
+                self.is_entry(&f.sealed, tender, st, |b| matches!(b, Body::SealedDocument(_)))?,
+            ),
+            P::ObjectionAnswered(a) => {
+                (&a.objection, "an objection", self.is_entry(&a.objection, tender, st, objection)?)
+            }
+            P::WithdrawalRefunded(r) => (
+                &r.withdrawal,
+                "a bid withdrawal",
+                self.is_entry(&r.withdrawal, tender, st, |b| document(b, &[D::BidWithdrawal]))?,
+            ),
+            P::ComplaintFiled(verifier::steps::Complaint { objection: Some(o), .. }) => {
+                (o, "an objection", self.is_entry(o, tender, st, objection)?)
+            }
+            P::ComplaintAccepted(verifier::steps::ComplaintAcceptance { complaint: c, .. })
+            | P::ComplaintDecided(verifier::steps::ComplaintDecision { complaint: c }) => {
+                (c, "a complaint", self.is_entry(c, tender, st, complaint)?)
+            }
+            _ => return Ok(None),
+        };
+        Ok((!ok).then(|| {
+            format!(
+                "entry {} with leaf hash {} is not {what} of this tender",
+                link.index, link.leaf_hash
+            )
+        }))
+    }
+
     /// Decides what to do with one submission (its content digest is new).
     /// `sealed`: the content is a document to be filed under seal.
     pub(super) fn admit(
@@ -359,6 +407,11 @@ impl Ledger {
         sealed: bool,
         st: &mut BatchState,
     ) -> Result<Admission> {
+        if let Body::Procedure(step) = &content.body
+            && let Some(e) = self.step_links(step, &content.tender, st)?
+        {
+            return Ok(Admission::Refuse(invalid(e)));
+        }
         match &content.body {
             Body::Certificate(c) => {
                 let cert = match c.certificate() {
@@ -503,24 +556,6 @@ impl Ledger {
                         reason,
                     },
                 })
-            }
-            Body::Procedure(verifier::steps::ProcedureStep::DecryptionFailed(f))
-                if !self.is_sealed_entry(&f.sealed, &content.tender, st)? =>
-            {
-                Ok(Admission::Refuse(invalid(format!(
-                    "entry {} with leaf hash {} is not a sealed document of this tender",
-                    f.sealed.index, f.sealed.leaf_hash
-                ))))
-            }
-            Body::Procedure(verifier::steps::ProcedureStep::ObjectionAnswered(a))
-                if !self.is_entry(&a.objection, &content.tender, st, |b| {
-                    matches!(b, Body::Procedure(verifier::steps::ProcedureStep::ObjectionRaised(_)))
-                })? =>
-            {
-                Ok(Admission::Refuse(invalid(format!(
-                    "entry {} with leaf hash {} is not an objection in this tender",
-                    a.objection.index, a.objection.leaf_hash
-                ))))
             }
             Body::Schedule(_) | Body::Registration(_) | Body::Procedure(_) => {
                 Ok(match self.procedure(content, false, st)? {

@@ -20,7 +20,7 @@ fn registration(must_tender: bool, security_fen: u64) -> Value {
                    "principals": ["agency-01"]},
         "method": "open", "prequalification": false, "must_tender": must_tender,
         "state_capital": true, "estimate_fen": 500_000_000u64, "max_price_fen": null,
-        "bid_security_fen": security_fen, "bid_validity_days": 90, "supervisors": []}})
+        "bid_security_fen": security_fen, "bid_validity_days": 90, "supervisors": ["supervisor"]}})
 }
 
 fn doc(kind: &str, principal: &str, n: u8) -> Value {
@@ -593,4 +593,396 @@ fn t26_objections_to_the_result_answered_within_three_days_and_suspend_the_award
     // Not answered, nothing after: undecided; no objection: not applicable.
     assert_eq!(outcome(&judged(&base("2026-04-03")[..3]), "T26"), Outcome::Indeterminate);
     assert_eq!(outcome(&judged(&base("2026-04-03")[..2]), "T26"), Outcome::NotApplicable);
+}
+
+fn ms(time: &str) -> i64 {
+    time.parse::<jiff::Timestamp>().expect("a time").as_millisecond()
+}
+
+/// A registration with prequalification (and `method`, `max_price_fen`).
+fn registration_with(prequalification: bool, method: &str, max_price_fen: Option<u64>) -> Value {
+    let mut r = registration(true, 1);
+    r["body"]["prequalification"] = json!(prequalification);
+    r["body"]["method"] = json!(method);
+    r["body"]["max_price_fen"] = json!(max_price_fen);
+    r
+}
+
+fn sealed(kind: &str, principal: &str, n: u8) -> Value {
+    let mut d = doc(kind, principal, n);
+    d["kind"] = json!("sealed_document");
+    d
+}
+
+/// A schedule with the bid deadline and opening at 09:30 on `deadline`, and
+/// the optional times at 17:00 on their days.
+fn full_schedule(
+    deadline: &str,
+    documents_sale_end: Option<&str>,
+    prequalification_sale_end: Option<&str>,
+    prequalification_deadline: Option<&str>,
+) -> Value {
+    let day = |d: Option<&str>| d.map(|d| ms(&format!("{d}T17:00:00+08:00")));
+    let mut s = schedule(&format!("{deadline}T09:30:00+08:00"));
+    s["body"]["documents_sale_end_ms"] = json!(day(documents_sale_end));
+    s["body"]["prequalification_sale_end_ms"] = json!(day(prequalification_sale_end));
+    s["body"]["prequalification_deadline_ms"] = json!(day(prequalification_deadline));
+    s
+}
+
+/// Prequalification: documents issued 03-02, sold until `sale_end`,
+/// applications until `application_deadline`; `rest` follows.
+fn prequalification(
+    sale_end: &str,
+    application_deadline: &str,
+    rest: Vec<(String, Value)>,
+) -> Compliance {
+    let mut events = vec![
+        (at("2026-03-01"), registration_with(true, "open", None)),
+        (at("2026-03-02"), doc("prequalification_documents", "agency-01", 1)),
+        (
+            at("2026-03-02"),
+            full_schedule("2026-04-30", None, Some(sale_end), Some(application_deadline)),
+        ),
+    ];
+    events.extend(rest);
+    judged(&events)
+}
+
+#[test]
+fn t02_t03_prequalification_documents_on_sale_five_days_then_five_to_apply() {
+    // 条例 16: on sale at least 5 days: 03-02 → 03-07 is 5; 03-06 is 4.
+    let c = prequalification("2026-03-07", "2026-03-12", vec![]);
+    for rule in ["T02", "T03"] {
+        assert_eq!(outcome(&c, rule), Outcome::Pass, "{rule}: {}", c.to_text());
+    }
+    // No tender documents yet: the penalty rule waits for T04.
+    assert_eq!(outcome(&c, "T35"), Outcome::Indeterminate);
+    assert_eq!(verdict(&c, "T35").detail, "T04 undecided");
+    let c = prequalification("2026-03-06", "2026-03-12", vec![]);
+    assert_eq!(outcome(&c, "T02"), Outcome::Fail, "{}", c.to_text());
+    assert_eq!(verdict(&c, "T02").events, [1, 2]);
+    // 条例 64: the penalty rule cites the same entries.
+    assert_eq!(outcome(&c, "T35"), Outcome::Fail);
+    assert_eq!(verdict(&c, "T35").events, [1, 2]);
+    assert!(verdict(&c, "T35").detail.starts_with("T02"), "{c:?}");
+    // 条例 17: 5 days from the sale's end: 03-07 → 03-12; 03-11 is short.
+    let c = prequalification("2026-03-07", "2026-03-11", vec![]);
+    assert_eq!(outcome(&c, "T03"), Outcome::Fail, "{}", c.to_text());
+    assert_eq!(outcome(&c, "T35"), Outcome::Fail);
+    // Tender documents: sold from Saturday 09-26 (中秋 break); the fifth day
+    // is 10-01 (国庆). Read plainly that is enough; read as extended over rest
+    // days, the sale runs to Thursday 10-08.
+    let tender = |sale_end: &str, reading| {
+        let events = vec![
+            (at("2026-09-01"), registration(true, 1)),
+            (at("2026-09-26"), doc("tender_documents", "agency-01", 1)),
+            (at("2026-09-26"), full_schedule("2026-10-30", Some(sale_end), None, None)),
+        ];
+        judge_with(&events, reading)
+    };
+    let extend = Reading { extend_minimums_over_rest_days: true, ..Reading::default() };
+    assert_eq!(outcome(&tender("2026-10-01", Reading::default()), "T02"), Outcome::Pass);
+    assert_eq!(outcome(&tender("2026-10-07", extend), "T02"), Outcome::Fail);
+    assert_eq!(outcome(&tender("2026-10-08", extend), "T02"), Outcome::Pass);
+    // Documents issued, the sale's end not scheduled: undecided.
+    let c = judged(&preparation("2026-03-02", "2026-03-22"));
+    assert_eq!(outcome(&c, "T02"), Outcome::Indeterminate);
+    assert_eq!(outcome(&c, "T35"), Outcome::Indeterminate);
+    // No prequalification: T03 does not apply.
+    assert_eq!(outcome(&c, "T03"), Outcome::NotApplicable);
+}
+
+#[test]
+fn t06_t08_t19_prequalification_changes_objections_and_result() {
+    let clarification =
+        |on: &str| vec![(at(on), doc("prequalification_documents_clarification", "agency-01", 3))];
+    // 条例 21: at least 3 days before the application deadline 03-12.
+    let c = prequalification("2026-03-07", "2026-03-12", clarification("2026-03-09"));
+    assert_eq!(outcome(&c, "T06"), Outcome::Pass, "{}", c.to_text());
+    let c = prequalification("2026-03-07", "2026-03-12", clarification("2026-03-10"));
+    assert_eq!(outcome(&c, "T06"), Outcome::Fail);
+    assert_eq!(verdict(&c, "T06").events, [3, 2]);
+    assert_eq!(outcome(&c, "T35"), Outcome::Fail);
+    // 条例 22: objections at least 2 days before it, filed sealed.
+    let objection =
+        |on: &str| vec![(at(on), sealed("prequalification_documents_objection", "applicant-a", 4))];
+    let c = prequalification("2026-03-07", "2026-03-12", objection("2026-03-10"));
+    assert_eq!(outcome(&c, "T08"), Outcome::Pass, "{}", c.to_text());
+    let c = prequalification("2026-03-07", "2026-03-12", objection("2026-03-11"));
+    assert_eq!(outcome(&c, "T08"), Outcome::Fail);
+    assert_eq!(verdict(&c, "T08").events, [3]);
+    // 条例 19: at least 3 pass, recorded once the bids are opened.
+    let passed =
+        |n: u32, on: &str| (on.to_owned(), step("prequalification_passed", json!({"passed": n})));
+    let after = "2026-04-30T09:30:00+08:00";
+    let c = prequalification("2026-03-07", "2026-03-12", vec![passed(3, after)]);
+    assert_eq!(outcome(&c, "T19"), Outcome::Pass);
+    assert_eq!(outcome(&c, "E26"), Outcome::NotApplicable, "{}", c.to_text());
+    let c = prequalification("2026-03-07", "2026-03-12", vec![passed(2, after)]);
+    assert_eq!(outcome(&c, "T19"), Outcome::Fail);
+    // Recorded before the opening it says how many may bid (办法 21).
+    let c = prequalification("2026-03-07", "2026-03-12", vec![passed(3, &at("2026-03-13"))]);
+    assert_eq!(outcome(&c, "E26"), Outcome::Fail);
+    assert_eq!(verdict(&c, "E26").events, [3]);
+    let c = prequalification("2026-03-07", "2026-03-12", vec![]);
+    assert_eq!(outcome(&c, "T19"), Outcome::Indeterminate);
+}
+
+#[test]
+fn t09_t10_objections_to_the_tender_documents() {
+    // Deadline 03-23: objections by 03-13 (10 days); answered within 3
+    // days, nothing else filed by the owner meanwhile.
+    let base = |raised: &str, answered: &str| {
+        vec![
+            (at("2026-03-02"), registration(true, 1)),
+            (at("2026-03-02"), doc("tender_documents", "agency-01", 1)),
+            (at("2026-03-02"), schedule("2026-03-23T09:30:00+08:00")),
+            (at(raised), sealed("tender_documents_objection", "bidder-a", 2)),
+            (at(answered), answer(3)),
+        ]
+    };
+    let c = judged(&base("2026-03-13", "2026-03-16"));
+    assert_eq!(outcome(&c, "T09"), Outcome::Pass, "{}", c.to_text());
+    assert_eq!(outcome(&c, "T10"), Outcome::Pass, "{}", c.to_text());
+    assert_eq!(outcome(&c, "E26"), Outcome::NotApplicable, "{}", c.to_text());
+    let c = judged(&base("2026-03-14", "2026-03-16"));
+    assert_eq!(outcome(&c, "T09"), Outcome::Fail);
+    assert_eq!(verdict(&c, "T09").events, [3]);
+    // Answered on day 4.
+    let c = judged(&base("2026-03-13", "2026-03-17"));
+    assert_eq!(outcome(&c, "T10"), Outcome::Fail);
+    assert_eq!(verdict(&c, "T10").events, [3, 4]);
+    // A clarification while it waits answers it; a notice does not.
+    let mut events = base("2026-03-13", "2026-03-16");
+    events.insert(4, (at("2026-03-14"), doc("tender_documents_clarification", "agency-01", 5)));
+    assert_eq!(outcome(&judged(&events), "T10"), Outcome::Pass);
+    let mut events = base("2026-03-13", "2026-03-16");
+    events.insert(4, (at("2026-03-14"), doc("control_price_publication", "agency-01", 5)));
+    let c = judged(&events);
+    assert_eq!(outcome(&c, "T10"), Outcome::Fail, "{}", c.to_text());
+    assert_eq!(verdict(&c, "T10").events, [3, 4]);
+    // Unanswered: undecided until the deadline passes, then broken.
+    let mut events = base("2026-03-13", "2026-03-16");
+    events.pop();
+    assert_eq!(outcome(&judged(&events), "T10"), Outcome::Indeterminate);
+    events.push(("2026-03-23T09:30:00+08:00".into(), doc("opening_record", "agency-01", 6)));
+    assert_eq!(outcome(&judged(&events), "T10"), Outcome::Fail);
+    // Filed in the open, it names the bidder before the opening.
+    let mut events = base("2026-03-13", "2026-03-16");
+    events[3].1 = doc("tender_documents_objection", "bidder-a", 2);
+    let c = judged(&events);
+    assert_eq!(verdict(&c, "E26").events, [3], "{}", c.to_text());
+}
+
+#[test]
+fn t14_t16_bids_modified_or_withdrawn_before_the_deadline_and_refunded() {
+    let before = "2026-03-23T09:29:59+08:00".to_owned();
+    let after = "2026-03-23T09:30:00+08:00".to_owned();
+    let refund = |position: u64| {
+        step(
+            "withdrawal_refunded",
+            json!({"withdrawal": {"index": position, "leaf_hash": "00".repeat(32)}, "amount_fen": 1}),
+        )
+    };
+    // Withdrawn Friday 03-13: refunded by Wednesday 03-18 (5 days).
+    let base = |refunded: &str| {
+        vec![
+            (at("2026-03-10"), sealed_bid("bidder-a", 10)),
+            (at("2026-03-10"), sealed_bid("bidder-b", 11)),
+            (at("2026-03-10"), sealed_bid("bidder-c", 12)),
+            (at("2026-03-10"), sealed_bid("bidder-d", 13)),
+            (at("2026-03-13"), sealed("bid_withdrawal", "bidder-d", 15)),
+            (at(refunded), refund(7)),
+            (before.clone(), sealed("bid_modification", "bidder-a", 14)),
+            (after.clone(), doc("opening_record", "agency-01", 16)),
+        ]
+    };
+    let c = bidding(base("2026-03-18"));
+    for rule in ["T14", "T16", "T18", "E26"] {
+        assert_eq!(outcome(&c, rule), Outcome::Pass, "{rule}: {}", c.to_text());
+    }
+    assert!(verdict(&c, "T18").detail.contains("3 bids (4 filed, 1 withdrawn)"), "{c:?}");
+    let c = bidding(base("2026-03-19"));
+    assert_eq!(outcome(&c, "T14"), Outcome::Fail);
+    assert_eq!(verdict(&c, "T14").events, [7, 8]);
+    // Not refunded: undecided.
+    let mut events = base("2026-03-18");
+    events.remove(5);
+    assert_eq!(outcome(&bidding(events), "T14"), Outcome::Indeterminate);
+    // A modification and a withdrawal at the deadline: too late (法 29).
+    let c = bidding(vec![
+        (after.clone(), sealed("bid_modification", "bidder-a", 14)),
+        (after.clone(), sealed("bid_withdrawal", "bidder-b", 15)),
+    ]);
+    assert_eq!(verdict(&c, "T16").events, [3, 4], "{}", c.to_text());
+    assert_eq!(outcome(&c, "T15"), Outcome::NotApplicable, "not bids: {}", c.to_text());
+    // Two bids less one withdrawn cannot be opened.
+    let c = bidding(vec![
+        (before.clone(), sealed_bid("bidder-a", 10)),
+        (before.clone(), sealed_bid("bidder-b", 11)),
+        (before.clone(), sealed_bid("bidder-c", 12)),
+        (before.clone(), sealed("bid_withdrawal", "bidder-c", 15)),
+        (after.clone(), doc("opening_record", "agency-01", 16)),
+    ]);
+    assert_eq!(outcome(&c, "T18"), Outcome::Fail, "{}", c.to_text());
+}
+
+#[test]
+fn t01_t11_t13_invitations_validity_and_the_maximum_price() {
+    let after = "2026-03-23T09:30:00+08:00".to_owned();
+    let invited = |n: u32| (after.clone(), step("invitations_sent", json!({"count": n})));
+    let invitation = |rest: Vec<(String, Value)>| {
+        let mut events = vec![
+            (at("2026-03-01"), registration_with(false, "invitation", Some(480_000_000))),
+            (at("2026-03-02"), doc("tender_documents", "agency-01", 1)),
+            (at("2026-03-02"), schedule("2026-03-23T09:30:00+08:00")),
+        ];
+        events.extend(rest);
+        judged(&events)
+    };
+    // 法 17: at least three invited.
+    assert_eq!(outcome(&invitation(vec![invited(3)]), "T01"), Outcome::Pass);
+    assert_eq!(verdict(&invitation(vec![invited(2)]), "T01").events, [3]);
+    assert_eq!(outcome(&invitation(vec![]), "T01"), Outcome::Indeterminate);
+    assert_eq!(outcome(&bidding(vec![]), "T01"), Outcome::NotApplicable);
+    // 条例 27: a maximum price, published before the deadline.
+    let c = invitation(vec![(at("2026-03-10"), doc("control_price_publication", "agency-01", 2))]);
+    assert_eq!(outcome(&c, "T13"), Outcome::Pass);
+    assert_eq!(outcome(&invitation(vec![]), "T13"), Outcome::Indeterminate);
+    assert_eq!(outcome(&bidding(vec![]), "T13"), Outcome::NotApplicable);
+    // 条例 25: 90 days from the deadline 03-23 run to 06-21.
+    let award = |on: &str| vec![(at(on), doc("award_notice", "agency-01", 3))];
+    assert_eq!(outcome(&invitation(award("2026-06-21")), "T11"), Outcome::Pass);
+    let c = invitation(award("2026-06-22"));
+    assert_eq!(outcome(&c, "T11"), Outcome::Fail, "{}", c.to_text());
+    assert_eq!(verdict(&c, "T11").events, [3]);
+    assert_eq!(outcome(&invitation(vec![]), "T11"), Outcome::NotApplicable);
+}
+
+#[test]
+fn t21_t22_t23_t32_the_committee_and_the_performance_security() {
+    let committee = |representatives: u32, drawn: u32, designated: u32| {
+        (
+            at("2026-03-23"),
+            step(
+                "committee_formed",
+                json!({"representatives": representatives, "experts_drawn": drawn,
+                       "experts_designated": designated}),
+            ),
+        )
+    };
+    // 法 37: at least 5, odd, experts at least two thirds.
+    let c = bidding(vec![committee(1, 4, 0)]);
+    assert_eq!(outcome(&c, "T21"), Outcome::Pass, "{}", c.to_text());
+    assert_eq!(outcome(&c, "T22"), Outcome::Pass);
+    for (r, d, why) in
+        [(2, 4, "an even number"), (2, 3, "fewer than two thirds"), (0, 3, "fewer than 5")]
+    {
+        let c = bidding(vec![committee(r, d, 0)]);
+        assert_eq!(outcome(&c, "T21"), Outcome::Fail, "{r}+{d}");
+        assert!(verdict(&c, "T21").detail.contains(why), "{c:?}");
+    }
+    // 条例 47: designated experts need the project to be special.
+    assert_eq!(outcome(&bidding(vec![committee(1, 2, 2)]), "T22"), Outcome::Indeterminate);
+    // An evaluation report with no committee recorded: undecided.
+    let c = bidding(vec![(at("2026-03-24"), sealed("evaluation_report", "agency-01", 5))]);
+    assert_eq!(outcome(&c, "T21"), Outcome::Indeterminate);
+    // 条例 48: more than a third asking for more time gets it.
+    let asked = |members: u32, extended: bool| {
+        (
+            at("2026-03-24"),
+            step("more_time_asked", json!({"members": members, "extended": extended})),
+        )
+    };
+    assert_eq!(outcome(&bidding(vec![committee(1, 4, 0), asked(2, false)]), "T23"), Outcome::Fail);
+    assert_eq!(outcome(&bidding(vec![committee(1, 4, 0), asked(2, true)]), "T23"), Outcome::Pass);
+    assert_eq!(outcome(&bidding(vec![committee(1, 4, 0), asked(1, false)]), "T23"), Outcome::Pass);
+    // 条例 58: at most 10% of the contract price.
+    let posted = |amount: u64| {
+        (
+            at("2026-04-20"),
+            step(
+                "performance_security_posted",
+                json!({"amount_fen": amount, "contract_price_fen": 480_000_000u64}),
+            ),
+        )
+    };
+    assert_eq!(outcome(&bidding(vec![posted(48_000_000)]), "T32"), Outcome::Pass);
+    assert_eq!(verdict(&bidding(vec![posted(48_000_001)]), "T32").events, [3]);
+}
+
+fn by(mut event: Value, principal: &str) -> Value {
+    event["principal"] = json!(principal);
+    event
+}
+
+#[test]
+fn t33_complaints_after_objections_and_in_working_days() {
+    let link = |position: u64| json!({"index": position, "leaf_hash": "00".repeat(32)});
+    let complaint = |objection: Option<u64>| {
+        by(
+            step("complaint_filed", json!({"about": "result", "objection": objection.map(link)})),
+            "bidder-b",
+        )
+    };
+    let accepted = |position: u64| {
+        by(
+            step("complaint_accepted", json!({"complaint": link(position), "accepted": true})),
+            "supervisor",
+        )
+    };
+    let decided = |position: u64| {
+        by(step("complaint_decided", json!({"complaint": link(position)})), "supervisor")
+    };
+    // Objection answered Wednesday 09-16; the complaint within 10 days, by
+    // 09-26 (a Saturday inside 中秋: the period runs to Monday 09-28).
+    let base = |complained: &str, accepted_on: &str, decided_on: &str| {
+        vec![
+            (at("2026-09-01"), registration(true, 1)),
+            (at("2026-09-01"), schedule("2026-09-10T09:30:00+08:00")),
+            (at("2026-09-15"), objection("result", "bidder-b")),
+            (at("2026-09-16"), answer(2)),
+            (at(complained), complaint(Some(2))),
+            (at(accepted_on), accepted(4)),
+            (at(decided_on), decided(4)),
+        ]
+    };
+    let c = judged(&base("2026-09-28", "2026-09-30", "2026-10-30"));
+    assert_eq!(outcome(&c, "T33"), Outcome::Pass, "{}", c.to_text());
+    assert_eq!(outcome(&c, "P01"), Outcome::Pass, "{}", c.to_text());
+    let c = judged(&base("2026-09-29", "2026-09-30", "2026-10-30"));
+    assert_eq!(outcome(&c, "T33"), Outcome::Fail, "{}", c.to_text());
+    assert_eq!(verdict(&c, "T33").events, [3, 4]);
+    // 条例 61: accepted within 3 working days. Filed Wednesday 09-30: the
+    // working days are Thursday 10-08, Friday 10-09 and the adjusted working
+    // Saturday 10-10; Monday 10-12 is late.
+    let mut events = base("2026-09-30", "2026-10-10", "2026-10-30");
+    events[3].0 = at("2026-09-28");
+    assert_eq!(outcome(&judged(&events), "T33"), Outcome::Pass, "{}", judged(&events).to_text());
+    events[5].0 = at("2026-10-12");
+    let c = judged(&events);
+    assert_eq!(outcome(&c, "T33"), Outcome::Fail, "{}", c.to_text());
+    assert_eq!(verdict(&c, "T33").events, [4, 5]);
+    // Decided within 30 working days of the acceptance: from Thursday 10-08,
+    // counting the adjusted working Saturday 10-10, the thirtieth working
+    // day is Wednesday 11-18.
+    let c = judged(&base("2026-09-28", "2026-10-08", "2026-11-18"));
+    assert_eq!(outcome(&c, "T33"), Outcome::Pass, "{}", c.to_text());
+    let c = judged(&base("2026-09-28", "2026-10-08", "2026-11-19"));
+    assert_eq!(outcome(&c, "T33"), Outcome::Fail, "{}", c.to_text());
+    // A complaint about the result with no objection first; one undecided.
+    let c = judged(&[
+        (at("2026-09-01"), registration(true, 1)),
+        (at("2026-09-01"), schedule("2026-09-10T09:30:00+08:00")),
+        (at("2026-09-15"), complaint(None)),
+    ]);
+    assert_eq!(outcome(&c, "T33"), Outcome::Fail, "{}", c.to_text());
+    let mut events = base("2026-09-28", "2026-09-30", "2026-10-30");
+    events.pop();
+    assert_eq!(outcome(&judged(&events), "T33"), Outcome::Indeterminate);
+    // Filed by the owner or accepted by a bidder: not their step.
+    let mut events = base("2026-09-28", "2026-09-30", "2026-10-30");
+    events[5].1["principal"] = json!("bidder-a");
+    assert_eq!(verdict(&judged(&events), "P01").events, [5]);
 }

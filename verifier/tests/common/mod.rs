@@ -100,14 +100,7 @@ fn contents() -> Vec<(&'static str, &'static str, Body)> {
             "agency-01",
             document(DocumentType::TenderDocuments, DOCUMENT, "text/plain", "招标文件"),
         ),
-        (
-            TENDER,
-            "agency-01",
-            Body::Schedule(Schedule {
-                bid_deadline_ms: 1_796_092_200_000,
-                opening_ms: 1_796_092_200_000,
-            }),
-        ),
+        (TENDER, "agency-01", Body::Schedule(Schedule::new(1_796_092_200_000, 1_796_092_200_000))),
         (
             TENDER,
             "bidder-a",
