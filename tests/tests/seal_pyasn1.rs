@@ -321,5 +321,5 @@ fn seal_bindings_decide_whose_seal_it_is() {
         [(fp, SealRecord::from_chain(&[(1, &to_b)]).unwrap())].into_iter().collect();
     let ctx = Context { ca: &ca, tsa: &tsa, certs: &certs, seals: &bad, policy: Some(&pack) };
     let f = check_document(&doc, w.at_ms(), &ctx);
-    assert_eq!(failed(&f), ["seal / seal 1 binding", "policy / rule pack tenderlog-default v1"]);
+    assert_eq!(failed(&f), ["seal / seal 1 binding", "policy / rule pack tenderlog-default v2"]);
 }

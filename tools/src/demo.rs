@@ -316,7 +316,9 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
             Ok(b) => serde_json::from_slice(&b)?,
             Err(_) => {
                 let at = now_ms() + DEADLINE_AFTER_MS;
-                let v = serde_json::json!({"bid_deadline_ms": at, "opening_ms": at});
+                // The documents are on sale until the deadline.
+                let v = serde_json::json!({"bid_deadline_ms": at, "opening_ms": at,
+                                           "documents_sale_end_ms": at});
                 std::fs::write(&schedule_file, v.to_string())?;
                 v
             }
@@ -539,6 +541,13 @@ fn steps_after(name: &str, deadline: u64) -> anyhow::Result<Vec<(String, serde_j
     };
     use serde_json::json;
     Ok(match name {
+        // The committee, by counts (its names stay sealed until the award):
+        // the three experts who sign the report, drawn at random.
+        "08-opening-record.txt" => vec![(
+            "评标委员会组建 committee formed: 3 experts drawn at random".into(),
+            json!({"committee_formed": {
+                "representatives": 0, "experts_drawn": 3, "experts_designated": 0}}),
+        )],
         "09-evaluation-report.txt" => vec![
             (
                 "中标候选人公示 candidates published (A, B, C)".into(),
@@ -566,6 +575,11 @@ fn steps_after(name: &str, deadline: u64) -> anyhow::Result<Vec<(String, serde_j
                 })
                 .collect();
             v.push((
+                "履约保证金 performance security: 10% of the contract price".into(),
+                json!({"performance_security_posted": {
+                    "amount_fen": 115_000_000u64, "contract_price_fen": 1_150_000_000u64}}),
+            ));
+            v.push((
                 "书面报告 report to the supervising department".into(),
                 json!({"report_filed": {"department": "某某市发展和改革委员会"}}),
             ));
@@ -586,7 +600,7 @@ fn registration() -> anyhow::Result<serde_json::Value> {
         "tenderer": party("buyer-01")?,
         "agency": party("agency-01")?,
         "method": "open", "prequalification": false, "must_tender": true, "state_capital": true,
-        "estimate_fen": 1_200_000_000u64, "max_price_fen": 1_150_000_000u64,
+        "estimate_fen": 1_200_000_000u64, "max_price_fen": null,
         "bid_security_fen": 20_000_000u64, "bid_validity_days": 90, "supervisors": []}}))
 }
 

@@ -382,10 +382,10 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     // Fourteen certificate events (bidder D's reported lost; four SM2 seal
     // certificates), four unit seals bound, the rule pack, the tender's
     // registration and schedule, twelve documents (two refused, their
-    // refusals logged; four under seal), four reveals, and seven steps of
-    // the procedure (candidates, decision, result notices, three refunds,
-    // the report).
-    assert_eq!(text.matches("receipt #").count(), 44, "{text}");
+    // refusals logged; four under seal), four reveals, and nine steps of
+    // the procedure (committee, candidates, decision, result notices, three
+    // refunds, the performance security, the report).
+    assert_eq!(text.matches("receipt #").count(), 46, "{text}");
     assert!(text.contains("定标 award decided: bidder A"), "{text}");
     assert_eq!(text.matches("unit seal bound").count(), 4, "{text}");
     assert!(
@@ -395,18 +395,21 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     assert!(text.contains("after the deadline: REFUSED (procedure), refusal logged"), "{text}");
     assert_eq!(text.matches(": under seal").count(), 4, "{text}");
     assert_eq!(text.matches("reveal: ").count(), 4, "{text}");
-    // The tender's 25 events, 8 signer certificate chains (13 events), 3
+    // The tender's 27 events, 8 signer certificate chains (13 events), 3
     // seal signer chains and 3 seal bindings, and the rule pack.
-    assert!(text.contains("VERIFIED: 40 entries"), "{text}");
-    // The compliance report: the tender ran in seconds, not 20 days.
-    assert!(text.contains("2 rule(s) broken") && text.contains("FAIL          T04"), "{text}");
+    assert!(text.contains("VERIFIED: 42 entries"), "{text}");
+    // The compliance report: the tender ran in seconds, not 20 days (T02,
+    // T04, T05 and the fine behind them, T35), and its committee of three
+    // experts is too small (T21): what only the report catches.
+    assert!(text.contains("5 rule(s) broken") && text.contains("FAIL          T04"), "{text}");
+    assert!(text.contains("FAIL          T21"), "{text}");
     assert!(text.contains("13 signatures, 6 e-seal checks, 16 certificate chains"), "{text}");
     assert!(text.contains("4 sealed documents opened"), "{text}");
     assert!(text.contains("not accredited"), "{text}");
     assert!(dir.join("demo/ZB2026-DEMO-001.bundle.zip").is_file());
     let o = run(&["demo", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(out(&o).matches("already logged: same entry").count(), 44);
+    assert_eq!(out(&o).matches("already logged: same entry").count(), 46);
     let o = run(&["audit", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
 }

@@ -1004,9 +1004,9 @@ fn t18_three_bids(f: &Facts<'_>, _: &Context<'_>) -> Answer {
     let withdrawn = f.of_type(DocumentType::BidWithdrawal).filter(in_time).count();
     let n = bids.saturating_sub(withdrawn);
     let counted = if withdrawn == 0 {
-        format!("{n} bids")
+        format!("{n} bid(s)")
     } else {
-        format!("{n} bids ({bids} filed, {withdrawn} withdrawn)")
+        format!("{n} bid(s) ({bids} filed, {withdrawn} withdrawn)")
     };
     if n >= 3 {
         Answer::Pass(format!("{counted} before the opening (entry {at})"))

@@ -79,13 +79,13 @@ fn committee_or<'a>(f: &Facts<'a>) -> Result<(u64, &'a Committee), Answer> {
 }
 
 pub(super) fn t21_committee(f: &Facts<'_>, _: &Context<'_>) -> Answer {
-    if let Err(a) = must_tender(f) {
-        return a;
-    }
     let (at, c) = match committee_or(f) {
         Ok(x) => x,
         Err(a) => return a,
     };
+    if let Err(a) = must_tender(f) {
+        return a;
+    }
     let (n, experts) = (c.size(), c.experts());
     let mut wrong = Vec::new();
     if n < 5 {
@@ -106,13 +106,13 @@ pub(super) fn t21_committee(f: &Facts<'_>, _: &Context<'_>) -> Answer {
 }
 
 pub(super) fn t22_experts_drawn(f: &Facts<'_>, _: &Context<'_>) -> Answer {
-    if let Err(a) = must_tender(f) {
-        return a;
-    }
     let (at, c) = match committee_or(f) {
         Ok(x) => x,
         Err(a) => return a,
     };
+    if let Err(a) = must_tender(f) {
+        return a;
+    }
     if c.experts_designated == 0 {
         return Answer::Pass(format!(
             "all {} expert(s) drawn at random from the expert pool (entry {at})",

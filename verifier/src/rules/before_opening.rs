@@ -5,21 +5,22 @@
 use super::{Answer, Context, Facts, Filing, date_of, earliest, failed_by, within};
 use crate::event::DocumentType as D;
 use crate::procedure::Violation;
-use crate::registration::{Method, Registration};
+use crate::registration::Method;
 use crate::steps::ProcedureStep;
 
-/// The registration of a tender that uses prequalification, else the answer.
-fn prequalified<'a>(f: &Facts<'a>) -> Result<&'a Registration, Answer> {
-    let Some((_, reg)) = f.registration else {
-        return Err(Answer::missing(
-            "a registration",
-            "whether the tender uses prequalification is unknown",
-        ));
-    };
-    if !reg.prequalification {
-        return Err(Answer::NotApplicable("the tender uses no prequalification".into()));
+/// `Ok` for a tender that uses prequalification (by its registration, or,
+/// without one, by its prequalification documents); else the answer.
+fn prequalified(f: &Facts<'_>) -> Result<(), Answer> {
+    match f.registration {
+        Some((_, reg)) if !reg.prequalification => {
+            Err(Answer::NotApplicable("the tender uses no prequalification".into()))
+        }
+        Some(_) => Ok(()),
+        None if f.of_type(D::PrequalificationDocuments).next().is_none() => {
+            Err(Answer::NotApplicable("no prequalification documents were issued".into()))
+        }
+        None => Ok(()),
     }
-    Ok(reg)
 }
 
 /// The first entry and time the bids were opened: the first reveal or
@@ -45,16 +46,19 @@ fn minimum(
 }
 
 pub(super) fn t01_invitations(f: &Facts<'_>, _: &Context<'_>) -> Answer {
-    let Some((_, reg)) = f.registration else {
-        return Answer::missing("a registration", "whether bidders are invited is unknown");
-    };
-    if reg.method != Method::Invitation {
-        return Answer::NotApplicable("open tendering: bidders answer a public notice".into());
-    }
     let sent = f.step(|s| match s {
         ProcedureStep::InvitationsSent(i) => Some(i.count),
         _ => None,
     });
+    match f.registration {
+        Some((_, reg)) if reg.method != Method::Invitation => {
+            return Answer::NotApplicable("open tendering: bidders answer a public notice".into());
+        }
+        None if sent.is_none() && f.of_type(D::InvitationToBid).next().is_none() => {
+            return Answer::NotApplicable("no invitation to bid was filed".into());
+        }
+        _ => {}
+    }
     match sent {
         Some((at, _, n)) if n >= 3 => {
             Answer::Pass(format!("{n} specific legal persons invited (entry {at})"))
@@ -134,7 +138,7 @@ pub(super) fn t02_sale(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
 }
 
 pub(super) fn t03_application_period(f: &Facts<'_>, ctx: &Context<'_>) -> Answer {
-    if let Err(a) = super::must_tender(f).and_then(|_| prequalified(f)) {
+    if let Err(a) = prequalified(f).and_then(|()| super::must_tender(f).map(|_| ())) {
         return a;
     }
     let Some((sat, s)) = f.schedule() else {
@@ -237,7 +241,11 @@ fn objections_in_time(
 ) -> Answer {
     let list = document_objections(f, kind, prequal);
     if list.is_empty() {
-        return Answer::NotApplicable(format!("no {}", kind.name().replace('_', " ")));
+        let what = match kind {
+            D::PrequalificationDocumentsObjection => "the prequalification documents",
+            _ => "the tender documents",
+        };
+        return Answer::NotApplicable(format!("no objection to {what}"));
     }
     let mut late = Vec::new();
     for (at, ms, deadline) in &list {

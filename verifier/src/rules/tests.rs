@@ -802,7 +802,7 @@ fn t14_t16_bids_modified_or_withdrawn_before_the_deadline_and_refunded() {
     for rule in ["T14", "T16", "T18", "E26"] {
         assert_eq!(outcome(&c, rule), Outcome::Pass, "{rule}: {}", c.to_text());
     }
-    assert!(verdict(&c, "T18").detail.contains("3 bids (4 filed, 1 withdrawn)"), "{c:?}");
+    assert!(verdict(&c, "T18").detail.contains("3 bid(s) (4 filed, 1 withdrawn)"), "{c:?}");
     let c = bidding(base("2026-03-19"));
     assert_eq!(outcome(&c, "T14"), Outcome::Fail);
     assert_eq!(verdict(&c, "T14").events, [7, 8]);
