@@ -390,8 +390,11 @@ fn sample_events() -> Vec<Event> {
             policy: None,
         },
     ];
-    // One of each procedure step.
+    // One of each procedure step, and the kinds added since the first
+    // release: a schedule with every optional time, a sealed withdrawal.
     events.extend(tenderlog_tests::events::procedure_events());
+    events.push(tenderlog_tests::events::schedule_all_times_event());
+    events.push(tenderlog_tests::events::sealed_withdrawal_event());
     events
 }
 
