@@ -169,13 +169,15 @@ pub(crate) async fn submit(
     let request = submission
         .into_request(Some(&caller.name))
         .map_err(|e| ApiError::new(Code::InvalidSubmission, e.to_string()))?;
-    // A rule pack binds every later document, a certificate event says who
+    // A rule pack binds every later document, a holiday calendar every
+    // later verdict's day counts, a certificate event says who
     // may sign and whether a signer's key still counts, a seal binding whose
     // seal counts for whom: only an
     // administrator (the platform's CA registry) writes them.
     let registry = match &request {
         Request::Log(c) => match c.body {
             Body::Policy(_) => Some("publish a rule pack"),
+            Body::Calendar(_) => Some("publish a holiday calendar"),
             Body::Certificate(_) => Some("register a certificate or change its status"),
             Body::SealBinding(_) => Some("bind or unbind an e-seal"),
             _ => None,

@@ -629,6 +629,13 @@ async fn signed_documents_and_logged_refusals() {
     let (st, r) = s.post(Some(&s.admin.clone()), &pack.to_string()).await;
     assert_eq!(st.as_u16(), 201, "{r}");
     let pack_index = r["index"].clone();
+    // So is the holiday calendar every later verdict counts days by.
+    let calendar = serde_json::json!({"kind": "calendar",
+        "body": verifier::calendar::HolidayCalendar::shipped()});
+    let (st, r) = s.post(Some(&s.submitter.clone()), &calendar.to_string()).await;
+    assert_eq!((st.as_u16(), r["code"].as_str()), (403, Some("forbidden")), "{r}");
+    let (st, r) = s.post(Some(&s.admin.clone()), &calendar.to_string()).await;
+    assert_eq!(st.as_u16(), 201, "{r}");
 
     let bid = |doc: &[u8], stamped: bool| {
         let sha: [u8; 32] = sha2::Sha256::digest(doc).into();

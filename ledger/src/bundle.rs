@@ -111,6 +111,17 @@ impl Store {
                 context.push(p.index);
             }
         }
+        // A tender's compliance is judged with the calendar in force: the
+        // latest published one comes along.
+        if let Selection::Tender(_) = selection
+            && let Some(&(_, index)) = self
+                .tender_events(verifier::event::CALENDAR_TENDER)?
+                .iter()
+                .filter(|(_, i)| *i < size)
+                .max_by_key(|(_, i)| *i)
+        {
+            context.push(index);
+        }
         // Each chain with the log's signed head; named by position in the
         // manifest's list (a chain with no events — an unregistered
         // certificate — is left out, and the verifier reports it).

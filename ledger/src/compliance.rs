@@ -48,7 +48,7 @@ impl Store {
             _ => verifier::policy::RulePack::default_pack(),
         };
         let certs = self.signer_records(&refs, size)?;
-        let calendar = verifier::calendar::Calendar::shipped();
+        let calendar = self.calendar_in_force(size)?;
         let steps: Vec<Step<'_>> = refs.iter().map(|(i, e)| Step::of(*i, e)).collect();
         let ctx = verifier::rules::Context {
             calendar: &calendar,
@@ -57,6 +57,27 @@ impl Store {
             certs: Some(&certs),
         };
         Ok(Some((size, verifier::rules::judge(tender, &steps, &ctx))))
+    }
+
+    /// The holiday calendar in force in the tree of `size` entries: the
+    /// latest published (`calendar` events), else the shipped one.
+    pub fn calendar_in_force(&self, size: u64) -> Result<verifier::calendar::Calendar> {
+        let latest = self
+            .tender_events(verifier::event::CALENDAR_TENDER)?
+            .into_iter()
+            .map(|(_, i)| i)
+            .filter(|i| *i < size)
+            .max();
+        let event = match latest {
+            Some(index) => Some((
+                index,
+                Event::decode(&self.leaf(index)?)
+                    .map_err(|e| LedgerError::Corrupt(format!("leaf {index}: {e}")))?,
+            )),
+            None => None,
+        };
+        verifier::calendar::Calendar::in_force(event.iter().map(|(i, e)| (*i, e)))
+            .map_err(|e| LedgerError::Corrupt(format!("the calendar in force: {e}")))
     }
 
     /// The registered certificates of every signer of the chain's documents

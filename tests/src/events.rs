@@ -46,6 +46,7 @@ pub fn all() -> Vec<(&'static str, Event)> {
         ("event-v1-procedure-complaint-decided", procedure_events()[17].clone()),
         ("event-v1-schedule-all-times", schedule_all_times_event()),
         ("event-v1-sealed-withdrawal", sealed_withdrawal_event()),
+        ("event-v1-calendar", calendar_event()),
     ]
 }
 
@@ -272,6 +273,32 @@ pub fn sealed_withdrawal_event() -> Event {
         commitment: verifier::event::commitment(&[0x5b; 32], &e.tender, "bidder-a", &doc).unwrap(),
     });
     e
+}
+
+/// A holiday calendar published (a kind added after the first release):
+/// one year, with days off and a worked weekend.
+pub fn calendar_event() -> Event {
+    use verifier::calendar::{HolidayCalendar, YearArrangement};
+    Event {
+        v: 1,
+        tender: verifier::event::CALENDAR_TENDER.into(),
+        seq: 0,
+        prev_tender: None,
+        prev_leaf: Some(h(0x03)),
+        received_ms: 1_798_000_000_004,
+        principal: "operator".into(),
+        body: Body::Calendar(HolidayCalendar {
+            name: "cn-state-council".into(),
+            version: 1,
+            years: vec![YearArrangement {
+                year: 2026,
+                source: "国务院办公厅关于2026年部分节假日安排的通知".into(),
+                off_days: vec!["2026-10-01".into(), "2026-10-02".into()],
+                working_days: vec!["2026-10-10".into()],
+            }],
+        }),
+        policy: None,
+    }
 }
 
 /// A schedule with every optional time (added after the first release).

@@ -395,6 +395,7 @@ fn sample_events() -> Vec<Event> {
     events.extend(tenderlog_tests::events::procedure_events());
     events.push(tenderlog_tests::events::schedule_all_times_event());
     events.push(tenderlog_tests::events::sealed_withdrawal_event());
+    events.push(tenderlog_tests::events::calendar_event());
     events
 }
 

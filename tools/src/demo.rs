@@ -260,7 +260,7 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
             }
         };
         println!("\nserver on {base}");
-        println!("registering certificates and the rule pack:");
+        println!("registering certificates, the rule pack and the holiday calendar:");
         for (who, body) in registry {
             let (status, answer) = post(
                 registry_token.clone(),
@@ -287,19 +287,29 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
             );
             print_receipt(&check_receipt(&answer, &key, &out)?, who, "unit seal bound");
         }
-        let pack = serde_json::to_value(verifier::policy::RulePack::default_pack())?;
-        let (status, answer) =
-            post(admin.clone(), serde_json::json!({"kind": "policy", "body": pack})).await?;
-        anyhow::ensure!(
-            status.is_success(),
-            "the server refused the rule pack: {}",
-            String::from_utf8_lossy(&answer)
-        );
-        print_receipt(
-            &check_receipt(&answer, &key, &out)?,
-            "platform-admin",
-            "rule pack tenderlog-default v1",
-        );
+        let pack = verifier::policy::RulePack::default_pack();
+        let calendar = verifier::calendar::HolidayCalendar::shipped();
+        for (kind, body, what) in [
+            (
+                "policy",
+                serde_json::to_value(&pack)?,
+                format!("rule pack {} v{}", pack.name, pack.version),
+            ),
+            (
+                "calendar",
+                serde_json::to_value(&calendar)?,
+                format!("holiday calendar {} v{}", calendar.name, calendar.version),
+            ),
+        ] {
+            let (status, answer) =
+                post(admin.clone(), serde_json::json!({"kind": kind, "body": body})).await?;
+            anyhow::ensure!(
+                status.is_success(),
+                "the server refused the {what}: {}",
+                String::from_utf8_lossy(&answer)
+            );
+            print_receipt(&check_receipt(&answer, &key, &out)?, "platform-admin", &what);
+        }
 
         println!("opening tender {TENDER}: its registration (owner: buyer-01 and its agency agency-01) and schedule:");
         let (status, answer) =

@@ -240,48 +240,93 @@ pub(crate) fn bundle(
     Ok(())
 }
 
+/// Reads a registry file (a rule pack, a holiday calendar) of at most 256
+/// KiB as JSON; `hint` says where to start from.
+fn read_registry_file<T: serde::de::DeserializeOwned>(
+    f: &Path,
+    what: &str,
+    hint: &str,
+) -> anyhow::Result<T> {
+    let text = std::fs::read(f).with_context(|| format!("couldn't read {}", f.display()))?;
+    anyhow::ensure!(text.len() <= 256 * 1024, "{} is over 256 KiB", f.display());
+    serde_json::from_slice(&text).with_context(|| {
+        format!("couldn't read the {what} in {}\nhint: start from `{hint}`", f.display())
+    })
+}
+
 pub(crate) fn publish_policy(
     dir: &Path,
     file: Option<&Path>,
     principal: &str,
 ) -> anyhow::Result<()> {
-    use verifier::event::{Body, Content, POLICY_TENDER};
-    use verifier::policy::RulePack;
+    use verifier::event::{Body, POLICY_TENDER};
     let pack = match file {
-        None => RulePack::default_pack(),
-        Some(f) => {
-            let text =
-                std::fs::read(f).with_context(|| format!("couldn't read {}", f.display()))?;
-            anyhow::ensure!(text.len() <= 256 * 1024, "{} is over 256 KiB", f.display());
-            serde_json::from_slice(&text).with_context(|| {
-                format!(
-                    "couldn't read the rule pack in {}\nhint: start from `tenderlog policy default`",
-                    f.display()
-                )
-            })?
-        }
+        None => verifier::policy::RulePack::default_pack(),
+        Some(f) => read_registry_file(f, "rule pack", "tenderlog policy default")?,
     };
-    let content = Content {
-        tender: POLICY_TENDER.into(),
-        principal: principal.into(),
-        body: Body::Policy(pack),
+    let a = publish(dir, POLICY_TENDER, principal, Body::Policy(pack), "rule pack", file)?;
+    eprintln!(
+        "tenderlog: the rule pack is in force from entry {a}; documents appended from now on are checked against it"
+    );
+    Ok(())
+}
+
+pub(crate) fn publish_calendar(
+    dir: &Path,
+    file: Option<&Path>,
+    principal: &str,
+) -> anyhow::Result<()> {
+    use verifier::event::{Body, CALENDAR_TENDER};
+    let calendar = match file {
+        None => verifier::calendar::HolidayCalendar::shipped(),
+        Some(f) => read_registry_file(f, "holiday calendar", "tenderlog calendar default")?,
     };
+    let a = publish(
+        dir,
+        CALENDAR_TENDER,
+        principal,
+        Body::Calendar(calendar),
+        "holiday calendar",
+        file,
+    )?;
+    eprintln!(
+        "tenderlog: the holiday calendar is in force from entry {a}; compliance reports count days by it and name it"
+    );
+    Ok(())
+}
+
+/// Appends a registry event (kind `what`) through the writer, printing its
+/// receipt; the index of its entry.
+fn publish(
+    dir: &Path,
+    tender: &str,
+    principal: &str,
+    body: verifier::event::Body,
+    what: &str,
+    file: Option<&Path>,
+) -> anyhow::Result<u64> {
+    let kind = body.kind();
+    let content =
+        verifier::event::Content { tender: tender.into(), principal: principal.into(), body };
     content.validate()?;
     let appender = match ledger::Appender::open(dir, ledger::AppenderConfig::default()) {
         Ok(a) => a,
-        // The server holds the writer lock: the pack goes through it.
+        // The server holds the writer lock: the event goes through it.
         Err(e @ ledger::LedgerError::Locked { .. }) => {
             return Err(anyhow::Error::new(e).context(format!(
-                "couldn't publish the rule pack directly: the server is running
+                "couldn't publish the {what} directly: the server is running
 hint: send it to the server with an admin token instead:
   curl -X POST http://127.0.0.1:8080/v1/events -H \"Authorization: Bearer $ADMIN_TOKEN\" -H 'Content-Type: application/json' \\
-    -d \"{{\\\"kind\\\":\\\"policy\\\",\\\"body\\\":$(cat {})}}\"",
-                file.map_or_else(|| "pack.json".to_owned(), |f| f.display().to_string())
+    -d \"{{\\\"kind\\\":\\\"{kind}\\\",\\\"body\\\":$(cat {})}}\"",
+                file.map_or_else(|| format!("{kind}.json"), |f| f.display().to_string())
             )));
         }
         Err(e) => return Err(e.into()),
     };
-    let result = appender.append(vec![content])?.pop().context("no result for the rule pack")?;
+    let result = appender
+        .append(vec![content])?
+        .pop()
+        .with_context(|| format!("no result for the {what}"))?;
     let committed = result.map_err(|r| anyhow::anyhow!("{r}"))?;
     let a = committed.appended;
     print_json(&json!({
@@ -290,9 +335,5 @@ hint: send it to the server with an admin token instead:
         "checkpoint_size": committed.checkpoint.checkpoint.size,
         "duplicate": a.duplicate,
     }))?;
-    eprintln!(
-        "tenderlog: the rule pack is in force from entry {}; documents appended from now on are checked against it",
-        a.index
-    );
-    Ok(())
+    Ok(a.index)
 }

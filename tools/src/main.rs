@@ -85,6 +85,9 @@ enum Command {
     /// Document policy rule packs: who signs what, which need a timestamp.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Holiday calendars: which days are rest days when the rules count days.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// The tender procedure's rules: judge a planned timeline, list them.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -358,6 +361,38 @@ enum PolicyCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum CalendarCommand {
+    /// Print the holiday calendar tenderlog ships, as the JSON body of a
+    /// calendar event: each year's days off and worked weekends, with the
+    /// State Council notice they come from.
+    ///
+    /// Add a year when its arrangement is published, raise `version`, and
+    /// publish the result with `tenderlog calendar publish FILE`.
+    Default,
+    /// Put a holiday calendar into force by appending it as a `calendar` event.
+    ///
+    /// Compliance reports — from the log, the API and a tender's bundle —
+    /// count days by the latest calendar published and name its entry, so a
+    /// verdict can be reproduced years later with the calendar it used. A
+    /// log that published none is judged by the shipped calendar. Prints the
+    /// receipt.
+    ///
+    /// Example: tenderlog calendar default > cal.json; (edit it);
+    /// tenderlog calendar publish --data DIR cal.json
+    Publish {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
+        data: PathBuf,
+        /// The calendar as JSON (the shape `tenderlog calendar default`
+        /// prints); without it, the shipped calendar.
+        file: Option<PathBuf>,
+        /// Principal recorded for the event.
+        #[arg(long, default_value = "operator")]
+        principal: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum ProveCommand {
     /// Prove that an entry is in the tree of a given size.
     Inclusion {
@@ -499,6 +534,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Policy(PolicyCommand::Publish { data, file, principal }) => {
             inspect::publish_policy(&data, file.as_deref(), &principal)
+        }
+        Command::Calendar(CalendarCommand::Default) => {
+            let calendar = verifier::calendar::HolidayCalendar::shipped();
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &calendar)?;
+            writeln!(out)?;
+            Ok(())
+        }
+        Command::Calendar(CalendarCommand::Publish { data, file, principal }) => {
+            inspect::publish_calendar(&data, file.as_deref(), &principal)
         }
         Command::Init { data, origin, json } => inspect::init(&data, &origin, json),
         Command::Append { data, file, principal, batch } => {

@@ -385,7 +385,7 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     // refusals logged; four under seal), four reveals, and nine steps of
     // the procedure (committee, candidates, decision, result notices, three
     // refunds, the performance security, the report).
-    assert_eq!(text.matches("receipt #").count(), 46, "{text}");
+    assert_eq!(text.matches("receipt #").count(), 47, "{text}");
     assert!(text.contains("定标 award decided: bidder A"), "{text}");
     assert_eq!(text.matches("unit seal bound").count(), 4, "{text}");
     assert!(
@@ -396,8 +396,10 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     assert_eq!(text.matches(": under seal").count(), 4, "{text}");
     assert_eq!(text.matches("reveal: ").count(), 4, "{text}");
     // The tender's 27 events, 8 signer certificate chains (13 events), 3
-    // seal signer chains and 3 seal bindings, and the rule pack.
-    assert!(text.contains("VERIFIED: 42 entries"), "{text}");
+    // seal signer chains and 3 seal bindings, the rule pack and the
+    // holiday calendar the report counts days by.
+    assert!(text.contains("VERIFIED: 43 entries"), "{text}");
+    assert!(text.contains("calendar cn-state-council v1 (entry "), "{text}");
     // The compliance report: the tender ran in seconds, not 20 days (T02,
     // T04, T05 and the fine behind them, T35), and its committee of three
     // experts is too small (T21): what only the report catches.
@@ -409,7 +411,7 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     assert!(dir.join("demo/ZB2026-DEMO-001.bundle.zip").is_file());
     let o = run(&["demo", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(out(&o).matches("already logged: same entry").count(), 46);
+    assert_eq!(out(&o).matches("already logged: same entry").count(), 47);
     let o = run(&["audit", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
 }

@@ -176,6 +176,45 @@ fn the_compliance_report_is_the_same_from_the_ledger_the_cli_the_api_and_the_bun
     assert_eq!(r.status(), 404);
     server.kill().unwrap();
     server.wait().unwrap();
+
+    // 5. A holiday calendar published into the log judges from then on,
+    // named by its entry, the same in the library and the bundle: one that
+    // (hypothetically) also gives 10-08 and 10-09 off runs T29's period on
+    // to Saturday 10-10, a worked weekend day, so the contract is in time.
+    let o = run(&["calendar", "default"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let mut calendar: Value = serde_json::from_str(&out(&o)).unwrap();
+    calendar["version"] = 2.into();
+    let year =
+        calendar["years"].as_array_mut().unwrap().iter_mut().find(|y| y["year"] == 2026).unwrap();
+    let off = year["off_days"].as_array_mut().unwrap();
+    off.extend(["2026-10-08".into(), "2026-10-09".into()]);
+    off.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    let file = tmp.path().join("calendar-v2.json");
+    std::fs::write(&file, calendar.to_string()).unwrap();
+    let o = run(&["calendar", "publish", "--data", d, file.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let published: Value = serde_json::from_str(&out(&o)).unwrap();
+    let store = ledger::Store::open(&dir).unwrap();
+    let (_, library) = store.compliance(T, Default::default()).unwrap().unwrap();
+    drop(store);
+    let label = format!("cn-state-council v2 (entry {})", published["index"]);
+    assert_eq!(library.calendar, label);
+    let library = serde_json::to_value(&library).unwrap();
+    assert_eq!(verdict(&library, "T29")["outcome"], "pass", "{library:#}");
+    let o = run(&["bundle", "--data", d, "--tender", T, "--out", zip.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let bundle = verifier::bundle::Bundle::from_zip(&std::fs::read(&zip).unwrap()).unwrap();
+    let report = verifier::report::verify_bundle(&bundle, None, &[]);
+    assert!(report.verified, "{}", report.to_text());
+    assert_eq!(serde_json::to_value(report.compliance.unwrap()).unwrap(), library);
+    // A calendar that does not hold together is refused, naming why.
+    let mut bad = calendar.clone();
+    bad["years"][0]["working_days"] = serde_json::json!(["2026-10-08"]);
+    std::fs::write(&file, bad.to_string()).unwrap();
+    let o = run(&["calendar", "publish", "--data", d, file.to_str().unwrap()], "");
+    assert!(!o.status.success());
+    assert!(err(&o).contains("holiday calendar"), "{}", err(&o));
 }
 
 /// `tenderlog rules check` on a planned schedule: 19 days from issue to

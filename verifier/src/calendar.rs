@@ -72,6 +72,8 @@ pub struct Calendar {
     years: BTreeSet<i16>,
     off: BTreeSet<Date>,
     working: BTreeSet<Date>,
+    /// The log entry it was published in, if it was read from a log.
+    entry: Option<u64>,
 }
 
 impl HolidayCalendar {
@@ -101,6 +103,7 @@ impl HolidayCalendar {
             years: BTreeSet::new(),
             off: BTreeSet::new(),
             working: BTreeSet::new(),
+            entry: None,
         };
         let mut last_year = None;
         for y in &self.years {
@@ -168,6 +171,7 @@ impl Calendar {
             years: BTreeSet::new(),
             off: BTreeSet::new(),
             working: BTreeSet::new(),
+            entry: None,
         })
     }
 
@@ -176,9 +180,37 @@ impl Calendar {
         &self.data
     }
 
-    /// `name vN`, as a report names it.
+    /// `name vN`, as a report names it; `name vN (entry K)` for one read
+    /// from the log.
     pub fn label(&self) -> String {
-        format!("{} v{}", self.data.name, self.data.version)
+        match self.entry {
+            Some(k) => format!("{} v{} (entry {k})", self.data.name, self.data.version),
+            None => format!("{} v{}", self.data.name, self.data.version),
+        }
+    }
+
+    /// The calendar a record is judged by: the latest `calendar` event of
+    /// `events` (in log order) compiled, naming its entry; the shipped one
+    /// when the log has published none. The ledger and the offline verifier
+    /// both call this, so their reports agree.
+    pub fn in_force<'a>(
+        events: impl IntoIterator<Item = (u64, &'a crate::event::Event)>,
+    ) -> Result<Calendar, Error> {
+        let latest = events
+            .into_iter()
+            .filter_map(|(i, e)| match &e.body {
+                crate::event::Body::Calendar(c) => Some((i, c)),
+                _ => None,
+            })
+            .max_by_key(|(i, _)| *i);
+        match latest {
+            Some((i, c)) => {
+                let mut compiled = c.compile()?;
+                compiled.entry = Some(i);
+                Ok(compiled)
+            }
+            None => Ok(Calendar::shipped()),
+        }
     }
 
     /// Whether `d` is a rest day (a day off, or a weekend day not worked).

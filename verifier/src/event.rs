@@ -224,6 +224,11 @@ pub enum Body {
     /// failure, the candidates published, the award decided, result notices,
     /// the report, a refund, a termination), filed by the tender's owner.
     Procedure(crate::steps::ProcedureStep),
+    /// A holiday arrangement came into force: the rest days and worked
+    /// weekends the rules count periods by, published so every verdict can
+    /// be reproduced with the calendar it used (tender `calendar`; added
+    /// after the first release).
+    Calendar(crate::calendar::HolidayCalendar),
 }
 
 /// The event kinds, as named in JSON and CBOR.
@@ -238,6 +243,7 @@ pub const KINDS: &[&str] = &[
     "seal_binding",
     "registration",
     "procedure",
+    "calendar",
 ];
 /// The kinds a submitter may send (`submission_rejected` is the ledger's
 /// own; a `sealed_document` submission carries the cleartext document, which
@@ -252,6 +258,7 @@ pub const SUBMITTED_KINDS: &[&str] = &[
     "seal_binding",
     "registration",
     "procedure",
+    "calendar",
 ];
 
 /// The principal of every sealed document and of a sealed submission's
@@ -319,6 +326,8 @@ fn hashed_cbor<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
 
 /// The tender every `policy` event belongs to: rule packs form one chain.
 pub const POLICY_TENDER: &str = "policy";
+/// The tender of calendar events: the chain of holiday arrangements.
+pub const CALENDAR_TENDER: &str = "calendar";
 /// Prefix of the tender a certificate's events belong to: `cert:` and the
 /// certificate's SHA-256 fingerprint in lowercase hex, so each certificate's
 /// lifecycle is one chain a verifier can walk completely.
@@ -388,6 +397,7 @@ impl Body {
             Body::SealBinding(_) => "seal_binding",
             Body::Registration(_) => "registration",
             Body::Procedure(_) => "procedure",
+            Body::Calendar(_) => "calendar",
         }
     }
 
@@ -406,6 +416,7 @@ impl Body {
         match self {
             Body::Certificate(c) => Some(cert_tender(&crate::pki::fingerprint_of(&c.der.0))),
             Body::Policy(_) => Some(POLICY_TENDER.to_owned()),
+            Body::Calendar(_) => Some(CALENDAR_TENDER.to_owned()),
             Body::SealBinding(b) => Some(seal_tender(&crate::pki::fingerprint_of(&b.seal.0))),
             _ => None,
         }
@@ -941,6 +952,7 @@ impl Body {
             }
             Body::Certificate(c) => c.validate(),
             Body::Policy(p) => p.validate(),
+            Body::Calendar(c) => c.compile().map(|_| ()),
             Body::SubmissionRejected(r) => {
                 check_text("check", &r.check, 64)?;
                 check_text("reason", &r.reason, MAX_REASON_BYTES)
@@ -972,7 +984,10 @@ impl Body {
     }
 
     /// Checks that the body sits under the tender its kind requires.
-    fn validate_tender(&self, tender: &str) -> Result<(), Error> {
+    /// `submitted`: the event is being submitted, not read back: tenders
+    /// reserved after the first release (`calendar`) are refused for other
+    /// kinds only then, so a leaf logged before keeps decoding.
+    fn validate_tender(&self, tender: &str, submitted: bool) -> Result<(), Error> {
         match self.required_tender() {
             Some(want) if want != tender => Err(Error::EventInvalid(format!(
                 "a {} event belongs to tender {want:?}, not {tender:?}",
@@ -981,6 +996,7 @@ impl Body {
             // The policy chain, certificate and seal chains are reserved
             // for their own events: nothing else may sit in them.
             None if tender == POLICY_TENDER
+                || (submitted && tender == CALENDAR_TENDER)
                 || tender.starts_with(CERT_TENDER_PREFIX)
                 || tender.starts_with(SEAL_TENDER_PREFIX) =>
             {
@@ -988,6 +1004,8 @@ impl Body {
                     "tender {tender:?} is reserved for {} events",
                     if tender == POLICY_TENDER {
                         "policy"
+                    } else if tender == CALENDAR_TENDER {
+                        "calendar"
                     } else if tender.starts_with(CERT_TENDER_PREFIX) {
                         "certificate"
                     } else {
@@ -1051,7 +1069,7 @@ impl Event {
             )));
         }
         self.body.validate()?;
-        self.body.validate_tender(&self.tender)
+        self.body.validate_tender(&self.tender, false)
     }
 
     /// The event kind.
@@ -1072,6 +1090,7 @@ impl Event {
             Body::Schedule(s) => serde_json::to_value(s),
             Body::Certificate(c) => serde_json::to_value(c),
             Body::Policy(p) => serde_json::to_value(p),
+            Body::Calendar(c) => serde_json::to_value(c),
             Body::SubmissionRejected(r) => serde_json::to_value(r),
             Body::SealedDocument(d) => serde_json::to_value(d),
             Body::Reveal(r) => serde_json::to_value(r),
@@ -1140,7 +1159,7 @@ impl Content {
         check_text("tender", &self.tender, MAX_TENDER_ID_BYTES)?;
         check_text("principal", &self.principal, MAX_PRINCIPAL_BYTES)?;
         self.body.validate()?;
-        self.body.validate_tender(&self.tender)?;
+        self.body.validate_tender(&self.tender, true)?;
         let buf = hashed_cbor(self)?;
         if buf.len() + ENVELOPE_OVERHEAD > MAX_LEAF_BYTES {
             return Err(Error::LeafTooLarge {
@@ -1395,7 +1414,7 @@ mod tests {
 
     #[test]
     fn reserved_tenders_and_principal_are_refused() {
-        for tender in ["policy", "cert:00", "seal:00"] {
+        for tender in ["policy", "calendar", "cert:00", "seal:00"] {
             let line = format!(
                 r#"{{"kind":"schedule","tender":"{tender}","body":{{"bid_deadline_ms":1,"opening_ms":1}}}}"#
             );
@@ -1409,6 +1428,20 @@ mod tests {
         let line = r#"{"kind":"schedule","tender":"T","principal":"sealed","body":{"bid_deadline_ms":1,"opening_ms":1}}"#;
         let err = Submission::from_json(line.as_bytes()).unwrap().into_content(None).unwrap_err();
         assert!(err.to_string().contains("reserved for sealed documents"), "{err}");
+        // `calendar` was reserved after the first release: a leaf logged
+        // there before still reads back.
+        let old = Event {
+            v: 1,
+            tender: CALENDAR_TENDER.into(),
+            seq: 0,
+            prev_tender: None,
+            prev_leaf: None,
+            received_ms: 0,
+            principal: "p".into(),
+            body: Body::Schedule(Schedule::new(1, 1)),
+            policy: None,
+        };
+        assert_eq!(Event::decode(&old.encode().unwrap()).unwrap(), old);
     }
 
     #[test]

@@ -194,6 +194,7 @@ pub fn concerns(body: &Body) -> bool {
         | Body::Procedure(_) => true,
         Body::Certificate(_)
         | Body::Policy(_)
+        | Body::Calendar(_)
         | Body::SubmissionRejected(_)
         | Body::SealBinding(_) => false,
     }

@@ -349,8 +349,9 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
 
 /// The tender's compliance report, judged over its whole chain by each
 /// event's received time with the rules the ledger judges by
-/// ([`crate::rules`], which replays [`crate::procedure`] too), the shipped
-/// holiday calendar and the rule pack its documents were checked under.
+/// ([`crate::rules`], which replays [`crate::procedure`] too), the holiday
+/// calendar in force ([`Calendar::in_force`](crate::calendar::Calendar::in_force))
+/// and the rule pack its documents were checked under.
 /// Only a whole tender is judged.
 fn tender_compliance(
     m: &Manifest,
@@ -368,7 +369,11 @@ fn tender_compliance(
             _ => None,
         })
         .unwrap_or_else(crate::policy::RulePack::default_pack);
-    let calendar = crate::calendar::Calendar::shipped();
+    // The calendar the log had published by the bundle's tree (the bundle
+    // carries the latest), else the shipped one; one that does not compile
+    // was refused on admission, so it cannot judge.
+    let calendar =
+        crate::calendar::Calendar::in_force(events.iter().map(|(i, (e, _))| (*i, e))).ok()?;
     let steps: Vec<crate::rules::Step<'_>> =
         chain.iter().map(|(i, e)| crate::rules::Step::of(*i, e)).collect();
     let ctx = crate::rules::Context {
@@ -775,7 +780,9 @@ fn global_chain(events: &Events, out: &mut Out) {
     }
 }
 
-/// Context: the listed certificate and seal chains and the rule packs named, to check the rest by.
+/// Context: the listed certificate and seal chains, the rule packs named
+/// and, for a tender, the holiday calendar it is judged by — to check the
+/// rest by.
 fn context_entries(m: &Manifest, events: &Events) -> BTreeSet<u64> {
     let chain_tenders: BTreeSet<&str> =
         m.certificates.iter().chain(&m.seals).map(|c| c.tender.as_str()).collect();
@@ -796,6 +803,17 @@ fn context_entries(m: &Manifest, events: &Events) -> BTreeSet<u64> {
         if events.get(&i).is_some_and(|(ev, _)| matches!(ev.body, Body::Policy(_))) {
             context.insert(i);
         }
+    }
+    // One calendar, the latest the bundle carries: the one its compliance
+    // report counts days by.
+    if matches!(m.selection, Selection::Tender(_))
+        && let Some(i) = events
+            .iter()
+            .filter(|(_, (ev, _))| matches!(ev.body, Body::Calendar(_)))
+            .map(|(i, _)| *i)
+            .max()
+    {
+        context.insert(i);
     }
     context
 }
