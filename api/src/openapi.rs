@@ -62,6 +62,7 @@ const fn p(name: &'static str, kind: &'static str, description: &'static str) ->
 
 const JSON: &str = "application/json";
 const TEXT: &str = "text/plain";
+const HTML: &str = "text/html";
 const OCTETS: &str = "application/octet-stream";
 
 const INCLUSION_PARAMS: &[Param] = &[
@@ -94,6 +95,12 @@ const COMPLIANCE_PARAMS: &[Param] = &[
         false,
         "boolean",
         "true: a minimum period ending on a rest day runs on to the next working day",
+    ),
+    q(
+        "format",
+        false,
+        "string",
+        "json (default) or html: one page, Chinese first with English, no script, to read or print",
     ),
 ];
 const DOCUMENT_PARAMS: &[Param] =
@@ -274,7 +281,10 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 role: None,
                 params: COMPLIANCE_PARAMS,
                 body: None,
-                ok: &[(200, JSON, "tree_size, compliance")],
+                ok: &[
+                    (200, JSON, "tree_size, compliance"),
+                    (200, HTML, "the report as a page (format=html)"),
+                ],
                 errors: &[Code::BadParameter, Code::NotFound],
             },
             get(v1::tender_compliance),
@@ -409,10 +419,18 @@ pub fn document() -> Value {
         let path = r.path.replace("{*", "{");
         let mut responses = serde_json::Map::new();
         for (status, media, description) in r.ok {
-            responses.insert(
-                status.to_string(),
-                json!({"description": description, "content": {*media: {"schema": schema(path.as_str(), media)}}}),
-            );
+            // One status in two media types (a report as JSON or as a page):
+            // one response with both contents.
+            let entry = responses
+                .entry(status.to_string())
+                .or_insert_with(|| json!({"description": "", "content": {}}));
+            let old = entry["description"].as_str().unwrap_or_default().to_owned();
+            entry["description"] = Value::String(if old.is_empty() {
+                (*description).to_owned()
+            } else {
+                format!("{old}; {description}")
+            });
+            entry["content"][*media] = json!({"schema": schema(path.as_str(), media)});
         }
         let mut errors: Vec<Code> = r.errors.to_vec();
         errors.push(Code::Internal);

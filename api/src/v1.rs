@@ -647,19 +647,45 @@ pub(crate) async fn tender_compliance(
             ));
         }
     };
-    if let Some(k) = q.keys().find(|k| !matches!(k.as_str(), "minimum_periods" | "extend_minimums"))
+    let html = match q.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("html") => true,
+        Some(v) => {
+            return Err(ApiError::new(
+                Code::BadParameter,
+                format!("format is json or html, not {v:?}"),
+            ));
+        }
+    };
+    if let Some(k) =
+        q.keys().find(|k| !matches!(k.as_str(), "minimum_periods" | "extend_minimums" | "format"))
     {
         return Err(ApiError::new(Code::BadParameter, format!("unknown parameter {k:?}")));
     }
     let reading = Reading { minimum_periods, extend_minimums_over_rest_days: extend };
-    let out = state
+    let (size, c) = state
         .readers
         .with(move |s| match s.compliance(&id, reading)? {
-            Some((size, c)) => Ok(json!({ "tree_size": size, "compliance": c })),
+            Some(found) => Ok(found),
             None => Err(ApiError::new(Code::NotFound, format!("no events for tender {id:?}"))),
         })
         .await?;
-    Ok(Json(out).into_response())
+    if html {
+        // A page with no script and nothing from elsewhere: its policy
+        // allows its own inline style and nothing else.
+        return Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+                ),
+            ],
+            c.to_html(),
+        )
+            .into_response());
+    }
+    Ok(Json(json!({ "tree_size": size, "compliance": c })).into_response())
 }
 
 /// `GET /v1/documents/{sha256}`: where a document digest was logged.

@@ -44,6 +44,8 @@ pub fn all() -> Vec<(&'static str, Event)> {
         ("event-v1-procedure-complaint-filed", procedure_events()[15].clone()),
         ("event-v1-procedure-complaint-accepted", procedure_events()[16].clone()),
         ("event-v1-procedure-complaint-decided", procedure_events()[17].clone()),
+        ("event-v1-procedure-opening-phase", procedure_events()[18].clone()),
+        ("event-v1-procedure-decryption-adjudicated", procedure_events()[19].clone()),
         ("event-v1-schedule-all-times", schedule_all_times_event()),
         ("event-v1-sealed-withdrawal", sealed_withdrawal_event()),
         ("event-v1-calendar", calendar_event()),
@@ -376,10 +378,10 @@ pub fn registration_event() -> Event {
 /// One `procedure` event of each step, every optional field filled once.
 pub fn procedure_events() -> Vec<Event> {
     use verifier::steps::{
-        Attribution, AwardDecision, Candidates, Committee, Complaint, ComplaintAbout,
+        Adjudication, Attribution, AwardDecision, Candidates, Committee, Complaint, ComplaintAbout,
         ComplaintAcceptance, ComplaintDecision, DecryptionFailure, Invitations, MoreTime,
-        Objection, ObjectionAbout, ObjectionAnswer, PerformanceSecurity, Prequalified,
-        ProcedureStep as S, Report, ResultNotices, SecurityRefund, Termination, Unit,
+        Objection, ObjectionAbout, ObjectionAnswer, OpeningPhase, PerformanceSecurity, Phase,
+        Prequalified, ProcedureStep as S, Report, ResultNotices, SecurityRefund, Termination, Unit,
         WithdrawalRefund,
     };
     let unit = |name: &str, uscc: &str| Unit {
@@ -439,6 +441,11 @@ pub fn procedure_events() -> Vec<Event> {
         }),
         S::ComplaintDecided(ComplaintDecision {
             complaint: EventLink { index: 135, leaf_hash: h(0x19) },
+        }),
+        S::OpeningPhase(Phase { phase: OpeningPhase::PricesAnnounced }),
+        S::DecryptionAdjudicated(Adjudication {
+            failure: EventLink { index: 120, leaf_hash: h(0x1a) },
+            attribution: Attribution::Other,
         }),
     ];
     steps

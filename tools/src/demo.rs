@@ -388,42 +388,42 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
                         problem["check"].as_str().unwrap_or("?")
                     ),
                 );
-                continue;
-            }
-            anyhow::ensure!(
-                status.is_success(),
-                "the server refused {name}: {}",
-                String::from_utf8_lossy(&answer)
-            );
-            let v = check_receipt(&answer, &key, &out)?;
-            if v["sealed"].is_object() {
-                // Only the filer gets the opening; the log shows a commitment.
-                print_receipt(&v, who, &format!("{title}: under seal"));
-                openings.insert(*name, (v["sealed"].clone(), *title));
             } else {
-                print_receipt(&v, who, title);
-            }
-            for (after, reveal) in REVEALS {
-                if after != name {
-                    continue;
+                anyhow::ensure!(
+                    status.is_success(),
+                    "the server refused {name}: {}",
+                    String::from_utf8_lossy(&answer)
+                );
+                let v = check_receipt(&answer, &key, &out)?;
+                if v["sealed"].is_object() {
+                    // Only the filer gets the opening; the log shows a commitment.
+                    print_receipt(&v, who, &format!("{title}: under seal"));
+                    openings.insert(*name, (v["sealed"].clone(), *title));
+                } else {
+                    print_receipt(&v, who, title);
                 }
-                for sealed in *reveal {
-                    let (opening, title) = openings
-                        .get(sealed)
-                        .with_context(|| format!("no opening for {sealed}"))?
-                        .clone();
-                    let (status, answer) = post(
-                        tokens["agency-01"].clone(),
-                        serde_json::json!({"kind": "reveal", "tender": TENDER, "body": opening}),
-                    )
-                    .await?;
-                    anyhow::ensure!(
-                        status.is_success(),
-                        "the server refused the reveal of {sealed}: {}",
-                        String::from_utf8_lossy(&answer)
-                    );
-                    let v = check_receipt(&answer, &key, &out)?;
-                    print_receipt(&v, "agency-01", &format!("reveal: {title}"));
+                for (after, reveal) in REVEALS {
+                    if after != name {
+                        continue;
+                    }
+                    for sealed in *reveal {
+                        let (opening, title) = openings
+                            .get(sealed)
+                            .with_context(|| format!("no opening for {sealed}"))?
+                            .clone();
+                        let (status, answer) = post(
+                            tokens["agency-01"].clone(),
+                            serde_json::json!({"kind": "reveal", "tender": TENDER, "body": opening}),
+                        )
+                        .await?;
+                        anyhow::ensure!(
+                            status.is_success(),
+                            "the server refused the reveal of {sealed}: {}",
+                            String::from_utf8_lossy(&answer)
+                        );
+                        let v = check_receipt(&answer, &key, &out)?;
+                        print_receipt(&v, "agency-01", &format!("reveal: {title}"));
+                    }
                 }
             }
             for (what, step) in steps_after(name, deadline)? {
@@ -553,11 +553,29 @@ fn steps_after(name: &str, deadline: u64) -> anyhow::Result<Vec<(String, serde_j
     Ok(match name {
         // The committee, by counts (its names stay sealed until the award):
         // the three experts who sign the report, drawn at random.
-        "08-opening-record.txt" => vec![(
-            "评标委员会组建 committee formed: 3 experts drawn at random".into(),
-            json!({"committee_formed": {
-                "representatives": 0, "experts_drawn": 3, "experts_designated": 0}}),
+        // The opening, as the seed's platform runs it: begun at the deadline
+        // (after the late bid was refused), then once the bids are decrypted.
+        LATE => vec![(
+            "开标开始 opening started".into(),
+            json!({"opening_phase": {"phase": "started"}}),
         )],
+        "08-opening-record.txt" => vec![
+            (
+                "保证金信息提取 deposits extracted".into(),
+                json!({"opening_phase": {"phase": "deposits_extracted"}}),
+            ),
+            ("标书验证 bids verified".into(), json!({"opening_phase": {"phase": "bids_verified"}})),
+            (
+                "唱标 prices announced".into(),
+                json!({"opening_phase": {"phase": "prices_announced"}}),
+            ),
+            ("开标结束 opening ended".into(), json!({"opening_phase": {"phase": "ended"}})),
+            (
+                "评标委员会组建 committee formed: 3 experts drawn at random".into(),
+                json!({"committee_formed": {
+                    "representatives": 0, "experts_drawn": 3, "experts_designated": 0}}),
+            ),
+        ],
         "09-evaluation-report.txt" => vec![
             (
                 "中标候选人公示 candidates published (A, B, C)".into(),

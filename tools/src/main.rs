@@ -106,8 +106,12 @@ enum Command {
         #[arg(long)]
         tender: String,
         /// Print JSON instead of text.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "html")]
         json: bool,
+        /// Print one HTML page instead (Chinese first, with English; no
+        /// script, prints as it is): `> report.html`.
+        #[arg(long)]
+        html: bool,
         #[command(flatten)]
         reading: rules::ReadingArgs,
     },
@@ -377,8 +381,11 @@ enum CalendarCommand {
     /// log that published none is judged by the shipped calendar. Prints the
     /// receipt.
     ///
-    /// Example: tenderlog calendar default > cal.json; (edit it);
-    /// tenderlog calendar publish --data DIR cal.json
+    /// Example (add a year to the shipped calendar, raise its version, then):
+    ///
+    ///   tenderlog calendar default > calendar.json
+    ///
+    ///   tenderlog calendar publish --data tenderlog-data calendar.json
     Publish {
         /// The data directory.
         #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
@@ -496,8 +503,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Report { data, tender, json, reading } => {
-            rules::report(&data, &tender, json, reading)
+        Command::Report { data, tender, json, html, reading } => {
+            rules::report(&data, &tender, json, html, reading)
         }
         Command::Trust(TrustCommand::AddCa { data, file }) => {
             let der = std::fs::read(&file)

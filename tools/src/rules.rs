@@ -66,8 +66,12 @@ pub(crate) enum RulesCommand {
         /// The timeline, or - for stdin.
         file: PathBuf,
         /// Print the report as JSON.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "html")]
         json: bool,
+        /// Print the report as one HTML page (Chinese first, with English;
+        /// no script, prints as it is): `> report.html`.
+        #[arg(long)]
+        html: bool,
         #[command(flatten)]
         reading: ReadingArgs,
     },
@@ -82,7 +86,7 @@ pub(crate) enum RulesCommand {
 /// Runs a `rules` subcommand.
 pub(crate) fn rules(cmd: RulesCommand) -> anyhow::Result<()> {
     match cmd {
-        RulesCommand::Check { file, json, reading } => {
+        RulesCommand::Check { file, json, html, reading } => {
             let text = read_input(&file)?;
             let timeline = verifier::rules::timeline::read(&text)
                 .with_context(|| format!("couldn't read the timeline {}", file.display()))?;
@@ -95,7 +99,12 @@ pub(crate) fn rules(cmd: RulesCommand) -> anyhow::Result<()> {
                 certs: None,
             };
             let c = verifier::rules::judge(&timeline.tender, &timeline.steps(), &ctx);
-            print(&c, json.then(|| serde_json::json!({ "compliance": c })))
+            let format = match (json, html) {
+                (true, _) => Format::Json(serde_json::json!({ "compliance": c })),
+                (_, true) => Format::Html,
+                _ => Format::Text,
+            };
+            print(&c, format)
         }
         RulesCommand::List { json } => {
             let list: Vec<_> = verifier::rules::catalogue().collect();
@@ -124,6 +133,7 @@ pub(crate) fn report(
     data: &Path,
     tender: &str,
     json: bool,
+    html: bool,
     reading: ReadingArgs,
 ) -> anyhow::Result<()> {
     let store = ledger::Store::open(data)?;
@@ -132,18 +142,32 @@ pub(crate) fn report(
             "tender {tender:?} has no events in the log's newest checkpoint; check the ID (`tenderlog bundle --tender` lists nothing either)"
         );
     };
-    print(&c, json.then(|| serde_json::json!({ "tree_size": size, "compliance": c })))
+    let format = match (json, html) {
+        (true, _) => Format::Json(serde_json::json!({ "tree_size": size, "compliance": c })),
+        (_, true) => Format::Html,
+        _ => Format::Text,
+    };
+    print(&c, format)
 }
 
-/// Prints the report (as `json`, when given); a broken rule is exit 1.
-fn print(c: &Compliance, json: Option<serde_json::Value>) -> anyhow::Result<()> {
+/// How a report is printed.
+enum Format {
+    Text,
+    /// This JSON document.
+    Json(serde_json::Value),
+    Html,
+}
+
+/// Prints the report; a broken rule is exit 1.
+fn print(c: &Compliance, format: Format) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    match json {
-        Some(v) => {
+    match format {
+        Format::Json(v) => {
             serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
         }
-        None => out.write_all(c.to_text().as_bytes())?,
+        Format::Html => out.write_all(c.to_html().as_bytes())?,
+        Format::Text => out.write_all(c.to_text().as_bytes())?,
     }
     let broken = c.failures().count();
     if broken > 0 {

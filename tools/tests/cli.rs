@@ -382,10 +382,11 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     // Fourteen certificate events (bidder D's reported lost; four SM2 seal
     // certificates), four unit seals bound, the rule pack, the tender's
     // registration and schedule, twelve documents (two refused, their
-    // refusals logged; four under seal), four reveals, and nine steps of
-    // the procedure (committee, candidates, decision, result notices, three
-    // refunds, the performance security, the report).
-    assert_eq!(text.matches("receipt #").count(), 47, "{text}");
+    // refusals logged; four under seal), four reveals, and fourteen steps
+    // of the procedure (five phases of the opening, the committee,
+    // candidates, decision, result notices, three refunds, the performance
+    // security, the report).
+    assert_eq!(text.matches("receipt #").count(), 52, "{text}");
     assert!(text.contains("定标 award decided: bidder A"), "{text}");
     assert_eq!(text.matches("unit seal bound").count(), 4, "{text}");
     assert!(
@@ -395,10 +396,11 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     assert!(text.contains("after the deadline: REFUSED (procedure), refusal logged"), "{text}");
     assert_eq!(text.matches(": under seal").count(), 4, "{text}");
     assert_eq!(text.matches("reveal: ").count(), 4, "{text}");
-    // The tender's 27 events, 8 signer certificate chains (13 events), 3
+    // The tender's 32 events, 8 signer certificate chains (13 events), 3
     // seal signer chains and 3 seal bindings, the rule pack and the
     // holiday calendar the report counts days by.
-    assert!(text.contains("VERIFIED: 43 entries"), "{text}");
+    assert!(text.contains("VERIFIED: 48 entries"), "{text}");
+    assert!(text.contains("pass          L02"), "{text}");
     assert!(text.contains("calendar cn-state-council v1 (entry "), "{text}");
     // The compliance report: the tender ran in seconds, not 20 days (T02,
     // T04, T05 and the fine behind them, T35), and its committee of three
@@ -411,7 +413,7 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     assert!(dir.join("demo/ZB2026-DEMO-001.bundle.zip").is_file());
     let o = run(&["demo", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(out(&o).matches("already logged: same entry").count(), 47);
+    assert_eq!(out(&o).matches("already logged: same entry").count(), 52);
     let o = run(&["audit", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
 }

@@ -142,6 +142,17 @@ fn the_compliance_report_is_the_same_from_the_ledger_the_cli_the_api_and_the_bun
     assert_eq!(cli["compliance"], library);
     let o = run(&["report", "--data", d, "--tender", T], "");
     assert!(out(&o).contains("FAIL          T29"), "{}", out(&o));
+    // As a page for people: Chinese first, the violation first, no script.
+    let o = run(&["report", "--data", d, "--tender", T, "--html"], "");
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let page = out(&o);
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(page.contains("中标通知书发出之日起三十日内订立合同"), "{page}");
+    let first = page.find("<tr class=\"").unwrap();
+    assert!(page[first..].starts_with("<tr class=\"fail\""), "{page}");
+    assert!(!page.contains("<script"), "{page}");
+    let o = run(&["report", "--data", d, "--tender", T, "--html", "--json"], "");
+    assert_eq!(o.status.code(), Some(2), "one format at a time");
     let o = run(&["report", "--data", d, "--tender", "no-such-tender"], "");
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("no events"), "{}", err(&o));
@@ -168,7 +179,14 @@ fn the_compliance_report_is_the_same_from_the_ledger_the_cli_the_api_and_the_bun
         .unwrap();
     let whole: Value = r.json().unwrap();
     assert_eq!(whole["compliance"]["reading"]["minimum_periods"], "whole-days");
-    for bad in ["?minimum_periods=weeks", "?extend_minimums=yes", "?other=1"] {
+    let r = http.get(format!("{base}/v1/tenders/{T}/compliance?format=html")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(
+        r.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'")
+    );
+    assert_eq!(r.text().unwrap(), page, "the same page as the command line's");
+    for bad in ["?minimum_periods=weeks", "?extend_minimums=yes", "?other=1", "?format=pdf"] {
         let r = http.get(format!("{base}/v1/tenders/{T}/compliance{bad}")).send().unwrap();
         assert_eq!(r.status(), 400, "{bad}");
     }

@@ -95,9 +95,9 @@ pub enum Violation {
         /// The sealed entry.
         sealed: u64,
     },
-    /// An opening record received before the bid deadline.
+    /// An opening record or phase received before the bid deadline.
     #[error(
-        "an opening record received at {}, before the bid deadline {} (电子招标投标办法 art. 28)",
+        "an opening record or phase received at {}, before the bid deadline {} (电子招标投标办法 art. 28)",
         cst_text(*received_ms),
         cst_text(*deadline_ms)
     )]
@@ -367,6 +367,13 @@ impl TenderState {
                 }
             }
             Body::Document(d) if d.document_type == DocumentType::OpeningRecord => {
+                if let Some(deadline_ms) = deadline
+                    && received_ms < deadline_ms
+                {
+                    return Err(Violation::EarlyOpening { deadline_ms, received_ms });
+                }
+            }
+            Body::Procedure(ProcedureStep::OpeningPhase(_)) => {
                 if let Some(deadline_ms) = deadline
                     && received_ms < deadline_ms
                 {

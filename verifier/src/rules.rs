@@ -32,6 +32,7 @@ use crate::steps::{Attribution, ProcedureStep};
 
 mod after_opening;
 mod before_opening;
+mod html;
 pub mod timeline;
 
 use after_opening::*;
@@ -395,6 +396,12 @@ const RULES: &[Rule] = &[
         article: "招标投标法 art. 34; 电子招标投标办法 art. 28",
         title: "the opening at the bid deadline, and no opening record before it",
         judge: t17_opening,
+    },
+    Rule {
+        id: "L02",
+        article: "platform rule (seed): the opening procedure",
+        title: "the opening's phases in the platform's order: started, deposits extracted, bids verified, prices announced, ended",
+        judge: l02_opening_phases,
     },
     Rule {
         id: "E28",
@@ -964,10 +971,82 @@ fn t17_opening(f: &Facts<'_>, _: &Context<'_>) -> Answer {
             vec![at],
         );
     }
+    // The platform opens at the deadline: its `started` phase, where
+    // recorded, within the hour.
+    let started = f.step(|s| match s {
+        ProcedureStep::OpeningPhase(p) if p.phase == crate::steps::OpeningPhase::Started => {
+            Some(())
+        }
+        _ => None,
+    });
+    if let Some((sat, sms, ())) = started
+        && sms > s.bid_deadline_ms + OPENING_LATITUDE_MS
+    {
+        return Answer::Fail(
+            format!(
+                "the opening began at {} (entry {sat}), more than an hour after the bid deadline {}",
+                date_text(sms),
+                date_text(s.bid_deadline_ms)
+            ),
+            vec![at, sat],
+        );
+    }
     Answer::Pass(format!(
-        "opening at the bid deadline, {}; no opening record before it",
-        date_text(s.bid_deadline_ms)
+        "opening at the bid deadline, {}; no opening record before it{}",
+        date_text(s.bid_deadline_ms),
+        match started {
+            Some((sat, sms, ())) => format!("; begun at {} (entry {sat})", date_text(sms)),
+            None => String::new(),
+        }
     ))
+}
+
+/// How long after the deadline the opening may begin and still be "at the
+/// same time" (招标投标法 art. 34): the platform opens on its own clock, in
+/// minutes, so an hour is generous and a day is not.
+const OPENING_LATITUDE_MS: u64 = 3_600_000;
+
+fn l02_opening_phases(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    use crate::steps::OpeningPhase;
+    let phases: Vec<(u64, OpeningPhase)> = f
+        .steps
+        .iter()
+        .filter_map(|(at, _, s)| match s {
+            ProcedureStep::OpeningPhase(p) => Some((*at, p.phase)),
+            _ => None,
+        })
+        .collect();
+    if phases.is_empty() {
+        return Answer::NotApplicable("no phase of the opening recorded".into());
+    }
+    let name = |p: OpeningPhase| match p {
+        OpeningPhase::Started => "开标开始 started",
+        OpeningPhase::DepositsExtracted => "保证金信息提取 deposits extracted",
+        OpeningPhase::BidsVerified => "标书验证 bids verified",
+        OpeningPhase::PricesAnnounced => "唱标 prices announced",
+        OpeningPhase::Ended => "开标结束 ended",
+    };
+    let wrong: Vec<(u64, u64)> =
+        phases.windows(2).filter(|w| w[1].1 <= w[0].1).map(|w| (w[0].0, w[1].0)).collect();
+    let first = phases[0];
+    if first.1 != OpeningPhase::Started {
+        return Answer::Fail(
+            format!(
+                "the first phase recorded is {} (entry {}), not the start",
+                name(first.1),
+                first.0
+            ),
+            vec![first.0],
+        );
+    }
+    if let Some((a, b)) = wrong.first() {
+        return Answer::Fail(
+            format!("entry {b} records a phase out of order or twice, after entry {a}"),
+            wrong.iter().flat_map(|(a, b)| [*a, *b]).collect(),
+        );
+    }
+    let list: Vec<&str> = phases.iter().map(|(_, p)| name(*p)).collect();
+    Answer::Pass(format!("{} phase(s) in order: {}", phases.len(), list.join(", ")))
 }
 
 fn e28_reveals(f: &Facts<'_>, _: &Context<'_>) -> Answer {
@@ -1096,9 +1175,18 @@ fn e31_every_bid_opened(f: &Facts<'_>, _: &Context<'_>) -> Answer {
             continue;
         }
         let revealed = f.reveals.iter().any(|(_, ms, r)| r.sealed.index == x.at && *ms <= end_ms);
-        let failure = f.steps.iter().find_map(|(_, ms, st)| match st {
+        let failure = f.steps.iter().find_map(|(at, ms, st)| match st {
             ProcedureStep::DecryptionFailed(d) if d.sealed.index == x.at && *ms <= end_ms => {
-                Some(d.attribution)
+                // An `unknown` failure decided later (办法 31) counts as decided.
+                let decided = f.steps.iter().find_map(|(_, ams, a)| match a {
+                    ProcedureStep::DecryptionAdjudicated(j)
+                        if j.failure.index == *at && *ams <= end_ms =>
+                    {
+                        Some(j.attribution)
+                    }
+                    _ => None,
+                });
+                Some(decided.unwrap_or(d.attribution))
             }
             _ => None,
         });

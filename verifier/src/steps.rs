@@ -80,6 +80,46 @@ pub enum ProcedureStep {
     ComplaintAccepted(ComplaintAcceptance),
     /// 投诉处理决定: the department's decision (条例 art. 61).
     ComplaintDecided(ComplaintDecision),
+    /// A phase of the opening as the platform runs it (the seed's procedure:
+    /// 开标开始, 保证金信息提取, 标书验证, 唱标, 开标结束), from the deadline on.
+    OpeningPhase(Phase),
+    /// 解密失败认定: whose fault a decryption failure recorded as `unknown`
+    /// was, once decided (电子招标投标办法 art. 31).
+    DecryptionAdjudicated(Adjudication),
+}
+
+/// A phase of the opening, in the order the seed's platform runs them.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum OpeningPhase {
+    /// 开标开始: the opening begins, at the bid deadline.
+    Started,
+    /// 保证金信息提取: the bid securities received are read.
+    DepositsExtracted,
+    /// 标书验证: the decrypted bids are verified.
+    BidsVerified,
+    /// 唱标: the prices are announced.
+    PricesAnnounced,
+    /// 开标结束: the opening ends.
+    Ended,
+}
+
+/// One phase of the opening.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    /// Which.
+    pub phase: OpeningPhase,
+}
+
+/// The decision on a decryption failure.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Adjudication {
+    /// The `decryption_failed` step's entry.
+    pub failure: EventLink,
+    /// Whose fault it was: `bidder` or `other`.
+    pub attribution: Attribution,
 }
 
 /// Who files a step in a registered tender.
@@ -353,6 +393,8 @@ impl ProcedureStep {
             ProcedureStep::ComplaintFiled(_) => "complaint_filed",
             ProcedureStep::ComplaintAccepted(_) => "complaint_accepted",
             ProcedureStep::ComplaintDecided(_) => "complaint_decided",
+            ProcedureStep::OpeningPhase(_) => "opening_phase",
+            ProcedureStep::DecryptionAdjudicated(_) => "decryption_adjudicated",
         }
     }
 
@@ -438,8 +480,15 @@ impl ProcedureStep {
                     None => Ok(()),
                 }
             }
+            ProcedureStep::DecryptionAdjudicated(a) if a.attribution == Attribution::Unknown => {
+                Err(Error::EventInvalid(
+                    "an adjudication decides: attribution bidder or other".into(),
+                ))
+            }
             ProcedureStep::ObjectionRaised(_)
             | ProcedureStep::ObjectionAnswered(_)
+            | ProcedureStep::OpeningPhase(_)
+            | ProcedureStep::DecryptionAdjudicated(_)
             | ProcedureStep::WithdrawalRefunded(_)
             | ProcedureStep::MoreTimeAsked(_)
             | ProcedureStep::PerformanceSecurityPosted(_)

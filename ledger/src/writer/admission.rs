@@ -377,6 +377,13 @@ impl Ledger {
             P::ObjectionAnswered(a) => {
                 (&a.objection, "an objection", self.is_entry(&a.objection, tender, st, objection)?)
             }
+            P::DecryptionAdjudicated(a) => (
+                &a.failure,
+                "a decryption failure",
+                self.is_entry(&a.failure, tender, st, |b| {
+                    matches!(b, Body::Procedure(P::DecryptionFailed(_)))
+                })?,
+            ),
             P::WithdrawalRefunded(r) => (
                 &r.withdrawal,
                 "a bid withdrawal",

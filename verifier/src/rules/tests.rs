@@ -986,3 +986,64 @@ fn t33_complaints_after_objections_and_in_working_days() {
     events[5].1["principal"] = json!("bidder-a");
     assert_eq!(verdict(&judged(&events), "P01").events, [5]);
 }
+
+#[test]
+fn t17_l02_e31_the_opening_phases_in_order_and_failures_decided() {
+    let before = "2026-03-23T09:29:59+08:00".to_owned();
+    let phase = |p: &str| step("opening_phase", json!({"phase": p}));
+    let opened = |started: &str, order: &[&str]| {
+        let mut events = vec![
+            (before.clone(), sealed_bid("bidder-a", 10)),
+            (before.clone(), sealed_bid("bidder-b", 11)),
+            (before.clone(), sealed_bid("bidder-c", 12)),
+        ];
+        events.extend(order.iter().map(|p| (started.to_owned(), phase(p))));
+        bidding(events)
+    };
+    let all = ["started", "deposits_extracted", "bids_verified", "prices_announced", "ended"];
+    let c = opened("2026-03-23T09:30:00+08:00", &all);
+    assert_eq!(outcome(&c, "L02"), Outcome::Pass, "{}", c.to_text());
+    assert_eq!(outcome(&c, "T17"), Outcome::Pass, "{}", c.to_text());
+    // 法 34: at the deadline, not an hour and more after it.
+    assert_eq!(outcome(&opened("2026-03-23T10:30:00+08:00", &all), "T17"), Outcome::Pass);
+    let c = opened("2026-03-23T10:30:01+08:00", &all);
+    assert_eq!(outcome(&c, "T17"), Outcome::Fail, "{}", c.to_text());
+    assert_eq!(verdict(&c, "T17").events, [2, 6]);
+    // Out of order, twice, or not begun with the start.
+    let c = opened("2026-03-23T09:30:00+08:00", &["started", "prices_announced", "bids_verified"]);
+    assert_eq!(verdict(&c, "L02").events, [7, 8], "{}", c.to_text());
+    let c = opened("2026-03-23T09:30:00+08:00", &["started", "started"]);
+    assert_eq!(outcome(&c, "L02"), Outcome::Fail);
+    let c = opened("2026-03-23T09:30:00+08:00", &["bids_verified"]);
+    assert_eq!(verdict(&c, "L02").events, [6]);
+    // Before the deadline: an early opening (办法 28), judged by T17.
+    let c = opened(&before, &["started"]);
+    assert_eq!(verdict(&c, "T17").events, [6], "{}", c.to_text());
+    // 办法 31: a failure of unknown cause, decided before the award.
+    let after = "2026-03-23T09:30:00+08:00".to_owned();
+    let failed = |attribution: &str| {
+        step(
+            "decryption_failed",
+            json!({"sealed": {"index": 4, "leaf_hash": "00".repeat(32)}, "attribution": attribution}),
+        )
+    };
+    let decided = step(
+        "decryption_adjudicated",
+        json!({"failure": {"index": 6, "leaf_hash": "00".repeat(32)}, "attribution": "other"}),
+    );
+    let base = vec![
+        (before.clone(), sealed_bid("bidder-a", 10)),
+        (before.clone(), sealed_bid("bidder-b", 11)),
+        (after.clone(), reveal(3, "bidder-a", 10)),
+        (after.clone(), failed("unknown")),
+    ];
+    let award = (at("2026-03-30"), doc("award_notice", "agency-01", 40));
+    let mut undecided = base.clone();
+    undecided.push(award.clone());
+    assert_eq!(outcome(&bidding(undecided), "E31"), Outcome::Fail);
+    let mut decided_first = base;
+    decided_first.push((at("2026-03-24"), decided));
+    decided_first.push(award);
+    let c = bidding(decided_first);
+    assert_eq!(outcome(&c, "E31"), Outcome::Pass, "{}", c.to_text());
+}
