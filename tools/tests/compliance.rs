@@ -159,12 +159,15 @@ fn the_compliance_report_is_the_same_from_the_ledger_the_cli_the_api_and_the_bun
 
     // 3. The offline verifier, on the tender's bundle.
     let zip = tmp.path().join("tender.zip");
-    let o = run(&["bundle", "--data", d, "--tender", T, "--out", zip.to_str().unwrap()], "");
-    assert!(o.status.success(), "{}", err(&o));
-    let bundle = verifier::bundle::Bundle::from_zip(&std::fs::read(&zip).unwrap()).unwrap();
-    let report = verifier::report::verify_bundle(&bundle, None, &[]);
-    assert!(report.verified, "{}", report.to_text());
-    assert_eq!(serde_json::to_value(report.compliance.unwrap()).unwrap(), library);
+    let offline = || {
+        let o = run(&["bundle", "--data", d, "--tender", T, "--out", zip.to_str().unwrap()], "");
+        assert!(o.status.success(), "{}", err(&o));
+        let bundle = verifier::bundle::Bundle::from_zip(&std::fs::read(&zip).unwrap()).unwrap();
+        let report = verifier::report::verify_bundle(&bundle, None, &[]);
+        assert!(report.verified, "{}", report.to_text());
+        serde_json::to_value(report.compliance.unwrap()).unwrap()
+    };
+    assert_eq!(offline(), library);
 
     // 4. The API.
     let (mut server, base) = common::serve(d, &[]);
@@ -220,12 +223,7 @@ fn the_compliance_report_is_the_same_from_the_ledger_the_cli_the_api_and_the_bun
     assert_eq!(library.calendar, label);
     let library = serde_json::to_value(&library).unwrap();
     assert_eq!(verdict(&library, "T29")["outcome"], "pass", "{library:#}");
-    let o = run(&["bundle", "--data", d, "--tender", T, "--out", zip.to_str().unwrap()], "");
-    assert!(o.status.success(), "{}", err(&o));
-    let bundle = verifier::bundle::Bundle::from_zip(&std::fs::read(&zip).unwrap()).unwrap();
-    let report = verifier::report::verify_bundle(&bundle, None, &[]);
-    assert!(report.verified, "{}", report.to_text());
-    assert_eq!(serde_json::to_value(report.compliance.unwrap()).unwrap(), library);
+    assert_eq!(offline(), library);
     // A calendar that does not hold together is refused, naming why.
     let mut bad = calendar.clone();
     bad["years"][0]["working_days"] = serde_json::json!(["2026-10-08"]);

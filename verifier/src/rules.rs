@@ -152,6 +152,20 @@ pub struct Compliance {
 }
 
 impl Compliance {
+    /// The verdicts as a report lists them: broken first, then undecided,
+    /// kept, not applicable; in catalogue order within each.
+    pub fn by_outcome(&self) -> Vec<&Verdict> {
+        let order = |o: Outcome| match o {
+            Outcome::Fail => 0,
+            Outcome::Indeterminate => 1,
+            Outcome::Pass => 2,
+            Outcome::NotApplicable => 3,
+        };
+        let mut list: Vec<&Verdict> = self.verdicts.iter().collect();
+        list.sort_by_key(|v| order(v.outcome));
+        list
+    }
+
     /// Verdicts that failed.
     pub fn failures(&self) -> impl Iterator<Item = &Verdict> {
         self.verdicts.iter().filter(|v| v.outcome == Outcome::Fail)
@@ -185,15 +199,7 @@ impl Compliance {
             },
             self.rule_pack,
         );
-        let order = |o: Outcome| match o {
-            Outcome::Fail => 0,
-            Outcome::Indeterminate => 1,
-            Outcome::Pass => 2,
-            Outcome::NotApplicable => 3,
-        };
-        let mut list: Vec<&Verdict> = self.verdicts.iter().collect();
-        list.sort_by_key(|v| order(v.outcome));
-        for v in list {
+        for v in self.by_outcome() {
             let _ = writeln!(
                 s,
                 "  {:<13} {} {} ({}): {}",

@@ -5,7 +5,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::{Compliance, MinimumPeriods, Outcome, Verdict};
+use super::{Compliance, MinimumPeriods, Outcome};
 
 /// The rule's requirement in Chinese, as a clerk reads it.
 fn zh_title(rule: &str) -> &'static str {
@@ -76,14 +76,7 @@ impl Compliance {
     /// The report as one self-contained HTML page, Chinese first.
     pub fn to_html(&self) -> String {
         let count = |o: Outcome| self.verdicts.iter().filter(|v| v.outcome == o).count();
-        let order = |o: Outcome| match o {
-            Outcome::Fail => 0,
-            Outcome::Indeterminate => 1,
-            Outcome::Pass => 2,
-            Outcome::NotApplicable => 3,
-        };
-        let mut list: Vec<&Verdict> = self.verdicts.iter().collect();
-        list.sort_by_key(|v| order(v.outcome));
+        let list = self.by_outcome();
         let periods = match self.reading.minimum_periods {
             MinimumPeriods::CalendarDates => "按日历日计算（起始日不计入） by calendar dates",
             MinimumPeriods::WholeDays => "按整日计算（首尾两日均不计入） in whole days",
