@@ -16,6 +16,7 @@ pub mod cbor;
 pub mod chain;
 pub mod check;
 pub mod checkpoint;
+pub mod cosignature;
 mod error;
 pub mod event;
 pub mod filing;
@@ -36,6 +37,7 @@ pub mod steps;
 pub mod tiles;
 pub mod tlog_proof;
 pub mod tsp;
+pub mod witness_policy;
 
 pub use error::Error;
 pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};
