@@ -391,6 +391,22 @@ fn changes_to_bids_objections_refunds_and_complaints() {
     assert!(before.send(step("agency", answer(link(&withdrawal)))).is_err());
     before.send(step("agency", answer(link(&objection)))).unwrap();
     before.send(step("agency", refund(link(&withdrawal)))).unwrap();
+    // A clarification goes to those who obtained the documents, named by
+    // their sealed records; a bid is not such a record.
+    let obtained =
+        before.send(sealed("bidder-1", DocumentType::TenderDocumentsObtained, 8)).unwrap().appended;
+    let clarification = before
+        .send(content("agency", Body::Document(doc(DocumentType::TenderDocumentsClarification, 9))))
+        .unwrap()
+        .appended;
+    let deliver = |to: Vec<EventLink>| {
+        S::ClarificationDelivered(verifier::steps::Delivery {
+            clarification: link(&clarification),
+            to,
+        })
+    };
+    assert!(before.send(step("agency", deliver(vec![link(&withdrawal)]))).is_err());
+    before.send(step("agency", deliver(vec![link(&obtained)]))).unwrap();
     // How many were invited, before the opening: refused, nothing logged.
     let size = log.size();
     let invited = || S::InvitationsSent(Invitations { count: 3 });

@@ -46,6 +46,7 @@ pub fn all() -> Vec<(&'static str, Event)> {
         ("event-v1-procedure-complaint-decided", procedure_events()[17].clone()),
         ("event-v1-procedure-opening-phase", procedure_events()[18].clone()),
         ("event-v1-procedure-decryption-adjudicated", procedure_events()[19].clone()),
+        ("event-v1-procedure-clarification-delivered", procedure_events()[20].clone()),
         ("event-v1-schedule-all-times", schedule_all_times_event()),
         ("event-v1-sealed-withdrawal", sealed_withdrawal_event()),
         ("event-v1-calendar", calendar_event()),
@@ -217,6 +218,8 @@ pub fn pack_v1() -> verifier::policy::RulePack {
                 | D::BidWithdrawal
                 | D::TenderDocumentsObjection
                 | D::PrequalificationDocumentsObjection
+                | D::TenderDocumentsObtained
+                | D::PrequalificationDocumentsObtained
         )
     });
     pack
@@ -379,7 +382,7 @@ pub fn registration_event() -> Event {
 pub fn procedure_events() -> Vec<Event> {
     use verifier::steps::{
         Adjudication, Attribution, AwardDecision, Candidates, Committee, Complaint, ComplaintAbout,
-        ComplaintAcceptance, ComplaintDecision, DecryptionFailure, Invitations, MoreTime,
+        ComplaintAcceptance, ComplaintDecision, DecryptionFailure, Delivery, Invitations, MoreTime,
         Objection, ObjectionAbout, ObjectionAnswer, OpeningPhase, PerformanceSecurity, Phase,
         Prequalified, ProcedureStep as S, Report, ResultNotices, SecurityRefund, Termination, Unit,
         WithdrawalRefund,
@@ -446,6 +449,13 @@ pub fn procedure_events() -> Vec<Event> {
         S::DecryptionAdjudicated(Adjudication {
             failure: EventLink { index: 120, leaf_hash: h(0x1a) },
             attribution: Attribution::Other,
+        }),
+        S::ClarificationDelivered(Delivery {
+            clarification: EventLink { index: 60, leaf_hash: h(0x1b) },
+            to: vec![
+                EventLink { index: 52, leaf_hash: h(0x1c) },
+                EventLink { index: 55, leaf_hash: h(0x1d) },
+            ],
         }),
     ];
     steps

@@ -39,6 +39,27 @@ const STEPS: &[(&str, &str, &str, &str, &[&str])] = &[
         &["agency-01"],
     ),
     (
+        "bidder-a",
+        "tender_documents_obtained",
+        "02a-obtained-a.txt",
+        "获取招标文件 bidder A obtained the tender documents",
+        &[],
+    ),
+    (
+        "bidder-b",
+        "tender_documents_obtained",
+        "02b-obtained-b.txt",
+        "获取招标文件 bidder B obtained the tender documents",
+        &[],
+    ),
+    (
+        "bidder-c",
+        "tender_documents_obtained",
+        "02c-obtained-c.txt",
+        "获取招标文件 bidder C obtained the tender documents",
+        &[],
+    ),
+    (
         "agency-01",
         "tender_documents_clarification",
         "03-clarification.txt",
@@ -77,9 +98,13 @@ const STEPS: &[(&str, &str, &str, &str, &[&str])] = &[
 const TENDER: &str = "ZB2026-DEMO-001";
 
 /// Filed under seal (电子招标投标办法 art. 21, 28): the log shows a commitment
-/// until the reveal — the bids until the opening, the evaluation report
-/// (and with it the committee's membership) until the award.
+/// until the reveal — who obtained the documents and the bids until the
+/// opening, the evaluation report (and with it the
+/// committee's membership) until the award.
 const SEALED: &[&str] = &[
+    "02a-obtained-a.txt",
+    "02b-obtained-b.txt",
+    "02c-obtained-c.txt",
     "04-bid-a.txt",
     "05-bid-b.txt",
     "06-bid-c.txt",
@@ -90,7 +115,17 @@ const SEALED: &[&str] = &[
 
 /// After the step with this file, the agency reveals these sealed ones.
 const REVEALS: &[(&str, &[&str])] = &[
-    ("08-opening-record.txt", &["04-bid-a.txt", "05-bid-b.txt", "06-bid-c.txt"]),
+    (
+        "08-opening-record.txt",
+        &[
+            "02a-obtained-a.txt",
+            "02b-obtained-b.txt",
+            "02c-obtained-c.txt",
+            "04-bid-a.txt",
+            "05-bid-b.txt",
+            "06-bid-c.txt",
+        ],
+    ),
     ("10-award-notice.txt", &["09-evaluation-report.txt"]),
 ];
 
@@ -353,6 +388,8 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
             "playing tender {TENDER} through POST /v1/events (signed, timestamped; bids and the evaluation report under seal):"
         );
         let mut openings = std::collections::BTreeMap::new();
+        // Every filed entry's link, by file: what later steps name.
+        let mut links = std::collections::BTreeMap::new();
         for ((who, _, name, title, _), body) in STEPS.iter().zip(bodies) {
             let kind = if SEALED.contains(name) { "sealed_document" } else { "document" };
             if *name == LATE && now_ms() <= deadline {
@@ -399,8 +436,10 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
                     // Only the filer gets the opening; the log shows a commitment.
                     print_receipt(&v, who, &format!("{title}: under seal"));
                     openings.insert(*name, (v["sealed"].clone(), *title));
+                    links.insert(*name, v["sealed"]["sealed"].clone());
                 } else {
                     print_receipt(&v, who, title);
+                    links.insert(*name, serde_json::json!({"index": v["index"], "leaf_hash": v["leaf_hash"]}));
                 }
                 for (after, reveal) in REVEALS {
                     if after != name {
@@ -426,7 +465,7 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
                     }
                 }
             }
-            for (what, step) in steps_after(name, deadline)? {
+            for (what, step) in steps_after(name, deadline, &links)? {
                 let (status, answer) = post(
                     tokens["agency-01"].clone(),
                     serde_json::json!({"kind": "procedure", "tender": TENDER, "body": step}),
@@ -544,7 +583,11 @@ fn program(name: &str) -> String {
 /// result notices with the award notice, the refunds and the report after
 /// the contract. Their times derive from the kept schedule, so a second run
 /// sends the same content.
-fn steps_after(name: &str, deadline: u64) -> anyhow::Result<Vec<(String, serde_json::Value)>> {
+fn steps_after(
+    name: &str,
+    deadline: u64,
+    links: &std::collections::BTreeMap<&str, serde_json::Value>,
+) -> anyhow::Result<Vec<(String, serde_json::Value)>> {
     let unit = |who: &str| -> anyhow::Result<serde_json::Value> {
         let p = &PARTICIPANTS[DemoPki::index(who)?];
         Ok(serde_json::json!({"name": p.unit, "uscc": demo_pki::uscc(p)?}))
@@ -553,6 +596,20 @@ fn steps_after(name: &str, deadline: u64) -> anyhow::Result<Vec<(String, serde_j
     Ok(match name {
         // The committee, by counts (its names stay sealed until the award):
         // the three experts who sign the report, drawn at random.
+        // The clarification goes to everyone who obtained the documents,
+        // named by their sealed records (法 23).
+        "03-clarification.txt" => {
+            let link = |f: &str| links.get(f).cloned().with_context(|| format!("no entry for {f}"));
+            let clarification = link("03-clarification.txt")?;
+            let to = ["02a-obtained-a.txt", "02b-obtained-b.txt", "02c-obtained-c.txt"]
+                .into_iter()
+                .map(link)
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            vec![(
+                "澄清送达 clarification delivered to the 3 who obtained the documents".into(),
+                json!({"clarification_delivered": {"clarification": clarification, "to": to}}),
+            )]
+        }
         // The opening, as the seed's platform runs it: begun at the deadline
         // (after the late bid was refused), then once the bids are decrypted.
         LATE => vec![(

@@ -382,11 +382,12 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     // Fourteen certificate events (bidder D's reported lost; four SM2 seal
     // certificates), four unit seals bound, the rule pack, the tender's
     // registration and schedule, twelve documents (two refused, their
-    // refusals logged; four under seal), four reveals, and fourteen steps
-    // of the procedure (five phases of the opening, the committee,
-    // candidates, decision, result notices, three refunds, the performance
-    // security, the report).
-    assert_eq!(text.matches("receipt #").count(), 52, "{text}");
+    // refusals logged; four under seal), three sealed records of who
+    // obtained the documents, seven reveals, and fifteen steps of the
+    // procedure (the clarification's delivery, five phases of the opening,
+    // the committee, candidates, decision, result notices, three refunds,
+    // the performance security, the report).
+    assert_eq!(text.matches("receipt #").count(), 59, "{text}");
     assert!(text.contains("定标 award decided: bidder A"), "{text}");
     assert_eq!(text.matches("unit seal bound").count(), 4, "{text}");
     assert!(
@@ -394,12 +395,13 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
         "{text}"
     );
     assert!(text.contains("after the deadline: REFUSED (procedure), refusal logged"), "{text}");
-    assert_eq!(text.matches(": under seal").count(), 4, "{text}");
-    assert_eq!(text.matches("reveal: ").count(), 4, "{text}");
-    // The tender's 32 events, 8 signer certificate chains (13 events), 3
+    assert_eq!(text.matches(": under seal").count(), 7, "{text}");
+    assert_eq!(text.matches("reveal: ").count(), 7, "{text}");
+    // The tender's 39 events, 8 signer certificate chains (13 events), 3
     // seal signer chains and 3 seal bindings, the rule pack and the
     // holiday calendar the report counts days by.
-    assert!(text.contains("VERIFIED: 48 entries"), "{text}");
+    assert!(text.contains("VERIFIED: 55 entries"), "{text}");
+    assert!(text.contains("pass          T07"), "{text}");
     assert!(text.contains("pass          L02"), "{text}");
     assert!(text.contains("calendar cn-state-council v1 (entry "), "{text}");
     // The compliance report: the tender ran in seconds, not 20 days (T02,
@@ -407,13 +409,13 @@ fn demo_plays_a_tender_and_verifies_its_bundle() {
     // experts is too small (T21): what only the report catches.
     assert!(text.contains("5 rule(s) broken") && text.contains("FAIL          T04"), "{text}");
     assert!(text.contains("FAIL          T21"), "{text}");
-    assert!(text.contains("13 signatures, 6 e-seal checks, 16 certificate chains"), "{text}");
-    assert!(text.contains("4 sealed documents opened"), "{text}");
+    assert!(text.contains("13 signatures, 12 e-seal checks, 19 certificate chains"), "{text}");
+    assert!(text.contains("7 sealed documents opened"), "{text}");
     assert!(text.contains("not accredited"), "{text}");
     assert!(dir.join("demo/ZB2026-DEMO-001.bundle.zip").is_file());
     let o = run(&["demo", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(out(&o).matches("already logged: same entry").count(), 52);
+    assert_eq!(out(&o).matches("already logged: same entry").count(), 59);
     let o = run(&["audit", "--data", d(&dir)], "");
     assert!(o.status.success(), "{}", err(&o));
 }

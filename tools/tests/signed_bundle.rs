@@ -34,14 +34,14 @@ fn a_signed_bid_bundle_verifies_and_every_bit_is_authenticated() {
     let store = ledger::Store::open(&dir).unwrap();
     let signer = ledger::keys::load(&ledger::store::key_path(&dir), store.origin()).unwrap();
     let roots = ledger::trust::bundle_roots(&dir).unwrap();
-    // Entry 32 reveals bidder A's bid, filed under seal as entry 25 (see the
-    // demo's order: the rule pack, then the calendar, then the tender).
-    let bundle = store.export_bundle(&Selection::Indexes(vec![32]), Some(&signer), &roots).unwrap();
+    // Entry 39 reveals bidder A's bid, filed under seal as entry 29 (see the
+    // demo's order: the rule pack, the calendar, then the tender).
+    let bundle = store.export_bundle(&Selection::Indexes(vec![39]), Some(&signer), &roots).unwrap();
     let bundle = Bundle::from_zip(&bundle.to_zip().unwrap()).unwrap();
     let indexes: Vec<u64> = bundle.manifest.entries.iter().map(|e| e.index).collect();
     assert_eq!(
         indexes,
-        [2, 10, 14, 18, 25, 32],
+        [2, 10, 14, 18, 29, 39],
         "bidder A's certificate and seal certificate, its unit seal's binding, the rule pack, the sealed bid, its reveal"
     );
     assert_eq!(bundle.manifest.certificates.len(), 2);

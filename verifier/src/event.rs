@@ -665,6 +665,11 @@ pub enum DocumentType {
     TenderDocumentsObjection,
     /// 对资格预审文件的异议 (条例 art. 22).
     PrequalificationDocumentsObjection,
+    /// 获取招标文件记录: a would-be bidder obtained the tender documents
+    /// (its SHA-256 is of the files obtained); sealed, it says who may bid.
+    TenderDocumentsObtained,
+    /// 获取资格预审文件记录: the same for the prequalification documents.
+    PrequalificationDocumentsObtained,
 }
 
 impl DocumentType {

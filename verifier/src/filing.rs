@@ -273,6 +273,8 @@ pub fn zh(t: DocumentType) -> &'static str {
         BidWithdrawal => "撤回投标文件通知",
         TenderDocumentsObjection => "招标文件异议",
         PrequalificationDocumentsObjection => "资格预审文件异议",
+        TenderDocumentsObtained => "获取招标文件记录",
+        PrequalificationDocumentsObtained => "获取资格预审文件记录",
     }
 }
 

@@ -98,8 +98,9 @@ impl RulePack {
     }
 
     /// The pack tenderlog ships (`tenderlog-default`, version 2: version 1
-    /// and the bid modification, withdrawal and objection types added since,
-    /// each signed by its bidder; a modification timestamped as the bid).
+    /// and the types added since: bid modification, withdrawal and
+    /// objections, each signed by its bidder, a modification timestamped as
+    /// the bid; records of who obtained the documents, unsigned).
     ///
     /// Timestamps: the seed platform's list of seven — notices and
     /// invitations; prequalification and tender documents with their
@@ -147,6 +148,10 @@ impl RulePack {
             rule(D::BidWithdrawal, &[Trader], false),
             rule(D::TenderDocumentsObjection, &[Trader], false),
             rule(D::PrequalificationDocumentsObjection, &[Trader], false),
+            // The platform's record of who obtained the documents: no
+            // signature or timestamp asked.
+            rule(D::TenderDocumentsObtained, &[], false),
+            rule(D::PrequalificationDocumentsObtained, &[], false),
         ];
         rules.sort_by_key(|r| r.document_type);
         RulePack { name: "tenderlog-default".into(), version: 2, rules }
@@ -161,7 +166,7 @@ mod tests {
     fn the_default_pack_is_valid_and_stamps_the_seed_list() {
         let p = RulePack::default_pack();
         p.validate().unwrap();
-        assert_eq!(p.rules.len(), 26, "one rule per document type");
+        assert_eq!(p.rules.len(), 28, "one rule per document type");
         assert!(p.rule_for(DocumentType::Bid).unwrap().timestamp);
         assert!(!p.rule_for(DocumentType::Contract).unwrap().timestamp);
         assert_eq!(

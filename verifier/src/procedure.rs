@@ -429,6 +429,8 @@ pub fn sealed_until_opening(t: DocumentType) -> bool {
             t,
             DocumentType::TenderDocumentsObjection
                 | DocumentType::PrequalificationDocumentsObjection
+                | DocumentType::TenderDocumentsObtained
+                | DocumentType::PrequalificationDocumentsObtained
         )
 }
 

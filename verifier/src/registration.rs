@@ -117,7 +117,9 @@ pub fn filer(t: DocumentType) -> Filer {
         | D::BidModification
         | D::BidWithdrawal
         | D::TenderDocumentsObjection
-        | D::PrequalificationDocumentsObjection => Filer::Bidder,
+        | D::PrequalificationDocumentsObjection
+        | D::TenderDocumentsObtained
+        | D::PrequalificationDocumentsObtained => Filer::Bidder,
         D::PrequalificationReviewReport | D::EvaluationReport => Filer::Committee,
         D::PrequalificationNotice
         | D::TenderNotice

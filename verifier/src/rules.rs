@@ -338,6 +338,12 @@ const RULES: &[Rule] = &[
         judge: t06_prequalification_changes,
     },
     Rule {
+        id: "T07",
+        article: "招标投标法 art. 23",
+        title: "every clarification or amendment sent to everyone who had obtained the documents",
+        judge: t07_deliveries,
+    },
+    Rule {
         id: "T08",
         article: "招标投标法实施条例 art. 22",
         title: "objections to the prequalification documents at least 2 days before the application deadline",

@@ -6,11 +6,11 @@
 //! [`crate::rules`].
 //!
 //! Every step is public when filed, so none names a bidder before the
-//! opening (电子招标投标办法 art. 21): a withdrawal is a sealed document and
-//! its refund names the sealed entry; counts that would say how many may
-//! bid (invitations, applicants that passed prequalification) and
-//! complaints are recorded once the bids are opened. Downloads are not
-//! recorded at all yet.
+//! opening (电子招标投标办法 art. 21): a withdrawal, like a record of who
+//! obtained the documents, is a sealed document, and its refund, like a
+//! clarification's delivery, names sealed entries; counts that would say
+//! how many may bid (invitations, applicants that passed prequalification)
+//! and complaints are recorded once the bids are opened.
 
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +86,20 @@ pub enum ProcedureStep {
     /// 解密失败认定: whose fault a decryption failure recorded as `unknown`
     /// was, once decided (电子招标投标办法 art. 31).
     DecryptionAdjudicated(Adjudication),
+    /// 澄清修改通知送达: a clarification or amendment sent to those who
+    /// obtained the documents (招标投标法 art. 23), naming their sealed
+    /// records of obtaining them — never who they are.
+    ClarificationDelivered(Delivery),
+}
+
+/// A clarification's delivery.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// The clarification, supplement or amendment.
+    pub clarification: EventLink,
+    /// The sealed `…_documents_obtained` entries of those it was sent to.
+    pub to: Vec<EventLink>,
 }
 
 /// A phase of the opening, in the order the seed's platform runs them.
@@ -395,6 +409,7 @@ impl ProcedureStep {
             ProcedureStep::ComplaintDecided(_) => "complaint_decided",
             ProcedureStep::OpeningPhase(_) => "opening_phase",
             ProcedureStep::DecryptionAdjudicated(_) => "decryption_adjudicated",
+            ProcedureStep::ClarificationDelivered(_) => "clarification_delivered",
         }
     }
 
@@ -484,6 +499,19 @@ impl ProcedureStep {
                 Err(Error::EventInvalid(
                     "an adjudication decides: attribution bidder or other".into(),
                 ))
+            }
+            ProcedureStep::ClarificationDelivered(d) => {
+                if d.to.is_empty() || d.to.len() > MAX_RECIPIENTS {
+                    return Err(Error::EventInvalid(format!(
+                        "a delivery to 1 to {MAX_RECIPIENTS} entries"
+                    )));
+                }
+                if d.to.windows(2).any(|w| w[0].index >= w[1].index) {
+                    return Err(Error::EventInvalid(
+                        "a delivery's entries ascending, none twice".into(),
+                    ));
+                }
+                Ok(())
             }
             ProcedureStep::ObjectionRaised(_)
             | ProcedureStep::ObjectionAnswered(_)

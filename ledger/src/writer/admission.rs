@@ -368,6 +368,40 @@ impl Ledger {
                 )
         };
         let complaint = |b: &Body| matches!(b, Body::Procedure(P::ComplaintFiled(_)));
+        let unfit = |link: &EventLink, what: &str| {
+            Some(format!(
+                "entry {} with leaf hash {} is not {what} of this tender",
+                link.index, link.leaf_hash
+            ))
+        };
+        if let P::ClarificationDelivered(d) = step {
+            let change = |b: &Body| match b {
+                Body::Document(x) => matches!(
+                    x.document_type,
+                    D::TenderDocumentsClarification
+                        | D::TenderDocumentsSupplement
+                        | D::TenderDocumentsAmendment
+                        | D::PrequalificationDocumentsClarification
+                        | D::PrequalificationDocumentsAmendment
+                ),
+                _ => false,
+            };
+            if !self.is_entry(&d.clarification, tender, st, change)? {
+                return Ok(unfit(&d.clarification, "a clarification or amendment"));
+            }
+            let obtained = |b: &Body| {
+                matches!(b, Body::SealedDocument(s) if matches!(
+                    s.document_type,
+                    D::TenderDocumentsObtained | D::PrequalificationDocumentsObtained
+                ))
+            };
+            for link in &d.to {
+                if !self.is_entry(link, tender, st, obtained)? {
+                    return Ok(unfit(link, "a sealed record of obtaining the documents"));
+                }
+            }
+            return Ok(None);
+        }
         let (link, what, ok): (&EventLink, &str, bool) = match step {
             P::DecryptionFailed(f) => (
                 &f.sealed,
@@ -398,12 +432,7 @@ impl Ledger {
             }
             _ => return Ok(None),
         };
-        Ok((!ok).then(|| {
-            format!(
-                "entry {} with leaf hash {} is not {what} of this tender",
-                link.index, link.leaf_hash
-            )
-        }))
+        Ok(if ok { None } else { unfit(link, what) })
     }
 
     /// Decides what to do with one submission (its content digest is new).

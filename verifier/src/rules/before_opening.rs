@@ -215,6 +215,69 @@ pub(super) fn t06_prequalification_changes(f: &Facts<'_>, ctx: &Context<'_>) -> 
     Answer::Fail(format!("the application deadline was not postponed: {}", late.join("; ")), cited)
 }
 
+pub(super) fn t07_deliveries(f: &Facts<'_>, _: &Context<'_>) -> Answer {
+    let obtained_kind = |t: D| match t {
+        D::TenderDocumentsClarification
+        | D::TenderDocumentsSupplement
+        | D::TenderDocumentsAmendment => Some(D::TenderDocumentsObtained),
+        D::PrequalificationDocumentsClarification | D::PrequalificationDocumentsAmendment => {
+            Some(D::PrequalificationDocumentsObtained)
+        }
+        _ => None,
+    };
+    let changes: Vec<(&Filing<'_>, D)> =
+        f.filings.iter().filter_map(|x| obtained_kind(x.document_type).map(|k| (x, k))).collect();
+    if changes.is_empty() {
+        return Answer::NotApplicable("no clarification or amendment of the documents".into());
+    }
+    if !changes.iter().any(|(_, k)| f.of_type(*k).next().is_some()) {
+        return Answer::missing(
+            "the sealed records of who obtained the documents (tender_documents_obtained)",
+            format!(
+                "{} clarification(s) or amendment(s), and no record of who had obtained the documents to send them to",
+                changes.len()
+            ),
+        );
+    }
+    let mut missed = Vec::new();
+    let mut cited = Vec::new();
+    let mut sent = 0;
+    for (c, kind) in &changes {
+        let delivered: std::collections::BTreeSet<u64> = f
+            .steps
+            .iter()
+            .filter_map(|(_, _, s)| match s {
+                ProcedureStep::ClarificationDelivered(d) if d.clarification.index == c.at => {
+                    Some(d.to.iter().map(|l| l.index))
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let owed: Vec<u64> = f.of_type(*kind).filter(|o| o.at < c.at).map(|o| o.at).collect();
+        sent += owed.len();
+        let missing: Vec<u64> = owed.into_iter().filter(|o| !delivered.contains(o)).collect();
+        if !missing.is_empty() {
+            missed.push(format!(
+                "the change at entry {} was not delivered to those who obtained the documents at entries {missing:?}",
+                c.at
+            ));
+            cited.push(c.at);
+            cited.extend(missing);
+        }
+    }
+    if missed.is_empty() {
+        Answer::Pass(format!(
+            "{} clarification(s) or amendment(s), each delivered to everyone who had obtained the documents ({sent} deliveries owed)",
+            changes.len()
+        ))
+    } else {
+        cited.sort_unstable();
+        cited.dedup();
+        Answer::Fail(missed.join("; "), cited)
+    }
+}
+
 /// Objections to documents of `kind`, with the deadline they are judged
 /// against: `(at, received, deadline in force then)`.
 fn document_objections(f: &Facts<'_>, kind: D, prequal: bool) -> Vec<(u64, u64, Option<u64>)> {

@@ -1047,3 +1047,40 @@ fn t17_l02_e31_the_opening_phases_in_order_and_failures_decided() {
     let c = bidding(decided_first);
     assert_eq!(outcome(&c, "E31"), Outcome::Pass, "{}", c.to_text());
 }
+
+#[test]
+fn t07_every_clarification_to_everyone_who_had_the_documents() {
+    let link = |position: u64| json!({"index": position, "leaf_hash": "00".repeat(32)});
+    let delivered = |clarification: u64, to: &[u64]| {
+        step(
+            "clarification_delivered",
+            json!({"clarification": link(clarification),
+                   "to": to.iter().map(|p| link(*p)).collect::<Vec<_>>()}),
+        )
+    };
+    // Bidders A and B obtain the documents (3, 4), the clarification (5) is
+    // sent to both; C obtains them afterwards (7), with the change in them.
+    let base = |to: &[u64]| {
+        bidding(vec![
+            (at("2026-03-03"), sealed("tender_documents_obtained", "bidder-a", 1)),
+            (at("2026-03-04"), sealed("tender_documents_obtained", "bidder-b", 1)),
+            (at("2026-03-05"), doc("tender_documents_clarification", "agency-01", 2)),
+            (at("2026-03-05"), delivered(5, to)),
+            (at("2026-03-06"), sealed("tender_documents_obtained", "bidder-c", 1)),
+        ])
+    };
+    let c = base(&[3, 4]);
+    assert_eq!(outcome(&c, "T07"), Outcome::Pass, "{}", c.to_text());
+    assert_eq!(outcome(&c, "E26"), Outcome::NotApplicable, "sealed: {}", c.to_text());
+    let c = base(&[3]);
+    assert_eq!(outcome(&c, "T07"), Outcome::Fail, "{}", c.to_text());
+    assert_eq!(verdict(&c, "T07").events, [4, 5]);
+    // No record of who obtained them: undecided; no change: not applicable.
+    let c =
+        bidding(vec![(at("2026-03-05"), doc("tender_documents_clarification", "agency-01", 2))]);
+    assert_eq!(outcome(&c, "T07"), Outcome::Indeterminate);
+    assert_eq!(outcome(&bidding(vec![]), "T07"), Outcome::NotApplicable);
+    // In the open, the record names a would-be bidder (办法 21).
+    let c = bidding(vec![(at("2026-03-03"), doc("tender_documents_obtained", "bidder-a", 1))]);
+    assert_eq!(verdict(&c, "E26").events, [3]);
+}
