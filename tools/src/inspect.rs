@@ -24,34 +24,62 @@ fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn init(dir: &Path, origin: &str, json: bool) -> anyhow::Result<()> {
+/// Which rules a new log starts with.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rules {
+    /// The shipped rule pack and holiday calendar, in force from entries 0
+    /// and 1: every document must be signed and stamped as the pack asks.
+    Shipped,
+    /// None: an empty log that takes unsigned documents (to try tenderlog;
+    /// publish a pack later with `tenderlog policy publish`).
+    None,
+}
+
+pub(crate) fn init(dir: &Path, origin: &str, rules: Rules, json: bool) -> anyhow::Result<()> {
     let vkey = ledger::init(dir, origin, &SystemClock)?;
+    let in_force = match rules {
+        Rules::Shipped => Some(shipped_rules(dir)?),
+        Rules::None => None,
+    };
     if json {
-        print_json(&json!({
+        return print_json(&json!({
             "origin": origin,
             "vkey": vkey.vkey(),
             "data": dir,
             "key_file": ledger::store::key_path(dir),
             "tsa": ledger::tsa::tsa_dir(dir),
             "tsa_accredited": false,
-        }))
-    } else {
-        println!("{}", vkey.vkey());
-        eprintln!(
-            "tenderlog: created a log with origin {origin} in {}\n\
-             the line above is the verifier key (also in {}): give it to everyone who checks receipts\n\
-             the signing key is {} (mode 0600): keep it secret and backed up\n\
-             trusted time: {} in {} (its root is trusted; for production, `tenderlog trust add-tsa` an accredited TSA's root)\n\
-             next: tenderlog append --data {} events.jsonl",
-            dir.display(),
-            ledger::store::vkey_path(dir).display(),
-            ledger::store::key_path(dir).display(),
-            ledger::tsa::NAME,
-            ledger::tsa::tsa_dir(dir).display(),
-            dir.display()
-        );
-        Ok(())
+            "rule_pack": in_force.as_ref().map(|(p, _)| receipt(p)),
+            "calendar": in_force.as_ref().map(|(_, c)| receipt(c)),
+        }));
     }
+    println!("{}", vkey.vkey());
+    let rules = match &in_force {
+        Some((p, c)) => {
+            let pack = verifier::policy::RulePack::default_pack();
+            let cal = verifier::calendar::HolidayCalendar::shipped();
+            format!(
+                "rules: the shipped rule pack {} v{} (entry {}) and holiday calendar {} v{} (entry {}) are in force: documents must be signed and stamped as the pack asks (`tenderlog policy default` shows it; `--rules none` makes a log that takes unsigned documents, to try tenderlog)",
+                pack.name, pack.version, p.appended.index, cal.name, cal.version, c.appended.index
+            )
+        }
+        None => "rules: none in force; documents are taken unsigned until a rule pack is published (`tenderlog policy publish`)".to_owned(),
+    };
+    eprintln!(
+        "tenderlog: created a log with origin {origin} in {}\n\
+         the line above is the verifier key (also in {}): give it to everyone who checks receipts\n\
+         the signing key is {} (mode 0600): keep it secret and backed up\n\
+         trusted time: {} in {} (its root is trusted; for production, `tenderlog trust add-tsa` an accredited TSA's root)\n\
+         {rules}\n\
+         next: tenderlog append --data {} events.jsonl",
+        dir.display(),
+        ledger::store::vkey_path(dir).display(),
+        ledger::store::key_path(dir).display(),
+        ledger::tsa::NAME,
+        ledger::tsa::tsa_dir(dir).display(),
+        dir.display()
+    );
+    Ok(())
 }
 
 pub(crate) fn checkpoint(dir: &Path, json: bool) -> anyhow::Result<()> {
@@ -264,7 +292,9 @@ pub(crate) fn publish_policy(
         None => verifier::policy::RulePack::default_pack(),
         Some(f) => read_registry_file(f, "rule pack", "tenderlog policy default")?,
     };
-    let a = publish(dir, POLICY_TENDER, principal, Body::Policy(pack), "rule pack", file)?;
+    let c = publish(dir, POLICY_TENDER, principal, Body::Policy(pack), "rule pack", file)?;
+    print_json(&receipt(&c))?;
+    let a = c.appended.index;
     eprintln!(
         "tenderlog: the rule pack is in force from entry {a}; documents appended from now on are checked against it"
     );
@@ -289,14 +319,15 @@ pub(crate) fn publish_calendar(
         "holiday calendar",
         file,
     )?;
+    print_json(&receipt(&a))?;
     eprintln!(
-        "tenderlog: the holiday calendar is in force from entry {a}; compliance reports count days by it and name it"
+        "tenderlog: the holiday calendar is in force from entry {}; compliance reports count days by it and name it",
+        a.appended.index
     );
     Ok(())
 }
 
-/// Appends a registry event (kind `what`) through the writer, printing its
-/// receipt; the index of its entry.
+/// Appends a registry event (kind `what`) through the writer; its receipt.
 fn publish(
     dir: &Path,
     tender: &str,
@@ -304,7 +335,7 @@ fn publish(
     body: verifier::event::Body,
     what: &str,
     file: Option<&Path>,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<ledger::Committed> {
     let kind = body.kind();
     let content =
         verifier::event::Content { tender: tender.into(), principal: principal.into(), body };
@@ -327,13 +358,27 @@ hint: send it to the server with an admin token instead:
         .append(vec![content])?
         .pop()
         .with_context(|| format!("no result for the {what}"))?;
-    let committed = result.map_err(|r| anyhow::anyhow!("{r}"))?;
-    let a = committed.appended;
-    print_json(&json!({
-        "index": a.index,
-        "leaf_hash": a.leaf_hash,
-        "checkpoint_size": committed.checkpoint.checkpoint.size,
-        "duplicate": a.duplicate,
-    }))?;
-    Ok(a.index)
+    result.map_err(|r| anyhow::anyhow!("{r}"))
+}
+
+/// A receipt as `policy publish` and `calendar publish` print it.
+fn receipt(c: &ledger::Committed) -> serde_json::Value {
+    json!({
+        "index": c.appended.index,
+        "leaf_hash": c.appended.leaf_hash,
+        "checkpoint_size": c.checkpoint.checkpoint.size,
+        "duplicate": c.appended.duplicate,
+    })
+}
+
+/// Puts the shipped rule pack and holiday calendar in force in a new log
+/// (its first two entries); their receipts.
+pub(crate) fn shipped_rules(dir: &Path) -> anyhow::Result<(ledger::Committed, ledger::Committed)> {
+    use verifier::event::{Body, CALENDAR_TENDER, POLICY_TENDER};
+    let pack = Body::Policy(verifier::policy::RulePack::default_pack());
+    let calendar = Body::Calendar(verifier::calendar::HolidayCalendar::shipped());
+    Ok((
+        publish(dir, POLICY_TENDER, "operator", pack, "rule pack", None)?,
+        publish(dir, CALENDAR_TENDER, "operator", calendar, "holiday calendar", None)?,
+    ))
 }

@@ -154,6 +154,12 @@ enum Command {
         /// a schema-less URL such as `ggzy.example.gov.cn/tenderlog`.
         #[arg(long)]
         origin: String,
+        /// The rules the log starts with: `shipped` puts the shipped rule
+        /// pack and holiday calendar in force (entries 0 and 1), so every
+        /// document must be signed and stamped as the pack asks; `none`
+        /// makes a log that takes unsigned documents, to try tenderlog.
+        #[arg(long, value_enum, default_value = "shipped")]
+        rules: inspect::Rules,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -552,7 +558,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Calendar(CalendarCommand::Publish { data, file, principal }) => {
             inspect::publish_calendar(&data, file.as_deref(), &principal)
         }
-        Command::Init { data, origin, json } => inspect::init(&data, &origin, json),
+        Command::Init { data, origin, rules, json } => inspect::init(&data, &origin, rules, json),
         Command::Append { data, file, principal, batch } => {
             append::run(&data, file.as_deref(), &principal, batch as usize)
         }

@@ -188,11 +188,15 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !ledger::store::db_path(&data).exists() {
         let origin = args.origin.or(file.origin).unwrap_or_else(|| "tenderlog.local/log".into());
         let vkey = ledger::init(&data, &origin, &SystemClock)?;
+        // A new log starts with the shipped rules in force, as `init` does.
+        let (pack, calendar) = crate::inspect::shipped_rules(&data)?;
         eprintln!(
-            "tenderlog: created a new log in {}\n  verifier key: {}\n  signing key:  {} (mode 0600; keep it secret and backed up)",
+            "tenderlog: created a new log in {}\n  verifier key: {}\n  signing key:  {} (mode 0600; keep it secret and backed up)\n  rules: the shipped rule pack (entry {}) and holiday calendar (entry {}) are in force (`tenderlog init --rules none` first for a log that takes unsigned documents)",
             data.display(),
             vkey.vkey(),
-            ledger::store::key_path(&data).display()
+            ledger::store::key_path(&data).display(),
+            pack.appended.index,
+            calendar.appended.index
         );
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -479,3 +479,33 @@ fn every_help_page_and_every_example_in_them() {
     );
     assert!(ran >= 2, "only {ran} examples found in the help");
 }
+
+/// `init` puts the shipped rule pack and holiday calendar in force (entries
+/// 0 and 1): an unsigned award notice — a bidder's or anyone's — is refused
+/// and the refusal logged; `--rules none` makes a log that takes unsigned
+/// documents; the compliance report names the calendar's entry.
+#[test]
+fn init_puts_the_shipped_rules_in_force() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("log");
+    let o = run(&["init", "--data", d(&dir), "--origin", "example.org/log", "--json"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(v["rule_pack"]["index"], 0, "{v}");
+    assert_eq!(v["calendar"]["index"], 1, "{v}");
+    let award = r#"{"kind":"document","tender":"ZB2026-009","principal":"bidder-a","body":{"document_type":"award_notice","sha256":"1111111111111111111111111111111111111111111111111111111111111111","size":10,"media_type":"application/pdf"}}"#;
+    let o = run(&["append", "--data", d(&dir)], &format!("{award}\n"));
+    assert_eq!(o.status.code(), Some(2), "{}{}", out(&o), err(&o));
+    assert!(out(&o).contains("\"index\":2"), "the refusal is logged: {}", out(&o));
+    let o = run(&["report", "--data", d(&dir), "--tender", "ZB2026-009"], "");
+    assert!(out(&o).contains("calendar cn-state-council v1 (entry 1)"), "{}", out(&o));
+
+    let open = t.path().join("open");
+    let o =
+        run(&["init", "--data", d(&open), "--origin", "example.org/log", "--rules", "none"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("none in force"), "{}", err(&o));
+    let o = run(&["append", "--data", d(&open)], &format!("{award}\n"));
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("\"index\":0"), "{}", out(&o));
+}

@@ -37,8 +37,12 @@ pub(crate) fn err(o: &Output) -> String {
 }
 
 /// `tenderlog init` in `dir`; returns the vkey line.
+/// A new log with no rules in force (`--rules none`): the tests file
+/// unsigned documents (`cli::init_puts_the_shipped_rules_in_force` tests the
+/// default).
 pub(crate) fn init(dir: &Path, origin: &str) -> String {
-    let o = run(&["init", "--data", dir.to_str().unwrap(), "--origin", origin], "");
+    let o =
+        run(&["init", "--data", dir.to_str().unwrap(), "--origin", origin, "--rules", "none"], "");
     assert!(o.status.success(), "init failed: {}", err(&o));
     out(&o).trim().to_owned()
 }
