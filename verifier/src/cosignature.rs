@@ -56,26 +56,11 @@ impl CosignerKey {
 
     /// Parses `<name>+<hex key id>+<base64(0x04 ‖ key)>`; the ID must match.
     pub fn parse(vkey: &str) -> Result<CosignerKey, Error> {
-        let mut parts = vkey.trim_end_matches('\n').splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Error::VerifierKey("expected name+id+key"));
-        };
-        if id_hex.len() != 8 || id_hex.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(Error::VerifierKey("key ID is not 8 lowercase hex digits"));
-        }
-        let id = u32::from_str_radix(id_hex, 16)
-            .map_err(|_| Error::VerifierKey("key ID is not 8 lowercase hex digits"))?;
-        let raw = B64.decode(b64).map_err(|_| Error::VerifierKey("key is not base64"))?;
-        if B64.encode(&raw) != b64 {
-            return Err(Error::VerifierKey("key base64 is not canonical"));
-        }
-        if raw.len() != 33 || raw[0] != ALG_COSIGNATURE_V1 {
-            return Err(Error::VerifierKey(
-                "not an Ed25519 cosigner key (type 0x04, 32 bytes); a log's key has type 0x01",
-            ));
-        }
-        let pk: [u8; 32] = raw[1..].try_into().map_err(|_| Error::VerifierKey("key length"))?;
+        let (name, id, pk) = crate::note::parse_vkey(
+            vkey,
+            ALG_COSIGNATURE_V1,
+            "not an Ed25519 cosigner key (type 0x04, 32 bytes); a log's key has type 0x01",
+        )?;
         let key =
             VerifyingKey::from_bytes(&pk).map_err(|_| Error::VerifierKey("invalid Ed25519 key"))?;
         let k = CosignerKey::new(name, key)?;

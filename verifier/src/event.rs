@@ -673,6 +673,22 @@ pub enum DocumentType {
 }
 
 impl DocumentType {
+    /// For a clarification, supplement or amendment: the type of the sealed
+    /// records of who obtained the documents it changes — everyone it must
+    /// be sent to (招标投标法 art. 23). `None` for any other type.
+    pub fn recipients_record(self) -> Option<DocumentType> {
+        use DocumentType as D;
+        match self {
+            D::TenderDocumentsClarification
+            | D::TenderDocumentsSupplement
+            | D::TenderDocumentsAmendment => Some(D::TenderDocumentsObtained),
+            D::PrequalificationDocumentsClarification | D::PrequalificationDocumentsAmendment => {
+                Some(D::PrequalificationDocumentsObtained)
+            }
+            _ => None,
+        }
+    }
+
     /// The name in JSON and CBOR, e.g. `award_notice`.
     pub fn name(self) -> String {
         match serde_json::to_value(self) {

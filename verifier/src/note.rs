@@ -131,6 +131,37 @@ pub fn ed25519_key_id(name: &str, key: &VerifyingKey) -> u32 {
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
+/// Splits a vkey `<name>+<hex key id>+<base64(alg ‖ 32-byte key)>` (C2SP
+/// signed-note): its name, key ID and key bytes; `wrong_type` when the
+/// algorithm byte or length is not `alg`'s. The caller checks the ID
+/// against the key, by its own algorithm.
+pub(crate) fn parse_vkey<'a>(
+    vkey: &'a str,
+    alg: u8,
+    wrong_type: &'static str,
+) -> Result<(&'a str, u32, [u8; 32]), Error> {
+    // The base64 part may itself contain '+'; the name and ID cannot.
+    let mut parts = vkey.trim_end_matches('\n').splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(Error::VerifierKey("expected name+id+key"));
+    };
+    if id_hex.len() != 8 || id_hex.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(Error::VerifierKey("key ID is not 8 lowercase hex digits"));
+    }
+    let id = u32::from_str_radix(id_hex, 16)
+        .map_err(|_| Error::VerifierKey("key ID is not 8 lowercase hex digits"))?;
+    let raw = B64.decode(b64).map_err(|_| Error::VerifierKey("key is not base64"))?;
+    if B64.encode(&raw) != b64 {
+        return Err(Error::VerifierKey("key base64 is not canonical"));
+    }
+    if raw.len() != 33 || raw[0] != alg {
+        return Err(Error::VerifierKey(wrong_type));
+    }
+    let mut pk = [0u8; 32];
+    pk.copy_from_slice(&raw[1..]);
+    Ok((name, id, pk))
+}
+
 /// A trusted Ed25519 note key, from its vkey text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoteVerifier {
@@ -150,24 +181,8 @@ impl NoteVerifier {
 
     /// Parses `<name>+<hex key id>+<base64(0x01 ‖ key)>`; the ID must match.
     pub fn parse(vkey: &str) -> Result<Self, Error> {
-        let vkey = vkey.trim_end_matches('\n');
-        // The base64 part may itself contain '+'; the name and ID cannot.
-        let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Error::VerifierKey("expected name+id+key"));
-        };
-        if id_hex.len() != 8 || id_hex.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(Error::VerifierKey("key ID is not 8 lowercase hex digits"));
-        }
-        let id = u32::from_str_radix(id_hex, 16)
-            .map_err(|_| Error::VerifierKey("key ID is not 8 lowercase hex digits"))?;
-        let raw = B64.decode(b64).map_err(|_| Error::VerifierKey("key is not base64"))?;
-        if raw.len() != 33 || raw[0] != ALG_ED25519 {
-            return Err(Error::VerifierKey("not an Ed25519 key (type 0x01, 32 bytes)"));
-        }
-        let mut pk = [0u8; 32];
-        pk.copy_from_slice(&raw[1..]);
+        let (name, id, pk) =
+            parse_vkey(vkey, ALG_ED25519, "not an Ed25519 key (type 0x01, 32 bytes)")?;
         let key =
             VerifyingKey::from_bytes(&pk).map_err(|_| Error::VerifierKey("invalid Ed25519 key"))?;
         let v = Self::new(name, key)?;

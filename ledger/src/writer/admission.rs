@@ -375,29 +375,27 @@ impl Ledger {
             ))
         };
         if let P::ClarificationDelivered(d) = step {
+            // The change, and the kind of record of who must receive it.
+            let owed = std::cell::Cell::new(None);
             let change = |b: &Body| match b {
-                Body::Document(x) => matches!(
-                    x.document_type,
-                    D::TenderDocumentsClarification
-                        | D::TenderDocumentsSupplement
-                        | D::TenderDocumentsAmendment
-                        | D::PrequalificationDocumentsClarification
-                        | D::PrequalificationDocumentsAmendment
-                ),
+                Body::Document(x) => x.document_type.recipients_record().is_some(),
                 _ => false,
             };
-            if !self.is_entry(&d.clarification, tender, st, change)? {
+            if !self.is_entry(&d.clarification, tender, st, |b| {
+                if let Body::Document(x) = b {
+                    owed.set(x.document_type.recipients_record());
+                }
+                change(b)
+            })? {
                 return Ok(unfit(&d.clarification, "a clarification or amendment"));
             }
-            let obtained = |b: &Body| {
-                matches!(b, Body::SealedDocument(s) if matches!(
-                    s.document_type,
-                    D::TenderDocumentsObtained | D::PrequalificationDocumentsObtained
-                ))
-            };
+            let obtained = |b: &Body| matches!(b, Body::SealedDocument(s) if Some(s.document_type) == owed.get());
             for link in &d.to {
                 if !self.is_entry(link, tender, st, obtained)? {
-                    return Ok(unfit(link, "a sealed record of obtaining the documents"));
+                    return Ok(unfit(
+                        link,
+                        "a sealed record of obtaining the documents the change is to",
+                    ));
                 }
             }
             return Ok(None);

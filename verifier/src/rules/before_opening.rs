@@ -216,17 +216,11 @@ pub(super) fn t06_prequalification_changes(f: &Facts<'_>, ctx: &Context<'_>) -> 
 }
 
 pub(super) fn t07_deliveries(f: &Facts<'_>, _: &Context<'_>) -> Answer {
-    let obtained_kind = |t: D| match t {
-        D::TenderDocumentsClarification
-        | D::TenderDocumentsSupplement
-        | D::TenderDocumentsAmendment => Some(D::TenderDocumentsObtained),
-        D::PrequalificationDocumentsClarification | D::PrequalificationDocumentsAmendment => {
-            Some(D::PrequalificationDocumentsObtained)
-        }
-        _ => None,
-    };
-    let changes: Vec<(&Filing<'_>, D)> =
-        f.filings.iter().filter_map(|x| obtained_kind(x.document_type).map(|k| (x, k))).collect();
+    let changes: Vec<(&Filing<'_>, D)> = f
+        .filings
+        .iter()
+        .filter_map(|x| x.document_type.recipients_record().map(|k| (x, k)))
+        .collect();
     if changes.is_empty() {
         return Answer::NotApplicable("no clarification or amendment of the documents".into());
     }
