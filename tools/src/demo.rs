@@ -294,33 +294,32 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
                 anyhow::Ok((status, r.bytes().await?))
             }
         };
+        // A filing the server must take: its receipt, checked offline at once.
+        let filed = |token: String, body: serde_json::Value, what: String| {
+            let sent = post(token, body);
+            let (key, out) = (&key, &out);
+            async move {
+                let (status, answer) = sent.await?;
+                anyhow::ensure!(
+                    status.is_success(),
+                    "the server refused {what}: {}",
+                    String::from_utf8_lossy(&answer)
+                );
+                check_receipt(&answer, key, out)
+            }
+        };
         println!("\nserver on {base}");
         println!("registering certificates, the rule pack and the holiday calendar:");
         for (who, body) in registry {
-            let (status, answer) = post(
-                registry_token.clone(),
-                serde_json::json!({"kind": "certificate", "body": body}),
-            )
-            .await?;
-            anyhow::ensure!(
-                status.is_success(),
-                "the server refused the certificate of {who}: {}",
-                String::from_utf8_lossy(&answer)
-            );
-            print_receipt(&check_receipt(&answer, &key, &out)?, &who, "certificate");
+            let body = serde_json::json!({"kind": "certificate", "body": body});
+            let v = filed(registry_token.clone(), body, format!("the certificate of {who}")).await?;
+            print_receipt(&v, &who, "certificate");
         }
         for (who, body) in bindings {
-            let (status, answer) = post(
-                registry_token.clone(),
-                serde_json::json!({"kind": "seal_binding", "body": body}),
-            )
-            .await?;
-            anyhow::ensure!(
-                status.is_success(),
-                "the server refused the unit seal binding of {who}: {}",
-                String::from_utf8_lossy(&answer)
-            );
-            print_receipt(&check_receipt(&answer, &key, &out)?, who, "unit seal bound");
+            let body = serde_json::json!({"kind": "seal_binding", "body": body});
+            let what = format!("the unit seal binding of {who}");
+            let v = filed(registry_token.clone(), body, what).await?;
+            print_receipt(&v, who, "unit seal bound");
         }
         let pack = verifier::policy::RulePack::default_pack();
         let calendar = verifier::calendar::HolidayCalendar::shipped();
@@ -336,25 +335,15 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
                 format!("holiday calendar {} v{}", calendar.name, calendar.version),
             ),
         ] {
-            let (status, answer) =
-                post(admin.clone(), serde_json::json!({"kind": kind, "body": body})).await?;
-            anyhow::ensure!(
-                status.is_success(),
-                "the server refused the {what}: {}",
-                String::from_utf8_lossy(&answer)
-            );
-            print_receipt(&check_receipt(&answer, &key, &out)?, "platform-admin", &what);
+            let body = serde_json::json!({"kind": kind, "body": body});
+            let v = filed(admin.clone(), body, format!("the {what}")).await?;
+            print_receipt(&v, "platform-admin", &what);
         }
 
         println!("opening tender {TENDER}: its registration (owner: buyer-01 and its agency agency-01) and schedule:");
-        let (status, answer) =
-            post(tokens["agency-01"].clone(), registration()?).await?;
-        anyhow::ensure!(
-            status.is_success(),
-            "the server refused the registration: {}",
-            String::from_utf8_lossy(&answer)
-        );
-        print_receipt(&check_receipt(&answer, &key, &out)?, "agency-01", "registration");
+        let v = filed(tokens["agency-01"].clone(), registration()?, "the registration".into())
+            .await?;
+        print_receipt(&v, "agency-01", "registration");
         // Kept from the first run: the same schedule comes back as the same entry.
         let schedule_file = out.join("schedule.json");
         let schedule: serde_json::Value = match std::fs::read(&schedule_file) {
@@ -369,18 +358,10 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
             }
         };
         let deadline = schedule["bid_deadline_ms"].as_u64().unwrap_or_default();
-        let (status, answer) = post(
-            tokens["agency-01"].clone(),
-            serde_json::json!({"kind": "schedule", "tender": TENDER, "body": schedule}),
-        )
-        .await?;
-        anyhow::ensure!(
-            status.is_success(),
-            "the server refused the schedule: {}",
-            String::from_utf8_lossy(&answer)
-        );
+        let body = serde_json::json!({"kind": "schedule", "tender": TENDER, "body": schedule});
+        let v = filed(tokens["agency-01"].clone(), body, "the schedule".into()).await?;
         print_receipt(
-            &check_receipt(&answer, &key, &out)?,
+            &v,
             "agency-01",
             &format!("schedule: bids until {}", verifier::calendar::cst_text(deadline)),
         );
@@ -450,33 +431,18 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
                             .get(sealed)
                             .with_context(|| format!("no opening for {sealed}"))?
                             .clone();
-                        let (status, answer) = post(
-                            tokens["agency-01"].clone(),
-                            serde_json::json!({"kind": "reveal", "tender": TENDER, "body": opening}),
-                        )
-                        .await?;
-                        anyhow::ensure!(
-                            status.is_success(),
-                            "the server refused the reveal of {sealed}: {}",
-                            String::from_utf8_lossy(&answer)
-                        );
-                        let v = check_receipt(&answer, &key, &out)?;
+                        let body =
+                            serde_json::json!({"kind": "reveal", "tender": TENDER, "body": opening});
+                        let what = format!("the reveal of {sealed}");
+                        let v = filed(tokens["agency-01"].clone(), body, what).await?;
                         print_receipt(&v, "agency-01", &format!("reveal: {title}"));
                     }
                 }
             }
             for (what, step) in steps_after(name, deadline, &links)? {
-                let (status, answer) = post(
-                    tokens["agency-01"].clone(),
-                    serde_json::json!({"kind": "procedure", "tender": TENDER, "body": step}),
-                )
-                .await?;
-                anyhow::ensure!(
-                    status.is_success(),
-                    "the server refused the step {what}: {}",
-                    String::from_utf8_lossy(&answer)
-                );
-                print_receipt(&check_receipt(&answer, &key, &out)?, "agency-01", &what);
+                let body = serde_json::json!({"kind": "procedure", "tender": TENDER, "body": step});
+                let v = filed(tokens["agency-01"].clone(), body, format!("the step {what}")).await?;
+                print_receipt(&v, "agency-01", &what);
             }
         }
         // The stamper gets the newest checkpoint its token within moments;
