@@ -36,7 +36,7 @@ pub struct Note {
     pub signatures: Vec<NoteSignature>,
 }
 
-fn valid_key_name(name: &str) -> bool {
+pub(crate) fn valid_key_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
 }
 
@@ -131,15 +131,10 @@ pub fn ed25519_key_id(name: &str, key: &VerifyingKey) -> u32 {
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
-/// Splits a vkey `<name>+<hex key id>+<base64(alg ‖ 32-byte key)>` (C2SP
-/// signed-note): its name, key ID and key bytes; `wrong_type` when the
-/// algorithm byte or length is not `alg`'s. The caller checks the ID
-/// against the key, by its own algorithm.
-pub(crate) fn parse_vkey<'a>(
-    vkey: &'a str,
-    alg: u8,
-    wrong_type: &'static str,
-) -> Result<(&'a str, u32, [u8; 32]), Error> {
+/// Splits a vkey `<name>+<hex key id>+<base64(alg ‖ key)>` (C2SP
+/// signed-note): its name, key ID, algorithm byte and key bytes. The caller
+/// checks the algorithm, the length and the ID against the key.
+pub(crate) fn split_vkey(vkey: &str) -> Result<(&str, u32, u8, Vec<u8>), Error> {
     // The base64 part may itself contain '+'; the name and ID cannot.
     let mut parts = vkey.trim_end_matches('\n').splitn(3, '+');
     let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
@@ -154,11 +149,24 @@ pub(crate) fn parse_vkey<'a>(
     if B64.encode(&raw) != b64 {
         return Err(Error::VerifierKey("key base64 is not canonical"));
     }
-    if raw.len() != 33 || raw[0] != alg {
+    let Some((&alg, key)) = raw.split_first() else {
+        return Err(Error::VerifierKey("empty key"));
+    };
+    Ok((name, id, alg, key.to_vec()))
+}
+
+/// [`split_vkey`] for a 32-byte key of algorithm `alg`; `wrong_type` when
+/// the algorithm byte or length is not that.
+pub(crate) fn parse_vkey<'a>(
+    vkey: &'a str,
+    alg: u8,
+    wrong_type: &'static str,
+) -> Result<(&'a str, u32, [u8; 32]), Error> {
+    let (name, id, got, key) = split_vkey(vkey)?;
+    let pk: [u8; 32] = key.try_into().map_err(|_| Error::VerifierKey(wrong_type))?;
+    if got != alg {
         return Err(Error::VerifierKey(wrong_type));
     }
-    let mut pk = [0u8; 32];
-    pk.copy_from_slice(&raw[1..]);
     Ok((name, id, pk))
 }
 
