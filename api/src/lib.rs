@@ -22,5 +22,6 @@ mod tiles;
 pub mod tls;
 pub mod tokens;
 mod v1;
+pub mod witness;
 
 pub use server::{Running, ServeError, ServerConfig, router, start};

@@ -233,10 +233,10 @@ const DRAIN: Duration = Duration::from_secs(30);
 
 /// The accept loop's limits (see [`ServerConfig`]).
 #[derive(Clone, Copy)]
-struct ConnLimits {
-    header_timeout: Duration,
-    max_connections: usize,
-    per_address: usize,
+pub(crate) struct ConnLimits {
+    pub(crate) header_timeout: Duration,
+    pub(crate) max_connections: usize,
+    pub(crate) per_address: usize,
 }
 
 /// Connections held per client address.
@@ -278,7 +278,7 @@ impl Drop for AddressSlot {
 /// `per_address` from one address (beyond it: 429, and closed). Then the
 /// listener closes and open connections finish their request, for at most
 /// [`DRAIN`].
-async fn serve_connections(
+pub(crate) async fn serve_connections(
     listener: tokio::net::TcpListener,
     app: Router,
     tls: Option<tokio_rustls::TlsAcceptor>,

@@ -163,3 +163,107 @@ pub(crate) fn finish_rotation(dir: &Path, current: &verifier::note::NoteVerifier
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io("sync", dir))?;
     Ok(())
 }
+
+/// Writes `text` to a new file at `path`, readable by the owner only, and
+/// syncs it (the file and its directory).
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    let io = |source| LedgerError::Io { action: "write key file", path: path.to_owned(), source };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(io)?;
+    f.write_all(text.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+    }
+    Ok(())
+}
+
+fn random_seed(path: &Path) -> Result<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| LedgerError::Key {
+        path: path.to_owned(),
+        reason: format!("no randomness from the operating system: {e}"),
+    })?;
+    Ok(seed)
+}
+
+/// Generates cosigning keys for `name`, one per algorithm in `algs`
+/// (Ed25519 and ML-DSA-44), and writes them to `path` (which must not
+/// exist), one `PRIVATE+KEY+<name>+<id>+<base64(alg ‖ seed)>` line each,
+/// readable by the owner only. A witness keeps both; a log keeps its
+/// ML-DSA-44 checkpoint key this way.
+pub fn create_cosigners(
+    path: &Path,
+    name: &str,
+    algs: &[verifier::cosignature::Algorithm],
+) -> Result<Vec<verifier::cosignature::Cosigner>> {
+    let mut text = String::new();
+    let mut out = Vec::new();
+    for &alg in algs {
+        let seed = random_seed(path)?;
+        let c = cosigner(name, alg, &seed)?;
+        let mut raw = vec![alg.byte()];
+        raw.extend_from_slice(&seed);
+        text += &format!("{PREFIX}{name}+{:08x}+{}\n", c.public().key_id(), B64.encode(raw));
+        out.push(c);
+    }
+    write_private(path, &text)?;
+    Ok(out)
+}
+
+fn cosigner(
+    name: &str,
+    alg: verifier::cosignature::Algorithm,
+    seed: &[u8; 32],
+) -> Result<verifier::cosignature::Cosigner> {
+    use verifier::cosignature::{Algorithm, Cosigner};
+    Ok(match alg {
+        Algorithm::Ed25519 => Cosigner::new(name, SigningKey::from_bytes(seed))?,
+        Algorithm::MlDsa44 => Cosigner::mldsa44(name, seed)?,
+    })
+}
+
+/// Reads the cosigning keys [`create_cosigners`] wrote, checking each
+/// line's name and key ID.
+pub fn load_cosigners(path: &Path) -> Result<Vec<verifier::cosignature::Cosigner>> {
+    use verifier::cosignature::Algorithm;
+    let bad = |reason: String| LedgerError::Key { path: path.to_owned(), reason };
+    let text = std::fs::read_to_string(path).map_err(|source| LedgerError::Io {
+        action: "read key file",
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let rest = line
+            .strip_prefix(PREFIX)
+            .ok_or_else(|| bad(format!("line {}: not a tenderlog key", n + 1)))?;
+        let mut parts = rest.splitn(3, '+');
+        let (Some(name), Some(id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad(format!("line {}: expected PRIVATE+KEY+name+id+key", n + 1)));
+        };
+        let raw = B64.decode(b64).map_err(|_| bad(format!("line {}: not base64", n + 1)))?;
+        let alg = match raw.first() {
+            Some(&verifier::cosignature::ALG_COSIGNATURE_V1) => Algorithm::Ed25519,
+            Some(&verifier::cosignature::ALG_MLDSA44) => Algorithm::MlDsa44,
+            _ => return Err(bad(format!("line {}: not a cosigning key", n + 1))),
+        };
+        let seed: [u8; 32] =
+            raw[1..].try_into().map_err(|_| bad(format!("line {}: a seed is 32 bytes", n + 1)))?;
+        let c = cosigner(name, alg, &seed)?;
+        if format!("{:08x}", c.public().key_id()) != id {
+            return Err(bad(format!("line {}: key ID does not match the key", n + 1)));
+        }
+        out.push(c);
+    }
+    if out.is_empty() {
+        return Err(bad("no keys".into()));
+    }
+    Ok(out)
+}

@@ -35,6 +35,7 @@ pub mod stamper;
 pub mod storage;
 pub mod trust;
 pub mod tsa;
+pub mod witness;
 mod writer;
 
 pub use admission::Admitted;

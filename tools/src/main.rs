@@ -30,6 +30,7 @@ mod rules;
 #[cfg(any(feature = "demo", feature = "bench"))]
 mod seal_maker;
 mod serve;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +92,14 @@ enum Command {
     /// The tender procedure's rules: judge a planned timeline, list them.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Run a witness: cosign a log's checkpoints while they stay consistent.
+    ///
+    /// The supervising department runs it on its own machine
+    /// (`witness init`, then `witness serve`); the log sends it each new
+    /// checkpoint (`serve --witness-policy`), and verifiers check its
+    /// cosignatures (`tenderlog-verify --policy`).
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
     /// A tender's compliance report: each rule of its procedure, judged.
     ///
     /// Judges the tender's events in the log's newest checkpoint by the
@@ -454,6 +463,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(*args),
         Command::Token(cmd) => serve::token(cmd),
         Command::Rules(cmd) => rules::rules(cmd),
+        Command::Witness(cmd) => witness::run(cmd),
         Command::Key(KeyCommand::Rotate { data, json }) => {
             let r = ledger::rotate_key(&data)?;
             if json {

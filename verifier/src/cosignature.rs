@@ -266,7 +266,7 @@ impl CosignerKey {
 }
 
 enum SecretKey {
-    Ed25519(SigningKey),
+    Ed25519(Box<SigningKey>),
     MlDsa44(Box<ml_dsa::SigningKey<MlDsa44>>),
 }
 
@@ -287,7 +287,7 @@ impl Cosigner {
     pub fn new(name: &str, key: SigningKey) -> Result<Cosigner, Error> {
         Ok(Cosigner {
             public: CosignerKey::new(name, key.verifying_key())?,
-            key: SecretKey::Ed25519(key),
+            key: SecretKey::Ed25519(Box::new(key)),
         })
     }
 
@@ -370,8 +370,7 @@ mod tests {
             // Every bit of an Ed25519 line; for ML-DSA-44 (3,000 bytes) every
             // bit of the header, key ID and timestamp and one bit a byte after.
             for at in line_start..cosigned.len() {
-                let bits = if w.public().algorithm() == Algorithm::MlDsa44 && at > line_start + 80
-                {
+                let bits = if w.public().algorithm() == Algorithm::MlDsa44 && at > line_start + 80 {
                     vec![(at % 8) as u32]
                 } else {
                     (0..8).collect()

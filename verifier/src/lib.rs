@@ -38,6 +38,7 @@ pub mod tiles;
 pub mod tlog_proof;
 pub mod tsp;
 pub mod witness_policy;
+pub mod witness_request;
 
 pub use error::Error;
 pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};

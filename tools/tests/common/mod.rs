@@ -69,6 +69,14 @@ pub(crate) fn serve(data: &str, extra: &[&str]) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let url = listening_url(&mut child);
+    (child, url)
+}
+
+/// Reads a starting server's stderr up to its `on http(s)://ADDR` line and
+/// returns that URL; keeps draining the rest so it never blocks on a full
+/// pipe.
+pub(crate) fn listening_url(child: &mut Child) -> String {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let url = loop {
         let line = lines.next().expect("server exited before listening").unwrap();
@@ -80,9 +88,8 @@ pub(crate) fn serve(data: &str, extra: &[&str]) -> (Child, String) {
             break format!("{scheme}://{}", rest.trim());
         }
     };
-    // Keep draining stderr so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    url
 }
 
 /// Serves `dir` with Python's static file server (an independent HTTP
