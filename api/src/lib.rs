@@ -23,5 +23,6 @@ pub mod tls;
 pub mod tokens;
 mod v1;
 pub mod witness;
+pub mod witnessing;
 
 pub use server::{Running, ServeError, ServerConfig, router, start};

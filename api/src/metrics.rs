@@ -27,6 +27,17 @@ pub struct Metrics {
     pub tree_size: Gauge,
     /// When the latest checkpoint was signed, seconds since the epoch.
     pub checkpoint_time: Gauge,
+    /// Seconds from a checkpoint's signing to its cosigned form meeting the
+    /// witness quorum.
+    pub cosign_seconds: Histogram,
+    /// Size of the newest checkpoint that met the witness quorum.
+    pub cosigned_tree_size: Gauge,
+    /// Witness alarms: a 422 (the witness saw another history) or a witness
+    /// holding a size above the log's. Any increase needs a person.
+    pub witness_alarms: Counter,
+    /// Woken whenever a checkpoint is signed (a batch or a heartbeat): the
+    /// witness client waits on it.
+    pub signed: tokio::sync::Notify,
 }
 
 impl Default for Metrics {
@@ -42,6 +53,10 @@ impl Default for Metrics {
             proof_seconds: Histogram::new(exponential_buckets(0.00002, 2.0, 14)),
             tree_size: Gauge::default(),
             checkpoint_time: Gauge::default(),
+            cosign_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 14)),
+            cosigned_tree_size: Gauge::default(),
+            witness_alarms: Counter::default(),
+            signed: tokio::sync::Notify::new(),
             registry: Registry::default(),
         };
         registry.register("appends", "Entries appended", m.appends.clone());
@@ -69,6 +84,21 @@ impl Default for Metrics {
             "When the latest checkpoint was signed, seconds since the epoch",
             m.checkpoint_time.clone(),
         );
+        registry.register(
+            "cosign_seconds",
+            "Seconds from a checkpoint's signing to its cosignatures meeting the witness quorum",
+            m.cosign_seconds.clone(),
+        );
+        registry.register(
+            "cosigned_tree_size",
+            "Size of the newest checkpoint that met the witness quorum",
+            m.cosigned_tree_size.clone(),
+        );
+        registry.register(
+            "witness_alarms",
+            "Witness alarms: a witness refused a checkpoint as inconsistent (422) or holds a size above the log's",
+            m.witness_alarms.clone(),
+        );
         Metrics { registry, ..m }
     }
 }
@@ -94,9 +124,11 @@ impl ledger::Observer for Metrics {
         self.batch_size.observe(report.appended as f64);
         self.tree_size.set(report.tree_size as i64);
         self.checkpoint_time.set((report.signed_ms / 1000) as i64);
+        self.signed.notify_one();
     }
 
     fn heartbeat(&self, signed_ms: u64) {
         self.checkpoint_time.set((signed_ms / 1000) as i64);
+        self.signed.notify_one();
     }
 }

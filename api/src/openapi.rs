@@ -182,7 +182,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
             Route {
                 method: "GET",
                 path: "/v1/checkpoint",
-                summary: "The latest signed checkpoint (C2SP signed note), byte-exact",
+                summary: "The latest signed checkpoint (C2SP signed note), byte-exact; with witnesses, the newest one their quorum cosigned",
                 role: None,
                 params: &[],
                 body: None,
@@ -190,6 +190,19 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 errors: &[],
             },
             get(v1::checkpoint),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/witnesses",
+                summary: "The witnesses: the policy's quorum, each witness's cosigned size, last error and alarm, and the newest cosigned checkpoint",
+                role: None,
+                params: &[],
+                body: None,
+                ok: &[(200, JSON, "quorum, witnesses, cosigned, cosigned_size")],
+                errors: &[Code::NotFound],
+            },
+            get(v1::witnesses),
         ),
         (
             Route {

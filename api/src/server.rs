@@ -56,6 +56,8 @@ pub struct ServerConfig {
     pub rate_heavy_per_address: u32,
     /// Serve HTTPS with this certificate and key; `None`: plain HTTP.
     pub tls: Option<crate::tls::TlsFiles>,
+    /// Send each checkpoint to these witnesses (`--witness-policy`).
+    pub witnessing: Option<crate::witnessing::WitnessingConfig>,
 }
 
 impl ServerConfig {
@@ -78,6 +80,7 @@ impl ServerConfig {
             rate_writes_per_token: 5000,
             rate_heavy_per_address: 10,
             tls: None,
+            witnessing: None,
         }
     }
 }
@@ -184,6 +187,12 @@ pub async fn start(
     let appender = tokio::task::spawn_blocking(move || Appender::open(&data, appender_config))
         .await
         .map_err(|e| ServeError::Io { addr: config.listen, source: std::io::Error::other(e) })??;
+    let witnessing = match &config.witnessing {
+        Some(w) => {
+            Some(Arc::new(crate::witnessing::Witnessing::new(w.clone(), config.data.clone())?))
+        }
+        None => None,
+    };
     let state = Arc::new(AppState {
         dir: config.data.clone(),
         appender,
@@ -199,7 +208,11 @@ pub async fn start(
             config.rate_writes_per_token,
             config.rate_heavy_per_address,
         ),
+        witnessing: witnessing.clone(),
     });
+    if let Some(w) = witnessing {
+        tokio::spawn(w.run(state.readers.clone(), state.metrics.clone()));
+    }
     let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -131,6 +131,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Rate limits per client.
     pub rate: crate::ratelimit::RateLimits,
+    /// The witness client, when the operator gave a witness policy.
+    pub witnessing: Option<Arc<crate::witnessing::Witnessing>>,
 }
 
 #[cfg(test)]

@@ -361,12 +361,29 @@ pub(crate) async fn list_tokens(
 
 /// `GET /v1/checkpoint` and `GET /checkpoint`: the latest signed note.
 pub(crate) async fn checkpoint(State(state): Shared) -> Result<Response, ApiError> {
-    let cp = state.readers.quick(|s| Ok(s.latest_checkpoint()?)).await?;
+    // With witnesses, the newest checkpoint their quorum cosigned.
+    let note = match state.witnessing.as_ref().and_then(|w| w.cosigned()) {
+        Some(note) => note,
+        None => state.readers.quick(|s| Ok(s.latest_checkpoint()?)).await?.note,
+    };
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
-        cp.note,
+        note,
     )
         .into_response())
+}
+
+/// `GET /v1/witnesses`: the witness policy's quorum, each witness's size,
+/// last cosignature, last error and alarm, and the newest cosigned
+/// checkpoint.
+pub(crate) async fn witnesses(State(state): Shared) -> Result<Response, ApiError> {
+    match &state.witnessing {
+        Some(w) => Ok(Json(w.view()).into_response()),
+        None => Err(ApiError::new(
+            Code::NotFound,
+            "this log has no witnesses: start it with `tenderlog serve --witness-policy FILE`",
+        )),
+    }
 }
 
 /// `GET /key-history.json`: the rotations of the log's checkpoint key,

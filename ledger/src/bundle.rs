@@ -40,6 +40,26 @@ impl Store {
         Ok(signer.sign(&head.to_text())?.into_bytes())
     }
 
+    /// The newest cosigned checkpoint (`witnessed.json`), with its size,
+    /// when every index in `indexes` is below its size and its body is the
+    /// one this log signed at that size.
+    fn cosigned_covering(&self, indexes: &[u64]) -> Result<Option<(u64, String)>> {
+        let Some(note) = crate::witnessed::Witnessed::load(self.dir())?.cosigned else {
+            return Ok(None);
+        };
+        let Ok(parsed) = verifier::note::Note::parse(note.as_bytes()) else { return Ok(None) };
+        let Ok(c) = verifier::checkpoint::Checkpoint::parse_text(&parsed.text) else {
+            return Ok(None);
+        };
+        if indexes.iter().any(|i| *i >= c.size) {
+            return Ok(None);
+        }
+        let Some(ours) = self.checkpoint_at(c.size)? else { return Ok(None) };
+        let same =
+            verifier::note::Note::parse(ours.as_bytes()).is_ok_and(|o| o.text == parsed.text);
+        Ok(same.then_some((c.size, note)))
+    }
+
     /// An evidence bundle of the selected entries, proved against the newest
     /// checkpoint. The same selection over the same log gives the same bytes.
     /// A tender bundle carries the tender head signed with `signer` (the log's
@@ -70,6 +90,14 @@ impl Store {
         if indexes.is_empty() {
             return Err(LedgerError::NothingSelected);
         }
+        // Proved against the newest checkpoint the witnesses cosigned when
+        // it covers the whole selection (a verifier then checks their
+        // quorum); otherwise against the newest, so nothing selected is
+        // left out.
+        let (size, newest_note) = match self.cosigned_covering(&indexes)? {
+            Some((cosigned_size, note)) if cosigned_size <= size => (cosigned_size, note),
+            _ => (size, latest.note),
+        };
         let mut members = BTreeMap::new();
         if indexes.len() > MAX_BUNDLE_ENTRIES {
             return Err(LedgerError::TooManyEntries {
@@ -198,7 +226,7 @@ impl Store {
             }),
             None => None,
         };
-        members.insert(checkpoint.clone(), latest.note.into_bytes());
+        members.insert(checkpoint.clone(), newest_note.into_bytes());
         let tender_head = match selection {
             Selection::Tender(t) => {
                 let signer = signer.ok_or_else(|| LedgerError::Key {

@@ -36,6 +36,7 @@ pub mod storage;
 pub mod trust;
 pub mod tsa;
 pub mod witness;
+pub mod witnessed;
 mod writer;
 
 pub use admission::Admitted;

@@ -29,7 +29,7 @@ pub(crate) struct ServeArgs {
     /// header_timeout_secs, body_timeout_secs, max_connections,
     /// max_connections_per_address, rate_writes_per_token,
     /// rate_heavy_per_address, tls_cert, tls_key, log_format, tsa_urls (a
-    /// list).
+    /// list), witness_policy, witness_timeout_ms.
     #[arg(long, env = "TENDERLOG_CONFIG")]
     config: Option<PathBuf>,
     /// Most entries per batch [default: 4096].
@@ -90,6 +90,16 @@ pub(crate) struct ServeArgs {
     /// [default: the data directory's local TSA, NOT accredited]
     #[arg(long = "tsa-url", env = "TENDERLOG_TSA_URL", value_delimiter = ',')]
     tsa_urls: Vec<String>,
+    /// A witness policy (C2SP tlog-policy: `witness NAME VKEY URL` lines,
+    /// `group NAME K MEMBERS…`, `quorum NAME`): each new checkpoint goes to
+    /// every witness with a URL; once the quorum's cosignatures verify,
+    /// /checkpoint serves the cosigned checkpoint and bundles are proved
+    /// against it. Receipts never wait for it. Progress: GET /v1/witnesses.
+    #[arg(long, env = "TENDERLOG_WITNESS_POLICY")]
+    witness_policy: Option<PathBuf>,
+    /// Each witness request's timeout in milliseconds [default: 2000].
+    #[arg(long, env = "TENDERLOG_WITNESS_TIMEOUT_MS")]
+    witness_timeout_ms: Option<u64>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -113,6 +123,8 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     log_format: Option<String>,
     tsa_urls: Option<Vec<String>>,
+    witness_policy: Option<PathBuf>,
+    witness_timeout_ms: Option<u64>,
 }
 
 pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -176,6 +188,23 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         _ => anyhow::bail!("give both tls_cert and tls_key, or neither"),
     };
     let scheme = if config.tls.is_some() { "https" } else { "http" };
+    if let Some(path) = args.witness_policy.or(file.witness_policy) {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("couldn't read the witness policy {}", path.display()))?;
+        let policy = verifier::witness_policy::WitnessPolicy::parse(&text)
+            .with_context(|| format!("couldn't parse the witness policy {}", path.display()))?;
+        anyhow::ensure!(
+            policy.witnesses.values().any(|(_, url)| url.is_some()),
+            "the witness policy {} gives no witness a URL: add one to each `witness NAME VKEY URL` line",
+            path.display()
+        );
+        let timeout = args.witness_timeout_ms.or(file.witness_timeout_ms).unwrap_or(2000);
+        anyhow::ensure!(timeout >= 1, "witness_timeout_ms must be at least 1");
+        config.witnessing = Some(api::witnessing::WitnessingConfig {
+            policy: std::sync::Arc::new(policy),
+            timeout: Duration::from_millis(timeout),
+        });
+    }
     config.appender.tsa_urls =
         if args.tsa_urls.is_empty() { file.tsa_urls.unwrap_or_default() } else { args.tsa_urls };
     let json_logs = match args.log_format.or(file.log_format).as_deref() {

@@ -363,3 +363,218 @@ fn a_witness_killed_at_random_moments_never_goes_back_or_cosigns_two_roots() {
     }
     assert!(acked > 0);
 }
+
+/// Starts `tenderlog witness serve` for `dir`; returns it and its URL.
+fn witness_process(dir: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = common::bin()
+        .args(["witness", "serve", "--dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .env("TENDERLOG_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = common::listening_url(&mut child);
+    (child, url)
+}
+
+/// `tenderlog witness init`; returns the ML-DSA-44 vkey it printed.
+fn make_witness(dir: &std::path::Path, name: &str, log_vkey: &str) -> String {
+    let o = common::run(&["witness", "init", "--dir", dir.to_str().unwrap(), "--name", name], "");
+    assert!(o.status.success(), "{}", common::err(&o));
+    let keys = common::out(&o);
+    assert_eq!(keys.lines().count(), 2, "{keys}");
+    std::fs::write(dir.join("logs"), format!("log {log_vkey}\n")).unwrap();
+    let pq = keys.lines().nth(1).unwrap().to_owned();
+    assert_eq!(
+        CosignerKey::parse(&pq).unwrap().algorithm(),
+        verifier::cosignature::Algorithm::MlDsa44
+    );
+    pq
+}
+
+fn wait_cosigned(url: &str, size: u64) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let v: serde_json::Value =
+            reqwest::blocking::get(format!("{url}/v1/witnesses")).unwrap().json().unwrap();
+        if v["cosigned_size"].as_u64().is_some_and(|s| s >= size) {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "never cosigned {size}: {v}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn post_docs(url: &str, token: &str, from: u64, n: u64) {
+    let http = reqwest::blocking::Client::new();
+    for i in from..from + n {
+        let mut body: serde_json::Value =
+            serde_json::from_str(&common::doc_line(i, "T-W")).unwrap();
+        body.as_object_mut().unwrap().remove("principal");
+        let r = http
+            .post(format!("{url}/v1/events"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    }
+}
+
+/// A log with two witnesses (the supervising department and an auditor),
+/// both required: every receipt comes at once; the cosigned checkpoint
+/// follows, `/checkpoint` serves it, the tender's bundle is proved against
+/// it and the offline verifier finds the quorum met with the policy given —
+/// and not met with a policy that asks for a witness that never cosigned.
+/// After a restart the log sends each witness its size at once (no 409).
+#[test]
+fn a_log_with_two_witnesses_gets_its_checkpoints_cosigned_and_bundles_show_the_quorum() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("log");
+    let log_vkey = common::init(&data, "ggzy.example.gov.cn/tenderlog");
+    let (fgw_dir, audit_dir) = (t.path().join("fgw"), t.path().join("audit"));
+    let fgw_key = make_witness(&fgw_dir, "witness.fgw.example.gov.cn", &log_vkey);
+    let audit_key = make_witness(&audit_dir, "witness.audit.example.gov.cn", &log_vkey);
+    let (mut fgw, fgw_url) = witness_process(&fgw_dir);
+    let (mut audit, audit_url) = witness_process(&audit_dir);
+    let policy = t.path().join("policy.txt");
+    std::fs::write(
+        &policy,
+        format!(
+            "log {log_vkey}\nwitness fgw {fgw_key} {fgw_url}\nwitness audit {audit_key} {audit_url}\n\
+             group both all fgw audit\nquorum both\n"
+        ),
+    )
+    .unwrap();
+    let d = data.to_str().unwrap();
+    let o = common::run(&["token", "create", "--data", d, "--name", "agency-01"], "");
+    let token = common::out(&o).trim().to_owned();
+    let serve_log = || {
+        common::serve(d, &["--witness-policy", policy.to_str().unwrap(), "--heartbeat-secs", "1"])
+    };
+    let (mut server, url) = serve_log();
+    post_docs(&url, &token, 0, 6);
+    let v = wait_cosigned(&url, 6);
+    assert_eq!(v["quorum"], "both");
+    assert_eq!(v["witnesses"]["fgw"]["size"], 6, "{v}");
+
+    // /checkpoint is the cosigned one: both witnesses verify on it.
+    let note = reqwest::blocking::get(format!("{url}/checkpoint")).unwrap().text().unwrap();
+    let parsed = Note::parse(note.as_bytes()).unwrap();
+    for k in [&fgw_key, &audit_key] {
+        assert!(CosignerKey::parse(k).unwrap().verify(&parsed).is_ok());
+    }
+    // The bundle is proved against it; the quorum is met with the policy.
+    let zip =
+        reqwest::blocking::get(format!("{url}/v1/bundles?tender=T-W")).unwrap().bytes().unwrap();
+    let bundle = verifier::bundle::Bundle::from_zip(&zip).unwrap();
+    let p =
+        verifier::witness_policy::WitnessPolicy::parse(&std::fs::read_to_string(&policy).unwrap())
+            .unwrap();
+    let with = |p: Option<&verifier::witness_policy::WitnessPolicy>| {
+        let options = verifier::report::Options { witness_policy: p, ..Default::default() };
+        verifier::report::verify_bundle_with(&bundle, &options)
+    };
+    let quorum = |r: &verifier::report::Report| {
+        r.checks
+            .iter()
+            .find(|c| c.check == verifier::check::CheckName::WitnessQuorum)
+            .unwrap()
+            .clone()
+    };
+    let r = with(Some(&p));
+    assert!(r.verified, "{}", r.to_text());
+    let q = quorum(&r);
+    assert_eq!(q.status, verifier::report::Status::Pass, "{q:?}");
+    assert!(q.detail.contains("fgw (ML-DSA-44)") && q.detail.contains("met"), "{q:?}");
+    // Without a policy: not judged, and said so.
+    assert_eq!(quorum(&with(None)).status, verifier::report::Status::NotApplicable);
+    // A policy asking for a third witness that never cosigned: not met.
+    let third = CosignerKey::parse(&make_witness(&t.path().join("third"), "w3.example", &log_vkey))
+        .unwrap();
+    let strict = verifier::witness_policy::WitnessPolicy::parse(&format!(
+        "witness fgw {fgw_key}\nwitness w3 {}\ngroup g all fgw w3\nquorum g\n",
+        third.vkey()
+    ))
+    .unwrap();
+    let r = with(Some(&strict));
+    assert!(!r.verified);
+    assert_eq!(quorum(&r).status, verifier::report::Status::Fail);
+
+    // A restart: the sizes were kept, so no witness answers 409.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let (mut server, url) = serve_log();
+    post_docs(&url, &token, 100, 3);
+    wait_cosigned(&url, 9);
+    for w in [&fgw_url, &audit_url] {
+        let m = reqwest::blocking::get(format!("{w}/metrics")).unwrap().text().unwrap();
+        assert!(m.contains("tenderlog_witness_refused_409_total 0"), "{m}");
+    }
+    for c in [&mut server, &mut fgw, &mut audit] {
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+}
+
+/// A split view, end to end: a copy of the log (same key) takes other
+/// entries; the witness that cosigned the original refuses the copy's
+/// checkpoint, keeps the pair as evidence, and the copy's server raises an
+/// alarm and stops asking.
+#[test]
+fn a_forked_log_is_caught_by_its_witness() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("log");
+    let log_vkey = common::init(&data, "ggzy.example.gov.cn/tenderlog");
+    let d = data.to_str().unwrap();
+    let o = common::run(&["token", "create", "--data", d, "--name", "agency-01"], "");
+    let token = common::out(&o).trim().to_owned();
+    let wdir = t.path().join("fgw");
+    let key = make_witness(&wdir, "witness.fgw.example.gov.cn", &log_vkey);
+    let (mut witness, wurl) = witness_process(&wdir);
+    let policy = t.path().join("policy.txt");
+    std::fs::write(&policy, format!("witness fgw {key} {wurl}\nquorum fgw\n")).unwrap();
+    // The fork: a byte copy of the data directory, before either grows.
+    let fork = t.path().join("fork");
+    std::fs::create_dir(&fork).unwrap();
+    for e in std::fs::read_dir(&data).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), fork.join(e.file_name())).unwrap();
+        }
+    }
+    let args = ["--witness-policy", policy.to_str().unwrap(), "--heartbeat-secs", "1"];
+    let (mut honest, url) = common::serve(d, &args);
+    post_docs(&url, &token, 0, 4);
+    wait_cosigned(&url, 4);
+    honest.kill().unwrap();
+    honest.wait().unwrap();
+    // The fork grows to the same size without its witness, then asks.
+    let (mut quiet, qurl) = common::serve(fork.to_str().unwrap(), &[]);
+    post_docs(&qurl, &token, 50, 4);
+    quiet.kill().unwrap();
+    quiet.wait().unwrap();
+    let (mut forked, furl) = common::serve(fork.to_str().unwrap(), &args);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let v = loop {
+        let v: serde_json::Value =
+            reqwest::blocking::get(format!("{furl}/v1/witnesses")).unwrap().json().unwrap();
+        if v["witnesses"]["fgw"]["alarm"].is_string() {
+            break v;
+        }
+        assert!(std::time::Instant::now() < deadline, "no alarm: {v}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(v["cosigned"].is_null(), "the fork is never cosigned: {v}");
+    let m = reqwest::blocking::get(format!("{furl}/metrics")).unwrap().text().unwrap();
+    assert!(m.contains("tenderlog_witness_alarms_total 1"), "{m}");
+    let s: serde_json::Value =
+        reqwest::blocking::get(format!("{wurl}/status")).unwrap().json().unwrap();
+    let ev = &s["split_view_evidence"][0];
+    assert_eq!(ev["reason"], "same_size_different_root", "{s}");
+    for c in [&mut forked, &mut witness] {
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+}

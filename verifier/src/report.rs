@@ -282,6 +282,9 @@ pub struct Options<'a> {
     pub tsa_roots: Option<&'a [Cert]>,
     /// Files whose digests must have been logged.
     pub documents: &'a [GivenDocument],
+    /// The witness policy to judge cosignatures by, instead of the
+    /// bundle's proposal (`--policy FILE`).
+    pub witness_policy: Option<&'a crate::witness_policy::WitnessPolicy>,
 }
 
 /// Verifies `bundle`. `keys` overrides the bundle's own log keys; `documents`
@@ -305,7 +308,7 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let keys = origin_keys(bundle, &keys, &mut anchors, &mut out);
     let key = keys.as_ref();
     let newest = newest_checkpoint(bundle, key, &mut out);
-    witness_quorum(m, &mut out);
+    witness_quorum(bundle, options.witness_policy, newest.as_ref(), &mut anchors, &mut out);
     let head = LogHead { key, newest: newest.as_ref() };
     let consistency = consistency_proofs(bundle, head.newest, &mut out);
     let mut used_consistency = rotations_kept(key, head.newest, &consistency, &mut out);
@@ -581,22 +584,88 @@ fn newest_checkpoint(
     })
 }
 
-/// Witness cosignatures: not checked yet, so a trust policy that asks for any fails, not passes.
-fn witness_quorum(m: &Manifest, out: &mut Out) {
-    if m.trust.witness_quorum == 0 && m.trust.witness_keys.is_empty() {
-        out.na(
-            CheckName::WitnessQuorum,
-            "newest checkpoint",
-            "the trust policy asks for no witnesses",
-        );
-    } else {
+/// Witness cosignatures on the newest checkpoint, judged by the policy
+/// the user gave (`--policy`), else the one the bundle proposes (its
+/// witness keys, any `witness_quorum` of them): each witness that cosigned,
+/// with its algorithm and time, and whether the quorum is met.
+fn witness_quorum(
+    bundle: &Bundle,
+    given: Option<&crate::witness_policy::WitnessPolicy>,
+    newest: Option<&SignedCheckpoint>,
+    anchors: &mut Vec<String>,
+    out: &mut Out,
+) {
+    use crate::witness_policy::WitnessPolicy;
+    let m = &bundle.manifest;
+    let proposed;
+    let policy = match given {
+        Some(p) => {
+            anchors.push(format!("witness policy given: quorum {}", p.quorum()));
+            p
+        }
+        None if m.trust.witness_keys.is_empty() && m.trust.witness_quorum == 0 => {
+            out.na(
+                CheckName::WitnessQuorum,
+                "newest checkpoint",
+                "no witness policy: give one with --policy FILE to check the witnesses' cosignatures",
+            );
+            return;
+        }
+        None => match WitnessPolicy::any_of(&m.trust.witness_keys, m.trust.witness_quorum) {
+            Ok(p) => {
+                anchors.push(format!(
+                    "witness policy proposed by the bundle: {} of {} witness keys",
+                    m.trust.witness_quorum,
+                    m.trust.witness_keys.len()
+                ));
+                proposed = p;
+                &proposed
+            }
+            Err(e) => {
+                out.add(CheckName::WitnessQuorum, "newest checkpoint", Err(e.to_string()));
+                return;
+            }
+        },
+    };
+    let Some(newest) = newest else {
         out.add(
             CheckName::WitnessQuorum,
             "newest checkpoint",
-            Err(format!(
-                "{} witness cosignatures required; this verifier does not check cosignatures yet",
-                m.trust.witness_quorum
-            )),
+            Err("the newest checkpoint did not verify, so no cosignature on it counts".into()),
+        );
+        return;
+    };
+    let Ok(note) = crate::note::Note::parse(newest.note.as_bytes()) else {
+        out.add(CheckName::WitnessQuorum, "newest checkpoint", Err("unreadable note".into()));
+        return;
+    };
+    let c = policy.check(&note);
+    let who: Vec<String> = c
+        .cosigned
+        .iter()
+        .map(|(name, t)| {
+            let alg = policy.witnesses.get(name).map_or("", |(k, _)| k.algorithm().label());
+            let when = jiff::Timestamp::from_second(*t as i64)
+                .map_or_else(|_| t.to_string(), |ts| ts.to_string());
+            format!("{name} ({alg}) at {when}")
+        })
+        .collect();
+    let subject = format!("checkpoint {}", newest.checkpoint.size);
+    let mut why = format!(
+        "quorum {}: cosigned by {}",
+        policy.quorum(),
+        if who.is_empty() { "no witness of the policy".to_owned() } else { who.join(", ") }
+    );
+    if !c.invalid.is_empty() {
+        why += &format!("; cosignature lines that do not verify: {}", c.invalid.join(", "));
+    }
+    if c.met {
+        out.add(CheckName::WitnessQuorum, subject, Ok(format!("{why} — met")));
+    } else {
+        out.add(
+            CheckName::WitnessQuorum,
+            subject,
+            Err(format!("{why} — NOT met: the log's own word is all this checkpoint has")),
         );
     }
 }

@@ -159,6 +159,25 @@ impl WitnessPolicy {
         Ok(p)
     }
 
+    /// The policy "any `k` of these witness keys" (what a bundle proposes:
+    /// `trust.witness_keys`, `trust.witness_quorum`), each witness named by
+    /// its key name.
+    pub fn any_of(vkeys: &[String], k: u32) -> Result<WitnessPolicy, Error> {
+        let mut text = String::new();
+        let mut names = Vec::new();
+        for v in vkeys {
+            let key = CosignerKey::parse(v)?;
+            names.push(format!("{}#{:08x}", key.name(), key.key_id()));
+            text += &format!("witness {} {v}\n", names[names.len() - 1]);
+        }
+        if k == 0 {
+            text += "quorum none\n";
+        } else {
+            text += &format!("group proposed {k} {}\nquorum proposed\n", names.join(" "));
+        }
+        WitnessPolicy::parse(&text)
+    }
+
     fn defined(&self, name: &str) -> bool {
         self.witnesses.contains_key(name) || self.groups.contains_key(name)
     }

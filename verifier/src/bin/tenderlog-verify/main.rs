@@ -63,6 +63,12 @@ struct Cli {
     /// several. Overrides the roots the bundle proposes.
     #[arg(long, value_name = "DER")]
     tsa_root: Vec<PathBuf>,
+    /// A witness policy (C2SP tlog-policy: `witness NAME VKEY`, `group NAME
+    /// K MEMBERS…`, `quorum NAME`) to judge the newest checkpoint's
+    /// cosignatures by; overrides the witnesses the bundle proposes. Ask the
+    /// supervising department for its witness's key.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -533,6 +539,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             let docs = given_documents(&cli.document)?;
             let (ca, tsa) = (given_roots(&cli.ca_root)?, given_roots(&cli.tsa_root)?);
+            let policy = cli
+                .policy
+                .as_ref()
+                .map(|p| {
+                    let text = String::from_utf8(read(
+                        p,
+                        verifier::witness_policy::MAX_POLICY_BYTES as u64,
+                    )?)
+                    .map_err(|_| format!("--policy {}: not UTF-8", p.display()))?;
+                    verifier::witness_policy::WitnessPolicy::parse(&text)
+                        .map_err(|e| format!("--policy {}: {e}", p.display()))
+                })
+                .transpose()?;
             let report = verify_bundle_with(
                 &bundle,
                 &Options {
@@ -540,6 +559,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     ca_roots: ca.as_deref(),
                     tsa_roots: tsa.as_deref(),
                     documents: &docs,
+                    witness_policy: policy.as_ref(),
                 },
             );
             let mut report = report;

@@ -1,0 +1,357 @@
+//! The log's witness client: each new signed checkpoint goes to every
+//! witness of the operator's policy (C2SP tlog-policy, `serve
+//! --witness-policy FILE`) at once, each request with a timeout; the
+//! cosignatures that verify are added to the checkpoint, and once the
+//! policy's quorum is met that cosigned checkpoint is kept
+//! (`ledger::witnessed`), served by `/checkpoint`, and proved against by
+//! bundles.
+//!
+//! Receipts never wait for this: they carry the log-signed checkpoint of
+//! their batch at once, and the cosigned one follows.
+//!
+//! Per witness the size it last cosigned is kept on disk, so a restart
+//! sends the right `old` size at once. A 409 gives the witness's size in its
+//! body: the client takes it and asks again once. A 422 (the witness saw a
+//! history this checkpoint is not consistent with) or a witness holding a
+//! size above the log's own is an **alarm**: logged as an error, counted in
+//! `tenderlog_witness_alarms_total`, shown on `/v1/witnesses`, and that
+//! witness is not asked again until the operator restarts the server —
+//! never retried.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ledger::witnessed::Witnessed;
+use serde::Serialize;
+use verifier::cosignature::CosignerKey;
+use verifier::hash::Hash;
+use verifier::note::Note;
+use verifier::witness_policy::WitnessPolicy;
+use verifier::witness_request::{AddCheckpoint, parse_size};
+
+use crate::metrics::Metrics;
+use crate::state::Readers;
+
+/// How the log reaches its witnesses.
+#[derive(Clone, Debug)]
+pub struct WitnessingConfig {
+    /// The policy: the witnesses (with their URLs) and the quorum.
+    pub policy: Arc<WitnessPolicy>,
+    /// Each request's timeout.
+    pub timeout: Duration,
+}
+
+/// One witness as `/v1/witnesses` shows it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct WitnessView {
+    /// Its verifier key.
+    pub key: String,
+    /// Its submission URL.
+    pub url: Option<String>,
+    /// The size it last cosigned.
+    pub size: u64,
+    /// When it last cosigned, ms since the epoch.
+    pub cosigned_ms: Option<u64>,
+    /// The last error talking to it (cleared by its next cosignature).
+    pub last_error: Option<String>,
+    /// Why it is no longer asked, if it raised an alarm.
+    pub alarm: Option<String>,
+}
+
+/// What `/v1/witnesses` shows.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct WitnessingView {
+    /// The quorum's name in the policy.
+    pub quorum: String,
+    /// The witnesses by name.
+    pub witnesses: BTreeMap<String, WitnessView>,
+    /// The newest checkpoint that met the quorum.
+    pub cosigned: Option<String>,
+    /// Its size.
+    pub cosigned_size: Option<u64>,
+}
+
+/// The client and what it knows.
+pub struct Witnessing {
+    config: WitnessingConfig,
+    dir: PathBuf,
+    http: reqwest::Client,
+    view: Mutex<WitnessingView>,
+}
+
+impl std::fmt::Debug for Witnessing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Witnessing({} witnesses)", self.config.policy.witnesses.len())
+    }
+}
+
+/// What one witness answered for one checkpoint.
+enum Outcome {
+    Cosigned(String),
+    Failed(String),
+    Alarm(String),
+}
+
+impl Witnessing {
+    /// The client for the log in `dir`, resuming from its saved state.
+    pub fn new(config: WitnessingConfig, dir: PathBuf) -> Result<Witnessing, ledger::LedgerError> {
+        let saved = Witnessed::load(&dir)?;
+        let mut view = WitnessingView {
+            quorum: config.policy.quorum().to_owned(),
+            cosigned_size: saved.cosigned.as_deref().and_then(size_of),
+            cosigned: saved.cosigned,
+            ..WitnessingView::default()
+        };
+        for (name, (key, url)) in &config.policy.witnesses {
+            view.witnesses.insert(
+                name.clone(),
+                WitnessView {
+                    key: key.vkey(),
+                    url: url.clone(),
+                    size: saved.sizes.get(name).copied().unwrap_or(0),
+                    ..WitnessView::default()
+                },
+            );
+        }
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ledger::LedgerError::Corrupt(format!("witness HTTP client: {e}")))?;
+        Ok(Witnessing { config, dir, http, view: Mutex::new(view) })
+    }
+
+    /// The newest checkpoint that met the quorum.
+    pub fn cosigned(&self) -> Option<String> {
+        self.view.lock().ok()?.cosigned.clone()
+    }
+
+    /// What `/v1/witnesses` shows.
+    pub fn view(&self) -> WitnessingView {
+        self.view.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// Runs until the process ends: one round per newly signed checkpoint.
+    pub async fn run(self: Arc<Self>, readers: Arc<Readers>, metrics: Arc<Metrics>) {
+        let mut last_sent: Option<String> = None;
+        loop {
+            // Woken by each signature; a slow tick as well, so a witness
+            // that was down gets the latest checkpoint when it is back.
+            let _ = tokio::time::timeout(Duration::from_secs(5), metrics.signed.notified()).await;
+            let Ok(latest) = readers.quick(|s| Ok(s.latest_checkpoint()?)).await else {
+                continue;
+            };
+            let behind =
+                self.view().witnesses.values().any(|w| {
+                    w.alarm.is_none() && w.url.is_some() && w.size < latest.checkpoint.size
+                });
+            if last_sent.as_deref() == Some(latest.note.as_str()) && !behind {
+                continue;
+            }
+            let started = Instant::now();
+            if self.round(&readers, &metrics, &latest.note, latest.checkpoint.size).await {
+                metrics.cosign_seconds.observe(started.elapsed().as_secs_f64());
+                metrics.cosigned_tree_size.set(latest.checkpoint.size as i64);
+            }
+            last_sent = Some(latest.note);
+        }
+    }
+
+    /// Sends `note` (of `size`) to every witness at once; keeps the
+    /// cosigned checkpoint if the quorum is met (returns whether).
+    async fn round(
+        self: &Arc<Self>,
+        readers: &Arc<Readers>,
+        metrics: &Metrics,
+        note: &str,
+        size: u64,
+    ) -> bool {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (name, (key, url)) in &self.config.policy.witnesses {
+            let view = self.view();
+            let Some(w) = view.witnesses.get(name) else { continue };
+            let Some(url) = url.clone() else { continue };
+            if w.alarm.is_some() {
+                continue;
+            }
+            let (me, readers, name, key, note, old) =
+                (self.clone(), readers.clone(), name.clone(), key.clone(), note.to_owned(), w.size);
+            tasks.spawn(async move {
+                let outcome = me.ask(&readers, &url, &key, &note, size, old).await;
+                (name, outcome)
+            });
+        }
+        let mut lines = String::new();
+        let mut changed = false;
+        while let Some(done) = tasks.join_next().await {
+            let Ok((name, outcome)) = done else { continue };
+            let mut view = match self.view.lock() {
+                Ok(v) => v,
+                Err(_) => return false,
+            };
+            let Some(w) = view.witnesses.get_mut(&name) else { continue };
+            match outcome {
+                Outcome::Cosigned(l) => {
+                    lines += &l;
+                    w.size = size;
+                    w.cosigned_ms = Some(now_ms());
+                    w.last_error = None;
+                    changed = true;
+                }
+                Outcome::Failed(e) => {
+                    tracing::warn!(witness = %name, error = %e, "witness did not cosign");
+                    w.last_error = Some(e);
+                }
+                Outcome::Alarm(e) => {
+                    tracing::error!(witness = %name, error = %e, "WITNESS ALARM: not asking this witness again until restart");
+                    metrics.witness_alarms.inc();
+                    w.alarm = Some(e);
+                }
+            }
+        }
+        let cosigned = format!("{note}{lines}");
+        let met = Note::parse(cosigned.as_bytes())
+            .map(|n| self.config.policy.check(&n).met)
+            .unwrap_or(false);
+        if met
+            && let Ok(mut view) = self.view.lock()
+            && view.cosigned_size.is_none_or(|s| s <= size)
+        {
+            view.cosigned = Some(cosigned);
+            view.cosigned_size = Some(size);
+            changed = true;
+        }
+        if changed {
+            self.save().await;
+        }
+        met
+    }
+
+    /// One witness, one checkpoint: the cosignature lines that verify.
+    async fn ask(
+        &self,
+        readers: &Readers,
+        url: &str,
+        key: &CosignerKey,
+        note: &str,
+        size: u64,
+        mut old: u64,
+    ) -> Outcome {
+        // A 409 names the witness's size: one more try from there.
+        for _ in 0..2 {
+            if old > size {
+                return Outcome::Alarm(format!(
+                    "the witness holds size {old}, above this log's {size}: it saw a longer history"
+                ));
+            }
+            let proof: Vec<Hash> = if old == 0 || old == size {
+                Vec::new()
+            } else {
+                match readers.quick(move |s| Ok(s.consistency_proof(old, size)?)).await {
+                    Ok(p) => p,
+                    Err(e) => return Outcome::Failed(format!("consistency proof: {e:?}")),
+                }
+            };
+            let body =
+                AddCheckpoint { old, proof, checkpoint: note.as_bytes().to_vec() }.to_bytes();
+            let sent = self
+                .http
+                .post(format!("{}/add-checkpoint", url.trim_end_matches('/')))
+                .body(body)
+                .send()
+                .await;
+            let r = match sent {
+                Ok(r) => r,
+                Err(e) => return Outcome::Failed(e.to_string()),
+            };
+            let status = r.status().as_u16();
+            let text = match r.bytes().await {
+                Ok(b) if b.len() <= 64 * 1024 => b,
+                Ok(_) => return Outcome::Failed("answer too large".into()),
+                Err(e) => return Outcome::Failed(e.to_string()),
+            };
+            match status {
+                200 => {
+                    let Ok(lines) = std::str::from_utf8(&text) else {
+                        return Outcome::Failed("cosignature lines are not UTF-8".into());
+                    };
+                    return match verified_lines(note, lines, key) {
+                        Some(l) => Outcome::Cosigned(l),
+                        None => Outcome::Failed(
+                            "no cosignature by the policy's key verified in the answer".into(),
+                        ),
+                    };
+                }
+                409 => match parse_size(&text) {
+                    Ok(held) => {
+                        old = held;
+                        if let Ok(mut view) = self.view.lock()
+                            && let Some(w) =
+                                view.witnesses.values_mut().find(|w| w.key == key.vkey())
+                        {
+                            w.size = held;
+                        }
+                    }
+                    Err(_) => return Outcome::Failed("409 without a size".into()),
+                },
+                422 => {
+                    return Outcome::Alarm(format!(
+                        "the witness refused checkpoint {size} as inconsistent with what it cosigned: {}",
+                        String::from_utf8_lossy(&text).trim()
+                    ));
+                }
+                other => {
+                    return Outcome::Failed(format!(
+                        "{other}: {}",
+                        String::from_utf8_lossy(&text).trim()
+                    ));
+                }
+            }
+        }
+        Outcome::Failed("the witness's size kept changing".into())
+    }
+
+    async fn save(&self) {
+        let Ok(view) = self.view.lock().map(|v| v.clone()) else { return };
+        let state = Witnessed {
+            format: ledger::witnessed::FORMAT_V1.into(),
+            sizes: view.witnesses.iter().map(|(n, w)| (n.clone(), w.size)).collect(),
+            cosigned: view.cosigned,
+        };
+        let dir = self.dir.clone();
+        match tokio::task::spawn_blocking(move || state.save(&dir)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "couldn't save the witness state"),
+            Err(e) => tracing::error!(error = %e, "couldn't save the witness state"),
+        }
+    }
+}
+
+/// The lines of `answer` that are valid cosignatures of `note` by `key`.
+fn verified_lines(note: &str, answer: &str, key: &CosignerKey) -> Option<String> {
+    let mut kept = String::new();
+    for line in answer.split_inclusive('\n') {
+        if !line.ends_with('\n') {
+            continue;
+        }
+        let one = format!("{note}{line}");
+        if Note::parse(one.as_bytes()).is_ok_and(|n| key.verify(&n).is_ok()) {
+            kept += line;
+        }
+    }
+    (!kept.is_empty()).then_some(kept)
+}
+
+fn size_of(note: &str) -> Option<u64> {
+    let n = Note::parse(note.as_bytes()).ok()?;
+    verifier::checkpoint::Checkpoint::parse_text(&n.text).ok().map(|c| c.size)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
