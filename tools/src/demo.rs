@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use verifier::Hash;
 use verifier::bundle::Bundle;
 use verifier::note::NoteVerifier;
-use verifier::report::{GivenDocument, Status, verify_bundle, verify_receipt};
+use verifier::report::{GivenDocument, Status, verify_receipt};
 
 use crate::demo_pki::{self, DemoPki, PARTICIPANTS};
 use base64::Engine as _;
@@ -276,15 +276,28 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
     }
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let policy_path = out.join("witness-policy.txt");
     let (bundle_path, url, compliance) = rt.block_on(async {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // The supervising department's witness: its own keys and state
+        // (here beside the log; on its own machine in earnest).
+        let (witness, policy) = supervisor_witness(dir, &key, &policy_path).await?;
         let mut config = api::ServerConfig::new(dir.to_owned());
         config.listen = "127.0.0.1:0".parse()?;
+        config.witnessing = Some(api::witnessing::WitnessingConfig {
+            policy: std::sync::Arc::new(policy),
+            timeout: std::time::Duration::from_secs(2),
+        });
         let running = api::start(config, async move {
             let _ = stopped.await;
         })
         .await?;
         let base = format!("http://{}", running.addr);
+        println!(
+            "\nwitness: {} (the supervising department) on http://{}, cosigning every checkpoint (Ed25519 and ML-DSA-44)",
+            witness.witness.name(),
+            witness.addr
+        );
         let http = reqwest::Client::new();
         let post = |token: String, body: serde_json::Value| {
             let req = http.post(format!("{base}/v1/events")).bearer_auth(token).json(&body);
@@ -462,6 +475,19 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        // The bundle is proved against the newest checkpoint the witness
+        // cosigned: wait for it to cover the whole tender (moments).
+        let size = http.get(format!("{base}/v1/checkpoint")).send().await?.text().await?;
+        let size: u64 = size.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0);
+        for _ in 0..200 {
+            let v: serde_json::Value =
+                http.get(format!("{base}/v1/witnesses")).send().await?.json().await?;
+            if v["cosigned_size"].as_u64().is_some_and(|s| s >= size) {
+                println!("  checkpoint {size} cosigned by the witness: GET /v1/witnesses");
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         let r = http.get(format!("{base}/v1/bundles?tender={TENDER}")).send().await?;
         anyhow::ensure!(r.status().is_success(), "couldn't fetch the bundle: {}", r.status());
         let bundle_path = out.join(format!("{TENDER}.bundle.zip"));
@@ -483,7 +509,18 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         .filter(|p| !REFUSED.iter().any(|r| p.ends_with(r)))
         .map(|p| Ok(GivenDocument::of_bytes(p.display().to_string(), &std::fs::read(p)?)))
         .collect::<std::io::Result<_>>()?;
-    let report = verify_bundle(&bundle, Some(&[NoteVerifier::parse(&key.vkey())?]), &given);
+    let policy =
+        verifier::witness_policy::WitnessPolicy::parse(&std::fs::read_to_string(&policy_path)?)?;
+    let keys = [NoteVerifier::parse(&key.vkey())?];
+    let report = verifier::report::verify_bundle_with(
+        &bundle,
+        &verifier::report::Options {
+            keys: Some(&keys),
+            documents: &given,
+            witness_policy: Some(&policy),
+            ..Default::default()
+        },
+    );
     use verifier::check::CheckName;
     let passed = |check: CheckName| {
         report.checks.iter().filter(|c| c.check == check && c.status == Status::Pass).count()
@@ -500,6 +537,9 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         passed(CheckName::CommitmentReveal),
     );
     anyhow::ensure!(report.verified, "the bundle does not verify:\n{}", report.to_text());
+    if let Some(q) = report.checks.iter().find(|c| c.check == CheckName::WitnessQuorum) {
+        println!("  witness quorum ({}): {}", q.subject, q.detail);
+    }
     anyhow::ensure!(
         report.compliance.as_ref() == Some(&compliance),
         "the offline compliance report differs from the server's"
@@ -516,8 +556,9 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
     // same run from this checkout.
     let (tl, tv) = (program("tenderlog"), program("tenderlog-verify"));
     println!(
-        "\nfiles in {}: the documents, their timestamp tokens, one receipt per submission, and the bundle.\nnext:\n  {tv} {b} --key '{vk}' --document {}\n  {tv} receipt {} --key '{vk}'\n  {tl} serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  {tl} audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",
+        "\nfiles in {}: the documents, their timestamp tokens, one receipt per submission, and the bundle.\nnext:\n  {tv} {b} --key '{vk}' --policy {} --document {}\n  {tv} receipt {} --key '{vk}'\n  {tl} serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  {tl} audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",
         out.display(),
+        policy_path.display(),
         files[3].display(),
         out.join("receipt-0.json").display(),
     );
@@ -527,6 +568,43 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Starts the supervising department's witness (made in
+/// `DIR/supervisor-witness` on the first run) and writes the witness policy
+/// a verifier uses to `policy_path`: that one witness's ML-DSA-44 key, and
+/// its cosignature required.
+async fn supervisor_witness(
+    dir: &Path,
+    log_key: &NoteVerifier,
+    policy_path: &Path,
+) -> anyhow::Result<(api::witness::RunningWitness, verifier::witness_policy::WitnessPolicy)> {
+    let wdir = dir.join("supervisor-witness");
+    if !wdir.join(ledger::witness::KEY_FILE).exists() {
+        ledger::witness::init(&wdir, "witness.fgw.example.gov.cn")?;
+    }
+    std::fs::write(
+        wdir.join(ledger::witness::LOGS_FILE),
+        format!("# the demo's log\nlog {}\n", log_key.vkey()),
+    )?;
+    let mut config = api::witness::WitnessConfig::new(wdir.clone());
+    config.listen = "127.0.0.1:0".parse()?;
+    // It serves until the demo's runtime ends.
+    let running = api::witness::start_witness(config, std::future::pending()).await?;
+    let pq = running
+        .witness
+        .keys()
+        .into_iter()
+        .find(|k| k.algorithm() == verifier::cosignature::Algorithm::MlDsa44)
+        .context("the witness has no ML-DSA-44 key")?;
+    let text = format!(
+        "# Who must cosign this log's checkpoints (C2SP tlog-policy).\nlog {}\nwitness supervisor {} http://{}\nquorum supervisor\n",
+        log_key.vkey(),
+        pq.vkey(),
+        running.addr
+    );
+    std::fs::write(policy_path, &text)?;
+    Ok((running, verifier::witness_policy::WitnessPolicy::parse(&text)?))
 }
 
 /// How to call `name` from a shell: its name when it is on the PATH, else
