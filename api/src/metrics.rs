@@ -38,6 +38,9 @@ pub struct Metrics {
     /// Woken whenever a checkpoint is signed (a batch or a heartbeat): the
     /// witness client waits on it.
     pub signed: tokio::sync::Notify,
+    /// When the latest checkpoint was signed (the witness client measures
+    /// its cosigning latency from it).
+    pub signed_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Default for Metrics {
@@ -57,6 +60,7 @@ impl Default for Metrics {
             cosigned_tree_size: Gauge::default(),
             witness_alarms: Counter::default(),
             signed: tokio::sync::Notify::new(),
+            signed_at: std::sync::Mutex::new(None),
             registry: Registry::default(),
         };
         registry.register("appends", "Entries appended", m.appends.clone());
@@ -124,11 +128,17 @@ impl ledger::Observer for Metrics {
         self.batch_size.observe(report.appended as f64);
         self.tree_size.set(report.tree_size as i64);
         self.checkpoint_time.set((report.signed_ms / 1000) as i64);
+        if let Ok(mut at) = self.signed_at.lock() {
+            *at = Some(std::time::Instant::now());
+        }
         self.signed.notify_one();
     }
 
     fn heartbeat(&self, signed_ms: u64) {
         self.checkpoint_time.set((signed_ms / 1000) as i64);
+        if let Ok(mut at) = self.signed_at.lock() {
+            *at = Some(std::time::Instant::now());
+        }
         self.signed.notify_one();
     }
 }

@@ -168,6 +168,8 @@ pub struct Running {
     /// The serve task; it ends after `shutdown` resolves and the last batch
     /// is committed.
     pub task: tokio::task::JoinHandle<Result<(), ServeError>>,
+    /// The witness client, when witnesses are configured.
+    pub witnessing: Option<Arc<crate::witnessing::Witnessing>>,
 }
 
 /// Opens the store, starts the sequencer and serves until `shutdown`
@@ -210,7 +212,7 @@ pub async fn start(
         ),
         witnessing: witnessing.clone(),
     });
-    if let Some(w) = witnessing {
+    if let Some(w) = witnessing.clone() {
         tokio::spawn(w.run(state.readers.clone(), state.metrics.clone()));
     }
     let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
@@ -238,7 +240,7 @@ pub async fn start(
         .await
         .map_err(|e| ServeError::Io { addr, source: std::io::Error::other(e) })
     });
-    Ok(Running { addr, task })
+    Ok(Running { addr, task, witnessing })
 }
 
 /// How long connections still open at shutdown may take to finish.

@@ -79,7 +79,20 @@ pub struct Witnessing {
     dir: PathBuf,
     http: reqwest::Client,
     view: Mutex<WitnessingView>,
+    /// Recent cosigning latencies, from a checkpoint's signing to the quorum
+    /// met (the last [`RECENT`]), for the benchmark and `/v1/witnesses`.
+    recent: Mutex<std::collections::VecDeque<Duration>>,
 }
+
+/// How many cosigning latencies are kept.
+const RECENT: usize = 10_000;
+
+/// The shortest time between the starts of two rounds. Under load a batch
+/// is signed every few milliseconds; asking the witnesses for each would
+/// spend their fsyncs (and, on a shared machine, the sequencer's disk and
+/// cores) for nothing, since a cosignature on the newest checkpoint covers
+/// every earlier one. A checkpoint waits at most this long for its round.
+pub const MIN_ROUND_INTERVAL: Duration = Duration::from_millis(40);
 
 impl std::fmt::Debug for Witnessing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,7 +133,13 @@ impl Witnessing {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ledger::LedgerError::Corrupt(format!("witness HTTP client: {e}")))?;
-        Ok(Witnessing { config, dir, http, view: Mutex::new(view) })
+        Ok(Witnessing {
+            config,
+            dir,
+            http,
+            view: Mutex::new(view),
+            recent: Mutex::new(std::collections::VecDeque::new()),
+        })
     }
 
     /// The newest checkpoint that met the quorum.
@@ -133,13 +152,20 @@ impl Witnessing {
         self.view.lock().map(|v| v.clone()).unwrap_or_default()
     }
 
+    /// The recent cosigning latencies (signing to quorum), oldest first.
+    pub fn recent_latencies(&self) -> Vec<Duration> {
+        self.recent.lock().map(|r| r.iter().copied().collect()).unwrap_or_default()
+    }
+
     /// Runs until the process ends: one round per newly signed checkpoint.
     pub async fn run(self: Arc<Self>, readers: Arc<Readers>, metrics: Arc<Metrics>) {
         let mut last_sent: Option<String> = None;
+        let mut last_round = Instant::now() - MIN_ROUND_INTERVAL;
         loop {
             // Woken by each signature; a slow tick as well, so a witness
             // that was down gets the latest checkpoint when it is back.
             let _ = tokio::time::timeout(Duration::from_secs(5), metrics.signed.notified()).await;
+            let signed_at = metrics.signed_at.lock().ok().and_then(|a| *a);
             let Ok(latest) = readers.quick(|s| Ok(s.latest_checkpoint()?)).await else {
                 continue;
             };
@@ -150,10 +176,26 @@ impl Witnessing {
             if last_sent.as_deref() == Some(latest.note.as_str()) && !behind {
                 continue;
             }
-            let started = Instant::now();
+            tokio::time::sleep_until((last_round + MIN_ROUND_INTERVAL).into()).await;
+            last_round = Instant::now();
+            // The newest checkpoint after the wait; the latency counts from
+            // the signing that woke this round (the oldest checkpoint it
+            // covers that had no cosignature yet).
+            let latest = match readers.quick(|s| Ok(s.latest_checkpoint()?)).await {
+                Ok(l) => l,
+                Err(_) => latest,
+            };
+            let started = signed_at.unwrap_or_else(Instant::now);
             if self.round(&readers, &metrics, &latest.note, latest.checkpoint.size).await {
-                metrics.cosign_seconds.observe(started.elapsed().as_secs_f64());
+                let took = started.elapsed();
+                metrics.cosign_seconds.observe(took.as_secs_f64());
                 metrics.cosigned_tree_size.set(latest.checkpoint.size as i64);
+                if let Ok(mut r) = self.recent.lock() {
+                    if r.len() == RECENT {
+                        r.pop_front();
+                    }
+                    r.push_back(took);
+                }
             }
             last_sent = Some(latest.note);
         }

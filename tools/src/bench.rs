@@ -132,6 +132,9 @@ pub(crate) enum BenchCommand {
     },
     /// The HTTP API on loopback: proofs/s, submit latency, max submissions/s.
     Http(crate::bench_http::HttpBench),
+    /// Witnessing: a witness's add-checkpoint/s, and a log with two
+    /// witnesses (receipt latency beside none; signing to cosigned quorum).
+    Witness(crate::bench_witness::WitnessBench),
     /// Thousands of slow or silent connections against a server at
     /// `ulimit -n 1024`, while a normal client fetches proofs and submits.
     SlowClients {
@@ -413,6 +416,7 @@ pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!("peak RSS {:.1} MiB", peak_rss_mib());
         }
         BenchCommand::Http(args) => crate::bench_http::run(args)?,
+        BenchCommand::Witness(args) => crate::bench_witness::run(args)?,
         BenchCommand::Soak { kills, dir } => crate::bench_soak::run(kills, &dir)?,
         BenchCommand::SlowClients { connections, seconds, dir } => {
             crate::bench_slow::run(connections, seconds, &dir)?;

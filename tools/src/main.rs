@@ -21,6 +21,8 @@ mod bench_signed;
 mod bench_slow;
 #[cfg(feature = "bench")]
 mod bench_soak;
+#[cfg(feature = "bench")]
+mod bench_witness;
 #[cfg(feature = "demo")]
 mod demo;
 #[cfg(feature = "demo")]
