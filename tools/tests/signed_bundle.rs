@@ -93,5 +93,14 @@ fn a_signed_bid_bundle_verifies_and_every_bit_is_authenticated() {
     assert!(!r.verified);
     assert!(failed(&r).contains(&"per-tender chain completeness"), "{}", r.to_text());
 
-    mutate::assert_every_bit_flip_caught(&bundle);
+    // The demo's bundle is proved against the checkpoint its witness (the
+    // supervising department) cosigned: judged with the policy the demo
+    // wrote, every bit of the cosignature lines counts as well.
+    let policy = verifier::witness_policy::WitnessPolicy::parse(
+        &std::fs::read_to_string(dir.join("demo/witness-policy.txt")).unwrap(),
+    )
+    .unwrap();
+    let cp = std::str::from_utf8(&bundle.members[&bundle.manifest.checkpoint]).unwrap();
+    assert!(cp.contains("\n\u{2014} witness.fgw.example.gov.cn "), "{cp}");
+    mutate::assert_every_bit_flip_caught_with(&bundle, Some(&policy));
 }

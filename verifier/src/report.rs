@@ -597,6 +597,18 @@ fn witness_quorum(
 ) {
     use crate::witness_policy::WitnessPolicy;
     let m = &bundle.manifest;
+    // What the bundle proposes must be well formed even when the user's
+    // policy is used instead: a malformed manifest is not evidence.
+    let proposes = !m.trust.witness_keys.is_empty() || m.trust.witness_quorum != 0;
+    if proposes && let Err(e) = WitnessPolicy::any_of(&m.trust.witness_keys, m.trust.witness_quorum)
+    {
+        out.add(
+            CheckName::WitnessQuorum,
+            "bundle",
+            Err(format!("the witness policy the bundle proposes is malformed: {e}")),
+        );
+        return;
+    }
     let proposed;
     let policy = match given {
         Some(p) => {

@@ -4,14 +4,18 @@
 //! of at least 2,000 positions), in a zip otherwise identical to the one
 //! `Bundle::to_zip` writes, makes `Bundle::from_zip` refuse it ("bundle
 //! format") or `verify_bundle` fail at least one check. It prints, per
-//! member, which check caught how many mutants.
+//! member, which check caught how many mutants. A bundle proved against a
+//! cosigned checkpoint is judged with the witness policy the user anchors
+//! ([`assert_every_bit_flip_caught_with`]): then every bit of every
+//! cosignature line counts too.
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Write as _};
 
 use verifier::bundle::Bundle;
-use verifier::report::{Status, verify_bundle};
+use verifier::report::{Options, Status, verify_bundle_with};
+use verifier::witness_policy::WitnessPolicy;
 
 /// A zip of `members` in this order, written exactly as `Bundle::to_zip`
 /// writes (stored, fixed time, mode 0644), but with the bytes as given:
@@ -34,10 +38,16 @@ pub(crate) fn zip_raw(members: &[(&str, &[u8])]) -> Vec<u8> {
 /// What caught a mutant: "bundle format" when the zip could not be read as a
 /// bundle, else the first failed check; `None` when it verified.
 pub(crate) fn judge(zip: &[u8]) -> Option<&'static str> {
+    judge_with(zip, None)
+}
+
+/// [`judge`] with a witness policy.
+pub(crate) fn judge_with(zip: &[u8], policy: Option<&WitnessPolicy>) -> Option<&'static str> {
     match Bundle::from_zip(zip) {
         Err(_) => Some("bundle format"),
         Ok(b) => {
-            let r = verify_bundle(&b, None, &[]);
+            let r =
+                verify_bundle_with(&b, &Options { witness_policy: policy, ..Options::default() });
             if r.verified {
                 return None;
             }
@@ -69,13 +79,18 @@ struct Tally {
 /// Flips every bit (or the sample) of every member of `bundle`, which must
 /// verify, and fails naming every mutant that still verifies.
 pub(crate) fn assert_every_bit_flip_caught(bundle: &Bundle) {
+    assert_every_bit_flip_caught_with(bundle, None);
+}
+
+/// [`assert_every_bit_flip_caught`], judged with `policy`.
+pub(crate) fn assert_every_bit_flip_caught_with(bundle: &Bundle, policy: Option<&WitnessPolicy>) {
     let start = std::time::Instant::now();
     let manifest = bundle.manifest.to_bytes();
     let mut members: Vec<(&str, &[u8])> = vec![("manifest.json", &manifest)];
     members.extend(bundle.members.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
     // The unmutated zip is byte for byte what `to_zip` writes, and verifies.
     assert_eq!(zip_raw(&members), bundle.to_zip().unwrap());
-    assert_eq!(judge(&zip_raw(&members)), None);
+    assert_eq!(judge_with(&zip_raw(&members), policy), None);
 
     // Each member on its own thread pair: two cores.
     let work: Vec<(usize, usize)> = members
@@ -99,7 +114,7 @@ pub(crate) fn assert_every_bit_flip_caught(bundle: &Bundle) {
                             let refs: Vec<(&str, &[u8])> =
                                 set.iter().map(|(n, b)| (*n, b.as_slice())).collect();
                             t.mutants += 1;
-                            match judge(&zip_raw(&refs)) {
+                            match judge_with(&zip_raw(&refs), policy) {
                                 Some(check) => *t.caught.entry(check).or_default() += 1,
                                 None => t.accepted.push(format!(
                                     "{} byte {pos} bit {bit}: {:#04x} {:?} -> {:#04x} {:?}",
