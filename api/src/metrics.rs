@@ -108,6 +108,14 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// A checkpoint was signed just now: wakes the witness client.
+    fn checkpoint_signed(&self) {
+        if let Ok(mut at) = self.signed_at.lock() {
+            *at = Some(std::time::Instant::now());
+        }
+        self.signed.notify_one();
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -128,17 +136,11 @@ impl ledger::Observer for Metrics {
         self.batch_size.observe(report.appended as f64);
         self.tree_size.set(report.tree_size as i64);
         self.checkpoint_time.set((report.signed_ms / 1000) as i64);
-        if let Ok(mut at) = self.signed_at.lock() {
-            *at = Some(std::time::Instant::now());
-        }
-        self.signed.notify_one();
+        self.checkpoint_signed();
     }
 
     fn heartbeat(&self, signed_ms: u64) {
         self.checkpoint_time.set((signed_ms / 1000) as i64);
-        if let Ok(mut at) = self.signed_at.lock() {
-            *at = Some(std::time::Instant::now());
-        }
-        self.signed.notify_one();
+        self.checkpoint_signed();
     }
 }

@@ -19,26 +19,12 @@ const PREFIX: &str = "PRIVATE+KEY+";
 /// Generates a new key for `name` and writes it to `path` (which must not
 /// exist), readable by the owner only. Returns the signer.
 pub fn create(path: &Path, name: &str) -> Result<NoteSigner> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| LedgerError::Key {
-        path: path.to_owned(),
-        reason: format!("no randomness from the operating system: {e}"),
-    })?;
+    let seed = random_seed(path)?;
     let signer = NoteSigner::new(name, SigningKey::from_bytes(&seed))?;
     let mut raw = vec![ALG_ED25519];
     raw.extend_from_slice(&seed);
     let line = format!("{PREFIX}{}+{:08x}+{}\n", name, signer.verifier().key_id(), B64.encode(raw));
-    let io = |source| LedgerError::Io { action: "write key file", path: path.to_owned(), source };
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(io)?;
-    f.write_all(line.as_bytes()).map_err(io)?;
-    f.sync_all().map_err(io)?;
+    write_private(path, &line)?;
     Ok(signer)
 }
 

@@ -30,7 +30,6 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use rusqlite::{Connection, OptionalExtension as _, params};
 use serde::Serialize;
 use verifier::checkpoint::Checkpoint;
 use verifier::cosignature::{Algorithm, Cosigner, CosignerKey};
@@ -47,8 +46,6 @@ pub const KEY_FILE: &str = "witness.key";
 pub const LOGS_FILE: &str = "logs";
 /// Its state, in its directory.
 pub const STATE_FILE: &str = "witness.db";
-/// The state's format version (`PRAGMA user_version`).
-const STATE_VERSION: i64 = 1;
 /// Most requests committed in one transaction.
 const MAX_COMMIT_BATCH: usize = 512;
 
@@ -399,7 +396,7 @@ impl Witness {
             lines += &c.line(&note.text, now / 1000).map_err(|e| Refusal::Store(e.to_string()))?;
         }
         kept += &lines;
-        self.state.commit(Commit::Advance {
+        self.state.commit(Write::Advance {
             origin: cp.origin.clone(),
             old: req.old,
             latest: Latest {
@@ -419,7 +416,7 @@ impl Witness {
         held: String,
         req: &AddCheckpoint,
     ) -> std::result::Result<(), Refusal> {
-        self.state.commit(Commit::Evidence(Evidence {
+        self.state.commit(Write::Evidence(Evidence {
             id: 0,
             origin: origin.to_owned(),
             reason: reason.to_owned(),
@@ -466,92 +463,51 @@ impl Witness {
     }
 }
 
-/// A write for the committer.
-enum Commit {
+/// A write to the witness's state.
+#[derive(Clone, Debug)]
+pub enum Write {
     /// Compare-and-swap `origin` from size `old` to `latest`.
-    Advance { origin: String, old: u64, latest: Latest },
+    Advance {
+        /// The log.
+        origin: String,
+        /// The size the row must hold.
+        old: u64,
+        /// What it holds after.
+        latest: Latest,
+    },
     /// Keep a refused checkpoint.
     Evidence(Evidence),
 }
 
+/// Where a witness keeps its state: behind this trait, so the checks and
+/// the committer never see SQL (SQLite: [`crate::sqlite::witness`]).
+pub trait WitnessState: Send {
+    /// Every log's latest cosigned checkpoint, by origin.
+    fn all_latest(&mut self) -> Result<HashMap<String, Latest>>;
+    /// Applies `writes` in one durable transaction, each advance
+    /// compared-and-swapped on its own (a lost swap answers
+    /// [`Refusal::Conflict`] with the size held). An error means nothing
+    /// was written.
+    fn commit(&mut self, writes: &[Write]) -> Result<Vec<std::result::Result<(), Refusal>>>;
+    /// The split-view evidence kept, oldest first.
+    fn evidence(&mut self) -> Result<Vec<Evidence>>;
+}
+
 type Reply = Sender<std::result::Result<(), Refusal>>;
 
-/// The state: SQLite (WAL, `synchronous=FULL`) behind one committer
-/// thread, with the latest checkpoints cached for the checks.
+/// The state behind one committer thread, with the latest checkpoints
+/// cached for the checks.
 struct StateStore {
     cache: Arc<Mutex<HashMap<String, Latest>>>,
-    queue: Mutex<Option<Sender<(Commit, Reply)>>>,
-    reader: Mutex<Connection>,
+    queue: Mutex<Option<Sender<(Write, Reply)>>>,
+    reader: Mutex<Box<dyn WitnessState>>,
     committer: Mutex<Option<std::thread::JoinHandle<()>>>,
-}
-
-fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
-    move |e| LedgerError::Io {
-        action: "use the witness state",
-        path: path.to_owned(),
-        source: std::io::Error::other(e),
-    }
-}
-
-fn connect(path: &Path) -> Result<Connection> {
-    let c = Connection::open(path).map_err(sql(path))?;
-    c.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;")
-        .map_err(sql(path))?;
-    Ok(c)
 }
 
 impl StateStore {
     fn open(path: &Path) -> Result<StateStore> {
-        let writer = connect(path)?;
-        let version: i64 =
-            writer.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sql(path))?;
-        match version {
-            0 => writer
-                .execute_batch(&format!(
-                    "BEGIN;
-                     CREATE TABLE IF NOT EXISTS latest(origin TEXT PRIMARY KEY, size INTEGER NOT NULL,
-                       root TEXT NOT NULL, note TEXT NOT NULL, cosigned_ms INTEGER NOT NULL);
-                     CREATE TABLE IF NOT EXISTS evidence(id INTEGER PRIMARY KEY, origin TEXT NOT NULL,
-                       reason TEXT NOT NULL, received_ms INTEGER NOT NULL, held TEXT NOT NULL,
-                       refused TEXT NOT NULL, old INTEGER NOT NULL, proof TEXT NOT NULL);
-                     PRAGMA user_version = {STATE_VERSION};
-                     COMMIT;"
-                ))
-                .map_err(sql(path))?,
-            STATE_VERSION => {}
-            v => {
-                return Err(LedgerError::Key {
-                    path: path.to_owned(),
-                    reason: format!(
-                        "witness state version {v}; this build reads {STATE_VERSION}: upgrade tenderlog"
-                    ),
-                });
-            }
-        }
-        let mut cache = HashMap::new();
-        {
-            let mut q = writer
-                .prepare("SELECT origin, size, root, note, cosigned_ms FROM latest")
-                .map_err(sql(path))?;
-            let rows = q
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        Latest {
-                            size: r.get::<_, i64>(1)? as u64,
-                            root: r.get(2)?,
-                            note: r.get(3)?,
-                            cosigned_ms: r.get::<_, i64>(4)? as u64,
-                        },
-                    ))
-                })
-                .map_err(sql(path))?;
-            for row in rows {
-                let (origin, latest) = row.map_err(sql(path))?;
-                cache.insert(origin, latest);
-            }
-        }
-        let cache = Arc::new(Mutex::new(cache));
+        let mut writer = crate::sqlite::witness::open(path)?;
+        let cache = Arc::new(Mutex::new(writer.all_latest()?));
         let (tx, rx) = std::sync::mpsc::channel();
         let c = cache.clone();
         let committer = std::thread::Builder::new()
@@ -565,7 +521,7 @@ impl StateStore {
         Ok(StateStore {
             cache,
             queue: Mutex::new(Some(tx)),
-            reader: Mutex::new(connect(path)?),
+            reader: Mutex::new(crate::sqlite::witness::open(path)?),
             committer: Mutex::new(Some(committer)),
         })
     }
@@ -574,7 +530,7 @@ impl StateStore {
         self.cache.lock().ok()?.get(origin).cloned()
     }
 
-    fn commit(&self, c: Commit) -> std::result::Result<(), Refusal> {
+    fn commit(&self, w: Write) -> std::result::Result<(), Refusal> {
         let (tx, rx) = std::sync::mpsc::channel();
         let stopped = || Refusal::Store("the witness is stopping".into());
         self.queue
@@ -582,42 +538,16 @@ impl StateStore {
             .map_err(|_| stopped())?
             .as_ref()
             .ok_or_else(stopped)?
-            .send((c, tx))
+            .send((w, tx))
             .map_err(|_| stopped())?;
         rx.recv().map_err(|_| stopped())?
     }
 
     fn evidence(&self) -> Result<Vec<Evidence>> {
-        let conn = self.reader.lock().map_err(|_| LedgerError::Key {
-            path: PathBuf::from(STATE_FILE),
-            reason: "the state reader is poisoned".into(),
-        })?;
-        let path = PathBuf::from(STATE_FILE);
-        let mut q = conn
-            .prepare(
-                "SELECT id, origin, reason, received_ms, held, refused, old, proof FROM evidence ORDER BY id",
-            )
-            .map_err(sql(&path))?;
-        let rows = q
-            .query_map([], |r| {
-                Ok(Evidence {
-                    id: r.get::<_, i64>(0)? as u64,
-                    origin: r.get(1)?,
-                    reason: r.get(2)?,
-                    received_ms: r.get::<_, i64>(3)? as u64,
-                    held: r.get(4)?,
-                    refused: r.get(5)?,
-                    old: r.get::<_, i64>(6)? as u64,
-                    proof: r
-                        .get::<_, String>(7)?
-                        .split('\n')
-                        .filter(|l| !l.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                })
-            })
-            .map_err(sql(&path))?;
-        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(sql(&path))
+        self.reader
+            .lock()
+            .map_err(|_| LedgerError::Corrupt("the witness state reader is poisoned".into()))?
+            .evidence()
     }
 }
 
@@ -632,81 +562,28 @@ impl Drop for StateStore {
     }
 }
 
-/// The committer: takes everything queued, applies each write (each
-/// advance compared-and-swapped on its own), commits once, then updates
-/// the cache and answers. A failed commit fails every write in it.
+/// The committer: takes everything queued, commits it at once (one
+/// fsync), then updates the cache and answers. A failed commit fails every
+/// write in it.
 fn commit_loop(
-    mut db: Connection,
-    rx: Receiver<(Commit, Reply)>,
+    mut db: Box<dyn WitnessState>,
+    rx: Receiver<(Write, Reply)>,
     cache: Arc<Mutex<HashMap<String, Latest>>>,
 ) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_COMMIT_BATCH {
             match rx.try_recv() {
-                Ok(c) => batch.push(c),
+                Ok(w) => batch.push(w),
                 Err(_) => break,
             }
         }
-        let applied = (|| -> rusqlite::Result<Vec<std::result::Result<(), Refusal>>> {
-            let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let mut out = Vec::with_capacity(batch.len());
-            for (c, _) in &batch {
-                out.push(match c {
-                    Commit::Advance { origin, old, latest } => {
-                        let changed = tx.execute(
-                            "INSERT INTO latest(origin, size, root, note, cosigned_ms)
-                             VALUES (?1, ?2, ?3, ?4, ?5)
-                             ON CONFLICT(origin) DO UPDATE SET size = ?2, root = ?3, note = ?4,
-                               cosigned_ms = ?5 WHERE latest.size = ?6",
-                            params![
-                                origin,
-                                latest.size as i64,
-                                latest.root,
-                                latest.note,
-                                latest.cosigned_ms as i64,
-                                *old as i64
-                            ],
-                        )?;
-                        if changed == 1 {
-                            Ok(())
-                        } else {
-                            let size: Option<i64> = tx
-                                .query_row(
-                                    "SELECT size FROM latest WHERE origin = ?1",
-                                    [origin],
-                                    |r| r.get(0),
-                                )
-                                .optional()?;
-                            Err(Refusal::Conflict(size.unwrap_or(0) as u64))
-                        }
-                    }
-                    Commit::Evidence(e) => {
-                        tx.execute(
-                            "INSERT INTO evidence(origin, reason, received_ms, held, refused, old, proof)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                            params![
-                                e.origin,
-                                e.reason,
-                                e.received_ms as i64,
-                                e.held,
-                                e.refused,
-                                e.old as i64,
-                                e.proof.join("\n")
-                            ],
-                        )?;
-                        Ok(())
-                    }
-                });
-            }
-            tx.commit()?;
-            Ok(out)
-        })();
-        match applied {
+        let writes: Vec<Write> = batch.iter().map(|(w, _)| w.clone()).collect();
+        match db.commit(&writes) {
             Ok(out) => {
                 if let Ok(mut cache) = cache.lock() {
-                    for ((c, _), r) in batch.iter().zip(&out) {
-                        if let (Commit::Advance { origin, latest, .. }, Ok(())) = (c, r) {
+                    for (w, r) in writes.iter().zip(&out) {
+                        if let (Write::Advance { origin, latest, .. }, Ok(())) = (w, r) {
                             cache.insert(origin.clone(), latest.clone());
                         }
                     }

@@ -307,14 +307,7 @@ fn a_witness_killed_at_random_moments_never_goes_back_or_cosigns_two_roots() {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     let mut acked = 0u64; // the largest size answered 200
     for round in 0..rounds {
-        let mut child = common::bin()
-            .args(["witness", "serve", "--dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-            .env("TENDERLOG_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let url = common::listening_url(&mut child);
+        let (mut child, url) = witness_process(&dir);
         let post = |body: Vec<u8>| {
             rt.block_on(async {
                 let r = http.post(format!("{url}/add-checkpoint")).body(body).send().await?;

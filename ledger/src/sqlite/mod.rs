@@ -14,6 +14,7 @@ pub mod indexer;
 pub mod stamps;
 pub mod store;
 pub mod tokens;
+pub mod witness;
 
 use std::collections::HashMap;
 use std::fs::File;
