@@ -257,16 +257,11 @@ impl Witnessing {
         let met = Note::parse(cosigned.as_bytes())
             .map(|n| self.config.policy.check(&n).met)
             .unwrap_or(false);
-        if met
-            && let Ok(mut view) = self.view.lock()
-            && view.cosigned_size.is_none_or(|s| s <= size)
-        {
-            view.cosigned = Some(cosigned);
-            view.cosigned_size = Some(size);
-            changed = true;
-        }
-        if changed {
-            self.save().await;
+        let newer =
+            met && self.view.lock().is_ok_and(|v| v.cosigned_size.is_none_or(|s| s <= size));
+        let publish = newer.then_some((cosigned, size));
+        if changed || publish.is_some() {
+            self.save(publish).await;
         }
         met
     }
@@ -355,16 +350,26 @@ impl Witnessing {
         Outcome::Failed("the witness's size kept changing".into())
     }
 
-    async fn save(&self) {
+    /// Saves the witnesses' sizes and, with `publish`, a new cosigned
+    /// checkpoint — which `/checkpoint` and `/v1/witnesses` show only once
+    /// it is on disk, where bundles read it.
+    async fn save(&self, publish: Option<(String, u64)>) {
         let Ok(view) = self.view.lock().map(|v| v.clone()) else { return };
         let state = Witnessed {
             format: ledger::witnessed::FORMAT_V1.into(),
             sizes: view.witnesses.iter().map(|(n, w)| (n.clone(), w.size)).collect(),
-            cosigned: view.cosigned,
+            cosigned: publish.as_ref().map(|(note, _)| note.clone()).or(view.cosigned),
         };
         let dir = self.dir.clone();
         match tokio::task::spawn_blocking(move || state.save(&dir)).await {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => {
+                if let Some((note, size)) = publish
+                    && let Ok(mut view) = self.view.lock()
+                {
+                    view.cosigned = Some(note);
+                    view.cosigned_size = Some(size);
+                }
+            }
             Ok(Err(e)) => tracing::error!(error = %e, "couldn't save the witness state"),
             Err(e) => tracing::error!(error = %e, "couldn't save the witness state"),
         }

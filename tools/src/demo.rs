@@ -479,13 +479,18 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         // cosigned: wait for it to cover the whole tender (moments).
         let size = http.get(format!("{base}/v1/checkpoint")).send().await?.text().await?;
         let size: u64 = size.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0);
-        for _ in 0..200 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
             let v: serde_json::Value =
                 http.get(format!("{base}/v1/witnesses")).send().await?.json().await?;
             if v["cosigned_size"].as_u64().is_some_and(|s| s >= size) {
                 println!("  checkpoint {size} cosigned by the witness: GET /v1/witnesses");
                 break;
             }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the witness did not cosign checkpoint {size} within a minute: {v}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         let r = http.get(format!("{base}/v1/bundles?tender={TENDER}")).send().await?;
