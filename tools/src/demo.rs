@@ -477,8 +477,10 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         }
         // The bundle is proved against the newest checkpoint the witness
         // cosigned: wait for it to cover the whole tender (moments).
-        let size = http.get(format!("{base}/v1/checkpoint")).send().await?.text().await?;
-        let size: u64 = size.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0);
+        // The log's size (not /checkpoint's: that is the cosigned one).
+        let health: serde_json::Value =
+            http.get(format!("{base}/healthz")).send().await?.json().await?;
+        let size = health["tree_size"].as_u64().context("no tree size on /healthz")?;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             let v: serde_json::Value =
