@@ -211,8 +211,8 @@ impl Witnessing {
         size: u64,
     ) -> bool {
         let mut tasks = tokio::task::JoinSet::new();
+        let view = self.view();
         for (name, (key, url)) in &self.config.policy.witnesses {
-            let view = self.view();
             let Some(w) = view.witnesses.get(name) else { continue };
             let Some(url) = url.clone() else { continue };
             if w.alarm.is_some() {

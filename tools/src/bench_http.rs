@@ -73,7 +73,8 @@ async fn timed(req: reqwest::RequestBuilder, errors: &AtomicU64) -> Option<f64> 
     }
 }
 
-fn report(name: &str, mut ms: Vec<f64>, secs: f64, errors: u64) {
+/// Prints a run's rate and latency percentiles (shared by `bench witness`).
+pub(crate) fn report(name: &str, mut ms: Vec<f64>, secs: f64, errors: u64) {
     ms.sort_by(f64::total_cmp);
     if ms.is_empty() {
         println!("  {name}: no successful requests ({errors} errors)");

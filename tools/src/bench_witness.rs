@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -20,7 +21,8 @@ use verifier::merkle::{CompactRange, MemoryTree, consistency_proof};
 use verifier::note::NoteSigner;
 use verifier::witness_request::AddCheckpoint;
 
-use crate::bench::{percentile, scratch};
+use crate::bench::scratch;
+use crate::bench_http::report;
 
 /// Flags of `tenderlog bench witness`.
 #[derive(Args, Debug)]
@@ -37,22 +39,6 @@ pub(crate) struct WitnessBench {
     /// Where to make the scratch directories (a real disk).
     #[arg(long)]
     dir: Option<PathBuf>,
-}
-
-fn stats(name: &str, mut ms: Vec<f64>, secs: f64) {
-    ms.sort_by(f64::total_cmp);
-    if ms.is_empty() {
-        println!("{name}: nothing measured");
-        return;
-    }
-    println!(
-        "{name}: {} in {secs:.1} s = {:.0}/s; p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms.len(),
-        ms.len() as f64 / secs,
-        percentile(&ms, 0.5),
-        percentile(&ms, 0.99),
-        ms[ms.len() - 1]
-    );
 }
 
 /// A witness directory witnessing `logs`.
@@ -93,10 +79,12 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
         let signers = Arc::new(signers);
         for (label, logs) in [("one log", 1usize), ("many logs", args.logs)] {
             let lat = Arc::new(Mutex::new(Vec::new()));
+            let errors = Arc::new(AtomicU64::new(0));
             let start = Instant::now();
             let mut tasks = Vec::new();
             for l in 0..logs {
-                let (url, lat, signers) = (url.clone(), lat.clone(), signers.clone());
+                let (url, lat, signers, errors) =
+                    (url.clone(), lat.clone(), signers.clone(), errors.clone());
                 tasks.push(tokio::spawn(async move {
                     let http = reqwest::Client::new();
                     let signer = &signers[l];
@@ -127,7 +115,10 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
                         let body =
                             AddCheckpoint { old, proof, checkpoint: note.into_bytes() }.to_bytes();
                         let t = Instant::now();
-                        let Ok(r) = http.post(&url).body(body).send().await else { break };
+                        let Ok(r) = http.post(&url).body(body).send().await else {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                            break;
+                        };
                         let status = r.status().as_u16();
                         let text = r.bytes().await.unwrap_or_default();
                         match status {
@@ -136,7 +127,10 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
                                 old = size;
                             }
                             409 => old = verifier::witness_request::parse_size(&text).unwrap_or(0),
-                            _ => break,
+                            _ => {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                                break;
+                            }
                         }
                     }
                     lat.lock().await.extend(mine);
@@ -146,10 +140,11 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
                 t.await?;
             }
             let secs = start.elapsed().as_secs_f64();
-            stats(
+            report(
                 &format!("add-checkpoint, {label} ({logs} client(s))"),
                 std::mem::take(&mut *lat.lock().await),
                 secs,
+                errors.load(Ordering::Relaxed),
             );
         }
         anyhow::Ok(())
@@ -182,6 +177,7 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
             let base = format!("http://{}", running.addr);
             let http = reqwest::Client::new();
             let lat = Arc::new(Mutex::new(Vec::new()));
+            let errors = Arc::new(AtomicU64::new(0));
             let period = Duration::from_secs_f64(1.0 / args.rate as f64);
             let start = Instant::now();
             let mut due = Instant::now();
@@ -190,8 +186,8 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
             while start.elapsed() < window {
                 due += period;
                 tokio::time::sleep_until(due.into()).await;
-                let (http, base, token, lat) =
-                    (http.clone(), base.clone(), token.clone(), lat.clone());
+                let (http, base, token, lat, errors) =
+                    (http.clone(), base.clone(), token.clone(), lat.clone(), errors.clone());
                 i += 1;
                 let body = format!(
                     r#"{{"kind":"document","tender":"W-{:03}","body":{{"document_type":"bid","sha256":"{i:064x}","size":{i},"media_type":"application/pdf"}}}}"#,
@@ -211,6 +207,8 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
                         && r.bytes().await.is_ok()
                     {
                         lat.lock().await.push(t.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        errors.fetch_add(1, Ordering::Relaxed);
                     }
                 }));
             }
@@ -219,17 +217,18 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
             }
             let secs = start.elapsed().as_secs_f64();
             let label = if witnesses { "two witnesses" } else { "no witnesses" };
-            stats(
+            report(
                 &format!("submit -> receipt at {} events/s, {label}", args.rate),
                 std::mem::take(&mut *lat.lock().await),
                 secs,
+                errors.load(Ordering::Relaxed),
             );
             if let Some(w) = &running.witnessing {
                 // Let the last round finish.
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 let ms: Vec<f64> =
                     w.recent_latencies().iter().map(|d| d.as_secs_f64() * 1000.0).collect();
-                stats("checkpoint signed -> quorum of 2 cosigned", ms, secs);
+                report("checkpoint signed -> quorum of 2 cosigned", ms, secs, 0);
             }
             anyhow::Ok(())
         })?;

@@ -32,8 +32,8 @@ impl FakeLog {
         }
     }
 
-    fn origin(&self) -> &str {
-        self.signer.verifier().name().to_owned().leak()
+    fn origin(&self) -> String {
+        self.signer.verifier().name().to_owned()
     }
 
     fn grow_to(&mut self, size: u64) {
@@ -212,7 +212,7 @@ fn every_status_of_add_checkpoint_with_a_log_that_lies() {
     let (status, body) = w.get("/status");
     assert_eq!(status, 200);
     let s: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let ours = &s["logs"][log.origin()];
+    let ours = &s["logs"][&log.origin()];
     assert_eq!(ours["latest"]["size"], 8);
     let ev = s["split_view_evidence"].as_array().unwrap();
     assert_eq!(ev.len(), 2, "{body}");
@@ -230,14 +230,14 @@ fn every_status_of_add_checkpoint_with_a_log_that_lies() {
     assert!(metrics.contains("tenderlog_witness_refused_409_total 2"), "{metrics}");
 
     // The monitoring path serves the cosigned checkpoint; unknown logs 404.
-    let (status, note) = w.get(&format!("/{}/checkpoint", origin_hash(log.origin())));
+    let (status, note) = w.get(&format!("/{}/checkpoint", origin_hash(&log.origin())));
     assert_eq!(status, 200);
     let note = Note::parse(note.as_bytes()).unwrap();
     assert!(note.verify(&log.signer.verifier()).is_ok());
     assert!(keys.iter().all(|k| k.verify(&note).is_ok()));
     assert_eq!(w.get(&format!("/{}/checkpoint", origin_hash("nobody"))).0, 404);
     assert_eq!(
-        w.get(&format!("/{}/checkpoint", origin_hash(stranger.origin()))).0,
+        w.get(&format!("/{}/checkpoint", origin_hash(&stranger.origin()))).0,
         404,
         "never cosigned"
     );
@@ -285,7 +285,7 @@ fn a_request_stalled_between_check_and_commit_cannot_roll_back() {
     assert_eq!((status, body.as_str()), (409, "12\n"), "A is refused, not committed");
     let (_, s) = w.get("/status");
     let s: serde_json::Value = serde_json::from_str(&s).unwrap();
-    assert_eq!(s["logs"][log.origin()]["latest"]["size"], 12);
+    assert_eq!(s["logs"][&log.origin()]["latest"]["size"], 12);
 }
 
 /// The real witness process, killed with SIGKILL at random moments while a
