@@ -815,15 +815,17 @@ pub(crate) async fn bundle(
             // Read per export: roots added since the server started are
             // proposed too (the same bytes as `tenderlog bundle`).
             let roots = ledger::trust::bundle_roots(&dir)?;
-            let b = s.export_bundle(&selection, Some(&signer), &roots).map_err(|e| match e {
-                ledger::LedgerError::NothingSelected => {
-                    ApiError::new(Code::NotFound, e.to_string())
-                }
-                ledger::LedgerError::TooManyEntries { .. } => {
-                    ApiError::new(Code::BadParameter, e.to_string())
-                }
-                other => ApiError::from(other),
-            })?;
+            let b = s.export_bundle(&selection, Some(signer.classic()), &roots).map_err(
+                |e| match e {
+                    ledger::LedgerError::NothingSelected => {
+                        ApiError::new(Code::NotFound, e.to_string())
+                    }
+                    ledger::LedgerError::TooManyEntries { .. } => {
+                        ApiError::new(Code::BadParameter, e.to_string())
+                    }
+                    other => ApiError::from(other),
+                },
+            )?;
             b.to_zip().map_err(|e| ApiError::new(Code::Internal, e.to_string()))
         })
         .await?;

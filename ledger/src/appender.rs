@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 use verifier::event::Request;
-use verifier::note::{NoteSigner, NoteVerifier};
+use verifier::note::NoteVerifier;
 
 use crate::admission::{Admission, Admitted, PolicyView};
 use crate::clock::{Clock, SystemClock};
@@ -153,7 +153,7 @@ pub struct Appender {
     dir: PathBuf,
     origin: String,
     verifier: NoteVerifier,
-    signer: Arc<NoteSigner>,
+    signer: Arc<crate::keys::LogSigner>,
     admission: Admission,
     queue: Mutex<Option<SyncSender<Job>>>,
     max_batch: usize,
@@ -242,7 +242,7 @@ impl Appender {
     }
 
     /// The log's signing key (loaded once; bundles sign tender heads with it).
-    pub fn signer(&self) -> Arc<NoteSigner> {
+    pub fn signer(&self) -> Arc<crate::keys::LogSigner> {
         self.signer.clone()
     }
 

@@ -81,6 +81,8 @@ pub fn backup(dir: &Path, to: &Path) -> Result<BackupReport> {
         crate::store::key_path(dir),
         dir.join("commit.key"),
         crate::store::vkey_path(dir),
+        crate::keys::post_quantum_key_path(dir),
+        crate::keys::post_quantum_vkey_path(dir),
         dir.join("trust"),
         crate::tsa::tsa_dir(dir),
     ] {

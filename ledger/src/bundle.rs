@@ -258,7 +258,11 @@ impl Store {
             consistency,
             documents: Vec::new(),
             trust: TrustPolicy {
-                log_keys: vec![self.verifier().vkey()],
+                // The Ed25519 key, and the ML-DSA-44 key that also signed
+                // every checkpoint (a verifier given it requires it).
+                log_keys: std::iter::once(self.verifier().vkey())
+                    .chain(self.log_keys().post_quantum().iter().map(|k| k.vkey()))
+                    .collect(),
                 ca_roots: roots.0.clone(),
                 tsa_roots: roots.1.clone(),
                 ..TrustPolicy::default()

@@ -1,8 +1,14 @@
-//! The log's Ed25519 signing key on disk.
+//! The log's signing keys on disk.
 //!
-//! File format (one line): `PRIVATE+KEY+<name>+<key id hex>+<base64(0x01 ‖ seed)>`,
+//! File format (one line per key): `PRIVATE+KEY+<name>+<key id hex>+<base64(alg ‖ seed)>`,
 //! the same layout as a note verifier key with a `PRIVATE+KEY+` prefix, so the
 //! key name and ID can be checked before the key is used. Written 0600.
+//!
+//! A log has two: `log.key` (Ed25519, type 0x01), which signs checkpoints,
+//! tender heads and key rotations, and `log-mldsa44.key` (ML-DSA-44, type
+//! 0x06), which adds a post-quantum `subtree/v1` signature to every
+//! checkpoint ([`LogSigner`]). Logs made before the second existed sign
+//! with the first alone.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -10,7 +16,8 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::SigningKey;
-use verifier::note::{ALG_ED25519, NoteSigner};
+use verifier::cosignature::{Cosigner, CosignerKey};
+use verifier::note::{ALG_ED25519, NoteSigner, NoteVerifier};
 
 use crate::error::{LedgerError, Result};
 
@@ -148,6 +155,103 @@ pub(crate) fn finish_rotation(dir: &Path, current: &verifier::note::NoteVerifier
     std::fs::File::open(&vkey).and_then(|f| f.sync_all()).map_err(io("sync", &vkey))?;
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io("sync", dir))?;
     Ok(())
+}
+
+/// The ML-DSA-44 checkpoint key file inside a data directory.
+pub fn post_quantum_key_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("log-mldsa44.key")
+}
+
+/// Its verifier key (C2SP vkey, type 0x06), public.
+pub fn post_quantum_vkey_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("log-mldsa44.vkey")
+}
+
+/// Makes the log's ML-DSA-44 checkpoint key for `origin` in `dir` (the key
+/// file must not exist) and writes its vkey beside it.
+pub(crate) fn create_post_quantum(dir: &Path, origin: &str) -> Result<Cosigner> {
+    let path = post_quantum_key_path(dir);
+    let key = create_cosigners(&path, origin, &[verifier::cosignature::Algorithm::MlDsa44])?
+        .pop()
+        .ok_or_else(|| LedgerError::Key { path: path.clone(), reason: "no key made".into() })?;
+    let vkey = post_quantum_vkey_path(dir);
+    let io = |source| LedgerError::Io { action: "write", path: vkey.clone(), source };
+    std::fs::write(&vkey, format!("{}\n", key.public().vkey())).map_err(io)?;
+    std::fs::File::open(&vkey).and_then(|f| f.sync_all()).map_err(io)?;
+    Ok(key)
+}
+
+/// Reads the log's ML-DSA-44 key and checks it is `expected` (the key the
+/// store records).
+pub(crate) fn load_post_quantum(dir: &Path, expected: &CosignerKey) -> Result<Cosigner> {
+    let path = post_quantum_key_path(dir);
+    load_cosigners(&path)?.into_iter().find(|k| k.public() == expected).ok_or_else(|| {
+        LedgerError::Key {
+            path,
+            reason: format!("holds no key matching the store's ML-DSA-44 key {}", expected.vkey()),
+        }
+    })
+}
+
+/// What signs the log's checkpoints: its Ed25519 key, and its ML-DSA-44
+/// key when it has one.
+pub struct LogSigner {
+    classic: NoteSigner,
+    post_quantum: Option<Cosigner>,
+}
+
+impl std::fmt::Debug for LogSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LogSigner({:?}, ML-DSA-44: {})", self.classic, self.post_quantum.is_some())
+    }
+}
+
+impl LogSigner {
+    /// A signer of both keys (or of the Ed25519 one alone).
+    pub fn new(classic: NoteSigner, post_quantum: Option<Cosigner>) -> LogSigner {
+        LogSigner { classic, post_quantum }
+    }
+
+    /// The Ed25519 key, which also signs tender heads.
+    pub fn classic(&self) -> &NoteSigner {
+        &self.classic
+    }
+
+    /// The Ed25519 verifier key.
+    pub fn verifier(&self) -> NoteVerifier {
+        self.classic.verifier()
+    }
+
+    /// The ML-DSA-44 verifier key, if the log has one.
+    pub fn post_quantum(&self) -> Option<&CosignerKey> {
+        self.post_quantum.as_ref().map(Cosigner::public)
+    }
+
+    /// The signed note of checkpoint `text`: the Ed25519 signature line,
+    /// then the ML-DSA-44 `subtree/v1` line timestamped `now_ms` (whole
+    /// seconds), which covers origin, size and root.
+    pub fn sign_checkpoint(&self, text: &str, now_ms: u64) -> Result<String> {
+        let note = self.classic.sign(text)?;
+        match &self.post_quantum {
+            None => Ok(note),
+            Some(pq) => Ok(pq.cosign(&note, now_ms / 1000)?),
+        }
+    }
+
+    /// Whether `note` is what this signer's Ed25519 key makes of its text
+    /// followed by nothing but one line of its ML-DSA-44 key: the check
+    /// that the key in hand is the one the stored checkpoint was signed with.
+    pub fn signed(&self, text: &str, note: &str) -> Result<bool> {
+        let classic = self.classic.sign(text)?;
+        let Some(rest) = note.strip_prefix(classic.as_str()) else { return Ok(false) };
+        Ok(match &self.post_quantum {
+            None => rest.is_empty(),
+            Some(pq) => {
+                let parsed = verifier::note::Note::parse(note.as_bytes())?;
+                rest.lines().count() == 1 && pq.public().verify(&parsed).is_ok()
+            }
+        })
+    }
 }
 
 /// Writes `text` to a new file at `path`, readable by the owner only, and

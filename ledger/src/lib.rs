@@ -49,4 +49,4 @@ pub use sqlite::audit::{audit, audit_scope};
 /// The SQLite store's read side and index, at their long-standing paths.
 pub use sqlite::{indexer, store};
 pub use store::Store;
-pub use writer::{Appended, BatchOutcome, Ledger, Refused, Rotated, init, rotate_key};
+pub use writer::{Appended, BatchOutcome, Ledger, Refused, Rotated, init, init_with, rotate_key};

@@ -14,8 +14,7 @@ use std::time::Duration;
 use verifier::Hash;
 use verifier::check::CheckName;
 use verifier::checkpoint::SignedCheckpoint;
-use verifier::log_keys::{KeyHistory, LogKeys};
-use verifier::note::NoteVerifier;
+use verifier::log_keys::{KeyHistory, LogAnchor, LogKeys};
 use verifier::tiles::{TilePath, decode_entry_bundle, tile_width_at};
 
 use crate::audit::{AuditReport, AuditScope, fail};
@@ -45,12 +44,20 @@ pub struct TileSource {
 }
 
 impl TileSource {
-    /// Fetches `base/checkpoint` and verifies it with `key` (whose name is
-    /// the log's origin), following the log's key history
-    /// (`base/key-history.json`) when it has one: the history is checked
-    /// against `key`, so it is trusted only as far as `key` vouches for it.
-    /// Returns the source and the keys followed.
-    pub fn open(base: &str, key: &NoteVerifier) -> Result<(TileSource, LogKeys)> {
+    /// Fetches `base/checkpoint` and verifies it with `keys` (the anchors
+    /// the user gave: the log's Ed25519 key, whose name is the log's
+    /// origin, and its ML-DSA-44 key to require on the checkpoint besides),
+    /// following the log's key history (`base/key-history.json`) when it
+    /// has one: the history is checked against the Ed25519 key, so it is
+    /// trusted only as far as that key vouches for it. Returns the source
+    /// and the keys followed.
+    pub fn open(base: &str, keys: &[LogAnchor]) -> Result<(TileSource, LogKeys)> {
+        let origin = keys
+            .iter()
+            .find(|k| matches!(k, LogAnchor::Ed25519(_)))
+            .or(keys.first())
+            .map(|k| k.name().to_owned())
+            .unwrap_or_default();
         let base = base.trim_end_matches('/').to_owned();
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             return Err(LedgerError::Remote {
@@ -71,10 +78,9 @@ impl TileSource {
                 fail(CheckName::KeyHistory, None, format!("the key history at {url}: {e}"))
             })?),
         };
-        let keys = LogKeys::follow(key.name(), std::slice::from_ref(key), history.as_ref())
-            .map_err(|e| {
-                fail(CheckName::KeyHistory, None, format!("the key history at {url}: {e}"))
-            })?;
+        let keys = LogKeys::from_anchors(&origin, keys, history.as_ref()).map_err(|e| {
+            fail(CheckName::KeyHistory, None, format!("the key history at {url}: {e}"))
+        })?;
         let url = format!("{base}/checkpoint");
         let bytes = get(&client, &url, MAX_CHECKPOINT_BYTES)?
             .ok_or_else(|| LedgerError::Remote { url: url.clone(), reason: "not found".into() })?;

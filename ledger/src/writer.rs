@@ -29,10 +29,11 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
+use verifier::cosignature::CosignerKey;
 use verifier::event::{Body, Content, Event, EventLink, Request};
 use verifier::log_keys::KeyHistory;
 use verifier::merkle::CompactRange;
-use verifier::note::{NoteSigner, NoteVerifier};
+use verifier::note::NoteVerifier;
 use verifier::{EMPTY_ROOT, Hash, leaf_hash};
 
 use crate::admission::Admitted;
@@ -116,7 +117,7 @@ pub struct BatchOutcome {
 pub struct Ledger {
     dir: PathBuf,
     store: Store,
-    signer: Arc<NoteSigner>,
+    signer: Arc<keys::LogSigner>,
     clock: Arc<dyn Clock>,
     frontier: CompactRange,
     last_leaf: Option<Hash>,
@@ -189,10 +190,22 @@ fn lock(dir: &Path) -> Result<(File, File)> {
     Ok((f, d))
 }
 
-/// Creates a new store and signing key in `dir`, and the directory's local
-/// TSA (not accredited) with its root trusted, and signs the empty tree.
-/// Returns the verifier key.
+/// Creates a new store and its signing keys in `dir` (Ed25519 and
+/// ML-DSA-44), and the directory's local TSA (not accredited) with its root
+/// trusted, and signs the empty tree. Returns the Ed25519 verifier key.
 pub fn init(dir: &Path, origin: &str, clock: &dyn Clock) -> Result<NoteVerifier> {
+    init_with(dir, origin, clock, true)
+}
+
+/// [`init`], with `post_quantum` false making a log as logs were made
+/// before the ML-DSA-44 key: Ed25519 alone. For benchmarks (the cost of
+/// the second signature, side by side) and compatibility tests.
+pub fn init_with(
+    dir: &Path,
+    origin: &str,
+    clock: &dyn Clock,
+    post_quantum: bool,
+) -> Result<NoteVerifier> {
     std::fs::create_dir_all(dir).map_err(|source| LedgerError::Io {
         action: "create data directory",
         path: dir.to_owned(),
@@ -210,10 +223,15 @@ pub fn init(dir: &Path, origin: &str, clock: &dyn Clock) -> Result<NoteVerifier>
     if !crate::tsa::exists(dir) {
         crate::tsa::create(dir, clock.now_ms())?;
     }
-    let signer = keys::create(&key_path, origin)?;
+    let signer = keys::LogSigner::new(
+        keys::create(&key_path, origin)?,
+        if post_quantum { Some(keys::create_post_quantum(dir, origin)?) } else { None },
+    );
     let verifier = signer.verifier();
-    let note = signer.sign(&Checkpoint::new(origin, 0, EMPTY_ROOT).to_text())?;
-    crate::sqlite::create(dir, origin, &verifier.vkey(), &note, clock.now_ms())?;
+    let now = clock.now_ms();
+    let note = signer.sign_checkpoint(&Checkpoint::new(origin, 0, EMPTY_ROOT).to_text(), now)?;
+    let pq = signer.post_quantum().map(CosignerKey::vkey);
+    crate::sqlite::create(dir, origin, &verifier.vkey(), pq.as_deref(), &note, now)?;
     let io = |action, path: &Path| {
         let path = path.to_owned();
         move |source| LedgerError::Io { action, path, source }
@@ -321,6 +339,11 @@ impl Ledger {
                 reason: "the key does not match the store's verifier key".into(),
             });
         }
+        let post_quantum = match store.log_keys().post_quantum().first() {
+            Some(k) => Some(keys::load_post_quantum(dir, k)?),
+            None => None,
+        };
+        let signer = keys::LogSigner::new(signer, post_quantum);
         let latest = store.latest_checkpoint()?;
         let verified = SignedCheckpoint::verify(latest.note.as_bytes(), store.log_keys())
             .map_err(|e| LedgerError::Corrupt(format!("latest checkpoint: {e}")))?;
@@ -390,12 +413,12 @@ impl Ledger {
 
     /// Signs the latest checkpoint again and records when: evidence that the
     /// sequencer, its key and its store still work while no entries arrive.
-    /// The note is byte-identical (same size and root, and Ed25519 is
-    /// deterministic), so no second checkpoint ever exists for a size.
+    /// The Ed25519 signature is byte-identical (same size and root, and
+    /// Ed25519 is deterministic) and the stored ML-DSA-44 line verifies, so
+    /// no second checkpoint ever exists for a size.
     /// Returns the time recorded, ms since the epoch.
     pub fn heartbeat(&mut self) -> Result<u64> {
-        let note = self.signer.sign(&self.latest.checkpoint.to_text())?;
-        if note != self.latest.note {
+        if !self.signer.signed(&self.latest.checkpoint.to_text(), &self.latest.note)? {
             return Err(LedgerError::Corrupt(
                 "re-signing the latest checkpoint gave a different note".into(),
             ));
@@ -418,7 +441,7 @@ impl Ledger {
     }
 
     /// The log's signing key.
-    pub fn signer(&self) -> Arc<NoteSigner> {
+    pub fn signer(&self) -> Arc<keys::LogSigner> {
         self.signer.clone()
     }
 
@@ -571,7 +594,7 @@ impl Ledger {
         if !leaves.is_empty() {
             self.check_head()?;
             let cp = Checkpoint::new(self.store.origin(), frontier.size(), frontier.root());
-            let note = self.signer.sign(&cp.to_text())?;
+            let note = self.signer.sign_checkpoint(&cp.to_text(), self.clock.now_ms())?;
             let expected =
                 TreeHead { size: self.latest.checkpoint.size, root: self.latest.checkpoint.root };
             let batch = Batch {

@@ -99,3 +99,44 @@ fn mldsa44_cosignatures_agree_with_an_independent_implementation() {
     let ours = Cosigner::mldsa44("witness.fgw.example.gov.cn", &seed).unwrap();
     agree("mldsa44", &ours, seed);
 }
+
+/// The log's own ML-DSA-44 signature on its checkpoints (a `subtree/v1`
+/// cosignature named for its origin), as a real log writes it, verifies in
+/// Python against the vkey in `log-mldsa44.vkey`; with the root changed, it
+/// does not.
+#[test]
+fn a_logs_own_mldsa44_checkpoint_signature_verifies_in_python() {
+    use verifier::event::{Body, Content, Schedule};
+    if !have_python() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let origin = "ggzy.example.gov.cn/tenderlog";
+    ledger::init(dir, origin, &ledger::ManualClock::new(1_796_000_000_000)).unwrap();
+    let config = ledger::AppenderConfig {
+        clock: std::sync::Arc::new(ledger::ManualClock::new(1_796_000_042_000)),
+        stamp_checkpoints: false,
+        ..ledger::AppenderConfig::default()
+    };
+    let appender = ledger::Appender::open(dir, config).unwrap();
+    let when = 1_900_000_000_000;
+    let content = Content {
+        tender: "ZB-PQ".into(),
+        principal: "agency".into(),
+        body: Body::Schedule(Schedule::new(when, when)),
+    };
+    let answer = appender.append(vec![content]).unwrap().pop().unwrap().unwrap();
+    assert_eq!(appender.shutdown(), None);
+    let note = answer.checkpoint.note.clone();
+    let vkey = std::fs::read_to_string(ledger::keys::post_quantum_vkey_path(dir)).unwrap();
+    let (ok, ts) = py(&["verify", vkey.trim()], &note);
+    assert!(ok, "the log's ML-DSA-44 line verifies in Python:\n{note}");
+    assert_eq!(ts.trim(), "1796000042");
+    let root = answer.checkpoint.checkpoint.root.to_base64();
+    let other = verifier::EMPTY_ROOT.to_base64();
+    assert!(!py(&["verify", vkey.trim()], &note.replace(&root, &other)).0);
+    // The empty tree's checkpoint `init` signed, too.
+    let first = ledger::Store::open(dir).unwrap().checkpoint_at(0).unwrap().unwrap();
+    assert!(py(&["verify", vkey.trim()], &first).0, "{first}");
+}

@@ -64,6 +64,33 @@ fn checkpoint_note_and_keys() {
     assert_eq!(loaded.verifier(), signer.verifier());
 }
 
+/// A checkpoint as a log with both keys signs it: the Ed25519 line, then the
+/// ML-DSA-44 `subtree/v1` line (FIPS 204 deterministic signing, so the bytes
+/// are fixed for a fixed key and time), and the ML-DSA-44 vkey.
+#[test]
+fn checkpoint_note_with_the_post_quantum_line() {
+    let origin = "golden.tenderlog.example/log";
+    let classic = NoteSigner::new(origin, SigningKey::from_bytes(&[0x42; 32])).unwrap();
+    let pq = verifier::cosignature::Cosigner::mldsa44(origin, &[0x43; 32]).unwrap();
+    let pq_key = pq.public().clone();
+    let signer = ledger::keys::LogSigner::new(classic, Some(pq));
+    let cp = Checkpoint::new(origin, 7, h(0x5a));
+    let note = signer.sign_checkpoint(&cp.to_text(), 1_796_000_000_999).unwrap();
+    golden("checkpoint-mldsa44.note", &note);
+    golden("log-mldsa44.vkey", &format!("{}\n", pq_key.vkey()));
+    // Readers of the Ed25519 key alone take it; readers of both check both.
+    assert!(
+        note.starts_with(
+            &std::fs::read_to_string(
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/checkpoint.note")
+            )
+            .unwrap()
+        )
+    );
+    let keys = verifier::log_keys::LogKeys::from(signer.verifier()).with_post_quantum(vec![pq_key]);
+    assert_eq!(SignedCheckpoint::verify(note.as_bytes(), &keys).unwrap().checkpoint, cp);
+}
+
 fn schema(db: &std::path::Path) -> String {
     let conn = rusqlite::Connection::open(db).unwrap();
     let mut st = conn

@@ -6,7 +6,9 @@
 //! 2. A log with two witnesses under a steady submission rate: submit →
 //!    receipt latency beside the same run with witnesses off (receipts
 //!    must not wait for witnesses), and the time from a checkpoint's
-//!    signing to its cosignatures meeting the quorum.
+//!    signing to its cosignatures meeting the quorum; and, witnesses off,
+//!    a log signing with Ed25519 alone (as logs did before their ML-DSA-44
+//!    key) beside one signing every checkpoint with both.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -150,10 +152,12 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
         anyhow::Ok(())
     })?;
 
-    // 2. A log with two witnesses vs none, at a steady rate.
-    for witnesses in [false, true] {
-        let data = tmp.path().join(format!("log-{witnesses}"));
-        let vkey = ledger::init(&data, "bench.tenderlog.example/log", &ledger::SystemClock)?;
+    // 2. A log with two witnesses vs none, at a steady rate; and without
+    // its ML-DSA-44 signature.
+    for (witnesses, post_quantum) in [(false, false), (false, true), (true, true)] {
+        let data = tmp.path().join(format!("log-{witnesses}-{post_quantum}"));
+        let origin = "bench.tenderlog.example/log";
+        let vkey = ledger::init_with(&data, origin, &ledger::SystemClock, post_quantum)?;
         let token = api::tokens::reissue(&data, "bench", api::tokens::Role::Submitter)?;
         rt.block_on(async {
             let mut config = api::ServerConfig::new(data.clone());
@@ -216,7 +220,11 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
                 t.await?;
             }
             let secs = start.elapsed().as_secs_f64();
-            let label = if witnesses { "two witnesses" } else { "no witnesses" };
+            let label = match (witnesses, post_quantum) {
+                (true, _) => "two witnesses",
+                (false, true) => "no witnesses, Ed25519 + ML-DSA-44 checkpoints",
+                (false, false) => "no witnesses, Ed25519 checkpoints only (as before)",
+            };
             report(
                 &format!("submit -> receipt at {} events/s, {label}", args.rate),
                 std::mem::take(&mut *lat.lock().await),

@@ -9,6 +9,7 @@ use ledger::SystemClock;
 use sha2::{Digest, Sha256};
 use verifier::Hash;
 use verifier::bundle::Bundle;
+use verifier::log_keys::LogAnchor;
 use verifier::note::NoteVerifier;
 use verifier::report::{GivenDocument, Status, verify_receipt};
 
@@ -157,7 +158,10 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         ledger::tsa::NAME,
         ledger::tsa::tsa_dir(dir).display()
     );
-    let key = ledger::Store::open(dir)?.verifier().clone();
+    let (key, pq_key) = {
+        let store = ledger::Store::open(dir)?;
+        (store.verifier().clone(), store.log_keys().post_quantum().first().cloned())
+    };
 
     // One token per principal, as a platform would issue them.
     let mut tokens = std::collections::BTreeMap::new();
@@ -518,7 +522,10 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         .collect::<std::io::Result<_>>()?;
     let policy =
         verifier::witness_policy::WitnessPolicy::parse(&std::fs::read_to_string(&policy_path)?)?;
-    let keys = [NoteVerifier::parse(&key.vkey())?];
+    // Both of the log's keys: every checkpoint must carry both signatures.
+    let keys: Vec<LogAnchor> = std::iter::once(LogAnchor::Ed25519(key.clone()))
+        .chain(pq_key.clone().map(LogAnchor::MlDsa44))
+        .collect();
     let report = verifier::report::verify_bundle_with(
         &bundle,
         &verifier::report::Options {
@@ -558,12 +565,20 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
 
     let d = dir.display();
     let b = bundle_path.display();
-    let vk = key.vkey();
+    // The log's keys as a verifier pins them: both, from their files.
+    let ka = match &pq_key {
+        Some(_) => format!(
+            "--key {} --key {}",
+            ledger::store::vkey_path(dir).display(),
+            ledger::keys::post_quantum_vkey_path(dir).display()
+        ),
+        None => format!("--key '{}'", key.vkey()),
+    };
     // Commands that work as printed: the installed programs, else the
     // same run from this checkout.
     let (tl, tv) = (program("tenderlog"), program("tenderlog-verify"));
     println!(
-        "\nfiles in {}: the documents, their timestamp tokens, one receipt per submission, and the bundle.\nnext:\n  {tv} {b} --key '{vk}' --policy {} --document {}\n  {tv} receipt {} --key '{vk}'\n  {tl} serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  {tl} audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",
+        "\nfiles in {}: the documents, their timestamp tokens, one receipt per submission, and the bundle.\nnext:\n  {tv} {b} {ka} --policy {} --document {}\n  {tv} receipt {} {ka}\n  {tl} serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  {tl} audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",
         out.display(),
         policy_path.display(),
         files[3].display(),

@@ -45,8 +45,10 @@ pub(crate) fn init(dir: &Path, origin: &str, rules: Rules, json: bool) -> anyhow
         return print_json(&json!({
             "origin": origin,
             "vkey": vkey.vkey(),
+            "mldsa44_vkey": std::fs::read_to_string(ledger::keys::post_quantum_vkey_path(dir))?.trim_end(),
             "data": dir,
             "key_file": ledger::store::key_path(dir),
+            "mldsa44_key_file": ledger::keys::post_quantum_key_path(dir),
             "tsa": ledger::tsa::tsa_dir(dir),
             "tsa_accredited": false,
             "rule_pack": in_force.as_ref().map(|(p, _)| receipt(p)),
@@ -68,13 +70,16 @@ pub(crate) fn init(dir: &Path, origin: &str, rules: Rules, json: bool) -> anyhow
     eprintln!(
         "tenderlog: created a log with origin {origin} in {}\n\
          the line above is the verifier key (also in {}): give it to everyone who checks receipts\n\
-         the signing key is {} (mode 0600): keep it secret and backed up\n\
+         every checkpoint is also signed with a post-quantum ML-DSA-44 key, verifier key in {} (checked when given as a second --key)\n\
+         the signing keys are {} and {} (mode 0600): keep them secret and backed up\n\
          trusted time: {} in {} (its root is trusted; for production, `tenderlog trust add-tsa` an accredited TSA's root)\n\
          {rules}\n\
          next: tenderlog append --data {} events.jsonl",
         dir.display(),
         ledger::store::vkey_path(dir).display(),
+        ledger::keys::post_quantum_vkey_path(dir).display(),
         ledger::store::key_path(dir).display(),
+        ledger::keys::post_quantum_key_path(dir).display(),
         ledger::tsa::NAME,
         ledger::tsa::tsa_dir(dir).display(),
         dir.display()
@@ -167,7 +172,27 @@ pub(crate) enum Audited {
     /// A data directory's store.
     Dir(std::path::PathBuf),
     /// A log's public tiles, and the key its checkpoint must verify with.
-    Url { url: String, key: String },
+    Url { url: String, keys: Vec<String> },
+}
+
+/// The keys of `--key`: each a vkey (`<origin>+<hash>+<key>`, Ed25519 or
+/// ML-DSA-44) or a file of them, one per line.
+fn log_anchors(args: &[String]) -> anyhow::Result<Vec<verifier::log_keys::LogAnchor>> {
+    let mut out = Vec::new();
+    for arg in args {
+        let text = if Path::new(arg).is_file() {
+            std::fs::read_to_string(arg).with_context(|| format!("couldn't read key file {arg}"))?
+        } else {
+            arg.clone()
+        };
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            out.push(verifier::log_keys::LogAnchor::parse(line).with_context(|| {
+                format!("--key {line:?} must be a verifier key, <origin>+<hash>+<key>")
+            })?);
+        }
+    }
+    anyhow::ensure!(!out.is_empty(), "--key: no key given");
+    Ok(out)
 }
 
 pub(crate) fn audit(log: &Audited, scope: ledger::AuditScope, json: bool) -> anyhow::Result<()> {
@@ -188,10 +213,9 @@ pub(crate) fn audit(log: &Audited, scope: ledger::AuditScope, json: bool) -> any
     };
     let result = match log {
         Audited::Dir(dir) => ledger::audit_scope(dir, scope, &mut progress),
-        Audited::Url { url, key } => {
-            let key = verifier::note::NoteVerifier::parse(key.trim())
-                .context("--key must be a verifier key, <origin>+<hash>+<key>")?;
-            ledger::remote::TileSource::open(url, &key).and_then(|(source, keys)| {
+        Audited::Url { url, keys } => {
+            let anchors = log_anchors(keys)?;
+            ledger::remote::TileSource::open(url, &anchors).and_then(|(source, keys)| {
                 ledger::remote::audit(&source, &keys, scope, &mut progress)
             })
         }

@@ -265,7 +265,7 @@ enum Command {
     /// chains, every published tree node, and the checkpoint's root and
     /// signature, trusting only the key given. For example:
     ///
-    ///   tenderlog audit --url https://log.example.gov.cn --key "$(cat log.vkey)"
+    ///   tenderlog audit --url https://log.example.gov.cn --key log.vkey --key log-mldsa44.vkey
     Audit {
         /// The data directory [default: tenderlog-data]; not read with --url
         /// (so a TENDERLOG_DATA set for your own log does not get in the way).
@@ -275,9 +275,11 @@ enum Command {
         #[arg(long, requires = "key")]
         url: Option<String>,
         /// The log's verifier key (`<origin>+<hash>+<key>`, as its operator
-        /// publishes it; the data directory's is in `tenderlog.vkey`).
+        /// publishes it, or a file holding it; a data directory's is in
+        /// `log.vkey`). Repeat with the log's ML-DSA-44 key
+        /// (`log-mldsa44.vkey`) to require its signature on the checkpoint too.
         #[arg(long)]
-        key: Option<String>,
+        key: Vec<String>,
         /// Integrity checks only (see above).
         #[arg(long)]
         integrity: bool,
@@ -589,8 +591,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let scope =
                 if integrity { ledger::AuditScope::Integrity } else { ledger::AuditScope::Full };
             let log = match (data, url, key) {
-                (_, Some(url), Some(key)) => inspect::Audited::Url { url, key },
-                (_, Some(_), None) => {
+                (_, Some(url), keys) if !keys.is_empty() => inspect::Audited::Url { url, keys },
+                (_, Some(_), _) => {
                     anyhow::bail!(
                         "--url needs --key KEY: the log's verifier key, from its operator"
                     )

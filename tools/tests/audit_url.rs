@@ -64,8 +64,19 @@ fn static_server(dir: &Path) -> (Killed, String) {
     (Killed(child), url)
 }
 
+/// Audits the tiles at `url` against `key` (the log's vkey text, or its
+/// data directory: then against both of its keys, from their files).
 fn audit_url(url: &str, key: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["audit", "--url", url, "--key", key, "--json"];
+    let files;
+    let mut args = vec!["audit", "--url", url, "--json"];
+    if Path::new(key).is_dir() {
+        files = [Path::new(key).join("log.vkey"), Path::new(key).join("log-mldsa44.vkey")];
+        for f in &files {
+            args.extend(["--key", f.to_str().unwrap()]);
+        }
+    } else {
+        args.extend(["--key", key]);
+    }
     args.extend_from_slice(extra);
     run(&args, "")
 }
@@ -117,6 +128,15 @@ fn a_log_is_audited_from_its_static_tiles_and_every_change_is_refused() {
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(err(&o).contains("checkpoint signature"), "{}", err(&o));
 
+    // Both of the log's keys (so its ML-DSA-44 line counts too); the
+    // ML-DSA-44 key alone is no anchor.
+    let o = audit_url(&url, data, &[]);
+    assert!(o.status.success(), "audit with both keys failed: {}", err(&o));
+    let pq = std::fs::read_to_string(Path::new(data).join("log-mldsa44.vkey")).unwrap();
+    let o = audit_url(&url, pq.trim(), &[]);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("pin that key too"), "{}", err(&o));
+
     // Every sampled single-bit change of every file is refused.
     let mut tried = 0;
     for file in &files {
@@ -129,7 +149,7 @@ fn a_log_is_audited_from_its_static_tiles_and_every_change_is_refused() {
             let mut bytes = genuine.clone();
             bytes[bit / 8] ^= 1 << (bit % 8);
             std::fs::write(file, &bytes).unwrap();
-            let o = audit_url(&url, &key, &["--integrity"]);
+            let o = audit_url(&url, data, &["--integrity"]);
             assert!(
                 !o.status.success(),
                 "bit {bit} of {} flipped, and the audit passed: {}",
@@ -140,12 +160,12 @@ fn a_log_is_audited_from_its_static_tiles_and_every_change_is_refused() {
         }
         // And the file gone.
         std::fs::remove_file(file).unwrap();
-        let o = audit_url(&url, &key, &["--integrity"]);
+        let o = audit_url(&url, data, &["--integrity"]);
         assert!(!o.status.success(), "{} missing, and the audit passed", file.display());
         std::fs::write(file, &genuine).unwrap();
     }
     assert!(tried > 100, "only {tried} mutations");
-    let o = audit_url(&url, &key, &[]);
+    let o = audit_url(&url, data, &[]);
     assert!(o.status.success(), "the restored copy fails: {}", err(&o));
 }
 
@@ -164,7 +184,7 @@ fn the_store_and_its_tiles_read_the_same() {
     let o = run(&["append", "--data", data.to_str().unwrap()], &lines);
     assert!(o.status.success(), "append failed: {}", err(&o));
     let (_server, url) = serve(data.to_str().unwrap());
-    let key = verifier::note::NoteVerifier::parse(&key).unwrap();
+    let key = [verifier::log_keys::LogAnchor::parse(&key).unwrap()];
 
     let mut store = ledger::sqlite::audit::SqliteSource::new(&data).reader().unwrap();
     let (tiles, _) = ledger::remote::TileSource::open(&url, &key).unwrap();

@@ -83,7 +83,7 @@ fn a_backup_taken_while_serving_restores_and_continues() {
         let o = run(&["audit", "--data", b.to_str().unwrap()], "");
         assert!(o.status.success(), "audit of the backup: {}{}", out(&o), err(&o));
         #[cfg(unix)]
-        for key in ["log.key", "commit.key", "tsa/tsa.key"] {
+        for key in ["log.key", "log-mldsa44.key", "commit.key", "tsa/tsa.key"] {
             use std::os::unix::fs::PermissionsExt as _;
             let mode = std::fs::metadata(b.join(key)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "{key}");

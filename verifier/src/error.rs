@@ -77,6 +77,17 @@ pub enum Error {
         /// The key name.
         name: String,
     },
+    /// A checkpoint lacks a valid ML-DSA-44 signature by the log's
+    /// post-quantum key the user anchored.
+    #[error("couldn't verify checkpoint: {reason} by the log's ML-DSA-44 key {name}+{id:08x}")]
+    PostQuantumSignature {
+        /// The key name (the log's origin).
+        name: String,
+        /// The key ID.
+        id: u32,
+        /// "no signature" or "an invalid signature".
+        reason: &'static str,
+    },
     /// A key of the log's history signed for a tree size outside its era.
     #[error(
         "couldn't verify note: key {id:08x} signed for tree size {size}, but was the log's key \

@@ -13,11 +13,20 @@
 //! the history both ways ([`LogKeys::follow`]): each key is trusted for the
 //! tree sizes it was in force, from the rotation that made it to the one that
 //! retired it (both inclusive), and for no other.
+//!
+//! A log may also sign every checkpoint with an **ML-DSA-44** key (a C2SP
+//! `subtree/v1` cosignature named for its origin, which tlog-checkpoint
+//! recommends). Readers that do not anchor that key ignore its line, as
+//! signed-note requires; a reader that anchors it ([`LogAnchor`]) requires
+//! it on every checkpoint, beside the Ed25519 signature, never instead of
+//! it: the Ed25519 key is what the key history and the log's other
+//! statements (tender heads, rotations) are signed with.
 
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
+use crate::cosignature::{Algorithm, CosignerKey};
 use crate::note::{Note, NoteVerifier};
 
 /// The format name of a [`KeyHistory`] file.
@@ -59,6 +68,88 @@ pub enum KeyHistoryError {
         /// The history's keys, as vkeys separated by commas.
         keys: String,
     },
+    /// Only the log's ML-DSA-44 key is pinned: it is checked beside the
+    /// log's Ed25519 key, which must be pinned too.
+    #[error(
+        "only the log's ML-DSA-44 key {vkey} is pinned; it is checked beside the log's Ed25519 \
+         key, not instead of it: pin that key too (the log's log.vkey)"
+    )]
+    PostQuantumAlone {
+        /// The ML-DSA-44 vkey.
+        vkey: String,
+    },
+}
+
+/// A key a user anchors for a log: its Ed25519 checkpoint key (vkey type
+/// 0x01), or its ML-DSA-44 checkpoint key (type 0x06).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogAnchor {
+    /// The key every checkpoint and statement of the log is signed with.
+    Ed25519(NoteVerifier),
+    /// The post-quantum key that also signs every checkpoint.
+    MlDsa44(CosignerKey),
+}
+
+impl LogAnchor {
+    /// Parses a vkey of either type.
+    pub fn parse(vkey: &str) -> Result<LogAnchor, crate::Error> {
+        match crate::note::split_vkey(vkey)?.2 {
+            crate::cosignature::ALG_MLDSA44 => Ok(LogAnchor::MlDsa44(CosignerKey::parse(vkey)?)),
+            _ => Ok(LogAnchor::Ed25519(NoteVerifier::parse(vkey)?)),
+        }
+    }
+
+    /// The key name (the log's origin).
+    pub fn name(&self) -> &str {
+        match self {
+            LogAnchor::Ed25519(k) => k.name(),
+            LogAnchor::MlDsa44(k) => k.name(),
+        }
+    }
+
+    /// The key ID.
+    pub fn key_id(&self) -> u32 {
+        match self {
+            LogAnchor::Ed25519(k) => k.key_id(),
+            LogAnchor::MlDsa44(k) => k.key_id(),
+        }
+    }
+
+    /// The vkey text.
+    pub fn vkey(&self) -> String {
+        match self {
+            LogAnchor::Ed25519(k) => k.vkey(),
+            LogAnchor::MlDsa44(k) => k.vkey(),
+        }
+    }
+
+    /// The Ed25519 ones of `anchors`.
+    pub fn classic(anchors: &[LogAnchor]) -> Vec<NoteVerifier> {
+        anchors
+            .iter()
+            .filter_map(|a| match a {
+                LogAnchor::Ed25519(k) => Some(k.clone()),
+                LogAnchor::MlDsa44(_) => None,
+            })
+            .collect()
+    }
+
+    /// The ML-DSA-44 ones of `anchors`.
+    pub fn post_quantum(anchors: &[LogAnchor]) -> Vec<CosignerKey> {
+        anchors
+            .iter()
+            .filter_map(|a| match a {
+                LogAnchor::MlDsa44(k) => Some(k.clone()),
+                LogAnchor::Ed25519(_) => None,
+            })
+            .collect()
+    }
+}
+
+impl From<NoteVerifier> for LogAnchor {
+    fn from(k: NoteVerifier) -> LogAnchor {
+        LogAnchor::Ed25519(k)
+    }
 }
 
 /// The key history a log publishes: its rotation notes, oldest first.
@@ -181,6 +272,57 @@ pub struct LogKeys {
     rotations: Vec<Rotation>,
     /// The IDs of the keys the user gave.
     pinned: Vec<u32>,
+    /// The log's ML-DSA-44 keys the user anchored: each must also have
+    /// signed every checkpoint.
+    post_quantum: Vec<CosignerKey>,
+    /// Notes these keys verified already.
+    verified: VerifiedNotes,
+}
+
+/// The SHA-256 of each checkpoint note a [`LogKeys`] verified: a bundle's
+/// entries share a few checkpoints (one per batch), and each would
+/// otherwise cost an Ed25519 and an ML-DSA-44 verification again. Keyed by
+/// the digest of the whole note, so no other bytes ever pass for one seen.
+#[derive(Default)]
+struct VerifiedNotes(std::sync::Mutex<std::collections::HashSet<[u8; 32]>>);
+
+/// Notes remembered at most: far above a bundle's checkpoints.
+const MAX_VERIFIED_NOTES: usize = 1 << 16;
+
+impl VerifiedNotes {
+    fn contains(&self, digest: &[u8; 32]) -> bool {
+        self.0.lock().is_ok_and(|s| s.contains(digest))
+    }
+
+    fn insert(&self, digest: [u8; 32]) {
+        if let Ok(mut s) = self.0.lock() {
+            if s.len() >= MAX_VERIFIED_NOTES {
+                s.clear();
+            }
+            s.insert(digest);
+        }
+    }
+}
+
+impl Clone for VerifiedNotes {
+    fn clone(&self) -> Self {
+        VerifiedNotes::default()
+    }
+}
+
+impl PartialEq for VerifiedNotes {
+    /// A cache: equal whatever it holds.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for VerifiedNotes {}
+
+impl std::fmt::Debug for VerifiedNotes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerifiedNotes")
+    }
 }
 
 impl From<NoteVerifier> for LogKeys {
@@ -191,6 +333,8 @@ impl From<NoteVerifier> for LogKeys {
             pinned: vec![key.key_id()],
             eras: vec![Era { key, from: 0, until: None }],
             rotations: vec![],
+            post_quantum: vec![],
+            verified: VerifiedNotes::default(),
         }
     }
 }
@@ -220,6 +364,8 @@ impl LogKeys {
                     .map(|k| Era { key: k.clone(), from: 0, until: None })
                     .collect(),
                 rotations: vec![],
+                post_quantum: vec![],
+                verified: VerifiedNotes::default(),
             });
         };
         if history.origin != origin {
@@ -271,7 +417,50 @@ impl LogKeys {
             return Err(KeyHistoryError::NotPinned { keys });
         }
         let pinned = named.iter().map(|k| k.key_id()).collect();
-        Ok(LogKeys { origin: origin.to_owned(), eras, rotations, pinned })
+        Ok(LogKeys {
+            origin: origin.to_owned(),
+            eras,
+            rotations,
+            pinned,
+            post_quantum: vec![],
+            verified: VerifiedNotes::default(),
+        })
+    }
+
+    /// [`LogKeys::follow`] from anchors of either type: the Ed25519 ones
+    /// are followed through the history, and the ML-DSA-44 ones named for
+    /// the origin are required on every checkpoint besides. Fails when only
+    /// ML-DSA-44 keys are named for the origin.
+    pub fn from_anchors(
+        origin: &str,
+        anchors: &[LogAnchor],
+        history: Option<&KeyHistory>,
+    ) -> Result<LogKeys, KeyHistoryError> {
+        let classic = LogAnchor::classic(anchors);
+        let post_quantum: Vec<CosignerKey> =
+            LogAnchor::post_quantum(anchors).into_iter().filter(|k| k.name() == origin).collect();
+        if let Some(pq) = post_quantum.first()
+            && !classic.iter().any(|k| k.name() == origin)
+        {
+            return Err(KeyHistoryError::PostQuantumAlone { vkey: pq.vkey() });
+        }
+        Ok(LogKeys::follow(origin, &classic, history)?.with_post_quantum(post_quantum))
+    }
+
+    /// These keys, each checkpoint also required to carry a valid
+    /// ML-DSA-44 signature by every key of `keys` named for the origin.
+    pub fn with_post_quantum(mut self, keys: Vec<CosignerKey>) -> LogKeys {
+        self.verified = VerifiedNotes::default();
+        self.post_quantum = keys
+            .into_iter()
+            .filter(|k| k.name() == self.origin && k.algorithm() == Algorithm::MlDsa44)
+            .collect();
+        self
+    }
+
+    /// The log's ML-DSA-44 keys required on every checkpoint besides.
+    pub fn post_quantum(&self) -> &[CosignerKey] {
+        &self.post_quantum
     }
 
     /// The newest key: the one the log signs with now.
@@ -315,6 +504,21 @@ pub trait LogKey {
         note: &'n Note,
         size_of: &dyn Fn(&str) -> Option<u64>,
     ) -> Result<&'n str, Error>;
+
+    /// The log's ML-DSA-44 keys that must also have signed every
+    /// checkpoint (none unless the user anchored one).
+    fn post_quantum(&self) -> &[CosignerKey] {
+        &[]
+    }
+
+    /// Whether a checkpoint note with this SHA-256 passed every signature
+    /// check of these keys before.
+    fn verified_before(&self, _note_digest: &[u8; 32]) -> bool {
+        false
+    }
+
+    /// Remembers that the checkpoint note with this SHA-256 passed.
+    fn remember_verified(&self, _note_digest: [u8; 32]) {}
 }
 
 impl LogKey for NoteVerifier {
@@ -348,7 +552,22 @@ impl LogKey for LogKeys {
         self.keys().map(NoteVerifier::key_id).collect()
     }
 
+    fn post_quantum(&self) -> &[CosignerKey] {
+        &self.post_quantum
+    }
+
+    fn verified_before(&self, note_digest: &[u8; 32]) -> bool {
+        self.verified.contains(note_digest)
+    }
+
+    fn remember_verified(&self, note_digest: [u8; 32]) {
+        self.verified.insert(note_digest);
+    }
+
     fn anchors(&self) -> Vec<String> {
+        let pq = self.post_quantum.iter().map(|k| {
+            format!("log key {} (ML-DSA-44, given; required on every checkpoint)", k.vkey())
+        });
         self.eras
             .iter()
             .map(|e| {
@@ -366,6 +585,7 @@ impl LogKey for LogKeys {
                     )
                 }
             })
+            .chain(pq)
             .collect()
     }
 
@@ -525,5 +745,34 @@ mod tests {
         let other = KeyHistory { format: "v0".into(), ..h.clone() };
         assert!(KeyHistory::parse(&other.to_bytes()).is_err());
         assert!(KeyHistory::parse(b"{\"format\":1}").is_err());
+    }
+
+    #[test]
+    fn remembered_notes_never_let_other_bytes_through() {
+        let k = signer(1);
+        let pq = crate::cosignature::Cosigner::mldsa44(ORIGIN, &[2; 32]).unwrap();
+        let keys = LogKeys::from(k.verifier()).with_post_quantum(vec![pq.public().clone()]);
+        let text = format!("{ORIGIN}\n3\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n");
+        let note = pq.cosign(&k.sign(&text).unwrap(), 5).unwrap();
+        for _ in 0..2 {
+            keys.checkpoint(note.as_bytes()).unwrap();
+        }
+        // Seen once, yet a changed ML-DSA-44 line or a missing one is refused.
+        let at = note.len() - 10;
+        let mut bytes = note.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        assert!(keys.checkpoint(&bytes).is_err());
+        let classic_only = k.sign(&text).unwrap();
+        assert!(keys.checkpoint(classic_only.as_bytes()).is_err());
+        // The ML-DSA-44 key alone anchors nothing.
+        let only = [LogAnchor::MlDsa44(pq.public().clone())];
+        assert!(matches!(
+            LogKeys::from_anchors(ORIGIN, &only, None),
+            Err(KeyHistoryError::PostQuantumAlone { .. })
+        ));
+        // Either vkey type parses as an anchor.
+        for a in [LogAnchor::Ed25519(k.verifier()), LogAnchor::MlDsa44(pq.public().clone())] {
+            assert_eq!(LogAnchor::parse(&a.vkey()).unwrap(), a);
+        }
     }
 }

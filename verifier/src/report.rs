@@ -10,7 +10,7 @@ use crate::chain::{ChainBreak, LastEvent, follows, follows_leaf};
 use crate::check::CheckName;
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::event::{Body, Event};
-use crate::log_keys::{KeyHistory, LogKey as _, LogKeys};
+use crate::log_keys::{KeyHistory, LogAnchor, LogKey as _, LogKeys};
 use crate::merkle::verify_consistency;
 use crate::note::NoteVerifier;
 use crate::pki::{Cert, TrustStore};
@@ -274,8 +274,9 @@ impl Out {
 /// What the user gives the verifier besides the bundle.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options<'a> {
-    /// Log keys to trust instead of the bundle's.
-    pub keys: Option<&'a [NoteVerifier]>,
+    /// Log keys to trust instead of the bundle's: Ed25519, and the log's
+    /// ML-DSA-44 key to require on every checkpoint besides.
+    pub keys: Option<&'a [LogAnchor]>,
     /// CA roots to trust instead of the bundle's.
     pub ca_roots: Option<&'a [Cert]>,
     /// TSA roots to trust instead of the bundle's.
@@ -295,7 +296,9 @@ pub fn verify_bundle(
     keys: Option<&[NoteVerifier]>,
     documents: &[GivenDocument],
 ) -> Report {
-    verify_bundle_with(bundle, &Options { keys, documents, ..Options::default() })
+    let keys: Option<Vec<LogAnchor>> =
+        keys.map(|k| k.iter().cloned().map(LogAnchor::from).collect());
+    verify_bundle_with(bundle, &Options { keys: keys.as_deref(), documents, ..Options::default() })
 }
 
 /// Verifies `bundle` with the trust and documents in `options`.
@@ -426,10 +429,10 @@ impl<'a> Evidence<'a> {
 /// Trust: the log keys given, else the bundle's (noted as anchors), to check the log's signatures.
 fn log_keys(
     m: &Manifest,
-    given: Option<&[NoteVerifier]>,
+    given: Option<&[LogAnchor]>,
     anchors: &mut Vec<String>,
     out: &mut Out,
-) -> Vec<NoteVerifier> {
+) -> Vec<LogAnchor> {
     match given {
         Some(k) => {
             anchors.extend(k.iter().map(|v| format!("log key {} (given)", v.vkey())));
@@ -438,7 +441,7 @@ fn log_keys(
         None => {
             let mut v = Vec::new();
             for text in &m.trust.log_keys {
-                match NoteVerifier::parse(text) {
+                match LogAnchor::parse(text) {
                     Ok(k) => {
                         anchors.push(format!("log key {} (from the bundle)", k.vkey()));
                         v.push(k);
@@ -460,7 +463,7 @@ fn log_keys(
 /// was in force). Without them nothing the log signed can be checked.
 fn origin_keys(
     bundle: &Bundle,
-    pinned: &[NoteVerifier],
+    pinned: &[LogAnchor],
     anchors: &mut Vec<String>,
     out: &mut Out,
 ) -> Option<LogKeys> {
@@ -486,13 +489,18 @@ fn origin_keys(
             }
         }
     };
-    match LogKeys::follow(&m.origin, pinned, history.as_ref()) {
+    match LogKeys::from_anchors(&m.origin, pinned, history.as_ref()) {
         Ok(keys) => {
             let ids: Vec<String> = keys.keys().map(|k| format!("{:08x}", k.key_id())).collect();
+            let pq: String = keys
+                .post_quantum()
+                .iter()
+                .map(|k| format!(", and by ML-DSA-44 key {:08x}", k.key_id()))
+                .collect();
             out.add(
                 CheckName::CheckpointOriginAndKey,
                 "bundle",
-                Ok(format!("origin {} signed by key {}", m.origin, ids.join(", then "))),
+                Ok(format!("origin {} signed by key {}{pq}", m.origin, ids.join(", then "))),
             );
             if !keys.rotations().is_empty() {
                 // The given keys are listed already; add those followed.
@@ -504,6 +512,10 @@ fn origin_keys(
                 );
             }
             Some(keys)
+        }
+        Err(e @ crate::log_keys::KeyHistoryError::PostQuantumAlone { .. }) => {
+            out.add(CheckName::CheckpointOriginAndKey, "bundle", Err(e.to_string()));
+            None
         }
         Err(crate::log_keys::KeyHistoryError::NotPinned { .. }) if history.is_none() => {
             out.add(

@@ -63,6 +63,7 @@ pub(crate) fn create(
     dir: &Path,
     origin: &str,
     vkey: &str,
+    post_quantum_vkey: Option<&str>,
     empty_note: &str,
     now_ms: u64,
 ) -> Result<()> {
@@ -85,6 +86,9 @@ pub(crate) fn create(
             ("created_ms", now_ms.to_string()),
         ] {
             tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v])?;
+        }
+        if let Some(v) = post_quantum_vkey {
+            tx.execute("INSERT INTO meta (key, value) VALUES ('mldsa44_vkey', ?1)", params![v])?;
         }
         tx.execute(
             "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES (0, ?1, ?2, ?3)",

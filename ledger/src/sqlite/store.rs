@@ -7,6 +7,7 @@
 //! | `tenderlog.db` (+ `-wal`, `-shm`) | the store (SQLite, WAL, `synchronous=FULL`) |
 //! | `log.key` | the checkpoint signing key, mode 0600 |
 //! | `log.vkey` | the C2SP verifier key, public |
+//! | `log-mldsa44.key`, `.vkey` | the ML-DSA-44 checkpoint key (0600) and its vkey |
 //! | `writer.lock` | held (flock) by the one process that appends |
 //!
 //! | `index.db` | lookup tables, derived from the leaves by the [index follower](crate::indexer) |
@@ -22,8 +23,9 @@
 //!   proof node one read.
 //! * `checkpoints(size, root, note, signed_ms)`: every signed checkpoint.
 //! * `meta(key → value)`: `schema_version`, `origin`, `vkey` (the key that
-//!   signs now), `created_ms`, and `key_history` (the [key history], JSON)
-//!   once the key has been rotated.
+//!   signs now), `mldsa44_vkey` (the ML-DSA-44 key that also signs every
+//!   checkpoint; absent in logs made before it), `created_ms`, and
+//!   `key_history` (the [key history], JSON) once the key has been rotated.
 //!
 //! [key history]: verifier::log_keys::KeyHistory
 //!
@@ -194,7 +196,14 @@ pub(crate) fn read_meta(conn: &Connection) -> Result<(String, LogKeys)> {
     // The store trusts its own history, from the key that signs now.
     let keys = LogKeys::follow(&origin, &[verifier], history.as_ref())
         .map_err(|e| LedgerError::Corrupt(format!("key history: {e}")))?;
-    Ok((origin, keys))
+    let post_quantum = match get("mldsa44_vkey")? {
+        None => vec![],
+        Some(v) => vec![
+            verifier::cosignature::CosignerKey::parse(&v)
+                .map_err(|e| LedgerError::Corrupt(format!("ML-DSA-44 key: {e}")))?,
+        ],
+    };
+    Ok((origin, keys.with_post_quantum(post_quantum)))
 }
 
 impl Store {

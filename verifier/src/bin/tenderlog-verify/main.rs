@@ -14,8 +14,7 @@ mod trust;
 use sha2::{Digest, Sha256};
 use verifier::Hash;
 use verifier::bundle::Bundle;
-use verifier::log_keys::{KeyHistory, LogKeys};
-use verifier::note::NoteVerifier;
+use verifier::log_keys::{KeyHistory, LogAnchor, LogKeys};
 use verifier::report::{
     GivenDocument, Newer, Options, Report, verify_bundle_with, verify_receipt_with,
 };
@@ -52,7 +51,9 @@ struct Cli {
     /// A document file that must have been logged; repeat for several.
     #[arg(long)]
     document: Vec<PathBuf>,
-    /// A trusted log key (C2SP vkey text, or a file holding it); overrides the bundle's.
+    /// A trusted log key (C2SP vkey text, or a file holding it); overrides
+    /// the bundle's. Repeat to add the log's ML-DSA-44 key (log-mldsa44.vkey),
+    /// which every checkpoint must then also carry a valid signature of.
     #[arg(long)]
     key: Vec<String>,
     /// A trusted CA root certificate (DER) for signer certificates; repeat
@@ -184,9 +185,11 @@ enum Command {
         /// The receipt file.
         receipt: PathBuf,
         /// The log's verifier key (C2SP vkey text, or a file holding it);
-        /// without it, the key pinned for the log in the trust file.
+        /// repeat to add its ML-DSA-44 key, then required on the receipt's
+        /// checkpoint too. Without it, the keys pinned for the log in the
+        /// trust file.
         #[arg(long)]
-        key: Option<String>,
+        key: Vec<String>,
         /// The trust file of pinned log keys (see `trust --help`).
         #[arg(long, value_name = "FILE")]
         trust: Option<PathBuf>,
@@ -249,20 +252,21 @@ enum TrustCommand {
 fn trust_command(cmd: TrustCommand) -> Result<ExitCode, String> {
     match cmd {
         TrustCommand::Add { key: k, note, trust: t } => {
-            let k = key(&k)?;
             let path = trust::path(t.as_deref())?;
             let mut file = trust::load(&path)?;
-            if file.log_keys.iter().any(|p| p.vkey == k.vkey()) {
-                println!("{} is pinned already in {}", k.vkey(), path.display());
-                return Ok(ExitCode::SUCCESS);
+            for k in key(&k)? {
+                if file.log_keys.iter().any(|p| p.vkey == k.vkey()) {
+                    println!("{} is pinned already in {}", k.vkey(), path.display());
+                    continue;
+                }
+                file.log_keys.push(trust::Pinned { vkey: k.vkey(), note: note.clone() });
+                trust::save(&path, &file)?;
+                println!("pinned {} in {}", k.vkey(), path.display());
+                eprintln!(
+                    "tenderlog-verify: bundles and receipts of {} are now checked against it without --key",
+                    k.name()
+                );
             }
-            file.log_keys.push(trust::Pinned { vkey: k.vkey(), note });
-            trust::save(&path, &file)?;
-            println!("pinned {} in {}", k.vkey(), path.display());
-            eprintln!(
-                "tenderlog-verify: bundles and receipts of {} are now checked against it without --key",
-                k.name()
-            );
             Ok(ExitCode::SUCCESS)
         }
         TrustCommand::List { trust: t, json } => {
@@ -287,7 +291,7 @@ fn trust_command(cmd: TrustCommand) -> Result<ExitCode, String> {
             let mut file = trust::load(&path)?;
             let before = file.log_keys.len();
             file.log_keys.retain(|p| {
-                let id = NoteVerifier::parse(&p.vkey).map(|v| format!("{:08x}", v.key_id()));
+                let id = LogAnchor::parse(&p.vkey).map(|v| format!("{:08x}", v.key_id()));
                 p.vkey != k.trim() && id.as_deref() != Ok(k.trim())
             });
             if file.log_keys.len() == before {
@@ -323,13 +327,29 @@ fn receipt_origin(bytes: &[u8]) -> Option<String> {
     checkpoint.split('\n').next().filter(|o| !o.is_empty()).map(str::to_owned)
 }
 
-fn key(text: &str) -> Result<NoteVerifier, String> {
+/// The keys of `--key` or `trust add`: one vkey, or a file of them (one per
+/// line; blank lines and `#` comments skipped).
+fn key(text: &str) -> Result<Vec<LogAnchor>, String> {
     let t = if std::path::Path::new(text).is_file() {
         std::fs::read_to_string(text).map_err(|e| format!("couldn't read key file {text}: {e}"))?
     } else {
         text.to_owned()
     };
-    NoteVerifier::parse(t.trim()).map_err(|e| format!("--key: {e}"))
+    let keys = t
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| LogAnchor::parse(l).map_err(|e| format!("--key: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(format!("--key: no key in {text:?}"));
+    }
+    Ok(keys)
+}
+
+/// [`key`] of each argument, all together.
+fn keys(args: &[String]) -> Result<Vec<LogAnchor>, String> {
+    Ok(args.iter().map(|k| key(k)).collect::<Result<Vec<_>, _>>()?.concat())
 }
 
 fn read(path: &PathBuf, limit: u64) -> Result<Vec<u8>, String> {
@@ -469,23 +489,22 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             verbose,
         }) => {
             let bytes = read(&receipt, 1 << 20)?;
-            let (pinned, pinned_in) = match k {
-                Some(k) => (key(&k)?, None),
-                None => {
-                    // The receipt's checkpoint names its log (its first line).
-                    let origin = receipt_origin(&bytes)
-                        .ok_or("the receipt names no log; give --key (the log's verifier key)")?;
-                    let path = trust::path(trust.as_deref())?;
-                    let found = trust::load(&path)?.keys_for(&origin);
-                    let first = found.into_iter().next().ok_or_else(|| {
-                        format!(
-                            "no key of {origin} is pinned in {}; give --key, or pin the log's key \
-                             once with `tenderlog-verify trust add KEY`",
-                            path.display()
-                        )
-                    })?;
-                    (first, Some(path))
+            let (pinned, pinned_in) = if k.is_empty() {
+                // The receipt's checkpoint names its log (its first line).
+                let origin = receipt_origin(&bytes)
+                    .ok_or("the receipt names no log; give --key (the log's verifier key)")?;
+                let path = trust::path(trust.as_deref())?;
+                let found = trust::load(&path)?.keys_for(&origin);
+                if found.is_empty() {
+                    return Err(format!(
+                        "no key of {origin} is pinned in {}; give --key, or pin the log's key \
+                         once with `tenderlog-verify trust add KEY`",
+                        path.display()
+                    ));
                 }
+                (found, Some(path))
+            } else {
+                (keys(&k)?, None)
             };
             let history = key_history
                 .map(|p| {
@@ -494,9 +513,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     })
                 })
                 .transpose()?;
-            let key =
-                LogKeys::follow(pinned.name(), std::slice::from_ref(&pinned), history.as_ref())
-                    .map_err(|e| format!("--key-history: {e}"))?;
+            let origin = pinned
+                .iter()
+                .find(|k| matches!(k, LogAnchor::Ed25519(_)))
+                .unwrap_or(&pinned[0])
+                .name()
+                .to_owned();
+            let key = LogKeys::from_anchors(&origin, &pinned, history.as_ref())
+                .map_err(|e| format!("--key: {e}"))?;
             let newer_note = checkpoint.as_ref().map(|p| read(p, 1 << 20)).transpose()?;
             let proof = match &consistency {
                 None => None,
@@ -535,7 +559,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 let found = trust::load(&path)?.keys_for(&bundle.manifest.origin);
                 if found.is_empty() { (None, None) } else { (Some(found), Some(path)) }
             } else {
-                (Some(cli.key.iter().map(|k| key(k)).collect::<Result<Vec<_>, _>>()?), None)
+                (Some(keys(&cli.key)?), None)
             };
             let docs = given_documents(&cli.document)?;
             let (ca, tsa) = (given_roots(&cli.ca_root)?, given_roots(&cli.tsa_root)?);

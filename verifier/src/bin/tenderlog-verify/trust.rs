@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use verifier::note::NoteVerifier;
+use verifier::log_keys::LogAnchor;
 
 /// The format name of a trust file.
 const FORMAT_V1: &str = "tenderlog-trust/v1";
@@ -82,7 +82,7 @@ pub(crate) fn load(path: &Path) -> Result<TrustFile, String> {
         ));
     }
     for p in &file.log_keys {
-        NoteVerifier::parse(&p.vkey)
+        LogAnchor::parse(&p.vkey)
             .map_err(|e| format!("the trust file {} holds a bad key: {e}", path.display()))?;
     }
     Ok(file)
@@ -103,11 +103,11 @@ pub(crate) fn save(path: &Path, file: &TrustFile) -> Result<(), String> {
 }
 
 impl TrustFile {
-    /// The pinned keys named for `origin`.
-    pub(crate) fn keys_for(&self, origin: &str) -> Vec<NoteVerifier> {
+    /// The pinned keys named for `origin` (Ed25519, and ML-DSA-44 ones).
+    pub(crate) fn keys_for(&self, origin: &str) -> Vec<LogAnchor> {
         self.log_keys
             .iter()
-            .filter_map(|p| NoteVerifier::parse(&p.vkey).ok())
+            .filter_map(|p| LogAnchor::parse(&p.vkey).ok())
             .filter(|k| k.name() == origin)
             .collect()
     }
