@@ -22,8 +22,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
-use ml_dsa::MlDsa44;
-use ml_dsa::signature::{Keypair as _, Verifier as _};
+use libcrux_ml_dsa::ml_dsa_44;
 use sha2::{Digest, Sha256};
 
 use crate::Error;
@@ -108,11 +107,17 @@ pub fn subtree_message(name: &str, body: &str, timestamp: u64) -> Result<Vec<u8>
     Ok(m)
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 enum PublicKey {
     Ed25519(VerifyingKey),
-    /// The encoded key (for its ID, vkey and equality) and the decoded one.
-    MlDsa44(Box<[u8]>, Box<ml_dsa::VerifyingKey<MlDsa44>>),
+    /// The encoded key (FIPS 204 pkEncode).
+    MlDsa44(Box<ml_dsa_44::MLDSA44VerificationKey>),
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({})", self.algorithm().label(), B64.encode(self.bytes()))
+    }
 }
 
 impl PublicKey {
@@ -126,14 +131,14 @@ impl PublicKey {
     fn bytes(&self) -> &[u8] {
         match self {
             PublicKey::Ed25519(k) => k.as_bytes(),
-            PublicKey::MlDsa44(raw, _) => raw,
+            PublicKey::MlDsa44(key) => key.as_slice(),
         }
     }
 
     fn mldsa(raw: &[u8]) -> Result<PublicKey, Error> {
-        let enc = ml_dsa::EncodedVerifyingKey::<MlDsa44>::try_from(raw)
-            .map_err(|_| Error::VerifierKey("an ML-DSA-44 key has 1312 bytes"))?;
-        Ok(PublicKey::MlDsa44(raw.into(), Box::new(ml_dsa::VerifyingKey::decode(&enc))))
+        let raw: [u8; MLDSA44_PUBLIC_KEY_BYTES] =
+            raw.try_into().map_err(|_| Error::VerifierKey("an ML-DSA-44 key has 1312 bytes"))?;
+        Ok(PublicKey::MlDsa44(Box::new(ml_dsa_44::MLDSA44VerificationKey::new(raw))))
     }
 }
 
@@ -240,10 +245,12 @@ impl CosignerKey {
                 let signature = ed25519_dalek::Signature::from_slice(signature).ok()?;
                 key.verify_strict(&signed_message(body, ts), &signature).ok()?;
             }
-            PublicKey::MlDsa44(_, key) => {
-                let signature = ml_dsa::Signature::<MlDsa44>::try_from(signature).ok()?;
+            PublicKey::MlDsa44(key) => {
+                let signature: [u8; MLDSA44_SIGNATURE_BYTES] = signature.try_into().ok()?;
+                let signature = ml_dsa_44::MLDSA44Signature::new(signature);
                 let message = subtree_message(&self.name, body, ts).ok()?;
-                key.verify(&message, &signature).ok()?;
+                // FIPS 204 ML-DSA.Verify with an empty context.
+                ml_dsa_44::verify(key, &message, b"", &signature).ok()?;
             }
         }
         Some(ts)
@@ -267,7 +274,7 @@ impl CosignerKey {
 
 enum SecretKey {
     Ed25519(Box<SigningKey>),
-    MlDsa44(Box<ml_dsa::SigningKey<MlDsa44>>),
+    MlDsa44(Box<ml_dsa_44::MLDSA44SigningKey>),
 }
 
 /// A cosigner's signing key (a witness's, or a log's ML-DSA-44 key).
@@ -294,11 +301,10 @@ impl Cosigner {
     /// ML-DSA-44 cosigner `name` with the key FIPS 204 derives from `seed`
     /// (the 32-byte ξ of `ML-DSA.KeyGen_internal`, the form keys are kept in).
     pub fn mldsa44(name: &str, seed: &[u8; 32]) -> Result<Cosigner, Error> {
-        let key = ml_dsa::SigningKey::<MlDsa44>::from_seed(&(*seed).into());
-        let encoded = key.verifying_key().encode();
+        let pair = ml_dsa_44::generate_key_pair(*seed);
         Ok(Cosigner {
-            public: CosignerKey::mldsa44(name, encoded.as_slice())?,
-            key: SecretKey::MlDsa44(Box::new(key)),
+            public: CosignerKey::mldsa44(name, pair.verification_key.as_slice())?,
+            key: SecretKey::MlDsa44(Box::new(pair.signing_key)),
         })
     }
 
@@ -322,10 +328,11 @@ impl Cosigner {
             }
             SecretKey::MlDsa44(key) => {
                 let message = subtree_message(&self.public.name, body, timestamp)?;
-                let sig: ml_dsa::Signature<MlDsa44> = key
-                    .try_sign(&message)
+                // FIPS 204's deterministic variant (rnd = 0, empty context):
+                // the same key and message always give the same line.
+                let sig = ml_dsa_44::sign(key, &message, b"", [0; 32])
                     .map_err(|_| Error::NoteFormat("ML-DSA-44 signing failed"))?;
-                raw.extend_from_slice(sig.encode().as_slice());
+                raw.extend_from_slice(sig.as_slice());
             }
         }
         Ok(format!("\u{2014} {} {}\n", self.public.name, B64.encode(raw)))
