@@ -5,12 +5,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::sync::Arc;
 
 use ledger::{Appender, AppenderConfig, ManualClock};
 use verifier::bundle::{Bundle, Selection, members};
 use verifier::checkpoint::SignedCheckpoint;
-use verifier::event::{Body, Content, Schedule};
 use verifier::log_keys::LogKeys;
 use verifier::note::NoteVerifier;
 use verifier::report::verify_bundle;
@@ -18,26 +16,11 @@ use verifier::report::verify_bundle;
 const ORIGIN: &str = "rotation.tenderlog.example/log";
 const T: &str = "T-ROTATE";
 
-fn content(i: u64) -> Content {
-    Content {
-        tender: T.into(),
-        principal: "agency".into(),
-        body: Body::Schedule(Schedule::new(100_000 + i, 100_000 + i)),
-    }
-}
+#[path = "schedules/mod.rs"]
+mod schedules;
 
-/// Appends `n` schedule changes from `from` on; returns the checkpoints answered.
 fn append(dir: &Path, from: u64, n: u64) -> Vec<SignedCheckpoint> {
-    let config = AppenderConfig {
-        clock: Arc::new(ManualClock::new(1_000 + from)),
-        max_batch: 2,
-        stamp_checkpoints: false,
-        ..AppenderConfig::default()
-    };
-    let appender = Appender::open(dir, config).unwrap();
-    let answers = appender.append((from..from + n).map(content).collect()).unwrap();
-    assert_eq!(appender.shutdown(), None);
-    answers.into_iter().map(|a| (*a.unwrap().checkpoint).clone()).collect()
+    schedules::append(dir, T, 1_000 + from, from, n)
 }
 
 fn vkey(dir: &Path) -> NoteVerifier {

@@ -8,11 +8,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use ledger::{Appender, AppenderConfig, ManualClock};
+use ledger::ManualClock;
 use verifier::bundle::Selection;
 use verifier::checkpoint::SignedCheckpoint;
 use verifier::cosignature::CosignerKey;
-use verifier::event::{Body, Content, Schedule};
 use verifier::log_keys::{LogAnchor, LogKeys};
 use verifier::note::{Note, NoteVerifier};
 use verifier::report::{Options, verify_bundle_with};
@@ -20,25 +19,11 @@ use verifier::report::{Options, verify_bundle_with};
 const ORIGIN: &str = "pq.tenderlog.example/log";
 const T: &str = "T-PQ";
 
-fn content(i: u64) -> Content {
-    Content {
-        tender: T.into(),
-        principal: "agency".into(),
-        body: Body::Schedule(Schedule::new(1_900_000_000_000 + i, 1_900_000_000_000 + i)),
-    }
-}
+#[path = "schedules/mod.rs"]
+mod schedules;
 
 fn append(dir: &Path, from: u64, n: u64) -> Vec<SignedCheckpoint> {
-    let config = AppenderConfig {
-        clock: Arc::new(ManualClock::new(1_796_000_000_000 + from * 1000)),
-        max_batch: 2,
-        stamp_checkpoints: false,
-        ..AppenderConfig::default()
-    };
-    let appender = Appender::open(dir, config).unwrap();
-    let answers = appender.append((from..from + n).map(content).collect()).unwrap();
-    assert_eq!(appender.shutdown(), None);
-    answers.into_iter().map(|a| (*a.unwrap().checkpoint).clone()).collect()
+    schedules::append(dir, T, 1_796_000_000_000 + from * 1000, from, n)
 }
 
 fn classic(dir: &Path) -> NoteVerifier {
