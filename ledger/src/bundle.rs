@@ -9,6 +9,7 @@ use verifier::bundle::{
     TrustPolicy, consistency_to_text, members,
 };
 use verifier::event::{Body, Event, cert_tender, seal_tender};
+use verifier::log_keys::LogAnchor;
 use verifier::note::NoteSigner;
 use verifier::tlog_proof::TlogProof;
 
@@ -260,9 +261,7 @@ impl Store {
             trust: TrustPolicy {
                 // The Ed25519 key, and the ML-DSA-44 key that also signed
                 // every checkpoint (a verifier given it requires it).
-                log_keys: std::iter::once(self.verifier().vkey())
-                    .chain(self.log_keys().post_quantum().iter().map(|k| k.vkey()))
-                    .collect(),
+                log_keys: self.log_keys().current_anchors().iter().map(LogAnchor::vkey).collect(),
                 ca_roots: roots.0.clone(),
                 tsa_roots: roots.1.clone(),
                 ..TrustPolicy::default()

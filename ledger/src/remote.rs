@@ -52,12 +52,7 @@ impl TileSource {
     /// trusted only as far as that key vouches for it. Returns the source
     /// and the keys followed.
     pub fn open(base: &str, keys: &[LogAnchor]) -> Result<(TileSource, LogKeys)> {
-        let origin = keys
-            .iter()
-            .find(|k| matches!(k, LogAnchor::Ed25519(_)))
-            .or(keys.first())
-            .map(|k| k.name().to_owned())
-            .unwrap_or_default();
+        let origin = LogAnchor::origin(keys).unwrap_or_default().to_owned();
         let base = base.trim_end_matches('/').to_owned();
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             return Err(LedgerError::Remote {

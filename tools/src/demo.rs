@@ -158,9 +158,11 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         ledger::tsa::NAME,
         ledger::tsa::tsa_dir(dir).display()
     );
-    let (key, pq_key) = {
+    // The log's keys that sign now: Ed25519, and ML-DSA-44 (a log made by
+    // the demo has both).
+    let (key, anchors) = {
         let store = ledger::Store::open(dir)?;
-        (store.verifier().clone(), store.log_keys().post_quantum().first().cloned())
+        (store.verifier().clone(), store.log_keys().current_anchors())
     };
 
     // One token per principal, as a platform would issue them.
@@ -522,14 +524,12 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         .collect::<std::io::Result<_>>()?;
     let policy =
         verifier::witness_policy::WitnessPolicy::parse(&std::fs::read_to_string(&policy_path)?)?;
-    // Both of the log's keys: every checkpoint must carry both signatures.
-    let keys: Vec<LogAnchor> = std::iter::once(LogAnchor::Ed25519(key.clone()))
-        .chain(pq_key.clone().map(LogAnchor::MlDsa44))
-        .collect();
+
     let report = verifier::report::verify_bundle_with(
         &bundle,
         &verifier::report::Options {
-            keys: Some(&keys),
+            // Both keys: every checkpoint must carry both signatures.
+            keys: Some(&anchors),
             documents: &given,
             witness_policy: Some(&policy),
             ..Default::default()
@@ -566,13 +566,13 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
     let d = dir.display();
     let b = bundle_path.display();
     // The log's keys as a verifier pins them: both, from their files.
-    let ka = match &pq_key {
-        Some(_) => format!(
+    let ka = match anchors.as_slice() {
+        [_, LogAnchor::MlDsa44(_)] => format!(
             "--key {} --key {}",
             ledger::store::vkey_path(dir).display(),
             ledger::keys::post_quantum_vkey_path(dir).display()
         ),
-        None => format!("--key '{}'", key.vkey()),
+        _ => format!("--key '{}'", key.vkey()),
     };
     // Commands that work as printed: the installed programs, else the
     // same run from this checkout.

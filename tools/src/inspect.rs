@@ -185,11 +185,11 @@ fn log_anchors(args: &[String]) -> anyhow::Result<Vec<verifier::log_keys::LogAnc
         } else {
             arg.clone()
         };
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-            out.push(verifier::log_keys::LogAnchor::parse(line).with_context(|| {
-                format!("--key {line:?} must be a verifier key, <origin>+<hash>+<key>")
-            })?);
-        }
+        out.extend(verifier::log_keys::LogAnchor::parse_lines(&text).with_context(|| {
+            format!(
+                "--key {arg:?} must be a verifier key, <origin>+<hash>+<key>, or a file of them"
+            )
+        })?);
     }
     anyhow::ensure!(!out.is_empty(), "--key: no key given");
     Ok(out)

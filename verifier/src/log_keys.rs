@@ -99,6 +99,26 @@ impl LogAnchor {
         }
     }
 
+    /// Parses vkeys one per line, skipping blank lines and `#` comments
+    /// (a `--key` argument, or a key file such as `log.vkey`).
+    pub fn parse_lines(text: &str) -> Result<Vec<LogAnchor>, crate::Error> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(LogAnchor::parse)
+            .collect()
+    }
+
+    /// The log the anchors are for: the name of the first Ed25519 key,
+    /// else of the first key.
+    pub fn origin(anchors: &[LogAnchor]) -> Option<&str> {
+        anchors
+            .iter()
+            .find(|k| matches!(k, LogAnchor::Ed25519(_)))
+            .or(anchors.first())
+            .map(LogAnchor::name)
+    }
+
     /// The key name (the log's origin).
     pub fn name(&self) -> &str {
         match self {
@@ -461,6 +481,14 @@ impl LogKeys {
     /// The log's ML-DSA-44 keys required on every checkpoint besides.
     pub fn post_quantum(&self) -> &[CosignerKey] {
         &self.post_quantum
+    }
+
+    /// The keys that sign now, as a verifier anchors them: the current
+    /// Ed25519 key, then the ML-DSA-44 ones.
+    pub fn current_anchors(&self) -> Vec<LogAnchor> {
+        std::iter::once(LogAnchor::Ed25519(self.current().clone()))
+            .chain(self.post_quantum.iter().cloned().map(LogAnchor::MlDsa44))
+            .collect()
     }
 
     /// The newest key: the one the log signs with now.

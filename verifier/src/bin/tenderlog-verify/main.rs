@@ -254,13 +254,19 @@ fn trust_command(cmd: TrustCommand) -> Result<ExitCode, String> {
         TrustCommand::Add { key: k, note, trust: t } => {
             let path = trust::path(t.as_deref())?;
             let mut file = trust::load(&path)?;
+            let mut added = Vec::new();
             for k in key(&k)? {
                 if file.log_keys.iter().any(|p| p.vkey == k.vkey()) {
                     println!("{} is pinned already in {}", k.vkey(), path.display());
-                    continue;
+                } else {
+                    file.log_keys.push(trust::Pinned { vkey: k.vkey(), note: note.clone() });
+                    added.push(k);
                 }
-                file.log_keys.push(trust::Pinned { vkey: k.vkey(), note: note.clone() });
+            }
+            if !added.is_empty() {
                 trust::save(&path, &file)?;
+            }
+            for k in &added {
                 println!("pinned {} in {}", k.vkey(), path.display());
                 eprintln!(
                     "tenderlog-verify: bundles and receipts of {} are now checked against it without --key",
@@ -335,12 +341,7 @@ fn key(text: &str) -> Result<Vec<LogAnchor>, String> {
     } else {
         text.to_owned()
     };
-    let keys = t
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| LogAnchor::parse(l).map_err(|e| format!("--key: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let keys = LogAnchor::parse_lines(&t).map_err(|e| format!("--key: {e}"))?;
     if keys.is_empty() {
         return Err(format!("--key: no key in {text:?}"));
     }
@@ -513,13 +514,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     })
                 })
                 .transpose()?;
-            let origin = pinned
-                .iter()
-                .find(|k| matches!(k, LogAnchor::Ed25519(_)))
-                .unwrap_or(&pinned[0])
-                .name()
-                .to_owned();
-            let key = LogKeys::from_anchors(&origin, &pinned, history.as_ref())
+            let origin = LogAnchor::origin(&pinned).unwrap_or_default();
+            let key = LogKeys::from_anchors(origin, &pinned, history.as_ref())
                 .map_err(|e| format!("--key: {e}"))?;
             let newer_note = checkpoint.as_ref().map(|p| read(p, 1 << 20)).transpose()?;
             let proof = match &consistency {
