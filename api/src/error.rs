@@ -246,6 +246,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The human detail.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
 }
 
 impl From<ledger::LedgerError> for ApiError {

@@ -15,6 +15,7 @@
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+mod pages;
 pub mod ratelimit;
 pub mod server;
 pub mod state;

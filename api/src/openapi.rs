@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::error::Code;
 use crate::state::AppState;
-use crate::{tiles, v1};
+use crate::{pages, tiles, v1};
 
 /// A parameter of an operation.
 pub struct Param {
@@ -107,6 +107,12 @@ const DOCUMENT_PARAMS: &[Param] =
     &[p("sha256", "string", "the document's SHA-256, 64 lowercase hex")];
 const TILE_PARAMS: &[Param] =
     &[p("path", "string", "the tile path, e.g. 0/x001/234 or entries/000.p/7")];
+
+const VERIFY_PARAMS: &[Param] =
+    &[q("sha256", false, "string", "a document's SHA-256, 64 hex digits")];
+const CONSOLE_TENDER_PARAMS: &[Param] = &[p("id", "string", "the tender ID")];
+const ASSET_PARAMS: &[Param] =
+    &[p("name", "string", "style.css, app.js, tenderlog_web.js or tenderlog_web_bg.wasm")];
 
 const BUNDLE_PARAMS: &[Param] = &[
     q("tender", false, "string", "every event of this tender"),
@@ -272,6 +278,19 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
         (
             Route {
                 method: "GET",
+                path: "/v1/receipts/{index}",
+                summary: "An entry's receipt against the first checkpoint that covered it (what its submitter got, without a sealed document's opening)",
+                role: None,
+                params: ENTRY_PARAMS,
+                body: None,
+                ok: &[(200, JSON, "the receipt")],
+                errors: &[Code::BadParameter, Code::NoSuchEntry],
+            },
+            get(v1::entry_receipt),
+        ),
+        (
+            Route {
+                method: "GET",
                 path: "/v1/tenders/{id}/events",
                 summary: "A tender's timeline, in order, with indexes, a page at a time",
                 role: None,
@@ -340,6 +359,123 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 errors: &[],
             },
             get(serve),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/verify",
+                summary: "Page: verify a document (hashed in the browser, never uploaded), a receipt or a bundle; with ?sha256=HEX, the server's lookup without script",
+                role: None,
+                params: VERIFY_PARAMS,
+                body: None,
+                ok: &[(200, HTML, "the page")],
+                errors: &[],
+            },
+            get(pages::public::verify),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/",
+                summary: "Page: the verification page",
+                role: None,
+                params: &[],
+                body: None,
+                ok: &[(200, HTML, "the page")],
+                errors: &[],
+            },
+            get(pages::public::verify),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/receipt",
+                summary: "Page: check a receipt in the browser",
+                role: None,
+                params: &[],
+                body: None,
+                ok: &[(200, HTML, "the page")],
+                errors: &[],
+            },
+            get(pages::public::receipt),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/entries/{index}",
+                summary: "Page: an entry's permalink, with its receipt and bundle, verified in the browser",
+                role: None,
+                params: ENTRY_PARAMS,
+                body: None,
+                ok: &[(200, HTML, "the page")],
+                errors: &[],
+            },
+            get(pages::public::entry),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/console",
+                summary: "Page: the regulator's console (log health, tenders, violations); a sign-in form without a session",
+                role: Some("supervisor"),
+                params: &[],
+                body: None,
+                ok: &[(200, HTML, "the page")],
+                errors: &[],
+            },
+            get(pages::console::home),
+        ),
+        (
+            Route {
+                method: "POST",
+                path: "/console/login",
+                summary: "Sign in to the console with an admin or supervisor token (form field token); sets an HttpOnly, SameSite=Strict session cookie",
+                role: None,
+                params: &[],
+                body: Some("application/x-www-form-urlencoded"),
+                ok: &[(303, HTML, "to /console")],
+                errors: &[],
+            },
+            post(pages::console::login),
+        ),
+        (
+            Route {
+                method: "POST",
+                path: "/console/logout",
+                summary: "End the console session",
+                role: None,
+                params: &[],
+                body: None,
+                ok: &[(303, HTML, "to /console")],
+                errors: &[],
+            },
+            post(pages::console::logout),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/console/tenders/{id}",
+                summary: "Page: a tender's compliance report (violations first), refusals and timeline",
+                role: Some("supervisor"),
+                params: CONSOLE_TENDER_PARAMS,
+                body: None,
+                ok: &[(200, HTML, "the page")],
+                errors: &[],
+            },
+            get(pages::console::tender),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/assets/{name}",
+                summary: "The pages' style, script and in-browser verifier (WebAssembly)",
+                role: None,
+                params: ASSET_PARAMS,
+                body: None,
+                ok: &[(200, OCTETS, "the file")],
+                errors: &[Code::NotFound, Code::Unavailable],
+            },
+            get(pages::asset),
         ),
         (
             Route {

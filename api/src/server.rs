@@ -205,6 +205,7 @@ pub async fn start(
             body_bytes: config.body_bytes,
             health_max_age: config.health_max_age,
             body_timeout: config.body_timeout,
+            secure_cookies: config.tls.is_some(),
         },
         rate: crate::ratelimit::RateLimits::new(
             config.rate_writes_per_token,

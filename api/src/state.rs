@@ -113,6 +113,8 @@ pub struct Limits {
     pub health_max_age: Duration,
     /// A request body must arrive within this.
     pub body_timeout: Duration,
+    /// Served over HTTPS: the console's session cookie is marked `Secure`.
+    pub secure_cookies: bool,
 }
 
 /// The shared state.

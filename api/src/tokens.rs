@@ -25,14 +25,18 @@ pub enum Role {
     Submitter,
     /// May do everything a submitter may, and administer the log.
     Admin,
+    /// May read the regulator's console (tenders, compliance, log health);
+    /// may not submit or administer.
+    Supervisor,
 }
 
 impl Role {
-    /// Parses `submitter` or `admin`.
+    /// Parses `submitter`, `admin` or `supervisor`.
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "submitter" => Some(Role::Submitter),
             "admin" => Some(Role::Admin),
+            "supervisor" => Some(Role::Supervisor),
             _ => None,
         }
     }
@@ -42,6 +46,7 @@ impl Role {
         match self {
             Role::Submitter => "submitter",
             Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
         }
     }
 

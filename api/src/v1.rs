@@ -314,8 +314,9 @@ pub(crate) async fn create_token(
         .map_err(|e| ApiError::new(Code::InvalidJson, e.to_string()))?;
     let role = match req.role.as_deref() {
         None => Role::Submitter,
-        Some(r) => Role::parse(r)
-            .ok_or_else(|| ApiError::new(Code::BadParameter, "role must be submitter or admin"))?,
+        Some(r) => Role::parse(r).ok_or_else(|| {
+            ApiError::new(Code::BadParameter, "role must be submitter, admin or supervisor")
+        })?,
     };
     let dir = state.dir.clone();
     let name = req.name.clone();
@@ -570,6 +571,36 @@ pub(crate) async fn entry(
         })
         .await?;
     Ok(Json(out).into_response())
+}
+
+/// `GET /v1/receipts/{index}`: the receipt of an entry, against the first
+/// checkpoint that covered it — the same a submitter got (without a sealed
+/// document's opening, which only its submitter ever holds).
+pub(crate) async fn entry_receipt(
+    State(state): Shared,
+    Path(index): Path<String>,
+) -> Result<Response, ApiError> {
+    let index = parse_index(&index)?;
+    let (leaf, note, proof) = state
+        .readers
+        .quick(move |s| {
+            let (size, note) = s.receipt_checkpoint(index)?;
+            Ok((s.leaf(index)?, note, s.inclusion_proof(index, size)?))
+        })
+        .await?;
+    let tlog_proof =
+        TlogProof { extra: None, index, proof: proof.clone(), checkpoint: note.clone() }.to_text();
+    Ok(Json(Receipt {
+        index,
+        leaf_hash: verifier::leaf_hash(&leaf).to_hex(),
+        leaf: B64.encode(&leaf),
+        checkpoint: note,
+        inclusion_proof: hexes(&proof),
+        tlog_proof,
+        duplicate: false,
+        sealed: None,
+    })
+    .into_response())
 }
 
 /// A tender ID in a path: 1 to 128 bytes.

@@ -139,6 +139,21 @@ pub trait Lookups {
 
     /// The indexes of the events that logged a document with this SHA-256.
     fn document_events(&self, sha256: &Hash) -> Result<Vec<u64>>;
+
+    /// Every tender with events, as `(tender, events, index of its latest
+    /// event)`, the most recently active first; `limit` at most.
+    fn tenders(&self, limit: usize) -> Result<Vec<TenderSummary>>;
+}
+
+/// A tender as a list of tenders shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenderSummary {
+    /// The tender ID.
+    pub tender: String,
+    /// How many events it has.
+    pub events: u64,
+    /// The index of its latest event.
+    pub latest: u64,
 }
 
 /// The RFC 3161 tokens over signed checkpoints (the stamper's table).

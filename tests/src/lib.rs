@@ -31,3 +31,13 @@ pub fn skipped(why: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
 }
+
+/// A tool a test needs is missing: fails where `TENDERLOG_REQUIRE_FIXTURES`
+/// is set (CI), else says the test skipped and why ([`skipped`]).
+pub fn tool_missing(why: &str) {
+    assert!(
+        std::env::var_os("TENDERLOG_REQUIRE_FIXTURES").is_none(),
+        "TENDERLOG_REQUIRE_FIXTURES is set but {why}"
+    );
+    skipped(why);
+}

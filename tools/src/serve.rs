@@ -292,7 +292,8 @@ pub(crate) enum TokenCommand {
         /// The principal its submissions are recorded under, e.g. agency-01.
         #[arg(long)]
         name: String,
-        /// submitter (may POST /v1/events) or admin (everything).
+        /// submitter (may POST /v1/events), supervisor (may read the
+        /// regulator's console at /console) or admin (everything).
         #[arg(long, default_value = "submitter")]
         role: String,
         /// Issue another token for a principal that already has one (a
@@ -329,7 +330,7 @@ pub(crate) fn token(cmd: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Create { data, name, role, reissue } => {
             need_store(&data)?;
             let role = Role::parse(&role)
-                .ok_or_else(|| anyhow::anyhow!("--role must be submitter or admin"))?;
+                .ok_or_else(|| anyhow::anyhow!("--role must be submitter, admin or supervisor"))?;
             let token = if reissue {
                 api::tokens::reissue(&data, &name, role)?
             } else {

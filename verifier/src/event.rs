@@ -347,6 +347,15 @@ pub fn seal_tender(seal_fingerprint: &Hash) -> String {
     format!("{SEAL_TENDER_PREFIX}{}", seal_fingerprint.to_hex())
 }
 
+/// Whether `tender` is one of the log's own chains (the rule packs, the
+/// holiday calendars, a certificate's or a seal's lifecycle), not a tender.
+pub fn reserved_tender(tender: &str) -> bool {
+    tender == POLICY_TENDER
+        || tender == CALENDAR_TENDER
+        || tender.starts_with(CERT_TENDER_PREFIX)
+        || tender.starts_with(SEAL_TENDER_PREFIX)
+}
+
 /// Largest e-seal (`SESeal`, or `SES_Signature` with its seal) carried in an
 /// event, in bytes: seals carry a picture, and leaves stay under 64 KiB.
 pub const MAX_SEAL_EVENT_BYTES: usize = 48 * 1024;
@@ -1016,11 +1025,7 @@ impl Body {
             ))),
             // The policy chain, certificate and seal chains are reserved
             // for their own events: nothing else may sit in them.
-            None if tender == POLICY_TENDER
-                || (submitted && tender == CALENDAR_TENDER)
-                || tender.starts_with(CERT_TENDER_PREFIX)
-                || tender.starts_with(SEAL_TENDER_PREFIX) =>
-            {
+            None if reserved_tender(tender) && (submitted || tender != CALENDAR_TENDER) => {
                 Err(Error::EventInvalid(format!(
                     "tender {tender:?} is reserved for {} events",
                     if tender == POLICY_TENDER {

@@ -337,7 +337,14 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let compliance = tender_compliance(m, &selected, &events, &certs);
 
     let (verified, checks) = out.finish();
-    let filings = crate::filing::filings(selected.iter().map(|(i, ev, _)| (*i, *ev)), &checks);
+    // A selected reveal's sealed entry is context (the bundle carries it to
+    // open), but the filing a reader asks about is that sealed bid, opened.
+    let opened = selected.iter().filter_map(|(_, ev, _)| match &ev.body {
+        Body::Reveal(r) => events.get(&r.sealed.index).map(|(sealed, _)| (r.sealed.index, sealed)),
+        _ => None,
+    });
+    let filings =
+        crate::filing::filings(selected.iter().map(|(i, ev, _)| (*i, *ev)).chain(opened), &checks);
     Report {
         verified,
         anchored: options.keys.is_some(),

@@ -413,6 +413,34 @@ impl ProcedureStep {
         }
     }
 
+    /// The step in words, Chinese first (as the pages show a tender's stage).
+    pub fn words(&self) -> String {
+        let zh = match self {
+            ProcedureStep::DecryptionFailed(_) => "投标文件解密失败",
+            ProcedureStep::CandidatesPublished(_) => "公示中标候选人",
+            ProcedureStep::AwardDecided(_) => "确定中标人",
+            ProcedureStep::ResultNoticesSent(_) => "发出中标结果通知",
+            ProcedureStep::ReportFiled(_) => "提交招标投标情况书面报告",
+            ProcedureStep::SecurityRefunded(_) => "退还投标保证金",
+            ProcedureStep::Terminated(_) => "终止招标",
+            ProcedureStep::ObjectionRaised(_) => "提出异议",
+            ProcedureStep::ObjectionAnswered(_) => "答复异议",
+            ProcedureStep::WithdrawalRefunded(_) => "退还撤回投标的保证金",
+            ProcedureStep::CommitteeFormed(_) => "组建评标委员会",
+            ProcedureStep::MoreTimeAsked(_) => "评标委员会要求延长评标时间",
+            ProcedureStep::PerformanceSecurityPosted(_) => "提交履约保证金",
+            ProcedureStep::InvitationsSent(_) => "发出投标邀请书",
+            ProcedureStep::PrequalificationPassed(_) => "资格预审通过",
+            ProcedureStep::ComplaintFiled(_) => "提起投诉",
+            ProcedureStep::ComplaintAccepted(_) => "受理投诉",
+            ProcedureStep::ComplaintDecided(_) => "作出投诉处理决定",
+            ProcedureStep::OpeningPhase(_) => "开标流程",
+            ProcedureStep::DecryptionAdjudicated(_) => "认定解密失败责任",
+            ProcedureStep::ClarificationDelivered(_) => "澄清或修改送达",
+        };
+        format!("{zh} {}", self.name().replace('_', " "))
+    }
+
     /// Who files it in a registered tender.
     pub fn filer(&self) -> StepFiler {
         match self {

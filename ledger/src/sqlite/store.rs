@@ -527,6 +527,40 @@ impl Lookups for Store {
         Ok(out)
     }
 
+    fn tenders(&self, limit: usize) -> Result<Vec<crate::storage::TenderSummary>> {
+        use std::collections::HashMap;
+        let upto = self.indexed_upto()?;
+        let mut found: HashMap<String, (u64, u64)> = HashMap::new();
+        if let Some(ix) = &self.ix {
+            let mut st = ix.prepare_cached(
+                "SELECT tender, COUNT(*), MAX(idx) FROM tender_events WHERE idx < ?1 GROUP BY tender",
+            )?;
+            let rows = st.query_map([upto as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })?;
+            for row in rows {
+                let (tender, n, latest) = row?;
+                found.insert(tender, (sql_u64(n)?, sql_u64(latest)?));
+            }
+        }
+        self.scan_tail(upto, |idx, _, e| {
+            let t = found.entry(e.tender.clone()).or_insert((0, idx));
+            t.0 += 1;
+            t.1 = t.1.max(idx);
+        })?;
+        let mut out: Vec<crate::storage::TenderSummary> = found
+            .into_iter()
+            .map(|(tender, (events, latest))| crate::storage::TenderSummary {
+                tender,
+                events,
+                latest,
+            })
+            .collect();
+        out.sort_by_key(|t| std::cmp::Reverse(t.latest));
+        out.truncate(limit);
+        Ok(out)
+    }
+
     /// The indexes of the events that logged a document with this SHA-256.
     fn document_events(&self, sha256: &Hash) -> Result<Vec<u64>> {
         let mut out = Vec::new();

@@ -76,6 +76,25 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{font-weigh
 impl Compliance {
     /// The report as one self-contained HTML page, Chinese first.
     pub fn to_html(&self) -> String {
+        let page: Markup = html! {
+            (DOCTYPE)
+            html lang="zh-CN" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { "合规报告 Compliance report — " (self.tender) }
+                    style { (STYLE) }
+                }
+                body { (self.to_fragment(false)) }
+            }
+        };
+        page.into_string()
+    }
+
+    /// The report's content, for a page that has its own head and style
+    /// (the regulator's console); `link_entries` makes each cited entry a
+    /// link to its page (`/entries/{index}`).
+    pub fn to_fragment(&self, link_entries: bool) -> Markup {
         let count = |o: Outcome| self.verdicts.iter().filter(|v| v.outcome == o).count();
         let list = self.by_outcome();
         let periods = match self.reading.minimum_periods {
@@ -87,83 +106,71 @@ impl Compliance {
         } else {
             "最短期限末日遇休息日不顺延 minimums not extended over rest days"
         };
-        let page: Markup = html! {
-            (DOCTYPE)
-            html lang="zh-CN" {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { "合规报告 Compliance report — " (self.tender) }
-                    style { (STYLE) }
+        html! {
+            h1 { "招标投标程序合规报告" br; span.en { "Compliance report of the tender procedure" } }
+            p { "项目（标段）编号 Tender: " strong { (self.tender) } }
+            p.summary {
+                "违反 " strong { (count(Outcome::Fail)) } " 项 · 无法判定 "
+                strong { (count(Outcome::Indeterminate)) } " 项 · 符合 "
+                (count(Outcome::Pass)) " 项 · 不适用 " (count(Outcome::NotApplicable))
+                " 项；共判定 " (self.events) " 个事件"
+                br;
+                span.en {
+                    (count(Outcome::Fail)) " broken, " (count(Outcome::Indeterminate))
+                    " undecided, " (count(Outcome::Pass)) " kept, "
+                    (count(Outcome::NotApplicable)) " not applicable; "
+                    (self.events) " events judged"
                 }
-                body {
-                    h1 { "招标投标程序合规报告" br; span.en { "Compliance report of the tender procedure" } }
-                    p { "项目（标段）编号 Tender: " strong { (self.tender) } }
-                    p.summary {
-                        "违反 " strong { (count(Outcome::Fail)) } " 项 · 无法判定 "
-                        strong { (count(Outcome::Indeterminate)) } " 项 · 符合 "
-                        (count(Outcome::Pass)) " 项 · 不适用 " (count(Outcome::NotApplicable))
-                        " 项；共判定 " (self.events) " 个事件"
-                        br;
-                        span.en {
-                            (count(Outcome::Fail)) " broken, " (count(Outcome::Indeterminate))
-                            " undecided, " (count(Outcome::Pass)) " kept, "
-                            (count(Outcome::NotApplicable)) " not applicable; "
-                            (self.events) " events judged"
-                        }
+            }
+            dl {
+                dt { "判定时间依据 Judged by" } dd { (self.judged_by) }
+                dt { "节假日安排 Calendar" } dd { (self.calendar) }
+                dt { "期限计算 Periods" } dd { (periods) "；" (extended) }
+                dt { "规则包 Rule pack" } dd { (self.rule_pack) }
+            }
+            table {
+                thead {
+                    tr {
+                        th { "结论" br; span.en { "Outcome" } }
+                        th { "规则" br; span.en { "Rule" } }
+                        th { "要求与依据" br; span.en { "Requirement and article" } }
+                        th { "说明" br; span.en { "Why" } }
+                        th { "引用条目" br; span.en { "Entries" } }
                     }
-                    dl {
-                        dt { "判定时间依据 Judged by" } dd { (self.judged_by) }
-                        dt { "节假日安排 Calendar" } dd { (self.calendar) }
-                        dt { "期限计算 Periods" } dd { (periods) "；" (extended) }
-                        dt { "规则包 Rule pack" } dd { (self.rule_pack) }
-                    }
-                    table {
-                        thead {
-                            tr {
-                                th { "结论" br; span.en { "Outcome" } }
-                                th { "规则" br; span.en { "Rule" } }
-                                th { "要求与依据" br; span.en { "Requirement and article" } }
-                                th { "说明" br; span.en { "Why" } }
-                                th { "引用条目" br; span.en { "Entries" } }
+                }
+                tbody {
+                    @for v in &list {
+                        @let (word, class) = outcome(v.outcome);
+                        tr class=(class) {
+                            td.o { (word) }
+                            td { (v.rule) }
+                            td {
+                                (zh_title(&v.rule)) br;
+                                span.en { (v.title) } br;
+                                "（" (v.article) "）"
                             }
-                        }
-                        tbody {
-                            @for v in &list {
-                                @let (word, class) = outcome(v.outcome);
-                                tr class=(class) {
-                                    td.o { (word) }
-                                    td { (v.rule) }
-                                    td {
-                                        (zh_title(&v.rule)) br;
-                                        span.en { (v.title) } br;
-                                        "（" (v.article) "）"
-                                    }
-                                    td {
-                                        (v.detail)
-                                        @if !v.missing.is_empty() {
-                                            br; "缺少 missing: " (v.missing.join("；"))
-                                        }
-                                    }
-                                    td {
-                                        @for (k, e) in v.events.iter().enumerate() {
-                                            @if k > 0 { ", " }
-                                            (e)
-                                        }
-                                    }
+                            td {
+                                (v.detail)
+                                @if !v.missing.is_empty() {
+                                    br; "缺少 missing: " (v.missing.join("；"))
+                                }
+                            }
+                            td {
+                                @for (k, e) in v.events.iter().enumerate() {
+                                    @if k > 0 { ", " }
+                                    @if link_entries { a href={ "/entries/" (e) } { (e) } } @else { (e) }
                                 }
                             }
                         }
                     }
-                    p.en {
-                        "本报告由日志记录判定：日志证明记录自写入后未被更改，不证明记录之外发生的事。 "
-                        "What the authentic record shows: the log proves the record was not changed after it was written, not what happened outside it. "
-                        "条目编号为日志索引，可用 tenderlog-verify 离线核验。 Entries are log indexes; check them offline with tenderlog-verify."
-                    }
                 }
             }
-        };
-        page.into_string()
+            p.en {
+                "本报告由日志记录判定：日志证明记录自写入后未被更改，不证明记录之外发生的事。 "
+                "What the authentic record shows: the log proves the record was not changed after it was written, not what happened outside it. "
+                "条目编号为日志索引，可用 tenderlog-verify 离线核验。 Entries are log indexes; check them offline with tenderlog-verify."
+            }
+        }
     }
 }
 
