@@ -132,6 +132,9 @@ pub(crate) enum BenchCommand {
     },
     /// The HTTP API on loopback: proofs/s, submit latency, max submissions/s.
     Http(crate::bench_http::HttpBench),
+    /// The verification page's digest lookup (`/verify?sha256=`) beside the
+    /// JSON lookup, over a large log.
+    Lookup(crate::bench_lookup::LookupBench),
     /// Witnessing: a witness's add-checkpoint/s, and a log with two
     /// witnesses (receipt latency beside none; signing to cosigned quorum).
     Witness(crate::bench_witness::WitnessBench),
@@ -416,6 +419,7 @@ pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!("peak RSS {:.1} MiB", peak_rss_mib());
         }
         BenchCommand::Http(args) => crate::bench_http::run(args)?,
+        BenchCommand::Lookup(args) => crate::bench_lookup::run(args)?,
         BenchCommand::Witness(args) => crate::bench_witness::run(args)?,
         BenchCommand::Soak { kills, dir } => crate::bench_soak::run(kills, &dir)?,
         BenchCommand::SlowClients { connections, seconds, dir } => {

@@ -12,6 +12,8 @@ mod bench;
 #[cfg(feature = "bench")]
 mod bench_http;
 #[cfg(feature = "bench")]
+mod bench_lookup;
+#[cfg(feature = "bench")]
 mod bench_rules;
 #[cfg(feature = "bench")]
 mod bench_seal;
