@@ -12,6 +12,7 @@
 //! is a problem-details JSON with a stable code ([`error::Code`]).
 #![forbid(unsafe_code)]
 
+mod certificates;
 pub mod error;
 pub mod metrics;
 pub mod openapi;

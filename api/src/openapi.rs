@@ -110,6 +110,8 @@ const TILE_PARAMS: &[Param] =
 
 const VERIFY_PARAMS: &[Param] =
     &[q("sha256", false, "string", "a document's SHA-256, 64 hex digits")];
+const CERTIFICATE_PARAMS: &[Param] =
+    &[p("file", "string", "the entry's index and .pdf, e.g. 17.pdf")];
 const CONSOLE_TENDER_PARAMS: &[Param] = &[p("id", "string", "the tender ID")];
 const ASSET_PARAMS: &[Param] =
     &[p("name", "string", "style.css, app.js, tenderlog_web.js or tenderlog_web_bg.wasm")];
@@ -287,6 +289,19 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 errors: &[Code::BadParameter, Code::NoSuchEntry],
             },
             get(v1::entry_receipt),
+        ),
+        (
+            Route {
+                method: "GET",
+                path: "/v1/certificates/{file}",
+                summary: "`/v1/certificates/{index}.pdf`: an entry's evidence certificate (存证证书), a one-page PDF/A-3 in Chinese with the receipt and the checkpoint's RFC 3161 token attached; the same bytes as `tenderlog certificate`",
+                role: None,
+                params: CERTIFICATE_PARAMS,
+                body: None,
+                ok: &[(200, "application/pdf", "the certificate")],
+                errors: &[Code::BadParameter, Code::NoSuchEntry, Code::NotFound, Code::Unavailable],
+            },
+            get(crate::certificates::certificate),
         ),
         (
             Route {

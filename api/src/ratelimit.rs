@@ -67,7 +67,10 @@ fn token_id(req: &Request) -> Option<String> {
 
 /// Whether a GET of `path` is an expensive read.
 fn heavy(path: &str) -> bool {
-    path == "/v1/bundles" || path.starts_with("/v1/tenders/") || path.starts_with("/console")
+    path == "/v1/bundles"
+        || path.starts_with("/v1/tenders/")
+        || path.starts_with("/console")
+        || path.starts_with("/v1/certificates/")
 }
 
 /// The middleware: counts the request against its client's limit.

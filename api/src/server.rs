@@ -58,6 +58,10 @@ pub struct ServerConfig {
     pub tls: Option<crate::tls::TlsFiles>,
     /// Send each checkpoint to these witnesses (`--witness-policy`).
     pub witnessing: Option<crate::witnessing::WitnessingConfig>,
+    /// The public address of the pages, e.g. `https://ggzy.example.gov.cn`:
+    /// evidence certificates' QR codes link to `{public_url}/entries/{index}`.
+    /// `None`: `http://` (or `https://`) and the listen address.
+    pub public_url: Option<String>,
 }
 
 impl ServerConfig {
@@ -81,6 +85,7 @@ impl ServerConfig {
             rate_heavy_per_address: 10,
             tls: None,
             witnessing: None,
+            public_url: None,
         }
     }
 }
@@ -195,6 +200,16 @@ pub async fn start(
         }
         None => None,
     };
+    let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Io { addr: config.listen, source })?;
+    let addr =
+        listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("{}://{addr}", if tls.is_some() { "https" } else { "http" }));
     let state = Arc::new(AppState {
         dir: config.data.clone(),
         appender,
@@ -212,16 +227,11 @@ pub async fn start(
             config.rate_heavy_per_address,
         ),
         witnessing: witnessing.clone(),
+        public_url,
     });
     if let Some(w) = witnessing.clone() {
         tokio::spawn(w.run(state.readers.clone(), state.metrics.clone()));
     }
-    let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServeError::Io { addr: config.listen, source })?;
-    let addr =
-        listener.local_addr().map_err(|source| ServeError::Io { addr: config.listen, source })?;
     tracing::info!(%addr, data = %config.data.display(), "listening");
     let app = router(state.clone());
     let limits = ConnLimits {

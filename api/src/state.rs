@@ -135,6 +135,8 @@ pub struct AppState {
     pub rate: crate::ratelimit::RateLimits,
     /// The witness client, when the operator gave a witness policy.
     pub witnessing: Option<Arc<crate::witnessing::Witnessing>>,
+    /// The public address of the pages (certificates' QR codes link there).
+    pub public_url: String,
 }
 
 #[cfg(test)]

@@ -15,11 +15,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde::Serialize;
 use serde_json::json;
 use verifier::Hash;
 use verifier::event::{Body, Event, Request, Submission};
-use verifier::tlog_proof::TlogProof;
+use verifier::report::Receipt;
 
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
@@ -111,30 +110,6 @@ fn parse_hash(v: &str, what: &str) -> Result<Hash, ApiError> {
     Hash::from_hex(v).map_err(|_| {
         ApiError::new(Code::BadHash, format!("{what} must be 64 lowercase hex digits"))
     })
-}
-
-/// The answer to a submission.
-#[derive(Serialize)]
-pub(crate) struct Receipt {
-    /// The entry's index.
-    pub index: u64,
-    /// The leaf, base64.
-    pub leaf: String,
-    /// The leaf hash, hex.
-    pub leaf_hash: String,
-    /// The signed checkpoint that includes the entry.
-    pub checkpoint: String,
-    /// The inclusion proof against that checkpoint, hex, leaf to root.
-    pub inclusion_proof: Vec<String>,
-    /// The same as a C2SP tlog-proof.
-    pub tlog_proof: String,
-    /// True when the content was already logged (this is the earlier entry).
-    pub duplicate: bool,
-    /// For a sealed document: the salt, filer and document its commitment
-    /// binds, and the sealed entry — the body of the `reveal` event that
-    /// opens it. Only the submitter ever gets it; keep it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sealed: Option<verifier::event::Reveal>,
 }
 
 /// `POST /v1/events`: append one submission; answer with a receipt once it is
@@ -255,22 +230,9 @@ async fn receipt(
     appended: ledger::Appended,
     checkpoint: verifier::checkpoint::SignedCheckpoint,
 ) -> Result<Receipt, ApiError> {
-    let (index, size) = (appended.index, checkpoint.checkpoint.size);
-    let (leaf, proof) =
-        state.readers.quick(move |s| Ok((s.leaf(index)?, s.inclusion_proof(index, size)?))).await?;
-    let note = checkpoint.note;
-    let tlog_proof =
-        TlogProof { extra: None, index, proof: proof.clone(), checkpoint: note.clone() }.to_text();
-    Ok(Receipt {
-        index,
-        leaf: B64.encode(&leaf),
-        leaf_hash: appended.leaf_hash.to_hex(),
-        checkpoint: note,
-        inclusion_proof: hexes(&proof),
-        tlog_proof,
-        duplicate: appended.duplicate,
-        sealed: None,
-    })
+    let (index, size, note) = (appended.index, checkpoint.checkpoint.size, checkpoint.note);
+    let duplicate = appended.duplicate;
+    state.readers.quick(move |s| Ok(s.receipt_at(index, size, note, duplicate)?)).await
 }
 
 /// Why a request body could not be read: over the limit (413), not in
@@ -581,26 +543,14 @@ pub(crate) async fn entry_receipt(
     Path(index): Path<String>,
 ) -> Result<Response, ApiError> {
     let index = parse_index(&index)?;
-    let (leaf, note, proof) = state
+    let receipt = state
         .readers
         .quick(move |s| {
             let (size, note) = s.receipt_checkpoint(index)?;
-            Ok((s.leaf(index)?, note, s.inclusion_proof(index, size)?))
+            Ok(s.receipt_at(index, size, note, false)?)
         })
         .await?;
-    let tlog_proof =
-        TlogProof { extra: None, index, proof: proof.clone(), checkpoint: note.clone() }.to_text();
-    Ok(Json(Receipt {
-        index,
-        leaf_hash: verifier::leaf_hash(&leaf).to_hex(),
-        leaf: B64.encode(&leaf),
-        checkpoint: note,
-        inclusion_proof: hexes(&proof),
-        tlog_proof,
-        duplicate: false,
-        sealed: None,
-    })
-    .into_response())
+    Ok(Json(receipt).into_response())
 }
 
 /// A tender ID in a path: 1 to 128 bytes.

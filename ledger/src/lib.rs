@@ -28,6 +28,7 @@ mod compliance;
 mod error;
 pub mod issue;
 pub mod keys;
+mod receipt;
 pub mod remote;
 pub mod sequencer;
 pub mod sqlite;

@@ -164,6 +164,10 @@ pub trait StampTable {
     /// The largest stamped size, if any.
     fn latest_size(&self) -> Result<Option<u64>>;
 
+    /// The smallest stamped size of at least `size`, if any: the first
+    /// stamped checkpoint that covers entry `size - 1`.
+    fn first_from(&self, size: u64) -> Result<Option<u64>>;
+
     /// Keeps `stamp` as the token of checkpoint `size` (a second token for
     /// a size is ignored: the first stays).
     fn insert(&self, size: u64, stamp: &crate::stamper::Stamp) -> Result<()>;

@@ -39,6 +39,9 @@ fn logged_digest(i: u64) -> String {
     verifier::Hash(Sha256::digest(i.to_be_bytes()).into()).to_hex()
 }
 
+/// A request's address from the base URL and a digest.
+type Url = fn(&str, &str) -> String;
+
 pub(crate) fn run(args: LookupBench) -> anyhow::Result<()> {
     let tmp = scratch(&args.dir)?;
     let data = match &args.data {
@@ -87,7 +90,7 @@ pub(crate) fn run(args: LookupBench) -> anyhow::Result<()> {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (((seed >> 11) as u128 * n as u128) >> 53) as u64
         };
-        let kinds: [(&str, bool, fn(&str, &str) -> String); 4] = [
+        let kinds: [(&str, bool, Url); 4] = [
             ("GET /v1/documents/{sha256}, logged (JSON, before)", true, |b, h| {
                 format!("{b}/v1/documents/{h}")
             }),

@@ -577,8 +577,18 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
     // Commands that work as printed: the installed programs, else the
     // same run from this checkout.
     let (tl, tv) = (program("tenderlog"), program("tenderlog-verify"));
+    // The award notice's evidence certificate: the paper form of its evidence.
+    let award = STEPS.iter().position(|s| s.1 == "award_notice").and_then(|k| files.get(k));
+    let award_index = award.and_then(|p| std::fs::read(p).ok()).and_then(|bytes| {
+        let store = ledger::Store::open(dir).ok()?;
+        let sha = Hash(Sha256::digest(&bytes).into());
+        ledger::storage::Lookups::document_events(&store, &sha).ok()?.last().copied()
+    });
+    let certificate = award_index.map_or_else(String::new, |i| {
+        format!("\n  {tl} certificate --data {d} --index {i}   # the award notice's evidence certificate, a PDF (needs fonts-noto-cjk)")
+    });
     println!(
-        "\nfiles in {}: the documents, their timestamp tokens, one receipt per submission, and the bundle.\nnext:\n  {tv} {b} {ka} --policy {} --document {}\n  {tv} receipt {} {ka}\n  {tl} serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  {tl} audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",
+        "\nfiles in {}: the documents, their timestamp tokens, one receipt per submission, and the bundle.\nnext:\n  {tv} {b} {ka} --policy {} --document {}\n  {tv} receipt {} {ka}{certificate}\n  {tl} serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  {tl} audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",
         out.display(),
         policy_path.display(),
         files[3].display(),

@@ -3,7 +3,7 @@
 
 use ledger::storage::Lookups as _;
 use std::io::{IsTerminal as _, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use base64::Engine as _;
@@ -255,6 +255,41 @@ pub(crate) fn audit(log: &Audited, scope: ledger::AuditScope, json: bool) -> any
             Err(e.into())
         }
     }
+}
+
+/// `tenderlog certificate`: the entry's evidence certificate as a PDF.
+pub(crate) fn certificate(
+    dir: &Path,
+    index: u64,
+    url: &str,
+    out: Option<PathBuf>,
+    fonts: &[PathBuf],
+) -> anyhow::Result<()> {
+    let store = Store::open(dir)?;
+    let fonts = if fonts.is_empty() {
+        certificate::Fonts::system()?
+    } else {
+        certificate::Fonts::from_files(fonts)?
+    };
+    // The entry's bundle signs its signers' chain heads: this runs where the key is.
+    let signer = ledger::keys::load(&ledger::store::key_path(dir), store.origin())?;
+    let cert = certificate::gather(&store, dir, index, url, &signer)?;
+    let pdf = certificate::render(&cert, &fonts)?;
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("certificate-{index}.pdf")));
+    std::fs::write(&out, &pdf).with_context(|| format!("couldn't write {}", out.display()))?;
+    eprintln!(
+        "tenderlog: wrote {} (certificate {}, {} bytes; attached: receipt.json{})
+         extract the attachments: pdfdetach -saveall {}
+         check the receipt offline: tenderlog-verify receipt receipt.json --key {} --key {}",
+        out.display(),
+        cert.facts.number,
+        pdf.len(),
+        if cert.token.is_some() { ", checkpoint.tsr" } else { "" },
+        out.display(),
+        dir.join("log.vkey").display(),
+        ledger::keys::post_quantum_vkey_path(dir).display(),
+    );
+    Ok(())
 }
 
 pub(crate) fn bundle(

@@ -246,6 +246,39 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Make an entry's evidence certificate (存证证书): a one-page PDF/A-3
+    /// in Chinese, with English.
+    ///
+    /// It names the certificate number, the tender and document type, the
+    /// submitter, both digests, the log index, tree size and root, who
+    /// signed and cosigned the checkpoint, the trusted time and its TSA, the
+    /// verifier's findings on the signers and seals, one sentence on exactly
+    /// what is proven, and a QR code to the entry's verification page. The
+    /// entry's receipt and its checkpoint's RFC 3161 token are attached
+    /// inside the PDF (`pdfdetach -saveall FILE` extracts them; check them
+    /// with `tenderlog-verify receipt` and `tenderlog-verify timestamp`).
+    /// The same entry gives the same bytes. Needs a Chinese font: Noto Sans
+    /// CJK (`apt-get install fonts-noto-cjk`), or --font. The server gives
+    /// the same at GET /v1/certificates/{index}.pdf.
+    Certificate {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
+        data: PathBuf,
+        /// The entry: a document, or the reveal of a sealed one.
+        #[arg(long)]
+        index: u64,
+        /// The public address of the log's pages, for the QR code
+        /// ({url}/entries/{index}).
+        #[arg(long, env = "TENDERLOG_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Where to write the PDF (default: certificate-{index}.pdf).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A font file to set it in (repeat; must include Noto Sans CJK SC);
+        /// default: found in the system's font folders.
+        #[arg(long)]
+        font: Vec<PathBuf>,
+    },
     /// Print an inclusion or consistency proof, as JSON with hex hashes.
     #[command(subcommand)]
     Prove(ProveCommand),
@@ -582,6 +615,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Entry { data, index } => inspect::entry(&data, index),
         Command::Bundle { data, tender, index, document, out } => {
             inspect::bundle(&data, tender, index, document.as_deref(), &out)
+        }
+        Command::Certificate { data, index, url, out, font } => {
+            inspect::certificate(&data, index, &url, out, &font)
         }
         Command::Prove(ProveCommand::Inclusion { data, index, leaf_hash, size }) => {
             inspect::prove_inclusion(&data, index, leaf_hash.as_deref(), size)

@@ -29,7 +29,7 @@ pub(crate) struct ServeArgs {
     /// header_timeout_secs, body_timeout_secs, max_connections,
     /// max_connections_per_address, rate_writes_per_token,
     /// rate_heavy_per_address, tls_cert, tls_key, log_format, tsa_urls (a
-    /// list), witness_policy, witness_timeout_ms.
+    /// list), witness_policy, witness_timeout_ms, public_url.
     #[arg(long, env = "TENDERLOG_CONFIG")]
     config: Option<PathBuf>,
     /// Most entries per batch [default: 4096].
@@ -100,6 +100,11 @@ pub(crate) struct ServeArgs {
     /// Each witness request's timeout in milliseconds [default: 2000].
     #[arg(long, env = "TENDERLOG_WITNESS_TIMEOUT_MS")]
     witness_timeout_ms: Option<u64>,
+    /// The public address of the pages, e.g. https://ggzy.example.gov.cn:
+    /// evidence certificates' QR codes link to {public_url}/entries/{index}
+    /// [default: this server's scheme and listen address].
+    #[arg(long, env = "TENDERLOG_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -125,6 +130,7 @@ struct FileConfig {
     tsa_urls: Option<Vec<String>>,
     witness_policy: Option<PathBuf>,
     witness_timeout_ms: Option<u64>,
+    public_url: Option<String>,
 }
 
 pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -205,6 +211,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             timeout: Duration::from_millis(timeout),
         });
     }
+    config.public_url = args.public_url.or(file.public_url);
     config.appender.tsa_urls =
         if args.tsa_urls.is_empty() { file.tsa_urls.unwrap_or_default() } else { args.tsa_urls };
     let json_logs = match args.log_format.or(file.log_format).as_deref() {

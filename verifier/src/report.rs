@@ -1701,8 +1701,10 @@ fn receipt_subject(ev: &Event) -> String {
     }
 }
 
-/// The receipt a submitter gets from `POST /v1/events`.
-#[derive(serde::Deserialize, Debug)]
+/// The receipt a submitter gets from `POST /v1/events` (and anyone from
+/// `GET /v1/receipts/{index}`): the one type the server writes and the
+/// verifier reads.
+#[derive(serde::Deserialize, Serialize, Clone, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct Receipt {
     /// The entry's index.
@@ -1719,8 +1721,9 @@ pub struct Receipt {
     pub tlog_proof: String,
     /// Whether the content had been logged before.
     pub duplicate: bool,
-    /// For a sealed document: the opening of its commitment.
-    #[serde(default)]
+    /// For a sealed document: the opening of its commitment (only its
+    /// submitter ever gets it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<crate::event::Reveal>,
 }
 

@@ -54,6 +54,13 @@ pub fn report(r: &Report, file: Option<&GivenDocument>) -> Markup {
                     " · " (f.what) " · " (f.fate.words())
                     @if let Some(o) = f.opened_by { " (" a href={ "/entries/" (o) } { "开启 opened by " (o) } ")" }
                 }
+                @if let Some(c) = certificate(f) {
+                    p.downloads {
+                        a href={ "/v1/certificates/" (c) ".pdf" } { "存证证书 Evidence certificate (PDF)" }
+                        " · "
+                        a href={ "/v1/receipts/" (f.entry) } download={ "receipt-" (f.entry) ".json" } { "回执 Receipt" }
+                    }
+                }
                 dl {
                     dt { "项目 Tender" } dd { (f.tender) }
                     @if let Some(t) = &f.title { dt { "标题 Title" } dd { (t) } }
@@ -120,6 +127,17 @@ fn shortened(anchor: &str) -> String {
     let tail: String =
         anchor.chars().rev().take(24).collect::<Vec<_>>().into_iter().rev().collect();
     format!("{head}…{tail}")
+}
+
+/// The entry a filing's certificate is made for: the filing itself, or the
+/// reveal that opened a sealed one (a refused or still sealed one has none).
+fn certificate(f: &verifier::filing::Filing) -> Option<u64> {
+    use verifier::filing::Fate;
+    match f.fate {
+        Fate::Filed => Some(f.entry),
+        Fate::Opened => f.opened_by,
+        Fate::Sealed | Fate::Refused => None,
+    }
 }
 
 fn status_class(s: Status) -> &'static str {

@@ -142,7 +142,10 @@ fn entry_summary(f: &Found) -> Markup {
     let doc = ev.body.document();
     html! {
         article.entry {
-            h3 { a href={ "/entries/" (f.index) } { "第 " (f.index) " 条 entry " (f.index) } " · " (describe(ev)) }
+            h3 {
+                a href={ "/entries/" (f.index) } { "第 " (f.index) " 条 entry " (f.index) } " · " (describe(ev))
+                @if doc.is_some() { " · " a href={ "/v1/certificates/" (f.index) ".pdf" } { "存证证书 Certificate" } }
+            }
             dl {
                 dt { "项目 Tender" } dd { (ev.tender) }
                 @if let Some(d) = doc {
@@ -189,6 +192,10 @@ pub(crate) async fn entry(State(state): Shared, Path(index): Path<String>) -> Re
             a href={ "/v1/receipts/" (index) } download={ "receipt-" (index) ".json" } { "下载回执 Receipt" }
             " · "
             a href={ "/v1/bundles?index=" (index) } download={ "entry-" (index) ".zip" } { "下载证据包 Evidence bundle" }
+            @if f.event.body.document().is_some() {
+                " · "
+                a href={ "/v1/certificates/" (index) ".pdf" } { "存证证书 Certificate (PDF)" }
+            }
             " · "
             a href={ "/v1/entries/" (index) } { "JSON" }
         }

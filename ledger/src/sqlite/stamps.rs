@@ -82,6 +82,15 @@ impl StampTable for Stamps {
         Ok(v.map(|s| s as u64))
     }
 
+    fn first_from(&self, size: u64) -> Result<Option<u64>> {
+        let v: Option<i64> = self.conn.query_row(
+            "SELECT MIN(size) FROM checkpoint_tokens WHERE size >= ?1",
+            [size as i64],
+            |r| r.get(0),
+        )?;
+        Ok(v.map(|s| s as u64))
+    }
+
     fn insert(&self, size: u64, s: &Stamp) -> Result<()> {
         self.conn.execute(
             "INSERT OR IGNORE INTO checkpoint_tokens (size, token, tsa, gen_ms) VALUES (?1, ?2, ?3, ?4)",
