@@ -73,6 +73,12 @@ async fn timed(req: reqwest::RequestBuilder, errors: &AtomicU64) -> Option<f64> 
     }
 }
 
+/// The size of the server's latest checkpoint (`GET /checkpoint`).
+pub(crate) async fn tree_size(http: &reqwest::Client, base: &str) -> anyhow::Result<u64> {
+    let note = http.get(format!("{base}/checkpoint")).send().await?.text().await?;
+    Ok(note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0))
+}
+
 /// Prints a run's rate and latency percentiles (shared by `bench witness`).
 pub(crate) fn report(name: &str, mut ms: Vec<f64>, secs: f64, errors: u64) {
     ms.sort_by(f64::total_cmp);
@@ -116,16 +122,7 @@ pub(crate) fn run(args: HttpBench) -> anyhow::Result<()> {
         .await?;
         let base = format!("http://{}", running.addr);
         let http = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build()?;
-        let size: u64 = http
-            .get(format!("{base}/checkpoint"))
-            .send()
-            .await?
-            .text()
-            .await?
-            .lines()
-            .nth(1)
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(0);
+        let size = tree_size(&http, &base).await?;
         anyhow::ensure!(size > 1, "the log needs entries");
         println!(
             "HTTP on loopback, {size} entries, {} connections, {} s per run",

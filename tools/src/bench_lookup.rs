@@ -64,16 +64,7 @@ pub(crate) fn run(args: LookupBench) -> anyhow::Result<()> {
         .await?;
         let base = format!("http://{}", running.addr);
         let http = reqwest::Client::new();
-        let size: u64 = http
-            .get(format!("{base}/checkpoint"))
-            .send()
-            .await?
-            .text()
-            .await?
-            .lines()
-            .nth(1)
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(0);
+        let size = crate::bench_http::tree_size(&http, &base).await?;
         // The log's own records (rule pack, calendar) come first; the bench
         // documents are the rest, the i-th logging digest i.
         let documents = size.saturating_sub(2);

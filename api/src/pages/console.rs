@@ -277,13 +277,7 @@ async fn health(state: &AppState) -> Markup {
 fn tender_events(s: &ledger::Store, tender: &str) -> Result<Vec<(u64, Event)>, ApiError> {
     let mut out = Vec::new();
     for (_, index) in ledger::storage::Lookups::tender_events(s, tender)? {
-        let leaf = s.leaf(index)?;
-        let event = Event::decode(&leaf).map_err(|e| {
-            ApiError::new(
-                crate::error::Code::Internal,
-                format!("stored leaf {index} is malformed: {e}"),
-            )
-        })?;
+        let event = super::stored_event(s, index)?;
         out.push((index, event));
     }
     Ok(out)

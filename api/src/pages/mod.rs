@@ -112,6 +112,16 @@ pub(crate) fn describe(event: &Event) -> String {
     }
 }
 
+/// Entry `index`'s event as the store holds it.
+pub(crate) fn stored_event(s: &ledger::Store, index: u64) -> Result<Event, crate::error::ApiError> {
+    Event::decode(&s.leaf(index)?).map_err(|e| {
+        crate::error::ApiError::new(
+            crate::error::Code::Internal,
+            format!("stored leaf {index} is malformed: {e}; run tenderlog audit"),
+        )
+    })
+}
+
 /// The log's keys as a verifier anchors them, one vkey per line: shown on
 /// every page that verifies, for the reader to compare or replace.
 pub(crate) fn log_keys_text(state: &crate::state::AppState) -> String {

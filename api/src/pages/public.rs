@@ -46,13 +46,7 @@ async fn lookup(state: &AppState, sha256: Hash) -> Result<Vec<Found>, ApiError> 
 }
 
 fn found_entry(s: &ledger::Store, index: u64) -> Result<Found, ApiError> {
-    let leaf = s.leaf(index)?;
-    let event = Event::decode(&leaf).map_err(|e| {
-        ApiError::new(
-            crate::error::Code::Internal,
-            format!("stored leaf {index} is malformed: {e}"),
-        )
-    })?;
+    let event = super::stored_event(s, index)?;
     let covered = s.receipt_checkpoint(index).ok().map(|(size, note)| {
         let signers = verifier::note::Note::parse(note.as_bytes())
             .map(|n| n.signatures.into_iter().map(|sig| sig.name).collect())
