@@ -37,23 +37,24 @@ pub(crate) async fn certificate(
             )
         })?;
     let (dir, url, signer) = (state.dir.clone(), state.public_url.clone(), state.appender.signer());
+    let policy = state.witnessing.as_ref().map(|w| w.policy());
     let pdf = state
         .readers
         .with(move |s| {
             let fonts = fonts()?;
-            let cert = certificate::gather(s, &dir, index, &url, signer.classic()).map_err(
-                |e| match e {
-                    certificate::CertificateError::NoSuchEntry { .. } => {
-                        ApiError::new(Code::NoSuchEntry, e.to_string())
-                    }
-                    certificate::CertificateError::Sealed { .. }
-                    | certificate::CertificateError::NotADocument { .. } => {
-                        ApiError::new(Code::NotFound, e.to_string())
-                    }
-                    certificate::CertificateError::Ledger(l) => ApiError::from(l),
-                    other => ApiError::new(Code::Internal, other.to_string()),
-                },
-            )?;
+            let cert =
+                certificate::gather(s, &dir, index, &url, signer.classic(), policy.as_deref())
+                    .map_err(|e| match e {
+                        certificate::CertificateError::NoSuchEntry { .. } => {
+                            ApiError::new(Code::NoSuchEntry, e.to_string())
+                        }
+                        certificate::CertificateError::Sealed { .. }
+                        | certificate::CertificateError::NotADocument { .. } => {
+                            ApiError::new(Code::NotFound, e.to_string())
+                        }
+                        certificate::CertificateError::Ledger(l) => ApiError::from(l),
+                        other => ApiError::new(Code::Internal, other.to_string()),
+                    })?;
             certificate::render(&cert, &fonts)
                 .map_err(|e| ApiError::new(Code::Internal, e.to_string()))
         })

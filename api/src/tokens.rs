@@ -105,13 +105,6 @@ pub struct Caller {
 /// The token file inside a data directory (the store's, re-exported).
 pub use ledger::sqlite::tokens::tokens_path;
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 /// Makes a token for `name` with `role` and returns its text: shown once,
 /// never stored.
 pub fn create(dir: &Path, name: &str, role: Role) -> Result<String, TokenError> {
@@ -180,7 +173,7 @@ fn issue(dir: &Path, name: &str, role: Role, again: bool) -> Result<String, Toke
         secret_sha256: hash.to_vec(),
         role: role.as_str().to_owned(),
         name: name.to_owned(),
-        created_ms: now_ms(),
+        created_ms: ledger::Clock::now_ms(&ledger::SystemClock),
         revoked_ms: None,
     })?;
     Ok(format!("tlk_{id}_{secret}"))
@@ -203,7 +196,7 @@ pub fn list(dir: &Path) -> Result<Vec<TokenInfo>, TokenError> {
 
 /// Revokes a token; requests with it fail from the next cache refresh on.
 pub fn revoke(dir: &Path, id: &str) -> Result<(), TokenError> {
-    if !TokenDb::open(dir)?.revoke(id, now_ms())? {
+    if !TokenDb::open(dir)?.revoke(id, ledger::Clock::now_ms(&ledger::SystemClock))? {
         return Err(TokenError::NotFound(id.to_owned()));
     }
     Ok(())

@@ -790,12 +790,17 @@ pub(crate) async fn bundle(
     };
     let signer = state.appender.signer();
     let dir = state.dir.clone();
+    let policy = state.witnessing.as_ref().map(|w| w.policy());
     let bytes = state
         .readers
         .with(move |s| {
             // Read per export: roots added since the server started are
-            // proposed too (the same bytes as `tenderlog bundle`).
-            let roots = ledger::trust::bundle_roots(&dir)?;
+            // proposed too, with the server's witness policy (the same
+            // bytes as `tenderlog bundle --witness-policy`).
+            let mut roots = ledger::trust::bundle_roots(&dir)?;
+            if let Some(p) = &policy {
+                roots = roots.with_witnesses(p);
+            }
             let b = s.export_bundle(&selection, Some(signer.classic()), &roots).map_err(
                 |e| match e {
                     ledger::LedgerError::NothingSelected => {

@@ -111,10 +111,11 @@ impl Witnessing {
     /// The client for the log in `dir`, resuming from its saved state.
     pub fn new(config: WitnessingConfig, dir: PathBuf) -> Result<Witnessing, ledger::LedgerError> {
         let saved = Witnessed::load(&dir)?;
+        let newest = ledger::witnessed::newest(&dir)?;
         let mut view = WitnessingView {
             quorum: config.policy.quorum().to_owned(),
-            cosigned_size: saved.cosigned.as_deref().and_then(size_of),
-            cosigned: saved.cosigned,
+            cosigned_size: newest.as_ref().map(|c| c.size),
+            cosigned: newest.map(|c| c.note),
             ..WitnessingView::default()
         };
         for (name, (key, url)) in &config.policy.witnesses {
@@ -140,6 +141,11 @@ impl Witnessing {
             view: Mutex::new(view),
             recent: Mutex::new(std::collections::VecDeque::new()),
         })
+    }
+
+    /// The operator's witness policy.
+    pub fn policy(&self) -> Arc<WitnessPolicy> {
+        self.config.policy.clone()
     }
 
     /// The newest checkpoint that met the quorum.
@@ -238,7 +244,7 @@ impl Witnessing {
                 Outcome::Cosigned(l) => {
                     lines += &l;
                     w.size = size;
-                    w.cosigned_ms = Some(now_ms());
+                    w.cosigned_ms = Some(ledger::Clock::now_ms(&ledger::SystemClock));
                     w.last_error = None;
                     changed = true;
                 }
@@ -350,18 +356,31 @@ impl Witnessing {
         Outcome::Failed("the witness's size kept changing".into())
     }
 
-    /// Saves the witnesses' sizes and, with `publish`, a new cosigned
-    /// checkpoint — which `/checkpoint` and `/v1/witnesses` show only once
-    /// it is on disk, where bundles read it.
+    /// Saves the witnesses' sizes and, with `publish`, keeps a new cosigned
+    /// checkpoint (`cosigned.db`) — which `/checkpoint` and `/v1/witnesses`
+    /// show only once it is on disk, where bundles read it.
     async fn save(&self, publish: Option<(String, u64)>) {
         let Ok(view) = self.view.lock().map(|v| v.clone()) else { return };
         let state = Witnessed {
             format: ledger::witnessed::FORMAT_V1.into(),
             sizes: view.witnesses.iter().map(|(n, w)| (n.clone(), w.size)).collect(),
-            cosigned: publish.as_ref().map(|(note, _)| note.clone()).or(view.cosigned),
+            cosigned: None,
         };
         let dir = self.dir.clone();
-        match tokio::task::spawn_blocking(move || state.save(&dir)).await {
+        let kept = publish.clone();
+        let saved = tokio::task::spawn_blocking(move || {
+            if let Some((note, size)) = &kept {
+                use ledger::storage::CosignedTable as _;
+                ledger::witnessed::CosignedCheckpoints::open(&dir)?.insert(
+                    *size,
+                    note,
+                    ledger::Clock::now_ms(&ledger::SystemClock),
+                )?;
+            }
+            state.save(&dir)
+        })
+        .await;
+        match saved {
             Ok(Ok(())) => {
                 if let Some((note, size)) = publish
                     && let Ok(mut view) = self.view.lock()
@@ -389,16 +408,4 @@ fn verified_lines(note: &str, answer: &str, key: &CosignerKey) -> Option<String>
         }
     }
     (!kept.is_empty()).then_some(kept)
-}
-
-fn size_of(note: &str) -> Option<u64> {
-    let n = Note::parse(note.as_bytes()).ok()?;
-    verifier::checkpoint::Checkpoint::parse_text(&n.text).ok().map(|c| c.size)
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

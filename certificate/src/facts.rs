@@ -8,7 +8,9 @@ use std::path::Path;
 use ledger::storage::StampTable as _;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
+use verifier::checkpoint::SignedCheckpoint;
 use verifier::event::{Body, Event};
+use verifier::witness_policy::WitnessPolicy;
 
 use crate::CertificateError;
 
@@ -45,7 +47,12 @@ pub struct Facts {
     pub root: String,
     /// The log's keys that signed the checkpoint (name+key ID).
     pub checkpoint_signers: Vec<String>,
-    /// Other signers of the checkpoint (witnesses), name+key ID.
+    /// The first checkpoint the witnesses cosigned that covers the entry:
+    /// its size and time, and how it was tied to the checkpoint above.
+    pub cosigned: Option<String>,
+    /// Its cosigners: by the operator's witness policy when given (each
+    /// witness whose cosignature verified, and whether the quorum was met),
+    /// else each cosignature line's name and key ID.
     pub cosigners: Vec<String>,
     /// The checkpoint's RFC 3161 token: when and by which TSA.
     pub checkpoint_stamp: String,
@@ -114,13 +121,15 @@ pub struct Certificate {
 /// Gathers the certificate of entry `index` from the store in `dir`;
 /// `url` is the base address of the log's pages (the QR code links to
 /// `{url}/entries/{index}`); `signer` is the log's key, which signs the
-/// heads of the signers' certificate chains in the entry's bundle.
+/// heads of the signers' certificate chains in the entry's bundle;
+/// `policy` is the operator's witness policy, which judges the cosigners.
 pub fn gather(
     store: &ledger::Store,
     dir: &Path,
     index: u64,
     url: &str,
     signer: &verifier::note::NoteSigner,
+    policy: Option<&WitnessPolicy>,
 ) -> Result<Certificate, CertificateError> {
     let size = store.tree_size()?;
     if index >= size {
@@ -164,15 +173,20 @@ pub fn gather(
         .map_err(|e| CertificateError::Corrupt(format!("checkpoint {checkpoint_size}: {e}")))?;
     let parsed = verifier::note::Note::parse(note.as_bytes())
         .map_err(|e| CertificateError::Corrupt(e.to_string()))?;
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for sig in &parsed.signatures {
-        let line = format!("{}+{:08x}", sig.name, sig.key_id);
-        if sig.name == store.origin() { ours.push(line) } else { theirs.push(line) }
-    }
+    let ours: Vec<String> = parsed
+        .signatures
+        .iter()
+        .filter(|sig| sig.name == store.origin())
+        .map(|sig| format!("{}+{:08x}", sig.name, sig.key_id))
+        .collect();
+    let (cosigned, cosigners) = cosigned_covering(store, dir, index, &signed, policy)?;
 
     // The verifier's findings on the entry's own evidence bundle, against
     // the log's keys: the same wording the pages and tenderlog-verify use.
-    let roots = ledger::trust::bundle_roots(dir)?;
+    let mut roots = ledger::trust::bundle_roots(dir)?;
+    if let Some(p) = policy {
+        roots = roots.with_witnesses(p);
+    }
     let bundle = store.export_bundle(
         &verifier::bundle::Selection::Indexes(vec![index]),
         Some(signer),
@@ -260,7 +274,8 @@ pub fn gather(
         tree_size: signed.checkpoint.size,
         root: signed.checkpoint.root.to_hex(),
         checkpoint_signers: ours,
-        cosigners: theirs,
+        cosigned,
+        cosigners,
         checkpoint_stamp,
         checked_by: "tenderlog verifier, against the log's keys".to_owned(),
         held,
@@ -277,4 +292,82 @@ pub fn gather(
         date,
     };
     Ok(Certificate { facts, receipt: receipt_json, token: stamped.map(|(_, s)| s.token) })
+}
+
+/// The first checkpoint the witnesses cosigned that covers entry `index`,
+/// checked before it is named: the log's keys signed it, and it is
+/// consistent with `receipt` (the checkpoint the certificate's receipt is
+/// against) by a proof from the store. Its description and its cosigners.
+fn cosigned_covering(
+    store: &ledger::Store,
+    dir: &Path,
+    index: u64,
+    receipt: &SignedCheckpoint,
+    policy: Option<&WitnessPolicy>,
+) -> Result<(Option<String>, Vec<String>), CertificateError> {
+    let Some(c) = ledger::witnessed::first_from(dir, index + 1)? else {
+        return Ok((None, Vec::new()));
+    };
+    let corrupt =
+        |what: String| CertificateError::Corrupt(format!("cosigned checkpoint {}: {what}", c.size));
+    let keys = store.log_keys();
+    let signed = keys.checkpoint(c.note.as_bytes()).map_err(|e| corrupt(e.to_string()))?;
+    let (a, b) = if signed.checkpoint.size <= receipt.checkpoint.size {
+        (&signed.checkpoint, &receipt.checkpoint)
+    } else {
+        (&receipt.checkpoint, &signed.checkpoint)
+    };
+    let proof = store.consistency_proof(a.size, b.size)?;
+    verifier::merkle::verify_consistency(a.size, b.size, &proof, &a.root, &b.root).map_err(
+        |e| corrupt(format!("not consistent with checkpoint {}: {e}", receipt.checkpoint.size)),
+    )?;
+    let note =
+        verifier::note::Note::parse(c.note.as_bytes()).map_err(|e| corrupt(e.to_string()))?;
+    let when = if c.cosigned_ms > 0 {
+        format!(
+            "，{} 达到法定人数 quorum met at that time",
+            verifier::calendar::when(c.cosigned_ms)
+        )
+    } else {
+        String::new()
+    };
+    let described = format!(
+        "检查点 {size}{when} · checkpoint {size}, consistent with checkpoint {r} (proof checked)",
+        size = c.size,
+        r = receipt.checkpoint.size,
+    );
+    let cosigners = match policy {
+        Some(p) => {
+            let check = p.check(&note);
+            let mut names: Vec<String> = check
+                .cosigned
+                .iter()
+                .map(|(name, t)| {
+                    let key = p
+                        .witnesses
+                        .get(name)
+                        .map_or(name.clone(), |(k, _)| format!("{}+{:08x}", k.name(), k.key_id()));
+                    format!("{key} · {}", verifier::calendar::when(t.saturating_mul(1000)))
+                })
+                .collect();
+            names.push(if check.met {
+                format!("法定人数已满足 quorum {} met", p.quorum())
+            } else {
+                format!("法定人数未满足 quorum {} NOT met", p.quorum())
+            });
+            names
+        }
+        None => note
+            .signatures
+            .iter()
+            .filter(|sig| sig.name != store.origin())
+            .map(|sig| {
+                format!(
+                    "{}+{:08x} (未按见证策略核验 not checked against a witness policy)",
+                    sig.name, sig.key_id
+                )
+            })
+            .collect(),
+    };
+    Ok((Some(described), cosigners))
 }

@@ -1,9 +1,10 @@
 //! `tenderlog backup`: a copy of a data directory, taken while the server
 //! runs, that `serve` and `audit` take as they are.
 //!
-//! What is copied, in this order: the checkpoint timestamps (first: every
-//! stamp in the copy is then of a checkpoint the copied log covers, since
-//! the log only grows), the log, the API tokens, then the signing key, the
+//! What is copied, in this order: the checkpoint timestamps and the
+//! cosigned checkpoints (first: every stamp and cosignature in the copy is
+//! then of a checkpoint the copied log covers, since the log only grows),
+//! the log, the API tokens, then the signing key, the
 //! commitment key, the verifier key, the trusted roots and the local TSA.
 //! Each database is one consistent snapshot (`VACUUM INTO`). The index is
 //! left out: the ledger rebuilds it from the leaves. Everything is fsynced
@@ -61,9 +62,10 @@ pub fn backup(dir: &Path, to: &Path) -> Result<BackupReport> {
         Err(_) => create_private_dir(to)?,
     }
     let mut files = Vec::new();
-    // Databases: the stamps before the log (see the module docs).
+    // Databases: the stamps and cosignatures before the log (see the module docs).
     for name in [
         crate::sqlite::stamps::stamps_path(dir),
+        crate::sqlite::cosigned::cosigned_path(dir),
         crate::store::db_path(dir),
         crate::sqlite::tokens::tokens_path(dir),
     ] {

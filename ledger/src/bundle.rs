@@ -41,37 +41,33 @@ impl Store {
         Ok(signer.sign(&head.to_text())?.into_bytes())
     }
 
-    /// The newest cosigned checkpoint (`witnessed.json`), with its size,
-    /// when every index in `indexes` is below its size and its body is the
-    /// one this log signed at that size.
+    /// The newest cosigned checkpoint (see [`crate::witnessed`]), with its
+    /// size, when every index in `indexes` is below its size and its body
+    /// is the one this log signed at that size.
     fn cosigned_covering(&self, indexes: &[u64]) -> Result<Option<(u64, String)>> {
-        let Some(note) = crate::witnessed::Witnessed::load(self.dir())?.cosigned else {
-            return Ok(None);
-        };
-        let Ok(parsed) = verifier::note::Note::parse(note.as_bytes()) else { return Ok(None) };
-        let Ok(c) = verifier::checkpoint::Checkpoint::parse_text(&parsed.text) else {
-            return Ok(None);
-        };
+        let Some(c) = crate::witnessed::newest(self.dir())? else { return Ok(None) };
         if indexes.iter().any(|i| *i >= c.size) {
             return Ok(None);
         }
+        let Ok(parsed) = verifier::note::Note::parse(c.note.as_bytes()) else { return Ok(None) };
         let Some(ours) = self.checkpoint_at(c.size)? else { return Ok(None) };
         let same =
             verifier::note::Note::parse(ours.as_bytes()).is_ok_and(|o| o.text == parsed.text);
-        Ok(same.then_some((c.size, note)))
+        Ok(same.then_some((c.size, c.note)))
     }
 
     /// An evidence bundle of the selected entries, proved against the newest
     /// checkpoint. The same selection over the same log gives the same bytes.
     /// A tender bundle carries the tender head signed with `signer` (the log's
     /// key, see `keys::load`), so it fails without one.
-    /// `roots` are the CA and TSA roots (base64 DER, see
-    /// `trust::bundle_roots`) the bundle proposes for signature checks.
+    /// `roots` is what the bundle proposes beside the log's keys: CA and TSA
+    /// roots for signature checks and the witnesses' quorum (see
+    /// `trust::bundle_roots`).
     pub fn export_bundle(
         &self,
         selection: &Selection,
         signer: Option<&NoteSigner>,
-        roots: &(Vec<String>, Vec<String>),
+        roots: &crate::trust::Proposed,
     ) -> Result<Bundle> {
         let latest = self.latest_checkpoint()?;
         let size = latest.checkpoint.size;
@@ -262,9 +258,10 @@ impl Store {
                 // The Ed25519 key, and the ML-DSA-44 key that also signed
                 // every checkpoint (a verifier given it requires it).
                 log_keys: self.log_keys().current_anchors().iter().map(LogAnchor::vkey).collect(),
-                ca_roots: roots.0.clone(),
-                tsa_roots: roots.1.clone(),
-                ..TrustPolicy::default()
+                ca_roots: roots.ca_roots.clone(),
+                tsa_roots: roots.tsa_roots.clone(),
+                witness_keys: roots.witness_keys.clone(),
+                witness_quorum: roots.witness_quorum,
             },
             key_history,
         };

@@ -9,8 +9,9 @@
 //! and no second root is ever stored for a size.
 //!
 //! Beside committing, a backend reads the log ([`LogReader`]), looks
-//! entries up ([`Lookups`]), and keeps checkpoint tokens ([`StampTable`])
-//! and API tokens ([`TokenTable`]).
+//! entries up ([`Lookups`]), and keeps checkpoint tokens ([`StampTable`]),
+//! the checkpoints its witnesses cosigned ([`CosignedTable`]) and API
+//! tokens ([`TokenTable`]).
 //!
 //! The SQLite backend is [`crate::sqlite::SqliteLog`]. Tests wrap it in a
 //! fault-injecting writer (`tenderlog-tests`) and run one conformance suite
@@ -171,6 +172,34 @@ pub trait StampTable {
     /// Keeps `stamp` as the token of checkpoint `size` (a second token for
     /// a size is ignored: the first stays).
     fn insert(&self, size: u64, stamp: &crate::stamper::Stamp) -> Result<()>;
+}
+
+/// Every checkpoint whose witness cosignatures met the operator's policy
+/// (the log-signed note with the cosignature lines added), by size: what
+/// a certificate or a page names as the first cosigned checkpoint covering
+/// an entry, and what bundles are proved against.
+pub trait CosignedTable {
+    /// Keeps `note` as the cosigned checkpoint of `size`, cosigned at
+    /// `cosigned_ms` (a second one for a size is ignored: the first stays).
+    fn insert(&self, size: u64, note: &str, cosigned_ms: u64) -> Result<()>;
+
+    /// The smallest cosigned checkpoint of at least `size`, if any: the
+    /// first one that covers entry `size - 1`.
+    fn first_from(&self, size: u64) -> Result<Option<Cosigned>>;
+
+    /// The newest cosigned checkpoint, if any.
+    fn latest(&self) -> Result<Option<Cosigned>>;
+}
+
+/// One cosigned checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cosigned {
+    /// Its tree size.
+    pub size: u64,
+    /// The note: the log's signatures and the witnesses' cosignatures.
+    pub note: String,
+    /// When its quorum was met, ms since the epoch.
+    pub cosigned_ms: u64,
 }
 
 /// The API's bearer tokens, kept by the SHA-256 of their secret.

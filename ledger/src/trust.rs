@@ -103,12 +103,44 @@ fn add_root(folder: &Path, der: &[u8]) -> Result<Hash> {
     Ok(fp)
 }
 
-/// The trusted roots as a bundle's trust policy proposes them: CA roots and
-/// TSA roots, DER in standard base64, in file-name order.
-pub fn bundle_roots(dir: &Path) -> Result<(Vec<String>, Vec<String>)> {
+/// What a bundle's trust policy proposes beside the log's keys: the CA
+/// and TSA roots (DER in standard base64, in file-name order) and the
+/// witnesses whose cosignatures its newest checkpoint should carry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Proposed {
+    /// CA roots, for signature checks.
+    pub ca_roots: Vec<String>,
+    /// TSA roots, for timestamp checks.
+    pub tsa_roots: Vec<String>,
+    /// The witnesses' verifier keys.
+    pub witness_keys: Vec<String>,
+    /// How many of them must have cosigned (0: none proposed).
+    pub witness_quorum: u32,
+}
+
+impl Proposed {
+    /// Also proposes the operator's witness policy, when it can be put as
+    /// "any k of these keys" (see `WitnessPolicy::as_any_of`); a policy of
+    /// nested groups is left for the verifier's user to give.
+    pub fn with_witnesses(mut self, policy: &verifier::witness_policy::WitnessPolicy) -> Proposed {
+        if let Some((keys, k)) = policy.as_any_of() {
+            self.witness_keys = keys;
+            self.witness_quorum = k;
+        }
+        self
+    }
+}
+
+/// The trusted roots of `dir` as a bundle proposes them (no witnesses: add
+/// the operator's policy with [`Proposed::with_witnesses`]).
+pub fn bundle_roots(dir: &Path) -> Result<Proposed> {
     use base64::Engine as _;
     let b64 = |ders: Vec<Vec<u8>>| {
         ders.iter().map(|d| base64::engine::general_purpose::STANDARD.encode(d)).collect()
     };
-    Ok((b64(root_ders(&ca_dir(dir))?), b64(root_ders(&tsa_dir(dir))?)))
+    Ok(Proposed {
+        ca_roots: b64(root_ders(&ca_dir(dir))?),
+        tsa_roots: b64(root_ders(&tsa_dir(dir))?),
+        ..Proposed::default()
+    })
 }

@@ -1,10 +1,14 @@
-//! The log's side of witnessing, as kept in its data directory
-//! (`witnessed.json`): the size each witness last cosigned — so a restart
-//! sends the right `old` size at once instead of learning it from a 409 —
-//! and the newest checkpoint whose cosignatures meet the operator's witness
-//! policy, which `/checkpoint` serves and bundles are proved against.
+//! The log's side of witnessing, as kept in its data directory:
 //!
-//! Written whole to a temporary file, synced, renamed over the old one and
+//! * `cosigned.db` ([`CosignedCheckpoints`]) — every checkpoint whose
+//!   cosignatures met the operator's witness policy, by size: the newest is
+//!   what `/checkpoint` serves and bundles are proved against; the first
+//!   one covering an entry is what its certificate and page name.
+//! * `witnessed.json` ([`Witnessed`]) — the size each witness last
+//!   cosigned, so a restart sends the right `old` size at once instead of
+//!   learning it from a 409.
+//!
+//! `witnessed.json` is written whole to a temporary file, synced, renamed over the old one and
 //! the directory synced: a crash leaves the old state or the new, never a
 //! mix. Losing it loses nothing a witness cannot tell again (its 409 names
 //! its size) and a cosigned checkpoint the next round makes again.
@@ -16,6 +20,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LedgerError, Result};
+pub use crate::sqlite::cosigned::{COSIGNED_SCHEMA_VERSION, CosignedCheckpoints, cosigned_path};
+use crate::storage::{Cosigned, CosignedTable as _};
 
 /// The file, in the data directory.
 pub const FILE: &str = "witnessed.json";
@@ -30,8 +36,9 @@ pub struct Witnessed {
     pub format: String,
     /// Per witness (its name in the policy), the size it last cosigned.
     pub sizes: BTreeMap<String, u64>,
-    /// The newest checkpoint that met the quorum: the log's signed note with
-    /// the witnesses' cosignature lines added.
+    /// The newest checkpoint that met the quorum, as builds before
+    /// `cosigned.db` kept it (read by [`newest`] and [`first_from`]; no
+    /// longer written).
     pub cosigned: Option<String>,
 }
 
@@ -78,6 +85,46 @@ impl Witnessed {
     }
 }
 
+/// The newest cosigned checkpoint of the log in `dir`, if any.
+pub fn newest(dir: &Path) -> Result<Option<Cosigned>> {
+    let kept = match CosignedCheckpoints::open_existing(dir)? {
+        Some(t) => t.latest()?,
+        None => None,
+    };
+    Ok(newer(kept, legacy(dir)?))
+}
+
+/// The first cosigned checkpoint of the log in `dir` of at least `size`
+/// entries (the first covering entry `size - 1`), if any.
+pub fn first_from(dir: &Path, size: u64) -> Result<Option<Cosigned>> {
+    let kept = match CosignedCheckpoints::open_existing(dir)? {
+        Some(t) => t.first_from(size)?,
+        None => None,
+    };
+    let old = legacy(dir)?.filter(|c| c.size >= size);
+    Ok(match (kept, old) {
+        (Some(k), Some(o)) if o.size < k.size => Some(o),
+        (k, o) => k.or(o),
+    })
+}
+
+/// The cosigned checkpoint an older build kept in `witnessed.json`.
+fn legacy(dir: &Path) -> Result<Option<Cosigned>> {
+    let Some(note) = Witnessed::load(dir)?.cosigned else { return Ok(None) };
+    let size = verifier::note::Note::parse(note.as_bytes())
+        .ok()
+        .and_then(|n| verifier::checkpoint::Checkpoint::parse_text(&n.text).ok())
+        .map(|c| c.size);
+    Ok(size.map(|size| Cosigned { size, note, cosigned_ms: 0 }))
+}
+
+fn newer(a: Option<Cosigned>, b: Option<Cosigned>) -> Option<Cosigned> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.size > a.size { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +142,37 @@ mod tests {
         std::fs::write(t.path().join(FILE), b"{\"format\":\"x\",\"sizes\":{},\"cosigned\":null}")
             .unwrap();
         assert!(Witnessed::load(t.path()).is_err());
+    }
+
+    /// A data directory an older build left (its newest cosigned checkpoint
+    /// in `witnessed.json` only) still has it, beside the table's.
+    #[test]
+    fn the_table_and_an_older_builds_checkpoint_are_read_together() {
+        let t = tempfile::tempdir().unwrap();
+        let note = |size: u64| {
+            let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+            let s = verifier::note::NoteSigner::new("log.example/x", key).unwrap();
+            let text = verifier::checkpoint::Checkpoint {
+                origin: "log.example/x".into(),
+                size,
+                root: verifier::EMPTY_ROOT,
+                extensions: Vec::new(),
+            }
+            .to_text();
+            s.sign(&text).unwrap()
+        };
+        assert_eq!(newest(t.path()).unwrap(), None);
+        let old =
+            Witnessed { format: FORMAT_V1.into(), cosigned: Some(note(7)), ..Default::default() };
+        old.save(t.path()).unwrap();
+        assert_eq!(newest(t.path()).unwrap().map(|c| c.size), Some(7));
+        let table = CosignedCheckpoints::open(t.path()).unwrap();
+        table.insert(4, &note(4), 1).unwrap();
+        table.insert(9, &note(9), 2).unwrap();
+        assert_eq!(newest(t.path()).unwrap().map(|c| c.size), Some(9));
+        assert_eq!(first_from(t.path(), 1).unwrap().map(|c| c.size), Some(4));
+        assert_eq!(first_from(t.path(), 5).unwrap().map(|c| c.size), Some(7));
+        assert_eq!(first_from(t.path(), 8).unwrap().map(|c| c.size), Some(9));
+        assert_eq!(first_from(t.path(), 10).unwrap(), None);
     }
 }

@@ -519,7 +519,9 @@ fn bench_verify(events: u64, runs: usize, dir: &Option<PathBuf>) -> anyhow::Resu
         ("one-entry bundle", Selection::Indexes(vec![events / 2])),
         ("tender bundle", Selection::Tender("BENCH-TENDER".into())),
     ] {
-        let zip = store.export_bundle(&selection, Some(&signer), &(vec![], vec![]))?.to_zip()?;
+        let zip = store
+            .export_bundle(&selection, Some(&signer), &ledger::trust::Proposed::default())?
+            .to_zip()?;
         let mut ms = Vec::with_capacity(runs);
         for _ in 0..runs {
             let s = Instant::now();

@@ -585,7 +585,7 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         ledger::storage::Lookups::document_events(&store, &sha).ok()?.last().copied()
     });
     let certificate = award_index.map_or_else(String::new, |i| {
-        format!("\n  {tl} certificate --data {d} --index {i}   # the award notice's evidence certificate, a PDF (needs fonts-noto-cjk)")
+        format!("\n  {tl} certificate --data {d} --index {i} --witness-policy {}   # the award notice's evidence certificate, a PDF (needs fonts-noto-cjk)", policy_path.display())
     });
     println!(
         "\nfiles in {}: the documents, their timestamp tokens, one receipt per submission, and the bundle.\nnext:\n  {tv} {b} {ka} --policy {} --document {}\n  {tv} receipt {} {ka}{certificate}\n  {tl} serve --data {d}        # the API again, on http://127.0.0.1:8080 (this run used {url})\n  {tl} audit --data {d}\n  (run the demo again: the same submissions come back as the same entries)",

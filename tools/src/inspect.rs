@@ -12,6 +12,7 @@ use ledger::{Store, SystemClock};
 use serde_json::json;
 use verifier::Hash;
 use verifier::event::Event;
+use verifier::witness_policy::WitnessPolicy;
 
 fn hexes(hs: &[Hash]) -> Vec<String> {
     hs.iter().map(Hash::to_hex).collect()
@@ -257,6 +258,15 @@ pub(crate) fn audit(log: &Audited, scope: ledger::AuditScope, json: bool) -> any
     }
 }
 
+/// Reads and parses a witness policy file (`--witness-policy`).
+pub(crate) fn read_witness_policy(path: &Path) -> anyhow::Result<WitnessPolicy> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("couldn't read the witness policy {}", path.display()))?;
+    let policy = WitnessPolicy::parse(&text)
+        .with_context(|| format!("couldn't parse the witness policy {}", path.display()))?;
+    Ok(policy)
+}
+
 /// `tenderlog certificate`: the entry's evidence certificate as a PDF.
 pub(crate) fn certificate(
     dir: &Path,
@@ -264,6 +274,7 @@ pub(crate) fn certificate(
     url: &str,
     out: Option<PathBuf>,
     fonts: &[PathBuf],
+    policy: Option<&WitnessPolicy>,
 ) -> anyhow::Result<()> {
     let store = Store::open(dir)?;
     let fonts = if fonts.is_empty() {
@@ -273,7 +284,7 @@ pub(crate) fn certificate(
     };
     // The entry's bundle signs its signers' chain heads: this runs where the key is.
     let signer = ledger::keys::load(&ledger::store::key_path(dir), store.origin())?;
-    let cert = certificate::gather(&store, dir, index, url, &signer)?;
+    let cert = certificate::gather(&store, dir, index, url, &signer, policy)?;
     let pdf = certificate::render(&cert, &fonts)?;
     let out = out.unwrap_or_else(|| PathBuf::from(format!("certificate-{index}.pdf")));
     std::fs::write(&out, &pdf).with_context(|| format!("couldn't write {}", out.display()))?;
@@ -298,6 +309,7 @@ pub(crate) fn bundle(
     index: Vec<u64>,
     document: Option<&str>,
     out: &Path,
+    policy: Option<&WitnessPolicy>,
 ) -> anyhow::Result<()> {
     use verifier::bundle::Selection;
     let selection = match (tender, index.is_empty(), document) {
@@ -311,7 +323,10 @@ pub(crate) fn bundle(
     let store = Store::open(dir)?;
     // The tender head is signed with the log's key: this runs where the key is.
     let signer = ledger::keys::load(&ledger::store::key_path(dir), store.origin())?;
-    let roots = ledger::trust::bundle_roots(dir)?;
+    let mut roots = ledger::trust::bundle_roots(dir)?;
+    if let Some(p) = policy {
+        roots = roots.with_witnesses(p);
+    }
     let bundle = store.export_bundle(&selection, Some(&signer), &roots)?;
     let bytes = bundle.to_zip()?;
     std::fs::write(out, &bytes).with_context(|| format!("couldn't write {}", out.display()))?;

@@ -245,6 +245,11 @@ enum Command {
         /// Where to write the bundle.
         #[arg(long)]
         out: PathBuf,
+        /// The witness policy the server runs with (`serve
+        /// --witness-policy`): the bundle proposes its quorum, so a verifier
+        /// judges the cosignatures without being given it.
+        #[arg(long, env = "TENDERLOG_WITNESS_POLICY")]
+        witness_policy: Option<PathBuf>,
     },
     /// Make an entry's evidence certificate (存证证书): a one-page PDF/A-3
     /// in Chinese, with English.
@@ -278,6 +283,10 @@ enum Command {
         /// default: found in the system's font folders.
         #[arg(long)]
         font: Vec<PathBuf>,
+        /// The witness policy the server runs with: the certificate judges
+        /// the first cosigned checkpoint covering the entry by it.
+        #[arg(long, env = "TENDERLOG_WITNESS_POLICY")]
+        witness_policy: Option<PathBuf>,
     },
     /// Print an inclusion or consistency proof, as JSON with hex hashes.
     #[command(subcommand)]
@@ -613,11 +622,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Checkpoint { data, json } => inspect::checkpoint(&data, json),
         Command::Entry { data, index } => inspect::entry(&data, index),
-        Command::Bundle { data, tender, index, document, out } => {
-            inspect::bundle(&data, tender, index, document.as_deref(), &out)
+        Command::Bundle { data, tender, index, document, out, witness_policy } => {
+            let policy = witness_policy.as_deref().map(inspect::read_witness_policy).transpose()?;
+            inspect::bundle(&data, tender, index, document.as_deref(), &out, policy.as_ref())
         }
-        Command::Certificate { data, index, url, out, font } => {
-            inspect::certificate(&data, index, &url, out, &font)
+        Command::Certificate { data, index, url, out, font, witness_policy } => {
+            let policy = witness_policy.as_deref().map(inspect::read_witness_policy).transpose()?;
+            inspect::certificate(&data, index, &url, out, &font, policy.as_ref())
         }
         Command::Prove(ProveCommand::Inclusion { data, index, leaf_hash, size }) => {
             inspect::prove_inclusion(&data, index, leaf_hash.as_deref(), size)

@@ -195,10 +195,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     if let Some(path) = args.witness_policy.or(file.witness_policy) {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("couldn't read the witness policy {}", path.display()))?;
-        let policy = verifier::witness_policy::WitnessPolicy::parse(&text)
-            .with_context(|| format!("couldn't parse the witness policy {}", path.display()))?;
+        let policy = crate::inspect::read_witness_policy(&path)?;
         anyhow::ensure!(
             policy.witnesses.values().any(|(_, url)| url.is_some()),
             "the witness policy {} gives no witness a URL: add one to each `witness NAME VKEY URL` line",

@@ -261,7 +261,10 @@ fn pages_in_headless_chromium() {
     let cases = cases(&data, &keys);
     std::fs::write(&cases_path, serde_json::to_vec(&cases).unwrap()).unwrap();
 
-    let (mut server, base) = common::serve(d, &[]);
+    // With the demo's witness policy: bundles propose its quorum, and the
+    // entry's first cosigned checkpoint is judged by it.
+    let policy = data.join("demo/witness-policy.txt");
+    let (mut server, base) = common::serve(d, &["--witness-policy", policy.to_str().unwrap()]);
     let (mut sealed_server, sealed_base) = common::serve(sealed.to_str().unwrap(), &[]);
     let shots = std::env::var_os("TENDERLOG_SCREENSHOTS")
         .map_or_else(|| t.path().to_owned(), PathBuf::from);
@@ -269,6 +272,7 @@ fn pages_in_headless_chromium() {
         "base": base, "sealed_base": sealed_base, "chromium": chromium, "screenshots": shots,
         "bid_file": bid_file, "changed_file": changed_file,
         "bid_signer": ["已验证 VERIFIED", "bidder-b", "乙建筑集团有限公司", "tenderlog local TSA", "05-bid-b.txt", "密封提交，已开启"],
+        "witness": "witness.fgw.example.gov.cn",
         "receipt": receipt, "receipt_mutants": receipt_mutants, "keys": keys,
         "sealed_file": sealed_file, "sealed_index": sealed_index,
         "sealed_secrets": ["bidder-jinhua", "金华建设", sha.to_hex()],

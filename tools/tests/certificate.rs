@@ -81,6 +81,8 @@ fn certificate_pdf_checked_by_independent_tools() {
     let bid = std::fs::read(data.join("demo/05-bid-b.txt")).unwrap();
     let sha = hex::encode(sha2::Sha256::digest(&bid));
     let sm3 = hex::encode(<sm3::Sm3 as sm3::Digest>::digest(&bid));
+    let policy = data.join("demo/witness-policy.txt");
+    let policy = policy.to_str().unwrap();
 
     // Two runs, the same bytes.
     let pdf = |name: &str| {
@@ -94,6 +96,8 @@ fn certificate_pdf_checked_by_independent_tools() {
                 &index.to_string(),
                 "--out",
                 path.to_str().unwrap(),
+                "--witness-policy",
+                policy,
             ],
             "",
         );
@@ -121,6 +125,10 @@ fn certificate_pdf_checked_by_independent_tools() {
         "乙建筑集团有限公司",
         "证明范围",
         "tenderlog local TSA",
+        // The first checkpoint the demo's witness cosigned over the entry,
+        // judged by the policy.
+        "witness.fgw.example.gov.cn+",
+        "quorum",
     ] {
         assert!(text.contains(want), "pdftotext finds no {want:?} in:\n{text}");
     }
@@ -128,6 +136,10 @@ fn certificate_pdf_checked_by_independent_tools() {
     assert!(flat.contains(&sha), "no SHA-256 {sha} in the text");
     assert!(flat.contains(&sm3), "no SM3 {sm3} in the text");
     assert!(flat.contains(&format!("TL-{index}-")), "no certificate number");
+    assert!(
+        text.contains("法定人数已满足") && !text.contains("NOT met"),
+        "quorum not met:\n{text}"
+    );
 
     // It renders (look at it: TENDERLOG_SCREENSHOTS keeps the PNG).
     let shots =
@@ -217,7 +229,8 @@ print("af", len(pdf.Root.get("/AF", [])))
     assert!(meta.contains("af 2"), "{meta}");
 
     // The server gives the same bytes for the same public address.
-    let (mut server, base) = common::serve(d, &["--public-url", "http://127.0.0.1:8080"]);
+    let (mut server, base) =
+        common::serve(d, &["--public-url", "http://127.0.0.1:8080", "--witness-policy", policy]);
     let got = reqwest::blocking::get(format!("{base}/v1/certificates/{index}.pdf")).unwrap();
     assert_eq!(got.status(), 200);
     assert_eq!(got.headers()["content-type"], "application/pdf");

@@ -481,8 +481,21 @@ fn a_log_with_two_witnesses_gets_its_checkpoints_cosigned_and_bundles_show_the_q
     let q = quorum(&r);
     assert_eq!(q.status, verifier::report::Status::Pass, "{q:?}");
     assert!(q.detail.contains("fgw (ML-DSA-44)") && q.detail.contains("met"), "{q:?}");
-    // Without a policy: not judged, and said so.
-    assert_eq!(quorum(&with(None)).status, verifier::report::Status::NotApplicable);
+    // The bundle proposes the server's policy (both of the two keys): a
+    // verifier given none judges the quorum by it, and says so.
+    assert_eq!(bundle.manifest.trust.witness_keys, [fgw_key.clone(), audit_key.clone()]);
+    assert_eq!(bundle.manifest.trust.witness_quorum, 2);
+    let r = with(None);
+    assert!(r.verified, "{}", r.to_text());
+    assert_eq!(quorum(&r).status, verifier::report::Status::Pass, "{:?}", quorum(&r));
+    assert!(r.trust_anchors.iter().any(|a| a.contains("proposed by the bundle: 2 of 2")));
+    // Without a proposal (tenderlog bundle without --witness-policy): not
+    // judged, and said so.
+    let mut unproposed = bundle.clone();
+    unproposed.manifest.trust.witness_keys.clear();
+    unproposed.manifest.trust.witness_quorum = 0;
+    let r = verifier::report::verify_bundle_with(&unproposed, &Default::default());
+    assert_eq!(quorum(&r).status, verifier::report::Status::NotApplicable);
     // A policy asking for a third witness that never cosigned: not met.
     let third = CosignerKey::parse(&make_witness(&t.path().join("third"), "w3.example", &log_vkey))
         .unwrap();
@@ -505,6 +518,31 @@ fn a_log_with_two_witnesses_gets_its_checkpoints_cosigned_and_bundles_show_the_q
         let m = reqwest::blocking::get(format!("{w}/metrics")).unwrap().text().unwrap();
         assert!(m.contains("tenderlog_witness_refused_409_total 0"), "{m}");
     }
+
+    // Every cosigned checkpoint is kept, not only the newest: entry 0's
+    // first one is from before the restart, and both witnesses are on it.
+    let first = ledger::witnessed::first_from(&data, 1).unwrap().unwrap();
+    assert!(first.size <= 6, "the first cosigned checkpoint covering entry 0 is {}", first.size);
+    let parsed = Note::parse(first.note.as_bytes()).unwrap();
+    for k in [&fgw_key, &audit_key] {
+        assert!(CosignerKey::parse(k).unwrap().verify(&parsed).is_ok());
+    }
+    assert_eq!(ledger::witnessed::newest(&data).unwrap().unwrap().size, 9);
+    let after = ledger::witnessed::first_from(&data, 7).unwrap().unwrap().size;
+    assert!((7..=9).contains(&after), "the first covering entry 6 is {after}");
+    assert_eq!(ledger::witnessed::first_from(&data, 10).unwrap(), None);
+    // The entry's page names it, judged by the server's policy.
+    let page = reqwest::blocking::get(format!("{url}/entries/0")).unwrap().text().unwrap();
+    let shown = format!(
+        "树大小 size {} · 见证 cosigned by audit, fgw · 法定人数已满足 quorum met",
+        first.size
+    );
+    assert!(page.contains(&shown), "{page}");
+    // A backup keeps them.
+    let copy = t.path().join("backup");
+    let o = common::run(&["backup", "--data", d, "--to", copy.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", common::err(&o));
+    assert_eq!(ledger::witnessed::first_from(&copy, 1).unwrap(), Some(first));
     for c in [&mut server, &mut fgw, &mut audit] {
         c.kill().unwrap();
         c.wait().unwrap();

@@ -178,6 +178,21 @@ impl WitnessPolicy {
         WitnessPolicy::parse(&text)
     }
 
+    /// This policy as "any `k` of these witness keys" (what a bundle can
+    /// propose), when it is one: its quorum one witness, or one group of
+    /// witnesses only. `None` for no quorum or nested groups (a verifier
+    /// must then be given the policy itself).
+    pub fn as_any_of(&self) -> Option<(Vec<String>, u32)> {
+        let quorum = self.quorum.as_deref()?;
+        if let Some((key, _)) = self.witnesses.get(quorum) {
+            return Some((vec![key.vkey()], 1));
+        }
+        let g = self.groups.get(quorum)?;
+        let keys: Option<Vec<String>> =
+            g.members.iter().map(|m| self.witnesses.get(m).map(|(k, _)| k.vkey())).collect();
+        Some((keys?, u32::try_from(g.k).ok()?))
+    }
+
     fn defined(&self, name: &str) -> bool {
         self.witnesses.contains_key(name) || self.groups.contains_key(name)
     }
@@ -280,6 +295,38 @@ mod tests {
         assert!(!c.met);
         assert!(c.cosigned.is_empty(), "{c:?}");
         assert_eq!(c.invalid, ["X1"]);
+    }
+
+    /// Only a flat quorum can be proposed by a bundle, and what it proposes
+    /// judges a checkpoint as the policy does.
+    #[test]
+    fn a_flat_quorum_as_a_bundle_proposes_it() {
+        let ws: Vec<Cosigner> = (1..=3).map(witness).collect();
+        let v: Vec<String> = ws.iter().map(|w| w.public().vkey()).collect();
+        let flat = format!(
+            "witness A {}\nwitness B {}\nwitness C {}\ngroup two 2 A B C\nquorum two\n",
+            v[0], v[1], v[2]
+        );
+        let p = WitnessPolicy::parse(&flat).unwrap();
+        assert_eq!(p.as_any_of(), Some((v.clone(), 2)));
+        let one = WitnessPolicy::parse(&format!("witness A {}\nquorum A\n", v[0])).unwrap();
+        assert_eq!(one.as_any_of(), Some((vec![v[0].clone()], 1)));
+        let nested = format!("{flat}group top 1 two C\nquorum top\n").replace("quorum two\n", "");
+        assert_eq!(WitnessPolicy::parse(&nested).unwrap().as_any_of(), None);
+        assert_eq!(WitnessPolicy::parse("quorum none\n").unwrap().as_any_of(), None);
+        let (keys, k) = p.as_any_of().unwrap();
+        let proposed = WitnessPolicy::any_of(&keys, k).unwrap();
+        let log = NoteSigner::new("example.com/log", SigningKey::from_bytes(&[99; 32])).unwrap();
+        let note =
+            log.sign("example.com/log\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n").unwrap();
+        for idx in [&[0usize][..], &[0, 2], &[1, 2], &[0, 1, 2]] {
+            let mut n = note.clone();
+            for &i in idx {
+                n = ws[i].cosign(&n, 1_700_000_000).unwrap();
+            }
+            let n = Note::parse(n.as_bytes()).unwrap();
+            assert_eq!(p.check(&n).met, proposed.check(&n).met, "{idx:?}");
+        }
     }
 
     #[test]

@@ -87,6 +87,7 @@ async function fresh(url, scripted = true) {
   }
   const all = await page.locator('#result details.checks').textContent();
   check(/inclusion\s*entry 30\s*通过 pass/.test(all) && /checkpoint signature.*通过 pass/.test(all), 'the inclusion proof and the checkpoint signatures passed in the page', all.slice(0, 1500));
+  check(/witness quorum\s*checkpoint \d+\s*通过 pass/.test(all) && all.includes(cfg.witness), 'the witness quorum the bundle proposes is met in the page', all.slice(0, 3000));
   check(errors.length === 0, 'no script errors (and no CSP violations)', errors);
   await page.screenshot({ path: cfg.screenshots + '/verify-found.png', fullPage: true });
   await page.close();

@@ -122,12 +122,6 @@ struct TenderRow {
     compliance: Option<Compliance>,
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 fn count(c: &Compliance, o: Outcome) -> usize {
     c.verdicts.iter().filter(|v| v.outcome == o).count()
 }
@@ -218,7 +212,7 @@ async fn health(state: &AppState) -> Markup {
     let status = state.appender.status();
     let size = status.tree_size.load(Ordering::SeqCst);
     let signed = status.signed_ms.load(Ordering::SeqCst);
-    let age_s = now_ms().saturating_sub(signed) / 1000;
+    let age_s = ledger::Clock::now_ms(&ledger::SystemClock).saturating_sub(signed) / 1000;
     let stale = age_s > state.limits.health_max_age.as_secs();
     let stopped = status.stopped();
     let dir = state.dir.clone();

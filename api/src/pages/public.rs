@@ -14,6 +14,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use verifier::Hash;
 use verifier::event::Event;
+use verifier::witness_policy::WitnessPolicy;
 
 use super::{Nav, describe, keys_block, log_keys_text, page};
 use crate::error::ApiError;
@@ -28,24 +29,51 @@ struct Found {
     /// The first checkpoint that covered it: its size and the names of
     /// the keys that signed it.
     covered: Option<(u64, Vec<String>)>,
+    /// The first checkpoint the witnesses cosigned that covered it.
+    cosigned: Option<CosignedBy>,
+}
+
+/// A cosigned checkpoint as the server reads it.
+struct CosignedBy {
+    size: u64,
+    /// The witnesses whose cosignature is on it: by the server's witness
+    /// policy when it has one (only those that verify), else each line's name.
+    witnesses: Vec<String>,
+    /// Whether the policy's quorum is met (`None` without a policy).
+    met: Option<bool>,
+}
+
+/// Where an entry's lookup reads beside the store: the data directory (the
+/// cosigned checkpoints) and the witness policy that judges them.
+#[derive(Clone)]
+struct Context {
+    dir: std::path::PathBuf,
+    policy: Option<Arc<WitnessPolicy>>,
+}
+
+impl Context {
+    fn of(state: &AppState) -> Context {
+        Context { dir: state.dir.clone(), policy: state.witnessing.as_ref().map(|w| w.policy()) }
+    }
 }
 
 /// The entries that logged `sha256`, each with the checkpoint that first
 /// covered it.
 async fn lookup(state: &AppState, sha256: Hash) -> Result<Vec<Found>, ApiError> {
+    let cx = Context::of(state);
     state
         .readers
         .with(move |s| {
             let mut found = Vec::new();
             for index in ledger::storage::Lookups::document_events(s, &sha256)? {
-                found.push(found_entry(s, index)?);
+                found.push(found_entry(s, &cx, index)?);
             }
             Ok(found)
         })
         .await
 }
 
-fn found_entry(s: &ledger::Store, index: u64) -> Result<Found, ApiError> {
+fn found_entry(s: &ledger::Store, cx: &Context, index: u64) -> Result<Found, ApiError> {
     let event = super::stored_event(s, index)?;
     let covered = s.receipt_checkpoint(index).ok().map(|(size, note)| {
         let signers = verifier::note::Note::parse(note.as_bytes())
@@ -53,7 +81,26 @@ fn found_entry(s: &ledger::Store, index: u64) -> Result<Found, ApiError> {
             .unwrap_or_default();
         (size, signers)
     });
-    Ok(Found { index, event, covered })
+    let cosigned = ledger::witnessed::first_from(&cx.dir, index + 1)?.map(|c| {
+        let note = verifier::note::Note::parse(c.note.as_bytes()).ok();
+        let (witnesses, met) = match (&cx.policy, note) {
+            (Some(p), Some(n)) => {
+                let check = p.check(&n);
+                (check.cosigned.into_keys().collect(), Some(check.met))
+            }
+            (None, Some(n)) => (
+                n.signatures
+                    .into_iter()
+                    .filter(|sig| sig.name != s.origin())
+                    .map(|sig| sig.name)
+                    .collect(),
+                None,
+            ),
+            (_, None) => (Vec::new(), Some(false)),
+        };
+        CosignedBy { size: c.size, witnesses, met }
+    });
+    Ok(Found { index, event, covered, cosigned })
 }
 
 /// `GET /verify[?sha256=HEX]`: the page; with a digest, the server's lookup
@@ -154,6 +201,21 @@ fn entry_summary(f: &Found) -> Markup {
                     dt { "首个覆盖的检查点 First checkpoint" }
                     dd { "树大小 size " (size) " · 签名 signed by " (signers.join(", ")) }
                 }
+                dt { "首个见证共同签名的检查点 First cosigned checkpoint" }
+                dd {
+                    @match &f.cosigned {
+                        None => { "尚无 none yet (no checkpoint the witnesses cosigned covers it)" },
+                        Some(c) => {
+                            "树大小 size " (c.size) " · 见证 cosigned by "
+                            @if c.witnesses.is_empty() { "—" } @else { (c.witnesses.join(", ")) }
+                            @match c.met {
+                                Some(true) => { " · 法定人数已满足 quorum met" },
+                                Some(false) => { " · 法定人数未满足 quorum NOT met" },
+                                None => {},
+                            }
+                        },
+                    }
+                }
             }
         }
     }
@@ -165,13 +227,14 @@ pub(crate) async fn entry(State(state): Shared, Path(index): Path<String>) -> Re
     let Ok(index) = index.parse::<u64>() else {
         return not_found_page(&format!("{index:?} is not an entry number"));
     };
+    let cx = Context::of(&state);
     let found = state
         .readers
         .quick(move |s| {
             if index >= s.tree_size()? {
                 return Ok(None);
             }
-            found_entry(s, index).map(Some)
+            found_entry(s, &cx, index).map(Some)
         })
         .await;
     let f = match found {

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub(crate) mod backup;
+pub mod cosigned;
 pub mod indexer;
 pub mod stamps;
 pub mod store;
