@@ -30,6 +30,7 @@ mod demo;
 #[cfg(feature = "demo")]
 mod demo_pki;
 mod inspect;
+mod publish;
 mod rules;
 #[cfg(any(feature = "demo", feature = "bench"))]
 mod seal_maker;
@@ -145,6 +146,36 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
         /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish the log's read path as static files (C2SP tlog-tiles) for
+    /// any web server or CDN.
+    ///
+    /// Writes TO/checkpoint, TO/tile/<L>/<N>[.p/<W>] and
+    /// TO/tile/entries/<N>[.p/<W>], exactly as `tenderlog serve` serves them:
+    /// point nginx (or a CDN) at TO and the database is off the read path;
+    /// `tenderlog audit --url` and any tlog-tiles client read it. Each file
+    /// is written whole (a temporary file, synced, renamed); a tile is never
+    /// rewritten; the checkpoint is replaced last, once every tile it needs
+    /// is on disk — so stopping it at any moment (Ctrl-C) is safe. Run it
+    /// beside the server: it only reads the data directory.
+    Publish {
+        /// The data directory.
+        #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
+        data: PathBuf,
+        /// The folder to publish into (created if need be).
+        #[arg(long)]
+        to: PathBuf,
+        /// Which checkpoint: the newest the log signed, or the newest its
+        /// witnesses cosigned.
+        #[arg(long, value_enum, default_value = "latest")]
+        checkpoint: publish::Which,
+        /// Keep publishing: look for a new checkpoint every this many
+        /// milliseconds until stopped.
+        #[arg(long, value_name = "MS")]
+        watch: Option<u64>,
+        /// Print one JSON line per publication instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -547,6 +578,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .unwrap_or_else(|| verifier::log_keys::KeyHistory::new(store.origin()));
             std::io::Write::write_all(&mut std::io::stdout(), &history.to_bytes())?;
             Ok(())
+        }
+        Command::Publish { data, to, checkpoint, watch, json } => {
+            anyhow::ensure!(watch != Some(0), "--watch takes milliseconds, at least 1");
+            publish::run(&publish::Options {
+                dir: &data,
+                out: &to,
+                which: checkpoint,
+                watch: watch.map(std::time::Duration::from_millis),
+                json,
+            })
         }
         Command::Backup { data, to, json } => {
             let r = ledger::backup::backup(&data, &to)?;
