@@ -28,6 +28,7 @@ mod compliance;
 mod error;
 pub mod issue;
 pub mod keys;
+pub mod postgres;
 pub mod publish;
 mod receipt;
 pub mod remote;

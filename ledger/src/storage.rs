@@ -111,6 +111,13 @@ pub trait LogReader {
         each: &mut dyn FnMut(u64, Hash, &str) -> Result<()>,
     ) -> Result<()>;
 
+    /// When the checkpoint of `size` was last signed (its heartbeat), ms
+    /// since the epoch; `None` when the reader does not know (public tiles
+    /// carry no such time) or has no such checkpoint.
+    fn signed_ms(&mut self, _size: u64) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     /// A consistency proof from `size` to `total`, from the stored nodes;
     /// `None` when the reader cannot make one (every checkpoint it has is
     /// then checked by its root alone, re-derived from the leaves).

@@ -7,6 +7,7 @@ pub mod events;
 pub mod faults;
 pub mod fixtures;
 pub mod help;
+pub mod pg;
 
 /// The shared vectors folder: `$TLOG_VECTORS_DIR`, else `../shared/vectors`
 /// beside the repository. `None` (and a note on stderr) when it is absent.

@@ -9,12 +9,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use ledger::storage::{Batch, LogWriter, TreeHead};
+use ledger::storage::{Batch, LogReader, LogWriter, TreeHead};
 use ledger::{Ledger, LedgerError, ManualClock, Store};
 use tenderlog_tests::faults::{Calls, Fault, FaultyLog, STEPS, When};
 use verifier::checkpoint::{Checkpoint, SignedCheckpoint};
 use verifier::event::{Body, Content, Schedule};
-use verifier::merkle::CompactRange;
+use verifier::merkle::{CompactRange, NodeSource};
+use verifier::note::NoteSigner;
 use verifier::{EMPTY_ROOT, Hash, leaf_hash};
 
 const ORIGIN: &str = "storage.tenderlog.example/log";
@@ -35,6 +36,12 @@ fn new_store() -> tempfile::TempDir {
     dir
 }
 
+/// The key the conformance suite signs with (the backend stores notes; it
+/// does not check whose key signed them).
+fn suite_signer() -> NoteSigner {
+    NoteSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[5; 32])).unwrap()
+}
+
 /// A batch of `n` leaves on top of `frontier`, signed.
 struct Made {
     leaves: Vec<(u64, Vec<u8>)>,
@@ -44,13 +51,12 @@ struct Made {
     frontier: CompactRange,
 }
 
-fn make_batch(dir: &Path, frontier: &CompactRange, n: u64, tag: u8) -> Made {
-    let signer = ledger::keys::load(&ledger::store::key_path(dir), ORIGIN).unwrap();
+fn make_batch(signer: &NoteSigner, frontier: &CompactRange, n: u64, tag: u8) -> Made {
     let mut frontier = frontier.clone();
     let (mut leaves, mut nodes) = (Vec::new(), Vec::new());
     for _ in 0..n {
         let index = frontier.size();
-        let leaf = vec![tag, index as u8, 0xAB];
+        let leaf = vec![tag, index as u8, (index >> 8) as u8, 0xAB];
         frontier.push(leaf_hash(&leaf), |level, i, h| nodes.push((level, i, *h)));
         leaves.push((index, leaf));
     }
@@ -65,64 +71,143 @@ fn commit(w: &mut dyn LogWriter, expected: &TreeHead, m: &Made, ms: u64) -> ledg
     w.commit(expected, &batch)
 }
 
-/// What every backend must do, given a fresh store in `dir` and `open`,
-/// which opens the backend's writer over it.
-fn conformance(open: &dyn Fn(&Path) -> Box<dyn LogWriter>) {
-    let dir = new_store();
-    let d = dir.path();
-    let mut w = open(d);
+/// Tree nodes read from a backend's reader, through its tile rows.
+struct ReaderNodes<'a>(&'a mut dyn LogReader);
+
+impl NodeSource for ReaderNodes<'_> {
+    type Error = LedgerError;
+    fn node(&mut self, level: u32, index: u64) -> ledger::Result<Hash> {
+        let row = self.0.tile(level, index / 256)?.unwrap_or_default();
+        let at = (index % 256) as usize * 32;
+        Ok(Hash::from_slice(row.get(at..at + 32).ok_or(LedgerError::Corrupt("no node".into()))?)
+            .unwrap())
+    }
+}
+
+/// The stored root of the tree of `size`, folded from the tiles.
+fn root_at(r: &mut dyn LogReader, size: u64) -> Hash {
+    CompactRange::load(&mut ReaderNodes(r), size).unwrap().root()
+}
+
+/// Every stored leaf in `[from, to)`.
+fn leaves(r: &mut dyn LogReader, from: u64, to: u64) -> Vec<(u64, Vec<u8>)> {
+    let mut got = Vec::new();
+    r.leaves(from, to, &mut |i, l| {
+        got.push((i, l.to_vec()));
+        Ok(())
+    })
+    .unwrap();
+    got
+}
+
+/// The stored note of checkpoint `size`.
+fn note_at(r: &mut dyn LogReader, size: u64) -> Option<String> {
+    let mut got = None;
+    r.checkpoints(size, size, &mut |_, _, n| {
+        got = Some(n.to_owned());
+        Ok(())
+    })
+    .unwrap();
+    got
+}
+
+/// A backend under test: a new, empty log (its empty checkpoint signed by
+/// [`suite_signer`]), its writer and its readers.
+pub(crate) struct Backend {
+    pub(crate) writer: Box<dyn Fn() -> Box<dyn LogWriter>>,
+    pub(crate) reader: Box<dyn Fn() -> Box<dyn LogReader>>,
+}
+
+/// What every backend must do, given a new, empty log.
+pub(crate) fn conformance(b: &Backend) {
+    let signer = suite_signer();
+    let mut w = (b.writer)();
     let empty = TreeHead { size: 0, root: EMPTY_ROOT };
     assert_eq!(w.head().unwrap(), empty, "a new store's head is the empty tree");
 
-    // A commit lands whole and is read back exactly.
-    let a = make_batch(d, &CompactRange::default(), 5, 1);
+    // A commit lands whole and is read back exactly. 300 leaves: full and
+    // partial tile rows, and a second level.
+    let a = make_batch(&signer, &CompactRange::default(), 300, 1);
     commit(w.as_mut(), &empty, &a, 2_000).unwrap();
     assert_eq!(w.head().unwrap(), a.head);
     {
-        let store = Store::open(d).unwrap();
-        let latest = store.latest_checkpoint().unwrap();
-        assert_eq!((latest.checkpoint.size, latest.checkpoint.root), (a.head.size, a.head.root));
-        assert_eq!(latest.note, a.note);
-        for (i, leaf) in &a.leaves {
-            assert_eq!(&store.leaf(*i).unwrap(), leaf);
-            assert_eq!(store.leaf_hash(*i).unwrap(), leaf_hash(leaf));
-        }
-        assert_eq!(store.root_at(5).unwrap(), a.head.root, "tiles fold to the signed root");
-        assert_eq!(store.latest_signed_ms().unwrap(), 2_000);
+        let mut r = (b.reader)();
+        assert_eq!(r.latest().unwrap(), a.head);
+        assert_eq!(note_at(r.as_mut(), 300).as_deref(), Some(a.note.as_str()));
+        assert_eq!(leaves(r.as_mut(), 0, 300), a.leaves);
+        assert_eq!(root_at(r.as_mut(), 300), a.head.root, "tiles fold to the signed root");
+        assert_eq!(root_at(r.as_mut(), 0), EMPTY_ROOT);
+        assert_eq!(r.signed_ms(300).unwrap(), Some(2_000));
     }
 
     // A stale expected head: refused, nothing written.
-    let b = make_batch(d, &a.frontier, 3, 2);
-    let err = commit(w.as_mut(), &empty, &b, 3_000).unwrap_err();
-    assert!(matches!(err, LedgerError::HeadMoved { expected: 0, found: 5 }), "{err}");
+    let b1 = make_batch(&signer, &a.frontier, 3, 2);
+    let err = commit(w.as_mut(), &empty, &b1, 3_000).unwrap_err();
+    assert!(matches!(err, LedgerError::HeadMoved { expected: 0, found: 300 }), "{err}");
     // A second root for a size already signed: refused.
-    let other = make_batch(d, &CompactRange::default(), 5, 9);
+    let other = make_batch(&signer, &CompactRange::default(), 300, 9);
     let err = commit(w.as_mut(), &empty, &other, 3_000).unwrap_err();
     assert!(matches!(err, LedgerError::HeadMoved { .. }), "{err}");
+    // The right size with another root: refused.
+    let forged = TreeHead { size: 300, root: other.head.root };
+    let err = commit(w.as_mut(), &forged, &b1, 3_000).unwrap_err();
+    assert!(matches!(err, LedgerError::HeadMoved { .. }), "{err}");
     // A batch that does not grow the tree: refused.
-    let same = Made { leaves: vec![], nodes: vec![], ..make_batch(d, &a.frontier, 0, 3) };
+    let same = Made { leaves: vec![], nodes: vec![], ..make_batch(&signer, &a.frontier, 0, 3) };
     assert!(matches!(
         commit(w.as_mut(), &a.head, &same, 3_000),
         Err(LedgerError::HeadMoved { .. })
     ));
     assert_eq!(w.head().unwrap(), a.head, "refused commits wrote nothing");
-    assert!(Store::open(d).unwrap().leaf(5).is_err());
+    assert!(leaves((b.reader)().as_mut(), 300, 303).is_empty());
 
-    // Durable on return: a new writer and a new reader see it.
-    commit(w.as_mut(), &a.head, &b, 3_000).unwrap();
+    // Durable on return: a new writer and a new reader see it; older
+    // checkpoints stay as they were.
+    commit(w.as_mut(), &a.head, &b1, 3_000).unwrap();
     drop(w);
-    let mut w = open(d);
-    assert_eq!(w.head().unwrap(), b.head);
-    let store = Store::open(d).unwrap();
-    assert_eq!(store.root_at(8).unwrap(), b.head.root);
-    assert_eq!(store.root_at(5).unwrap(), a.head.root);
-    assert_eq!(store.checkpoint_at(5).unwrap().as_deref(), Some(a.note.as_str()));
+    let mut w = (b.writer)();
+    assert_eq!(w.head().unwrap(), b1.head);
+    {
+        let mut r = (b.reader)();
+        assert_eq!(root_at(r.as_mut(), 303), b1.head.root);
+        assert_eq!(root_at(r.as_mut(), 300), a.head.root);
+        assert_eq!(note_at(r.as_mut(), 300).as_deref(), Some(a.note.as_str()));
+        assert_eq!(leaves(r.as_mut(), 298, 400).len(), 5);
+        let proof = r.consistency_proof(300, 303).unwrap().unwrap();
+        verifier::merkle::verify_consistency(300, 303, &proof, &a.head.root, &b1.head.root)
+            .unwrap();
+    }
+
+    // A reader keeps its snapshot while the writer goes on.
+    let mut before = (b.reader)();
+    let c = make_batch(&signer, &b1.frontier, 1, 4);
+    commit(w.as_mut(), &b1.head, &c, 4_000).unwrap();
+    assert_eq!(before.latest().unwrap(), b1.head, "a reader sees one snapshot");
+    assert_eq!((b.reader)().latest().unwrap(), c.head);
 
     // Touch moves the signed time of the newest checkpoint, nothing else.
-    w.touch(8, 9_000).unwrap();
-    let store = Store::open(d).unwrap();
-    assert_eq!(store.latest_signed_ms().unwrap(), 9_000);
-    assert_eq!(store.latest_checkpoint().unwrap().note, b.note);
+    w.touch(304, 9_000).unwrap();
+    let mut r = (b.reader)();
+    assert_eq!(r.signed_ms(304).unwrap(), Some(9_000));
+    assert_eq!(r.signed_ms(303).unwrap(), Some(3_000));
+    assert_eq!(note_at(r.as_mut(), 304).as_deref(), Some(c.note.as_str()));
+}
+
+/// A new SQLite log in `dir`, its empty checkpoint signed by the suite's key.
+fn sqlite_backend(dir: &Path) -> Backend {
+    let signer = suite_signer();
+    let empty = signer.sign(&Checkpoint::new(ORIGIN, 0, EMPTY_ROOT).to_text()).unwrap();
+    ledger::sqlite::create(dir, ORIGIN, &signer.verifier().vkey(), None, &empty, 1_000).unwrap();
+    let (wd, rd) = (dir.to_owned(), dir.to_owned());
+    Backend {
+        writer: Box::new(move || sqlite(&wd)),
+        reader: Box::new(move || {
+            Box::new(
+                ledger::storage::LogSource::reader(&ledger::sqlite::audit::SqliteSource::new(&rd))
+                    .unwrap(),
+            )
+        }),
+    }
 }
 
 fn sqlite(dir: &Path) -> Box<dyn LogWriter> {
@@ -131,12 +216,41 @@ fn sqlite(dir: &Path) -> Box<dyn LogWriter> {
 
 #[test]
 fn sqlite_passes_the_conformance_suite() {
-    conformance(&sqlite);
+    let t = tempfile::tempdir().unwrap();
+    conformance(&sqlite_backend(t.path()));
 }
 
 #[test]
 fn the_fault_store_without_faults_passes_the_conformance_suite() {
-    conformance(&|d| Box::new(FaultyLog::new(sqlite(d), vec![], Arc::new(Calls::default()))));
+    let t = tempfile::tempdir().unwrap();
+    let b = sqlite_backend(t.path());
+    let d = t.path().to_owned();
+    conformance(&Backend {
+        writer: Box::new(move || {
+            Box::new(FaultyLog::new(sqlite(&d), vec![], Arc::new(Calls::default())))
+        }),
+        reader: b.reader,
+    });
+}
+
+#[test]
+fn postgres_passes_the_conformance_suite() {
+    let Some(db) = tenderlog_tests::pg::database("the PostgreSQL conformance suite") else {
+        return;
+    };
+    let signer = suite_signer();
+    let empty = signer.sign(&Checkpoint::new(ORIGIN, 0, EMPTY_ROOT).to_text()).unwrap();
+    ledger::postgres::create(&db.url, ORIGIN, &signer.verifier().vkey(), None, &empty, 1_000)
+        .unwrap();
+    let (wu, ru) = (db.url.clone(), db.url.clone());
+    conformance(&Backend {
+        writer: Box::new(move || Box::new(ledger::postgres::PgLog::open(&wu).unwrap())),
+        reader: Box::new(move || {
+            Box::new(
+                ledger::storage::LogSource::reader(&ledger::postgres::PgSource::new(&ru)).unwrap(),
+            )
+        }),
+    });
 }
 
 /// One run of the matrix: a writer whose `faults` strike once each,

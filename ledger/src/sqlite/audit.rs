@@ -50,7 +50,8 @@ impl std::fmt::Debug for SqliteReader {
 
 impl SqliteReader {
     fn open(store: Store) -> Result<SqliteReader> {
-        store.conn.execute_batch("BEGIN DEFERRED")?;
+        // The snapshot is taken by the first read, not by BEGIN: read now.
+        store.conn.execute_batch("BEGIN DEFERRED; SELECT 1 FROM meta LIMIT 1;")?;
         Ok(SqliteReader { store })
     }
 
@@ -101,6 +102,16 @@ impl LogReader for SqliteReader {
 
     fn keeps_level(&self, _level: u32) -> bool {
         true
+    }
+
+    fn signed_ms(&mut self, size: u64) -> Result<Option<u64>> {
+        let v: Option<i64> = self
+            .store
+            .conn
+            .prepare_cached("SELECT signed_ms FROM checkpoints WHERE size = ?1")?
+            .query_row([size as i64], |r| r.get(0))
+            .optional()?;
+        v.map(sql_u64).transpose()
     }
 
     fn tile(&mut self, level: u32, tile: u64) -> Result<Option<Vec<u8>>> {

@@ -57,10 +57,12 @@ pub(crate) fn record_rotation(dir: &Path, vkey: &str, history: &str) -> Result<(
     Ok(())
 }
 
-/// Builds the database of a new store under a temporary name, with the
-/// empty tree's signed checkpoint, and renames it into place: a crash
-/// during `init` never leaves a half-made store that `open` would accept.
-pub(crate) fn create(
+/// Builds the database of a new store in `dir` under a temporary name,
+/// with the empty tree's signed checkpoint, and renames it into place: a
+/// crash during `init` never leaves a half-made store that `open` would
+/// accept. (`init` makes the keys and calls this; the PostgreSQL
+/// counterpart is `postgres::create`.)
+pub fn create(
     dir: &Path,
     origin: &str,
     vkey: &str,

@@ -1,0 +1,144 @@
+//! The PostgreSQL backend beyond the conformance suite: exactly one of two
+//! writers racing on one head commits (the fence a deposed sequencer meets),
+//! and a database that is not a log of this schema version is refused.
+//! Each test has a database of its own (`tenderlog_tests::pg`).
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Barrier};
+
+use ledger::LedgerError;
+use ledger::postgres::{PgLog, PgSource};
+use ledger::storage::{Batch, LogReader, LogSource, LogWriter, TreeHead};
+use verifier::checkpoint::Checkpoint;
+use verifier::merkle::CompactRange;
+use verifier::note::NoteSigner;
+use verifier::{EMPTY_ROOT, leaf_hash};
+
+const ORIGIN: &str = "pg.tenderlog.example/log";
+
+fn signer() -> NoteSigner {
+    NoteSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[6; 32])).unwrap()
+}
+
+fn new_log(db: &tenderlog_tests::pg::TestDb) {
+    let s = signer();
+    let empty = s.sign(&Checkpoint::new(ORIGIN, 0, EMPTY_ROOT).to_text()).unwrap();
+    ledger::postgres::create(&db.url, ORIGIN, &s.verifier().vkey(), None, &empty, 1).unwrap();
+}
+
+/// One signed batch of `n` leaves tagged `tag` on top of `frontier`.
+struct Made {
+    leaves: Vec<(u64, Vec<u8>)>,
+    nodes: Vec<(u32, u64, verifier::Hash)>,
+    head: TreeHead,
+    note: String,
+    frontier: CompactRange,
+}
+
+fn make(frontier: &CompactRange, n: u64, tag: u8) -> Made {
+    let mut frontier = frontier.clone();
+    let (mut leaves, mut nodes) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let index = frontier.size();
+        let leaf = vec![tag, index as u8, (index >> 8) as u8];
+        frontier.push(leaf_hash(&leaf), |l, i, h| nodes.push((l, i, *h)));
+        leaves.push((index, leaf));
+    }
+    let head = TreeHead { size: frontier.size(), root: frontier.root() };
+    let note = signer().sign(&Checkpoint::new(ORIGIN, head.size, head.root).to_text()).unwrap();
+    Made { leaves, nodes, head, note, frontier }
+}
+
+fn commit(w: &mut PgLog, expected: &TreeHead, m: &Made) -> ledger::Result<()> {
+    w.commit(
+        expected,
+        &Batch { leaves: &m.leaves, nodes: &m.nodes, head: m.head, note: &m.note, signed_ms: 1 },
+    )
+}
+
+/// Two writers (two sequencers that each believe they hold the lock) commit
+/// different batches on the same head at the same moment, 40 times: each
+/// time exactly one lands, the other is told the head moved and wrote
+/// nothing — no index is used twice, no size gets a second root.
+#[test]
+fn of_two_writers_racing_on_one_head_exactly_one_commits() {
+    let Some(db) = tenderlog_tests::pg::database("the writer race") else { return };
+    new_log(&db);
+    let mut frontier = CompactRange::default();
+    let mut head = TreeHead { size: 0, root: EMPTY_ROOT };
+    let mut writers = [PgLog::open(&db.url).unwrap(), PgLog::open(&db.url).unwrap()];
+    let mut wins = [0u32; 2];
+    for round in 0..40u8 {
+        let batches = [make(&frontier, 1 + u64::from(round % 3), 1), make(&frontier, 2, 2)];
+        let barrier = Arc::new(Barrier::new(2));
+        let results: Vec<ledger::Result<()>> = std::thread::scope(|s| {
+            let handles: Vec<_> = writers
+                .iter_mut()
+                .zip(&batches)
+                .map(|(w, m)| {
+                    let barrier = barrier.clone();
+                    s.spawn(move || {
+                        barrier.wait();
+                        commit(w, &head, m)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let won: Vec<usize> = (0..2).filter(|k| results[*k].is_ok()).collect();
+        assert_eq!(won.len(), 1, "round {round}: {results:?}");
+        let (w, l) = (won[0], 1 - won[0]);
+        assert!(
+            matches!(results[l], Err(LedgerError::HeadMoved { .. })),
+            "round {round}: {:?}",
+            results[l]
+        );
+        wins[w] += 1;
+        head = batches[w].head;
+        frontier = batches[w].frontier.clone();
+        for writer in &mut writers {
+            assert_eq!(writer.head().unwrap(), head);
+        }
+    }
+    // Every stored leaf is a winner's, once; every checkpoint the winner's.
+    let mut r = PgSource::new(&db.url).reader().unwrap();
+    assert_eq!(r.latest().unwrap(), head);
+    let mut n = 0u64;
+    r.leaves(0, head.size + 10, &mut |i, _| {
+        assert_eq!(i, n);
+        n += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(n, head.size, "no leaf beyond the head, none missing");
+    let mut sizes = Vec::new();
+    r.checkpoints(0, u64::MAX, &mut |size, _, _| {
+        sizes.push(size);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(sizes.len(), 41, "one checkpoint per round and the empty one: {sizes:?}");
+    eprintln!("rounds won by each writer: {wins:?}");
+}
+
+/// A database with no log, a log of another schema version, and a second
+/// log in one database are refused, each with a message that says so; the
+/// tables are made idempotently.
+#[test]
+fn a_database_that_is_not_this_log_is_refused() {
+    let Some(db) = tenderlog_tests::pg::database("the schema checks") else { return };
+    let e = PgLog::open(&db.url).unwrap_err().to_string();
+    assert!(e.contains("holds no tenderlog log"), "{e}");
+    new_log(&db);
+    let s = signer();
+    let empty = s.sign(&Checkpoint::new(ORIGIN, 0, EMPTY_ROOT).to_text()).unwrap();
+    let e = ledger::postgres::create(&db.url, ORIGIN, &s.verifier().vkey(), None, &empty, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("already holds a tenderlog log"), "{e}");
+    PgLog::open(&db.url).unwrap();
+    db.client().execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", &[]).unwrap();
+    let e = PgLog::open(&db.url).unwrap_err();
+    assert!(matches!(e, LedgerError::StoreVersion { .. }), "{e}");
+    assert!(PgSource::new(&db.url).reader().is_err());
+}
