@@ -28,6 +28,8 @@ mod compliance;
 mod error;
 pub mod issue;
 pub mod keys;
+pub mod meta;
+pub mod migrate;
 pub mod postgres;
 pub mod publish;
 mod receipt;

@@ -174,6 +174,8 @@ pub(crate) enum Audited {
     Dir(std::path::PathBuf),
     /// A log's public tiles, and the key its checkpoint must verify with.
     Url { url: String, keys: Vec<String> },
+    /// A log kept in PostgreSQL.
+    Postgres(String),
 }
 
 /// The keys of `--key`: each a vkey (`<origin>+<hash>+<key>`, Ed25519 or
@@ -214,6 +216,7 @@ pub(crate) fn audit(log: &Audited, scope: ledger::AuditScope, json: bool) -> any
     };
     let result = match log {
         Audited::Dir(dir) => ledger::audit_scope(dir, scope, &mut progress),
+        Audited::Postgres(url) => ledger::postgres::audit(url, scope, &mut progress),
         Audited::Url { url, keys } => {
             let anchors = log_anchors(keys)?;
             ledger::remote::TileSource::open(url, &anchors).and_then(|(source, keys)| {
@@ -256,6 +259,45 @@ pub(crate) fn audit(log: &Audited, scope: ledger::AuditScope, json: bool) -> any
             Err(e.into())
         }
     }
+}
+
+/// `tenderlog migrate`: a log copied between a data directory and
+/// PostgreSQL.
+pub(crate) fn migrate(from: &str, to: &str, json: bool) -> anyhow::Result<()> {
+    let (from, to) = (ledger::migrate::Place::parse(from), ledger::migrate::Place::parse(to));
+    let bar = if std::io::stderr().is_terminal() && !json {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} leaves, {per_sec}, eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let r = ledger::migrate::migrate(&from, &to, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .with_context(|| {
+        format!("couldn't copy the log from {from} to {to} (run it again to continue)")
+    })?;
+    bar.finish_and_clear();
+    if json {
+        return print_json(&serde_json::to_value(&r)?);
+    }
+    println!(
+        "copied the log from {from} to {to}: {} entries ({} copied now), {} tile rows, {} checkpoints, root {}",
+        r.size, r.leaves_copied, r.tile_rows, r.checkpoints, r.root
+    );
+    println!(
+        "check the copy: tenderlog audit {}",
+        match &to {
+            ledger::migrate::Place::Dir(d) => format!("--data {}", d.display()),
+            ledger::migrate::Place::Postgres(_) => "--store '<the same address>'".to_owned(),
+        }
+    );
+    Ok(())
 }
 
 /// Reads and parses a witness policy file (`--witness-policy`).

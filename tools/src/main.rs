@@ -149,6 +149,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy a log from a data directory into PostgreSQL, or back.
+    ///
+    /// FROM and TO are each a data directory or a PostgreSQL database
+    /// (`postgres://user@host/db`, or `key=value` settings with host= or
+    /// dbname=). Every leaf, tile row and signed checkpoint is copied as it
+    /// was, up to the source's newest checkpoint; the copy's checkpoints then
+    /// have the same roots, and `tenderlog audit` passes on it. Stop the
+    /// server first (or run it again afterwards: it copies only what is new).
+    /// Interrupted, it continues where it stopped when run again. A
+    /// destination holding another log, or one written to since, is refused.
+    /// The keys, roots and tokens stay in the data directory: point the
+    /// server at both (`serve --data DIR --store postgres://…`).
+    Migrate {
+        /// Where the log is now.
+        #[arg(long)]
+        from: String,
+        /// Where to copy it.
+        #[arg(long)]
+        to: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Publish the log's read path as static files (C2SP tlog-tiles) for
     /// any web server or CDN.
     ///
@@ -347,8 +370,12 @@ enum Command {
         #[arg(long, env = "TENDERLOG_DATA")]
         data: Option<PathBuf>,
         /// The base URL of a log's tiles (its /checkpoint and /tile/…).
-        #[arg(long, requires = "key")]
+        #[arg(long, requires = "key", conflicts_with = "store")]
         url: Option<String>,
+        /// A log kept in PostgreSQL (`postgres://…`, or `key=value`
+        /// settings), audited in the database; its keys are its own.
+        #[arg(long, env = "TENDERLOG_STORE")]
+        store: Option<String>,
         /// The log's verifier key (`<origin>+<hash>+<key>`, as its operator
         /// publishes it, or a file holding it; a data directory's is in
         /// `log.vkey`). Repeat with the log's ML-DSA-44 key
@@ -589,6 +616,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 json,
             })
         }
+        Command::Migrate { from, to, json } => inspect::migrate(&from, &to, json),
         Command::Backup { data, to, json } => {
             let r = ledger::backup::backup(&data, &to)?;
             if json {
@@ -677,10 +705,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prove(ProveCommand::Consistency { data, from, to }) => {
             inspect::prove_consistency(&data, from, to)
         }
-        Command::Audit { data, url, key, integrity, json } => {
+        Command::Audit { data, url, store, key, integrity, json } => {
             let scope =
                 if integrity { ledger::AuditScope::Integrity } else { ledger::AuditScope::Full };
             let log = match (data, url, key) {
+                _ if store.is_some() => inspect::Audited::Postgres(store.unwrap_or_default()),
                 (_, Some(url), keys) if !keys.is_empty() => inspect::Audited::Url { url, keys },
                 (_, Some(_), _) => {
                     anyhow::bail!(

@@ -21,6 +21,8 @@
 //! The schema carries its version in `meta`; a database of another version
 //! is refused at open. Creating the tables is idempotent.
 
+pub mod migrate;
+
 use std::collections::HashMap;
 
 use postgres::binary_copy::BinaryCopyInWriter;
@@ -98,6 +100,39 @@ pub fn create(
     )?;
     tx.commit()?;
     Ok(())
+}
+
+/// The meta rows of the log at `url` (checked: a log of this version).
+pub fn meta_of(url: &str) -> Result<crate::meta::Meta> {
+    let mut client = connect(url)?;
+    check_schema(&mut client)?;
+    Ok(client
+        .query("SELECT key, value FROM meta", &[])?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// Audits the log at `url` with the checks of `scope` (as `tenderlog audit
+/// --data` does a data directory's, but for the index tables, which this
+/// backend does not keep yet).
+pub fn audit(
+    url: &str,
+    scope: crate::AuditScope,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<crate::AuditReport> {
+    let (_, keys) = crate::meta::log_keys(&meta_of(url)?)?;
+    let source = PgSource::new(url);
+    let mut main = source.reader()?;
+    let pass = crate::audit::pass(&source, &mut main, &keys, scope, 0, progress)?;
+    Ok(crate::AuditReport {
+        scope,
+        entries: pass.head.size,
+        indexed: 0,
+        checkpoints: pass.checkpoints,
+        tenders: pass.tenders,
+        root: pass.head.root,
+    })
 }
 
 /// Refuses a database without a log, or with a schema of another version.

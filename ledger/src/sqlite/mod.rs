@@ -12,6 +12,7 @@ pub mod audit;
 pub(crate) mod backup;
 pub mod cosigned;
 pub mod indexer;
+pub mod migrate;
 pub mod stamps;
 pub mod store;
 pub mod tokens;

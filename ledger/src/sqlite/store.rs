@@ -172,38 +172,26 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Every row of the `meta` table.
+pub(crate) fn meta_rows(conn: &Connection) -> Result<crate::meta::Meta> {
+    let mut st = conn.prepare("SELECT key, value FROM meta")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Reads the `meta` table and checks the schema version.
 pub(crate) fn read_meta(conn: &Connection) -> Result<(String, LogKeys)> {
-    let get = |k: &str| -> Result<Option<String>> {
-        Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0)).optional()?)
-    };
-    let version = get("schema_version")?.ok_or_else(|| {
+    let meta = meta_rows(conn)?;
+    let version = meta.get("schema_version").ok_or_else(|| {
         LedgerError::Corrupt("no schema_version (was `tenderlog init` interrupted?)".into())
     })?;
-    if version != SCHEMA_VERSION.to_string() {
-        return Err(LedgerError::StoreVersion { found: version, supported: SCHEMA_VERSION });
+    if *version != SCHEMA_VERSION.to_string() {
+        return Err(LedgerError::StoreVersion {
+            found: version.clone(),
+            supported: SCHEMA_VERSION,
+        });
     }
-    let origin = get("origin")?.ok_or_else(|| LedgerError::Corrupt("no origin".into()))?;
-    let vkey = get("vkey")?.ok_or_else(|| LedgerError::Corrupt("no vkey".into()))?;
-    let verifier = NoteVerifier::parse(&vkey)?;
-    let history = match get("key_history")? {
-        None => None,
-        Some(text) => Some(
-            KeyHistory::parse(text.as_bytes())
-                .map_err(|e| LedgerError::Corrupt(format!("key history: {e}")))?,
-        ),
-    };
-    // The store trusts its own history, from the key that signs now.
-    let keys = LogKeys::follow(&origin, &[verifier], history.as_ref())
-        .map_err(|e| LedgerError::Corrupt(format!("key history: {e}")))?;
-    let post_quantum = match get("mldsa44_vkey")? {
-        None => vec![],
-        Some(v) => vec![
-            verifier::cosignature::CosignerKey::parse(&v)
-                .map_err(|e| LedgerError::Corrupt(format!("ML-DSA-44 key: {e}")))?,
-        ],
-    };
-    Ok((origin, keys.with_post_quantum(post_quantum)))
+    crate::meta::log_keys(&meta)
 }
 
 impl Store {
