@@ -135,6 +135,10 @@ pub(crate) enum BenchCommand {
     /// The verification page's digest lookup (`/verify?sha256=`) beside the
     /// JSON lookup, over a large log.
     Lookup(crate::bench_lookup::LookupBench),
+    /// Inclusion proofs from static tiles (`tenderlog publish`) served by
+    /// nginx, beside the same proofs from `tenderlog serve`; and the time
+    /// to publish.
+    Tiles(crate::bench_tiles::TilesBench),
     /// Witnessing: a witness's add-checkpoint/s, and a log with two
     /// witnesses (receipt latency beside none; signing to cosigned quorum).
     Witness(crate::bench_witness::WitnessBench),
@@ -420,6 +424,7 @@ pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Http(args) => crate::bench_http::run(args)?,
         BenchCommand::Lookup(args) => crate::bench_lookup::run(args)?,
+        BenchCommand::Tiles(args) => crate::bench_tiles::run(args)?,
         BenchCommand::Witness(args) => crate::bench_witness::run(args)?,
         BenchCommand::Soak { kills, dir } => crate::bench_soak::run(kills, &dir)?,
         BenchCommand::SlowClients { connections, seconds, dir } => {

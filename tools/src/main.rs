@@ -24,6 +24,8 @@ mod bench_slow;
 #[cfg(feature = "bench")]
 mod bench_soak;
 #[cfg(feature = "bench")]
+mod bench_tiles;
+#[cfg(feature = "bench")]
 mod bench_witness;
 #[cfg(feature = "demo")]
 mod demo;
