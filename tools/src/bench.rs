@@ -139,6 +139,9 @@ pub(crate) enum BenchCommand {
     /// nginx, beside the same proofs from `tenderlog serve`; and the time
     /// to publish.
     Tiles(crate::bench_tiles::TilesBench),
+    /// The PostgreSQL backend's commit path beside a bare binary COPY of
+    /// the same leaves.
+    Pg(crate::bench_pg::PgBench),
     /// Witnessing: a witness's add-checkpoint/s, and a log with two
     /// witnesses (receipt latency beside none; signing to cosigned quorum).
     Witness(crate::bench_witness::WitnessBench),
@@ -425,6 +428,7 @@ pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Http(args) => crate::bench_http::run(args)?,
         BenchCommand::Lookup(args) => crate::bench_lookup::run(args)?,
         BenchCommand::Tiles(args) => crate::bench_tiles::run(args)?,
+        BenchCommand::Pg(args) => crate::bench_pg::run(args)?,
         BenchCommand::Witness(args) => crate::bench_witness::run(args)?,
         BenchCommand::Soak { kills, dir } => crate::bench_soak::run(kills, &dir)?,
         BenchCommand::SlowClients { connections, seconds, dir } => {

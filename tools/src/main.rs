@@ -14,6 +14,8 @@ mod bench_http;
 #[cfg(feature = "bench")]
 mod bench_lookup;
 #[cfg(feature = "bench")]
+mod bench_pg;
+#[cfg(feature = "bench")]
 mod bench_rules;
 #[cfg(feature = "bench")]
 mod bench_seal;
