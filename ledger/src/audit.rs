@@ -447,6 +447,26 @@ pub(crate) struct Pass {
     pub(crate) nodes_per_level: Vec<u64>,
 }
 
+/// Audits the log at `source` with the checks of `scope` that need only
+/// its leaves, tiles and checkpoints (no index tables), against `keys`.
+pub(crate) fn audit_source<S: LogSource>(
+    source: &S,
+    keys: &LogKeys,
+    scope: AuditScope,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<AuditReport> {
+    let mut main = source.reader()?;
+    let pass = pass(source, &mut main, keys, scope, 0, progress)?;
+    Ok(AuditReport {
+        scope,
+        entries: pass.head.size,
+        indexed: 0,
+        checkpoints: pass.checkpoints,
+        tenders: pass.tenders,
+        root: pass.head.root,
+    })
+}
+
 /// Runs every check that needs only the leaves, tiles and checkpoints:
 /// `main` (whose snapshot fixes the newest checkpoint, the audit's target)
 /// reads the tiles for the pass; `workers` readers from `source` read and

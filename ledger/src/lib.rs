@@ -28,6 +28,7 @@ mod compliance;
 mod error;
 pub mod issue;
 pub mod keys;
+mod layout;
 pub mod meta;
 pub mod migrate;
 pub mod postgres;

@@ -211,14 +211,5 @@ pub fn audit(
     scope: AuditScope,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<AuditReport> {
-    let mut main = source.reader()?;
-    let pass = crate::audit::pass(source, &mut main, key, scope, 0, progress)?;
-    Ok(AuditReport {
-        scope,
-        entries: pass.head.size,
-        indexed: 0,
-        checkpoints: pass.checkpoints,
-        tenders: pass.tenders,
-        root: pass.head.root,
-    })
+    crate::audit::audit_source(source, key, scope, progress)
 }

@@ -198,17 +198,24 @@ fn log_anchors(args: &[String]) -> anyhow::Result<Vec<verifier::log_keys::LogAnc
     Ok(out)
 }
 
+/// A progress bar of `what` on standard error when it is a terminal and
+/// the output is not JSON; hidden otherwise.
+pub(crate) fn progress_bar(what: &str, json: bool) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || json {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(0);
+    b.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {what}, {{per_sec}}, eta {{eta}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    b
+}
+
 pub(crate) fn audit(log: &Audited, scope: ledger::AuditScope, json: bool) -> anyhow::Result<()> {
-    let bar = if std::io::stderr().is_terminal() && !json {
-        let b = ProgressBar::new(0);
-        b.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} entries, {per_sec}, eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = progress_bar("entries", json);
     let started = std::time::Instant::now();
     let mut progress = |done, total| {
         bar.set_length(total);
@@ -265,16 +272,7 @@ pub(crate) fn audit(log: &Audited, scope: ledger::AuditScope, json: bool) -> any
 /// PostgreSQL.
 pub(crate) fn migrate(from: &str, to: &str, json: bool) -> anyhow::Result<()> {
     let (from, to) = (ledger::migrate::Place::parse(from), ledger::migrate::Place::parse(to));
-    let bar = if std::io::stderr().is_terminal() && !json {
-        let b = ProgressBar::new(0);
-        b.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} leaves, {per_sec}, eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = progress_bar("leaves", json);
     let r = ledger::migrate::migrate(&from, &to, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);

@@ -1,12 +1,10 @@
 //! `tenderlog publish`: the log's read path as static C2SP tiles in a
 //! folder, once or continuously (see `ledger::publish`).
 
-use std::io::IsTerminal as _;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressStyle};
 use ledger::Store;
 use ledger::publish::{Published, Publisher};
 
@@ -58,30 +56,16 @@ fn checkpoint(store: &Store, dir: &Path, which: Which) -> anyhow::Result<(String
 pub(crate) fn run(o: &Options<'_>) -> anyhow::Result<()> {
     let store = Store::open(o.dir)?;
     let mut publisher = Publisher::new(o.out)?;
-    let bar = if std::io::stderr().is_terminal() && !o.json {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} tiles")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message("publishing");
-        Some(bar)
-    } else {
-        None
-    };
+    let bar = crate::inspect::progress_bar("tiles", o.json);
     let mut last: Option<String> = None;
     loop {
         let (note, size) = checkpoint(&store, o.dir, o.which)?;
         if last.as_deref() != Some(note.as_str()) {
             let r = publisher.publish(&store, &note, size, &mut |done, total| {
-                if let Some(b) = &bar {
-                    b.set_length(total);
-                    b.set_position(done);
-                }
+                bar.set_length(total);
+                bar.set_position(done);
             })?;
-            if let Some(b) = &bar {
-                b.finish_and_clear();
-            }
+            bar.finish_and_clear();
             say(o, &r, &store)?;
             last = Some(note);
         }

@@ -8,10 +8,10 @@ use verifier::Hash;
 
 use super::{PG_SCHEMA_VERSION, SCHEMA, connect};
 use crate::error::{LedgerError, Result};
+use crate::layout::{hash_from, sql_u64, tile_id};
 use crate::meta::Meta;
 use crate::migrate::Destination;
 use crate::storage::TreeHead;
-use crate::store::{hash_from, sql_u64, tile_id};
 
 /// A database being written by a migration.
 pub struct PgDestination {

@@ -32,8 +32,8 @@ use verifier::merkle::NodeSource;
 use verifier::{EMPTY_ROOT, Hash};
 
 use crate::error::{LedgerError, Result, StorageError};
+use crate::layout::{TILE_WIDTH, hash_from, sql_u64, tile_id};
 use crate::storage::{Batch, LogReader, LogSource, LogWriter, TreeHead};
-use crate::store::{TILE_WIDTH, hash_from, sql_u64, tile_id};
 
 /// Version of the PostgreSQL schema.
 pub const PG_SCHEMA_VERSION: u32 = 1;
@@ -122,17 +122,7 @@ pub fn audit(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<crate::AuditReport> {
     let (_, keys) = crate::meta::log_keys(&meta_of(url)?)?;
-    let source = PgSource::new(url);
-    let mut main = source.reader()?;
-    let pass = crate::audit::pass(&source, &mut main, &keys, scope, 0, progress)?;
-    Ok(crate::AuditReport {
-        scope,
-        entries: pass.head.size,
-        indexed: 0,
-        checkpoints: pass.checkpoints,
-        tenders: pass.tenders,
-        root: pass.head.root,
-    })
+    crate::audit::audit_source(&PgSource::new(url), &keys, scope, progress)
 }
 
 /// Refuses a database without a log, or with a schema of another version.
@@ -249,39 +239,19 @@ impl LogWriter for PgLog {
     }
 }
 
-/// Appends the batch's new complete-subtree hashes to their tile rows: the
-/// rows it continues are read in one statement, and every touched row is
-/// written in one.
+/// Appends the batch's new complete-subtree hashes to their tile rows (see
+/// [`crate::layout::extend_rows`]): the rows it continues are read in one
+/// statement, and every touched row is written in one.
 fn write_tiles(tx: &mut Transaction<'_>, nodes: &[(u32, u64, Hash)]) -> Result<()> {
-    // Rows the batch continues rather than starts.
-    let mut continued: Vec<i64> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (level, index, _) in nodes {
-        let id = tile_id(*level, *index);
-        if seen.insert(id) && index % TILE_WIDTH != 0 {
-            continued.push(id);
-        }
-    }
+    let continued = crate::layout::continued_rows(nodes);
     let mut rows: HashMap<i64, Vec<u8>> = HashMap::new();
     if !continued.is_empty() {
         for r in tx.query("SELECT id, hashes FROM tiles WHERE id = ANY($1)", &[&continued])? {
             rows.insert(r.get(0), r.get(1));
         }
     }
-    for (level, index, hash) in nodes {
-        let id = tile_id(*level, *index);
-        let slot = (index % TILE_WIDTH) as usize;
-        let row = rows.entry(id).or_default();
-        if row.len() != slot * 32 {
-            return Err(LedgerError::Corrupt(format!(
-                "tile row for level {level}, index {index} holds {} bytes, expected {}",
-                row.len(),
-                slot * 32
-            )));
-        }
-        row.extend_from_slice(&hash.0);
-    }
-    let (ids, hashes): (Vec<i64>, Vec<Vec<u8>>) = rows.into_iter().unzip();
+    let (ids, hashes): (Vec<i64>, Vec<Vec<u8>>) =
+        crate::layout::extend_rows(rows, nodes)?.into_iter().unzip();
     tx.execute(
         "INSERT INTO tiles (id, hashes) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])
          ON CONFLICT (id) DO UPDATE SET hashes = EXCLUDED.hashes",

@@ -5,7 +5,6 @@
 //! server's tasks, never inside the sequencer's write transaction.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
@@ -35,30 +34,13 @@ impl CosignedCheckpoints {
     /// Opens (creating it if need be) `DIR/cosigned.db`; refuses a file of
     /// another format version.
     pub fn open(dir: &Path) -> Result<CosignedCheckpoints> {
-        let path = cosigned_path(dir);
-        let conn = Connection::open(&path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-             CREATE TABLE IF NOT EXISTS cosigned_checkpoints (size INTEGER PRIMARY KEY,
+        let conn = super::open_side_file(
+            &cosigned_path(dir),
+            "CREATE TABLE IF NOT EXISTS cosigned_checkpoints (size INTEGER PRIMARY KEY,
                note TEXT NOT NULL, cosigned_ms INTEGER NOT NULL);",
+            COSIGNED_SCHEMA_VERSION,
+            LedgerError::Corrupt,
         )?;
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
-            [COSIGNED_SCHEMA_VERSION.to_string()],
-        )?;
-        let v: String =
-            conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| {
-                r.get(0)
-            })?;
-        if v != COSIGNED_SCHEMA_VERSION.to_string() {
-            return Err(LedgerError::Corrupt(format!(
-                "{} has format version {v}; this build reads version {COSIGNED_SCHEMA_VERSION}",
-                path.display()
-            )));
-        }
         Ok(CosignedCheckpoints { conn })
     }
 

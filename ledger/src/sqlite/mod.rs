@@ -27,7 +27,7 @@ use verifier::{EMPTY_ROOT, Hash};
 
 use crate::error::{LedgerError, Result};
 use crate::storage::{Batch, LogWriter, TreeHead};
-use crate::store::{SCHEMA, SCHEMA_VERSION, TILE_WIDTH, hash_from, sql_u64, tile_id};
+use crate::store::{SCHEMA, SCHEMA_VERSION, hash_from, sql_u64};
 
 impl From<rusqlite::Error> for LedgerError {
     /// SQLite's errors reach callers as the opaque [`LedgerError::Storage`],
@@ -40,6 +40,39 @@ impl From<rusqlite::Error> for LedgerError {
             _ => LedgerError::Storage(crate::error::StorageError::new(e)),
         }
     }
+}
+
+/// Opens (creating it if need be) one of a data directory's side files —
+/// `timestamps.db`, `cosigned.db` — with its tables (`schema`, idempotent)
+/// and a `meta` table holding its format version; a file of another
+/// version is refused, naming it.
+pub(crate) fn open_side_file(
+    path: &Path,
+    schema: &str,
+    version: u32,
+    refuse: impl FnOnce(String) -> LedgerError,
+) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+    )?;
+    conn.execute_batch(schema)?;
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
+        [version.to_string()],
+    )?;
+    let v: String =
+        conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))?;
+    if v != version.to_string() {
+        return Err(refuse(format!(
+            "{} has format version {v}; this build reads version {version}",
+            path.display()
+        )));
+    }
+    Ok(conn)
 }
 
 /// Records a key rotation in one transaction: the key that signs from now
@@ -264,35 +297,16 @@ impl Checkpointer {
     }
 }
 
-/// Appends new complete-subtree hashes to their tile rows. New nodes arrive in
-/// index order per level, so each touched row only grows at its end.
+/// Appends new complete-subtree hashes to their tile rows (see
+/// [`crate::layout::extend_rows`]).
 fn write_tiles(conn: &Connection, nodes: &[(u32, u64, Hash)]) -> Result<()> {
-    let mut rows: HashMap<i64, Vec<u8>> = HashMap::new();
+    let mut rows = HashMap::new();
     let mut get = conn.prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?;
-    for (level, index, hash) in nodes {
-        let id = tile_id(*level, *index);
-        let slot = (index % TILE_WIDTH) as usize;
-        let row = match rows.entry(id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                // A row that does not start here already holds the nodes before.
-                let existing: Vec<u8> = if slot == 0 {
-                    Vec::new()
-                } else {
-                    get.query_row([id], |r| r.get(0)).optional()?.unwrap_or_default()
-                };
-                e.insert(existing)
-            }
-        };
-        if row.len() != slot * 32 {
-            return Err(LedgerError::Corrupt(format!(
-                "tile row for level {level}, index {index} holds {} bytes, expected {}",
-                row.len(),
-                slot * 32
-            )));
-        }
-        row.extend_from_slice(&hash.0);
+    for id in crate::layout::continued_rows(nodes) {
+        let row: Option<Vec<u8>> = get.query_row([id], |r| r.get(0)).optional()?;
+        rows.insert(id, row.unwrap_or_default());
     }
+    let rows = crate::layout::extend_rows(rows, nodes)?;
     let mut put =
         conn.prepare_cached("INSERT OR REPLACE INTO tiles (id, hashes) VALUES (?1, ?2)")?;
     for (id, row) in rows {

@@ -2,7 +2,6 @@
 //! [`crate::stamper`]).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
@@ -26,29 +25,13 @@ pub struct Stamps {
 impl Stamps {
     /// Opens (creating it if need be) `DIR/timestamps.db`.
     pub fn open(dir: &Path) -> Result<Stamps> {
-        let conn = Connection::open(stamps_path(dir))?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-             CREATE TABLE IF NOT EXISTS checkpoint_tokens (size INTEGER PRIMARY KEY,
+        let conn = super::open_side_file(
+            &stamps_path(dir),
+            "CREATE TABLE IF NOT EXISTS checkpoint_tokens (size INTEGER PRIMARY KEY,
                token BLOB NOT NULL, tsa TEXT NOT NULL, gen_ms INTEGER NOT NULL);",
+            STAMPS_SCHEMA_VERSION,
+            bad,
         )?;
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
-            [STAMPS_SCHEMA_VERSION.to_string()],
-        )?;
-        let v: String =
-            conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| {
-                r.get(0)
-            })?;
-        if v != STAMPS_SCHEMA_VERSION.to_string() {
-            return Err(bad(format!(
-                "{} has format version {v}; this build reads version {STAMPS_SCHEMA_VERSION}",
-                stamps_path(dir).display()
-            )));
-        }
         Ok(Stamps { conn })
     }
 

@@ -54,8 +54,8 @@ use crate::storage::Lookups;
 
 /// The on-disk schema version this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
-/// Hashes per tile row.
-pub const TILE_WIDTH: u64 = 256;
+pub use crate::layout::TILE_WIDTH;
+pub(crate) use crate::layout::{hash_from, sql_u64, tile_id};
 
 /// The database file inside a data directory.
 pub fn db_path(dir: &Path) -> PathBuf {
@@ -90,19 +90,6 @@ pub fn prefix(h: &Hash) -> i64 {
     let mut b = [0u8; 8];
     b.copy_from_slice(&h.0[..8]);
     i64::from_be_bytes(b)
-}
-
-/// The tile row id of node `(level, index)`.
-pub(crate) fn tile_id(level: u32, index: u64) -> i64 {
-    (((level as u64) << 56) | (index / TILE_WIDTH)) as i64
-}
-
-pub(crate) fn sql_u64(v: i64) -> Result<u64> {
-    u64::try_from(v).map_err(|_| LedgerError::Corrupt(format!("negative integer {v} in store")))
-}
-
-pub(crate) fn hash_from(bytes: &[u8], what: &str) -> Result<Hash> {
-    Hash::from_slice(bytes).map_err(|_| LedgerError::Corrupt(format!("{what} is not 32 bytes")))
 }
 
 /// Opens the database of `dir` with the settings every connection needs.
