@@ -79,6 +79,8 @@ pub struct Witnessing {
     dir: PathBuf,
     http: reqwest::Client,
     view: Mutex<WitnessingView>,
+    /// Every cosigned checkpoint (`cosigned.db`), open for the server's life.
+    kept: Arc<Mutex<ledger::witnessed::CosignedCheckpoints>>,
     /// Recent cosigning latencies, from a checkpoint's signing to the quorum
     /// met (the last [`RECENT`]), for the benchmark and `/v1/witnesses`.
     recent: Mutex<std::collections::VecDeque<Duration>>,
@@ -134,11 +136,13 @@ impl Witnessing {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ledger::LedgerError::Corrupt(format!("witness HTTP client: {e}")))?;
+        let kept = Arc::new(Mutex::new(ledger::witnessed::CosignedCheckpoints::open(&dir)?));
         Ok(Witnessing {
             config,
             dir,
             http,
             view: Mutex::new(view),
+            kept,
             recent: Mutex::new(std::collections::VecDeque::new()),
         })
     }
@@ -367,15 +371,14 @@ impl Witnessing {
             cosigned: None,
         };
         let dir = self.dir.clone();
-        let kept = publish.clone();
+        let (new, kept) = (publish.clone(), self.kept.clone());
         let saved = tokio::task::spawn_blocking(move || {
-            if let Some((note, size)) = &kept {
+            if let Some((note, size)) = &new {
                 use ledger::storage::CosignedTable as _;
-                ledger::witnessed::CosignedCheckpoints::open(&dir)?.insert(
-                    *size,
-                    note,
-                    ledger::Clock::now_ms(&ledger::SystemClock),
-                )?;
+                let table = kept
+                    .lock()
+                    .map_err(|_| ledger::LedgerError::Corrupt("cosigned table lock".into()))?;
+                table.insert(*size, note, ledger::Clock::now_ms(&ledger::SystemClock))?;
             }
             state.save(&dir)
         })
