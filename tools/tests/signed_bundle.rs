@@ -63,6 +63,23 @@ fn a_signed_bid_bundle_verifies_and_every_bit_is_authenticated() {
         );
     }
 
+    // Verdict only (fail_fast): a bundle that verifies is checked in full
+    // all the same; one whose log part fails stops before the signers.
+    let fast = verify_bundle_with(&bundle, &Options { fail_fast: true, ..Options::default() });
+    assert_eq!((fast.verified, &fast.checks), (r.verified, &r.checks));
+    let mut broken = bundle.clone();
+    let proof = broken.manifest.entries[0].proof.clone();
+    let member = broken.members.get_mut(&proof).unwrap();
+    let at = member.len() / 2;
+    member[at] ^= 1;
+    let has = |r: &verifier::report::Report, check: &str| r.checks.iter().any(|c| c.check == check);
+    let full = verify_bundle_with(&broken, &Options::default());
+    let fast = verify_bundle_with(&broken, &Options { fail_fast: true, ..Options::default() });
+    assert!(!full.verified && !fast.verified);
+    assert!(has(&full, "signature") && !has(&fast, "signature"), "{}", fast.to_text());
+    let all = failed(&full);
+    assert!(!failed(&fast).is_empty() && failed(&fast).iter().all(|c| all.contains(c)));
+
     // Other trust than the bundle's: the named checks fail.
     let other =
         ledger::issue::Issued::root("CN=some other CA", 1_700_000_000_000, 4_000_000_000_000)

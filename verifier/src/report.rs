@@ -245,6 +245,11 @@ pub struct Report {
 struct Out(Vec<Check>);
 
 impl Out {
+    /// Whether a check failed so far.
+    fn failed(&self) -> bool {
+        self.0.iter().any(|c| c.status == Status::Fail)
+    }
+
     /// The verdict, and the checks in report order.
     fn finish(self) -> (bool, Vec<Check>) {
         let verified = !self.0.iter().any(|c| c.status == Status::Fail);
@@ -286,6 +291,13 @@ pub struct Options<'a> {
     /// The witness policy to judge cosignatures by, instead of the
     /// bundle's proposal (`--policy FILE`).
     pub witness_policy: Option<&'a crate::witness_policy::WitnessPolicy>,
+    /// The verdict is all the caller needs: when the log's part (keys,
+    /// checkpoints, proofs, chains, selection) already failed, the
+    /// signers, seals, timestamps and documents — most of the cost — are
+    /// not checked, and the report lists only what was. A bundle that
+    /// verifies is checked in full either way. (The bit-flip harnesses
+    /// verify hundreds of thousands of mutants with it.)
+    pub fail_fast: bool,
 }
 
 /// Verifies `bundle`. `keys` overrides the bundle's own log keys; `documents`
@@ -323,18 +335,23 @@ pub fn verify_bundle_with(bundle: &Bundle, options: &Options<'_>) -> Report {
     let selected = selected_entries(m, &events, &mut context);
     selection(bundle, head, &selected, &context, &mut out);
 
-    let certs = certificate_chains(bundle, head, &events, &mut out);
-    let seals = seal_chains(bundle, head, &events, &mut out);
-    let ca = roots(&m.trust.ca_roots, options.ca_roots, "CA", &mut anchors, &mut out);
-    let tsa = roots(&m.trust.tsa_roots, options.tsa_roots, "TSA", &mut anchors, &mut out);
-    let evidence = Evidence { events: &events, ca: &ca, tsa: &tsa, certs: &certs, seals: &seals };
-    let mut checked = BTreeSet::new();
-    newest_checkpoint_token(bundle, head.newest, &tsa, &mut checked, &mut out);
-    selected_documents(&selected, &evidence, &mut checked, &mut out);
-    let found_docs = documents(bundle, options.documents, &events, &certs, &mut out);
-    let revealed = reveals(&selected, &evidence, &mut checked, &mut out);
-    not_applicable(&checked, revealed, &mut out);
-    let compliance = tender_compliance(m, &selected, &events, &certs);
+    let (found_docs, compliance) = if options.fail_fast && out.failed() {
+        Default::default()
+    } else {
+        let certs = certificate_chains(bundle, head, &events, &mut out);
+        let seals = seal_chains(bundle, head, &events, &mut out);
+        let ca = roots(&m.trust.ca_roots, options.ca_roots, "CA", &mut anchors, &mut out);
+        let tsa = roots(&m.trust.tsa_roots, options.tsa_roots, "TSA", &mut anchors, &mut out);
+        let evidence =
+            Evidence { events: &events, ca: &ca, tsa: &tsa, certs: &certs, seals: &seals };
+        let mut checked = BTreeSet::new();
+        newest_checkpoint_token(bundle, head.newest, &tsa, &mut checked, &mut out);
+        selected_documents(&selected, &evidence, &mut checked, &mut out);
+        let found_docs = documents(bundle, options.documents, &events, &certs, &mut out);
+        let revealed = reveals(&selected, &evidence, &mut checked, &mut out);
+        not_applicable(&checked, revealed, &mut out);
+        (found_docs, tender_compliance(m, &selected, &events, &certs))
+    };
 
     let (verified, checks) = out.finish();
     // A selected reveal's sealed entry is context (the bundle carries it to

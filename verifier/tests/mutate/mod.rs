@@ -46,8 +46,10 @@ pub(crate) fn judge_with(zip: &[u8], policy: Option<&WitnessPolicy>) -> Option<&
     match Bundle::from_zip(zip) {
         Err(_) => Some("bundle format"),
         Ok(b) => {
-            let r =
-                verify_bundle_with(&b, &Options { witness_policy: policy, ..Options::default() });
+            // The verdict only: a mutant the log's part refuses is not
+            // checked further (one that verifies is checked in full).
+            let options = Options { witness_policy: policy, fail_fast: true, ..Options::default() };
+            let r = verify_bundle_with(&b, &options);
             if r.verified {
                 return None;
             }

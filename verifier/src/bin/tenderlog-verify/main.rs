@@ -580,6 +580,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     tsa_roots: tsa.as_deref(),
                     documents: &docs,
                     witness_policy: policy.as_ref(),
+                    // A person reads every finding.
+                    fail_fast: false,
                 },
             );
             let mut report = report;
