@@ -213,7 +213,10 @@ pub async fn start(
     let state = Arc::new(AppState {
         dir: config.data.clone(),
         appender,
-        readers: Arc::new(Readers::new(config.data.clone())),
+        readers: Arc::new(Readers::new(ledger::Location::new(
+            &config.data,
+            config.appender.postgres.as_deref(),
+        ))),
         tokens: TokenStore::new(&config.data)?,
         metrics,
         limits: Limits {

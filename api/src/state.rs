@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ledger::Store;
+use ledger::{Location, Store};
 
 use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
@@ -20,7 +20,7 @@ use crate::tokens::TokenStore;
 /// cold page cache, which under load made most proofs read their pages from
 /// the file again; and more connections than cores only add switching.
 pub struct Readers {
-    dir: PathBuf,
+    at: Location,
     idle: Mutex<Vec<Store>>,
     permits: Arc<tokio::sync::Semaphore>,
     /// Reads that grow with the log or a tender (bundles, timelines) take
@@ -30,18 +30,18 @@ pub struct Readers {
 }
 
 impl Readers {
-    /// A pool over the store in `dir`: twice as many connections as cores,
+    /// A pool over the log at `at`: twice as many connections as cores,
     /// at least 4 (a read may wait on the disk).
-    pub fn new(dir: PathBuf) -> Readers {
+    pub fn new(at: Location) -> Readers {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Readers::with_size(dir, (2 * cores).max(4))
+        Readers::with_size(at, (2 * cores).max(4))
     }
 
     /// A pool of at most `size` connections.
-    pub fn with_size(dir: PathBuf, size: usize) -> Readers {
+    pub fn with_size(at: Location, size: usize) -> Readers {
         let size = size.max(1);
         Readers {
-            dir,
+            at,
             idle: Mutex::new(Vec::with_capacity(size)),
             permits: Arc::new(tokio::sync::Semaphore::new(size)),
             heavy: Arc::new(tokio::sync::Semaphore::new((size / 2).max(1))),
@@ -53,7 +53,7 @@ impl Readers {
     fn run<T>(&self, f: impl FnOnce(&Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
         let store = match self.idle.lock().ok().and_then(|mut v| v.pop()) {
             Some(s) => s,
-            None => Store::open(&self.dir)?,
+            None => Store::open_at(&self.at)?,
         };
         let out = store.snapshot(f);
         if let Ok(mut idle) = self.idle.lock() {
@@ -77,6 +77,11 @@ impl Readers {
         let _permit = self.permits.acquire().await.map_err(|e| {
             ApiError::new(Code::Internal, format!("the reader pool is closed: {e}"))
         })?;
+        if self.at.postgres.is_some() {
+            // The PostgreSQL client blocks on a runtime of its own, which
+            // cannot run inside this one's worker: leave it the thread.
+            return tokio::task::block_in_place(|| self.run(f));
+        }
         self.run(f)
     }
 
@@ -101,6 +106,17 @@ impl Readers {
         })
         .await
         .map_err(|e| ApiError::new(Code::Internal, format!("a read task failed: {e}")))?
+    }
+}
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        // A PostgreSQL connection closes by blocking on its own runtime,
+        // which must not happen on a worker of this one.
+        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
+        if self.at.postgres.is_some() && tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
     }
 }
 
@@ -151,7 +167,7 @@ mod tests {
     async fn pool_never_grows_beyond_its_size() {
         let dir = tempfile::tempdir().unwrap();
         ledger::init(dir.path(), "test.example/log", &ledger::clock::SystemClock).unwrap();
-        let readers = Arc::new(Readers::with_size(dir.path().to_owned(), 3));
+        let readers = Arc::new(Readers::with_size(ledger::Location::dir(dir.path()), 3));
         let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let mut tasks = Vec::new();
         for i in 0..64 {
@@ -183,7 +199,7 @@ mod tests {
     async fn large_reads_leave_room_for_quick_ones() {
         let dir = tempfile::tempdir().unwrap();
         ledger::init(dir.path(), "test.example/log", &ledger::clock::SystemClock).unwrap();
-        let readers = Arc::new(Readers::with_size(dir.path().to_owned(), 4));
+        let readers = Arc::new(Readers::with_size(ledger::Location::dir(dir.path()), 4));
         let (release, released) = tokio::sync::watch::channel(false);
         let started = Arc::new(AtomicUsize::new(0));
         let mut heavy = Vec::new();

@@ -118,10 +118,10 @@ async fn checkpoints_and_digests_are_stamped_by_an_openssl_tsa_over_http() {
         }
         drop(l);
         let stamps = Stamps::open(&data).unwrap();
-        let n = stamp_checkpoints(&data, &s, &stamps, || 0).unwrap();
-        assert_eq!(n, 3, "sizes 1, 2 and 3 (the empty tree is not stamped)");
-        assert_eq!(stamp_checkpoints(&data, &s, &stamps, || 0).unwrap(), 0, "all done");
         let store = ledger::Store::open(&data).unwrap();
+        let n = stamp_checkpoints(&store, &s, &stamps, || 0).unwrap();
+        assert_eq!(n, 3, "sizes 1, 2 and 3 (the empty tree is not stamped)");
+        assert_eq!(stamp_checkpoints(&store, &s, &stamps, || 0).unwrap(), 0, "all done");
         let note = store.checkpoint_at(3).unwrap().unwrap();
         let stamp = stamps.get(3).unwrap().unwrap();
         let digest: [u8; 32] = Sha256::digest(checkpoint_body(&note).as_bytes()).into();

@@ -32,6 +32,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{LedgerError, Result};
 use crate::sequencer::{Answer, Job, Loop, NoObserver, Observer, Status, SubmitError};
 use crate::stamper::{Stamper, Stamps};
+use crate::store::{Location, Store};
 use crate::writer::Ledger;
 
 /// How an [`Appender`] runs.
@@ -54,6 +55,9 @@ pub struct AppenderConfig {
     pub stamp_checkpoints: bool,
     /// Who watches the sequencer (metrics).
     pub observer: Arc<dyn Observer>,
+    /// The PostgreSQL database that holds the log (a `postgres://` URL or
+    /// `key=value` settings); `None` for the data directory's SQLite store.
+    pub postgres: Option<String>,
 }
 
 impl std::fmt::Debug for AppenderConfig {
@@ -64,6 +68,7 @@ impl std::fmt::Debug for AppenderConfig {
             .field("queue", &self.queue)
             .field("heartbeat", &self.heartbeat)
             .field("stamp_checkpoints", &self.stamp_checkpoints)
+            .field("postgres", &self.postgres.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +85,7 @@ impl Default for AppenderConfig {
             heartbeat: Duration::from_secs(10),
             stamp_checkpoints: true,
             observer: Arc::new(NoObserver),
+            postgres: None,
         }
     }
 }
@@ -172,8 +178,9 @@ impl Appender {
     /// Opens the data directory for writing (see [`Ledger::open`]) and
     /// starts the sequencer and, if configured, the checkpoint stamper.
     pub fn open(dir: &Path, config: AppenderConfig) -> Result<Appender> {
+        let at = Location::new(dir, config.postgres.as_deref());
         let stamper = Stamper::open(dir, &config.tsa_urls)?.map(Arc::new);
-        let ledger = Ledger::open(dir, config.clock.clone())?;
+        let ledger = Ledger::open_at(&at, config.clock.clone())?;
         let signer = ledger.signer();
         let origin = ledger.store().origin().to_owned();
         let verifier = ledger.store().verifier().clone();
@@ -185,7 +192,7 @@ impl Appender {
             view.publish(ledger.policy_in_force());
         }
         let stamping = match (&stamper, config.stamp_checkpoints) {
-            (Some(s), true) => Some(StampThread::start(dir, s.clone(), config.clock.clone())?),
+            (Some(s), true) => Some(StampThread::start(&at, s.clone(), config.clock.clone())?),
             (None, true) => {
                 tracing::warn!("no TSA configured and no local TSA: checkpoints get no tokens");
                 None
@@ -367,14 +374,16 @@ struct StampThread {
 }
 
 impl StampThread {
-    fn start(dir: &Path, stamper: Arc<Stamper>, clock: Arc<dyn Clock>) -> Result<StampThread> {
+    fn start(at: &Location, stamper: Arc<Stamper>, clock: Arc<dyn Clock>) -> Result<StampThread> {
         let stop = Arc::new(AtomicBool::new(false));
-        let stamps = Stamps::open(dir)?;
+        let stamps = Stamps::open(&at.dir)?;
         tracing::info!(tsa = %stamper.label(), "stamping every checkpoint");
-        let (d, flag) = (dir.to_owned(), stop.clone());
+        let store = Store::open_at(at)?;
+        let flag = stop.clone();
         let round = move |wait: Duration| {
             let now = || clock.now_ms();
-            match crate::stamper::stamp_checkpoints(&d, &stamper, &stamps, now) {
+            let done = crate::stamper::stamp_checkpoints(&store, &stamper, &stamps, now);
+            match done {
                 Ok(_) => stamp_wait(wait, true),
                 Err(e) => {
                     let next = stamp_wait(wait, false);
@@ -401,7 +410,7 @@ impl StampThread {
             })
             .map_err(|source| LedgerError::Io {
                 action: "start the stamping thread for",
-                path: dir.to_owned(),
+                path: at.dir.clone(),
                 source,
             })?;
         Ok(StampThread { stop, thread })

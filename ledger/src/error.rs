@@ -31,6 +31,11 @@ pub enum LedgerError {
         /// The lock file.
         path: PathBuf,
     },
+    /// Another process is the sequencer of a PostgreSQL log.
+    #[error(
+        "another tenderlog process is the sequencer of this PostgreSQL log (it holds the database's sequencer lock)\nhint: only one may append, or the log would fork; this one can serve reads, or take over when that one stops"
+    )]
+    SequencerElsewhere,
     /// A file could not be read or written.
     #[error("couldn't {action} {path}: {source}")]
     Io {

@@ -184,13 +184,13 @@ pub fn checkpoint_body(note: &str) -> &str {
 /// One stamping round: a token for each signed checkpoint that has none,
 /// newest first, at most [`ROUND`]. Returns how many were stamped.
 pub fn stamp_checkpoints(
-    dir: &Path,
+    store: &crate::Store,
     stamper: &Stamper,
     stamps: &dyn crate::storage::StampTable,
     now_ms: impl Fn() -> u64,
 ) -> Result<usize> {
     let mut done = 0;
-    for (size, note) in crate::sqlite::store::newest_checkpoints(dir, ROUND * 4)? {
+    for (size, note) in store.newest_checkpoints(ROUND * 4)? {
         if size == 0 || stamps.get(size)?.is_some() {
             continue;
         }

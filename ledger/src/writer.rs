@@ -39,11 +39,11 @@ use verifier::{EMPTY_ROOT, Hash, leaf_hash};
 use crate::admission::Admitted;
 use crate::clock::Clock;
 use crate::error::{LedgerError, Result};
-use crate::indexer::{Follower, IndexRow};
+use crate::indexer::{Follower, IndexRow, IndexWriter};
 use crate::keys;
 use crate::sqlite::SqliteLog;
 use crate::storage::{Batch, LogWriter, TreeHead};
-use crate::store::{self, Store};
+use crate::store::{self, Location, Store};
 
 mod admission;
 use admission::Admission;
@@ -312,24 +312,49 @@ impl Ledger {
     /// Opens the store in `dir` for writing: takes the writer lock, loads the
     /// key, and checks the stored tree against the last signed checkpoint.
     pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Ledger> {
-        Ledger::open_with(dir, clock, |log| log)
+        Ledger::open_at(&Location::dir(dir), clock)
     }
 
-    /// [`Ledger::open`], committing through `wrap` applied to the SQLite
-    /// writer: for tests (a fault-injecting store) and instrumentation.
+    /// [`Ledger::open`] for the log at `at`: on PostgreSQL, the data
+    /// directory still holds the keys and the writer lock, and the database
+    /// gives its sequencer lock to one writer at a time.
+    pub fn open_at(at: &Location, clock: Arc<dyn Clock>) -> Result<Ledger> {
+        Ledger::open_with(at, clock, |log| log)
+    }
+
+    /// [`Ledger::open_at`], committing through `wrap` applied to the
+    /// backend's writer: for tests (a fault-injecting store) and
+    /// instrumentation.
     pub fn open_with(
-        dir: &Path,
+        at: &Location,
         clock: Arc<dyn Clock>,
         wrap: impl FnOnce(Box<dyn LogWriter>) -> Box<dyn LogWriter>,
     ) -> Result<Ledger> {
-        if !store::db_path(dir).is_file() {
+        let dir = at.dir.as_path();
+        if !at.exists() {
             return Err(LedgerError::NoStore { dir: dir.to_owned() });
         }
         let lock = lock(dir)?;
-        let log = SqliteLog::open(dir)?;
         // The sequencer's own reads (leaves, tree nodes, lookups) go
-        // through a store of its own; commits go through `log`.
-        let store = Store::open_for_writer(dir)?;
+        // through a store of its own; commits go through `log`; the lookup
+        // tables are written by the follower through `index`.
+        let (log, store, mut index): (Box<dyn LogWriter>, _, Box<dyn IndexWriter>) =
+            match &at.postgres {
+                None => (
+                    Box::new(SqliteLog::open(dir)?),
+                    crate::sqlite::reads::open(dir, true)?,
+                    Box::new(crate::sqlite::indexer::SqliteIndex(
+                        crate::sqlite::indexer::open_for_writing(dir)?,
+                    )),
+                ),
+                // First the sequencer lock: a second sequencer must not even
+                // read as one.
+                Some(url) => (
+                    Box::new(crate::postgres::PgLog::sequencer(url)?),
+                    crate::postgres::reads::open(url, dir)?,
+                    Box::new(crate::postgres::reads::PgIndex::open(url)?),
+                ),
+            };
         // A rotation the store recorded but a crash left unfinished.
         keys::finish_rotation(dir, store.verifier())?;
         let signer = keys::load(&store::key_path(dir), store.origin())?;
@@ -351,8 +376,8 @@ impl Ledger {
             return Err(LedgerError::Corrupt("latest checkpoint note differs from its row".into()));
         }
         let size = latest.checkpoint.size;
-        let leaves = log.stored_leaves()?;
-        let mut log = wrap(Box::new(log));
+        let leaves = store.stored_leaves()?;
+        let mut log = wrap(log);
         // The writer's own view of the head must be the reader's.
         let head = log.head()?;
         if head.size != latest.checkpoint.size || head.root != latest.checkpoint.root {
@@ -382,9 +407,9 @@ impl Ledger {
         };
         // Index what a crash (or a deleted index.db) left unindexed, so that
         // nothing is pending when the follower starts.
-        store.catch_up_index(size)?;
+        crate::indexer::catch_up(&store, &mut *index, size)?;
         let mut ledger = Ledger {
-            follower: Some(Follower::spawn(dir, size)?),
+            follower: Some(Follower::spawn(index, size)?),
             pending: HashMap::new(),
             pending_order: VecDeque::new(),
             index_wait: Duration::ZERO,

@@ -55,3 +55,56 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Runs the test cluster's `pg_ctl` with `args` (as the `postgres` user
+/// when root, as `.ci/postgres` started it).
+fn pg_ctl(args: &[&str]) -> std::process::ExitStatus {
+    let (Ok(pg_ctl), Ok(data)) =
+        (std::env::var("TENDERLOG_TEST_PG_CTL"), std::env::var("TENDERLOG_TEST_PG_DATA"))
+    else {
+        panic!(
+            "TENDERLOG_TEST_PG_CTL and TENDERLOG_TEST_PG_DATA are not set: start the cluster with `. .ci/postgres`"
+        )
+    };
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let mut cmd = if root {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--", &pg_ctl]);
+        c
+    } else {
+        std::process::Command::new(&pg_ctl)
+    };
+    cmd.args(["-D", &data]).args(args);
+    cmd.stdout(std::process::Stdio::null());
+    cmd.status().unwrap_or_else(|e| panic!("{pg_ctl}: {e}"))
+}
+
+/// Stops the test cluster at once, as a power cut would (`pg_ctl stop -m
+/// immediate`: no shutdown checkpoint; the restart replays the WAL).
+pub fn stop_immediately() {
+    assert!(pg_ctl(&["stop", "-m", "immediate", "-w"]).success(), "pg_ctl stop -m immediate");
+}
+
+/// Starts the test cluster again, on the socket and port it had.
+pub fn start() {
+    let admin = std::env::var("TENDERLOG_TEST_POSTGRES").unwrap_or_default();
+    let setting = |key: &str| {
+        admin
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let options = format!(
+        "-k {} -p {} -c listen_addresses= -c max_connections=200",
+        setting("host"),
+        setting("port")
+    );
+    let data = std::env::var("TENDERLOG_TEST_PG_DATA").unwrap_or_default();
+    let log = std::path::Path::new(&data).with_file_name("server.log");
+    let log = log.to_string_lossy();
+    assert!(pg_ctl(&["start", "-w", "-l", &log, "-o", &options]).success(), "pg_ctl start");
+}

@@ -253,12 +253,49 @@ fn postgres_passes_the_conformance_suite() {
     });
 }
 
+/// Where a run of the matrix keeps its log: a data directory, and the
+/// PostgreSQL database holding its log when there is one.
+struct Place {
+    dir: tempfile::TempDir,
+    db: Option<tenderlog_tests::pg::TestDb>,
+}
+
+impl Place {
+    fn sqlite() -> Place {
+        Place { dir: new_store(), db: None }
+    }
+
+    /// A new log copied into a database of its own (keys stay in the
+    /// directory); `None` when there is no PostgreSQL server.
+    fn postgres(name: &str) -> Option<Place> {
+        let db = tenderlog_tests::pg::database(name)?;
+        let dir = new_store();
+        ledger::migrate::migrate(
+            &ledger::migrate::Place::Dir(dir.path().to_owned()),
+            &ledger::migrate::Place::Postgres(db.url.clone()),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        Some(Place { dir, db: Some(db) })
+    }
+
+    fn location(&self) -> ledger::Location {
+        ledger::Location::new(self.dir.path(), self.db.as_ref().map(|d| d.url.as_str()))
+    }
+
+    fn audit(&self) -> ledger::Result<ledger::AuditReport> {
+        match &self.db {
+            None => ledger::audit(self.dir.path(), &mut |_, _| {}),
+            Some(db) => ledger::postgres::audit(&db.url, ledger::AuditScope::Full, &mut |_, _| {}),
+        }
+    }
+}
+
 /// One run of the matrix: a writer whose `faults` strike once each,
 /// appending batches and heartbeats until it stops; then the checks.
-fn run_with_faults(faults: &[Fault]) {
+fn run_with_faults(place: &Place, faults: &[Fault]) {
     let fault = faults.to_vec();
-    let dir = new_store();
-    let d = dir.path();
+    let at = place.location();
     let clock = Arc::new(ManualClock::new(10_000));
     let calls = Arc::new(Calls::default());
     let mut acked: Vec<(u64, Hash)> = Vec::new();
@@ -266,7 +303,8 @@ fn run_with_faults(faults: &[Fault]) {
     let mut stopped = None;
     let mut next = 0u64;
     let c = calls.clone();
-    match Ledger::open_with(d, clock.clone(), move |log| Box::new(FaultyLog::new(log, fault, c))) {
+    match Ledger::open_with(&at, clock.clone(), move |log| Box::new(FaultyLog::new(log, fault, c)))
+    {
         Err(e) => stopped = Some(e.to_string()),
         Ok(mut ledger) => {
             for round in 0..6u64 {
@@ -307,15 +345,15 @@ fn run_with_faults(faults: &[Fault]) {
     // A reopen succeeds, continues from the stored head, and the whole log
     // passes a full audit.
     let mut ledger =
-        Ledger::open(d, clock.clone()).unwrap_or_else(|e| panic!("{case}: reopen: {e}"));
+        Ledger::open_at(&at, clock.clone()).unwrap_or_else(|e| panic!("{case}: reopen: {e}"));
     let more = ledger.append(vec![content(1_000)]).unwrap();
     assert!(more.results[0].is_ok(), "{case}");
     drop(ledger);
-    ledger::audit(d, &mut |_, _| {}).unwrap_or_else(|e| panic!("{case}: audit: {e}"));
+    place.audit().unwrap_or_else(|e| panic!("{case}: audit: {e}"));
 
     // No acknowledged entry is lost, and every acknowledged checkpoint is
     // the one stored for its size: no second root was stored for a size.
-    let store = Store::open(d).unwrap();
+    let store = Store::open_at(&at).unwrap();
     for (index, lh) in &acked {
         assert_eq!(store.leaf_hash(*index).unwrap(), *lh, "{case}: entry {index}");
     }
@@ -334,14 +372,28 @@ fn run_with_faults(faults: &[Fault]) {
 
 #[test]
 fn every_storage_fault_leaves_a_log_that_goes_on_or_stops_cleanly() {
+    fault_matrix(&mut || Some(Place::sqlite()));
+}
+
+#[test]
+fn every_storage_fault_on_postgres_leaves_a_log_that_goes_on_or_stops_cleanly() {
+    if tenderlog_tests::pg::database("the PostgreSQL fault matrix").is_none() {
+        return;
+    }
+    fault_matrix(&mut || Place::postgres("the PostgreSQL fault matrix"));
+}
+
+/// Every fault of the matrix, each in a new log from `place`.
+fn fault_matrix(place: &mut dyn FnMut() -> Option<Place>) {
     use tenderlog_tests::faults::Step;
+    let mut run = |faults: &[Fault]| run_with_faults(&place().unwrap(), faults);
     for step in STEPS {
         for when in [When::Before, When::After] {
             // The head is read once at open, and again only after a failed
             // commit (below); commits and heartbeats at several points.
             let calls = if step == Step::Head { 0..1 } else { 0..3 };
             for nth in calls {
-                run_with_faults(&[Fault { step, nth, when }]);
+                run(&[Fault { step, nth, when }]);
             }
         }
     }
@@ -349,7 +401,7 @@ fn every_storage_fault_leaves_a_log_that_goes_on_or_stops_cleanly() {
     // the stored head that must come before anything else is signed.
     for when in [When::Before, When::After] {
         for head_when in [When::Before, When::After] {
-            run_with_faults(&[
+            run(&[
                 Fault { step: Step::Commit, nth: 1, when },
                 Fault { step: Step::Head, nth: 1, when: head_when },
             ]);

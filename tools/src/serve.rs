@@ -100,6 +100,13 @@ pub(crate) struct ServeArgs {
     /// Each witness request's timeout in milliseconds [default: 2000].
     #[arg(long, env = "TENDERLOG_WITNESS_TIMEOUT_MS")]
     witness_timeout_ms: Option<u64>,
+    /// Keep the log in this PostgreSQL database instead of the data
+    /// directory's SQLite file: postgres://user@host/db or key=value
+    /// settings (host=/run/postgresql dbname=tenderlog). The data directory
+    /// still holds the keys. Move a log there first with
+    /// `tenderlog migrate --from DIR --to postgres://…`.
+    #[arg(long, env = "TENDERLOG_STORE")]
+    store: Option<String>,
     /// The public address of the pages, e.g. https://ggzy.example.gov.cn:
     /// evidence certificates' QR codes link to {public_url}/entries/{index}
     /// [default: this server's scheme and listen address].
@@ -111,6 +118,7 @@ pub(crate) struct ServeArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     data: Option<PathBuf>,
+    store: Option<String>,
     listen: Option<SocketAddr>,
     origin: Option<String>,
     max_batch: Option<usize>,
@@ -218,7 +226,22 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     init_tracing(json_logs);
 
-    if !ledger::store::db_path(&data).exists() {
+    config.appender.postgres = args.store.or(file.store).filter(|s| !s.trim().is_empty());
+    if let Some(url) = &config.appender.postgres {
+        anyhow::ensure!(
+            ledger::store::key_path(&data).is_file(),
+            "the data directory {} holds no log key, so this server cannot sign for the log in PostgreSQL\n  \
+             a new log: tenderlog init --data {0} && tenderlog migrate --from {0} --to <URL>\n  \
+             another front-end of the same log: copy the data directory's keys (log.key, log.vkey, log-mldsa44.*) and trust folders here",
+            data.display()
+        );
+        ledger::postgres::meta_of(url).with_context(|| {
+            format!(
+                "couldn't open the log in PostgreSQL\n  hint: copy a log there with tenderlog migrate --from {} --to <URL>",
+                data.display()
+            )
+        })?;
+    } else if !ledger::store::db_path(&data).exists() {
         let origin = args.origin.or(file.origin).unwrap_or_else(|| "tenderlog.local/log".into());
         let vkey = ledger::init(&data, &origin, &SystemClock)?;
         // A new log starts with the shipped rules in force, as `init` does.
@@ -322,8 +345,10 @@ pub(crate) enum TokenCommand {
     },
 }
 
+/// A data directory of a log: its SQLite store, or the keys of a log kept
+/// in PostgreSQL.
 fn need_store(dir: &Path) -> anyhow::Result<()> {
-    if !ledger::store::db_path(dir).exists() {
+    if !ledger::store::db_path(dir).exists() && !ledger::store::key_path(dir).exists() {
         return Err(ledger::LedgerError::NoStore { dir: dir.to_owned() }.into());
     }
     Ok(())

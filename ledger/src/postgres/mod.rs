@@ -22,6 +22,7 @@
 //! is refused at open. Creating the tables is idempotent.
 
 pub mod migrate;
+pub mod reads;
 
 use std::collections::HashMap;
 
@@ -47,7 +48,61 @@ CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, root BYTEA NOT 
                                         note TEXT NOT NULL, signed_ms BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS head (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
                                  size BIGINT NOT NULL, root BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS index_state (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+                                        upto BIGINT NOT NULL);
+INSERT INTO index_state (upto) VALUES (0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS leaf_hashes (prefix BIGINT NOT NULL, idx BIGINT NOT NULL,
+                                        PRIMARY KEY (prefix, idx));
+CREATE TABLE IF NOT EXISTS contents (prefix BIGINT NOT NULL, idx BIGINT NOT NULL,
+                                     PRIMARY KEY (prefix, idx));
+CREATE TABLE IF NOT EXISTS documents (prefix BIGINT NOT NULL, idx BIGINT NOT NULL,
+                                      PRIMARY KEY (prefix, idx));
+CREATE TABLE IF NOT EXISTS tender_events (tender TEXT NOT NULL, seq BIGINT NOT NULL,
+                                          idx BIGINT NOT NULL, PRIMARY KEY (tender, seq));
 ";
+
+/// The key of the sequencer's advisory lock (`pg_try_advisory_lock`): the
+/// bytes of "tndrlog1".
+const SEQUENCER_LOCK: i64 = 0x746e_6472_6c6f_6731;
+
+/// The database's sequencer lock: a session-level advisory lock held on a
+/// connection of its own for as long as the sequencer runs. PostgreSQL
+/// releases it when that connection ends, however the process ends.
+///
+/// The lock elects; it does not fence. A sequencer that lost its
+/// connection (a partition, a restarted server) may not know yet that
+/// another took over, so every commit also compares-and-swaps the head
+/// ([`PgLog`]): the deposed one's next batch fails and nothing forks.
+pub struct SequencerLock {
+    client: Client,
+}
+
+impl std::fmt::Debug for SequencerLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SequencerLock")
+    }
+}
+
+impl SequencerLock {
+    /// Takes the lock of the log at `url`, or says another holds it
+    /// ([`LedgerError::SequencerElsewhere`]).
+    pub fn take(url: &str) -> Result<SequencerLock> {
+        let mut client = connect(url)?;
+        check_schema(&mut client)?;
+        let got: bool =
+            client.query_one("SELECT pg_try_advisory_lock($1)", &[&SEQUENCER_LOCK])?.get(0);
+        if !got {
+            return Err(LedgerError::SequencerElsewhere);
+        }
+        Ok(SequencerLock { client })
+    }
+
+    /// Whether the lock's connection still stands (when it does not, the
+    /// lock is gone and another process may hold it).
+    pub fn held(&mut self) -> bool {
+        !self.client.is_closed() && self.client.simple_query("SELECT 1").is_ok()
+    }
+}
 
 impl From<postgres::Error> for LedgerError {
     fn from(e: postgres::Error) -> LedgerError {
@@ -126,7 +181,7 @@ pub fn audit(
 }
 
 /// Refuses a database without a log, or with a schema of another version.
-fn check_schema(client: &mut Client) -> Result<()> {
+pub(crate) fn check_schema(client: &mut Client) -> Result<()> {
     let row = client
         .query_opt(
             "SELECT value FROM meta WHERE key = 'schema_version'
@@ -158,6 +213,9 @@ fn head_of(tx: &mut Transaction<'_>) -> Result<TreeHead> {
 /// The PostgreSQL [`LogWriter`]: one connection.
 pub struct PgLog {
     client: Client,
+    url: String,
+    /// The sequencer lock, for a log's sequencer ([`PgLog::sequencer`]).
+    lock: Option<SequencerLock>,
 }
 
 impl std::fmt::Debug for PgLog {
@@ -171,19 +229,44 @@ impl PgLog {
     pub fn open(url: &str) -> Result<PgLog> {
         let mut client = connect(url)?;
         check_schema(&mut client)?;
-        Ok(PgLog { client })
+        Ok(PgLog { client, url: url.to_owned(), lock: None })
+    }
+
+    /// Opens the log at `url` as its sequencer: takes the database's
+    /// sequencer lock first ([`SequencerLock`]; another holder is
+    /// [`LedgerError::SequencerElsewhere`]).
+    pub fn sequencer(url: &str) -> Result<PgLog> {
+        let lock = SequencerLock::take(url)?;
+        Ok(PgLog { lock: Some(lock), ..PgLog::open(url)? })
+    }
+
+    /// Before each statement: a connection the server closed (it
+    /// restarted) is opened again, and a sequencer whose lock went with its
+    /// connection takes the lock again — or stops committing, when another
+    /// process took it meanwhile. (The head's compare-and-swap would refuse
+    /// its batch anyway; this says why.)
+    fn ready(&mut self) -> Result<()> {
+        if let Some(lock) = &self.lock
+            && lock.client.is_closed()
+        {
+            self.lock = Some(SequencerLock::take(&self.url)?);
+        }
+        if self.client.is_closed() {
+            self.client = connect(&self.url)?;
+        }
+        Ok(())
     }
 }
 
 impl LogWriter for PgLog {
     fn head(&mut self) -> Result<TreeHead> {
-        let mut tx = self.client.transaction()?;
-        let head = head_of(&mut tx)?;
-        tx.commit()?;
-        Ok(head)
+        self.ready()?;
+        let row = self.client.query_one("SELECT size, root FROM head", &[])?;
+        Ok(TreeHead { size: sql_u64(row.get(0))?, root: hash_from(row.get(1), "head root")? })
     }
 
     fn commit(&mut self, expected: &TreeHead, batch: &Batch<'_>) -> Result<()> {
+        self.ready()?;
         let mut tx = self
             .client
             .build_transaction()
@@ -231,6 +314,7 @@ impl LogWriter for PgLog {
     }
 
     fn touch(&mut self, size: u64, signed_ms: u64) -> Result<()> {
+        self.ready()?;
         self.client.execute(
             "UPDATE checkpoints SET signed_ms = $2 WHERE size = $1",
             &[&(size as i64), &(signed_ms as i64)],

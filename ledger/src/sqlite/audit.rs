@@ -13,8 +13,9 @@ use verifier::check::CheckName;
 
 use crate::audit::{AuditReport, AuditScope, RowSet, fail};
 use crate::error::Result;
+use crate::layout::{hash_from, sql_u64, tile_id};
 use crate::storage::{LogReader, LogSource, TreeHead};
-use crate::store::{Store, TILE_WIDTH, hash_from, sql_u64, tile_id};
+use crate::store::{Store, TILE_WIDTH};
 
 /// Readers of the store in a data directory, each over its own connection.
 #[derive(Debug)]
@@ -37,6 +38,14 @@ impl LogSource for SqliteSource {
     }
 }
 
+/// The SQLite connection of a data directory's store.
+fn conn_of(store: &Store) -> Result<&rusqlite::Connection> {
+    match store.reads().as_sqlite() {
+        Some(r) => Ok(&r.conn),
+        None => Err(crate::LedgerError::Corrupt("not a SQLite store".into())),
+    }
+}
+
 /// A reader of the store, inside one read transaction for its whole life.
 pub struct SqliteReader {
     store: Store,
@@ -51,7 +60,7 @@ impl std::fmt::Debug for SqliteReader {
 impl SqliteReader {
     fn open(store: Store) -> Result<SqliteReader> {
         // The snapshot is taken by the first read, not by BEGIN: read now.
-        store.conn.execute_batch("BEGIN DEFERRED; SELECT 1 FROM meta LIMIT 1;")?;
+        conn_of(&store)?.execute_batch("BEGIN DEFERRED; SELECT 1 FROM meta LIMIT 1;")?;
         Ok(SqliteReader { store })
     }
 
@@ -64,7 +73,9 @@ impl SqliteReader {
 impl Drop for SqliteReader {
     fn drop(&mut self) {
         // A read transaction has nothing to keep.
-        let _ = self.store.conn.execute_batch("COMMIT");
+        if let Ok(conn) = conn_of(&self.store) {
+            let _ = conn.execute_batch("COMMIT");
+        }
     }
 }
 
@@ -80,7 +91,7 @@ impl LogReader for SqliteReader {
         to: u64,
         each: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
     ) -> Result<()> {
-        let mut st = self.store.conn.prepare_cached(
+        let mut st = conn_of(&self.store)?.prepare_cached(
             "SELECT idx, leaf FROM leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
         )?;
         let mut rows = st.query([from as i64, to as i64])?;
@@ -105,9 +116,7 @@ impl LogReader for SqliteReader {
     }
 
     fn signed_ms(&mut self, size: u64) -> Result<Option<u64>> {
-        let v: Option<i64> = self
-            .store
-            .conn
+        let v: Option<i64> = conn_of(&self.store)?
             .prepare_cached("SELECT signed_ms FROM checkpoints WHERE size = ?1")?
             .query_row([size as i64], |r| r.get(0))
             .optional()?;
@@ -117,9 +126,7 @@ impl LogReader for SqliteReader {
     fn tile(&mut self, level: u32, tile: u64) -> Result<Option<Vec<u8>>> {
         // Read as a raw value: a row of the wrong type is a finding, not an
         // I/O error.
-        let row: Option<rusqlite::types::Value> = self
-            .store
-            .conn
+        let row: Option<rusqlite::types::Value> = conn_of(&self.store)?
             .prepare_cached("SELECT hashes FROM tiles WHERE id = ?1")?
             .query_row([tile_id(level, tile * TILE_WIDTH)], |r| r.get(0))
             .optional()?;
@@ -140,7 +147,7 @@ impl LogReader for SqliteReader {
         to: u64,
         each: &mut dyn FnMut(u64, Hash, &str) -> Result<()>,
     ) -> Result<()> {
-        let mut st = self.store.conn.prepare_cached(
+        let mut st = conn_of(&self.store)?.prepare_cached(
             "SELECT size, root, note FROM checkpoints WHERE size >= ?1 AND size <= ?2 ORDER BY size",
         )?;
         let mut rows = st.query([from as i64, to as i64])?;
@@ -176,20 +183,20 @@ pub fn audit_scope(
     // seen. The index snapshot is taken first, so it covers no more than the
     // log snapshot taken after it.
     let ix = match scope {
-        AuditScope::Full => crate::indexer::open_for_reading(dir)?,
+        AuditScope::Full => crate::sqlite::indexer::open_for_reading(dir)?,
         AuditScope::Integrity => None,
     };
     if let Some(ix) = &ix {
         ix.execute_batch("BEGIN DEFERRED")?;
     }
     let indexed = match &ix {
-        Some(ix) => crate::indexer::indexed_upto(ix)?,
+        Some(ix) => crate::sqlite::indexer::indexed_upto(ix)?,
         None => 0,
     };
     let mut main = source.reader()?;
     let vkey = main.store.log_keys().clone();
     let stored_checkpoints: i64 =
-        main.store.conn.query_row("SELECT COUNT(*) FROM checkpoints", [], |r| r.get(0))?;
+        conn_of(&main.store)?.query_row("SELECT COUNT(*) FROM checkpoints", [], |r| r.get(0))?;
 
     // The index tables are summed beside the pass, by a thread of their own.
     let stop = AtomicBool::new(false);
@@ -275,7 +282,7 @@ fn check_extents(
     seen_checkpoints: u64,
     nodes_per_level: &[u64],
 ) -> Result<()> {
-    let conn = &main.store.conn;
+    let conn = conn_of(&main.store)?;
     let beyond: i64 =
         conn.query_row("SELECT COUNT(*) FROM leaves WHERE idx >= ?1", [total as i64], |r| {
             r.get(0)
@@ -356,7 +363,7 @@ const INDEX_TABLES: [IndexTable; 4] = [
 /// rows of entries it covers since are left to the next audit, and a row of
 /// an entry beyond what its own snapshot covers is a finding.
 fn scan_index(dir: &Path, indexed: u64, stop: &AtomicBool) -> Result<[RowSet; 4]> {
-    let Some(ix) = crate::indexer::open_for_reading(dir)? else {
+    let Some(ix) = crate::sqlite::indexer::open_for_reading(dir)? else {
         return Err(fail(
             CheckName::IndexExtent,
             None,
@@ -364,7 +371,7 @@ fn scan_index(dir: &Path, indexed: u64, stop: &AtomicBool) -> Result<[RowSet; 4]
         ));
     };
     ix.execute_batch("BEGIN DEFERRED")?;
-    let covers = crate::indexer::indexed_upto(&ix)?;
+    let covers = crate::sqlite::indexer::indexed_upto(&ix)?;
     if covers < indexed {
         return Err(fail(
             CheckName::IndexExtent,
@@ -472,8 +479,9 @@ mod tests {
         assert_ne!(implied(90), implied(100));
 
         // A row for an entry the index does not cover is a finding.
-        let ix = rusqlite::Connection::open(crate::indexer::index_path(dir.path())).unwrap();
-        let covers = crate::indexer::indexed_upto(&ix).unwrap();
+        let ix =
+            rusqlite::Connection::open(crate::sqlite::indexer::index_path(dir.path())).unwrap();
+        let covers = crate::sqlite::indexer::indexed_upto(&ix).unwrap();
         ix.execute("INSERT INTO documents (prefix, idx) VALUES (1, ?1)", [covers as i64 + 5])
             .unwrap();
         drop(ix);

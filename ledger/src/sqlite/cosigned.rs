@@ -64,9 +64,9 @@ impl CosignedCheckpoints {
         .optional()?;
         got.map(|(size, note, ms)| {
             Ok(Cosigned {
-                size: crate::store::sql_u64(size)?,
+                size: crate::layout::sql_u64(size)?,
                 note,
-                cosigned_ms: crate::store::sql_u64(ms)?,
+                cosigned_ms: crate::layout::sql_u64(ms)?,
             })
         })
         .transpose()

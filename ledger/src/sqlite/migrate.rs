@@ -7,16 +7,18 @@ use rusqlite::{Connection, params};
 use verifier::Hash;
 
 use crate::error::{LedgerError, Result};
+use crate::layout::{hash_from, sql_u64, tile_id};
 use crate::meta::Meta;
 use crate::migrate::Destination;
+use crate::sqlite::reads::{SCHEMA, SCHEMA_VERSION};
 use crate::storage::TreeHead;
-use crate::store::{SCHEMA, SCHEMA_VERSION, db_path, hash_from, sql_u64, tile_id};
+use crate::store::db_path;
 
 /// The meta rows of the store in `dir` (checked: a store of this version).
 pub fn meta_of(dir: &Path) -> Result<Meta> {
-    let conn = crate::store::connect(dir, true)?;
-    crate::store::read_meta(&conn)?;
-    crate::store::meta_rows(&conn)
+    let conn = crate::sqlite::reads::connect(dir, true)?;
+    crate::sqlite::reads::read_meta(&conn)?;
+    crate::sqlite::reads::meta_rows(&conn)
 }
 
 /// The store in a data directory, being written by a migration.
@@ -55,7 +57,7 @@ impl SqliteDestination {
 
 impl Destination for SqliteDestination {
     fn meta(&mut self) -> Result<Meta> {
-        crate::store::meta_rows(&self.conn)
+        crate::sqlite::reads::meta_rows(&self.conn)
     }
 
     fn put_meta(&mut self, meta: &Meta) -> Result<()> {

@@ -13,8 +13,8 @@ pub(crate) mod backup;
 pub mod cosigned;
 pub mod indexer;
 pub mod migrate;
+pub mod reads;
 pub mod stamps;
-pub mod store;
 pub mod tokens;
 pub mod witness;
 
@@ -26,8 +26,10 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use verifier::{EMPTY_ROOT, Hash};
 
 use crate::error::{LedgerError, Result};
+use crate::layout::{hash_from, sql_u64};
+use crate::sqlite::reads::{SCHEMA, SCHEMA_VERSION};
 use crate::storage::{Batch, LogWriter, TreeHead};
-use crate::store::{SCHEMA, SCHEMA_VERSION, hash_from, sql_u64};
+use crate::store;
 
 impl From<rusqlite::Error> for LedgerError {
     /// SQLite's errors reach callers as the opaque [`LedgerError::Storage`],
@@ -79,7 +81,7 @@ pub(crate) fn open_side_file(
 /// (`vkey`) and the key history that leads to it. The caller holds the
 /// writer lock.
 pub(crate) fn record_rotation(dir: &Path, vkey: &str, history: &str) -> Result<()> {
-    let mut conn = store::connect(dir, false)?;
+    let mut conn = reads::connect(dir, false)?;
     let tx = conn.transaction()?;
     tx.execute("UPDATE meta SET value = ?1 WHERE key = 'vkey'", params![vkey])?;
     tx.execute(
@@ -161,20 +163,12 @@ impl SqliteLog {
     /// Opens the store of `dir` for committing (the caller holds the
     /// writer lock).
     pub fn open(dir: &Path) -> Result<SqliteLog> {
-        let conn = store::connect(dir, false)?;
+        let conn = reads::connect(dir, false)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // WAL checkpoints (copying committed pages into the main file) run on
         // their own thread, off the commit path; see `Checkpointer`.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         Ok(SqliteLog { conn, checkpointer: Some(Checkpointer::spawn(dir)?), dir: dir.to_owned() })
-    }
-
-    /// How many leaves are stored (one past the largest index).
-    pub(crate) fn stored_leaves(&self) -> Result<u64> {
-        let n: i64 =
-            self.conn
-                .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves", [], |r| r.get(0))?;
-        sql_u64(n)
     }
 }
 
@@ -256,7 +250,7 @@ struct Checkpointer {
 
 impl Checkpointer {
     fn spawn(dir: &Path) -> Result<Checkpointer> {
-        let conn = store::connect(dir, false)?;
+        let conn = reads::connect(dir, false)?;
         // It only copies pages; a page cache would just hold memory.
         conn.pragma_update(None, "cache_size", -256)?;
         let (nudge, rx) = std::sync::mpsc::sync_channel::<()>(1);

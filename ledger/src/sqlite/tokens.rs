@@ -8,9 +8,9 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 
 use crate::error::Result;
+use crate::layout::sql_u64;
 pub use crate::storage::TokenRow;
 use crate::storage::TokenTable;
-use crate::store::sql_u64;
 
 /// The path of the token table of a data directory.
 pub fn tokens_path(dir: &Path) -> PathBuf {

@@ -1,0 +1,336 @@
+//! The PostgreSQL log's reads ([`PgReads`], what a [`Store`] asks of the
+//! database) and its lookup tables ([`PgIndex`], written by the index
+//! follower beside the log's tables, in transactions of their own).
+//!
+//! A snapshot is a `REPEATABLE READ READ ONLY` transaction; outside one,
+//! each statement reads the newest committed state. Statements are
+//! prepared once per connection.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::Path;
+
+use postgres::{Client, Row, Statement, types::ToSql};
+use verifier::Hash;
+
+use crate::error::Result;
+use crate::indexer::{IndexRow, IndexWriter, check_contiguous};
+use crate::layout::{hash_from, sql_u64, tile_id};
+use crate::store::{CheckpointRow, HashTable, Reads, Store, TILE_WIDTH};
+
+/// Opens the log at `url` for reading, with `dir` as its data directory
+/// (its side files: stamps, cosigned checkpoints).
+pub(crate) fn open(url: &str, dir: &Path) -> Result<Store> {
+    let meta = super::meta_of(url)?;
+    let (origin, keys) = crate::meta::log_keys(&meta)?;
+    let reads = PgReads {
+        client: RefCell::new(connect(url)?),
+        url: url.to_owned(),
+        statements: Default::default(),
+        open: Cell::new(false),
+    };
+    Ok(Store::new(Box::new(reads), origin, keys, dir))
+}
+
+/// A reader's connection.
+fn connect(url: &str) -> Result<Client> {
+    let mut client = super::connect(url)?;
+    // A read that hangs must not hold a server's worker for ever.
+    client.batch_execute("SET statement_timeout = '30s'")?;
+    Ok(client)
+}
+
+/// One connection's reads.
+pub struct PgReads {
+    client: RefCell<Client>,
+    url: String,
+    statements: RefCell<HashMap<&'static str, Statement>>,
+    /// A snapshot transaction is open.
+    open: Cell<bool>,
+}
+
+impl std::fmt::Debug for PgReads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgReads")
+    }
+}
+
+impl PgReads {
+    fn query(&self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        self.reconnect()?;
+        let mut client = self.client.borrow_mut();
+        let cached = self.statements.borrow().get(sql).cloned();
+        let statement = match cached {
+            Some(s) => s,
+            None => {
+                let s = client.prepare(sql)?;
+                self.statements.borrow_mut().insert(sql, s.clone());
+                s
+            }
+        };
+        Ok(client.query(&statement, params)?)
+    }
+
+    fn one(&self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+}
+
+impl PgReads {
+    /// A connection the server closed (it restarted) is opened again,
+    /// outside a snapshot (inside one, its queries fail until it ends).
+    fn reconnect(&self) -> Result<()> {
+        if self.client.borrow().is_closed() && !self.open.get() {
+            *self.client.borrow_mut() = connect(&self.url)?;
+            self.statements.borrow_mut().clear();
+        }
+        Ok(())
+    }
+}
+
+fn pairs(rows: Vec<Row>) -> Result<Vec<(u64, u64)>> {
+    rows.iter().map(|r| Ok((sql_u64(r.get(0))?, sql_u64(r.get(1))?))).collect()
+}
+
+impl Reads for PgReads {
+    fn begin(&self) -> Result<bool> {
+        if self.open.get() {
+            return Ok(false);
+        }
+        self.reconnect()?;
+        self.client
+            .borrow_mut()
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        self.open.set(true);
+        Ok(true)
+    }
+
+    fn end(&self) {
+        self.open.set(false);
+        // Nothing to keep; a failure leaves a broken connection the pool drops.
+        let _ = self.client.borrow_mut().batch_execute("COMMIT");
+    }
+
+    fn latest(&self) -> Result<Option<CheckpointRow>> {
+        self.one(
+            "SELECT size, root, note, signed_ms FROM checkpoints ORDER BY size DESC LIMIT 1",
+            &[],
+        )?
+        .map(|r| {
+            Ok(CheckpointRow {
+                size: sql_u64(r.get(0))?,
+                root: hash_from(r.get(1), "checkpoint root")?,
+                note: r.get(2),
+                signed_ms: sql_u64(r.get(3))?,
+            })
+        })
+        .transpose()
+    }
+
+    fn covering(&self, index: u64) -> Result<Option<(u64, String)>> {
+        self.one(
+            "SELECT size, note FROM checkpoints WHERE size > $1 ORDER BY size LIMIT 1",
+            &[&(index as i64)],
+        )?
+        .map(|r| Ok((sql_u64(r.get(0))?, r.get(1))))
+        .transpose()
+    }
+
+    fn checkpoint_at(&self, size: u64) -> Result<Option<String>> {
+        Ok(self
+            .one("SELECT note FROM checkpoints WHERE size = $1", &[&(size as i64)])?
+            .map(|r| r.get(0)))
+    }
+
+    fn newest(&self, n: usize) -> Result<Vec<(u64, String)>> {
+        self.query(
+            "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT $1",
+            &[&(n as i64)],
+        )?
+        .iter()
+        .map(|r| Ok((sql_u64(r.get(0))?, r.get(1))))
+        .collect()
+    }
+
+    fn leaf(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .one("SELECT leaf FROM leaves WHERE idx = $1", &[&(index as i64)])?
+            .map(|r| r.get(0)))
+    }
+
+    fn leaves(
+        &self,
+        from: u64,
+        to: u64,
+        each: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        // In chunks: a tail scan or a catch-up never holds the whole range.
+        const CHUNK: u64 = 10_000;
+        let mut next = from;
+        while next < to {
+            let end = to.min(next.saturating_add(CHUNK));
+            let rows = self.query(
+                "SELECT idx, leaf FROM leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&(next as i64), &(end as i64)],
+            )?;
+            for r in &rows {
+                each(sql_u64(r.get(0))?, r.get(1))?;
+            }
+            next = end;
+        }
+        Ok(())
+    }
+
+    fn stored_leaves(&self) -> Result<u64> {
+        let row = self.one("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves", &[])?;
+        sql_u64(row.map_or(0, |r| r.get(0)))
+    }
+
+    fn node(&self, level: u32, index: u64) -> Result<Option<Hash>> {
+        let slot = (index % TILE_WIDTH) as i32;
+        let row = self.one(
+            "SELECT substring(hashes FROM $2 FOR 32) FROM tiles WHERE id = $1",
+            &[&tile_id(level, index), &(slot * 32 + 1)],
+        )?;
+        match row.map(|r| r.get::<_, Vec<u8>>(0)) {
+            Some(b) if b.len() == 32 => Ok(Some(hash_from(&b, "node hash")?)),
+            _ => Ok(None),
+        }
+    }
+
+    fn tile_row(&self, level: u32, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .one("SELECT hashes FROM tiles WHERE id = $1", &[&tile_id(level, index)])?
+            .map(|r| r.get(0)))
+    }
+
+    fn indexed_upto(&self) -> Result<u64> {
+        sql_u64(self.one("SELECT upto FROM index_state", &[])?.map_or(0, |r| r.get(0)))
+    }
+
+    fn candidates(&self, table: HashTable, hash: &Hash) -> Result<Vec<u64>> {
+        let sql = match table {
+            HashTable::LeafHashes => "SELECT idx FROM leaf_hashes WHERE prefix = $1 ORDER BY idx",
+            HashTable::Contents => "SELECT idx FROM contents WHERE prefix = $1 ORDER BY idx",
+            HashTable::Documents => "SELECT idx FROM documents WHERE prefix = $1 ORDER BY idx",
+        };
+        self.query(sql, &[&crate::store::prefix(hash)])?.iter().map(|r| sql_u64(r.get(0))).collect()
+    }
+
+    fn tender_rows(&self, tender: &str) -> Result<Vec<(u64, u64)>> {
+        pairs(self.query(
+            "SELECT seq, idx FROM tender_events WHERE tender = $1 ORDER BY seq",
+            &[&tender],
+        )?)
+    }
+
+    fn tender_head(&self, tender: &str) -> Result<Option<(u64, u64)>> {
+        Ok(pairs(self.query(
+            "SELECT seq, idx FROM tender_events WHERE tender = $1 ORDER BY seq DESC LIMIT 1",
+            &[&tender],
+        )?)?
+        .pop())
+    }
+
+    fn tender_groups(&self, upto: u64) -> Result<Vec<(String, u64, u64)>> {
+        self.query(
+            "SELECT tender, COUNT(*), MAX(idx) FROM tender_events WHERE idx < $1 GROUP BY tender",
+            &[&(upto as i64)],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(0), sql_u64(r.get(1))?, sql_u64(r.get(2))?)))
+        .collect()
+    }
+
+    fn index_begin(&self) -> Result<bool> {
+        self.begin()
+    }
+
+    fn index_end(&self) {
+        self.end()
+    }
+}
+
+/// The lookup tables of a PostgreSQL log, written by the index follower
+/// over a connection of its own.
+pub struct PgIndex {
+    client: Client,
+    url: String,
+}
+
+impl std::fmt::Debug for PgIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgIndex")
+    }
+}
+
+impl PgIndex {
+    /// Opens the lookup tables of the log at `url` (making them, if a log
+    /// made before they existed lacks them: idempotent).
+    pub fn open(url: &str) -> Result<PgIndex> {
+        let mut client = super::connect(url)?;
+        super::check_schema(&mut client)?;
+        client.batch_execute(super::SCHEMA)?;
+        Ok(PgIndex { client, url: url.to_owned() })
+    }
+
+    /// A connection the server closed (it restarted) is opened again.
+    fn ready(&mut self) -> Result<&mut Client> {
+        if self.client.is_closed() {
+            self.client = super::connect(&self.url)?;
+        }
+        Ok(&mut self.client)
+    }
+}
+
+impl IndexWriter for PgIndex {
+    fn indexed_upto(&mut self) -> Result<u64> {
+        sql_u64(self.ready()?.query_one("SELECT upto FROM index_state", &[])?.get(0))
+    }
+
+    fn write_rows(&mut self, from: u64, rows: &[IndexRow]) -> Result<()> {
+        check_contiguous(from, rows)?;
+        let to = from + rows.len() as u64;
+        let mut tx = self.ready()?.transaction()?;
+        // Compare-and-swap the covered prefix first: a second indexer (a
+        // deposed sequencer's) finds it moved and writes nothing.
+        let moved = tx.execute(
+            "UPDATE index_state SET upto = $1 WHERE upto = $2",
+            &[&(to as i64), &(from as i64)],
+        )?;
+        if moved != 1 {
+            return Err(crate::LedgerError::Corrupt(
+                "the lookup tables moved under the indexer".into(),
+            ));
+        }
+        let idx: Vec<i64> = rows.iter().map(|r| r.idx as i64).collect();
+        let keyed = |tx: &mut postgres::Transaction<'_>,
+                     table: &str,
+                     prefixes: Vec<i64>,
+                     idx: Vec<i64>|
+         -> Result<()> {
+            tx.execute(
+                &format!(
+                    "INSERT INTO {table} (prefix, idx) SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[])"
+                ),
+                &[&prefixes, &idx],
+            )?;
+            Ok(())
+        };
+        keyed(&mut tx, "leaf_hashes", rows.iter().map(|r| r.leaf).collect(), idx.clone())?;
+        keyed(&mut tx, "contents", rows.iter().map(|r| r.content).collect(), idx)?;
+        let (docs, doc_idx): (Vec<i64>, Vec<i64>) =
+            rows.iter().filter_map(|r| Some((r.document?, r.idx as i64))).unzip();
+        keyed(&mut tx, "documents", docs, doc_idx)?;
+        let tenders: Vec<&str> = rows.iter().map(|r| r.tender.as_str()).collect();
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq as i64).collect();
+        let idx: Vec<i64> = rows.iter().map(|r| r.idx as i64).collect();
+        tx.execute(
+            "INSERT INTO tender_events (tender, seq, idx)
+             SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[])",
+            &[&tenders, &seqs, &idx],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
