@@ -36,7 +36,8 @@ pub(crate) async fn certificate(
                 format!("{file:?}: ask for {{index}}.pdf, e.g. 17.pdf"),
             )
         })?;
-    let (dir, url, signer) = (state.dir.clone(), state.public_url.clone(), state.appender.signer());
+    let (dir, url, signer) =
+        (state.dir.clone(), state.public_url.clone(), state.sequencing.signer());
     let policy = state.witnessing.as_ref().map(|w| w.policy());
     let pdf = state
         .readers

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod openapi;
 mod pages;
 pub mod ratelimit;
+pub mod sequencing;
 pub mod server;
 pub mod state;
 mod tiles;

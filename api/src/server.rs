@@ -9,11 +9,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse as _, Response};
-use ledger::{Appender, AppenderConfig};
+use ledger::AppenderConfig;
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
+use crate::sequencing::Sequencing;
 use crate::state::{AppState, Limits, Readers};
 use crate::tokens::TokenStore;
 use crate::{openapi, v1};
@@ -62,6 +63,10 @@ pub struct ServerConfig {
     /// evidence certificates' QR codes link to `{public_url}/entries/{index}`.
     /// `None`: `http://` (or `https://`) and the listen address.
     pub public_url: Option<String>,
+    /// Where the other front-ends of a log in PostgreSQL reach this one
+    /// (to forward submissions while it sequences). `None`: `http://` (or
+    /// `https://`) and the listen address.
+    pub advertise_url: Option<String>,
 }
 
 impl ServerConfig {
@@ -86,6 +91,7 @@ impl ServerConfig {
             tls: None,
             witnessing: None,
             public_url: None,
+            advertise_url: None,
         }
     }
 }
@@ -187,13 +193,13 @@ pub async fn start(
     let metrics = Arc::new(Metrics::default());
     // Opening starts threads and an HTTP client for the TSA that blocks:
     // off the async threads.
-    let (data, appender_config) = (
-        config.data.clone(),
-        AppenderConfig { observer: metrics.clone(), ..config.appender.clone() },
-    );
-    let appender = tokio::task::spawn_blocking(move || Appender::open(&data, appender_config))
+    let appender_config = AppenderConfig { observer: metrics.clone(), ..config.appender.clone() };
+    let at = ledger::Location::new(&config.data, config.appender.postgres.as_deref());
+    let (place, standby_config) = (at.clone(), appender_config.clone());
+    let sequencing = tokio::task::spawn_blocking(move || Sequencing::open(&place, appender_config))
         .await
         .map_err(|e| ServeError::Io { addr: config.listen, source: std::io::Error::other(e) })??;
+    let sequencing = Arc::new(sequencing);
     let witnessing = match &config.witnessing {
         Some(w) => {
             Some(Arc::new(crate::witnessing::Witnessing::new(w.clone(), config.data.clone())?))
@@ -210,14 +216,23 @@ pub async fn start(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{}://{addr}", if tls.is_some() { "https" } else { "http" }));
+    // Where the other front-ends of a log in PostgreSQL reach this one.
+    let advertised = config
+        .advertise_url
+        .clone()
+        .unwrap_or_else(|| format!("{}://{addr}", if tls.is_some() { "https" } else { "http" }));
+    {
+        let (s, url) = (sequencing.clone(), advertised.clone());
+        tokio::task::spawn_blocking(move || s.advertise(&url))
+            .await
+            .map_err(|e| ServeError::Io { addr, source: std::io::Error::other(e) })??;
+    }
+    tokio::spawn(sequencing.clone().stand_by(standby_config, advertised));
     let state = Arc::new(AppState {
         dir: config.data.clone(),
-        appender,
-        readers: Arc::new(Readers::new(ledger::Location::new(
-            &config.data,
-            config.appender.postgres.as_deref(),
-        ))),
-        tokens: TokenStore::new(&config.data)?,
+        sequencing,
+        readers: Arc::new(Readers::new(at.clone())),
+        tokens: TokenStore::new(&at)?,
         metrics,
         limits: Limits {
             body_bytes: config.body_bytes,
@@ -248,7 +263,7 @@ pub async fn start(
         // stamp the last checkpoint.
         // The last reference to the state goes there too.
         tokio::task::spawn_blocking(move || {
-            state.appender.shutdown();
+            state.sequencing.shutdown();
             drop(state);
         })
         .await

@@ -79,7 +79,8 @@ impl Readers {
         })?;
         if self.at.postgres.is_some() {
             // The PostgreSQL client blocks on a runtime of its own, which
-            // cannot run inside this one's worker: leave it the thread.
+            // cannot run on this one's worker (the server's runtime is
+            // multi-threaded: the worker's other tasks move elsewhere).
             return tokio::task::block_in_place(|| self.run(f));
         }
         self.run(f)
@@ -120,6 +121,19 @@ impl Drop for Readers {
     }
 }
 
+/// Runs blocking `f` where it may block on a runtime of its own (the
+/// PostgreSQL client does): on this thread outside a runtime, beside the
+/// runtime's worker on a multi-threaded one, else on a thread of its own.
+pub(crate) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => f(),
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        Ok(_) => std::thread::scope(|s| s.spawn(f).join())
+            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+    }
+}
+
 /// Settings the handlers read.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -137,8 +151,9 @@ pub struct Limits {
 pub struct AppState {
     /// The data directory.
     pub dir: PathBuf,
-    /// The write side: admission, the sequencer, the checkpoint stamper.
-    pub appender: ledger::Appender,
+    /// The write side: this front-end's appender (admission, the sequencer,
+    /// the checkpoint stamper), or the standby's way to the sequencer.
+    pub sequencing: Arc<crate::sequencing::Sequencing>,
     /// Read connections.
     pub readers: Arc<Readers>,
     /// Bearer tokens.

@@ -5,15 +5,15 @@
 //! constant time. Tokens live in their own SQLite file so that
 //! `tenderlog token create` works while the server holds the writer lock.
 
-use ledger::storage::TokenTable as _;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use ledger::sqlite::tokens::{TokenDb, TokenRow};
+use ledger::Location;
+use ledger::storage::TokenRow;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
@@ -107,21 +107,23 @@ pub use ledger::sqlite::tokens::tokens_path;
 
 /// Makes a token for `name` with `role` and returns its text: shown once,
 /// never stored.
-pub fn create(dir: &Path, name: &str, role: Role) -> Result<String, TokenError> {
-    issue(dir, name, role, false)
+/// `at`: a data directory (its `tokens.db`), or a [`Location`] (a log in
+/// PostgreSQL keeps the tokens every front-end shares).
+pub fn create(at: impl Into<Location>, name: &str, role: Role) -> Result<String, TokenError> {
+    issue(at.into(), name, role, false)
 }
 
 /// Makes another token for a principal that may already have one (a
 /// rotation, or a second device): as [`create`], but the exact name of an
 /// existing token is allowed.
-pub fn reissue(dir: &Path, name: &str, role: Role) -> Result<String, TokenError> {
-    issue(dir, name, role, true)
+pub fn reissue(at: impl Into<Location>, name: &str, role: Role) -> Result<String, TokenError> {
+    issue(at.into(), name, role, true)
 }
 
 /// Makes a token; `again`: the exact name may exist already. A name that
 /// only looks like an existing one (the same UTS #39 skeleton, case folded)
 /// is always refused: it would pass for that principal in the log.
-fn issue(dir: &Path, name: &str, role: Role, again: bool) -> Result<String, TokenError> {
+fn issue(at: Location, name: &str, role: Role, again: bool) -> Result<String, TokenError> {
     let ok = !name.is_empty()
         && name.len() <= verifier::event::MAX_PRINCIPAL_BYTES
         && !name.chars().any(|c| c.is_control())
@@ -147,7 +149,7 @@ fn issue(dir: &Path, name: &str, role: Role, again: bool) -> Result<String, Toke
             verifier::event::SEALED_PRINCIPAL
         )));
     }
-    let db = TokenDb::open(dir)?;
+    let db = at.tokens()?;
     // Revoked tokens count: their names are principals in the log.
     for row in db.all()? {
         if row.name == name && !again {
@@ -180,8 +182,10 @@ fn issue(dir: &Path, name: &str, role: Role, again: bool) -> Result<String, Toke
 }
 
 /// Lists the tokens.
-pub fn list(dir: &Path) -> Result<Vec<TokenInfo>, TokenError> {
-    Ok(TokenDb::open(dir)?
+pub fn list(at: impl Into<Location>) -> Result<Vec<TokenInfo>, TokenError> {
+    Ok(at
+        .into()
+        .tokens()?
         .all()?
         .into_iter()
         .map(|r| TokenInfo {
@@ -195,8 +199,8 @@ pub fn list(dir: &Path) -> Result<Vec<TokenInfo>, TokenError> {
 }
 
 /// Revokes a token; requests with it fail from the next cache refresh on.
-pub fn revoke(dir: &Path, id: &str) -> Result<(), TokenError> {
-    if !TokenDb::open(dir)?.revoke(id, ledger::Clock::now_ms(&ledger::SystemClock))? {
+pub fn revoke(at: impl Into<Location>, id: &str) -> Result<(), TokenError> {
+    if !at.into().tokens()?.revoke(id, ledger::Clock::now_ms(&ledger::SystemClock))? {
         return Err(TokenError::NotFound(id.to_owned()));
     }
     Ok(())
@@ -211,7 +215,7 @@ struct Entry {
 
 /// Checks presented tokens against `tokens.db`, with a short-lived cache.
 pub struct TokenStore {
-    dir: PathBuf,
+    at: Location,
     cache: Mutex<(Instant, HashMap<String, Entry>)>,
 }
 
@@ -224,10 +228,10 @@ const MISS_RELOAD: Duration = Duration::from_secs(1);
 
 impl TokenStore {
     /// A store over `dir/tokens.db` (created when missing).
-    pub fn new(dir: &Path) -> Result<TokenStore, TokenError> {
-        drop(TokenDb::open(dir)?);
-        let store =
-            TokenStore { dir: dir.to_owned(), cache: Mutex::new((Instant::now(), HashMap::new())) };
+    pub fn new(at: impl Into<Location>) -> Result<TokenStore, TokenError> {
+        let at = at.into();
+        crate::state::off_runtime(|| at.tokens().map(drop))?;
+        let store = TokenStore { at, cache: Mutex::new((Instant::now(), HashMap::new())) };
         let loaded = store.load()?;
         if let Ok(mut c) = store.cache.lock() {
             c.1 = loaded;
@@ -236,7 +240,7 @@ impl TokenStore {
     }
 
     fn load(&self) -> Result<HashMap<String, Entry>, TokenError> {
-        let rows = TokenDb::open(&self.dir)?.all()?;
+        let rows = crate::state::off_runtime(|| self.at.tokens()?.all())?;
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -303,11 +307,15 @@ mod tests {
         let store = TokenStore::new(dir.path()).unwrap();
         assert_eq!(store.check(&token).unwrap().unwrap().name, "agency-01");
         for suffix in ["", "-wal", "-shm"] {
-            let p = PathBuf::from(format!("{}{suffix}", tokens_path(dir.path()).display()));
+            let p =
+                std::path::PathBuf::from(format!("{}{suffix}", tokens_path(dir.path()).display()));
             let _ = std::fs::remove_file(&p);
         }
         std::fs::write(tokens_path(dir.path()), b"not a database at all, not even close").unwrap();
-        assert!(TokenDb::open(dir.path()).is_err(), "the damaged table still opens");
+        assert!(
+            ledger::sqlite::tokens::TokenDb::open(dir.path()).is_err(),
+            "the damaged table still opens"
+        );
         std::thread::sleep(CACHE_TTL + Duration::from_millis(100));
         assert_eq!(store.check(&token).unwrap().unwrap().name, "agency-01");
         // An unknown token is still unknown, not an error.

@@ -121,6 +121,10 @@ pub(crate) async fn submit(
 ) -> Result<Response, ApiError> {
     let caller = authorize(&state, &headers, Role::Submitter)?;
     let body = body.map_err(|e| body_error(&e, state.limits.body_bytes))?;
+    let Some(appender) = state.sequencing.appender() else {
+        // A standby: the sequencer checks and answers it.
+        return state.sequencing.forward(&headers, body).await;
+    };
     let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
         // Media types compare case-insensitively (RFC 9110 §8.3.1).
         v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
@@ -164,7 +168,7 @@ pub(crate) async fn submit(
     {
         return Err(ApiError::new(Code::Forbidden, format!("only an admin token may {what}")));
     }
-    let committed = match admit_and_submit(&state, request).await {
+    let committed = match admit_and_submit(&appender, request).await {
         Ok(c) => c,
         Err(SubmitError::Refused { refused, checkpoint }) => {
             let check = match &refused.error {
@@ -210,18 +214,18 @@ pub(crate) async fn submit(
 /// Admission (on the blocking pool when it calls the TSA, so a slow TSA
 /// holds only this request), then the sequencer's queue.
 async fn admit_and_submit(
-    state: &Arc<AppState>,
+    appender: &Arc<ledger::Appender>,
     request: Request,
 ) -> Result<ledger::Committed, SubmitError> {
-    let admitted = if state.appender.needs_token(&request) {
-        let st = state.clone();
-        tokio::task::spawn_blocking(move || st.appender.admit(request))
+    let admitted = if appender.needs_token(&request) {
+        let a = appender.clone();
+        tokio::task::spawn_blocking(move || a.admit(request))
             .await
             .map_err(|e| SubmitError::Failed(format!("admission failed: {e}")))?
     } else {
-        state.appender.admit(request)
+        appender.admit(request)
     };
-    state.appender.try_submit(admitted)?.wait().await
+    appender.try_submit(admitted)?.wait().await
 }
 
 /// The receipt of an entry against a checkpoint that covers it.
@@ -788,7 +792,7 @@ pub(crate) async fn bundle(
         Some(u) => format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{u}"),
         None => format!("attachment; filename=\"{ascii}\""),
     };
-    let signer = state.appender.signer();
+    let signer = state.sequencing.signer();
     let dir = state.dir.clone();
     let policy = state.witnessing.as_ref().map(|w| w.policy());
     let bytes = state
@@ -827,7 +831,7 @@ pub(crate) async fn bundle(
 
 /// `GET /healthz`: 200 while checkpoints are being signed, 503 otherwise.
 pub(crate) async fn healthz(State(state): Shared) -> Response {
-    let status = state.appender.status();
+    let status = state.sequencing.status();
     let stopped = status.stopped();
     let signed = status.signed_ms.load(Ordering::SeqCst);
     let now = std::time::SystemTime::now()

@@ -206,6 +206,25 @@ impl std::fmt::Debug for LogSigner {
     }
 }
 
+/// The signing keys of the log `store` reads, from the data directory
+/// `dir`: the Ed25519 key, which must be the log's current key, and the
+/// ML-DSA-44 key when the log has one.
+pub fn log_signer(dir: &Path, store: &crate::Store) -> Result<LogSigner> {
+    let path = crate::store::key_path(dir);
+    let signer = load(&path, store.origin())?;
+    if signer.verifier() != *store.verifier() {
+        return Err(LedgerError::Key {
+            path,
+            reason: "the key does not match the store's verifier key".into(),
+        });
+    }
+    let post_quantum = match store.log_keys().post_quantum().first() {
+        Some(k) => Some(load_post_quantum(dir, k)?),
+        None => None,
+    };
+    Ok(LogSigner::new(signer, post_quantum))
+}
+
 impl LogSigner {
     /// A signer of both keys (or of the Ed25519 one alone).
     pub fn new(classic: NoteSigner, post_quantum: Option<Cosigner>) -> LogSigner {

@@ -98,6 +98,35 @@ impl Location {
     }
 }
 
+impl From<&Path> for Location {
+    fn from(dir: &Path) -> Location {
+        Location::dir(dir)
+    }
+}
+
+impl From<&PathBuf> for Location {
+    fn from(dir: &PathBuf) -> Location {
+        Location::dir(dir)
+    }
+}
+
+impl From<&Location> for Location {
+    fn from(at: &Location) -> Location {
+        at.clone()
+    }
+}
+
+impl Location {
+    /// The API's token table of the log: the data directory's `tokens.db`,
+    /// or the database's table, which every front-end shares.
+    pub fn tokens(&self) -> Result<Box<dyn crate::storage::TokenTable>> {
+        Ok(match &self.postgres {
+            None => Box::new(crate::sqlite::tokens::TokenDb::open(&self.dir)?),
+            Some(url) => Box::new(crate::postgres::tables::PgTokens::open(url)?),
+        })
+    }
+}
+
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.postgres {

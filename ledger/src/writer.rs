@@ -357,18 +357,7 @@ impl Ledger {
             };
         // A rotation the store recorded but a crash left unfinished.
         keys::finish_rotation(dir, store.verifier())?;
-        let signer = keys::load(&store::key_path(dir), store.origin())?;
-        if signer.verifier() != *store.verifier() {
-            return Err(LedgerError::Key {
-                path: store::key_path(dir),
-                reason: "the key does not match the store's verifier key".into(),
-            });
-        }
-        let post_quantum = match store.log_keys().post_quantum().first() {
-            Some(k) => Some(keys::load_post_quantum(dir, k)?),
-            None => None,
-        };
-        let signer = keys::LogSigner::new(signer, post_quantum);
+        let signer = keys::log_signer(dir, &store)?;
         let latest = store.latest_checkpoint()?;
         let verified = SignedCheckpoint::verify(latest.note.as_bytes(), store.log_keys())
             .map_err(|e| LedgerError::Corrupt(format!("latest checkpoint: {e}")))?;

@@ -142,3 +142,86 @@ fn a_database_that_is_not_this_log_is_refused() {
     assert!(matches!(e, LedgerError::StoreVersion { .. }), "{e}");
     assert!(PgSource::new(&db.url).reader().is_err());
 }
+
+/// A new log (keys in a directory) moved into `db`, and a copy of its
+/// directory: the data directory of a second front-end.
+fn log_with_two_front_ends(
+    db: &tenderlog_tests::pg::TestDb,
+) -> (tempfile::TempDir, ledger::Location, ledger::Location) {
+    let t = tempfile::tempdir().unwrap();
+    let (a, b) = (t.path().join("a"), t.path().join("b"));
+    ledger::init(&a, ORIGIN, &ledger::ManualClock::new(1_000)).unwrap();
+    ledger::migrate::migrate(
+        &ledger::migrate::Place::Dir(a.clone()),
+        &ledger::migrate::Place::Postgres(db.url.clone()),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let cp = std::process::Command::new("cp").arg("-a").arg(&a).arg(&b).status().unwrap();
+    assert!(cp.success());
+    let at = |dir: &std::path::Path| ledger::Location::new(dir, Some(&db.url));
+    (t, at(&a), at(&b))
+}
+
+fn doc(i: u64) -> verifier::event::Content {
+    verifier::event::Content {
+        tender: "T-deposed".into(),
+        principal: "agency".into(),
+        body: verifier::event::Body::Schedule(verifier::event::Schedule::new(
+            (1 << 40) + i,
+            (1 << 40) + i,
+        )),
+    }
+}
+
+/// The sequencer lock elects one sequencer: a second ledger on the same
+/// database is refused while the first holds it. When the first loses the
+/// lock (its connection is ended, as a partition or a restarted server
+/// would) while it still runs, a second takes over and commits; the deposed
+/// one's next batches fail, and nothing forks: the stored head is the new
+/// sequencer's, and the audit passes.
+#[test]
+fn a_deposed_sequencer_cannot_commit() {
+    let Some(db) = tenderlog_tests::pg::database("the deposed-sequencer test") else { return };
+    let (_t, a, b) = log_with_two_front_ends(&db);
+    let clock = Arc::new(ledger::ManualClock::new(10_000));
+    let mut first = ledger::Ledger::open_at(&a, clock.clone()).unwrap();
+    first.append(vec![doc(0), doc(1)]).unwrap();
+    match ledger::Ledger::open_at(&b, clock.clone()) {
+        Err(LedgerError::SequencerElsewhere) => {}
+        other => panic!("a second sequencer opened beside the first: {other:?}"),
+    }
+
+    // The first loses its lock while it still runs.
+    let mut admin = db.client();
+    let ended = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks
+             WHERE locktype = 'advisory' AND granted AND database =
+                   (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(ended.len(), 1, "one sequencer lock was held");
+    let mut second = ledger::Ledger::open_at(&b, clock.clone()).unwrap();
+    let taken = second.append(vec![doc(2)]).unwrap();
+    assert_eq!(taken.checkpoint.checkpoint.size, 3);
+
+    // The deposed one's batches fail, however many it tries.
+    for i in 0..3 {
+        let refused = first.append(vec![doc(10 + i)]);
+        assert!(
+            refused.is_err(),
+            "the deposed sequencer committed: {:?}",
+            refused.map(|o| o.checkpoint)
+        );
+    }
+    drop(first);
+    second.append(vec![doc(3)]).unwrap();
+    drop(second);
+    let store = ledger::Store::open_at(&a).unwrap();
+    assert_eq!(store.tree_size().unwrap(), 4, "only the sequencers' own entries");
+    let report =
+        ledger::postgres::audit(&db.url, ledger::AuditScope::Full, &mut |_, _| {}).unwrap();
+    assert_eq!(report.entries, 4);
+}

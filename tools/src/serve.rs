@@ -107,6 +107,13 @@ pub(crate) struct ServeArgs {
     /// `tenderlog migrate --from DIR --to postgres://…`.
     #[arg(long, env = "TENDERLOG_STORE")]
     store: Option<String>,
+    /// With --store: where the other front-ends of the log reach this one,
+    /// e.g. http://10.0.0.5:8080 [default: this server's scheme and listen
+    /// address]. Every front-end serves reads; the one holding the
+    /// database's sequencer lock appends, and the others forward
+    /// submissions to it and take over within seconds when it stops.
+    #[arg(long, env = "TENDERLOG_ADVERTISE_URL", requires = "store")]
+    advertise_url: Option<String>,
     /// The public address of the pages, e.g. https://ggzy.example.gov.cn:
     /// evidence certificates' QR codes link to {public_url}/entries/{index}
     /// [default: this server's scheme and listen address].
@@ -119,6 +126,7 @@ pub(crate) struct ServeArgs {
 struct FileConfig {
     data: Option<PathBuf>,
     store: Option<String>,
+    advertise_url: Option<String>,
     listen: Option<SocketAddr>,
     origin: Option<String>,
     max_batch: Option<usize>,
@@ -217,6 +225,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         });
     }
     config.public_url = args.public_url.or(file.public_url);
+    config.advertise_url = args.advertise_url.or(file.advertise_url);
     config.appender.tsa_urls =
         if args.tsa_urls.is_empty() { file.tsa_urls.unwrap_or_default() } else { args.tsa_urls };
     let json_logs = match args.log_format.or(file.log_format).as_deref() {
@@ -316,6 +325,10 @@ pub(crate) enum TokenCommand {
         /// The data directory.
         #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
+        /// The PostgreSQL database holding the log (its tokens are shared by
+        /// every front-end), as `serve --store`.
+        #[arg(long, env = "TENDERLOG_STORE")]
+        store: Option<String>,
         /// The principal its submissions are recorded under, e.g. agency-01.
         #[arg(long)]
         name: String,
@@ -334,12 +347,18 @@ pub(crate) enum TokenCommand {
         /// The data directory.
         #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
+        /// The PostgreSQL database holding the log, as `serve --store`.
+        #[arg(long, env = "TENDERLOG_STORE")]
+        store: Option<String>,
     },
     /// Revoke a token by its ID (the hex part after `tlk_`).
     Revoke {
         /// The data directory.
         #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
+        /// The PostgreSQL database holding the log, as `serve --store`.
+        #[arg(long, env = "TENDERLOG_STORE")]
+        store: Option<String>,
         /// The token ID.
         id: String,
     },
@@ -356,8 +375,9 @@ fn need_store(dir: &Path) -> anyhow::Result<()> {
 
 pub(crate) fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
-        TokenCommand::Create { data, name, role, reissue } => {
+        TokenCommand::Create { data, store, name, role, reissue } => {
             need_store(&data)?;
+            let data = ledger::Location::new(&data, store.as_deref());
             let role = Role::parse(&role)
                 .ok_or_else(|| anyhow::anyhow!("--role must be submitter, admin or supervisor"))?;
             let token = if reissue {
@@ -371,12 +391,14 @@ pub(crate) fn token(cmd: TokenCommand) -> anyhow::Result<()> {
                 role.as_str()
             );
         }
-        TokenCommand::List { data } => {
+        TokenCommand::List { data, store } => {
             need_store(&data)?;
+            let data = ledger::Location::new(&data, store.as_deref());
             println!("{}", serde_json::to_string_pretty(&api::tokens::list(&data)?)?);
         }
-        TokenCommand::Revoke { data, id } => {
+        TokenCommand::Revoke { data, store, id } => {
             need_store(&data)?;
+            let data = ledger::Location::new(&data, store.as_deref());
             api::tokens::revoke(&data, &id)?;
             eprintln!("tenderlog: revoked {id}");
         }

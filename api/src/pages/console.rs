@@ -209,7 +209,7 @@ fn session_bar(who: &Caller) -> Markup {
 /// The log's health: size, checkpoint age, the sequencer, TSA stamps,
 /// witnesses and their alarms, and how to audit.
 async fn health(state: &AppState) -> Markup {
-    let status = state.appender.status();
+    let status = state.sequencing.status();
     let size = status.tree_size.load(Ordering::SeqCst);
     let signed = status.signed_ms.load(Ordering::SeqCst);
     let age_s = ledger::Clock::now_ms(&ledger::SystemClock).saturating_sub(signed) / 1000;

@@ -125,7 +125,7 @@ pub(crate) fn stored_event(s: &ledger::Store, index: u64) -> Result<Event, crate
 /// The log's keys as a verifier anchors them, one vkey per line: shown on
 /// every page that verifies, for the reader to compare or replace.
 pub(crate) fn log_keys_text(state: &crate::state::AppState) -> String {
-    let signer = state.appender.signer();
+    let signer = state.sequencing.signer();
     let mut lines = vec![signer.verifier().vkey()];
     if let Some(pq) = signer.post_quantum() {
         lines.push(pq.vkey());

@@ -23,6 +23,7 @@
 
 pub mod migrate;
 pub mod reads;
+pub mod tables;
 
 use std::collections::HashMap;
 
@@ -59,6 +60,11 @@ CREATE TABLE IF NOT EXISTS documents (prefix BIGINT NOT NULL, idx BIGINT NOT NUL
                                       PRIMARY KEY (prefix, idx));
 CREATE TABLE IF NOT EXISTS tender_events (tender TEXT NOT NULL, seq BIGINT NOT NULL,
                                           idx BIGINT NOT NULL, PRIMARY KEY (tender, seq));
+CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, secret_sha256 BYTEA NOT NULL,
+                                   role TEXT NOT NULL, name TEXT NOT NULL,
+                                   created_ms BIGINT NOT NULL, revoked_ms BIGINT);
+CREATE TABLE IF NOT EXISTS sequencer (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+                                      url TEXT NOT NULL, since_ms BIGINT NOT NULL);
 ";
 
 /// The key of the sequencer's advisory lock (`pg_try_advisory_lock`): the
@@ -113,7 +119,10 @@ impl From<postgres::Error> for LedgerError {
 /// Connects to the database at `url` (a `postgres://` URL or `key=value`
 /// settings).
 pub fn connect(url: &str) -> Result<Client> {
-    Ok(Client::connect(url, NoTls)?)
+    let mut config: postgres::Config = url.parse()?;
+    // The idempotent schema's "already exists, skipping" is no news.
+    config.options("-c client_min_messages=warning");
+    Ok(config.connect(NoTls)?)
 }
 
 /// Makes a new log in the database at `url`: the tables (if need be), the

@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI tests: run the built `tenderlog` binary.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub(crate) mod frontends;
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};

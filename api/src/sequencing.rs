@@ -1,0 +1,225 @@
+//! Who sequences the submissions a front-end takes.
+//!
+//! With the log in the data directory, the front-end is its sequencer. With
+//! the log in PostgreSQL, several front-ends may serve it: the one holding
+//! the database's sequencer lock runs the [`Appender`] and advertises its
+//! address in the database; the others are standbys. A standby serves every
+//! read itself and forwards each `POST /v1/events` as it came (the caller's
+//! token, its body) to the sequencer, returning the sequencer's answer
+//! unchanged: the same receipt, the same idempotency (one sequencer sees
+//! every submission). Once a second it tries to take the lock, so when the
+//! sequencer's process dies (PostgreSQL drops its lock with its connection)
+//! a standby opens the log from its committed state and sequences within
+//! about a second. DESIGN.md gives the reasoning and the cost.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ledger::keys::LogSigner;
+use ledger::{Appender, AppenderConfig, LedgerError, Location, Status};
+
+use crate::error::{ApiError, Code};
+
+/// How often a standby tries to become the sequencer.
+const TAKEOVER_EVERY: Duration = Duration::from_secs(1);
+
+/// The front-end's part in sequencing: the sequencer, or a standby.
+pub struct Sequencing {
+    appender: RwLock<Option<Arc<Appender>>>,
+    signer: Arc<LogSigner>,
+    /// A standby's view of the log's progress (read from the database).
+    standby_status: Arc<Status>,
+    /// A log in PostgreSQL: where the sequencer is, and how to reach it.
+    forward: Option<Forward>,
+}
+
+struct Forward {
+    at: Location,
+    http: reqwest::Client,
+    /// The sequencer's address, as last read from the database.
+    url: RwLock<Option<String>>,
+}
+
+impl Sequencing {
+    /// Opens the log at `at` as its sequencer, or — a log in PostgreSQL
+    /// whose sequencer lock another front-end holds — as a standby.
+    pub fn open(at: &Location, config: AppenderConfig) -> Result<Sequencing, LedgerError> {
+        let forward = at.postgres.as_ref().map(|_| Forward {
+            at: at.clone(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+            url: RwLock::new(None),
+        });
+        let (appender, signer) = match Appender::open(&at.dir, config) {
+            Ok(a) => {
+                let signer = a.signer();
+                (Some(Arc::new(a)), signer)
+            }
+            Err(LedgerError::SequencerElsewhere) if forward.is_some() => {
+                let store = ledger::Store::open_at(at)?;
+                (None, Arc::new(ledger::keys::log_signer(&at.dir, &store)?))
+            }
+            Err(e) => return Err(e),
+        };
+        let sequencing = Sequencing {
+            appender: RwLock::new(appender),
+            signer,
+            standby_status: Arc::default(),
+            forward,
+        };
+        sequencing.refresh()?;
+        Ok(sequencing)
+    }
+
+    /// The appender, when this front-end is the sequencer.
+    pub fn appender(&self) -> Option<Arc<Appender>> {
+        self.appender.read().ok().and_then(|a| a.clone())
+    }
+
+    /// The log's signing keys.
+    pub fn signer(&self) -> Arc<LogSigner> {
+        self.signer.clone()
+    }
+
+    /// The sequencer's status, or a standby's view of the log's progress.
+    pub fn status(&self) -> Arc<Status> {
+        match self.appender() {
+            Some(a) => a.status().clone(),
+            None => self.standby_status.clone(),
+        }
+    }
+
+    /// Stops the sequencer (committing what is queued), if this is it.
+    pub fn shutdown(&self) {
+        if let Some(a) = self.appender() {
+            a.shutdown();
+        }
+    }
+
+    /// A standby's round (blocking): the log's progress and the
+    /// sequencer's address from the database.
+    fn refresh(&self) -> Result<(), LedgerError> {
+        let Some(f) = &self.forward else { return Ok(()) };
+        if self.appender().is_some() {
+            return Ok(());
+        }
+        let store = ledger::Store::open_at(&f.at)?;
+        let latest = store.latest_checkpoint()?;
+        self.standby_status.tree_size.store(latest.checkpoint.size, Ordering::SeqCst);
+        self.standby_status.signed_ms.store(store.latest_signed_ms()?, Ordering::SeqCst);
+        if let Some(db) = &f.at.postgres {
+            let url = ledger::postgres::tables::sequencer_url(db)?;
+            if let Ok(mut slot) = f.url.write() {
+                *slot = url;
+            }
+        }
+        Ok(())
+    }
+
+    /// Advertises `url` as the sequencer's address, when this front-end is
+    /// the sequencer of a log in PostgreSQL.
+    pub fn advertise(&self, url: &str) -> Result<(), LedgerError> {
+        match (&self.forward, self.appender()) {
+            (Some(f), Some(_)) => match &f.at.postgres {
+                Some(db) => ledger::postgres::tables::advertise(
+                    db,
+                    url,
+                    ledger::Clock::now_ms(&ledger::SystemClock),
+                ),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// A standby's loop: refreshes its view, and takes over as sequencer
+    /// when the lock is free (then advertises `url`). Ends once this
+    /// front-end sequences.
+    pub async fn stand_by(self: Arc<Self>, config: AppenderConfig, url: String) {
+        if self.forward.is_none() {
+            return;
+        }
+        let mut tick = tokio::time::interval(TAKEOVER_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while self.appender().is_none() {
+            tick.tick().await;
+            let (me, config, url) = (self.clone(), config.clone(), url.clone());
+            let round = tokio::task::spawn_blocking(move || me.take_over(config, &url)).await;
+            match round {
+                Ok(Ok(true)) => tracing::warn!("this front-end is now the log's sequencer"),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "standby round failed"),
+                Err(e) => tracing::warn!(error = %e, "standby round failed"),
+            }
+        }
+    }
+
+    /// One try to become the sequencer (blocking); whether it did.
+    fn take_over(&self, config: AppenderConfig, url: &str) -> Result<bool, LedgerError> {
+        let Some(f) = &self.forward else { return Ok(false) };
+        match Appender::open(&f.at.dir, config) {
+            Ok(a) => {
+                if let Ok(mut slot) = self.appender.write() {
+                    *slot = Some(Arc::new(a));
+                }
+                self.advertise(url)?;
+                Ok(true)
+            }
+            Err(LedgerError::SequencerElsewhere) => {
+                self.refresh()?;
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends a submission to the sequencer as it came, and returns its
+    /// answer unchanged (status, type, body).
+    pub async fn forward(
+        &self,
+        headers: &axum::http::HeaderMap,
+        body: axum::body::Bytes,
+    ) -> Result<axum::response::Response, ApiError> {
+        use axum::http::header;
+        let unavailable = |why: String| {
+            ApiError::new(
+                Code::Unavailable,
+                format!("{why}; a standby front-end takes over within seconds: try again"),
+            )
+            .retry_after(1)
+        };
+        let Some(f) = &self.forward else {
+            return Err(unavailable("this front-end has no sequencer".into()));
+        };
+        let Some(url) = f.url.read().ok().and_then(|u| u.clone()) else {
+            return Err(unavailable("no front-end has advertised itself as the sequencer".into()));
+        };
+        let mut request = f.http.post(format!("{url}/v1/events")).body(body);
+        for name in [header::AUTHORIZATION, header::CONTENT_TYPE] {
+            if let Some(v) = headers.get(&name) {
+                request = request.header(name, v);
+            }
+        }
+        let answer = request.send().await.map_err(|e| {
+            unavailable(format!("the sequencing front-end ({url}) is unreachable: {e}"))
+        })?;
+        let status = answer.status();
+        let kind = answer.headers().get(header::CONTENT_TYPE).cloned();
+        let retry = answer.headers().get(header::RETRY_AFTER).cloned();
+        let bytes = answer.bytes().await.map_err(|e| {
+            unavailable(format!("the sequencing front-end's answer broke off: {e}"))
+        })?;
+        let mut response = axum::response::Response::new(axum::body::Body::from(bytes));
+        *response.status_mut() = status;
+        if let Some(k) = kind {
+            response.headers_mut().insert(header::CONTENT_TYPE, k);
+        }
+        if let Some(r) = retry {
+            response.headers_mut().insert(header::RETRY_AFTER, r);
+        }
+        Ok(response)
+    }
+}
