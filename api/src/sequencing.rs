@@ -23,6 +23,10 @@ use crate::error::{ApiError, Code};
 
 /// How often a standby tries to become the sequencer.
 const TAKEOVER_EVERY: Duration = Duration::from_secs(1);
+/// Most submissions a standby forwards at once: its forwarded connections
+/// all come from one address, and must stay well within the sequencer's
+/// connections per address (128 by default); more wait their turn.
+const FORWARDS_AT_ONCE: usize = 64;
 
 /// The front-end's part in sequencing: the sequencer, or a standby.
 pub struct Sequencing {
@@ -39,6 +43,8 @@ struct Forward {
     http: reqwest::Client,
     /// The sequencer's address, as last read from the database.
     url: RwLock<Option<String>>,
+    /// Forwards in flight (at most [`FORWARDS_AT_ONCE`]).
+    permits: tokio::sync::Semaphore,
 }
 
 impl Sequencing {
@@ -52,6 +58,7 @@ impl Sequencing {
                 .build()
                 .unwrap_or_default(),
             url: RwLock::new(None),
+            permits: tokio::sync::Semaphore::new(FORWARDS_AT_ONCE),
         });
         let (appender, signer) = match Appender::open(&at.dir, config) {
             Ok(a) => {
@@ -197,6 +204,11 @@ impl Sequencing {
         let Some(url) = f.url.read().ok().and_then(|u| u.clone()) else {
             return Err(unavailable("no front-end has advertised itself as the sequencer".into()));
         };
+        let _permit = f
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| unavailable(format!("the forwarding queue is closed: {e}")))?;
         let mut request = f.http.post(format!("{url}/v1/events")).body(body);
         for name in [header::AUTHORIZATION, header::CONTENT_TYPE] {
             if let Some(v) = headers.get(&name) {

@@ -186,10 +186,41 @@ pub(crate) trait Reads: Send {
     fn node(&self, level: u32, index: u64) -> Result<Option<Hash>>;
     /// The tile row holding node `(level, index)`.
     fn tile_row(&self, level: u32, index: u64) -> Result<Option<Vec<u8>>>;
+    /// The nodes `(level, index)` of `wanted`, those stored, in one go.
+    fn nodes_many(
+        &self,
+        wanted: &[(u32, u64)],
+    ) -> Result<std::collections::HashMap<(u32, u64), Hash>> {
+        let mut out = std::collections::HashMap::with_capacity(wanted.len());
+        for &(level, index) in wanted {
+            if let Some(h) = self.node(level, index)? {
+                out.insert((level, index), h);
+            }
+        }
+        Ok(out)
+    }
+    /// Whether one query for many rows costs much less than one each (a
+    /// database over the network: proofs then read their rows at once).
+    fn prefers_batches(&self) -> bool {
+        false
+    }
     /// Entries `[0, n)` are in the lookup tables.
     fn indexed_upto(&self) -> Result<u64>;
     /// Candidate indexes for `hash` in `table` (every indexed one).
     fn candidates(&self, table: HashTable, hash: &Hash) -> Result<Vec<u64>>;
+    /// [`Reads::candidates`] of each of `hashes`, by [`prefix`]: every
+    /// prefix asked for is a key (with no indexes when none matched).
+    fn candidates_many(
+        &self,
+        table: HashTable,
+        hashes: &[Hash],
+    ) -> Result<std::collections::HashMap<i64, Vec<u64>>> {
+        let mut out = std::collections::HashMap::with_capacity(hashes.len());
+        for h in hashes {
+            out.insert(prefix(h), self.candidates(table, h)?);
+        }
+        Ok(out)
+    }
     /// A tender's indexed events `(seq, index)`, in sequence order.
     fn tender_rows(&self, tender: &str) -> Result<Vec<(u64, u64)>>;
     /// The latest indexed event of `tender`, `(seq, index)`.
@@ -217,6 +248,9 @@ pub struct Store {
     keys: LogKeys,
     /// Tile rows of the upper tree levels, as last read (see [`TileCache`]).
     tiles: std::cell::RefCell<TileCache>,
+    /// The sequencer's batch lookups of content digests, made in one query
+    /// ([`Store::prefetch_contents`]).
+    prefetched: std::cell::RefCell<Option<std::collections::HashMap<i64, Vec<u64>>>>,
     /// The data directory.
     dir: PathBuf,
 }
@@ -257,7 +291,14 @@ impl Store {
 
     /// A store over `reads`, of the log `origin` signed by `keys`.
     pub(crate) fn new(reads: Box<dyn Reads>, origin: String, keys: LogKeys, dir: &Path) -> Store {
-        Store { reads, origin, keys, tiles: Default::default(), dir: dir.to_owned() }
+        Store {
+            reads,
+            origin,
+            keys,
+            tiles: Default::default(),
+            prefetched: Default::default(),
+            dir: dir.to_owned(),
+        }
     }
 
     /// The backend's reads.
@@ -313,13 +354,32 @@ impl Store {
     /// [`verifier::event::Content::digest`]); entries not yet indexed are
     /// the writer's to know.
     pub(crate) fn indexed_content(&self, digest: &Hash) -> Result<Option<u64>> {
-        for idx in self.reads.candidates(HashTable::Contents, digest)? {
+        let known = self.prefetched.borrow().as_ref().and_then(|m| m.get(&prefix(digest)).cloned());
+        let candidates = match known {
+            Some(c) => c,
+            None => self.reads.candidates(HashTable::Contents, digest)?,
+        };
+        for idx in candidates {
             let event = self.event(idx)?;
             if event.content_digest()? == *digest {
                 return Ok(Some(idx));
             }
         }
         Ok(None)
+    }
+
+    /// Looks up the indexed entries of these content digests in one go, for
+    /// [`Store::indexed_content`] to answer from until
+    /// [`Store::forget_prefetched`] (call both inside one index snapshot).
+    pub(crate) fn prefetch_contents(&self, digests: &[Hash]) -> Result<()> {
+        let found = self.reads.candidates_many(HashTable::Contents, digests)?;
+        *self.prefetched.borrow_mut() = Some(found);
+        Ok(())
+    }
+
+    /// Forgets what [`Store::prefetch_contents`] found.
+    pub(crate) fn forget_prefetched(&self) {
+        self.prefetched.borrow_mut().take();
     }
 
     /// The latest indexed event of `tender`, as `(seq, index)`.
@@ -460,6 +520,9 @@ impl Store {
             return Err(LedgerError::NoSuchEntry { index, tree_size: size });
         }
         let mut nodes = self.nodes();
+        if self.reads.prefers_batches() {
+            nodes.prefetch_inclusion(index, size)?;
+        }
         let proof = merkle::inclusion_proof(&mut nodes, index, size)?;
         let leaf_hash = nodes.node(0, index)?;
         let root = merkle::root_from_inclusion(index, size, &leaf_hash, &proof)?;
@@ -468,7 +531,7 @@ impl Store {
 
     /// The hash of the leaf at `index`, from the tiles.
     pub fn leaf_hash(&self, index: u64) -> Result<Hash> {
-        StoredNodes { reads: &*self.reads, cache: None }.node(0, index)
+        StoredNodes { reads: &*self.reads, cache: None, read: Default::default() }.node(0, index)
     }
 
     /// A consistency proof from `size1` to `size2`.
@@ -484,7 +547,7 @@ impl Store {
 
     /// Node hashes read from the stored tiles.
     pub fn nodes(&self) -> StoredNodes<'_> {
-        StoredNodes { reads: &*self.reads, cache: Some(&self.tiles) }
+        StoredNodes { reads: &*self.reads, cache: Some(&self.tiles), read: Default::default() }
     }
 
     /// The indexed entries `table` maps `hash` to, below `upto`, whose
@@ -590,6 +653,34 @@ pub struct InclusionAnswer {
 pub struct StoredNodes<'a> {
     reads: &'a dyn Reads,
     cache: Option<&'a std::cell::RefCell<TileCache>>,
+    /// Nodes read at once for one proof ([`StoredNodes::prefetch_inclusion`]).
+    read: std::collections::HashMap<(u32, u64), Hash>,
+}
+
+/// Records which nodes a proof asks for (answering zeros).
+struct Wanted(Vec<(u32, u64)>);
+
+impl NodeSource for Wanted {
+    type Error = LedgerError;
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash> {
+        self.0.push((level, index));
+        Ok(Hash([0; 32]))
+    }
+}
+
+impl StoredNodes<'_> {
+    /// Reads the nodes of the lower levels (those not cached) that the
+    /// inclusion proof of `index` in the tree of `size` needs, and its leaf
+    /// hash, in one query.
+    fn prefetch_inclusion(&mut self, index: u64, size: u64) -> Result<()> {
+        let mut wanted = Wanted(vec![(0, index)]);
+        merkle::inclusion_proof(&mut wanted, index, size)?;
+        wanted.0.retain(|(level, _)| *level < CACHED_FROM_LEVEL || self.cache.is_none());
+        wanted.0.sort_unstable();
+        wanted.0.dedup();
+        self.read = self.reads.nodes_many(&wanted.0)?;
+        Ok(())
+    }
 }
 
 fn missing(level: u32, index: u64) -> LedgerError {
@@ -599,6 +690,9 @@ fn missing(level: u32, index: u64) -> LedgerError {
 impl NodeSource for StoredNodes<'_> {
     type Error = LedgerError;
     fn node(&mut self, level: u32, index: u64) -> Result<Hash> {
+        if let Some(h) = self.read.get(&(level, index)) {
+            return Ok(*h);
+        }
         let Some(cache) = self.cache.filter(|_| level >= CACHED_FROM_LEVEL) else {
             return self.reads.node(level, index)?.ok_or_else(|| missing(level, index));
         };

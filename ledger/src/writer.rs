@@ -590,13 +590,26 @@ impl Ledger {
         // Sequence the batch in memory first; lookups read committed state.
         // One read transaction on index.db for all of them: a snapshot per
         // statement would cost more than the lookup itself.
+        // The batch's content digests are looked up in one query first: on
+        // PostgreSQL a query per submission would cost a round trip each.
+        let digests: Vec<Hash> = batch
+            .iter()
+            .filter_map(|a| match (&a.request, a.digest) {
+                (_, Some(d)) => Some(d),
+                (Request::Log(c), None) => c.digest().ok(),
+                (Request::Seal(_), None) => None,
+            })
+            .collect();
         let sequenced = self.store.in_index_snapshot(|| {
+            self.store.prefetch_contents(&digests)?;
             let mut out = Vec::with_capacity(batch.len());
             for content in batch {
                 out.push(self.sequence(content, &mut st)?);
             }
             Ok::<_, LedgerError>(out)
-        })?;
+        });
+        self.store.forget_prefetched();
+        let sequenced = sequenced?;
         for (result, opening) in sequenced {
             results.push(result);
             openings.push(opening);

@@ -7,8 +7,12 @@
 //! the server has it: on, unless its operator changed it). Each run gets
 //! fresh databases, dropped afterwards.
 //!
-//! This is the storage seam on PostgreSQL, not yet the whole ledger (the
-//! sequencer's admission checks and index run on SQLite today).
+//! Then the whole ledger on PostgreSQL, in the same run: ~1 KiB document
+//! events through the appender (admission, sequencing, signing, the commit,
+//! the index follower) beside a bare `COPY` of the very leaf bytes it
+//! stored; submit → receipt at a steady rate through two front-ends of one
+//! database (one sequences, the other forwards); and inclusion proofs from
+//! `serve --store` on a log of `--proof-entries` entries.
 
 use std::time::Instant;
 
@@ -35,6 +39,18 @@ pub(crate) struct PgBench {
     /// Runs; the median is reported.
     #[arg(long, default_value_t = 3)]
     runs: usize,
+    /// The steady submission rate through the two front-ends, events/s.
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// How long the steady rate runs, seconds.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Entries of the log the inclusion proofs are timed on (0: skip).
+    #[arg(long, default_value_t = 1_000_000)]
+    proof_entries: u64,
+    /// Inclusion proofs timed.
+    #[arg(long, default_value_t = 2000)]
+    samples: usize,
 }
 
 const ORIGIN: &str = "bench.tenderlog.example/log";
@@ -129,6 +145,227 @@ fn bare_copy(url: &str, events: u64, batch: u64) -> anyhow::Result<f64> {
     Ok(events as f64 / t.elapsed().as_secs_f64())
 }
 
+/// A new log (keys in a scratch directory `dir`) moved into the database
+/// at `url`.
+fn log_in(dir: &std::path::Path, url: &str) -> anyhow::Result<()> {
+    ledger::init(dir, ORIGIN, &ledger::SystemClock)?;
+    ledger::migrate::migrate(
+        &ledger::migrate::Place::Dir(dir.to_owned()),
+        &ledger::migrate::Place::Postgres(url.to_owned()),
+        &mut |_, _| {},
+    )?;
+    for f in ["tenderlog.db", "tenderlog.db-wal", "tenderlog.db-shm", "index.db"] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    Ok(())
+}
+
+/// The whole ingest: `events` bench events through the appender of a log
+/// in PostgreSQL (the time spent appending). Returns events/s and the
+/// stored leaves' bytes.
+fn whole_ingest(url: &str, events: u64, batch: u64) -> anyhow::Result<(f64, Vec<Vec<u8>>)> {
+    let dir = tempfile::tempdir()?;
+    log_in(dir.path(), url)?;
+    let config = ledger::AppenderConfig {
+        max_batch: batch as usize,
+        queue: batch as usize * 2,
+        stamp_checkpoints: false,
+        postgres: Some(url.to_owned()),
+        ..ledger::AppenderConfig::default()
+    };
+    let appender = ledger::Appender::open(dir.path(), config)?;
+    let mut busy = std::time::Duration::ZERO;
+    let mut i = 0;
+    while i < events {
+        let n = (events - i).min(batch);
+        let contents = (i..i + n).map(crate::bench::sample_content).collect();
+        let t = Instant::now();
+        crate::bench::append_all(&appender, contents)?;
+        busy += t.elapsed();
+        i += n;
+    }
+    appender.shutdown();
+    let store = ledger::Store::open_at(&ledger::Location::new(dir.path(), Some(url)))?;
+    let leaves = (0..events).map(|i| store.leaf(i)).collect::<ledger::Result<_>>()?;
+    Ok((events as f64 / busy.as_secs_f64(), leaves))
+}
+
+/// A bare binary `COPY` of `leaves`, in batches of `batch`: events/s.
+fn bare_copy_of(url: &str, leaves: &[Vec<u8>], batch: u64) -> anyhow::Result<f64> {
+    let mut c = postgres::Client::connect(url, postgres::NoTls)?;
+    c.batch_execute("CREATE TABLE bare (idx BIGINT PRIMARY KEY, leaf BYTEA NOT NULL)")?;
+    let t = Instant::now();
+    for (k, chunk) in leaves.chunks(batch as usize).enumerate() {
+        let mut tx = c.transaction()?;
+        {
+            let sink = tx.copy_in("COPY bare (idx, leaf) FROM STDIN (FORMAT binary)")?;
+            let mut w = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA]);
+            for (j, l) in chunk.iter().enumerate() {
+                w.write(&[&((k * batch as usize + j) as i64), l])?;
+            }
+            w.finish()?;
+        }
+        tx.commit()?;
+    }
+    Ok(leaves.len() as f64 / t.elapsed().as_secs_f64())
+}
+
+/// Submit → receipt at `rate` events/s for `seconds`, alternating between
+/// two front-ends of one log in PostgreSQL (the first sequences, the
+/// second forwards to it); the latencies through each.
+fn two_front_ends(url: &str, rate: u64, seconds: u64) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::time::Duration;
+    let tmp = tempfile::tempdir()?;
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    log_in(&a, url)?;
+    // The second front-end's data directory: a copy of the first's keys.
+    let copied = std::process::Command::new("cp").arg("-a").arg(&a).arg(&b).status()?;
+    anyhow::ensure!(copied.success(), "couldn't copy {} to {}", a.display(), b.display());
+    let at = ledger::Location::new(&a, Some(url));
+    let token = api::tokens::reissue(&at, "bench", api::tokens::Role::Submitter)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let mut bases = Vec::new();
+        let mut running = Vec::new();
+        for dir in [&a, &b] {
+            let mut config = api::ServerConfig::new(dir.clone());
+            config.listen = "127.0.0.1:0".parse()?;
+            config.rate_writes_per_token = 0;
+            config.appender.postgres = Some(url.to_owned());
+            let r = api::start(config, std::future::pending()).await?;
+            bases.push(format!("http://{}", r.addr));
+            running.push(r);
+        }
+        let http = reqwest::Client::new();
+        let lat: [Arc<tokio::sync::Mutex<Vec<f64>>>; 2] = Default::default();
+        let errors: [Arc<std::sync::atomic::AtomicU64>; 2] = Default::default();
+        let period = Duration::from_secs_f64(1.0 / rate as f64);
+        let start = Instant::now();
+        let mut due = Instant::now();
+        let mut tasks = Vec::new();
+        let mut i = 0u64;
+        while start.elapsed() < Duration::from_secs(seconds) {
+            due += period;
+            tokio::time::sleep_until(due.into()).await;
+            i += 1;
+            let k = (i % 2) as usize;
+            let (http, base, token, lat, errors) =
+                (http.clone(), bases[k].clone(), token.clone(), lat[k].clone(), errors[k].clone());
+            let body = format!(
+                r#"{{"kind":"document","tender":"P-{:03}","body":{{"document_type":"bid","sha256":"{i:064x}","size":{i},"media_type":"application/pdf"}}}}"#,
+                i % 100
+            );
+            tasks.push(tokio::spawn(async move {
+                let t = Instant::now();
+                let r = http
+                    .post(format!("{base}/v1/events"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+                if let Ok(r) = r
+                    && r.status().is_success()
+                    && r.bytes().await.is_ok()
+                {
+                    lat.lock().await.push(t.elapsed().as_secs_f64() * 1000.0);
+                } else {
+                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await?;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        for (k, name) in ["the sequencing front-end", "the forwarding front-end"].iter().enumerate() {
+            let ms = std::mem::take(&mut *lat[k].lock().await);
+            crate::bench_http::report(
+                &format!("submit -> receipt at {rate}/s (half each), via {name}"),
+                ms,
+                secs,
+                errors[k].load(std::sync::atomic::Ordering::Relaxed),
+            );
+        }
+        anyhow::Ok(())
+    })
+}
+
+/// Inclusion proofs from `serve --store` on a log of `entries` entries in
+/// PostgreSQL: GET /v1/proof/inclusion and verify, one at a time.
+fn proofs(url: &str, entries: u64, samples: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    eprintln!("building a log of {entries} entries in PostgreSQL...");
+    log_in(dir.path(), url)?;
+    let config = ledger::AppenderConfig {
+        max_batch: 4096,
+        queue: 8192,
+        stamp_checkpoints: false,
+        postgres: Some(url.to_owned()),
+        ..ledger::AppenderConfig::default()
+    };
+    let appender = ledger::Appender::open(dir.path(), config)?;
+    let mut i = 0;
+    while i < entries {
+        let n = (entries - i).min(4096);
+        crate::bench::append_all(
+            &appender,
+            (i..i + n).map(crate::bench::sample_content).collect(),
+        )?;
+        i += n;
+    }
+    appender.shutdown();
+    drop(appender);
+    let store = ledger::Store::open_at(&ledger::Location::new(dir.path(), Some(url)))?;
+    let latest = store.latest_checkpoint()?;
+    let (size, root) = (latest.checkpoint.size, latest.checkpoint.root);
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let picks: Vec<(u64, verifier::Hash)> = (0..samples)
+        .map(|_| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let i = (((seed >> 11) as u128 * size as u128) >> 53) as u64;
+            Ok((i, store.leaf_hash(i)?))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    drop(store);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let mut config = api::ServerConfig::new(dir.path().to_owned());
+        config.listen = "127.0.0.1:0".parse()?;
+        config.appender.postgres = Some(url.to_owned());
+        config.appender.stamp_checkpoints = false;
+        let running = api::start(config, std::future::pending()).await?;
+        let base = format!("http://{}", running.addr);
+        let http = reqwest::Client::new();
+        let mut ms = Vec::with_capacity(picks.len());
+        for (i, lh) in &picks {
+            let t = Instant::now();
+            let r =
+                http.get(format!("{base}/v1/proof/inclusion?index={i}&size={size}")).send().await?;
+            anyhow::ensure!(r.status().is_success(), "proof of {i}: {}", r.status());
+            let v: serde_json::Value = r.json().await?;
+            let proof: Vec<verifier::Hash> = v["proof"]
+                .as_array()
+                .ok_or_else(|| anyhow::anyhow!("no proof in {v}"))?
+                .iter()
+                .map(|h| verifier::Hash::from_hex(h.as_str().unwrap_or_default()).map_err(anyhow::Error::from))
+                .collect::<anyhow::Result<_>>()?;
+            verifier::merkle::verify_inclusion(*i, size, lh, &proof, &root)?;
+            ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        ms.sort_by(f64::total_cmp);
+        println!(
+            "  inclusion proofs from tenderlog serve --store (PostgreSQL) at size {size}: median {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} proofs)",
+            crate::bench::percentile(&ms, 0.5),
+            crate::bench::percentile(&ms, 0.99),
+            ms[ms.len() - 1],
+            ms.len()
+        );
+        anyhow::Ok(())
+    })
+}
+
 pub(crate) fn run(args: PgBench) -> anyhow::Result<()> {
     anyhow::ensure!(args.batch > 0 && args.events > 0 && args.runs > 0, "give positive numbers");
     let mut c = postgres::Client::connect(&args.store, postgres::NoTls)?;
@@ -157,5 +394,34 @@ pub(crate) fn run(args: PgBench) -> anyhow::Result<()> {
     };
     let (o, b) = (median(&mut ours), median(&mut bare));
     println!("  median: PgLog {o:.0} events/s, bare COPY {b:.0} events/s, ratio {:.2}", o / b);
+
+    println!(
+        "the whole ingest: ~1 KiB document events through the appender, beside a bare COPY of the same leaf bytes"
+    );
+    let (mut ours, mut bare) = (Vec::new(), Vec::new());
+    for run in 0..args.runs {
+        let db = Scratch::new(&args.store, &format!("ingest{run}"))?;
+        let (rate, leaves) = whole_ingest(&db.url(), args.events, args.batch)?;
+        ours.push(rate);
+        let db = Scratch::new(&args.store, &format!("bareingest{run}"))?;
+        bare.push(bare_copy_of(&db.url(), &leaves, args.batch)?);
+        let kib = leaves.iter().map(Vec::len).sum::<usize>() as f64 / leaves.len() as f64 / 1024.0;
+        println!(
+            "  run {}: the ledger {:.0} events/s, bare COPY {:.0} events/s (leaves {kib:.2} KiB on average)",
+            run + 1,
+            ours[run],
+            bare[run]
+        );
+    }
+    let (o, b) = (median(&mut ours), median(&mut bare));
+    println!("  median: the ledger {o:.0} events/s, bare COPY {b:.0} events/s, ratio {:.2}", o / b);
+
+    let db = Scratch::new(&args.store, "frontends")?;
+    two_front_ends(&db.url(), args.rate, args.seconds)?;
+    drop(db);
+    if args.proof_entries > 0 {
+        let db = Scratch::new(&args.store, "proofs")?;
+        proofs(&db.url(), args.proof_entries, args.samples)?;
+    }
     Ok(())
 }

@@ -204,6 +204,36 @@ impl Reads for PgReads {
             .map(|r| r.get(0)))
     }
 
+    fn nodes_many(&self, wanted: &[(u32, u64)]) -> Result<HashMap<(u32, u64), Hash>> {
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<i64> = wanted.iter().map(|(l, i)| tile_id(*l, *i)).collect();
+        let offsets: Vec<i32> =
+            wanted.iter().map(|(_, i)| (i % TILE_WIDTH) as i32 * 32 + 1).collect();
+        let rows = self.query(
+            "SELECT w.k, substring(t.hashes FROM w.off FOR 32)
+             FROM UNNEST($1::BIGINT[], $2::INT[]) WITH ORDINALITY AS w(id, off, k)
+             JOIN tiles t ON t.id = w.id",
+            &[&ids, &offsets],
+        )?;
+        let mut out = HashMap::with_capacity(wanted.len());
+        for r in rows {
+            let k: i64 = r.get(0);
+            let bytes: Vec<u8> = r.get(1);
+            if let (Some(node), 32) =
+                (usize::try_from(k - 1).ok().and_then(|k| wanted.get(k)), bytes.len())
+            {
+                out.insert(*node, hash_from(&bytes, "node hash")?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn prefers_batches(&self) -> bool {
+        true
+    }
+
     fn indexed_upto(&self) -> Result<u64> {
         sql_u64(self.one("SELECT upto FROM index_state", &[])?.map_or(0, |r| r.get(0)))
     }
@@ -215,6 +245,26 @@ impl Reads for PgReads {
             HashTable::Documents => "SELECT idx FROM documents WHERE prefix = $1 ORDER BY idx",
         };
         self.query(sql, &[&crate::store::prefix(hash)])?.iter().map(|r| sql_u64(r.get(0))).collect()
+    }
+
+    fn candidates_many(&self, table: HashTable, hashes: &[Hash]) -> Result<HashMap<i64, Vec<u64>>> {
+        let sql = match table {
+            HashTable::LeafHashes => {
+                "SELECT prefix, idx FROM leaf_hashes WHERE prefix = ANY($1) ORDER BY idx"
+            }
+            HashTable::Contents => {
+                "SELECT prefix, idx FROM contents WHERE prefix = ANY($1) ORDER BY idx"
+            }
+            HashTable::Documents => {
+                "SELECT prefix, idx FROM documents WHERE prefix = ANY($1) ORDER BY idx"
+            }
+        };
+        let prefixes: Vec<i64> = hashes.iter().map(crate::store::prefix).collect();
+        let mut out: HashMap<i64, Vec<u64>> = prefixes.iter().map(|p| (*p, Vec::new())).collect();
+        for r in self.query(sql, &[&prefixes])? {
+            out.entry(r.get(0)).or_default().push(sql_u64(r.get(1))?);
+        }
+        Ok(out)
     }
 
     fn tender_rows(&self, tender: &str) -> Result<Vec<(u64, u64)>> {

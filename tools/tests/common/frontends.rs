@@ -145,6 +145,30 @@ pub(crate) async fn verify_against_final(url: &str, dir: &Path, acked: &[Receipt
         let report = verifier::report::verify_receipt(&bytes, &keys, Some(newer)).unwrap();
         assert!(report.verified, "receipt {index}: {}", report.to_text());
     }
+    // And the server's inclusion proofs in the final tree (read in one
+    // query per proof on PostgreSQL) verify against its root.
+    let root = verifier::checkpoint::SignedCheckpoint::verify(latest.as_bytes(), &keys)
+        .unwrap()
+        .checkpoint
+        .root;
+    for (index, hash, _, _) in acked.iter().step_by(7) {
+        let p: serde_json::Value =
+            reqwest::get(format!("{url}/v1/proof/inclusion?index={index}&size={size}"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        let proof: Vec<verifier::Hash> = p["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| verifier::Hash::from_hex(h.as_str().unwrap()).unwrap())
+            .collect();
+        let leaf = verifier::Hash::from_hex(hash).unwrap();
+        verifier::merkle::verify_inclusion(*index, size, &leaf, &proof, &root)
+            .unwrap_or_else(|e| panic!("inclusion proof of {index} in {size}: {e}"));
+    }
 }
 
 /// A new log in `dir` (keys, no rules), moved into the database `db`: the
