@@ -13,7 +13,7 @@
 //! about a second. DESIGN.md gives the reasoning and the cost.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use ledger::keys::LogSigner;
@@ -45,6 +45,12 @@ struct Forward {
     url: RwLock<Option<String>>,
     /// Forwards in flight (at most [`FORWARDS_AT_ONCE`]).
     permits: tokio::sync::Semaphore,
+    /// The standby's reads of the log's progress and of the sequencer's
+    /// address: kept open between rounds.
+    store: Mutex<Option<ledger::Store>>,
+    board: Mutex<Option<ledger::postgres::tables::SequencerBoard>>,
+    /// The server is stopping: no more standby rounds.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Sequencing {
@@ -59,6 +65,9 @@ impl Sequencing {
                 .unwrap_or_default(),
             url: RwLock::new(None),
             permits: tokio::sync::Semaphore::new(FORWARDS_AT_ONCE),
+            store: Mutex::new(None),
+            board: Mutex::new(None),
+            stopping: Default::default(),
         });
         let (appender, signer) = match Appender::open(&at.dir, config) {
             Ok(a) => {
@@ -99,10 +108,19 @@ impl Sequencing {
         }
     }
 
-    /// Stops the sequencer (committing what is queued), if this is it.
+    /// Stops the sequencer (committing what is queued), if this is it, and
+    /// a standby's rounds (blocking: call it off the runtime's workers).
     pub fn shutdown(&self) {
         if let Some(a) = self.appender() {
             a.shutdown();
+        }
+        if let Some(f) = &self.forward {
+            f.stopping.store(true, Ordering::SeqCst);
+            // The standby's connections close here, not wherever the last
+            // reference happens to go (a PostgreSQL connection closes by
+            // blocking, which a runtime's worker must not).
+            let _ = f.store.lock().map(|mut s| s.take());
+            let _ = f.board.lock().map(|mut b| b.take());
         }
     }
 
@@ -110,18 +128,24 @@ impl Sequencing {
     /// sequencer's address from the database.
     fn refresh(&self) -> Result<(), LedgerError> {
         let Some(f) = &self.forward else { return Ok(()) };
-        if self.appender().is_some() {
+        let Some(db) = &f.at.postgres else { return Ok(()) };
+        if self.appender().is_some() || f.stopping.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let store = ledger::Store::open_at(&f.at)?;
-        let latest = store.latest_checkpoint()?;
-        self.standby_status.tree_size.store(latest.checkpoint.size, Ordering::SeqCst);
-        self.standby_status.signed_ms.store(store.latest_signed_ms()?, Ordering::SeqCst);
-        if let Some(db) = &f.at.postgres {
-            let url = ledger::postgres::tables::sequencer_url(db)?;
-            if let Ok(mut slot) = f.url.write() {
-                *slot = url;
+        {
+            let mut store = f.store.lock().map_err(|_| poisoned())?;
+            if store.is_none() {
+                *store = Some(ledger::Store::open_at(&f.at)?);
             }
+            if let Some(s) = store.as_ref() {
+                let latest = s.latest_checkpoint()?;
+                self.standby_status.tree_size.store(latest.checkpoint.size, Ordering::SeqCst);
+                self.standby_status.signed_ms.store(s.latest_signed_ms()?, Ordering::SeqCst);
+            }
+        }
+        let url = with_board(f, db, |b| b.current())?;
+        if let Ok(mut slot) = f.url.write() {
+            *slot = url;
         }
         Ok(())
     }
@@ -129,17 +153,10 @@ impl Sequencing {
     /// Advertises `url` as the sequencer's address, when this front-end is
     /// the sequencer of a log in PostgreSQL.
     pub fn advertise(&self, url: &str) -> Result<(), LedgerError> {
-        match (&self.forward, self.appender()) {
-            (Some(f), Some(_)) => match &f.at.postgres {
-                Some(db) => ledger::postgres::tables::advertise(
-                    db,
-                    url,
-                    ledger::Clock::now_ms(&ledger::SystemClock),
-                ),
-                None => Ok(()),
-            },
-            _ => Ok(()),
-        }
+        let (Some(f), Some(_)) = (&self.forward, self.appender()) else { return Ok(()) };
+        let Some(db) = &f.at.postgres else { return Ok(()) };
+        let now = ledger::Clock::now_ms(&ledger::SystemClock);
+        with_board(f, db, |b| b.advertise(url, now))
     }
 
     /// A standby's loop: refreshes its view, and takes over as sequencer
@@ -153,6 +170,9 @@ impl Sequencing {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while self.appender().is_none() {
             tick.tick().await;
+            if self.forward.as_ref().is_some_and(|f| f.stopping.load(Ordering::SeqCst)) {
+                return;
+            }
             let (me, config, url) = (self.clone(), config.clone(), url.clone());
             let round = tokio::task::spawn_blocking(move || me.take_over(config, &url)).await;
             match round {
@@ -167,11 +187,16 @@ impl Sequencing {
     /// One try to become the sequencer (blocking); whether it did.
     fn take_over(&self, config: AppenderConfig, url: &str) -> Result<bool, LedgerError> {
         let Some(f) = &self.forward else { return Ok(false) };
+        if f.stopping.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
         match Appender::open(&f.at.dir, config) {
             Ok(a) => {
                 if let Ok(mut slot) = self.appender.write() {
                     *slot = Some(Arc::new(a));
                 }
+                // The standby's own reads are the appender's now.
+                let _ = f.store.lock().map(|mut s| s.take());
                 self.advertise(url)?;
                 Ok(true)
             }
@@ -233,5 +258,26 @@ impl Sequencing {
             response.headers_mut().insert(header::RETRY_AFTER, r);
         }
         Ok(response)
+    }
+}
+
+fn poisoned() -> LedgerError {
+    LedgerError::Corrupt("a standby's lock was poisoned".into())
+}
+
+/// Runs `f` on the standby's board of the sequencer's address (opened on
+/// first use).
+fn with_board<T>(
+    f: &Forward,
+    db: &str,
+    run: impl FnOnce(&mut ledger::postgres::tables::SequencerBoard) -> Result<T, LedgerError>,
+) -> Result<T, LedgerError> {
+    let mut board = f.board.lock().map_err(|_| poisoned())?;
+    if board.is_none() {
+        *board = Some(ledger::postgres::tables::SequencerBoard::open(db)?);
+    }
+    match board.as_mut() {
+        Some(b) => run(b),
+        None => Err(poisoned()),
     }
 }

@@ -80,6 +80,30 @@ pub(crate) async fn tree_size(http: &reqwest::Client, base: &str) -> anyhow::Res
 }
 
 /// Prints a run's rate and latency percentiles (shared by `bench witness`).
+/// Posts `body` to `base`'s `/v1/events` with `token`; the milliseconds
+/// until the whole receipt arrived, or `None` when it was not a success.
+pub(crate) async fn timed_submit(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    body: String,
+) -> Option<f64> {
+    let t = std::time::Instant::now();
+    let r = http
+        .post(format!("{base}/v1/events"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    r.bytes().await.ok()?;
+    Some(t.elapsed().as_secs_f64() * 1000.0)
+}
+
 pub(crate) fn report(name: &str, mut ms: Vec<f64>, secs: f64, errors: u64) {
     ms.sort_by(f64::total_cmp);
     if ms.is_empty() {

@@ -257,21 +257,11 @@ fn two_front_ends(url: &str, rate: u64, seconds: u64) -> anyhow::Result<()> {
                 i % 100
             );
             tasks.push(tokio::spawn(async move {
-                let t = Instant::now();
-                let r = http
-                    .post(format!("{base}/v1/events"))
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await;
-                if let Ok(r) = r
-                    && r.status().is_success()
-                    && r.bytes().await.is_ok()
-                {
-                    lat.lock().await.push(t.elapsed().as_secs_f64() * 1000.0);
-                } else {
-                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                match crate::bench_http::timed_submit(&http, &base, &token, body).await {
+                    Some(ms) => lat.lock().await.push(ms),
+                    None => {
+                        errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
             }));
         }
@@ -341,16 +331,7 @@ fn proofs(url: &str, entries: u64, samples: usize) -> anyhow::Result<()> {
         let mut ms = Vec::with_capacity(picks.len());
         for (i, lh) in &picks {
             let t = Instant::now();
-            let r =
-                http.get(format!("{base}/v1/proof/inclusion?index={i}&size={size}")).send().await?;
-            anyhow::ensure!(r.status().is_success(), "proof of {i}: {}", r.status());
-            let v: serde_json::Value = r.json().await?;
-            let proof: Vec<verifier::Hash> = v["proof"]
-                .as_array()
-                .ok_or_else(|| anyhow::anyhow!("no proof in {v}"))?
-                .iter()
-                .map(|h| verifier::Hash::from_hex(h.as_str().unwrap_or_default()).map_err(anyhow::Error::from))
-                .collect::<anyhow::Result<_>>()?;
+            let proof = crate::bench_tiles::proof_over_http(&http, &base, *i, size).await?;
             verifier::merkle::verify_inclusion(*i, size, lh, &proof, &root)?;
             ms.push(t.elapsed().as_secs_f64() * 1e3);
         }

@@ -118,6 +118,25 @@ fn report(name: &str, mut ms: Vec<f64>) {
     );
 }
 
+/// The inclusion proof of entry `index` in the tree of `size` from the
+/// server at `base` (`GET /v1/proof/inclusion`).
+pub(crate) async fn proof_over_http(
+    http: &reqwest::Client,
+    base: &str,
+    index: u64,
+    size: u64,
+) -> anyhow::Result<Vec<Hash>> {
+    let r = http.get(format!("{base}/v1/proof/inclusion?index={index}&size={size}")).send().await?;
+    anyhow::ensure!(r.status().is_success(), "proof of {index}: {}", r.status());
+    let v: serde_json::Value = r.json().await?;
+    v["proof"]
+        .as_array()
+        .ok_or_else(|| anyhow::anyhow!("no proof in {v}"))?
+        .iter()
+        .map(|h| Hash::from_hex(h.as_str().unwrap_or_default()).map_err(anyhow::Error::from))
+        .collect()
+}
+
 pub(crate) fn run(args: TilesBench) -> anyhow::Result<()> {
     let tmp = scratch(&args.dir)?;
     let data = match &args.data {
@@ -215,18 +234,7 @@ pub(crate) fn run(args: TilesBench) -> anyhow::Result<()> {
         let mut ms = Vec::with_capacity(picks.len());
         for (i, lh) in &picks {
             let t = Instant::now();
-            let r =
-                http.get(format!("{base}/v1/proof/inclusion?index={i}&size={size}")).send().await?;
-            anyhow::ensure!(r.status().is_success(), "proof of {i}: {}", r.status());
-            let v: serde_json::Value = r.json().await?;
-            let proof: Vec<Hash> = v["proof"]
-                .as_array()
-                .ok_or_else(|| anyhow::anyhow!("no proof in {v}"))?
-                .iter()
-                .map(|h| {
-                    Hash::from_hex(h.as_str().unwrap_or_default()).map_err(anyhow::Error::from)
-                })
-                .collect::<anyhow::Result<_>>()?;
+            let proof = proof_over_http(&http, &base, *i, size).await?;
             verifier::merkle::verify_inclusion(*i, size, lh, &proof, &root)?;
             ms.push(t.elapsed().as_secs_f64() * 1e3);
         }

@@ -198,21 +198,11 @@ pub(crate) fn run(args: WitnessBench) -> anyhow::Result<()> {
                     i % 100
                 );
                 tasks.push(tokio::spawn(async move {
-                    let t = Instant::now();
-                    let r = http
-                        .post(format!("{base}/v1/events"))
-                        .bearer_auth(&token)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await;
-                    if let Ok(r) = r
-                        && r.status().is_success()
-                        && r.bytes().await.is_ok()
-                    {
-                        lat.lock().await.push(t.elapsed().as_secs_f64() * 1000.0);
-                    } else {
-                        errors.fetch_add(1, Ordering::Relaxed);
+                    match crate::bench_http::timed_submit(&http, &base, &token, body).await {
+                        Some(ms) => lat.lock().await.push(ms),
+                        None => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 }));
             }

@@ -57,6 +57,24 @@ fn two_front_ends_one_killed_halfway_lose_nothing_and_fork_nothing() {
         assert_eq!(answers[1].1["duplicate"], true);
     });
 
+    // A third front-end: a standby serves reads, says it is healthy while
+    // the log is being signed, and stops cleanly on SIGTERM.
+    let third = t.path().join("c");
+    let cp = std::process::Command::new("cp").arg("-a").arg(&dir).arg(&third).status();
+    assert!(cp.unwrap().success());
+    let (c, url_c) = serve(third.to_str().unwrap(), &db.url);
+    rt.block_on(async {
+        let cp = reqwest::get(format!("{url_c}/v1/checkpoint")).await.unwrap();
+        assert_eq!(cp.status(), 200);
+        let text = cp.text().await.unwrap();
+        assert_eq!(text.lines().nth(1), Some("1"), "the standby reads the log: {text}");
+        let h: serde_json::Value =
+            reqwest::get(format!("{url_c}/healthz")).await.unwrap().json().await.unwrap();
+        assert_eq!(h["ok"], true, "{h}");
+        assert_eq!(h["tree_size"], 1, "{h}");
+    });
+    stop(c, "a standby front-end");
+
     // 32 submitters on each front-end; the sequencer dies halfway.
     let receipts: Arc<Mutex<Vec<Receipt>>> = Arc::default();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -1,6 +1,6 @@
 //! The tables front-ends of one PostgreSQL log share beside the log: the
 //! API's tokens ([`PgTokens`]) and the address of the front-end that
-//! sequences now ([`advertise`], [`sequencer_url`]).
+//! sequences now ([`SequencerBoard`]).
 
 use std::cell::RefCell;
 
@@ -80,22 +80,46 @@ impl TokenTable for PgTokens {
     }
 }
 
-/// Records `url` as the address of the front-end that sequences the log at
-/// `db` now (the one holding its sequencer lock), since `now_ms`. Other
-/// front-ends forward submissions there.
-pub fn advertise(db: &str, url: &str, now_ms: u64) -> Result<()> {
-    let mut client = super::connect(db)?;
-    client.execute(
-        "INSERT INTO sequencer (one, url, since_ms) VALUES (TRUE, $1, $2)
-         ON CONFLICT (one) DO UPDATE SET url = EXCLUDED.url, since_ms = EXCLUDED.since_ms",
-        &[&url, &(now_ms as i64)],
-    )?;
-    Ok(())
+/// The one-row `sequencer` table: the address of the front-end that holds
+/// the log's sequencer lock now, which the other front-ends forward
+/// submissions to. One connection, opened again when the server closed it.
+pub struct SequencerBoard {
+    client: Client,
+    url: String,
 }
 
-/// The address the sequencing front-end of the log at `db` advertised
-/// last, if any.
-pub fn sequencer_url(db: &str) -> Result<Option<String>> {
-    let mut client = super::connect(db)?;
-    Ok(client.query_opt("SELECT url FROM sequencer", &[])?.map(|r| r.get(0)))
+impl std::fmt::Debug for SequencerBoard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SequencerBoard")
+    }
+}
+
+impl SequencerBoard {
+    /// The board of the log at `db`.
+    pub fn open(db: &str) -> Result<SequencerBoard> {
+        Ok(SequencerBoard { client: super::connect(db)?, url: db.to_owned() })
+    }
+
+    fn client(&mut self) -> Result<&mut Client> {
+        if self.client.is_closed() {
+            self.client = super::connect(&self.url)?;
+        }
+        Ok(&mut self.client)
+    }
+
+    /// Records `url` as the sequencer's address, since `now_ms` (call it
+    /// while holding the sequencer lock).
+    pub fn advertise(&mut self, url: &str, now_ms: u64) -> Result<()> {
+        self.client()?.execute(
+            "INSERT INTO sequencer (one, url, since_ms) VALUES (TRUE, $1, $2)
+             ON CONFLICT (one) DO UPDATE SET url = EXCLUDED.url, since_ms = EXCLUDED.since_ms",
+            &[&url, &(now_ms as i64)],
+        )?;
+        Ok(())
+    }
+
+    /// The address the sequencer advertised last, if any.
+    pub fn current(&mut self) -> Result<Option<String>> {
+        Ok(self.client()?.query_opt("SELECT url FROM sequencer", &[])?.map(|r| r.get(0)))
+    }
 }
