@@ -201,9 +201,7 @@ pub async fn start(
         .map_err(|e| ServeError::Io { addr: config.listen, source: std::io::Error::other(e) })??;
     let sequencing = Arc::new(sequencing);
     let witnessing = match &config.witnessing {
-        Some(w) => {
-            Some(Arc::new(crate::witnessing::Witnessing::new(w.clone(), config.data.clone())?))
-        }
+        Some(w) => Some(Arc::new(crate::witnessing::Witnessing::new(w.clone(), &at)?)),
         None => None,
     };
     let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;

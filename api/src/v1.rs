@@ -1,7 +1,6 @@
 //! The `/v1` JSON API, `/healthz` and `/metrics`.
 
 use ledger::storage::Lookups as _;
-use ledger::storage::StampTable as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -375,16 +374,16 @@ pub(crate) async fn checkpoint_timestamp(
     Params(q): Params,
 ) -> Result<Response, ApiError> {
     let size = param_u64(&q, "size")?;
-    let dir = state.dir.clone();
-    let found = tokio::task::spawn_blocking(move || -> Result<_, ledger::LedgerError> {
-        let Some(stamps) = ledger::stamper::Stamps::open_existing(&dir)? else { return Ok(None) };
-        let Some(size) = size.map_or_else(|| stamps.latest_size(), |s| Ok(Some(s)))? else {
-            return Ok(None);
-        };
-        Ok(stamps.get(size)?.map(|s| (size, s)))
-    })
-    .await
-    .map_err(|e| ApiError::new(Code::Internal, e.to_string()))??;
+    let found = state
+        .readers
+        .quick(move |s| {
+            let Some(stamps) = s.stamps()? else { return Ok(None) };
+            let Some(size) = size.map_or_else(|| stamps.latest_size(), |s| Ok(Some(s)))? else {
+                return Ok(None);
+            };
+            Ok(stamps.get(size)?.map(|s| (size, s)))
+        })
+        .await?;
     let Some((size, stamp)) = found else {
         return Err(ApiError::new(
             Code::NotFound,

@@ -80,7 +80,7 @@ pub struct Witnessing {
     http: reqwest::Client,
     view: Mutex<WitnessingView>,
     /// Every cosigned checkpoint (`cosigned.db`), open for the server's life.
-    kept: Arc<Mutex<ledger::witnessed::CosignedCheckpoints>>,
+    kept: Arc<Mutex<Box<dyn ledger::storage::CosignedTable + Send>>>,
     /// Recent cosigning latencies, from a checkpoint's signing to the quorum
     /// met (the last [`RECENT`]), for the benchmark and `/v1/witnesses`.
     recent: Mutex<std::collections::VecDeque<Duration>>,
@@ -110,10 +110,15 @@ enum Outcome {
 }
 
 impl Witnessing {
-    /// The client for the log in `dir`, resuming from its saved state.
-    pub fn new(config: WitnessingConfig, dir: PathBuf) -> Result<Witnessing, ledger::LedgerError> {
+    /// The client for the log `at`, resuming from its saved state.
+    pub fn new(
+        config: WitnessingConfig,
+        at: &ledger::Location,
+    ) -> Result<Witnessing, ledger::LedgerError> {
+        let dir = at.dir.clone();
         let saved = Witnessed::load(&dir)?;
-        let newest = ledger::witnessed::newest(&dir)?;
+        let kept = at.cosigned()?;
+        let newest = ledger::witnessed::with_legacy_newest(kept.latest()?, &dir)?;
         let mut view = WitnessingView {
             quorum: config.policy.quorum().to_owned(),
             cosigned_size: newest.as_ref().map(|c| c.size),
@@ -136,7 +141,7 @@ impl Witnessing {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ledger::LedgerError::Corrupt(format!("witness HTTP client: {e}")))?;
-        let kept = Arc::new(Mutex::new(ledger::witnessed::CosignedCheckpoints::open(&dir)?));
+        let kept = Arc::new(Mutex::new(kept));
         Ok(Witnessing {
             config,
             dir,
@@ -361,7 +366,7 @@ impl Witnessing {
     }
 
     /// Saves the witnesses' sizes and, with `publish`, keeps a new cosigned
-    /// checkpoint (`cosigned.db`) — which `/checkpoint` and `/v1/witnesses`
+    /// checkpoint (`cosigned.db`, or the database's table) — which `/checkpoint` and `/v1/witnesses`
     /// show only once it is on disk, where bundles read it.
     async fn save(&self, publish: Option<(String, u64)>) {
         let Ok(view) = self.view.lock().map(|v| v.clone()) else { return };
@@ -374,7 +379,6 @@ impl Witnessing {
         let (new, kept) = (publish.clone(), self.kept.clone());
         let saved = tokio::task::spawn_blocking(move || {
             if let Some((note, size)) = &new {
-                use ledger::storage::CosignedTable as _;
                 let table = kept
                     .lock()
                     .map_err(|_| ledger::LedgerError::Corrupt("cosigned table lock".into()))?;

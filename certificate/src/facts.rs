@@ -5,7 +5,6 @@
 
 use std::path::Path;
 
-use ledger::storage::StampTable as _;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use verifier::checkpoint::SignedCheckpoint;
@@ -146,14 +145,7 @@ pub fn gather(
 
     // The first checkpoint the TSA stamped that covers the entry: its token
     // is the trusted time the whole checkpoint (and so the entry) existed by.
-    let stamps = ledger::stamper::Stamps::open_existing(dir)?;
-    let stamped = match &stamps {
-        Some(t) => match t.first_from(index + 1)? {
-            Some(s) => t.get(s)?.map(|stamp| (s, stamp)),
-            None => None,
-        },
-        None => None,
-    };
+    let stamped = store.first_stamp_covering(index)?;
     let (checkpoint_size, note) = match &stamped {
         Some((s, _)) => (
             *s,
@@ -179,7 +171,7 @@ pub fn gather(
         .filter(|sig| sig.name == store.origin())
         .map(|sig| format!("{}+{:08x}", sig.name, sig.key_id))
         .collect();
-    let (cosigned, cosigners) = cosigned_covering(store, dir, index, &signed, policy)?;
+    let (cosigned, cosigners) = cosigned_covering(store, index, &signed, policy)?;
 
     // The verifier's findings on the entry's own evidence bundle, against
     // the log's keys: the same wording the pages and tenderlog-verify use.
@@ -300,12 +292,11 @@ pub fn gather(
 /// against) by a proof from the store. Its description and its cosigners.
 fn cosigned_covering(
     store: &ledger::Store,
-    dir: &Path,
     index: u64,
     receipt: &SignedCheckpoint,
     policy: Option<&WitnessPolicy>,
 ) -> Result<(Option<String>, Vec<String>), CertificateError> {
-    let Some(c) = ledger::witnessed::first_from(dir, index + 1)? else {
+    let Some(c) = store.first_cosigned_from(index + 1)? else {
         return Ok((None, Vec::new()));
     };
     let corrupt =

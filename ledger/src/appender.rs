@@ -31,7 +31,7 @@ use crate::admission::{Admission, Admitted, PolicyView};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{LedgerError, Result};
 use crate::sequencer::{Answer, Job, Loop, NoObserver, Observer, Status, SubmitError};
-use crate::stamper::{Stamper, Stamps};
+use crate::stamper::Stamper;
 use crate::store::{Location, Store};
 use crate::writer::Ledger;
 
@@ -376,13 +376,13 @@ struct StampThread {
 impl StampThread {
     fn start(at: &Location, stamper: Arc<Stamper>, clock: Arc<dyn Clock>) -> Result<StampThread> {
         let stop = Arc::new(AtomicBool::new(false));
-        let stamps = Stamps::open(&at.dir)?;
+        let stamps = at.stamps()?;
         tracing::info!(tsa = %stamper.label(), "stamping every checkpoint");
         let store = Store::open_at(at)?;
         let flag = stop.clone();
         let round = move |wait: Duration| {
             let now = || clock.now_ms();
-            let done = crate::stamper::stamp_checkpoints(&store, &stamper, &stamps, now);
+            let done = crate::stamper::stamp_checkpoints(&store, &stamper, &*stamps, now);
             match done {
                 Ok(_) => stamp_wait(wait, true),
                 Err(e) => {

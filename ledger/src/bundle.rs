@@ -1,7 +1,7 @@
 //! Exporting evidence bundles (the format and its checks live in
 //! `verifier::bundle` and `verifier::report`).
 
-use crate::storage::{Lookups as _, StampTable as _};
+use crate::storage::Lookups as _;
 use std::collections::BTreeMap;
 
 use verifier::bundle::{
@@ -45,7 +45,7 @@ impl Store {
     /// size, when every index in `indexes` is below its size and its body
     /// is the one this log signed at that size.
     fn cosigned_covering(&self, indexes: &[u64]) -> Result<Option<(u64, String)>> {
-        let Some(c) = crate::witnessed::newest(self.dir())? else { return Ok(None) };
+        let Some(c) = self.newest_cosigned()? else { return Ok(None) };
         if indexes.iter().any(|i| *i >= c.size) {
             return Ok(None);
         }
@@ -215,7 +215,7 @@ impl Store {
         }
         let checkpoint = members::checkpoint(size);
         // The newest checkpoint's RFC 3161 token, when the stamper has it.
-        let checkpoint_timestamp = match crate::stamper::Stamps::open_existing(self.dir())? {
+        let checkpoint_timestamp = match self.stamps()? {
             Some(stamps) => stamps.get(size)?.map(|s| {
                 let name = members::checkpoint_token(size);
                 members.insert(name.clone(), s.token);

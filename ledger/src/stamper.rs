@@ -11,7 +11,8 @@
 //! stamps another digest or drops the nonce, is refused, not recorded.
 //!
 //! Checkpoint tokens live in `DIR/timestamps.db` (a file of its own, so the
-//! stamper never contends with the sequencer's commits): one row per stamped
+//! stamper never contends with the sequencer's commits), or for a log in
+//! PostgreSQL in the table `checkpoint_tokens` beside it: one row per stamped
 //! checkpoint size, the token over SHA-256 of the checkpoint's body (the
 //! signed note's text before the signatures). A token over checkpoint N
 //! proves every entry below N existed by its time; checkpoints signed while a
@@ -59,7 +60,7 @@ impl std::fmt::Debug for Stamper {
 }
 
 /// A token and who issued it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stamp {
     /// The token (CMS ContentInfo, DER).
     pub token: Vec<u8>,

@@ -32,7 +32,7 @@ use verifier::merkle::{self, NodeSource};
 use verifier::note::NoteVerifier;
 
 use crate::error::{LedgerError, Result};
-use crate::storage::{Lookups, TenderSummary};
+use crate::storage::{Cosigned, CosignedTable, Lookups, StampTable, TenderSummary};
 
 pub use crate::layout::TILE_WIDTH;
 pub use crate::sqlite::reads::SCHEMA_VERSION;
@@ -123,6 +123,25 @@ impl Location {
         Ok(match &self.postgres {
             None => Box::new(crate::sqlite::tokens::TokenDb::open(&self.dir)?),
             Some(url) => Box::new(crate::postgres::tables::PgTokens::open(url)?),
+        })
+    }
+
+    /// The checkpoints' RFC 3161 tokens, for the stamper to write: the data
+    /// directory's `timestamps.db`, or the database's table, which every
+    /// front-end shares (so a takeover keeps what the last sequencer got).
+    pub fn stamps(&self) -> Result<Box<dyn StampTable + Send>> {
+        Ok(match &self.postgres {
+            None => Box::new(crate::sqlite::stamps::Stamps::open(&self.dir)?),
+            Some(url) => Box::new(crate::postgres::tables::PgStamps::open(url)?),
+        })
+    }
+
+    /// The cosigned checkpoints, for the witness client to write: the data
+    /// directory's `cosigned.db`, or the database's table.
+    pub fn cosigned(&self) -> Result<Box<dyn CosignedTable + Send>> {
+        Ok(match &self.postgres {
+            None => Box::new(crate::sqlite::cosigned::CosignedCheckpoints::open(&self.dir)?),
+            Some(url) => Box::new(crate::postgres::tables::PgCosigned::open(url)?),
         })
     }
 }
@@ -232,6 +251,11 @@ pub(crate) trait Reads: Send {
     fn index_begin(&self) -> Result<bool>;
     /// Ends it.
     fn index_end(&self);
+    /// The checkpoints' RFC 3161 tokens, if the log keeps any (a SQLite
+    /// log keeps them in its data directory `dir`, beside the log).
+    fn stamps<'a>(&'a self, dir: &Path) -> Result<Option<Box<dyn StampTable + 'a>>>;
+    /// The cosigned checkpoints, if the log keeps any (as `stamps`).
+    fn cosigned<'a>(&'a self, dir: &Path) -> Result<Option<Box<dyn CosignedTable + 'a>>>;
     /// The SQLite reads, for what only a SQLite store has (its audit).
     fn as_sqlite(&self) -> Option<&crate::sqlite::reads::SqliteReads> {
         None
@@ -326,6 +350,38 @@ impl Store {
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The checkpoints' RFC 3161 tokens, if the log keeps any yet.
+    pub fn stamps(&self) -> Result<Option<Box<dyn StampTable + '_>>> {
+        self.reads.stamps(&self.dir)
+    }
+
+    /// The first checkpoint stamped with a token that covers entry
+    /// `index`, with its token, if any yet.
+    pub fn first_stamp_covering(&self, index: u64) -> Result<Option<(u64, crate::stamper::Stamp)>> {
+        let Some(t) = self.stamps()? else { return Ok(None) };
+        let Some(size) = t.first_from(index + 1)? else { return Ok(None) };
+        Ok(t.get(size)?.map(|s| (size, s)))
+    }
+
+    /// The newest cosigned checkpoint, if any (see [`crate::witnessed`]).
+    pub fn newest_cosigned(&self) -> Result<Option<Cosigned>> {
+        let kept = match self.reads.cosigned(&self.dir)? {
+            Some(t) => t.latest()?,
+            None => None,
+        };
+        crate::witnessed::with_legacy_newest(kept, &self.dir)
+    }
+
+    /// The first cosigned checkpoint of at least `size` entries (the first
+    /// covering entry `size - 1`), if any.
+    pub fn first_cosigned_from(&self, size: u64) -> Result<Option<Cosigned>> {
+        let kept = match self.reads.cosigned(&self.dir)? {
+            Some(t) => t.first_from(size)?,
+            None => None,
+        };
+        crate::witnessed::with_legacy_first(kept, &self.dir, size)
     }
 
     /// Entries `[0, n)` are in the lookup tables; later ones are found by

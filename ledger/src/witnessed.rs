@@ -1,6 +1,7 @@
 //! The log's side of witnessing, as kept in its data directory:
 //!
-//! * `cosigned.db` ([`CosignedCheckpoints`]) — every checkpoint whose
+//! * `cosigned.db` ([`CosignedCheckpoints`]; for a log in PostgreSQL, the
+//!   table `cosigned_checkpoints` every front-end shares) — every checkpoint whose
 //!   cosignatures met the operator's witness policy, by size: the newest is
 //!   what `/checkpoint` serves and bundles are proved against; the first
 //!   one covering an entry is what its certificate and page name.
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{LedgerError, Result};
 pub use crate::sqlite::cosigned::{COSIGNED_SCHEMA_VERSION, CosignedCheckpoints, cosigned_path};
-use crate::storage::{Cosigned, CosignedTable as _};
+use crate::storage::Cosigned;
 
 /// The file, in the data directory.
 pub const FILE: &str = "witnessed.json";
@@ -85,22 +86,19 @@ impl Witnessed {
     }
 }
 
-/// The newest cosigned checkpoint of the log in `dir`, if any.
-pub fn newest(dir: &Path) -> Result<Option<Cosigned>> {
-    let kept = match CosignedCheckpoints::open_existing(dir)? {
-        Some(t) => t.latest()?,
-        None => None,
-    };
+/// The newer of `kept` (from the cosigned table) and the one an older
+/// build kept in `dir`'s `witnessed.json`.
+pub fn with_legacy_newest(kept: Option<Cosigned>, dir: &Path) -> Result<Option<Cosigned>> {
     Ok(newer(kept, legacy(dir)?))
 }
 
-/// The first cosigned checkpoint of the log in `dir` of at least `size`
-/// entries (the first covering entry `size - 1`), if any.
-pub fn first_from(dir: &Path, size: u64) -> Result<Option<Cosigned>> {
-    let kept = match CosignedCheckpoints::open_existing(dir)? {
-        Some(t) => t.first_from(size)?,
-        None => None,
-    };
+/// The first of `kept` (the cosigned table's first of at least `size`)
+/// and the one an older build kept in `dir`'s `witnessed.json`.
+pub(crate) fn with_legacy_first(
+    kept: Option<Cosigned>,
+    dir: &Path,
+    size: u64,
+) -> Result<Option<Cosigned>> {
     let old = legacy(dir)?.filter(|c| c.size >= size);
     Ok(match (kept, old) {
         (Some(k), Some(o)) if o.size < k.size => Some(o),
@@ -149,6 +147,8 @@ mod tests {
     #[test]
     fn the_table_and_an_older_builds_checkpoint_are_read_together() {
         let t = tempfile::tempdir().unwrap();
+        crate::init(t.path(), "log.example/x", &crate::clock::SystemClock).unwrap();
+        let store = crate::Store::open(t.path()).unwrap();
         let note = |size: u64| {
             let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
             let s = verifier::note::NoteSigner::new("log.example/x", key).unwrap();
@@ -161,18 +161,19 @@ mod tests {
             .to_text();
             s.sign(&text).unwrap()
         };
-        assert_eq!(newest(t.path()).unwrap(), None);
+        assert_eq!(store.newest_cosigned().unwrap(), None);
         let old =
             Witnessed { format: FORMAT_V1.into(), cosigned: Some(note(7)), ..Default::default() };
         old.save(t.path()).unwrap();
-        assert_eq!(newest(t.path()).unwrap().map(|c| c.size), Some(7));
+        assert_eq!(store.newest_cosigned().unwrap().map(|c| c.size), Some(7));
         let table = CosignedCheckpoints::open(t.path()).unwrap();
+        use crate::storage::CosignedTable as _;
         table.insert(4, &note(4), 1).unwrap();
         table.insert(9, &note(9), 2).unwrap();
-        assert_eq!(newest(t.path()).unwrap().map(|c| c.size), Some(9));
-        assert_eq!(first_from(t.path(), 1).unwrap().map(|c| c.size), Some(4));
-        assert_eq!(first_from(t.path(), 5).unwrap().map(|c| c.size), Some(7));
-        assert_eq!(first_from(t.path(), 8).unwrap().map(|c| c.size), Some(9));
-        assert_eq!(first_from(t.path(), 10).unwrap(), None);
+        assert_eq!(store.newest_cosigned().unwrap().map(|c| c.size), Some(9));
+        assert_eq!(store.first_cosigned_from(1).unwrap().map(|c| c.size), Some(4));
+        assert_eq!(store.first_cosigned_from(5).unwrap().map(|c| c.size), Some(7));
+        assert_eq!(store.first_cosigned_from(8).unwrap().map(|c| c.size), Some(9));
+        assert_eq!(store.first_cosigned_from(10).unwrap(), None);
     }
 }

@@ -225,3 +225,49 @@ fn a_deposed_sequencer_cannot_commit() {
         ledger::postgres::audit(&db.url, ledger::AuditScope::Full, &mut |_, _| {}).unwrap();
     assert_eq!(report.entries, 4);
 }
+
+/// The checkpoints' tokens and cosigned checkpoints live in the database
+/// every front-end shares: what one front-end's stamper or witness client
+/// keeps, another's readers see at once (through their own connection), a
+/// second row for a size leaves the first, and the data directory gets no
+/// side file.
+#[test]
+fn stamps_and_cosigned_checkpoints_are_shared_by_every_front_end() {
+    let Some(db) = tenderlog_tests::pg::database("the shared side tables") else { return };
+    new_log(&db);
+    let t = tempfile::tempdir().unwrap();
+    let at = ledger::Location::new(t.path(), Some(&db.url));
+    let (stamps, cosigned) = (at.stamps().unwrap(), at.cosigned().unwrap());
+    let elsewhere = ledger::Store::open_at(&at).unwrap();
+    assert_eq!(elsewhere.first_stamp_covering(0).unwrap(), None);
+    assert_eq!(elsewhere.newest_cosigned().unwrap(), None);
+
+    let stamp = |n: u8| ledger::stamper::Stamp {
+        token: vec![n; 3],
+        tsa: format!("tsa{n}"),
+        gen_ms: n as u64,
+    };
+    stamps.insert(4, &stamp(4)).unwrap();
+    stamps.insert(9, &stamp(9)).unwrap();
+    stamps.insert(4, &stamp(5)).unwrap();
+    cosigned.insert(6, "six\n", 60).unwrap();
+    cosigned.insert(12, "twelve\n", 120).unwrap();
+    cosigned.insert(6, "another six\n", 61).unwrap();
+
+    assert_eq!(elsewhere.first_stamp_covering(0).unwrap(), Some((4, stamp(4))), "the first stays");
+    assert_eq!(elsewhere.first_stamp_covering(4).unwrap(), Some((9, stamp(9))));
+    assert_eq!(elsewhere.first_stamp_covering(9).unwrap(), None);
+    let table = elsewhere.stamps().unwrap().unwrap();
+    assert_eq!(table.latest_size().unwrap(), Some(9));
+    assert_eq!(
+        elsewhere.newest_cosigned().unwrap().map(|c| (c.size, c.note)),
+        Some((12, "twelve\n".into()))
+    );
+    let first = elsewhere.first_cosigned_from(1).unwrap().unwrap();
+    assert_eq!((first.size, first.note.as_str(), first.cosigned_ms), (6, "six\n", 60));
+    assert_eq!(elsewhere.first_cosigned_from(7).unwrap().map(|c| c.size), Some(12));
+    assert_eq!(elsewhere.first_cosigned_from(13).unwrap(), None);
+    for file in ["timestamps.db", "cosigned.db"] {
+        assert!(!t.path().join(file).exists(), "{file} was made beside a log in PostgreSQL");
+    }
+}

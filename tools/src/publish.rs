@@ -29,12 +29,12 @@ pub(crate) struct Options<'a> {
 }
 
 /// The checkpoint to publish: its note and size.
-fn checkpoint(store: &Store, dir: &Path, which: Which) -> anyhow::Result<(String, u64)> {
+fn checkpoint(store: &Store, which: Which) -> anyhow::Result<(String, u64)> {
     let latest = store.latest_checkpoint()?;
     match which {
         Which::Latest => Ok((latest.note, latest.checkpoint.size)),
         Which::Cosigned => {
-            let c = ledger::witnessed::newest(dir)?.context(
+            let c = store.newest_cosigned()?.context(
                 "the log has no cosigned checkpoint yet: run the server with --witness-policy, or publish --checkpoint latest",
             )?;
             // Only a checkpoint whose body this log signed at that size.
@@ -59,7 +59,7 @@ pub(crate) fn run(o: &Options<'_>) -> anyhow::Result<()> {
     let bar = crate::inspect::progress_bar("tiles", o.json);
     let mut last: Option<String> = None;
     loop {
-        let (note, size) = checkpoint(&store, o.dir, o.which)?;
+        let (note, size) = checkpoint(&store, o.which)?;
         if last.as_deref() != Some(note.as_str()) {
             let r = publisher.publish(&store, &note, size, &mut |done, total| {
                 bar.set_length(total);

@@ -62,8 +62,23 @@ fn two_front_ends_one_killed_halfway_lose_nothing_and_fork_nothing() {
     let third = t.path().join("c");
     let cp = std::process::Command::new("cp").arg("-a").arg(&dir).arg(&third).status();
     assert!(cp.unwrap().success());
+    // The sequencer keeps its checkpoint tokens in the database, not in its
+    // data directory: every front-end serves them.
+    assert!(!third.join("timestamps.db").exists(), "the sequencer stamped into its data directory");
     let (c, url_c) = serve(third.to_str().unwrap(), &db.url);
     rt.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = reqwest::get(format!("{url_c}/v1/checkpoint/timestamp?size=1")).await.unwrap();
+            if r.status() == 200 {
+                let v: serde_json::Value = r.json().await.unwrap();
+                assert_eq!(v["size"], 1, "{v}");
+                break;
+            }
+            assert_eq!(r.status(), 404, "{}", r.text().await.unwrap());
+            assert!(Instant::now() < deadline, "the standby never served the sequencer's token");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let cp = reqwest::get(format!("{url_c}/v1/checkpoint")).await.unwrap();
         assert_eq!(cp.status(), 200);
         let text = cp.text().await.unwrap();

@@ -521,16 +521,17 @@ fn a_log_with_two_witnesses_gets_its_checkpoints_cosigned_and_bundles_show_the_q
 
     // Every cosigned checkpoint is kept, not only the newest: entry 0's
     // first one is from before the restart, and both witnesses are on it.
-    let first = ledger::witnessed::first_from(&data, 1).unwrap().unwrap();
+    let store = ledger::Store::open(&data).unwrap();
+    let first = store.first_cosigned_from(1).unwrap().unwrap();
     assert!(first.size <= 6, "the first cosigned checkpoint covering entry 0 is {}", first.size);
     let parsed = Note::parse(first.note.as_bytes()).unwrap();
     for k in [&fgw_key, &audit_key] {
         assert!(CosignerKey::parse(k).unwrap().verify(&parsed).is_ok());
     }
-    assert_eq!(ledger::witnessed::newest(&data).unwrap().unwrap().size, 9);
-    let after = ledger::witnessed::first_from(&data, 7).unwrap().unwrap().size;
+    assert_eq!(store.newest_cosigned().unwrap().unwrap().size, 9);
+    let after = store.first_cosigned_from(7).unwrap().unwrap().size;
     assert!((7..=9).contains(&after), "the first covering entry 6 is {after}");
-    assert_eq!(ledger::witnessed::first_from(&data, 10).unwrap(), None);
+    assert_eq!(store.first_cosigned_from(10).unwrap(), None);
     // The entry's page names it, judged by the server's policy.
     let page = reqwest::blocking::get(format!("{url}/entries/0")).unwrap().text().unwrap();
     let shown = format!(
@@ -542,7 +543,7 @@ fn a_log_with_two_witnesses_gets_its_checkpoints_cosigned_and_bundles_show_the_q
     let copy = t.path().join("backup");
     let o = common::run(&["backup", "--data", d, "--to", copy.to_str().unwrap()], "");
     assert!(o.status.success(), "{}", common::err(&o));
-    assert_eq!(ledger::witnessed::first_from(&copy, 1).unwrap(), Some(first));
+    assert_eq!(ledger::Store::open(&copy).unwrap().first_cosigned_from(1).unwrap(), Some(first));
     for c in [&mut server, &mut fgw, &mut audit] {
         c.kill().unwrap();
         c.wait().unwrap();

@@ -215,15 +215,16 @@ async fn health(state: &AppState) -> Markup {
     let age_s = ledger::Clock::now_ms(&ledger::SystemClock).saturating_sub(signed) / 1000;
     let stale = age_s > state.limits.health_max_age.as_secs();
     let stopped = status.stopped();
-    let dir = state.dir.clone();
-    let stamp = tokio::task::spawn_blocking(move || -> Option<(u64, ledger::stamper::Stamp)> {
-        let stamps = ledger::stamper::Stamps::open_existing(&dir).ok()??;
-        let size = ledger::storage::StampTable::latest_size(&stamps).ok()??;
-        Some((size, ledger::storage::StampTable::get(&stamps, size).ok()??))
-    })
-    .await
-    .ok()
-    .flatten();
+    let stamp = state
+        .readers
+        .quick(|s| {
+            let Some(stamps) = s.stamps()? else { return Ok(None) };
+            let Some(size) = stamps.latest_size()? else { return Ok(None) };
+            Ok(stamps.get(size)?.map(|stamp| (size, stamp)))
+        })
+        .await
+        .ok()
+        .flatten();
     let witnesses = state.witnessing.as_ref().map(|w| w.view());
     html! {
         section.health {

@@ -43,17 +43,16 @@ struct CosignedBy {
     met: Option<bool>,
 }
 
-/// Where an entry's lookup reads beside the store: the data directory (the
-/// cosigned checkpoints) and the witness policy that judges them.
+/// What an entry's lookup needs beside the store: the witness policy that
+/// judges its cosigned checkpoints.
 #[derive(Clone)]
 struct Context {
-    dir: std::path::PathBuf,
     policy: Option<Arc<WitnessPolicy>>,
 }
 
 impl Context {
     fn of(state: &AppState) -> Context {
-        Context { dir: state.dir.clone(), policy: state.witnessing.as_ref().map(|w| w.policy()) }
+        Context { policy: state.witnessing.as_ref().map(|w| w.policy()) }
     }
 }
 
@@ -81,7 +80,7 @@ fn found_entry(s: &ledger::Store, cx: &Context, index: u64) -> Result<Found, Api
             .unwrap_or_default();
         (size, signers)
     });
-    let cosigned = ledger::witnessed::first_from(&cx.dir, index + 1)?.map(|c| {
+    let cosigned = s.first_cosigned_from(index + 1)?.map(|c| {
         let note = verifier::note::Note::parse(c.note.as_bytes()).ok();
         let (witnesses, met) = match (&cx.policy, note) {
             (Some(p), Some(n)) => {

@@ -21,6 +21,7 @@
 //! The schema carries its version in `meta`; a database of another version
 //! is refused at open. Creating the tables is idempotent.
 
+mod conn;
 pub mod migrate;
 pub mod reads;
 pub mod tables;
@@ -65,6 +66,10 @@ CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, secret_sha256 BYTEA NOT 
                                    created_ms BIGINT NOT NULL, revoked_ms BIGINT);
 CREATE TABLE IF NOT EXISTS sequencer (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
                                       url TEXT NOT NULL, since_ms BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoint_tokens (size BIGINT PRIMARY KEY, token BYTEA NOT NULL,
+                                              tsa TEXT NOT NULL, gen_ms BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS cosigned_checkpoints (size BIGINT PRIMARY KEY, note TEXT NOT NULL,
+                                                 cosigned_ms BIGINT NOT NULL);
 ";
 
 /// The key of the sequencer's advisory lock (`pg_try_advisory_lock`): the

@@ -6,85 +6,45 @@
 //! each statement reads the newest committed state. Statements are
 //! prepared once per connection.
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::path::Path;
 
-use postgres::{Client, Row, Statement, types::ToSql};
+use std::collections::HashMap;
+
+use postgres::{Client, Row, types::ToSql};
 use verifier::Hash;
 
+use super::conn::Conn;
 use crate::error::Result;
 use crate::indexer::{IndexRow, IndexWriter, check_contiguous};
 use crate::layout::{hash_from, sql_u64, tile_id};
+use crate::storage::{CosignedTable, StampTable};
 use crate::store::{CheckpointRow, HashTable, Reads, Store, TILE_WIDTH};
 
-/// Opens the log at `url` for reading, with `dir` as its data directory
-/// (its side files: stamps, cosigned checkpoints).
+/// Opens the log at `url` for reading, with `dir` as its data directory.
 pub(crate) fn open(url: &str, dir: &Path) -> Result<Store> {
-    let meta = super::meta_of(url)?;
+    let conn = Conn::open(url)?;
+    let meta = conn
+        .query("SELECT key, value FROM meta", &[])?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
     let (origin, keys) = crate::meta::log_keys(&meta)?;
-    let reads = PgReads {
-        client: RefCell::new(connect(url)?),
-        url: url.to_owned(),
-        statements: Default::default(),
-        open: Cell::new(false),
-    };
-    Ok(Store::new(Box::new(reads), origin, keys, dir))
-}
-
-/// A reader's connection.
-fn connect(url: &str) -> Result<Client> {
-    let mut client = super::connect(url)?;
-    // A read that hangs must not hold a server's worker for ever.
-    client.batch_execute("SET statement_timeout = '30s'")?;
-    Ok(client)
+    Ok(Store::new(Box::new(PgReads { conn }), origin, keys, dir))
 }
 
 /// One connection's reads.
+#[derive(Debug)]
 pub struct PgReads {
-    client: RefCell<Client>,
-    url: String,
-    statements: RefCell<HashMap<&'static str, Statement>>,
-    /// A snapshot transaction is open.
-    open: Cell<bool>,
-}
-
-impl std::fmt::Debug for PgReads {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PgReads")
-    }
+    conn: Conn,
 }
 
 impl PgReads {
     fn query(&self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
-        self.reconnect()?;
-        let mut client = self.client.borrow_mut();
-        let cached = self.statements.borrow().get(sql).cloned();
-        let statement = match cached {
-            Some(s) => s,
-            None => {
-                let s = client.prepare(sql)?;
-                self.statements.borrow_mut().insert(sql, s.clone());
-                s
-            }
-        };
-        Ok(client.query(&statement, params)?)
+        self.conn.query(sql, params)
     }
 
     fn one(&self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
-        Ok(self.query(sql, params)?.into_iter().next())
-    }
-}
-
-impl PgReads {
-    /// A connection the server closed (it restarted) is opened again,
-    /// outside a snapshot (inside one, its queries fail until it ends).
-    fn reconnect(&self) -> Result<()> {
-        if self.client.borrow().is_closed() && !self.open.get() {
-            *self.client.borrow_mut() = connect(&self.url)?;
-            self.statements.borrow_mut().clear();
-        }
-        Ok(())
+        self.conn.one(sql, params)
     }
 }
 
@@ -94,21 +54,11 @@ fn pairs(rows: Vec<Row>) -> Result<Vec<(u64, u64)>> {
 
 impl Reads for PgReads {
     fn begin(&self) -> Result<bool> {
-        if self.open.get() {
-            return Ok(false);
-        }
-        self.reconnect()?;
-        self.client
-            .borrow_mut()
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-        self.open.set(true);
-        Ok(true)
+        self.conn.begin_snapshot()
     }
 
     fn end(&self) {
-        self.open.set(false);
-        // Nothing to keep; a failure leaves a broken connection the pool drops.
-        let _ = self.client.borrow_mut().batch_execute("COMMIT");
+        self.conn.end_snapshot()
     }
 
     fn latest(&self) -> Result<Option<CheckpointRow>> {
@@ -298,6 +248,14 @@ impl Reads for PgReads {
 
     fn index_end(&self) {
         self.end()
+    }
+
+    fn stamps<'a>(&'a self, _dir: &Path) -> Result<Option<Box<dyn StampTable + 'a>>> {
+        Ok(Some(Box::new(super::tables::StampsOn(&self.conn))))
+    }
+
+    fn cosigned<'a>(&'a self, _dir: &Path) -> Result<Option<Box<dyn CosignedTable + 'a>>> {
+        Ok(Some(Box::new(super::tables::CosignedOn(&self.conn))))
     }
 }
 

@@ -33,6 +33,7 @@ use verifier::log_keys::LogKeys;
 
 use crate::error::{LedgerError, Result};
 use crate::layout::{hash_from, sql_u64, tile_id};
+use crate::storage::{CosignedTable, StampTable};
 use crate::store::{CheckpointRow, HashTable, Reads, Store, TILE_WIDTH, db_path, prefix};
 
 /// The on-disk schema version this build writes and reads.
@@ -322,6 +323,15 @@ impl Reads for SqliteReads {
         if let Some(ix) = &self.ix {
             end(ix)
         }
+    }
+
+    fn stamps<'a>(&'a self, dir: &Path) -> Result<Option<Box<dyn StampTable + 'a>>> {
+        Ok(super::stamps::Stamps::open_existing(dir)?.map(|t| Box::new(t) as Box<dyn StampTable>))
+    }
+
+    fn cosigned<'a>(&'a self, dir: &Path) -> Result<Option<Box<dyn CosignedTable + 'a>>> {
+        Ok(super::cosigned::CosignedCheckpoints::open_existing(dir)?
+            .map(|t| Box::new(t) as Box<dyn CosignedTable>))
     }
 
     fn as_sqlite(&self) -> Option<&SqliteReads> {
