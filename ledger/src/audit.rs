@@ -447,6 +447,81 @@ pub(crate) struct Pass {
     pub(crate) nodes_per_level: Vec<u64>,
 }
 
+/// The lookup tables, in the order of [`Implied`]'s fields: the check named
+/// for each, its table, and its columns (the entry index last). Integer
+/// columns are summed as 8 big-endian bytes, text as its bytes.
+pub(crate) const INDEX_TABLES: [(CheckName, &str, &[&str]); 4] = [
+    (CheckName::IndexLeafHashes, "leaf_hashes", &["prefix", "idx"]),
+    (CheckName::IndexTenderEvents, "tender_events", &["tender", "seq", "idx"]),
+    (CheckName::IndexContents, "contents", &["prefix", "idx"]),
+    (CheckName::IndexDocuments, "documents", &["prefix", "idx"]),
+];
+
+/// The lookup tables' sums (in [`INDEX_TABLES`] order) equal what the
+/// leaves imply.
+pub(crate) fn compare_index(stored: [RowSet; 4], implied: &Implied) -> Result<()> {
+    let want = [implied.hashes, implied.tenders, implied.contents, implied.docs];
+    for (((check, _, _), got), want) in INDEX_TABLES.iter().zip(stored).zip(want) {
+        if got != want {
+            return Err(fail(
+                *check,
+                None,
+                format!(
+                    "{} rows stored, {} implied by the leaves, or rows differ",
+                    got.count, want.count
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a store holds beyond the tree of `total` entries, as counted by
+/// its backend: leaves at or after `total`, checkpoint rows, and each tile
+/// row's `(id, bytes)`.
+pub(crate) struct Extents {
+    pub(crate) leaves_beyond: i64,
+    pub(crate) checkpoints: i64,
+    pub(crate) tiles: Vec<(i64, i64)>,
+}
+
+/// The store holds nothing beyond the tree of `total` entries: no leaf
+/// after it, no checkpoint the pass did not check, and tiles holding
+/// exactly the tree's complete nodes.
+pub(crate) fn check_extents(e: &Extents, total: u64, pass: &Pass) -> Result<()> {
+    if e.leaves_beyond != 0 {
+        return Err(fail(
+            CheckName::LeafSequence,
+            Some(total),
+            "leaves stored beyond the latest checkpoint",
+        ));
+    }
+    if u64::try_from(e.checkpoints).ok() != Some(pass.checkpoints) {
+        return Err(fail(
+            CheckName::CheckpointRoot,
+            None,
+            format!(
+                "{} checkpoints stored, {} of them at sizes of the log",
+                e.checkpoints, pass.checkpoints
+            ),
+        ));
+    }
+    for &(id, len) in &e.tiles {
+        let level = (id as u64 >> 56) as usize;
+        let tile = id as u64 & ((1u64 << 56) - 1);
+        let have = pass.nodes_per_level.get(level).copied().unwrap_or(0);
+        let want = have.saturating_sub(tile * TILE_WIDTH).min(TILE_WIDTH) * 32;
+        if len as u64 != want {
+            return Err(fail(
+                CheckName::TileExtent,
+                None,
+                format!("tile (level {level}, {tile}) holds {len} bytes, the tree has {want}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Audits the log at `source` with the checks of `scope` that need only
 /// its leaves, tiles and checkpoints (no index tables), against `keys`.
 pub(crate) fn audit_source<S: LogSource>(

@@ -21,10 +21,13 @@
 //! The schema carries its version in `meta`; a database of another version
 //! is refused at open. Creating the tables is idempotent.
 
+mod audit;
 mod conn;
 pub mod migrate;
 pub mod reads;
 pub mod tables;
+
+pub use audit::audit;
 
 use std::collections::HashMap;
 
@@ -180,18 +183,6 @@ pub fn meta_of(url: &str) -> Result<crate::meta::Meta> {
         .into_iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect())
-}
-
-/// Audits the log at `url` with the checks of `scope` (as `tenderlog audit
-/// --data` does a data directory's, but for the index tables, which this
-/// backend does not keep yet).
-pub fn audit(
-    url: &str,
-    scope: crate::AuditScope,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<crate::AuditReport> {
-    let (_, keys) = crate::meta::log_keys(&meta_of(url)?)?;
-    crate::audit::audit_source(&PgSource::new(url), &keys, scope, progress)
 }
 
 /// Refuses a database without a log, or with a schema of another version.

@@ -11,7 +11,7 @@ use rusqlite::OptionalExtension as _;
 use verifier::Hash;
 use verifier::check::CheckName;
 
-use crate::audit::{AuditReport, AuditScope, RowSet, fail};
+use crate::audit::{AuditReport, AuditScope, Extents, INDEX_TABLES, RowSet, fail};
 use crate::error::Result;
 use crate::layout::{hash_from, sql_u64, tile_id};
 use crate::storage::{LogReader, LogSource, TreeHead};
@@ -222,7 +222,7 @@ pub fn audit_scope(
         let _stop = Stop(&stop);
         let pass = crate::audit::pass(&source, &mut main, &vkey, scope, indexed, progress)?;
         let total = pass.head.size;
-        check_extents(&main, total, stored_checkpoints, pass.checkpoints, &pass.nodes_per_level)?;
+        crate::audit::check_extents(&extents(&main, total, stored_checkpoints)?, total, &pass)?;
         // Each key rotation handed over the tree the log holds at its size
         // (its signatures were checked when the history was read).
         for r in vkey.rotations() {
@@ -241,20 +241,7 @@ pub fn audit_scope(
             let stored = scan.join().map_err(|_| {
                 fail(CheckName::Audit, None, "the index scan stopped without a result")
             })??;
-            let i = pass.implied;
-            let implied = [i.hashes, i.tenders, i.contents, i.docs];
-            for ((table, got), want) in INDEX_TABLES.iter().zip(stored).zip(implied) {
-                if got != want {
-                    return Err(fail(
-                        table.check,
-                        None,
-                        format!(
-                            "{} rows stored, {} implied by the leaves, or rows differ",
-                            got.count, want.count
-                        ),
-                    ));
-                }
-            }
+            crate::audit::compare_index(stored, &pass.implied)?;
         }
         Ok(AuditReport {
             scope,
@@ -272,89 +259,19 @@ pub fn audit_scope(
     Ok(report)
 }
 
-/// The store holds nothing beyond the tree of `total` entries: no leaf
-/// after it, no checkpoint the pass did not check, and tiles holding
-/// exactly the tree's complete nodes.
-fn check_extents(
-    main: &SqliteReader,
-    total: u64,
-    stored_checkpoints: i64,
-    seen_checkpoints: u64,
-    nodes_per_level: &[u64],
-) -> Result<()> {
+/// What the store holds beyond the tree of `total` entries.
+fn extents(main: &SqliteReader, total: u64, checkpoints: i64) -> Result<Extents> {
     let conn = conn_of(&main.store)?;
-    let beyond: i64 =
+    let leaves_beyond =
         conn.query_row("SELECT COUNT(*) FROM leaves WHERE idx >= ?1", [total as i64], |r| {
             r.get(0)
         })?;
-    if beyond != 0 {
-        return Err(fail(
-            CheckName::LeafSequence,
-            Some(total),
-            "leaves stored beyond the latest checkpoint",
-        ));
-    }
-    if u64::try_from(stored_checkpoints).ok() != Some(seen_checkpoints) {
-        return Err(fail(
-            CheckName::CheckpointRoot,
-            None,
-            format!(
-                "{stored_checkpoints} checkpoints stored, {seen_checkpoints} of them at sizes \
-                 of the log"
-            ),
-        ));
-    }
     let mut st = conn.prepare("SELECT id, length(hashes) FROM tiles")?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let len: i64 = r.get(1)?;
-        let level = (id as u64 >> 56) as usize;
-        let tile = id as u64 & ((1u64 << 56) - 1);
-        let have = nodes_per_level.get(level).copied().unwrap_or(0);
-        let want = have.saturating_sub(tile * TILE_WIDTH).min(TILE_WIDTH) * 32;
-        if len as u64 != want {
-            return Err(fail(
-                CheckName::TileExtent,
-                None,
-                format!("tile (level {level}, {tile}) holds {len} bytes, the tree has {want}"),
-            ));
-        }
-    }
-    Ok(())
+    let tiles = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<(i64, i64)>>>()?;
+    Ok(Extents { leaves_beyond, checkpoints, tiles })
 }
-
-/// A projection table of `index.db`: the audit check named for it, and the
-/// query of its rows, with the entry index last.
-struct IndexTable {
-    check: CheckName,
-    sql: &'static str,
-    cols: usize,
-}
-
-/// The tables in the order of [`Implied`]'s fields.
-const INDEX_TABLES: [IndexTable; 4] = [
-    IndexTable {
-        check: CheckName::IndexLeafHashes,
-        sql: "SELECT prefix, idx FROM leaf_hashes",
-        cols: 2,
-    },
-    IndexTable {
-        check: CheckName::IndexTenderEvents,
-        sql: "SELECT tender, seq, idx FROM tender_events",
-        cols: 3,
-    },
-    IndexTable {
-        check: CheckName::IndexContents,
-        sql: "SELECT prefix, idx FROM contents",
-        cols: 2,
-    },
-    IndexTable {
-        check: CheckName::IndexDocuments,
-        sql: "SELECT prefix, idx FROM documents",
-        cols: 2,
-    },
-];
 
 /// Sums the rows of each projection table for entries `[0, indexed)`, over a
 /// connection of its own (so it runs beside the pass). Its snapshot may be
@@ -382,14 +299,14 @@ fn scan_index(dir: &Path, indexed: u64, stop: &AtomicBool) -> Result<[RowSet; 4]
         ));
     }
     let mut sets = [RowSet::default(); 4];
-    for (table, set) in INDEX_TABLES.iter().zip(sets.iter_mut()) {
-        let mut st = ix.prepare(table.sql)?;
+    for ((check, table, columns), set) in INDEX_TABLES.iter().zip(sets.iter_mut()) {
+        let mut st = ix.prepare(&format!("SELECT {} FROM {table}", columns.join(", ")))?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             if stop.load(Ordering::Relaxed) {
                 return Ok([RowSet::default(); 4]);
             }
-            let cols = table.cols;
+            let cols = columns.len();
             // Integers as 8 big-endian bytes, text and blobs as they are; no
             // allocation per row (the tables have a row per entry).
             let mut ints = [[0u8; 8]; 3];
@@ -401,7 +318,7 @@ fn scan_index(dir: &Path, indexed: u64, stop: &AtomicBool) -> Result<[RowSet; 4]
             let idx = u64::from_be_bytes(ints[cols - 1]);
             if idx >= covers {
                 return Err(fail(
-                    table.check,
+                    *check,
                     Some(idx),
                     format!("a row for entry {idx}, beyond the {covers} entries index.db covers"),
                 ));
