@@ -57,4 +57,6 @@ pub use sequencer::{Answer, BatchReport, Committed, NoObserver, Observer, Status
 pub use sqlite::audit::{audit, audit_scope};
 /// The SQLite store's read side and index, at their long-standing paths.
 pub use store::{Location, Store};
-pub use writer::{Appended, BatchOutcome, Ledger, Refused, Rotated, init, init_with, rotate_key};
+pub use writer::{
+    Appended, BatchOutcome, Ledger, Refused, Rotated, init, init_at, init_with, rotate_key,
+};

@@ -206,6 +206,27 @@ pub fn init_with(
     clock: &dyn Clock,
     post_quantum: bool,
 ) -> Result<NoteVerifier> {
+    init_in(&Location::dir(dir), origin, clock, post_quantum)
+}
+
+/// [`init`] for a log at `at`: with a PostgreSQL store, the keys and the
+/// local TSA go in the data directory and the log in the database, which
+/// must not hold one yet.
+pub fn init_at(at: &Location, origin: &str, clock: &dyn Clock) -> Result<NoteVerifier> {
+    init_in(at, origin, clock, true)
+}
+
+fn init_in(
+    at: &Location,
+    origin: &str,
+    clock: &dyn Clock,
+    post_quantum: bool,
+) -> Result<NoteVerifier> {
+    let dir = at.dir.as_path();
+    if let Some(url) = &at.postgres {
+        // Before any key is made: a database that holds a log is refused.
+        crate::postgres::check_empty(url)?;
+    }
     std::fs::create_dir_all(dir).map_err(|source| LedgerError::Io {
         action: "create data directory",
         path: dir.to_owned(),
@@ -213,7 +234,7 @@ pub fn init_with(
     })?;
     let db = store::db_path(dir);
     let key_path = store::key_path(dir);
-    if db.exists() || key_path.exists() {
+    if (at.postgres.is_none() && db.exists()) || key_path.exists() {
         return Err(LedgerError::AlreadyInitialized { dir: dir.to_owned() });
     }
     let _lock = lock(dir)?;
@@ -231,7 +252,12 @@ pub fn init_with(
     let now = clock.now_ms();
     let note = signer.sign_checkpoint(&Checkpoint::new(origin, 0, EMPTY_ROOT).to_text(), now)?;
     let pq = signer.post_quantum().map(CosignerKey::vkey);
-    crate::sqlite::create(dir, origin, &verifier.vkey(), pq.as_deref(), &note, now)?;
+    match &at.postgres {
+        None => crate::sqlite::create(dir, origin, &verifier.vkey(), pq.as_deref(), &note, now)?,
+        Some(url) => {
+            crate::postgres::create(url, origin, &verifier.vkey(), pq.as_deref(), &note, now)?
+        }
+    }
     let io = |action, path: &Path| {
         let path = path.to_owned();
         move |source| LedgerError::Io { action, path, source }

@@ -36,10 +36,16 @@ pub(crate) enum Rules {
     None,
 }
 
-pub(crate) fn init(dir: &Path, origin: &str, rules: Rules, json: bool) -> anyhow::Result<()> {
-    let vkey = ledger::init(dir, origin, &SystemClock)?;
+pub(crate) fn init(
+    at: &ledger::Location,
+    origin: &str,
+    rules: Rules,
+    json: bool,
+) -> anyhow::Result<()> {
+    let dir = at.dir.as_path();
+    let vkey = ledger::init_at(at, origin, &SystemClock)?;
     let in_force = match rules {
-        Rules::Shipped => Some(shipped_rules(dir)?),
+        Rules::Shipped => Some(shipped_rules(at)?),
         Rules::None => None,
     };
     if json {
@@ -48,6 +54,7 @@ pub(crate) fn init(dir: &Path, origin: &str, rules: Rules, json: bool) -> anyhow
             "vkey": vkey.vkey(),
             "mldsa44_vkey": std::fs::read_to_string(ledger::keys::post_quantum_vkey_path(dir))?.trim_end(),
             "data": dir,
+            "store": if at.postgres.is_some() { "postgresql" } else { "sqlite" },
             "key_file": ledger::store::key_path(dir),
             "mldsa44_key_file": ledger::keys::post_quantum_key_path(dir),
             "tsa": ledger::tsa::tsa_dir(dir),
@@ -57,6 +64,14 @@ pub(crate) fn init(dir: &Path, origin: &str, rules: Rules, json: bool) -> anyhow
         }));
     }
     println!("{}", vkey.vkey());
+    let next = match &at.postgres {
+        None => format!("tenderlog append --data {} events.jsonl", dir.display()),
+        Some(_) => format!(
+            "tenderlog serve --data {} --store \"$TENDERLOG_STORE\" (the same URL; every front-end gets a copy of {} with the keys)",
+            dir.display(),
+            dir.display()
+        ),
+    };
     let rules = match &in_force {
         Some((p, c)) => {
             let pack = verifier::policy::RulePack::default_pack();
@@ -69,21 +84,19 @@ pub(crate) fn init(dir: &Path, origin: &str, rules: Rules, json: bool) -> anyhow
         None => "rules: none in force; documents are taken unsigned until a rule pack is published (`tenderlog policy publish`)".to_owned(),
     };
     eprintln!(
-        "tenderlog: created a log with origin {origin} in {}\n\
+        "tenderlog: created a log with origin {origin} in {at}\n\
          the line above is the verifier key (also in {}): give it to everyone who checks receipts\n\
          every checkpoint is also signed with a post-quantum ML-DSA-44 key, verifier key in {} (checked when given as a second --key)\n\
          the signing keys are {} and {} (mode 0600): keep them secret and backed up\n\
          trusted time: {} in {} (its root is trusted; for production, `tenderlog trust add-tsa` an accredited TSA's root)\n\
          {rules}\n\
-         next: tenderlog append --data {} events.jsonl",
-        dir.display(),
+         next: {next}",
         ledger::store::vkey_path(dir).display(),
         ledger::keys::post_quantum_vkey_path(dir).display(),
         ledger::store::key_path(dir).display(),
         ledger::keys::post_quantum_key_path(dir).display(),
         ledger::tsa::NAME,
         ledger::tsa::tsa_dir(dir).display(),
-        dir.display()
     );
     Ok(())
 }
@@ -406,7 +419,7 @@ pub(crate) fn publish_policy(
         None => verifier::policy::RulePack::default_pack(),
         Some(f) => read_registry_file(f, "rule pack", "tenderlog policy default")?,
     };
-    let c = publish(dir, POLICY_TENDER, principal, Body::Policy(pack), "rule pack", file)?;
+    let c = publish(&dir.into(), POLICY_TENDER, principal, Body::Policy(pack), "rule pack", file)?;
     print_json(&receipt(&c))?;
     let a = c.appended.index;
     eprintln!(
@@ -426,7 +439,7 @@ pub(crate) fn publish_calendar(
         Some(f) => read_registry_file(f, "holiday calendar", "tenderlog calendar default")?,
     };
     let a = publish(
-        dir,
+        &dir.into(),
         CALENDAR_TENDER,
         principal,
         Body::Calendar(calendar),
@@ -443,7 +456,7 @@ pub(crate) fn publish_calendar(
 
 /// Appends a registry event (kind `what`) through the writer; its receipt.
 fn publish(
-    dir: &Path,
+    at: &ledger::Location,
     tender: &str,
     principal: &str,
     body: verifier::event::Body,
@@ -454,7 +467,8 @@ fn publish(
     let content =
         verifier::event::Content { tender: tender.into(), principal: principal.into(), body };
     content.validate()?;
-    let appender = match ledger::Appender::open(dir, ledger::AppenderConfig::default()) {
+    let config = ledger::AppenderConfig { postgres: at.postgres.clone(), ..Default::default() };
+    let appender = match ledger::Appender::open(&at.dir, config) {
         Ok(a) => a,
         // The server holds the writer lock: the event goes through it.
         Err(e @ ledger::LedgerError::Locked { .. }) => {
@@ -487,12 +501,14 @@ fn receipt(c: &ledger::Committed) -> serde_json::Value {
 
 /// Puts the shipped rule pack and holiday calendar in force in a new log
 /// (its first two entries); their receipts.
-pub(crate) fn shipped_rules(dir: &Path) -> anyhow::Result<(ledger::Committed, ledger::Committed)> {
+pub(crate) fn shipped_rules(
+    at: &ledger::Location,
+) -> anyhow::Result<(ledger::Committed, ledger::Committed)> {
     use verifier::event::{Body, CALENDAR_TENDER, POLICY_TENDER};
     let pack = Body::Policy(verifier::policy::RulePack::default_pack());
     let calendar = Body::Calendar(verifier::calendar::HolidayCalendar::shipped());
     Ok((
-        publish(dir, POLICY_TENDER, "operator", pack, "rule pack", None)?,
-        publish(dir, CALENDAR_TENDER, "operator", calendar, "holiday calendar", None)?,
+        publish(at, POLICY_TENDER, "operator", pack, "rule pack", None)?,
+        publish(at, CALENDAR_TENDER, "operator", calendar, "holiday calendar", None)?,
     ))
 }

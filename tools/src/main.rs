@@ -221,6 +221,12 @@ enum Command {
         /// The data directory to create (or an empty existing one).
         #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
+        /// Keep the log in PostgreSQL (`postgres://…`, or `key=value`
+        /// settings) instead of the data directory, which then holds the
+        /// keys; the database must not hold a log yet. Serve it with
+        /// `tenderlog serve --data DIR --store URL`.
+        #[arg(long, env = "TENDERLOG_STORE")]
+        store: Option<String>,
         /// The log's origin: first line of every checkpoint and the key name,
         /// a schema-less URL such as `ggzy.example.gov.cn/tenderlog`.
         #[arg(long)]
@@ -689,7 +695,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Calendar(CalendarCommand::Publish { data, file, principal }) => {
             inspect::publish_calendar(&data, file.as_deref(), &principal)
         }
-        Command::Init { data, origin, rules, json } => inspect::init(&data, &origin, rules, json),
+        Command::Init { data, store, origin, rules, json } => {
+            let at = ledger::Location::new(&data, store.as_deref());
+            inspect::init(&at, &origin, rules, json)
+        }
         Command::Append { data, file, principal, batch } => {
             append::run(&data, file.as_deref(), &principal, batch as usize)
         }

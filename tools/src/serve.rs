@@ -240,13 +240,13 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::ensure!(
             ledger::store::key_path(&data).is_file(),
             "the data directory {} holds no log key, so this server cannot sign for the log in PostgreSQL\n  \
-             a new log: tenderlog init --data {0} && tenderlog migrate --from {0} --to <URL>\n  \
+             a new log: tenderlog init --data {0} --store <URL>\n  \
              another front-end of the same log: copy the data directory's keys (log.key, log.vkey, log-mldsa44.*) and trust folders here",
             data.display()
         );
         ledger::postgres::meta_of(url).with_context(|| {
             format!(
-                "couldn't open the log in PostgreSQL\n  hint: copy a log there with tenderlog migrate --from {} --to <URL>",
+                "couldn't open the log in PostgreSQL\n  hint: make one with tenderlog init --data {0} --store <URL>, or copy a log there with tenderlog migrate --from <DIR> --to <URL>",
                 data.display()
             )
         })?;
@@ -254,7 +254,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let origin = args.origin.or(file.origin).unwrap_or_else(|| "tenderlog.local/log".into());
         let vkey = ledger::init(&data, &origin, &SystemClock)?;
         // A new log starts with the shipped rules in force, as `init` does.
-        let (pack, calendar) = crate::inspect::shipped_rules(&data)?;
+        let (pack, calendar) = crate::inspect::shipped_rules(&(&data).into())?;
         eprintln!(
             "tenderlog: created a new log in {}\n  verifier key: {}\n  signing key:  {} (mode 0600; keep it secret and backed up)\n  rules: the shipped rule pack (entry {}) and holiday calendar (entry {}) are in force (`tenderlog init --rules none` first for a log that takes unsigned documents)",
             data.display(),

@@ -174,6 +174,17 @@ pub fn create(
     Ok(())
 }
 
+/// Refuses a database that already holds a log (or cannot be reached).
+pub fn check_empty(url: &str) -> Result<()> {
+    match check_schema(&mut connect(url)?) {
+        Err(LedgerError::Corrupt(_)) => Ok(()),
+        Ok(()) | Err(LedgerError::StoreVersion { .. }) => Err(LedgerError::Corrupt(
+            "the database already holds a tenderlog log: give another database".into(),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
 /// The meta rows of the log at `url` (checked: a log of this version).
 pub fn meta_of(url: &str) -> Result<crate::meta::Meta> {
     let mut client = connect(url)?;

@@ -175,14 +175,26 @@ pub(crate) async fn verify_against_final(url: &str, dir: &Path, acked: &[Receipt
 /// directory keeps the keys only. Returns a submitter's token, kept in the
 /// database (shared by every front-end).
 pub(crate) fn log_in_postgres(dir: &Path, db: &str) -> String {
-    super::init(dir, "frontends.example/log");
     let data = dir.to_str().unwrap();
-    let o = super::run(&["migrate", "--from", data, "--to", db], "");
-    assert!(o.status.success(), "migrate: {}", super::err(&o));
-    // Nothing may be read from the directory's copy by mistake.
-    for f in ["tenderlog.db", "tenderlog.db-wal", "tenderlog.db-shm", "index.db"] {
-        let _ = std::fs::remove_file(dir.join(f));
+    let init = ["init", "--data", data, "--store", db, "--origin", "frontends.example/log"];
+    let o = super::run(&[&init[..], &["--rules", "none", "--json"]].concat(), "");
+    assert!(o.status.success(), "init --store: {}", super::err(&o));
+    let made: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(made["store"], "postgresql", "{made}");
+    // The log is in the database alone: the directory holds the keys.
+    for f in ["tenderlog.db", "index.db"] {
+        assert!(!dir.join(f).exists(), "init --store made {f}");
     }
+    assert!(dir.join("log.key").exists());
+    // A second log in the same database is refused, before any key is made.
+    let other = dir.with_extension("second");
+    let o = super::run(
+        &["init", "--data", other.to_str().unwrap(), "--store", db, "--origin", "x.example/log"],
+        "",
+    );
+    assert!(!o.status.success(), "a second log was made in the database");
+    assert!(super::err(&o).contains("already holds a tenderlog log"), "{}", super::err(&o));
+    assert!(!other.join("log.key").exists(), "a refused init left a key behind");
     let o =
         super::run(&["token", "create", "--data", data, "--store", db, "--name", "agency-01"], "");
     assert!(o.status.success(), "{}", super::err(&o));
