@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Independent encoder for GB/T 38540-2020 ("v4") e-seal test fixtures.
+"""Independent encoder for e-seal test fixtures: GB/T 38540-2020 ("v4")
+and GM/T 0031-2014 ("v1").
 
 Builds an SES_Signature (and the SESeal inside it) with pyasn1's DER
 encoder and signs it with gmssl's SM2 (SM3, default distinguishing ID
@@ -11,11 +12,23 @@ verifier's reading of the standard, not its agreement with itself.
 
 SPEC.json is described in tests/py/README.md. Paths in it are relative
 to the spec file's directory.
+
+tests/py/make_ofd.py uses this module to make the SignedValue.dat of
+each signature in an OFD package. The seal has to exist (for Seal.esl)
+before the Signature.xml that dataHash covers is final, so the work is
+split in two calls:
+
+    p = parse_spec(spec_dict, base_dir, standalone=False)
+    maker_sig = sign_seal(p)              # the maker signs the seal
+    seal_der = encode_seal(p, maker_sig)  # -> Seal.esl
+    p["data_hash"], p["property_info"] = ..., ...
+    ses_der, seal_der = encode(p, maker_sig)  # the signer signs TBS_Sign
 """
 
 import base64
 import binascii
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -54,12 +67,13 @@ SM2_GY = 0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0
 SM2_DEFAULT_ID = b"1234567812345678"
 
 # --------------------------------------------------------------------------
-# ASN.1 schema: GB/T 38540-2020 v4, as given in the brief / DOMAIN.md 2.2.
-# Only what the fixtures use: no extDatas, timeStamp declared but left out.
+# ASN.1 schema, shared parts. Only what the fixtures use: no extDatas,
+# timeStamp declared but left out.
 # --------------------------------------------------------------------------
 
 
 class SESHeader(univ.Sequence):
+    # The same in both versions; `version` is 4 or 1.
     componentType = namedtype.NamedTypes(
         namedtype.NamedType("id", char.IA5String()),
         namedtype.NamedType("version", univ.Integer()),
@@ -67,21 +81,47 @@ class SESHeader(univ.Sequence):
     )
 
 
-class CertList(univ.SequenceOf):
-    # certListType 1: the certificates themselves, DER, each an OCTET STRING.
-    componentType = univ.OctetString()
+class Time(univ.Choice):
+    """A time field, in whichever type the fixture asks for.
 
+    The standards fix one type per field (v4: GeneralizedTime everywhere;
+    v1: UTCTime dates and a BIT STRING timeInfo), but real files differ
+    (DOMAIN.md 2.2), so a fixture may pick any of them. An untagged CHOICE
+    is encoded as its chosen alternative alone, so the standard choice gives
+    exactly the bytes of a plainly typed field."""
 
-class SESESPropertyInfo(univ.Sequence):
     componentType = namedtype.NamedTypes(
-        namedtype.NamedType("type", univ.Integer()),
-        namedtype.NamedType("name", char.UTF8String()),
-        namedtype.NamedType("certListType", univ.Integer()),
-        namedtype.NamedType("certList", CertList()),
-        namedtype.NamedType("createDate", useful.GeneralizedTime()),
-        namedtype.NamedType("validStart", useful.GeneralizedTime()),
-        namedtype.NamedType("validEnd", useful.GeneralizedTime()),
+        namedtype.NamedType("generalTime", useful.GeneralizedTime()),
+        namedtype.NamedType("utcTime", useful.UTCTime()),
+        # v1 timeInfo: the bytes of a DER time, or text, inside a BIT STRING.
+        namedtype.NamedType("bits", univ.BitString()),
     )
+
+
+class CertDigestObj(univ.Sequence):
+    # certListType 2: a digest of the certificate; `type` names the algorithm.
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("type", char.PrintableString()),
+        namedtype.NamedType("value", univ.OctetString()),
+    )
+
+
+class CertEntry(univ.Choice):
+    """One certList entry: a certificate (type 1) or a CertDigestObj (type 2).
+
+    The standard's SES_CertList is a CHOICE of two SEQUENCE OFs that only
+    certListType tells apart. Their entries have different tags, so a
+    CHOICE per entry decodes either list, and a type-1 list encodes exactly
+    as a plain SEQUENCE OF OCTET STRING."""
+
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("cert", univ.OctetString()),
+        namedtype.NamedType("digest", CertDigestObj()),
+    )
+
+
+class CertList(univ.SequenceOf):
+    componentType = CertEntry()
 
 
 class SESESPictrueInfo(univ.Sequence):  # (sic) the standard's spelling
@@ -90,6 +130,23 @@ class SESESPictrueInfo(univ.Sequence):  # (sic) the standard's spelling
         namedtype.NamedType("data", univ.OctetString()),
         namedtype.NamedType("width", univ.Integer()),
         namedtype.NamedType("height", univ.Integer()),
+    )
+
+
+# --------------------------------------------------------------------------
+# GB/T 38540-2020 v4, as given in DOMAIN.md 2.2.
+# --------------------------------------------------------------------------
+
+
+class SESESPropertyInfo(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("type", univ.Integer()),
+        namedtype.NamedType("name", char.UTF8String()),
+        namedtype.NamedType("certListType", univ.Integer()),
+        namedtype.NamedType("certList", CertList()),
+        namedtype.NamedType("createDate", Time()),
+        namedtype.NamedType("validStart", Time()),
+        namedtype.NamedType("validEnd", Time()),
     )
 
 
@@ -115,7 +172,7 @@ class TBSSign(univ.Sequence):
     componentType = namedtype.NamedTypes(
         namedtype.NamedType("version", univ.Integer()),
         namedtype.NamedType("eseal", SESeal()),
-        namedtype.NamedType("timeInfo", useful.GeneralizedTime()),
+        namedtype.NamedType("timeInfo", Time()),
         namedtype.NamedType("dataHash", univ.BitString()),
         namedtype.NamedType("propertyInfo", char.IA5String()),
     )
@@ -135,6 +192,79 @@ class SESSignature(univ.Sequence):
                 explicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatConstructed, 0)
             ),
         ),
+    )
+
+
+# --------------------------------------------------------------------------
+# GM/T 0031-2014 v1 (DOMAIN.md 2.2): the signer's certificate and algorithm
+# sit inside TBS_Sign, and the maker's signature sits in SES_SignInfo.
+# Field names follow that standard (esealInfo, not v4's eSealInfo).
+# --------------------------------------------------------------------------
+
+
+class SESESPropertyInfoV1(univ.Sequence):
+    # No certListType in v1: the list always holds certificates.
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("type", univ.Integer()),
+        namedtype.NamedType("name", char.UTF8String()),
+        namedtype.NamedType("certList", CertList()),
+        namedtype.NamedType("createDate", Time()),
+        namedtype.NamedType("validStart", Time()),
+        namedtype.NamedType("validEnd", Time()),
+    )
+
+
+class SESSealInfoV1(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("header", SESHeader()),
+        namedtype.NamedType("esID", char.IA5String()),
+        namedtype.NamedType("property", SESESPropertyInfoV1()),
+        namedtype.NamedType("picture", SESESPictrueInfo()),
+    )
+
+
+class SESSignInfoV1(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("cert", univ.OctetString()),  # the maker's
+        namedtype.NamedType("signatureAlgorithm", univ.ObjectIdentifier()),
+        namedtype.NamedType("signData", univ.BitString()),
+    )
+
+
+class SESealV1(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("esealInfo", SESSealInfoV1()),
+        namedtype.NamedType("signInfo", SESSignInfoV1()),
+    )
+
+
+class SealSignedDataV1(univ.Sequence):
+    # What the v1 maker signs: SEQUENCE{esealInfo, cert, signatureAlgorithm}
+    # (ofdrw's v1 comment; confirmed on the real v1 seals in
+    # vectors/real-world). Not a named type in the standard.
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("esealInfo", SESSealInfoV1()),
+        namedtype.NamedType("cert", univ.OctetString()),
+        namedtype.NamedType("signatureAlgorithm", univ.ObjectIdentifier()),
+    )
+
+
+class TBSSignV1(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("version", univ.Integer()),
+        namedtype.NamedType("eseal", SESealV1()),
+        namedtype.NamedType("timeInfo", Time()),
+        namedtype.NamedType("dataHash", univ.BitString()),
+        namedtype.NamedType("propertyInfo", char.IA5String()),
+        namedtype.NamedType("cert", univ.OctetString()),  # the signer's
+        namedtype.NamedType("signatureAlgorithm", univ.ObjectIdentifier()),
+    )
+
+
+class SESSignatureV1(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("toSign", TBSSignV1()),
+        namedtype.NamedType("signature", univ.BitString()),
     )
 
 
@@ -415,23 +545,88 @@ def encode_sig(rs, fmt):
 # --------------------------------------------------------------------------
 
 
-def build_seal_info(p):
-    header = SESHeader()
-    header["id"] = "ES"
-    header["version"] = 4
-    header["vid"] = p["vid"]
+def utc_text(t):
+    """'YYYYMMDDHHMMSSZ' as UTCTime text 'YYMMDDHHMMSSZ'. UTCTime's two-digit
+    year means 1950-2049 (RFC 5280 4.1.2.5.1); anything else is refused
+    rather than silently read back as another century."""
+    if not 1950 <= int(t[:4]) <= 2049:
+        raise SpecError(f"{t}: UTCTime holds only the years 1950-2049")
+    return t[2:]
 
-    prop = SESESPropertyInfo()
-    prop["type"] = p["seal_type"]
-    prop["name"] = p["name"]
-    prop["certListType"] = 1
+
+def spec_datetime(t):
+    return datetime.datetime.strptime(t, "%Y%m%d%H%M%SZ")
+
+
+def build_time(t, encoding):
+    """A Time holding `t` ('YYYYMMDDHHMMSSZ', UTC) in the named encoding."""
+    time = Time()
+    if encoding == "generalized":
+        time["generalTime"] = useful.GeneralizedTime(t)
+    elif encoding == "utc":
+        time["utcTime"] = useful.UTCTime(utc_text(t))
+    else:
+        if encoding == "bitstring-der-utc":  # GM/T 0031-2014's form
+            content = der(useful.UTCTime(utc_text(t)))
+        elif encoding == "bitstring-der-generalized":
+            content = der(useful.GeneralizedTime(t))
+        elif encoding == "bitstring-text":
+            # ISO 8601 text with milliseconds, as in the dms360 v1 sample
+            # (2020-01-25T07:31:56.377Z).
+            content = spec_datetime(t).strftime("%Y-%m-%dT%H:%M:%S.000Z").encode("ascii")
+        elif encoding == "bitstring-text-local":
+            # ofdrw's SESV1Container: LocalDateTime.now() as
+            # "yyyy-MM-dd HH:mm:ss", no zone; written here as China time
+            # (UTC+8), the zone such a producer runs in.
+            local = spec_datetime(t) + datetime.timedelta(hours=8)
+            content = local.strftime("%Y-%m-%d %H:%M:%S").encode("ascii")
+        else:
+            raise SpecError(f"time encoding {encoding!r}")
+        time["bits"] = univ.BitString.fromOctetString(content)
+    return time
+
+
+def cert_digest(cert_der, alg):
+    """The CertDigestObj value: SM3 (gmssl) or SHA-256 of the certificate's DER."""
+    if alg == "SM3":
+        return sm3(cert_der)
+    if alg == "SHA256":
+        return hashlib.sha256(cert_der).digest()
+    raise SpecError(f"cert_digest_alg {alg!r}")
+
+
+def build_cert_list(p):
     certs = CertList()
     for i, c in enumerate(p["cert_list"]):
-        certs[i] = univ.OctetString(c)
-    prop["certList"] = certs
-    prop["createDate"] = useful.GeneralizedTime(p["create"])
-    prop["validStart"] = useful.GeneralizedTime(p["valid_start"])
-    prop["validEnd"] = useful.GeneralizedTime(p["valid_end"])
+        entry = CertEntry()
+        if p["cert_list_type"] == 1:
+            entry["cert"] = univ.OctetString(c)
+        else:
+            obj = CertDigestObj()
+            obj["type"] = p["cert_digest_alg"]
+            obj["value"] = univ.OctetString(cert_digest(c, p["cert_digest_alg"]))
+            entry["digest"] = obj
+        certs[i] = entry
+    return certs
+
+
+def build_seal_info(p):
+    v1 = p["version"] == 1
+    header = SESHeader()
+    header["id"] = "ES"
+    header["version"] = p["version"]
+    header["vid"] = p["vid"]
+
+    prop = SESESPropertyInfoV1() if v1 else SESESPropertyInfo()
+    prop["type"] = p["seal_type"]
+    prop["name"] = p["name"]
+    if not v1:
+        prop["certListType"] = p["cert_list_type"]
+    prop["certList"] = build_cert_list(p)
+    enc = p["validity_encoding"]
+    prop["createDate"] = build_time(p["create"], enc)
+    prop["validStart"] = build_time(p["valid_start"], enc)
+    prop["validEnd"] = build_time(p["valid_end"], enc)
 
     pic = SESESPictrueInfo()
     pic["type"] = p["picture_type"]
@@ -439,7 +634,7 @@ def build_seal_info(p):
     pic["width"] = p["width"]
     pic["height"] = p["height"]
 
-    info = SESSealInfo()
+    info = SESSealInfoV1() if v1 else SESSealInfo()
     info["header"] = header
     info["esID"] = p["es_id"]
     info["property"] = prop
@@ -447,27 +642,59 @@ def build_seal_info(p):
     return info
 
 
+def maker_signed_bytes(p, info):
+    """What the maker signs: v4 DER(eSealInfo); v1 DER(SEQUENCE{esealInfo,
+    maker cert, signatureAlgorithm}). These are the constructions the real
+    seals in vectors/real-world verify under (DOMAIN.md 2.3 step 5)."""
+    if p["version"] == 4:
+        return der(info)
+    data = SealSignedDataV1()
+    data["esealInfo"] = info
+    data["cert"] = univ.OctetString(p["maker_cert"])
+    data["signatureAlgorithm"] = SM2_WITH_SM3
+    return der(data)
+
+
 def build_seal(p, maker_sig_bytes):
+    # fromOctetString: 8 bits per byte, so the DER BIT STRING has 0 unused bits.
+    sig_bits = univ.BitString.fromOctetString(maker_sig_bytes)
+    if p["version"] == 1:
+        sign_info = SESSignInfoV1()
+        sign_info["cert"] = univ.OctetString(p["maker_cert"])
+        sign_info["signatureAlgorithm"] = SM2_WITH_SM3
+        sign_info["signData"] = sig_bits
+        seal = SESealV1()
+        seal["esealInfo"] = build_seal_info(p)
+        seal["signInfo"] = sign_info
+        return seal
     seal = SESeal()
     seal["eSealInfo"] = build_seal_info(p)
     seal["cert"] = univ.OctetString(p["maker_cert"])
     seal["signAlgID"] = SM2_WITH_SM3
-    # fromOctetString: 8 bits per byte, so the DER BIT STRING has 0 unused bits.
-    seal["signedValue"] = univ.BitString.fromOctetString(maker_sig_bytes)
+    seal["signedValue"] = sig_bits
     return seal
 
 
 def build_tbs(p, seal):
-    tbs = TBSSign()
-    tbs["version"] = 4
+    v1 = p["version"] == 1
+    tbs = TBSSignV1() if v1 else TBSSign()
+    tbs["version"] = p["version"]
     tbs["eseal"] = seal
-    tbs["timeInfo"] = useful.GeneralizedTime(p["time_info"])
+    tbs["timeInfo"] = build_time(p["time_info"], p["time_info_encoding"])
     tbs["dataHash"] = univ.BitString.fromOctetString(p["data_hash"])
     tbs["propertyInfo"] = p["property_info"]
+    if v1:
+        tbs["cert"] = univ.OctetString(p["signer_cert"])
+        tbs["signatureAlgorithm"] = SM2_WITH_SM3
     return tbs
 
 
 def build_signature(p, tbs, signer_sig_bytes):
+    if p["version"] == 1:
+        sig = SESSignatureV1()
+        sig["toSign"] = tbs
+        sig["signature"] = univ.BitString.fromOctetString(signer_sig_bytes)
+        return sig
     sig = SESSignature()
     sig["toSign"] = tbs
     sig["cert"] = univ.OctetString(p["signer_cert"])
@@ -543,7 +770,24 @@ DEFAULTS = {
     "tamper": None,
     "tamper_resign_signer": False,
     "seal_out": None,
+    "version": 4,
+    "time_info_encoding": None,  # None: "generalized" (v4), "bitstring-der-utc" (v1)
+    "validity_encoding": None,  # None: "generalized" (v4), "utc" (v1)
+    "cert_list_type": 1,
+    "cert_digest_alg": None,  # None: "SM3"; only with cert_list_type 2
 }
+
+# Keys that make_ofd.py sets itself for each signature in a package: the
+# protected content is that signature's Signature.xml, and nothing is
+# written to a file of its own.
+PACKAGE_SET = ("out", "seal_out", "data_hash_hex", "data_file", "property_info")
+
+TIME_ENCODINGS = (
+    "generalized", "utc", "bitstring-der-utc", "bitstring-der-generalized",
+    "bitstring-text", "bitstring-text-local",
+)
+VALIDITY_ENCODINGS = ("generalized", "utc")
+CERT_DIGEST_ALGS = ("SM3", "SHA256")
 
 
 def default_png(w=8, h=8, rgb=(0xFF, 0, 0)):
@@ -586,24 +830,43 @@ def check_int(v, key):
 
 
 def load_spec(spec_path):
+    """The parameters of a standalone spec file (paths relative to it)."""
     with open(spec_path, encoding="utf-8") as f:
         raw = json.load(f)
+    return parse_spec(raw, os.path.dirname(os.path.abspath(spec_path)))
+
+
+def parse_spec(raw, base, standalone=True):
+    """Checks a spec dict and reads the files it names (relative to `base`).
+
+    standalone=False is for make_ofd.py: the keys in PACKAGE_SET are refused
+    (the package sets them), and `data_hash` and `property_info` are left
+    None for the caller to fill in before encode()."""
     if not isinstance(raw, dict):
         raise SpecError("the spec must be a JSON object")
     unknown = set(raw) - set(REQUIRED) - set(DEFAULTS)
     if unknown:  # a misspelt key would otherwise silently take its default
         raise SpecError(f"unknown spec keys: {sorted(unknown)}")
-    missing = [k for k in REQUIRED if raw.get(k) is None]
+    required = REQUIRED
+    if not standalone:
+        owned = sorted(set(raw) & set(PACKAGE_SET))
+        if owned:
+            raise SpecError(f"keys set by the package, not the signature: {owned}")
+        required = tuple(k for k in REQUIRED if k not in PACKAGE_SET)
+    missing = [k for k in required if raw.get(k) is None]
     if missing:
         raise SpecError(f"missing spec keys: {missing}")
     s = dict(DEFAULTS)
     s.update({k: v for k, v in raw.items()})
-    base = os.path.dirname(os.path.abspath(spec_path))
 
     def path(k):
         return os.path.join(base, s[k])
 
     p = {}
+    if s["version"] not in (1, 4) or isinstance(s["version"], bool):
+        raise SpecError(f"version: expected 4 or 1, got {s['version']!r}")
+    p["version"] = s["version"]
+    v1 = p["version"] == 1
     p["vid"] = check_ia5(s["vid"], "vid")
     p["es_id"] = check_ia5(s["es_id"], "es_id")
     p["seal_type"] = check_int(s["seal_type"], "seal_type")
@@ -620,19 +883,56 @@ def load_spec(spec_path):
         raise SpecError("picture_png_hex: empty picture")
     p["width"] = check_int(s["width"], "width")
     p["height"] = check_int(s["height"], "height")
-    p["property_info"] = check_ia5(s["property_info"], "property_info")
 
-    if (s["data_hash_hex"] is None) == (s["data_file"] is None):
-        raise SpecError("give exactly one of data_hash_hex and data_file")
-    if s["data_hash_hex"] is not None:
-        try:
-            p["data_hash"] = bytes.fromhex(s["data_hash_hex"])
-        except ValueError as e:
-            raise SpecError(f"data_hash_hex: {e}") from e
-        if len(p["data_hash"]) != 32:
-            raise SpecError("data_hash_hex: expected 32 bytes (64 hex digits)")
+    # The time encodings: the version's standard form unless one is named.
+    tie = s["time_info_encoding"]
+    if tie is None:
+        tie = "bitstring-der-utc" if v1 else "generalized"
+    if tie not in TIME_ENCODINGS:
+        raise SpecError(f"time_info_encoding: expected one of {list(TIME_ENCODINGS)}, got {tie!r}")
+    p["time_info_encoding"] = tie
+    ve = s["validity_encoding"]
+    if ve is None:
+        ve = "utc" if v1 else "generalized"
+    if ve not in VALIDITY_ENCODINGS:
+        raise SpecError(f"validity_encoding: expected one of {list(VALIDITY_ENCODINGS)}, got {ve!r}")
+    p["validity_encoding"] = ve
+    # UTCTime's range is checked now, not halfway through signing.
+    if tie in ("utc", "bitstring-der-utc"):
+        utc_text(p["time_info"])
+    if ve == "utc":
+        for k in ("create", "valid_start", "valid_end"):
+            utc_text(p[k])
+
+    if s["cert_list_type"] not in (1, 2) or isinstance(s["cert_list_type"], bool):
+        raise SpecError(f"cert_list_type: expected 1 or 2, got {s['cert_list_type']!r}")
+    if v1 and s["cert_list_type"] != 1:
+        raise SpecError("cert_list_type 2 (certificate digests) exists only in v4")
+    p["cert_list_type"] = s["cert_list_type"]
+    if s["cert_digest_alg"] is not None and p["cert_list_type"] != 2:
+        raise SpecError("cert_digest_alg applies only to cert_list_type 2")
+    p["cert_digest_alg"] = s["cert_digest_alg"] or "SM3"
+    if p["cert_digest_alg"] not in CERT_DIGEST_ALGS:
+        raise SpecError(
+            f"cert_digest_alg: expected one of {list(CERT_DIGEST_ALGS)}, got {p['cert_digest_alg']!r}"
+        )
+
+    if standalone:
+        p["property_info"] = check_ia5(s["property_info"], "property_info")
+        if (s["data_hash_hex"] is None) == (s["data_file"] is None):
+            raise SpecError("give exactly one of data_hash_hex and data_file")
+        if s["data_hash_hex"] is not None:
+            try:
+                p["data_hash"] = bytes.fromhex(s["data_hash_hex"])
+            except ValueError as e:
+                raise SpecError(f"data_hash_hex: {e}") from e
+            if len(p["data_hash"]) != 32:
+                raise SpecError("data_hash_hex: expected 32 bytes (64 hex digits)")
+        else:
+            p["data_hash"] = sm3(open(path("data_file"), "rb").read())
     else:
-        p["data_hash"] = sm3(open(path("data_file"), "rb").read())
+        p["property_info"] = None
+        p["data_hash"] = None
 
     p["maker_cert"] = read_cert(path("maker_cert"))
     p["signer_cert"] = read_cert(path("signer_cert"))
@@ -656,8 +956,8 @@ def load_spec(spec_path):
     if s["tamper_resign_signer"] and p["tamper"] not in SEAL_TAMPERS:
         raise SpecError(f"tamper_resign_signer applies only to tamper in {list(SEAL_TAMPERS)}")
     p["tamper_resign_signer"] = s["tamper_resign_signer"]
-    p["out"] = path("out")
-    p["seal_out"] = path("seal_out") if s["seal_out"] is not None else None
+    p["out"] = path("out") if standalone else None
+    p["seal_out"] = path("seal_out") if standalone and s["seal_out"] is not None else None
     return p
 
 
@@ -676,21 +976,40 @@ def signing_point(key, cert_der, what):
     return d, cert_pub
 
 
-def make(p):
+def sign_seal(p):
+    """Step 1: the maker's signature over the untampered seal (the bytes
+    maker_signed_bytes names), encoded as p["maker_signature_format"]."""
     maker_d, maker_pub = signing_point(p["maker_key"], p["maker_cert"], "maker_cert")
+    message = maker_signed_bytes(p, build_seal_info(p))
+    return encode_sig(sm2_sign(maker_d, maker_pub, message), p["maker_signature_format"])
+
+
+def encode_seal(p, maker_sig):
+    """DER of the SESeal exactly as encode() will put it in TBS_Sign (a seal
+    tamper included): make_ofd.py writes it as Seal.esl before the
+    Signature.xml that dataHash covers exists."""
+    t = p["tamper"]
+    q = tamper_params(p, t) if t in SEAL_TAMPERS else p
+    return der(build_seal(q, maker_sig))
+
+
+def encode(p, maker_sig=None):
+    """Step 2: (SES_Signature DER, SESeal DER) for p["data_hash"] and
+    p["property_info"], with the tamper applied. The maker's signature is
+    made here unless the caller made it already with sign_seal(p)."""
+    if p["data_hash"] is None or p["property_info"] is None:
+        raise SpecError("no dataHash / propertyInfo to sign")
     signer_d, signer_pub = signing_point(p["signer_key"], p["signer_cert"], "signer_cert")
+    if maker_sig is None:
+        maker_sig = sign_seal(p)
 
-    # 1. The maker signs DER(SES_SealInfo).
-    info_der = der(build_seal_info(p))
-    maker_sig = encode_sig(sm2_sign(maker_d, maker_pub, info_der), p["maker_signature_format"])
-
-    # 2. The signer signs DER(TBS_Sign), which holds the whole SESeal.
+    # The signer signs DER(TBS_Sign), which holds the whole SESeal.
     tbs_der = der(build_tbs(p, build_seal(p, maker_sig)))
     signer_sig = encode_sig(sm2_sign(signer_d, signer_pub, tbs_der), p["signature_format"])
 
-    # 3. Tamper: rebuild with one field changed, keeping the signatures made
-    #    over the original. With tamper_resign_signer the signer signs the
-    #    tampered seal, so only the maker's signature is wrong.
+    # Tamper: rebuild with one field changed, keeping the signatures made
+    # over the original. With tamper_resign_signer the signer signs the
+    # tampered seal, so only the maker's signature is wrong.
     t = p["tamper"]
     q = tamper_params(p, t) if t else p
     if t == "signer_signature":
@@ -705,13 +1024,32 @@ def make(p):
     # Sanity: the output decodes against the schema and re-encodes to the
     # same bytes (so it is DER, not merely BER), and a tamper did change
     # the part it was meant to change.
-    for data, spec, what in ((out_bytes, SESSignature(), "SES_Signature"), (seal_bytes, SESeal(), "SESeal")):
+    schemas = (
+        ((out_bytes, SESSignatureV1(), "SES_Signature v1"), (seal_bytes, SESealV1(), "SESeal v1"))
+        if p["version"] == 1 else
+        ((out_bytes, SESSignature(), "SES_Signature"), (seal_bytes, SESeal(), "SESeal"))
+    )
+    for data, spec, what in schemas:
         if der(decode_exact(data, spec, what)) != data:
             raise RuntimeError(f"{what}: decode/re-encode is not the identity")
+    if seal_bytes != encode_seal(p, maker_sig):
+        raise RuntimeError("encode_seal disagrees with the seal inside TBS_Sign")
     if t in SEAL_TAMPERS:
-        assert der(build_seal_info(q)) != info_der
+        info = build_seal_info(p)
+        assert maker_signed_bytes(q, build_seal_info(q)) != maker_signed_bytes(p, info)
     if t in ("data_hash",) + SEAL_TAMPERS and not p["tamper_resign_signer"]:
         assert der(tbs) != tbs_der
+    return out_bytes, seal_bytes
+
+
+def make(p):
+    """The command: encode, write `out` (and `seal_out`), return the summary."""
+    # Both keys are checked against their certificates before any signing.
+    signing_point(p["maker_key"], p["maker_cert"], "maker_cert")
+    signing_point(p["signer_key"], p["signer_cert"], "signer_cert")
+    out_bytes, seal_bytes = encode(p)
+    t = p["tamper"]
+    q = tamper_params(p, t) if t else p
 
     with open(p["out"], "wb") as f:
         f.write(out_bytes)
@@ -722,12 +1060,22 @@ def make(p):
         "out": p["out"],
         "seal_out": p["seal_out"],
         "bytes": len(out_bytes),
+        "version": p["version"],
+        "time_info_encoding": p["time_info_encoding"],
+        "validity_encoding": p["validity_encoding"],
+        "cert_list_type": p["cert_list_type"],
         "signature_format": p["signature_format"],
         "maker_signature_format": p["maker_signature_format"],
         "tamper": t,
         "tamper_resign_signer": p["tamper_resign_signer"],
         "data_hash": binascii.hexlify(q["data_hash"]).decode(),
     }
+
+
+def make_der(spec, base_dir):
+    """(SES_Signature DER, SESeal DER) for a standalone spec dict, nothing
+    written: `out` and `seal_out` are checked but not used."""
+    return encode(parse_spec(spec, base_dir))
 
 
 def main(argv):
