@@ -323,3 +323,78 @@ fn seal_bindings_decide_whose_seal_it_is() {
     let f = check_document(&doc, w.at_ms(), &ctx);
     assert_eq!(failed(&f), ["seal / seal 1 binding", "policy / rule pack tenderlog-default v2"]);
 }
+
+/// Every time encoding the two standards and their producers use in
+/// `timeInfo` and the seal's dates is read, to the same instant, and a
+/// conformance finding names each one that departs from the seal's
+/// standard; GM/T 0031 (v1) seals with the v1 `timeInfo` (a BIT STRING
+/// holding a DER UTCTime) verify. Certificate lists of type 2 (digests of
+/// the certificates, by SM3 or SHA-256) bind the signer whose digest is
+/// listed, and only that signer.
+#[test]
+fn every_time_encoding_and_certificate_digest_lists_are_read() {
+    if !have_python_encoder() {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let w = World::new(t.path());
+    let want = (w.t0 + 10) * 1000;
+    // (version, timeInfo encoding, seal date encoding, conformant)
+    let cases = [
+        (4, "generalized", "generalized", true),
+        (4, "utc", "generalized", false),
+        (4, "bitstring-der-generalized", "generalized", false),
+        (4, "generalized", "utc", false),
+        (1, "bitstring-der-utc", "utc", true),
+        (1, "bitstring-der-generalized", "utc", false),
+        (1, "bitstring-text", "utc", false),
+        (1, "bitstring-text-local", "utc", false),
+        (1, "utc", "utc", false),
+        (1, "generalized", "generalized", false),
+    ];
+    for (version, time_info, dates, conformant) in cases {
+        let name = format!("v{version}-{time_info}-{dates}");
+        let (ses, _) = w.make(
+            &name,
+            serde_json::json!({"version": version, "time_info_encoding": time_info, "validity_encoding": dates}),
+        );
+        let s = SealSignature::parse(&ses).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(s.version, version, "{name}");
+        assert_eq!(s.time_info_ms, want, "{name}: timeInfo read as another instant");
+        assert_eq!(s.seal.valid_start_ms, w.t0 * 1000, "{name}");
+        let failed = w.failed(&ses);
+        if conformant {
+            assert!(failed.is_empty(), "{name}: {failed:?} {:?}", s.conformance);
+        } else {
+            // Read, judged, and the deviation named — nothing else fails.
+            assert_eq!(failed, ["seal conformance"], "{name}: {:?}", s.conformance);
+            assert!(
+                s.conformance.iter().any(|n| n.contains("timeInfo") || n.contains("valid")),
+                "{name}: {:?}",
+                s.conformance
+            );
+        }
+    }
+
+    // Certificate lists of type 2: the signer's digest, by SM3 (the
+    // default) or SHA-256, is in the list.
+    for alg in ["SM3", "SHA256"] {
+        let (ses, _) = w.make(
+            &format!("digests-{alg}"),
+            serde_json::json!({"cert_list_type": 2, "cert_digest_alg": alg, "cert_list": ["trader-b.der", "trader-a.der"]}),
+        );
+        let s = SealSignature::parse(&ses).unwrap();
+        assert_eq!(s.seal.cert_list_type, 2);
+        assert_eq!(s.seal.cert_digests.len(), 2);
+        assert!(s.seal.cert_list.is_empty());
+        assert!(w.failed(&ses).is_empty(), "{alg}: {:?}", w.failed(&ses));
+        assert!(s.seal.lists(&w.a.der) && s.seal.lists(&w.b.der));
+        assert!(!s.seal.lists(&w.maker.der));
+        // Only the other trader's digest: the signer is not bound.
+        let (ses, _) = w.make(
+            &format!("digests-{alg}-other"),
+            serde_json::json!({"cert_list_type": 2, "cert_digest_alg": alg, "cert_list": ["trader-b.der"]}),
+        );
+        assert_eq!(w.failed(&ses), ["seal certificate binding"], "{alg}");
+    }
+}

@@ -149,8 +149,11 @@ pub struct Seal {
     pub name: String,
     /// 1 = certificates, 2 = certificate digests.
     pub cert_list_type: i64,
-    /// The certificate list (certificates for type 1).
+    /// The certificate list of type 1: the certificates (DER).
     pub cert_list: Vec<Vec<u8>>,
+    /// The certificate list of type 2 (`CertDigestObj`): each entry's
+    /// digest algorithm as named (`type`) and the certificate's digest.
+    pub cert_digests: Vec<(String, Vec<u8>)>,
     /// When the seal was made, ms.
     pub create_ms: u64,
     /// Start of validity, ms.
@@ -196,20 +199,30 @@ fn parse_seal(t: Tlv<'_>) -> Result<Seal, SealError> {
         .to_owned();
     let cert_list_type = int(expect(&p, 2, Tag::Integer, "certListType")?, "certListType")?;
     let list = expect(&p, 3, Tag::Sequence, "certList")?;
-    let mut cert_list = Vec::new();
+    let (mut cert_list, mut cert_digests) = (Vec::new(), Vec::new());
     for c in elements(list.full, "certList")? {
-        match c.tag {
-            Tag::OctetString => cert_list.push(c.value.to_vec()),
-            // CertDigestObj: kept whole; matched by digest (not supported yet).
-            Tag::Sequence => cert_list.push(c.full.to_vec()),
-            other => return Err(SealError::Parse(format!("certList: unexpected {other}"))),
+        match (cert_list_type, c.tag) {
+            (1, Tag::OctetString) => cert_list.push(c.value.to_vec()),
+            (2, Tag::Sequence) => cert_digests.push(cert_digest_obj(c)?),
+            (kind, other) => {
+                return Err(SealError::Parse(format!(
+                    "certList of type {kind}: unexpected {other}"
+                )));
+            }
         }
     }
+    let mut notes = Vec::new();
+    let mut time = |k: usize, what: &str| -> Result<u64, SealError> {
+        let el = p.get(k).copied().ok_or_else(|| SealError::Parse(format!("{what}: missing")))?;
+        any_time(el, what, TimeForm::Generalized, &mut notes)
+    };
+    let (create_ms, valid_start_ms, valid_end_ms) =
+        (time(4, "createDate")?, time(5, "validStart")?, time(6, "validEnd")?);
     Ok(Seal {
         version: 4,
         der: t.full.to_vec(),
         maker_signed: info.full.to_vec(),
-        conformance: Vec::new(),
+        conformance: notes,
         seal_info: info.full.to_vec(),
         vid,
         es_id,
@@ -217,59 +230,173 @@ fn parse_seal(t: Tlv<'_>) -> Result<Seal, SealError> {
         name,
         cert_list_type,
         cert_list,
-        create_ms: gtime(expect(&p, 4, Tag::GeneralizedTime, "createDate")?, "createDate")?,
-        valid_start_ms: gtime(expect(&p, 5, Tag::GeneralizedTime, "validStart")?, "validStart")?,
-        valid_end_ms: gtime(expect(&p, 6, Tag::GeneralizedTime, "validEnd")?, "validEnd")?,
+        cert_digests,
+        create_ms,
+        valid_start_ms,
+        valid_end_ms,
         maker_cert,
         maker_alg,
         maker_signature,
     })
 }
 
-/// A time in any of the shapes real files use: GeneralizedTime, UTCTime, or
-/// (non-conformant) ISO 8601 text inside a BIT or OCTET STRING.
-fn any_time(t: Tlv<'_>, what: &str, notes: &mut Vec<String>) -> Result<u64, SealError> {
-    match t.tag {
-        Tag::GeneralizedTime => gtime(t, what),
-        Tag::UtcTime => Ok(der::asn1::UtcTime::from_der(t.full)
-            .map_err(perr(what))?
-            .to_unix_duration()
-            .as_millis() as u64),
-        Tag::BitString | Tag::OctetString => {
-            let bytes =
-                if t.tag == Tag::BitString { bit_string(t, what)? } else { t.value.to_vec() };
-            let text = String::from_utf8(bytes)
-                .map_err(|_| SealError::Parse(format!("{what}: not a time")))?;
-            notes.push(format!("{what} is text ({text:?}) in a {}, not a DER time", t.tag));
-            iso8601_ms(&text)
-                .ok_or_else(|| SealError::Parse(format!("{what}: unreadable time {text:?}")))
+/// How a standard encodes a time field: what a file is compared with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TimeForm {
+    /// GB/T 38540: `GeneralizedTime`.
+    Generalized,
+    /// GM/T 0031 validity: `UTCTime`.
+    Utc,
+    /// GM/T 0031 `timeInfo`: a BIT STRING holding a DER `UTCTime`.
+    BitStringUtc,
+}
+
+impl TimeForm {
+    fn name(self) -> &'static str {
+        match self {
+            TimeForm::Generalized => "a GeneralizedTime",
+            TimeForm::Utc => "a UTCTime",
+            TimeForm::BitStringUtc => "a BIT STRING holding a DER UTCTime",
         }
-        other => Err(SealError::Parse(format!("{what}: unexpected {other}"))),
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` to ms since the epoch.
-fn iso8601_ms(s: &str) -> Option<u64> {
+/// A time in any of the shapes the two standards and real producers use —
+/// GeneralizedTime, UTCTime, a BIT or OCTET STRING holding either as DER,
+/// or holding text (ISO 8601, `YYYYMMDDHHMMSSZ`, or a zone-less local
+/// `YYYY-MM-DD HH:MM:SS`, read as Beijing time) — with a conformance note
+/// whenever the shape is not the one `standard` gives for the field.
+fn any_time(
+    t: Tlv<'_>,
+    what: &str,
+    standard: TimeForm,
+    notes: &mut Vec<String>,
+) -> Result<u64, SealError> {
+    let (ms, found) = match t.tag {
+        Tag::GeneralizedTime => (gtime(t, what)?, TimeForm::Generalized),
+        Tag::UtcTime => (utc(t.full, what)?, TimeForm::Utc),
+        Tag::BitString | Tag::OctetString => {
+            let bytes =
+                if t.tag == Tag::BitString { bit_string(t, what)? } else { t.value.to_vec() };
+            match bytes.first() {
+                Some(0x17) if t.tag == Tag::BitString => {
+                    (utc(&bytes, what)?, TimeForm::BitStringUtc)
+                }
+                Some(0x17) => {
+                    notes.push(format!("{what} is a DER UTCTime inside an OCTET STRING"));
+                    return utc(&bytes, what);
+                }
+                Some(0x18) => {
+                    notes.push(format!("{what} is a DER GeneralizedTime inside a {}", t.tag));
+                    return Ok(GeneralizedTime::from_der(&bytes)
+                        .map_err(perr(what))?
+                        .to_unix_duration()
+                        .as_millis() as u64);
+                }
+                _ => {
+                    let text = String::from_utf8(bytes)
+                        .map_err(|_| SealError::Parse(format!("{what}: not a time")))?;
+                    let (ms, zone_less) = text_time_ms(&text).ok_or_else(|| {
+                        SealError::Parse(format!("{what}: unreadable time {text:?}"))
+                    })?;
+                    notes.push(format!("{what} is text ({text:?}) in a {}, not a DER time", t.tag));
+                    if zone_less {
+                        notes.push(format!(
+                            "{what} names no time zone: read as Beijing time (UTC+8)"
+                        ));
+                    }
+                    return Ok(ms);
+                }
+            }
+        }
+        other => return Err(SealError::Parse(format!("{what}: unexpected {other}"))),
+    };
+    if found != standard {
+        notes.push(format!(
+            "{what} is {}, not {} as its standard says",
+            found.name(),
+            standard.name()
+        ));
+    }
+    Ok(ms)
+}
+
+fn utc(der_bytes: &[u8], what: &str) -> Result<u64, SealError> {
+    Ok(der::asn1::UtcTime::from_der(der_bytes).map_err(perr(what))?.to_unix_duration().as_millis()
+        as u64)
+}
+
+/// A time written as text, in ms since the epoch, and whether it named no
+/// zone: `YYYY-MM-DDTHH:MM:SS[.fff]Z`, `YYYYMMDDHHMMSSZ`, or
+/// `YYYY-MM-DD HH:MM:SS` (a local time, as one producer writes it: read as
+/// UTC+8, the time of every Chinese platform).
+fn text_time_ms(s: &str) -> Option<(u64, bool)> {
+    let num = |r: std::ops::Range<usize>| -> Option<u16> {
+        let part = s.get(r)?;
+        if part.bytes().all(|b| b.is_ascii_digit()) { part.parse().ok() } else { None }
+    };
+    let at = |y: u16, mo: u16, d: u16, h: u16, mi: u16, sec: u16| -> Option<u64> {
+        let dt = der::DateTime::new(
+            y,
+            u8::try_from(mo).ok()?,
+            u8::try_from(d).ok()?,
+            u8::try_from(h).ok()?,
+            u8::try_from(mi).ok()?,
+            u8::try_from(sec).ok()?,
+        )
+        .ok()?;
+        Some(dt.unix_duration().as_millis() as u64)
+    };
     let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u16>().ok();
-    if b.len() < 20 || b.get(4) != Some(&b'-') || b.get(10) != Some(&b'T') || !s.ends_with('Z') {
+    if b.len() == 15 && b[14] == b'Z' {
+        let ms = at(num(0..4)?, num(4..6)?, num(6..8)?, num(8..10)?, num(10..12)?, num(12..14)?)?;
+        return Some((ms, false));
+    }
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let dt = der::DateTime::new(
-        num(0..4)?,
-        num(5..7)? as u8,
-        num(8..10)? as u8,
-        num(11..13)? as u8,
-        num(14..16)? as u8,
-        num(17..19)? as u8,
-    )
-    .ok()?;
-    let millis = if b.get(19) == Some(&b'.') {
-        s.get(20..s.len() - 1)?.get(..3)?.parse::<u64>().ok()?
-    } else {
-        0
+    let ms = at(num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?)?;
+    match (b[10], s.get(19..)?) {
+        (b' ', "") => Some((ms.checked_sub(8 * 3_600_000)?, true)),
+        (b'T', "Z") => Some((ms, false)),
+        (b'T', rest) if rest.len() >= 3 && rest.starts_with('.') && rest.ends_with('Z') => {
+            let frac = &rest[1..rest.len() - 1];
+            if !frac.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let digits = &frac[..frac.len().min(3)];
+            let scale = 10u64.pow(3 - digits.len() as u32);
+            Some((ms + digits.parse::<u64>().ok()? * scale, false))
+        }
+        _ => None,
+    }
+}
+
+/// One `CertDigestObj ::= SEQUENCE { type PrintableString, value OCTET STRING }`.
+fn cert_digest_obj(c: Tlv<'_>) -> Result<(String, Vec<u8>), SealError> {
+    let els = elements(c.full, "CertDigestObj")?;
+    let alg = match els.first() {
+        Some(t) if matches!(t.tag, Tag::PrintableString | Tag::Ia5String | Tag::Utf8String) => {
+            String::from_utf8(t.value.to_vec())
+                .map_err(|_| SealError::Parse("CertDigestObj.type: not text".into()))?
+        }
+        _ => return Err(SealError::Parse("CertDigestObj.type: missing".into())),
     };
-    Some(dt.unix_duration().as_millis() as u64 + millis)
+    let value = expect(&els, 1, Tag::OctetString, "CertDigestObj.value")?.value.to_vec();
+    Ok((alg, value))
+}
+
+/// The digest of `cert` with the algorithm a `CertDigestObj` names (SM3 or
+/// SHA-256, by name or OID); `None` for another algorithm.
+fn cert_digest(alg: &str, cert: &[u8]) -> Option<Vec<u8>> {
+    let name = alg.trim().to_ascii_uppercase().replace(['-', '_'], "");
+    match name.as_str() {
+        "SM3" | "1.2.156.10197.1.401" => Some(sm3(cert)),
+        "SHA256" | "2.16.840.1.101.3.4.2.1" => {
+            Some(<sha2::Sha256 as sha2::Digest>::digest(cert).to_vec())
+        }
+        _ => None,
+    }
 }
 
 /// A signature value as BIT STRING (standard) or OCTET STRING (seen).
@@ -341,6 +468,7 @@ fn parse_seal_v1(full: &[u8], els: &[Tlv<'_>]) -> Result<Seal, SealError> {
         any_time(
             p.get(k).copied().ok_or_else(|| SealError::Parse(format!("{what}: missing")))?,
             what,
+            TimeForm::Utc,
             notes,
         )
     };
@@ -359,6 +487,7 @@ fn parse_seal_v1(full: &[u8], els: &[Tlv<'_>]) -> Result<Seal, SealError> {
         name,
         cert_list_type: 1,
         cert_list,
+        cert_digests: Vec::new(),
         create_ms,
         valid_start_ms,
         valid_end_ms,
@@ -374,9 +503,44 @@ impl Seal {
         crate::pki::fingerprint_of(&self.der)
     }
 
-    /// Whether `cert` (DER) is in the seal's certificate list.
+    /// Whether `cert` (DER) is in the seal's certificate list: one of its
+    /// certificates (type 1), or its digest with the algorithm an entry
+    /// names (type 2).
     pub fn lists(&self, cert: &[u8]) -> bool {
-        self.cert_list_type == 1 && self.cert_list.iter().any(|c| c == cert)
+        self.binds(cert).is_ok()
+    }
+
+    /// Whether the seal's certificate list binds `cert` (DER): how, or why not.
+    pub fn binds(&self, cert: &[u8]) -> Result<String, String> {
+        match self.cert_list_type {
+            1 if self.cert_list.iter().any(|c| c == cert) => {
+                Ok("the signer's certificate is in the seal's list".into())
+            }
+            1 => Err("the signer's certificate is not in the seal's list".into()),
+            2 => {
+                let mut unknown = Vec::new();
+                for (alg, digest) in &self.cert_digests {
+                    match cert_digest(alg, cert) {
+                        Some(d) if d == *digest => {
+                            return Ok(format!(
+                                "the signer's certificate's {alg} digest is in the seal's list"
+                            ));
+                        }
+                        Some(_) => {}
+                        None => unknown.push(alg.as_str()),
+                    }
+                }
+                if unknown.is_empty() {
+                    Err("the signer's certificate's digest is not in the seal's list".into())
+                } else {
+                    Err(format!(
+                        "the signer's certificate's digest is not in the seal's list (digests by {} could not be computed)",
+                        unknown.join(", ")
+                    ))
+                }
+            }
+            other => Err(format!("certificate list type {other} is not one the standard defines")),
+        }
     }
 
     /// Verifies the maker's signature over `SES_SealInfo` as found; returns
@@ -442,16 +606,21 @@ impl SealSignature {
             return Err(SealError::Parse(format!("TBS_Sign version {version}")));
         }
         let seal = parse_seal(expect(&t, 1, Tag::Sequence, "TBS_Sign.eseal")?)?;
+        let mut conformance = seal.conformance.clone();
+        let time_info =
+            t.get(2).copied().ok_or_else(|| SealError::Parse("timeInfo: missing".into()))?;
+        let time_info_ms =
+            any_time(time_info, "timeInfo", TimeForm::Generalized, &mut conformance)?;
         Ok(SealSignature {
             version: 4,
-            conformance: seal.conformance.clone(),
+            conformance,
             der: der.to_vec(),
             to_sign: tbs.full.to_vec(),
             signer_cert,
             signature_alg,
             signature,
             timestamp,
-            time_info_ms: gtime(expect(&t, 2, Tag::GeneralizedTime, "timeInfo")?, "timeInfo")?,
+            time_info_ms,
             data_hash: bit_string(expect(&t, 3, Tag::BitString, "dataHash")?, "dataHash")?,
             property_info: ia5(expect(&t, 4, Tag::Ia5String, "propertyInfo")?, "propertyInfo")?,
             seal,
@@ -475,7 +644,8 @@ fn parse_signature_v1(der: &[u8], els: &[Tlv<'_>]) -> Result<SealSignature, Seal
     let get = |k: usize, what: &str| {
         t.get(k).copied().ok_or_else(|| SealError::Parse(format!("{what}: missing")))
     };
-    let time_info_ms = any_time(get(2, "timeInfo")?, "timeInfo", &mut notes)?;
+    let time_info_ms =
+        any_time(get(2, "timeInfo")?, "timeInfo", TimeForm::BitStringUtc, &mut notes)?;
     let data_hash = sig_bytes(get(3, "dataHash")?, "dataHash", &mut notes)?;
     let property_info = ia5(expect(&t, 4, Tag::Ia5String, "propertyInfo")?, "propertyInfo")?;
     let signer_cert = expect(&t, 5, Tag::OctetString, "TBS_Sign.cert")?.value.to_vec();
@@ -583,19 +753,7 @@ impl SealSignature {
                     .map_err(|e| e.to_string()),
             },
         );
-        add(
-            "seal certificate binding",
-            if self.seal.cert_list_type != 1 {
-                Err(format!(
-                    "certificate list type {} is not supported yet",
-                    self.seal.cert_list_type
-                ))
-            } else if self.seal.cert_list.contains(&self.signer_cert) {
-                Ok("the signer's certificate is in the seal's list".into())
-            } else {
-                Err("the signer's certificate is not in the seal's list".into())
-            },
-        );
+        add("seal certificate binding", self.seal.binds(&self.signer_cert));
         add(
             "seal validity",
             if self.seal.valid_start_ms <= at_ms && at_ms <= self.seal.valid_end_ms {
