@@ -25,6 +25,7 @@ pub mod ids;
 pub mod log_keys;
 pub mod merkle;
 pub mod note;
+pub mod ofd;
 pub mod pki;
 pub mod policy;
 pub mod procedure;

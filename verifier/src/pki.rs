@@ -255,6 +255,34 @@ impl Cert {
         }
     }
 
+    /// Z_A of this certificate's SM2 key with distinguishing ID `id` (GB/T
+    /// 32918.2: SM3 of ENTL ‖ ID ‖ a ‖ b ‖ x_G ‖ y_G ‖ x_A ‖ y_A), what SM2
+    /// signing hashes before the message. The curve's constants are the
+    /// `sm2` crate's.
+    pub fn sm2_z(&self, id: &str) -> Result<[u8; 32], PkiError> {
+        use primeorder::PrimeCurveParams as _;
+        use sm3::Digest as _;
+        if self.key_alg()? != KeyAlg::Sm2 {
+            return Err(PkiError::Algorithm("Z_A needs an SM2 key".into()));
+        }
+        let point = self.key_bytes();
+        // An uncompressed SEC1 point: 0x04 ‖ x ‖ y.
+        let Some((&4, xy)) = point.split_first().filter(|(_, xy)| xy.len() == 64) else {
+            return Err(PkiError::Algorithm("an SM2 key that is not an uncompressed point".into()));
+        };
+        let bits = u16::try_from(id.len() * 8)
+            .map_err(|_| PkiError::Algorithm("an SM2 ID longer than 8191 bytes".into()))?;
+        let mut h = sm3::Sm3::new();
+        h.update(bits.to_be_bytes());
+        h.update(id.as_bytes());
+        h.update(sm2::Sm2::EQUATION_A.to_bytes());
+        h.update(sm2::Sm2::EQUATION_B.to_bytes());
+        h.update(sm2::Sm2::GENERATOR.0.to_bytes());
+        h.update(sm2::Sm2::GENERATOR.1.to_bytes());
+        h.update(xy);
+        Ok(h.finalize().into())
+    }
+
     /// Verifies that `issuer` signed this certificate: names match, the
     /// signature algorithm fits the issuer's key, and the signature over the
     /// TBS certificate verifies.
