@@ -124,12 +124,13 @@ async fn tender_bundle_from_a_real_run_verifies() {
     // With the documents on disk: each is found, with the event that logged it.
     let given: Vec<GivenDocument> = docs
         .iter()
-        .map(|(text, d)| GivenDocument { name: text.clone(), sha256: *d, sm3: None })
+        .map(|(text, d)| GivenDocument { name: text.clone(), sha256: *d, sm3: None, ofd: None })
         .collect();
     let report = verify_bundle(&bundle, Some(&trusted), &given);
     assert!(report.verified, "{}", report.to_text());
     assert_eq!(report.documents.len(), STEPS.len());
-    let not_logged = GivenDocument { name: "forged.pdf".into(), sha256: Hash([9; 32]), sm3: None };
+    let not_logged =
+        GivenDocument { name: "forged.pdf".into(), sha256: Hash([9; 32]), sm3: None, ofd: None };
     let report = verify_bundle(&bundle, Some(&trusted), &[not_logged]);
     assert_eq!(failed(&report), vec!["document digest"]);
 

@@ -165,6 +165,7 @@ async fn a_late_bid_is_refused_with_a_receipt_and_the_schedule_is_fixed() {
         name: "late-bid.pdf".into(),
         sha256: verifier::Hash([0x02; 32]),
         sm3: None,
+        ofd: None,
     };
     let report =
         verifier::report::verify_bundle(&bundle, Some(std::slice::from_ref(&key)), &[late]);

@@ -189,6 +189,7 @@ pub fn gather(
         name: "the document".to_owned(),
         sha256: document.sha256,
         sm3: document.sm3,
+        ofd: None,
     }];
     let report = verifier::report::verify_bundle_with(
         &bundle,

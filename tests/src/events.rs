@@ -22,6 +22,7 @@ pub fn all() -> Vec<(&'static str, Event)> {
         ("event-v1-policy", policy_event()),
         ("event-v1-submission-rejected", rejection_event()),
         ("event-v1-document-with-seals", document_with_seals_event()),
+        ("event-v1-document-ofd-seals", document_ofd_seals_event()),
         ("event-v1-seal-binding", seal_binding_event()),
         ("event-v1-sealed-document", sealed_document_event()),
         ("event-v1-reveal", reveal_event()),
@@ -78,10 +79,26 @@ pub fn document_event() -> Event {
             signatures: Vec::new(),
             timestamps: Vec::new(),
             seals: Vec::new(),
+            ofd_seals: Vec::new(),
             received_timestamp: None,
         }),
         policy: None,
     }
+}
+
+/// An OFD package filed with the e-seal inside it, as `tenderlog ofd
+/// extract` gives it: the seal over its signature's Signature.xml.
+pub fn document_ofd_seals_event() -> Event {
+    let mut e = document_event();
+    if let Body::Document(d) = &mut e.body {
+        d.document_type = DocumentType::AwardNotice;
+        d.ofd_seals = vec![verifier::event::OfdSeal {
+            signature_xml: "/Doc_0/Signs/Sign_0/Signature.xml".into(),
+            signature_xml_sm3: h(0x55),
+            seal: verifier::event::Bytes(vec![0x30, 0x03, 0x02, 0x01, 0x04]),
+        }];
+    }
+    e
 }
 
 /// A tender's key times.

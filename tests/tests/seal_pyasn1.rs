@@ -269,6 +269,7 @@ fn seal_bindings_decide_whose_seal_it_is() {
         signatures: Vec::new(),
         timestamps: Vec::new(),
         seals: vec![Bytes(ses.clone())],
+        ofd_seals: Vec::new(),
         received_timestamp: None,
     };
     let fp = SealSignature::parse(&ses).unwrap().seal.fingerprint();
@@ -397,4 +398,98 @@ fn every_time_encoding_and_certificate_digest_lists_are_read() {
         );
         assert_eq!(w.failed(&ses), ["seal certificate binding"], "{alg}");
     }
+}
+
+/// An OFD package's e-seals, as a submission carries them (each with the
+/// SM3 of the `Signature.xml` it signs), pass the same document checks as
+/// a document's own seals — signatures, validity, the seal's binding to the
+/// signer's registered certificate — and a logged `Signature.xml` digest
+/// that is not the one sealed is refused. The package comes from the
+/// independent assembler (`tests/py/make_ofd.py`).
+#[test]
+fn an_ofd_packages_seals_are_checked_as_held() {
+    if !have_python_encoder() {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let w = World::new(t.path());
+    let spec = serde_json::json!({
+        "maker_cert": "maker.der", "maker_key": "maker.key",
+        "signer_cert": "trader-a.der", "signer_key": "trader-a.key",
+        "out": "award.ofd",
+        "signatures": [{
+            "es_id": "35010000000001", "name": "某某建设有限公司公章", "cert_list": ["trader-a.der", "trader-b.der"],
+            "create": gtime(w.t0), "valid_start": gtime(w.t0), "valid_end": gtime(w.t0 + 86_400),
+            "time_info": gtime(w.t0 + 10),
+        }],
+    });
+    let path = w.fx.dir.join("award.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py").join("make_ofd.py");
+    let o = Command::new("python3").arg(script).arg(&path).output().unwrap();
+    assert!(o.status.success(), "make_ofd.py: {}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(w.fx.dir.join("award.ofd")).unwrap();
+
+    let given = verifier::report::GivenDocument::of_bytes("award.ofd", &bytes);
+    let pkg = given.ofd.clone().expect("read as an OFD package");
+    assert_eq!(pkg.intact, Ok(()));
+    let [(location, xml_sm3, ses)] = &pkg.seals[..] else { panic!("{:?}", pkg.seals) };
+    let doc = |xml_sm3: Hash| Document {
+        document_type: DocumentType::AwardNotice,
+        sha256: given.sha256,
+        sm3: given.sm3,
+        size: bytes.len() as u64,
+        media_type: "application/ofd".into(),
+        title: None,
+        signatures: Vec::new(),
+        timestamps: Vec::new(),
+        seals: Vec::new(),
+        ofd_seals: vec![verifier::event::OfdSeal {
+            signature_xml: location.clone(),
+            signature_xml_sm3: xml_sm3,
+            seal: Bytes(ses.clone()),
+        }],
+        received_timestamp: None,
+    };
+    let t_ms = w.t0 * 1000;
+    let s = SealSignature::parse(ses).unwrap();
+    let ca = TrustStore::new(vec![Cert::from_der(&w.ca.der).unwrap()]).unwrap();
+    let tsa = TrustStore::default();
+    let certs: HashMap<Hash, CertRecord> =
+        [(verifier::pki::fingerprint_of(&w.a.der), record(&w.a, t_ms - 60_000))]
+            .into_iter()
+            .collect();
+    let to_a = binding(&s.seal.der, &w.a, BindingAction::Bound, t_ms);
+    let seals: HashMap<Hash, SealRecord> =
+        [(s.seal.fingerprint(), SealRecord::from_chain(&[(1, &to_a)]).unwrap())]
+            .into_iter()
+            .collect();
+    let ctx = Context { ca: &ca, tsa: &tsa, certs: &certs, seals: &seals, policy: None };
+    let failed = |f: &[verifier::signing::Finding]| -> Vec<String> {
+        f.iter()
+            .filter(|x| x.result.is_err())
+            .map(|x| format!("{} / {}", x.check, x.subject))
+            .collect()
+    };
+    let ok = check_document(&doc(*xml_sm3), w.at_ms(), &ctx);
+    assert!(failed(&ok).is_empty(), "{ok:#?}");
+    let subject = format!("OFD seal 1 ({location})");
+    assert!(
+        ok.iter().any(|f| f.check == "seal" && f.subject == subject && f.result.is_ok()),
+        "{ok:#?}"
+    );
+    // The logged Signature.xml digest is not the sealed file's.
+    let mut other = xml_sm3.0;
+    other[0] ^= 1;
+    let bad = check_document(&doc(Hash(other)), w.at_ms(), &ctx);
+    assert_eq!(failed(&bad), [format!("seal / {subject}")], "{bad:#?}");
+    // The seal bound to another trader: its binding fails.
+    let to_b = binding(&s.seal.der, &w.b, BindingAction::Bound, t_ms);
+    let seals_b: HashMap<Hash, SealRecord> =
+        [(s.seal.fingerprint(), SealRecord::from_chain(&[(1, &to_b)]).unwrap())]
+            .into_iter()
+            .collect();
+    let ctx_b = Context { ca: &ca, tsa: &tsa, certs: &certs, seals: &seals_b, policy: None };
+    let wrong = check_document(&doc(*xml_sm3), w.at_ms(), &ctx_b);
+    assert_eq!(failed(&wrong), [format!("seal / {subject} binding")], "{wrong:#?}");
 }

@@ -70,6 +70,7 @@ fn doc(
         signatures: sigs,
         timestamps: ts.into_iter().map(Bytes).collect(),
         seals: Vec::new(),
+        ofd_seals: Vec::new(),
         received_timestamp: None,
     }
 }

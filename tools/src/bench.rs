@@ -202,6 +202,7 @@ pub(crate) fn sample_content(i: u64) -> Content {
             signatures: Vec::new(),
             timestamps: Vec::new(),
             seals: Vec::new(),
+            ofd_seals: Vec::new(),
             received_timestamp: None,
         }),
     }

@@ -161,6 +161,7 @@ fn run_once(alg: &str, events: u64, batch: usize, dir: &Option<PathBuf>) -> anyh
                     }],
                     timestamps: Vec::new(),
                     seals: Vec::new(),
+                    ofd_seals: Vec::new(),
                     received_timestamp: None,
                 }),
             }

@@ -34,6 +34,7 @@ mod demo;
 #[cfg(feature = "demo")]
 mod demo_pki;
 mod inspect;
+mod ofd;
 mod publish;
 mod rules;
 #[cfg(any(feature = "demo", feature = "bench"))]
@@ -355,6 +356,9 @@ enum Command {
     /// Print an inclusion or consistency proof, as JSON with hex hashes.
     #[command(subcommand)]
     Prove(ProveCommand),
+    /// Signed OFD packages (GB/T 33190): what a submission carries for one.
+    #[command(subcommand)]
+    Ofd(OfdCommand),
     /// Re-derive the whole log from its leaves and check everything.
     ///
     /// Checks every leaf's canonical encoding, both hash chains (global and
@@ -527,6 +531,26 @@ enum CalendarCommand {
         /// Principal recorded for the event.
         #[arg(long, default_value = "operator")]
         principal: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OfdCommand {
+    /// Print the body of a document submission for a signed OFD package:
+    /// its SHA-256, SM3, size, and each e-seal inside it with the SM3 of the
+    /// Signature.xml it signs, so the ledger checks the seals as held.
+    ///
+    ///   tenderlog ofd extract award-notice.ofd --document-type award_notice
+    ///
+    /// Refuses a package whose signatures no longer cover it as signed (a
+    /// part changed or removed after signing): `tenderlog-verify ofd FILE`
+    /// shows every check.
+    Extract {
+        /// The OFD package.
+        file: PathBuf,
+        /// The document type to put in the body (e.g. bid, award_notice).
+        #[arg(long)]
+        document_type: Option<String>,
     },
 }
 
@@ -711,6 +735,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Certificate { data, index, url, out, font, witness_policy } => {
             let policy = witness_policy.as_deref().map(inspect::read_witness_policy).transpose()?;
             inspect::certificate(&data, index, &url, out, &font, policy.as_ref())
+        }
+        Command::Ofd(OfdCommand::Extract { file, document_type }) => {
+            ofd::extract(&file, document_type.as_deref())
         }
         Command::Prove(ProveCommand::Inclusion { data, index, leaf_hash, size }) => {
             inspect::prove_inclusion(&data, index, leaf_hash.as_deref(), size)

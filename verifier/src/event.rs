@@ -361,6 +361,8 @@ pub fn reserved_tender(tender: &str) -> bool {
 pub const MAX_SEAL_EVENT_BYTES: usize = 48 * 1024;
 /// Most e-seals on one document.
 pub const MAX_SEALS: usize = 8;
+/// Longest path of a `Signature.xml` inside an OFD package, in bytes.
+pub const MAX_OFD_PATH_BYTES: usize = 512;
 
 /// A binding step.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -707,6 +709,24 @@ impl DocumentType {
     }
 }
 
+/// An e-seal inside an OFD package, as the submitter's client extracted it
+/// (`tenderlog ofd extract`): its `SES_Signature` signs SM3 of the
+/// signature's `Signature.xml` as stored, so that digest is logged beside
+/// it. With the package's own SHA-256 and SM3 in the document, anyone
+/// holding the file can check both (`tenderlog-verify BUNDLE --document
+/// FILE.ofd`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OfdSeal {
+    /// The signature's `Signature.xml`, from the package's root
+    /// (`/Doc_0/Signs/Sign_0/Signature.xml`).
+    pub signature_xml: String,
+    /// SM3 of that file as stored: what the seal's `dataHash` must be.
+    pub signature_xml_sm3: Hash,
+    /// The `SES_Signature` (the signature's `SignedValue.dat`), DER.
+    pub seal: Bytes,
+}
+
 /// A filed document: what identifies its bytes, not the bytes.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -737,6 +757,11 @@ pub struct Document {
     /// DER whose `dataHash` is the document's SM3. Omitted when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seals: Vec<Bytes>,
+    /// E-seals inside the document, an OFD package (GB/T 33190): each signs
+    /// its signature's `Signature.xml`, not the whole file. Omitted when
+    /// empty (so every earlier document keeps its encoding).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ofd_seals: Vec<OfdSeal>,
     /// A token the platform obtained from its TSA when the document arrived
     /// without one where its rule pack requires one: over the document's
     /// SHA-256. Not part of what the submitter sent: the content digest
@@ -759,6 +784,7 @@ impl Document {
             signatures: Vec::new(),
             timestamps: Vec::new(),
             seals: Vec::new(),
+            ofd_seals: Vec::new(),
             received_timestamp: None,
         }
     }
@@ -942,12 +968,25 @@ impl Body {
                         "a timestamp token must be 1 to {MAX_SIGNATURE_BYTES} bytes"
                     )));
                 }
-                if d.seals.len() > MAX_SEALS {
+                if d.seals.len() + d.ofd_seals.len() > MAX_SEALS {
                     return Err(Error::EventInvalid(format!("more than {MAX_SEALS} e-seals")));
+                }
+                for o in &d.ofd_seals {
+                    check_text("signature_xml", &o.signature_xml, MAX_OFD_PATH_BYTES)?;
+                    if !o.signature_xml.starts_with('/') {
+                        return Err(Error::EventInvalid(
+                            "signature_xml is a path from the package's root, starting with /"
+                                .into(),
+                        ));
+                    }
                 }
                 // Whether a seal parses is a check (logged as a rejection),
                 // not a format rule: the format only bounds its size.
-                if d.seals.iter().any(|t| t.0.is_empty() || t.0.len() > MAX_SEAL_EVENT_BYTES) {
+                if d.seals
+                    .iter()
+                    .chain(d.ofd_seals.iter().map(|o| &o.seal))
+                    .any(|t| t.0.is_empty() || t.0.len() > MAX_SEAL_EVENT_BYTES)
+                {
                     return Err(Error::EventInvalid(format!(
                         "an e-seal must be 1 to {MAX_SEAL_EVENT_BYTES} bytes"
                     )));
@@ -1375,6 +1414,7 @@ mod tests {
                 signatures: Vec::new(),
                 timestamps: Vec::new(),
                 seals: Vec::new(),
+                ofd_seals: Vec::new(),
                 received_timestamp: None,
             }),
             policy: None,

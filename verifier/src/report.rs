@@ -196,6 +196,45 @@ pub struct GivenDocument {
     /// Its SM3, when computed: then an event that states an SM3 must state
     /// this one (what binds an SM2 signature or SM3 token to the file).
     pub sm3: Option<Hash>,
+    /// When the file is an OFD package: the e-seals inside it.
+    pub ofd: Option<GivenOfd>,
+}
+
+/// The e-seals found inside a given OFD package, to compare with the ones
+/// its entry logged.
+#[derive(Clone, Debug)]
+pub struct GivenOfd {
+    /// Each signature's `Signature.xml` (from the package's root), the SM3
+    /// of that file, and its `SES_Signature` DER.
+    pub seals: Vec<(String, Hash, Vec<u8>)>,
+    /// Whether every part each signature references is as signed (else
+    /// what is not).
+    pub intact: Result<(), String>,
+}
+
+impl GivenOfd {
+    /// Reads the package in `bytes`; `None` when it is not one.
+    pub fn read(bytes: &[u8]) -> Option<GivenOfd> {
+        let pkg = crate::ofd::Package::read(bytes).ok()?;
+        let report = crate::ofd::verify(bytes, None).ok()?;
+        let mut seals = Vec::new();
+        let mut broken = Vec::new();
+        for sig in &report.signatures {
+            broken.extend(
+                sig.modified()
+                    .into_iter()
+                    .map(|p| format!("{p} changed after {} signed it", sig.location)),
+            );
+            if let (Some(s), Some(xml)) =
+                (&sig.seal, pkg.part(sig.location.trim_start_matches('/')))
+            {
+                let sm3 = Hash(<sm3::Sm3 as sm3::Digest>::digest(xml).into());
+                seals.push((sig.location.clone(), sm3, s.der.clone()));
+            }
+        }
+        let intact = if broken.is_empty() { Ok(()) } else { Err(broken.join("; ")) };
+        Some(GivenOfd { seals, intact })
+    }
 }
 
 impl GivenDocument {
@@ -205,6 +244,7 @@ impl GivenDocument {
             name: name.into(),
             sha256: Hash(<sha2::Sha256 as sha2::Digest>::digest(bytes).into()),
             sm3: Some(Hash(<sm3::Sm3 as sm3::Digest>::digest(bytes).into())),
+            ofd: bytes.starts_with(b"PK\x03\x04").then(|| GivenOfd::read(bytes)).flatten(),
         }
     }
 }
@@ -1377,6 +1417,9 @@ fn given_document(
         Body::Reveal(r) => Some(&r.document),
         _ => None,
     };
+    if let Some(d) = doc.filter(|d| !d.ofd_seals.is_empty()) {
+        out.add(CheckName::Seal, format!("{} e-seals", g.name), ofd_seals_match(d, g));
+    }
     let signed_by: Vec<String> = match doc {
         Some(d) => d
             .signatures
@@ -1396,6 +1439,46 @@ fn given_document(
         "revealed_by": (entry != i).then_some(i),
         "signed_by": signed_by, "event": ev.to_json(),
     }))
+}
+
+/// A given OFD package holds the e-seals its entry logged — the same seal
+/// over a `Signature.xml` of the same SM3, at the same place — and every
+/// part they sign is as signed.
+fn ofd_seals_match(d: &crate::event::Document, g: &GivenDocument) -> Result<String, String> {
+    let Some(pkg) = &g.ofd else {
+        return Err("the entry logs e-seals inside an OFD package, and this file is not one".into());
+    };
+    for (n, logged) in d.ofd_seals.iter().enumerate() {
+        let found = pkg.seals.iter().find(|(at, _, _)| *at == logged.signature_xml);
+        match found {
+            None => {
+                return Err(format!(
+                    "logged e-seal {} ({}) is not in the package",
+                    n + 1,
+                    logged.signature_xml
+                ));
+            }
+            Some((_, sm3, _)) if *sm3 != logged.signature_xml_sm3 => {
+                return Err(format!(
+                    "{} in the package is not the one logged: its SM3 is {sm3}",
+                    logged.signature_xml
+                ));
+            }
+            Some((_, _, der)) if *der != logged.seal.0 => {
+                return Err(format!(
+                    "the e-seal over {} is not the one logged",
+                    logged.signature_xml
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    pkg.intact.clone()?;
+    Ok(format!(
+        "the package's {} logged e-seal{} are in the file, over the same Signature.xml, and every part they sign is as signed",
+        d.ofd_seals.len(),
+        if d.ofd_seals.len() == 1 { "" } else { "s" }
+    ))
 }
 
 /// Reveals: each opens its sealed entry, whose document then gets the same checks at its time.
@@ -1967,4 +2050,86 @@ pub fn verify_receipt_with(
         filings,
         caveats: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod ofd_tests {
+    use super::*;
+
+    /// The real-world signed OFD (read in place; skipped without it).
+    fn sample() -> Option<Vec<u8>> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/vectors/real-world/ofd/v4signed.ofd");
+        let got = std::fs::read(&p).ok();
+        if got.is_none() {
+            eprintln!("SKIPPED: {} is absent", p.display());
+        }
+        got
+    }
+
+    fn logged(g: &GivenOfd) -> crate::event::Document {
+        let mut d = crate::event::Document::new(
+            crate::event::DocumentType::AwardNotice,
+            Hash([0; 32]),
+            1,
+            "application/ofd",
+        );
+        d.ofd_seals = g
+            .seals
+            .iter()
+            .map(|(at, sm3, der)| crate::event::OfdSeal {
+                signature_xml: at.clone(),
+                signature_xml_sm3: *sm3,
+                seal: crate::event::Bytes(der.clone()),
+            })
+            .collect();
+        d
+    }
+
+    /// A given package holds its entry's e-seals, or the report says what
+    /// differs: another Signature.xml, another seal, a seal not there, a
+    /// signed part changed, or a file that is no package.
+    #[test]
+    fn a_given_package_is_compared_with_its_logged_seals() {
+        let Some(bytes) = sample() else { return };
+        let g = GivenDocument::of_bytes("invoice.ofd", &bytes);
+        let pkg = g.ofd.clone().unwrap();
+        assert_eq!(pkg.seals.len(), 1);
+        let d = logged(&pkg);
+        assert!(ofd_seals_match(&d, &g).is_ok(), "{:?}", ofd_seals_match(&d, &g));
+
+        let mut other = d.clone();
+        other.ofd_seals[0].signature_xml_sm3.0[5] ^= 1;
+        assert!(ofd_seals_match(&other, &g).unwrap_err().contains("not the one logged"));
+        let mut other = d.clone();
+        *other.ofd_seals[0].seal.0.last_mut().unwrap() ^= 1;
+        assert!(ofd_seals_match(&other, &g).unwrap_err().contains("e-seal over"));
+        let mut other = d.clone();
+        other.ofd_seals[0].signature_xml = "/Doc_0/Signs/Sign_9/Signature.xml".into();
+        assert!(ofd_seals_match(&other, &g).unwrap_err().contains("not in the package"));
+
+        let plain = GivenDocument::of_bytes("invoice.pdf", b"%PDF-1.7");
+        assert!(ofd_seals_match(&d, &plain).unwrap_err().contains("not one"));
+
+        // A signed part changed: the seals are the logged ones, the package is not as signed.
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..])).unwrap();
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        for i in 0..zip.len() {
+            use std::io::{Read as _, Write as _};
+            let mut f = zip.by_index(i).unwrap();
+            let name = f.name().unwrap().into_owned();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            if name == "Doc_0/Document.xml" {
+                data.push(b' ');
+            }
+            out.start_file(&name, opts).unwrap();
+            out.write_all(&data).unwrap();
+        }
+        let changed = out.finish().unwrap().into_inner();
+        let g2 = GivenDocument::of_bytes("invoice.ofd", &changed);
+        let err = ofd_seals_match(&d, &g2).unwrap_err();
+        assert!(err.contains("/Doc_0/Document.xml changed"), "{err}");
+    }
 }

@@ -497,7 +497,19 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
     }
     let mut roles = Vec::new();
     for (n, der) in doc.seals.iter().enumerate() {
-        if let Some(role) = check_seal(&der.0, n, doc, received_ms, ctx, &mut out) {
+        let over = Protected { sm3: doc.sm3.as_ref(), what: "the document's SM3".into() };
+        let subject = format!("seal {}", n + 1);
+        if let Some(role) = check_seal(&der.0, subject, &over, received_ms, ctx, &mut out) {
+            roles.push(role);
+        }
+    }
+    for (n, o) in doc.ofd_seals.iter().enumerate() {
+        let over = Protected {
+            sm3: Some(&o.signature_xml_sm3),
+            what: format!("the SM3 of the package's {}", o.signature_xml),
+        };
+        let subject = format!("OFD seal {} ({})", n + 1, o.signature_xml);
+        if let Some(role) = check_seal(&o.seal.0, subject, &over, received_ms, ctx, &mut out) {
             roles.push(role);
         }
     }
@@ -512,6 +524,13 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
     out
 }
 
+/// What an e-seal signs: the SM3 the event states for it, and how to name
+/// it (the document's own, or an OFD signature's `Signature.xml`).
+struct Protected<'a> {
+    sm3: Option<&'a Hash>,
+    what: String,
+}
+
 /// Checks one e-seal over the document (DOMAIN.md §2.3): the seal itself
 /// (data hash = the document's SM3, signer and maker signatures, the signer
 /// in the seal's list, validity windows, the maker's certificate chaining to
@@ -522,13 +541,12 @@ pub fn check_document(doc: &Document, received_ms: u64, ctx: &Context<'_>) -> Ve
 /// every check passed.
 fn check_seal(
     der: &[u8],
-    n: usize,
-    doc: &Document,
+    subject: String,
+    over: &Protected<'_>,
     received_ms: u64,
     ctx: &Context<'_>,
     out: &mut Vec<Finding>,
 ) -> Option<SealRole> {
-    let subject = format!("seal {}", n + 1);
     let fail = |out: &mut Vec<Finding>, check: CheckName, subject: String, e: Failure| {
         out.push(Finding { check, subject, result: Err(e) });
     };
@@ -559,7 +577,7 @@ fn check_seal(
         }
     };
     let mut ok = true;
-    let checks = s.verify_digest(doc.sm3.as_ref().map(|h| &h.0[..]), at);
+    let checks = s.verify_digest(over.sm3.map(|h| &h.0[..]), at);
     let failed: Vec<String> = checks
         .iter()
         .filter_map(|c| c.outcome.as_ref().err().map(|e| format!("{}: {e}", c.check)))
@@ -567,7 +585,7 @@ fn check_seal(
     let maker_chain = Cert::from_der(&s.seal.maker_cert).map_err(|e| e.to_string()).and_then(|m| {
         ctx.ca.chain(&m, &[], s.seal.create_ms).map(|_| ()).map_err(|e| e.to_string())
     });
-    let result = if doc.sm3.is_none() {
+    let result = if over.sm3.is_none() {
         Err(Failure::new(
             Reason::Incomplete,
             "an e-seal signs the document's SM3, and the event has none",
@@ -581,10 +599,11 @@ fn check_seal(
         ))
     } else {
         Ok(format!(
-            "{} seal {:?} ({}), maker and signer signatures, data hash = the document's SM3, valid at {at_label}",
+            "{} seal {:?} ({}), maker and signer signatures, data hash = {}, valid at {at_label}",
             if s.version == 4 { "GB/T 38540 v4" } else { "GM/T 0031 v1" },
             s.seal.name,
-            s.seal.es_id
+            s.seal.es_id,
+            over.what
         ))
     };
     ok &= result.is_ok();
@@ -982,7 +1001,7 @@ fn opens(
 /// none; the seal check reports it).
 pub fn signer_fingerprints(doc: &Document) -> Vec<Hash> {
     let mut out: Vec<Hash> = doc.signatures.iter().map(|s| s.cert).collect();
-    for der in &doc.seals {
+    for der in doc.seals.iter().chain(doc.ofd_seals.iter().map(|o| &o.seal)) {
         if let Ok(s) = crate::seal::SealSignature::parse(&der.0) {
             out.push(crate::pki::fingerprint_of(&s.signer_cert));
         }

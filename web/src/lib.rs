@@ -119,7 +119,7 @@ fn given(name: &str, sha256: &str, sm3: &str) -> Result<Option<GivenDocument>, S
         "" => None,
         s => Some(Hash::from_hex(s).map_err(|_| "the SM3 must be 64 hex digits")?),
     };
-    Ok(Some(GivenDocument { name: name.to_owned(), sha256, sm3 }))
+    Ok(Some(GivenDocument { name: name.to_owned(), sha256, sm3, ofd: None }))
 }
 
 /// Verifies a receipt (the JSON `POST /v1/events` answered) against `keys`

@@ -73,6 +73,7 @@ fn document(document_type: DocumentType, bytes: &[u8], media: &str, title: &str)
         signatures: Vec::new(),
         timestamps: Vec::new(),
         seals: Vec::new(),
+        ofd_seals: Vec::new(),
         received_timestamp: None,
     })
 }

@@ -92,6 +92,7 @@ fn given_documents(paths: &[PathBuf]) -> Result<Vec<GivenDocument>, String> {
         let mut h = Sha256::new();
         let mut h3 = <sm3::Sm3 as sm3::Digest>::new();
         let mut buf = vec![0u8; 1 << 16];
+        let mut first = Vec::new();
         loop {
             let n = std::io::Read::read(&mut f, &mut buf)
                 .map_err(|e| format!("couldn't read {}: {e}", d.display()))?;
@@ -100,11 +101,25 @@ fn given_documents(paths: &[PathBuf]) -> Result<Vec<GivenDocument>, String> {
             }
             h.update(&buf[..n]);
             sm3::Digest::update(&mut h3, &buf[..n]);
+            if first.len() < 4 {
+                first.extend_from_slice(&buf[..n.min(4)]);
+            }
         }
+        // A zip: perhaps an OFD package, whose e-seals are compared with
+        // the logged ones.
+        let ofd = if first.starts_with(b"PK\x03\x04") {
+            match read(d, verifier::ofd::MAX_OFD_BYTES) {
+                Ok(bytes) => verifier::report::GivenOfd::read(&bytes),
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
         docs.push(GivenDocument {
             name: d.display().to_string(),
             sha256: Hash(h.finalize().into()),
             sm3: Some(Hash(sm3::Digest::finalize(h3).into())),
+            ofd,
         });
     }
     Ok(docs)
