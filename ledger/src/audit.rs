@@ -522,6 +522,65 @@ pub(crate) fn check_extents(e: &Extents, total: u64, pass: &Pass) -> Result<()> 
     Ok(())
 }
 
+/// How a store's lookup tables are summed beside the pass: for entries
+/// `[0, indexed)`, stopping early (with any result) once the flag is set.
+pub(crate) type IndexScan<'a> = &'a (dyn Fn(&AtomicBool) -> Result<[RowSet; 4]> + Sync);
+
+/// The audit of a store: [`pass`], with the lookup tables summed beside it
+/// by `scan` on a thread of its own (an early end of the pass stops it),
+/// then what only the store can check (`after`, given the pass), then the
+/// tables compared with what the leaves imply.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn audit_store<S: LogSource>(
+    source: &S,
+    main: &mut S::Reader,
+    keys: &LogKeys,
+    scope: AuditScope,
+    indexed: u64,
+    scan: Option<IndexScan<'_>>,
+    after: &mut dyn FnMut(&mut S::Reader, &Pass) -> Result<()>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<AuditReport> {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|threads| -> Result<AuditReport> {
+        let scan = match scan {
+            Some(scan) => Some(
+                std::thread::Builder::new()
+                    .name("audit-index".into())
+                    .spawn_scoped(threads, || scan(&stop))
+                    .map_err(|e| {
+                        fail(CheckName::Audit, None, format!("couldn't start a thread: {e}"))
+                    })?,
+            ),
+            None => None,
+        };
+        // Stops the scan when the audit ends early.
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = Stop(&stop);
+        let pass = pass(source, main, keys, scope, indexed, progress)?;
+        after(main, &pass)?;
+        if let Some(scan) = scan {
+            let stored = scan.join().map_err(|_| {
+                fail(CheckName::Audit, None, "the index scan stopped without a result")
+            })??;
+            compare_index(stored, &pass.implied)?;
+        }
+        Ok(AuditReport {
+            scope,
+            indexed,
+            entries: pass.head.size,
+            checkpoints: pass.checkpoints,
+            tenders: pass.tenders,
+            root: pass.head.root,
+        })
+    })
+}
+
 /// Audits the log at `source` with the checks of `scope` that need only
 /// its leaves, tiles and checkpoints (no index tables), against `keys`.
 pub(crate) fn audit_source<S: LogSource>(

@@ -33,45 +33,21 @@ pub fn audit(
         AuditScope::Integrity => 0,
     };
     let mut main = source.reader()?;
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|threads| -> Result<AuditReport> {
-        // The lookup tables are summed beside the pass, on a connection of their own.
-        let scan = match scope {
-            AuditScope::Full => Some(
-                std::thread::Builder::new()
-                    .name("audit-index".into())
-                    .spawn_scoped(threads, || scan_index(url, indexed, &stop))
-                    .map_err(|e| {
-                        fail(CheckName::Audit, None, format!("couldn't start a thread: {e}"))
-                    })?,
-            ),
-            AuditScope::Integrity => None,
-        };
-        struct Stop<'a>(&'a AtomicBool);
-        impl Drop for Stop<'_> {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::Relaxed);
-            }
-        }
-        let _stop = Stop(&stop);
-        let pass = crate::audit::pass(&source, &mut main, &keys, scope, indexed, progress)?;
-        let total = pass.head.size;
-        crate::audit::check_extents(&extents(&mut main.client, total)?, total, &pass)?;
-        if let Some(scan) = scan {
-            let stored = scan.join().map_err(|_| {
-                fail(CheckName::Audit, None, "the index scan stopped without a result")
-            })??;
-            crate::audit::compare_index(stored, &pass.implied)?;
-        }
-        Ok(AuditReport {
-            scope,
-            indexed,
-            entries: total,
-            checkpoints: pass.checkpoints,
-            tenders: pass.tenders,
-            root: pass.head.root,
-        })
-    })
+    let scan = |stop: &AtomicBool| scan_index(url, indexed, stop);
+    let full = scope == AuditScope::Full;
+    crate::audit::audit_store(
+        &source,
+        &mut main,
+        &keys,
+        scope,
+        indexed,
+        full.then_some(&scan as crate::audit::IndexScan<'_>),
+        &mut |main, pass| {
+            let total = pass.head.size;
+            crate::audit::check_extents(&extents(&mut main.client, total)?, total, pass)
+        },
+        progress,
+    )
 }
 
 fn indexed_upto(client: &mut Client) -> Result<u64> {

@@ -198,60 +198,35 @@ pub fn audit_scope(
     let stored_checkpoints: i64 =
         conn_of(&main.store)?.query_row("SELECT COUNT(*) FROM checkpoints", [], |r| r.get(0))?;
 
-    // The index tables are summed beside the pass, by a thread of their own.
-    let stop = AtomicBool::new(false);
-    let report = std::thread::scope(|threads| -> Result<AuditReport> {
-        let scan = match &ix {
-            Some(_) => Some(
-                std::thread::Builder::new()
-                    .name("audit-index".into())
-                    .spawn_scoped(threads, || scan_index(dir, indexed, &stop))
-                    .map_err(|e| {
-                        fail(CheckName::Audit, None, format!("couldn't start a thread: {e}"))
-                    })?,
-            ),
-            None => None,
-        };
-        // Stops the scan when the audit ends early.
-        struct Stop<'a>(&'a AtomicBool);
-        impl Drop for Stop<'_> {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::Relaxed);
+    let scan = |stop: &AtomicBool| scan_index(dir, indexed, stop);
+    let report = crate::audit::audit_store(
+        &source,
+        &mut main,
+        &vkey,
+        scope,
+        indexed,
+        ix.as_ref().map(|_| &scan as crate::audit::IndexScan<'_>),
+        &mut |main, pass| {
+            let total = pass.head.size;
+            crate::audit::check_extents(&extents(main, total, stored_checkpoints)?, total, pass)?;
+            // Each key rotation handed over the tree the log holds at its size
+            // (its signatures were checked when the history was read).
+            for r in vkey.rotations() {
+                let size = r.checkpoint.size;
+                if size > total || main.store.root_at(size)? != r.checkpoint.root {
+                    return Err(fail(
+                        CheckName::KeyHistory,
+                        None,
+                        format!(
+                            "the key rotation at size {size} names a tree this log does not hold"
+                        ),
+                    ));
+                }
             }
-        }
-        let _stop = Stop(&stop);
-        let pass = crate::audit::pass(&source, &mut main, &vkey, scope, indexed, progress)?;
-        let total = pass.head.size;
-        crate::audit::check_extents(&extents(&main, total, stored_checkpoints)?, total, &pass)?;
-        // Each key rotation handed over the tree the log holds at its size
-        // (its signatures were checked when the history was read).
-        for r in vkey.rotations() {
-            let size = r.checkpoint.size;
-            if size > total || main.store.root_at(size)? != r.checkpoint.root {
-                return Err(fail(
-                    CheckName::KeyHistory,
-                    None,
-                    format!("the key rotation at size {size} names a tree this log does not hold"),
-                ));
-            }
-        }
-
-        // Projections equal what the leaves imply, for the entries they cover.
-        if let Some(scan) = scan {
-            let stored = scan.join().map_err(|_| {
-                fail(CheckName::Audit, None, "the index scan stopped without a result")
-            })??;
-            crate::audit::compare_index(stored, &pass.implied)?;
-        }
-        Ok(AuditReport {
-            scope,
-            indexed,
-            entries: total,
-            checkpoints: pass.checkpoints,
-            tenders: pass.tenders,
-            root: pass.head.root,
-        })
-    })?;
+            Ok(())
+        },
+        progress,
+    )?;
     drop(main);
     if let Some(ix) = &ix {
         ix.execute_batch("COMMIT")?;
