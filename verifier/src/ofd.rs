@@ -224,7 +224,7 @@ fn first_text(node: roxmltree::Node<'_, '_>, name: &'static str) -> Option<Strin
 }
 
 /// How a `Reference`'s `CheckValue` is computed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CheckMethod {
     /// SM3 of the part (`1.2.156.10197.1.401`, or the name `SM3`).
     Sm3,
@@ -354,6 +354,7 @@ pub fn verify(bytes: &[u8], at_ms: Option<u64>) -> Result<OfdReport, OfdError> {
     let entry =
         parse_xml(&entry).map_err(|reason| OfdError::Part { part: "/OFD.xml".into(), reason })?;
     let mut signatures = Vec::new();
+    let mut digests = Digests::default();
     for body in named(entry.root(), "DocBody") {
         let Some(list) = first_text(body, "Signatures") else { continue };
         let list = resolve("", &list).ok_or_else(|| OfdError::Part {
@@ -374,6 +375,7 @@ pub fn verify(bytes: &[u8], at_ms: Option<u64>) -> Result<OfdReport, OfdError> {
             })?;
             signatures.push(check_signature(
                 &pkg,
+                &mut digests,
                 s.attribute("ID").unwrap_or_default(),
                 s.attribute("Type").unwrap_or("Seal"),
                 &location,
@@ -411,8 +413,13 @@ fn check(check: &'static str, outcome: Result<String, String>) -> SealCheck {
 
 /// Checks one signature; a structural fault is a failed check, not an
 /// error, so the other signatures are still judged.
+/// Digests of parts already computed, by part, method and signer (for
+/// SM3 with Z_A): several signatures over one large part hash it once.
+type Digests = std::collections::HashMap<(String, CheckMethod, Option<crate::Hash>), Vec<u8>>;
+
 fn check_signature(
     pkg: &Package,
+    digests: &mut Digests,
     id: &str,
     kind: &str,
     location: &str,
@@ -497,11 +504,26 @@ fn check_signature(
                 RefOutcome::Unreadable(format!("check method {:?} is unknown", sig.check_method))
             }
             (_, _, None) => RefOutcome::Unreadable("no base64 CheckValue".into()),
-            (Some(data), Some(m), Some(want)) => match m.digest(data, signer.as_ref()) {
-                Ok(got) if got == want => RefOutcome::Matches,
-                Ok(_) => RefOutcome::Modified,
-                Err(e) => RefOutcome::Unreadable(e),
-            },
+            (Some(data), Some(m), Some(want)) => {
+                let key = (
+                    part.clone(),
+                    m,
+                    (m == CheckMethod::Sm3WithZ)
+                        .then(|| signer.as_ref().map(Cert::fingerprint))
+                        .flatten(),
+                );
+                let got = match digests.get(&key) {
+                    Some(d) => Ok(d.clone()),
+                    None => m.digest(data, signer.as_ref()).inspect(|d| {
+                        digests.insert(key, d.clone());
+                    }),
+                };
+                match got {
+                    Ok(got) if got == want => RefOutcome::Matches,
+                    Ok(_) => RefOutcome::Modified,
+                    Err(e) => RefOutcome::Unreadable(e),
+                }
+            }
         };
         sig.references.push(Reference { part: format!("/{part}"), outcome });
     }
