@@ -26,6 +26,8 @@ pub mod log_keys;
 pub mod merkle;
 pub mod note;
 pub mod ofd;
+#[cfg(feature = "pdf")]
+pub mod pdf;
 pub mod pki;
 pub mod policy;
 pub mod procedure;
