@@ -116,7 +116,7 @@ impl Store {
                 }
                 // An e-seal brings its signer's certificate chain and its
                 // own binding chain.
-                for der in &d.seals {
+                for der in d.seal_ders() {
                     if let Ok(s) = verifier::seal::SealSignature::parse(&der.0) {
                         chains.insert(cert_tender(&verifier::pki::fingerprint_of(&s.signer_cert)));
                         seal_chains.insert(seal_tender(&s.seal.fingerprint()));

@@ -788,6 +788,13 @@ impl Document {
             received_timestamp: None,
         }
     }
+
+    /// Every e-seal the document carries, its own (over its SM3) and those
+    /// inside it as an OFD package (over their `Signature.xml`): what brings
+    /// seal bindings and signer certificates into its checks.
+    pub fn seal_ders(&self) -> impl Iterator<Item = &Bytes> {
+        self.seals.iter().chain(self.ofd_seals.iter().map(|o| &o.seal))
+    }
 }
 
 /// Most signatures on one document.
@@ -982,11 +989,7 @@ impl Body {
                 }
                 // Whether a seal parses is a check (logged as a rejection),
                 // not a format rule: the format only bounds its size.
-                if d.seals
-                    .iter()
-                    .chain(d.ofd_seals.iter().map(|o| &o.seal))
-                    .any(|t| t.0.is_empty() || t.0.len() > MAX_SEAL_EVENT_BYTES)
-                {
+                if d.seal_ders().any(|t| t.0.is_empty() || t.0.len() > MAX_SEAL_EVENT_BYTES) {
                     return Err(Error::EventInvalid(format!(
                         "an e-seal must be 1 to {MAX_SEAL_EVENT_BYTES} bytes"
                     )));

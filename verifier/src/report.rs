@@ -1251,7 +1251,7 @@ fn selected_documents(
         let Body::Document(d) = &ev.body else { continue };
         if d.signatures.is_empty()
             && d.timestamps.is_empty()
-            && d.seals.is_empty()
+            && d.seal_ders().next().is_none()
             && ev.policy.is_none()
         {
             continue;

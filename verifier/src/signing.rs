@@ -1001,7 +1001,7 @@ fn opens(
 /// none; the seal check reports it).
 pub fn signer_fingerprints(doc: &Document) -> Vec<Hash> {
     let mut out: Vec<Hash> = doc.signatures.iter().map(|s| s.cert).collect();
-    for der in doc.seals.iter().chain(doc.ofd_seals.iter().map(|o| &o.seal)) {
+    for der in doc.seal_ders() {
         if let Ok(s) = crate::seal::SealSignature::parse(&der.0) {
             out.push(crate::pki::fingerprint_of(&s.signer_cert));
         }

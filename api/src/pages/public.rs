@@ -192,7 +192,7 @@ fn entry_summary(f: &Found) -> Markup {
                     @if let Some(t) = &d.title { dt { "标题 Title" } dd { (t) } }
                     dt { "SHA-256" } dd { code.digest { (d.sha256) } }
                     @if let Some(s) = &d.sm3 { dt { "SM3" } dd { code.digest { (s) } } }
-                    dt { "签名 Signatures" } dd { (d.signatures.len()) " · 印章 seals " (d.seals.len()) " · 时间戳 timestamps " (d.timestamps.len()) }
+                    dt { "签名 Signatures" } dd { (d.signatures.len()) " · 印章 seals " (d.seal_ders().count()) " · 时间戳 timestamps " (d.timestamps.len()) }
                 }
                 dt { "提交人 Filed by" } dd { (ev.principal) }
                 dt { "平台接收时间 Received" } dd { (verifier::calendar::when(ev.received_ms)) }

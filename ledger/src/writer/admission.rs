@@ -485,7 +485,7 @@ impl Ledger {
                 }
                 if doc.signatures.is_empty()
                     && doc.timestamps.is_empty()
-                    && doc.seals.is_empty()
+                    && doc.seal_ders().next().is_none()
                     && st.policy.is_none()
                 {
                     return Ok(Admission::Accept);
@@ -499,7 +499,7 @@ impl Ledger {
                 // Each seal's binding chain and signer certificate; a seal
                 // that does not parse is the seal check's to report.
                 let mut seals = HashMap::new();
-                for der in &doc.seals {
+                for der in doc.seal_ders() {
                     let Ok(s) = verifier::seal::SealSignature::parse(&der.0) else { continue };
                     let signer = verifier::pki::fingerprint_of(&s.signer_cert);
                     if let Some(r) = self.cert_record(&signer, st)? {
