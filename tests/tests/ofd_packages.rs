@@ -248,3 +248,42 @@ fn every_bit_flip_of_a_signed_part_is_caught() {
     }
     assert!(flips > 5_000, "{flips}");
 }
+
+/// The ledger checks an OFD package's e-seals as it checks a document's
+/// own: a document whose only e-seals are inside its OFD package, in a log
+/// with no rule pack in force, is not taken unchecked — this seal is not
+/// registered (no binding), so the submission is refused and the refusal
+/// logged, naming the seal check.
+#[test]
+fn the_ledger_checks_the_seals_inside_an_ofd_package() {
+    let Some(v) = tenderlog_tests::vectors_dir("the real-world signed OFD") else { return };
+    let bytes = std::fs::read(v.join("real-world/ofd/v4signed.ofd")).unwrap();
+    let given = verifier::report::GivenDocument::of_bytes("invoice.ofd", &bytes);
+    let pkg = given.ofd.unwrap();
+    let (at, sm3, ses) = pkg.seals[0].clone();
+    let mut doc = verifier::event::Document::new(
+        verifier::event::DocumentType::AwardNotice,
+        given.sha256,
+        bytes.len() as u64,
+        "application/ofd",
+    );
+    doc.sm3 = given.sm3;
+    doc.ofd_seals = vec![verifier::event::OfdSeal {
+        signature_xml: at,
+        signature_xml_sm3: sm3,
+        seal: verifier::event::Bytes(ses),
+    }];
+    let t = tempfile::tempdir().unwrap();
+    ledger::init(t.path(), "ofd.example/log", &ledger::clock::SystemClock).unwrap();
+    let clock = std::sync::Arc::new(ledger::ManualClock::new(1_700_000_000_000));
+    let mut l = ledger::Ledger::open(t.path(), clock).unwrap();
+    let content = verifier::event::Content {
+        tender: "ZB2026-OFD".into(),
+        principal: "agency-01".into(),
+        body: verifier::event::Body::Document(doc),
+    };
+    let out = l.append(vec![content]).unwrap();
+    let refused = out.results[0].as_ref().expect_err("an unregistered seal was taken unchecked");
+    assert!(refused.logged.is_some(), "the refusal is logged");
+    assert!(refused.error.to_string().contains("seal"), "{}", refused.error);
+}
