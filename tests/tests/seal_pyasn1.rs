@@ -493,3 +493,110 @@ fn an_ofd_packages_seals_are_checked_as_held() {
     let wrong = check_document(&doc(*xml_sm3), w.at_ms(), &ctx_b);
     assert_eq!(failed(&wrong), [format!("seal / {subject} binding")], "{wrong:#?}");
 }
+
+/// The whole path of an OFD package as held: a log that trusts the seal
+/// CA registers the trader's certificate and binds the seal to it; the
+/// package (assembled by `tests/py/make_ofd.py`) is filed with its e-seals
+/// as `tenderlog ofd extract` gives them, and taken; its entry's bundle,
+/// given the file, verifies — every check, the e-seals inside the file
+/// being the logged ones among them.
+#[test]
+fn an_ofd_package_is_filed_bundled_and_verified_with_its_file() {
+    use verifier::event::{Body, Content};
+    if !have_python_encoder() {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let w = World::new(t.path());
+    let spec = serde_json::json!({
+        "maker_cert": "maker.der", "maker_key": "maker.key",
+        "signer_cert": "trader-a.der", "signer_key": "trader-a.key",
+        "out": "award.ofd",
+        "signatures": [{
+            "es_id": "35010000000001", "name": "某某建设有限公司公章", "cert_list": ["trader-a.der"],
+            "create": gtime(w.t0), "valid_start": gtime(w.t0), "valid_end": gtime(w.t0 + 86_400),
+            "time_info": gtime(w.t0 + 10), "with_seal_file": true,
+        }],
+    });
+    let path = w.fx.dir.join("award.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py").join("make_ofd.py");
+    let o = Command::new("python3").arg(script).arg(&path).output().unwrap();
+    assert!(o.status.success(), "make_ofd.py: {}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(w.fx.dir.join("award.ofd")).unwrap();
+    let given = verifier::report::GivenDocument::of_bytes("award.ofd", &bytes);
+    let pkg = given.ofd.clone().unwrap();
+    let (at, xml_sm3, ses) = pkg.seals[0].clone();
+    let esl = SealSignature::parse(&ses).unwrap().seal.der;
+
+    let dir = t.path().join("log");
+    ledger::init(&dir, "ofd.example/log", &ledger::clock::SystemClock).unwrap();
+    ledger::trust::add_ca(&dir, &w.ca.der).unwrap();
+    let clock = std::sync::Arc::new(ledger::ManualClock::new(w.at_ms()));
+    let mut l = ledger::Ledger::open(&dir, clock).unwrap();
+    let t_ms = w.t0 * 1000;
+    let cert = CertificateEvent {
+        der: Bytes(w.a.der.clone()),
+        cert_kind: CertKind::Trader,
+        uscc: Some(USCC.parse().unwrap()),
+        unit_name: Some(UNIT.into()),
+        resident_id: None,
+        lifecycle: Lifecycle::Issued,
+        effective_ms: t_ms - 60_000,
+    };
+    let bind = binding(&esl, &w.a, BindingAction::Bound, t_ms);
+    let registry = |body: Body| Content {
+        tender: body.required_tender().unwrap(),
+        principal: "registry".into(),
+        body,
+    };
+    let out = l
+        .append(vec![registry(Body::Certificate(cert)), registry(Body::SealBinding(bind))])
+        .unwrap();
+    for r in &out.results {
+        assert!(r.is_ok(), "{:?}", r.as_ref().err().map(|e| e.error.to_string()));
+    }
+    let mut doc = Document::new(
+        DocumentType::AwardNotice,
+        given.sha256,
+        bytes.len() as u64,
+        "application/ofd",
+    );
+    doc.sm3 = given.sm3;
+    doc.ofd_seals = vec![verifier::event::OfdSeal {
+        signature_xml: at,
+        signature_xml_sm3: xml_sm3,
+        seal: Bytes(ses),
+    }];
+    let filed = Content {
+        tender: "ZB2026-OFD".into(),
+        principal: "agency-01".into(),
+        body: Body::Document(doc),
+    };
+    let out = l.append(vec![filed]).unwrap();
+    let index = match &out.results[0] {
+        Ok(a) => a.index,
+        Err(e) => panic!("the OFD was refused: {}", e.error),
+    };
+    drop(l);
+
+    let store = ledger::Store::open(&dir).unwrap();
+    let signer = ledger::keys::load(&ledger::store::key_path(&dir), store.origin()).unwrap();
+    let roots = ledger::trust::bundle_roots(&dir).unwrap();
+    let selection = verifier::bundle::Selection::Indexes(vec![index]);
+    let bundle = store.export_bundle(&selection, Some(&signer), &roots).unwrap();
+    let bundle = verifier::bundle::Bundle::from_zip(&bundle.to_zip().unwrap()).unwrap();
+    let documents = [given];
+    let r = verifier::report::verify_bundle_with(
+        &bundle,
+        &verifier::report::Options { documents: &documents, ..Default::default() },
+    );
+    assert!(r.verified, "{}", r.to_text());
+    assert!(
+        r.checks.iter().any(|c| c.check.as_str() == "seal"
+            && c.subject == "award.ofd e-seals"
+            && c.status == verifier::report::Status::Pass),
+        "{}",
+        r.to_text()
+    );
+}
