@@ -260,7 +260,6 @@ fn the_ledger_checks_the_seals_inside_an_ofd_package() {
     let bytes = std::fs::read(v.join("real-world/ofd/v4signed.ofd")).unwrap();
     let given = verifier::report::GivenDocument::of_bytes("invoice.ofd", &bytes);
     let pkg = given.ofd.unwrap();
-    let (at, sm3, ses) = pkg.seals[0].clone();
     let mut doc = verifier::event::Document::new(
         verifier::event::DocumentType::AwardNotice,
         given.sha256,
@@ -268,11 +267,7 @@ fn the_ledger_checks_the_seals_inside_an_ofd_package() {
         "application/ofd",
     );
     doc.sm3 = given.sm3;
-    doc.ofd_seals = vec![verifier::event::OfdSeal {
-        signature_xml: at,
-        signature_xml_sm3: sm3,
-        seal: verifier::event::Bytes(ses),
-    }];
+    doc.ofd_seals = pkg.seals;
     let t = tempfile::tempdir().unwrap();
     ledger::init(t.path(), "ofd.example/log", &ledger::clock::SystemClock).unwrap();
     let clock = std::sync::Arc::new(ledger::ManualClock::new(1_700_000_000_000));

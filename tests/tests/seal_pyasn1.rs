@@ -120,6 +120,28 @@ impl World {
         (self.t0 + 20) * 1000
     }
 
+    /// An OFD package from the independent assembler (`tests/py/make_ofd.py`)
+    /// with one seal applied by trader A, listing `cert_list`: its bytes.
+    fn ofd(&self, name: &str, cert_list: &[&str]) -> Vec<u8> {
+        let spec = serde_json::json!({
+            "maker_cert": "maker.der", "maker_key": "maker.key",
+            "signer_cert": "trader-a.der", "signer_key": "trader-a.key",
+            "out": format!("{name}.ofd"),
+            "signatures": [{
+                "es_id": "35010000000001", "name": "某某建设有限公司公章", "cert_list": cert_list,
+                "create": gtime(self.t0), "valid_start": gtime(self.t0),
+                "valid_end": gtime(self.t0 + 86_400), "time_info": gtime(self.t0 + 10),
+                "with_seal_file": true,
+            }],
+        });
+        let path = self.fx.dir.join(format!("{name}.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py").join("make_ofd.py");
+        let o = Command::new("python3").arg(script).arg(&path).output().unwrap();
+        assert!(o.status.success(), "make_ofd.py {name}: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(self.fx.dir.join(format!("{name}.ofd"))).unwrap()
+    }
+
     fn failed(&self, ses: &[u8]) -> Vec<&'static str> {
         let s = SealSignature::parse(ses).unwrap();
         s.verify_digest(Some(&self.doc_sm3), self.at_ms())
@@ -413,27 +435,13 @@ fn an_ofd_packages_seals_are_checked_as_held() {
     }
     let t = tempfile::tempdir().unwrap();
     let w = World::new(t.path());
-    let spec = serde_json::json!({
-        "maker_cert": "maker.der", "maker_key": "maker.key",
-        "signer_cert": "trader-a.der", "signer_key": "trader-a.key",
-        "out": "award.ofd",
-        "signatures": [{
-            "es_id": "35010000000001", "name": "某某建设有限公司公章", "cert_list": ["trader-a.der", "trader-b.der"],
-            "create": gtime(w.t0), "valid_start": gtime(w.t0), "valid_end": gtime(w.t0 + 86_400),
-            "time_info": gtime(w.t0 + 10),
-        }],
-    });
-    let path = w.fx.dir.join("award.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py").join("make_ofd.py");
-    let o = Command::new("python3").arg(script).arg(&path).output().unwrap();
-    assert!(o.status.success(), "make_ofd.py: {}", String::from_utf8_lossy(&o.stderr));
-    let bytes = std::fs::read(w.fx.dir.join("award.ofd")).unwrap();
+    let bytes = w.ofd("award", &["trader-a.der", "trader-b.der"]);
 
     let given = verifier::report::GivenDocument::of_bytes("award.ofd", &bytes);
     let pkg = given.ofd.clone().expect("read as an OFD package");
     assert_eq!(pkg.intact, Ok(()));
-    let [(location, xml_sm3, ses)] = &pkg.seals[..] else { panic!("{:?}", pkg.seals) };
+    let [logged] = &pkg.seals[..] else { panic!("{:?}", pkg.seals) };
+    let (location, xml_sm3) = (&logged.signature_xml, &logged.signature_xml_sm3);
     let doc = |xml_sm3: Hash| Document {
         document_type: DocumentType::AwardNotice,
         sha256: given.sha256,
@@ -444,15 +452,11 @@ fn an_ofd_packages_seals_are_checked_as_held() {
         signatures: Vec::new(),
         timestamps: Vec::new(),
         seals: Vec::new(),
-        ofd_seals: vec![verifier::event::OfdSeal {
-            signature_xml: location.clone(),
-            signature_xml_sm3: xml_sm3,
-            seal: Bytes(ses.clone()),
-        }],
+        ofd_seals: vec![verifier::event::OfdSeal { signature_xml_sm3: xml_sm3, ..logged.clone() }],
         received_timestamp: None,
     };
     let t_ms = w.t0 * 1000;
-    let s = SealSignature::parse(ses).unwrap();
+    let s = SealSignature::parse(&logged.seal.0).unwrap();
     let ca = TrustStore::new(vec![Cert::from_der(&w.ca.der).unwrap()]).unwrap();
     let tsa = TrustStore::default();
     let certs: HashMap<Hash, CertRecord> =
@@ -508,26 +512,10 @@ fn an_ofd_package_is_filed_bundled_and_verified_with_its_file() {
     }
     let t = tempfile::tempdir().unwrap();
     let w = World::new(t.path());
-    let spec = serde_json::json!({
-        "maker_cert": "maker.der", "maker_key": "maker.key",
-        "signer_cert": "trader-a.der", "signer_key": "trader-a.key",
-        "out": "award.ofd",
-        "signatures": [{
-            "es_id": "35010000000001", "name": "某某建设有限公司公章", "cert_list": ["trader-a.der"],
-            "create": gtime(w.t0), "valid_start": gtime(w.t0), "valid_end": gtime(w.t0 + 86_400),
-            "time_info": gtime(w.t0 + 10), "with_seal_file": true,
-        }],
-    });
-    let path = w.fx.dir.join("award.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py").join("make_ofd.py");
-    let o = Command::new("python3").arg(script).arg(&path).output().unwrap();
-    assert!(o.status.success(), "make_ofd.py: {}", String::from_utf8_lossy(&o.stderr));
-    let bytes = std::fs::read(w.fx.dir.join("award.ofd")).unwrap();
+    let bytes = w.ofd("award", &["trader-a.der"]);
     let given = verifier::report::GivenDocument::of_bytes("award.ofd", &bytes);
     let pkg = given.ofd.clone().unwrap();
-    let (at, xml_sm3, ses) = pkg.seals[0].clone();
-    let esl = SealSignature::parse(&ses).unwrap().seal.der;
+    let esl = SealSignature::parse(&pkg.seals[0].seal.0).unwrap().seal.der;
 
     let dir = t.path().join("log");
     ledger::init(&dir, "ofd.example/log", &ledger::clock::SystemClock).unwrap();
@@ -563,11 +551,7 @@ fn an_ofd_package_is_filed_bundled_and_verified_with_its_file() {
         "application/ofd",
     );
     doc.sm3 = given.sm3;
-    doc.ofd_seals = vec![verifier::event::OfdSeal {
-        signature_xml: at,
-        signature_xml_sm3: xml_sm3,
-        seal: Bytes(ses),
-    }];
+    doc.ofd_seals = pkg.seals;
     let filed = Content {
         tender: "ZB2026-OFD".into(),
         principal: "agency-01".into(),

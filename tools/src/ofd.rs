@@ -8,7 +8,6 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use sha2::Digest as _;
-use verifier::event::{Bytes, OfdSeal};
 use verifier::ofd::RefOutcome;
 
 /// The body of a document submission for the package at `file` (with
@@ -27,13 +26,12 @@ pub(crate) fn extract(file: &Path, document_type: Option<&str>) -> anyhow::Resul
     );
     let bytes = std::fs::read(file).with_context(|| format!("couldn't read {}", file.display()))?;
     let pkg = verifier::ofd::Package::read(&bytes)?;
-    let report = verifier::ofd::verify(&bytes, None)?;
+    let report = verifier::ofd::verify_package(&pkg, None)?;
     anyhow::ensure!(
         !report.signatures.is_empty(),
         "{} holds no signature: submit it as a plain document (its sha256, size and media_type)",
         file.display()
     );
-    let mut seals = Vec::new();
     for sig in &report.signatures {
         let broken: Vec<String> = sig
             .references
@@ -55,7 +53,7 @@ pub(crate) fn extract(file: &Path, document_type: Option<&str>) -> anyhow::Resul
             broken.join(", "),
             file.display()
         );
-        let Some(seal) = &sig.seal else {
+        if sig.seal.is_none() {
             anyhow::bail!(
                 "signature {:?} of {} is not an e-seal this version reads: {}",
                 sig.id,
@@ -66,16 +64,9 @@ pub(crate) fn extract(file: &Path, document_type: Option<&str>) -> anyhow::Resul
                     .cloned()
                     .unwrap_or_default()
             );
-        };
-        let xml = pkg
-            .part(sig.location.trim_start_matches('/'))
-            .context("the signature's file vanished from the package")?;
-        seals.push(OfdSeal {
-            signature_xml: sig.location.clone(),
-            signature_xml_sm3: verifier::Hash(sm3::Sm3::digest(xml).into()),
-            seal: Bytes(seal.der.clone()),
-        });
+        }
     }
+    let seals = verifier::ofd::ofd_seals(&pkg, &report);
     let mut body = serde_json::json!({
         "sha256": verifier::Hash(sha2::Sha256::digest(&bytes).into()),
         "sm3": verifier::Hash(sm3::Sm3::digest(&bytes).into()),

@@ -349,7 +349,11 @@ impl OfdReport {
 /// (a timestamp's, a receipt's); without it, each seal's claimed
 /// `timeInfo`.
 pub fn verify(bytes: &[u8], at_ms: Option<u64>) -> Result<OfdReport, OfdError> {
-    let pkg = Package::read(bytes)?;
+    verify_package(&Package::read(bytes)?, at_ms)
+}
+
+/// [`verify`] of a package already read.
+pub fn verify_package(pkg: &Package, at_ms: Option<u64>) -> Result<OfdReport, OfdError> {
     let entry = pkg.xml("OFD.xml")?;
     let entry =
         parse_xml(&entry).map_err(|reason| OfdError::Part { part: "/OFD.xml".into(), reason })?;
@@ -374,7 +378,7 @@ pub fn verify(bytes: &[u8], at_ms: Option<u64>) -> Result<OfdReport, OfdError> {
                 reason: format!("BaseLoc {base:?} leaves the package"),
             })?;
             signatures.push(check_signature(
-                &pkg,
+                pkg,
                 &mut digests,
                 s.attribute("ID").unwrap_or_default(),
                 s.attribute("Type").unwrap_or("Seal"),
@@ -383,8 +387,27 @@ pub fn verify(bytes: &[u8], at_ms: Option<u64>) -> Result<OfdReport, OfdError> {
             ));
         }
     }
-    let uncovered = uncovered(&pkg, &signatures);
+    let uncovered = uncovered(pkg, &signatures);
     Ok(OfdReport { signatures, uncovered, parts: pkg.parts.len() })
+}
+
+/// The e-seals of a checked package as a document event carries them
+/// (`ofd_seals`): each seal signature with its `Signature.xml`'s path and
+/// SM3 as stored.
+pub fn ofd_seals(pkg: &Package, report: &OfdReport) -> Vec<crate::event::OfdSeal> {
+    report
+        .signatures
+        .iter()
+        .filter_map(|sig| {
+            let seal = sig.seal.as_ref()?;
+            let xml = pkg.part(sig.location.trim_start_matches('/'))?;
+            Some(crate::event::OfdSeal {
+                signature_xml: sig.location.clone(),
+                signature_xml_sm3: crate::Hash(<sm3::Sm3 as sm3::Digest>::digest(xml).into()),
+                seal: crate::event::Bytes(seal.der.clone()),
+            })
+        })
+        .collect()
 }
 
 /// Parts no signature references, leaving out `Signatures.xml` files and

@@ -204,9 +204,8 @@ pub struct GivenDocument {
 /// its entry logged.
 #[derive(Clone, Debug)]
 pub struct GivenOfd {
-    /// Each signature's `Signature.xml` (from the package's root), the SM3
-    /// of that file, and its `SES_Signature` DER.
-    pub seals: Vec<(String, Hash, Vec<u8>)>,
+    /// Its e-seals, as a document event carries them.
+    pub seals: Vec<crate::event::OfdSeal>,
     /// Whether every part each signature references is as signed (else
     /// what is not).
     pub intact: Result<(), String>,
@@ -216,24 +215,18 @@ impl GivenOfd {
     /// Reads the package in `bytes`; `None` when it is not one.
     pub fn read(bytes: &[u8]) -> Option<GivenOfd> {
         let pkg = crate::ofd::Package::read(bytes).ok()?;
-        let report = crate::ofd::verify(bytes, None).ok()?;
-        let mut seals = Vec::new();
-        let mut broken = Vec::new();
-        for sig in &report.signatures {
-            broken.extend(
+        let report = crate::ofd::verify_package(&pkg, None).ok()?;
+        let broken: Vec<String> = report
+            .signatures
+            .iter()
+            .flat_map(|sig| {
                 sig.modified()
                     .into_iter()
-                    .map(|p| format!("{p} changed after {} signed it", sig.location)),
-            );
-            if let (Some(s), Some(xml)) =
-                (&sig.seal, pkg.part(sig.location.trim_start_matches('/')))
-            {
-                let sm3 = Hash(<sm3::Sm3 as sm3::Digest>::digest(xml).into());
-                seals.push((sig.location.clone(), sm3, s.der.clone()));
-            }
-        }
+                    .map(|p| format!("{p} changed after {} signed it", sig.location))
+            })
+            .collect();
         let intact = if broken.is_empty() { Ok(()) } else { Err(broken.join("; ")) };
-        Some(GivenOfd { seals, intact })
+        Some(GivenOfd { seals: crate::ofd::ofd_seals(&pkg, &report), intact })
     }
 }
 
@@ -1449,7 +1442,7 @@ fn ofd_seals_match(d: &crate::event::Document, g: &GivenDocument) -> Result<Stri
         return Err("the entry logs e-seals inside an OFD package, and this file is not one".into());
     };
     for (n, logged) in d.ofd_seals.iter().enumerate() {
-        let found = pkg.seals.iter().find(|(at, _, _)| *at == logged.signature_xml);
+        let found = pkg.seals.iter().find(|s| s.signature_xml == logged.signature_xml);
         match found {
             None => {
                 return Err(format!(
@@ -1458,13 +1451,13 @@ fn ofd_seals_match(d: &crate::event::Document, g: &GivenDocument) -> Result<Stri
                     logged.signature_xml
                 ));
             }
-            Some((_, sm3, _)) if *sm3 != logged.signature_xml_sm3 => {
+            Some(s) if s.signature_xml_sm3 != logged.signature_xml_sm3 => {
                 return Err(format!(
-                    "{} in the package is not the one logged: its SM3 is {sm3}",
-                    logged.signature_xml
+                    "{} in the package is not the one logged: its SM3 is {}",
+                    logged.signature_xml, s.signature_xml_sm3
                 ));
             }
-            Some((_, _, der)) if *der != logged.seal.0 => {
+            Some(s) if s.seal != logged.seal => {
                 return Err(format!(
                     "the e-seal over {} is not the one logged",
                     logged.signature_xml
@@ -2074,15 +2067,7 @@ mod ofd_tests {
             1,
             "application/ofd",
         );
-        d.ofd_seals = g
-            .seals
-            .iter()
-            .map(|(at, sm3, der)| crate::event::OfdSeal {
-                signature_xml: at.clone(),
-                signature_xml_sm3: *sm3,
-                seal: crate::event::Bytes(der.clone()),
-            })
-            .collect();
+        d.ofd_seals = g.seals.clone();
         d
     }
 

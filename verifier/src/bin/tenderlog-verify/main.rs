@@ -140,6 +140,21 @@ fn given_roots(paths: &[PathBuf]) -> Result<Option<Vec<verifier::pki::Cert>>, St
     Ok(Some(out))
 }
 
+/// How `seal`, `ofd` and `pdf` judge a signed file.
+#[derive(clap::Args, Debug)]
+struct SignedFileArgs {
+    /// A trusted CA root certificate (DER); repeat for several.
+    #[arg(long)]
+    root: Vec<PathBuf>,
+    /// The trusted signing time, ms since the epoch (a timestamp's, a
+    /// receipt's); without it, the time each signature claims.
+    #[arg(long)]
+    at: Option<u64>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Verify an e-seal signature (GB/T 38540 v4 or GM/T 0031 v1 SES_Signature).
@@ -154,15 +169,8 @@ enum Command {
         /// The protected bytes (e.g. the OFD's Signature.xml).
         #[arg(long)]
         content: Option<PathBuf>,
-        /// A trusted CA root certificate (DER); repeat for several.
-        #[arg(long)]
-        root: Vec<PathBuf>,
-        /// The trusted signing time, ms since the epoch (e.g. a timestamp's).
-        #[arg(long)]
-        at: Option<u64>,
-        /// Print the checks as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        how: SignedFileArgs,
     },
     /// Verify a signed OFD package (GB/T 33190) and every e-seal in it.
     ///
@@ -179,16 +187,8 @@ enum Command {
     Ofd {
         /// The OFD package.
         file: PathBuf,
-        /// A trusted CA root certificate (DER); repeat for several.
-        #[arg(long)]
-        root: Vec<PathBuf>,
-        /// The trusted signing time, ms since the epoch (a timestamp's, a
-        /// receipt's); else each seal's claimed timeInfo.
-        #[arg(long)]
-        at: Option<u64>,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        how: SignedFileArgs,
     },
     /// Verify every signature in a PDF: its byte range, and the CMS (or the
     /// GB/T 38540 e-seal) in its /Contents over the bytes the range covers.
@@ -205,15 +205,8 @@ enum Command {
     Pdf {
         /// The PDF file.
         file: PathBuf,
-        /// A trusted CA root certificate (DER); repeat for several.
-        #[arg(long)]
-        root: Vec<PathBuf>,
-        /// The trusted signing time, ms since the epoch; else the claimed one.
-        #[arg(long)]
-        at: Option<u64>,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        how: SignedFileArgs,
     },
     /// Verify an RFC 3161 timestamp token (or TimeStampResp) over a digest.
     Timestamp {
@@ -479,7 +472,8 @@ fn chain_checks(
 }
 
 /// `tenderlog-verify ofd`.
-fn ofd(file: &PathBuf, root: &[PathBuf], at: Option<u64>, json: bool) -> Result<ExitCode, String> {
+fn ofd(file: &PathBuf, how: &SignedFileArgs) -> Result<ExitCode, String> {
+    let (root, at, json) = (&how.root, how.at, how.json);
     let bytes = read(file, verifier::ofd::MAX_OFD_BYTES)?;
     let mut report = verifier::ofd::verify(&bytes, at).map_err(|e| e.to_string())?;
     if !root.is_empty() {
@@ -564,7 +558,8 @@ fn ofd(file: &PathBuf, root: &[PathBuf], at: Option<u64>, json: bool) -> Result<
 }
 
 /// `tenderlog-verify pdf`.
-fn pdf(file: &PathBuf, root: &[PathBuf], at: Option<u64>, json: bool) -> Result<ExitCode, String> {
+fn pdf(file: &PathBuf, how: &SignedFileArgs) -> Result<ExitCode, String> {
+    let (root, at, json) = (&how.root, how.at, how.json);
     let bytes = read(file, verifier::pdf::MAX_PDF_BYTES as u64)?;
     let mut report = verifier::pdf::verify(&bytes, at).map_err(|e| e.to_string())?;
     if !root.is_empty() {
@@ -655,7 +650,7 @@ fn pdf(file: &PathBuf, root: &[PathBuf], at: Option<u64>, json: bool) -> Result<
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Some(Command::Seal { file, content, root, at, json }) => {
+        Some(Command::Seal { file, content, how: SignedFileArgs { root, at, json } }) => {
             let s = verifier::seal::SealSignature::parse(&read(&file, 1 << 20)?)
                 .map_err(|e| e.to_string())?;
             let content = content.as_ref().map(|p| read(p, 1 << 30)).transpose()?;
@@ -687,8 +682,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Some(Command::Ofd { file, root, at, json }) => ofd(&file, &root, at, json),
-        Some(Command::Pdf { file, root, at, json }) => pdf(&file, &root, at, json),
+        Some(Command::Ofd { file, how }) => ofd(&file, &how),
+        Some(Command::Pdf { file, how }) => pdf(&file, &how),
         Some(Command::Timestamp { file, digest, tsa_root, json }) => {
             let bytes = read(&file, 1 << 20)?;
             let token = verifier::tsp::token_from_response(&bytes).unwrap_or(bytes);
