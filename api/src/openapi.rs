@@ -207,7 +207,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 role: None,
                 params: &[],
                 body: None,
-                ok: &[(200, JSON, "quorum, witnesses, cosigned, cosigned_size")],
+                ok: &[(200, JSON, "quorum, witnesses, cosigned, cosigned_size, asking")],
                 errors: &[Code::NotFound],
             },
             get(v1::witnesses),
@@ -540,7 +540,7 @@ pub fn routes() -> Vec<(Route, MethodRouter<Arc<AppState>>)> {
                 params: &[],
                 body: None,
                 ok: &[
-                    (200, JSON, "ok, tree_size, checkpoint_age_ms"),
+                    (200, JSON, "ok, tree_size, checkpoint_age_ms, sequencer"),
                     (503, JSON, "the same, ok false"),
                 ],
                 errors: &[],

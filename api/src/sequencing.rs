@@ -10,7 +10,12 @@
 //! every submission). Once a second it tries to take the lock, so when the
 //! sequencer's process dies (PostgreSQL drops its lock with its connection)
 //! a standby opens the log from its committed state and sequences within
-//! about a second. DESIGN.md gives the reasoning and the cost.
+//! about a second. A sequencer that loses its lock while it runs (its
+//! lock's connection ended by a partition or a restarted server, and
+//! another front-end took the lock) steps down to a standby as soon as it
+//! notices — its own commit refused by the head's compare-and-swap, or
+//! another address on the board — and forwards from then on. DESIGN.md
+//! gives the reasoning and the cost.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
@@ -20,6 +25,10 @@ use ledger::keys::LogSigner;
 use ledger::{Appender, AppenderConfig, LedgerError, Location, Status};
 
 use crate::error::{ApiError, Code};
+
+/// Marks a submission a standby forwarded: the front-end it reaches does
+/// not forward it again.
+const FORWARDED: &str = "tenderlog-forwarded";
 
 /// How often a standby tries to become the sequencer.
 const TAKEOVER_EVERY: Duration = Duration::from_secs(1);
@@ -43,6 +52,9 @@ struct Forward {
     http: reqwest::Client,
     /// The sequencer's address, as last read from the database.
     url: RwLock<Option<String>>,
+    /// This front-end's own advertised address: never forwarded to (it is
+    /// still on the board after stepping down, until another takes over).
+    own: RwLock<Option<String>>,
     /// Forwards in flight (at most [`FORWARDS_AT_ONCE`]).
     permits: tokio::sync::Semaphore,
     /// The standby's reads of the log's progress and of the sequencer's
@@ -64,6 +76,7 @@ impl Sequencing {
                 .build()
                 .unwrap_or_default(),
             url: RwLock::new(None),
+            own: RwLock::new(None),
             permits: tokio::sync::Semaphore::new(FORWARDS_AT_ONCE),
             store: Mutex::new(None),
             board: Mutex::new(None),
@@ -93,6 +106,11 @@ impl Sequencing {
     /// The appender, when this front-end is the sequencer.
     pub fn appender(&self) -> Option<Arc<Appender>> {
         self.appender.read().ok().and_then(|a| a.clone())
+    }
+
+    /// Whether this front-end is the log's sequencer now.
+    pub fn sequences(&self) -> bool {
+        self.appender().is_some()
     }
 
     /// The log's signing keys.
@@ -159,29 +177,79 @@ impl Sequencing {
         with_board(f, db, |b| b.advertise(url, now))
     }
 
-    /// A standby's loop: refreshes its view, and takes over as sequencer
-    /// when the lock is free (then advertises `url`). Ends once this
-    /// front-end sequences.
-    pub async fn stand_by(self: Arc<Self>, config: AppenderConfig, url: String) {
-        if self.forward.is_none() {
-            return;
+    /// The front-end's role, kept right for the server's life (a log in
+    /// PostgreSQL; on a data directory the front-end is always the
+    /// sequencer). Every second: a standby refreshes its view and takes
+    /// over when the lock is free (then advertises `url`); the sequencer
+    /// checks that it still is one, and steps down to a standby when not
+    /// ([`Sequencing::demote`]).
+    pub async fn watch(self: Arc<Self>, config: AppenderConfig, url: String) {
+        let Some(f) = &self.forward else { return };
+        if let Ok(mut own) = f.own.write() {
+            *own = Some(url.clone());
         }
         let mut tick = tokio::time::interval(TAKEOVER_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        while self.appender().is_none() {
+        loop {
             tick.tick().await;
             if self.forward.as_ref().is_some_and(|f| f.stopping.load(Ordering::SeqCst)) {
                 return;
             }
             let (me, config, url) = (self.clone(), config.clone(), url.clone());
-            let round = tokio::task::spawn_blocking(move || me.take_over(config, &url)).await;
+            let round = tokio::task::spawn_blocking(move || match me.appender() {
+                Some(a) => me.still_sequencer(a, &url).map(|_| ()),
+                None => me.take_over(config, &url).map(|took| {
+                    if took {
+                        tracing::warn!("this front-end is now the log's sequencer");
+                    }
+                }),
+            })
+            .await;
             match round {
-                Ok(Ok(true)) => tracing::warn!("this front-end is now the log's sequencer"),
-                Ok(Ok(false)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "standby round failed"),
-                Err(e) => tracing::warn!(error = %e, "standby round failed"),
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "sequencing round failed"),
+                Err(e) => tracing::warn!(error = %e, "sequencing round failed"),
             }
         }
+    }
+
+    /// The sequencer's check of itself (blocking): it stops being one when
+    /// its sequencer thread stopped (its lock lost to another front-end, a
+    /// head that moved under it, a fatal store error) or when another
+    /// front-end advertised itself since — which only the holder of the
+    /// lock does. Whether it still is.
+    fn still_sequencer(&self, appender: Arc<Appender>, url: &str) -> Result<bool, LedgerError> {
+        let Some(f) = &self.forward else { return Ok(true) };
+        let Some(db) = &f.at.postgres else { return Ok(true) };
+        let why = match appender.status().stopped() {
+            Some(why) => why,
+            None => match with_board(f, db, |b| b.current())? {
+                Some(other) if other != url => {
+                    format!("{other} advertised itself as the log's sequencer")
+                }
+                _ => return Ok(true),
+            },
+        };
+        self.demote(appender, &why)?;
+        Ok(false)
+    }
+
+    /// Steps down from sequencer to standby (blocking): submissions go to
+    /// the new sequencer from now on; those still queued here are answered
+    /// with a retryable error (their batch cannot commit: the head's
+    /// compare-and-swap fences a deposed sequencer), and nothing
+    /// acknowledged is lost. A front-end that stepped down for a fatal
+    /// error of its own tries to take over again like any standby, which
+    /// reopens the log from its committed state.
+    fn demote(&self, appender: Arc<Appender>, why: &str) -> Result<(), LedgerError> {
+        tracing::warn!(reason = %why, "this front-end is no longer the log's sequencer; it serves as a standby");
+        if let Ok(mut slot) = self.appender.write() {
+            slot.take();
+        }
+        // Its lock and connections go with it.
+        appender.shutdown();
+        drop(appender);
+        self.refresh()
     }
 
     /// One try to become the sequencer (blocking); whether it did.
@@ -197,7 +265,15 @@ impl Sequencing {
                 }
                 // The standby's own reads are the appender's now.
                 let _ = f.store.lock().map(|mut s| s.take());
-                self.advertise(url)?;
+                // Only a sequencer that advertised itself after taking the
+                // lock may read another's address on the board as its
+                // deposition ([`Sequencing::still_sequencer`]).
+                if let Err(e) = self.advertise(url) {
+                    if let Some(a) = self.appender() {
+                        self.demote(a, &format!("couldn't advertise itself: {e}"))?;
+                    }
+                    return Err(e);
+                }
                 Ok(true)
             }
             Err(LedgerError::SequencerElsewhere) => {
@@ -229,12 +305,23 @@ impl Sequencing {
         let Some(url) = f.url.read().ok().and_then(|u| u.clone()) else {
             return Err(unavailable("no front-end has advertised itself as the sequencer".into()));
         };
+        // One hop at most: a front-end that stepped down is still on the
+        // board until another takes over, and two standbys with stale views
+        // could send a submission back and forth.
+        if f.own.read().ok().is_some_and(|own| own.as_deref() == Some(url.as_str())) {
+            return Err(unavailable("this front-end stepped down as the sequencer".into()));
+        }
+        if headers.contains_key(FORWARDED) {
+            return Err(unavailable(format!(
+                "a forwarded submission reached a standby (the sequencer is no longer {url})"
+            )));
+        }
         let _permit = f
             .permits
             .acquire()
             .await
             .map_err(|e| unavailable(format!("the forwarding queue is closed: {e}")))?;
-        let mut request = f.http.post(format!("{url}/v1/events")).body(body);
+        let mut request = f.http.post(format!("{url}/v1/events")).header(FORWARDED, "1").body(body);
         for name in [header::AUTHORIZATION, header::CONTENT_TYPE] {
             if let Some(v) = headers.get(&name) {
                 request = request.header(name, v);

@@ -200,8 +200,20 @@ pub async fn start(
         .await
         .map_err(|e| ServeError::Io { addr: config.listen, source: std::io::Error::other(e) })??;
     let sequencing = Arc::new(sequencing);
-    let witnessing = match &config.witnessing {
-        Some(w) => Some(Arc::new(crate::witnessing::Witnessing::new(w.clone(), &at)?)),
+    // Opening the cosigned-checkpoint table may connect to PostgreSQL,
+    // which blocks: off the async threads.
+    let witnessing = match config.witnessing.clone() {
+        Some(w) => {
+            let place = at.clone();
+            let made =
+                tokio::task::spawn_blocking(move || crate::witnessing::Witnessing::new(w, &place))
+                    .await
+                    .map_err(|e| ServeError::Io {
+                        addr: config.listen,
+                        source: std::io::Error::other(e),
+                    })??;
+            Some(Arc::new(made))
+        }
         None => None,
     };
     let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
@@ -225,7 +237,7 @@ pub async fn start(
             .await
             .map_err(|e| ServeError::Io { addr, source: std::io::Error::other(e) })??;
     }
-    tokio::spawn(sequencing.clone().stand_by(standby_config, advertised));
+    tokio::spawn(sequencing.clone().watch(standby_config, advertised));
     let state = Arc::new(AppState {
         dir: config.data.clone(),
         sequencing,
@@ -246,7 +258,7 @@ pub async fn start(
         public_url,
     });
     if let Some(w) = witnessing.clone() {
-        tokio::spawn(w.run(state.readers.clone(), state.metrics.clone()));
+        tokio::spawn(w.run(state.readers.clone(), state.metrics.clone(), state.sequencing.clone()));
     }
     tracing::info!(%addr, data = %config.data.display(), "listening");
     let app = router(state.clone());

@@ -845,6 +845,8 @@ pub(crate) async fn healthz(State(state): Shared) -> Response {
         "checkpoint_age_ms": age_ms,
         "max_age_ms": state.limits.health_max_age.as_millis() as u64,
         "stopped": stopped,
+        // Whether this front-end sequences (a standby forwards submissions).
+        "sequencer": state.sequencing.sequences(),
     });
     let code =
         if fresh && stopped.is_none() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };

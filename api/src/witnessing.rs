@@ -71,6 +71,10 @@ pub struct WitnessingView {
     pub cosigned: Option<String>,
     /// Its size.
     pub cosigned_size: Option<u64>,
+    /// Whether this front-end asks the witnesses: the log's sequencer does;
+    /// a standby shows what the sequencer kept (its per-witness sizes are
+    /// its own last ones).
+    pub asking: bool,
 }
 
 /// The client and what it knows.
@@ -173,13 +177,34 @@ impl Witnessing {
     }
 
     /// Runs until the process ends: one round per newly signed checkpoint.
-    pub async fn run(self: Arc<Self>, readers: Arc<Readers>, metrics: Arc<Metrics>) {
+    /// Only the log's sequencer asks the witnesses (several front-ends of
+    /// a log in PostgreSQL would each ask them for the same checkpoints);
+    /// a standby serves the newest cosigned checkpoint the sequencer kept
+    /// in the database, and asks them itself once it takes over.
+    pub async fn run(
+        self: Arc<Self>,
+        readers: Arc<Readers>,
+        metrics: Arc<Metrics>,
+        sequencing: Arc<crate::sequencing::Sequencing>,
+    ) {
         let mut last_sent: Option<String> = None;
         let mut last_round = Instant::now() - MIN_ROUND_INTERVAL;
+        if let Ok(mut view) = self.view.lock() {
+            view.asking = sequencing.sequences();
+        }
         loop {
             // Woken by each signature; a slow tick as well, so a witness
             // that was down gets the latest checkpoint when it is back.
             let _ = tokio::time::timeout(Duration::from_secs(5), metrics.signed.notified()).await;
+            let asking = sequencing.sequences();
+            if let Ok(mut view) = self.view.lock() {
+                view.asking = asking;
+            }
+            if !asking {
+                self.follow().await;
+                last_sent = None;
+                continue;
+            }
             let signed_at = metrics.signed_at.lock().ok().and_then(|a| *a);
             let Ok(latest) = readers.quick(|s| Ok(s.latest_checkpoint()?)).await else {
                 continue;
@@ -279,6 +304,31 @@ impl Witnessing {
             self.save(publish).await;
         }
         met
+    }
+
+    /// A standby's round: the newest cosigned checkpoint the sequencer
+    /// kept, if newer than the one shown.
+    async fn follow(&self) {
+        let kept = self.kept.clone();
+        let newest = tokio::task::spawn_blocking(move || {
+            kept.lock()
+                .map_err(|_| ledger::LedgerError::Corrupt("cosigned table lock".into()))?
+                .latest()
+        })
+        .await;
+        match newest {
+            Ok(Ok(Some(c))) => {
+                if let Ok(mut view) = self.view.lock()
+                    && view.cosigned_size.is_none_or(|s| s < c.size)
+                {
+                    view.cosigned = Some(c.note);
+                    view.cosigned_size = Some(c.size);
+                }
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "couldn't read the cosigned checkpoints"),
+            Err(e) => tracing::warn!(error = %e, "couldn't read the cosigned checkpoints"),
+        }
     }
 
     /// One witness, one checkpoint: the cosignature lines that verify.

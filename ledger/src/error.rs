@@ -193,12 +193,13 @@ impl std::error::Error for StorageError {
 
 impl LedgerError {
     /// True when the ledger must stop rather than retry: a corrupt store, a
-    /// wrong key, a store this build cannot read.
+    /// wrong key, a store this build cannot read, another sequencer.
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
             LedgerError::Corrupt(_)
                 | LedgerError::HeadMoved { .. }
+                | LedgerError::SequencerElsewhere
                 | LedgerError::AuditFailed { .. }
                 | LedgerError::Key { .. }
                 | LedgerError::StoreVersion { .. }

@@ -213,10 +213,20 @@ pub fn log_signer(dir: &Path, store: &crate::Store) -> Result<LogSigner> {
     let path = crate::store::key_path(dir);
     let signer = load(&path, store.origin())?;
     if signer.verifier() != *store.verifier() {
-        return Err(LedgerError::Key {
-            path,
-            reason: "the key does not match the store's verifier key".into(),
-        });
+        let retired = store.log_keys().keys().any(|k| *k == signer.verifier());
+        let reason = if retired {
+            // Another front-end of the log (PostgreSQL) rotated the key.
+            format!(
+                "this is the retired key {:08x}: the log signs with key {:08x} since it was \
+                 rotated; copy log.key (and log.vkey) from the data directory where \
+                 `tenderlog key rotate` ran",
+                signer.verifier().key_id(),
+                store.verifier().key_id()
+            )
+        } else {
+            "the key does not match the store's verifier key".into()
+        };
+        return Err(LedgerError::Key { path, reason });
     }
     let post_quantum = match store.log_keys().post_quantum().first() {
         Some(k) => Some(load_post_quantum(dir, k)?),

@@ -59,4 +59,5 @@ pub use sqlite::audit::{audit, audit_scope};
 pub use store::{Location, Store};
 pub use writer::{
     Appended, BatchOutcome, Ledger, Refused, Rotated, init, init_at, init_with, rotate_key,
+    rotate_key_at,
 };

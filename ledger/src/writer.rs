@@ -293,11 +293,27 @@ pub struct Rotated {
 /// next rotation reuses the new key made) or the new one, which the next
 /// open puts in place.
 pub fn rotate_key(dir: &Path) -> Result<Rotated> {
-    if !store::db_path(dir).is_file() {
+    rotate_key_at(&Location::dir(dir))
+}
+
+/// [`rotate_key`] for the log at `at`. On PostgreSQL it also takes the
+/// database's sequencer lock for the rotation, so no front-end sequences
+/// meanwhile (one that does is [`LedgerError::SequencerElsewhere`]: stop
+/// the front-ends first). The new key is in `at.dir` alone: every other
+/// front-end's data directory needs it copied in before that front-end
+/// starts again (one that still holds the retired key refuses to start and
+/// says so).
+pub fn rotate_key_at(at: &Location) -> Result<Rotated> {
+    let dir = at.dir.as_path();
+    if !at.exists() {
         return Err(LedgerError::NoStore { dir: dir.to_owned() });
     }
     let _lock = lock(dir)?;
-    let store = Store::open(dir)?;
+    let _sequencer = match &at.postgres {
+        Some(url) => Some(crate::postgres::SequencerLock::take(url)?),
+        None => None,
+    };
+    let store = Store::open_at(at)?;
     keys::finish_rotation(dir, store.verifier())?;
     let old = keys::load(&store::key_path(dir), store.origin())?;
     if old.verifier() != *store.verifier() {
@@ -323,7 +339,10 @@ pub fn rotate_key(dir: &Path) -> Result<Rotated> {
         .map_err(|e| LedgerError::Corrupt(format!("the new key history: {e}")))?;
     let bytes = history.to_bytes();
     let text = String::from_utf8_lossy(&bytes);
-    crate::sqlite::record_rotation(dir, &new.verifier().vkey(), &text)?;
+    match &at.postgres {
+        None => crate::sqlite::record_rotation(dir, &new.verifier().vkey(), &text)?,
+        Some(url) => crate::postgres::record_rotation(url, &new.verifier().vkey(), &text)?,
+    }
     keys::finish_rotation(dir, &new.verifier())?;
     Ok(Rotated {
         old: old.verifier(),

@@ -193,16 +193,7 @@ fn a_deposed_sequencer_cannot_commit() {
     }
 
     // The first loses its lock while it still runs.
-    let mut admin = db.client();
-    let ended = admin
-        .query(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks
-             WHERE locktype = 'advisory' AND granted AND database =
-                   (SELECT oid FROM pg_database WHERE datname = current_database())",
-            &[],
-        )
-        .unwrap();
-    assert_eq!(ended.len(), 1, "one sequencer lock was held");
+    end_lock_connection(&db);
     let mut second = ledger::Ledger::open_at(&b, clock.clone()).unwrap();
     let taken = second.append(vec![doc(2)]).unwrap();
     assert_eq!(taken.checkpoint.checkpoint.size, 3);
@@ -224,6 +215,55 @@ fn a_deposed_sequencer_cannot_commit() {
     let report =
         ledger::postgres::audit(&db.url, ledger::AuditScope::Full, &mut |_, _| {}).unwrap();
     assert_eq!(report.entries, 4);
+}
+
+/// Ends the connection that holds the sequencer lock of `db` (a partition
+/// or a restarted server would), as an administrator.
+fn end_lock_connection(db: &tenderlog_tests::pg::TestDb) {
+    let ended = db
+        .client()
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks
+             WHERE locktype = 'advisory' AND granted AND database =
+                   (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(ended.len(), 1, "one sequencer lock was held");
+}
+
+/// The fence is the lock, not only the head: a sequencer that lost its
+/// lock to another process commits nothing even while the stored head is
+/// still the one it expects (the other has not committed yet) — its batch
+/// fails with "another process is the sequencer", which stops it. One that
+/// lost its lock to nobody (its connection ended, no one took the lock)
+/// takes it again and commits.
+#[test]
+fn a_sequencer_that_lost_its_lock_commits_nothing() {
+    let Some(db) = tenderlog_tests::pg::database("the lost-lock test") else { return };
+    let (_t, a, _b) = log_with_two_front_ends(&db);
+    let clock = Arc::new(ledger::ManualClock::new(10_000));
+    let mut first = ledger::Ledger::open_at(&a, clock.clone()).unwrap();
+    first.append(vec![doc(0)]).unwrap();
+
+    // Lost to nobody: taken again, and the batch commits.
+    end_lock_connection(&db);
+    let again = first.append(vec![doc(1)]).unwrap();
+    assert_eq!(again.checkpoint.checkpoint.size, 2);
+
+    // Lost to another process, which holds it and has committed nothing.
+    end_lock_connection(&db);
+    let mut other = db.client();
+    let key: i64 = 0x746e_6472_6c6f_6731;
+    let got: bool = other.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).unwrap().get(0);
+    assert!(got, "the lock was free once its connection ended");
+    match first.append(vec![doc(2)]) {
+        Err(e @ LedgerError::SequencerElsewhere) => assert!(e.is_fatal()),
+        other => panic!("a sequencer without its lock committed: {other:?}"),
+    }
+    drop(first);
+    let store = ledger::Store::open_at(&a).unwrap();
+    assert_eq!(store.tree_size().unwrap(), 2, "nothing committed without the lock");
 }
 
 /// The checkpoints' tokens and cosigned checkpoints live in the database

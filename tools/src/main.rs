@@ -423,6 +423,12 @@ enum KeyCommand {
     /// history, the server publishes it at /key-history.json, and
     /// `tenderlog-verify receipt --key-history FILE` follows it.
     ///
+    /// A log in PostgreSQL (`--store`): stop every front-end first (the
+    /// rotation takes the database's sequencer lock, and refuses while a
+    /// front-end holds it), rotate in one front-end's data directory, then
+    /// copy its new DIR/log.key and DIR/log.vkey into every other
+    /// front-end's data directory before starting them again.
+    ///
     /// Example:
     ///
     ///   tenderlog key rotate --data tenderlog-data
@@ -430,6 +436,10 @@ enum KeyCommand {
         /// The data directory.
         #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
+        /// A log kept in PostgreSQL (`postgres://…`, or `key=value`
+        /// settings); the data directory holds its keys.
+        #[arg(long, env = "TENDERLOG_STORE")]
+        store: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -439,6 +449,10 @@ enum KeyCommand {
         /// The data directory.
         #[arg(long, env = "TENDERLOG_DATA", default_value = "tenderlog-data")]
         data: PathBuf,
+        /// A log kept in PostgreSQL (`postgres://…`, or `key=value`
+        /// settings).
+        #[arg(long, env = "TENDERLOG_STORE")]
+        store: Option<String>,
     },
 }
 
@@ -604,8 +618,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => serve::token(cmd),
         Command::Rules(cmd) => rules::rules(cmd),
         Command::Witness(cmd) => witness::run(cmd),
-        Command::Key(KeyCommand::Rotate { data, json }) => {
-            let r = ledger::rotate_key(&data)?;
+        Command::Key(KeyCommand::Rotate { data, store, json }) => {
+            let r = ledger::rotate_key_at(&ledger::Location::new(&data, store.as_deref()))?;
             if json {
                 println!(
                     "{}",
@@ -632,8 +646,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Key(KeyCommand::History { data }) => {
-            let store = ledger::Store::open(&data)?;
+        Command::Key(KeyCommand::History { data, store }) => {
+            let store = ledger::Store::open_at(&ledger::Location::new(&data, store.as_deref()))?;
             let history = store
                 .key_history()
                 .unwrap_or_else(|| verifier::log_keys::KeyHistory::new(store.origin()));

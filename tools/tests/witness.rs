@@ -18,6 +18,8 @@ use verifier::merkle::{MemoryTree, consistency_proof, tree_root};
 use verifier::note::{Note, NoteSigner};
 use verifier::witness_request::AddCheckpoint;
 
+use common::witnesses::{make_witness, wait_cosigned, witness_process};
+
 /// A log under the test's control: it can sign any root for any size.
 struct FakeLog {
     signer: NoteSigner,
@@ -355,47 +357,6 @@ fn a_witness_killed_at_random_moments_never_goes_back_or_cosigns_two_roots() {
         child.wait().unwrap();
     }
     assert!(acked > 0);
-}
-
-/// Starts `tenderlog witness serve` for `dir`; returns it and its URL.
-fn witness_process(dir: &std::path::Path) -> (std::process::Child, String) {
-    let mut child = common::bin()
-        .args(["witness", "serve", "--dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-        .env("TENDERLOG_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let url = common::listening_url(&mut child);
-    (child, url)
-}
-
-/// `tenderlog witness init`; returns the ML-DSA-44 vkey it printed.
-fn make_witness(dir: &std::path::Path, name: &str, log_vkey: &str) -> String {
-    let o = common::run(&["witness", "init", "--dir", dir.to_str().unwrap(), "--name", name], "");
-    assert!(o.status.success(), "{}", common::err(&o));
-    let keys = common::out(&o);
-    assert_eq!(keys.lines().count(), 2, "{keys}");
-    std::fs::write(dir.join("logs"), format!("log {log_vkey}\n")).unwrap();
-    let pq = keys.lines().nth(1).unwrap().to_owned();
-    assert_eq!(
-        CosignerKey::parse(&pq).unwrap().algorithm(),
-        verifier::cosignature::Algorithm::MlDsa44
-    );
-    pq
-}
-
-fn wait_cosigned(url: &str, size: u64) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let v: serde_json::Value =
-            reqwest::blocking::get(format!("{url}/v1/witnesses")).unwrap().json().unwrap();
-        if v["cosigned_size"].as_u64().is_some_and(|s| s >= size) {
-            return v;
-        }
-        assert!(std::time::Instant::now() < deadline, "never cosigned {size}: {v}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn post_docs(url: &str, token: &str, from: u64, n: u64) {

@@ -79,6 +79,11 @@ CREATE TABLE IF NOT EXISTS cosigned_checkpoints (size BIGINT PRIMARY KEY, note T
 /// bytes of "tndrlog1".
 const SEQUENCER_LOCK: i64 = 0x746e_6472_6c6f_6731;
 
+/// The sequencer lock's key as `pg_locks` shows it: the high half, the
+/// low half.
+const LOCK_CLASSID: u32 = (SEQUENCER_LOCK >> 32) as u32;
+const LOCK_OBJID: u32 = SEQUENCER_LOCK as u32;
+
 /// The database's sequencer lock: a session-level advisory lock held on a
 /// connection of its own for as long as the sequencer runs. PostgreSQL
 /// releases it when that connection ends, however the process ends.
@@ -89,6 +94,9 @@ const SEQUENCER_LOCK: i64 = 0x746e_6472_6c6f_6731;
 /// ([`PgLog`]): the deposed one's next batch fails and nothing forks.
 pub struct SequencerLock {
     client: Client,
+    /// The server process of the lock's connection: a commit fences on
+    /// that process holding the lock ([`PgLog`]).
+    pid: i32,
 }
 
 impl std::fmt::Debug for SequencerLock {
@@ -103,12 +111,12 @@ impl SequencerLock {
     pub fn take(url: &str) -> Result<SequencerLock> {
         let mut client = connect(url)?;
         check_schema(&mut client)?;
-        let got: bool =
-            client.query_one("SELECT pg_try_advisory_lock($1)", &[&SEQUENCER_LOCK])?.get(0);
-        if !got {
+        let row = client
+            .query_one("SELECT pg_try_advisory_lock($1), pg_backend_pid()", &[&SEQUENCER_LOCK])?;
+        if !row.get::<_, bool>(0) {
             return Err(LedgerError::SequencerElsewhere);
         }
-        Ok(SequencerLock { client })
+        Ok(SequencerLock { client, pid: row.get(1) })
     }
 
     /// Whether the lock's connection still stands (when it does not, the
@@ -169,6 +177,22 @@ pub fn create(
     tx.execute(
         "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES (0, $1, $2, $3)",
         &[&&EMPTY_ROOT.0[..], &empty_note, &(now_ms as i64)],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Records a key rotation: the new verifier key and the key history, in
+/// one transaction (the SQLite counterpart is `sqlite::record_rotation`).
+pub(crate) fn record_rotation(url: &str, vkey: &str, history: &str) -> Result<()> {
+    let mut client = connect(url)?;
+    check_schema(&mut client)?;
+    let mut tx = client.transaction()?;
+    tx.execute("UPDATE meta SET value = $1 WHERE key = 'vkey'", &[&vkey])?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('key_history', $1)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        &[&history],
     )?;
     tx.commit()?;
     Ok(())
@@ -259,12 +283,16 @@ impl PgLog {
     /// Before each statement: a connection the server closed (it
     /// restarted) is opened again, and a sequencer whose lock went with its
     /// connection takes the lock again — or stops committing, when another
-    /// process took it meanwhile. (The head's compare-and-swap would refuse
-    /// its batch anyway; this says why.)
-    fn ready(&mut self) -> Result<()> {
-        if let Some(lock) = &self.lock
-            && lock.client.is_closed()
+    /// process took it meanwhile (the head's compare-and-swap would refuse
+    /// its batch anyway; this says why). `ask` asks the lock's connection
+    /// whether it still stands (a round trip: the heartbeat's, not every
+    /// commit's), since a connection the server ended is only seen closed
+    /// once it is used.
+    fn ready(&mut self, ask: bool) -> Result<()> {
+        if let Some(lock) = &mut self.lock
+            && (lock.client.is_closed() || (ask && !lock.held()))
         {
+            self.lock = None;
             self.lock = Some(SequencerLock::take(&self.url)?);
         }
         if self.client.is_closed() {
@@ -276,36 +304,77 @@ impl PgLog {
 
 impl LogWriter for PgLog {
     fn head(&mut self) -> Result<TreeHead> {
-        self.ready()?;
+        self.ready(false)?;
         let row = self.client.query_one("SELECT size, root FROM head", &[])?;
         Ok(TreeHead { size: sql_u64(row.get(0))?, root: hash_from(row.get(1), "head root")? })
     }
 
     fn commit(&mut self, expected: &TreeHead, batch: &Batch<'_>) -> Result<()> {
-        self.ready()?;
+        self.ready(false)?;
+        if self.try_commit(expected, batch)? {
+            return Ok(());
+        }
+        // The lock went with its connection (a restarted server, an ended
+        // session) while the head stayed ours: take it again and commit —
+        // unless another process took it meanwhile, which is this
+        // sequencer's end ([`LedgerError::SequencerElsewhere`]).
+        self.lock = None;
+        self.lock = Some(SequencerLock::take(&self.url)?);
+        if self.try_commit(expected, batch)? {
+            return Ok(());
+        }
+        Err(LedgerError::SequencerElsewhere)
+    }
+
+    fn touch(&mut self, size: u64, signed_ms: u64) -> Result<()> {
+        self.ready(true)?;
+        self.client.execute(
+            "UPDATE checkpoints SET signed_ms = $2 WHERE size = $1",
+            &[&(size as i64), &(signed_ms as i64)],
+        )?;
+        Ok(())
+    }
+}
+
+impl PgLog {
+    /// One try of a commit: `Ok(false)` when a sequencer's swap found the
+    /// head its own but its lock gone (nothing written).
+    fn try_commit(&mut self, expected: &TreeHead, batch: &Batch<'_>) -> Result<bool> {
         let mut tx = self
             .client
             .build_transaction()
             .isolation_level(IsolationLevel::ReadCommitted)
             .start()?;
         // The compare-and-swap, first: it takes the head row's lock, so a
-        // second committer waits here and then finds the head moved.
-        let swapped = if batch.head.size > expected.size {
-            tx.execute(
-                "UPDATE head SET size = $1, root = $2 WHERE size = $3 AND root = $4",
-                &[
-                    &(batch.head.size as i64),
-                    &&batch.head.root.0[..],
-                    &(expected.size as i64),
-                    &&expected.root.0[..],
-                ],
-            )?
-        } else {
-            0
-        };
-        if swapped != 1 {
+        // second committer waits here and then finds the head moved. A
+        // sequencer's swap also needs its lock still held by its lock's
+        // connection: one that lost the lock commits nothing even while
+        // the head is still the one it expects.
+        let (size, root) = (batch.head.size as i64, &batch.head.root.0[..]);
+        let (old_size, old_root) = (expected.size as i64, &expected.root.0[..]);
+        if batch.head.size <= expected.size {
             let found = head_of(&mut tx)?.size;
             return Err(LedgerError::HeadMoved { expected: expected.size, found });
+        }
+        let swapped = match &self.lock {
+            None => tx.execute(
+                "UPDATE head SET size = $1, root = $2 WHERE size = $3 AND root = $4",
+                &[&size, &root, &old_size, &old_root],
+            )?,
+            Some(lock) => tx.execute(
+                "UPDATE head SET size = $1, root = $2 WHERE size = $3 AND root = $4
+                 AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                             AND pid = $5 AND classid = $6 AND objid = $7 AND objsubid = 1)",
+                &[&size, &root, &old_size, &old_root, &lock.pid, &LOCK_CLASSID, &LOCK_OBJID],
+            )?,
+        };
+        if swapped != 1 {
+            let found = head_of(&mut tx)?;
+            if self.lock.is_some() && found.size == expected.size && found.root == expected.root {
+                // The head is ours, the lock is not.
+                return Ok(false);
+            }
+            return Err(LedgerError::HeadMoved { expected: expected.size, found: found.size });
         }
         {
             let sink = tx.copy_in("COPY leaves (idx, leaf) FROM STDIN (FORMAT binary)")?;
@@ -318,24 +387,10 @@ impl LogWriter for PgLog {
         write_tiles(&mut tx, batch.nodes)?;
         tx.execute(
             "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES ($1, $2, $3, $4)",
-            &[
-                &(batch.head.size as i64),
-                &&batch.head.root.0[..],
-                &batch.note,
-                &(batch.signed_ms as i64),
-            ],
+            &[&size, &root, &batch.note, &(batch.signed_ms as i64)],
         )?;
         tx.commit()?;
-        Ok(())
-    }
-
-    fn touch(&mut self, size: u64, signed_ms: u64) -> Result<()> {
-        self.ready()?;
-        self.client.execute(
-            "UPDATE checkpoints SET signed_ms = $2 WHERE size = $1",
-            &[&(size as i64), &(signed_ms as i64)],
-        )?;
-        Ok(())
+        Ok(true)
     }
 }
 

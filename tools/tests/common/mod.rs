@@ -2,6 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub(crate) mod frontends;
+pub(crate) mod witnesses;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
@@ -77,11 +78,17 @@ pub(crate) fn serve(data: &str, extra: &[&str]) -> (Child, String) {
 
 /// Reads a starting server's stderr up to its `on http(s)://ADDR` line and
 /// returns that URL; keeps draining the rest so it never blocks on a full
-/// pipe.
+/// pipe, passing each line on to the test's own output (shown when it
+/// fails).
 pub(crate) fn listening_url(child: &mut Child) -> String {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut said = Vec::new();
     let url = loop {
-        let line = lines.next().expect("server exited before listening").unwrap();
+        let Some(line) = lines.next() else {
+            panic!("server exited before listening:\n{}", said.join("\n"));
+        };
+        let line = line.unwrap();
+        said.push(line.clone());
         // `on http://ADDR`, or `on https://ADDR` with --tls-cert.
         if let Some((scheme, rest)) = ["http", "https"]
             .iter()
@@ -90,7 +97,11 @@ pub(crate) fn listening_url(child: &mut Child) -> String {
             break format!("{scheme}://{}", rest.trim());
         }
     };
-    std::thread::spawn(move || for _ in lines {});
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            eprintln!("[server] {line}");
+        }
+    });
     url
 }
 
