@@ -595,9 +595,7 @@ pub(crate) fn run(dir: &Path) -> anyhow::Result<()> {
         out.join("receipt-0.json").display(),
     );
     if tv != "tenderlog-verify" {
-        println!(
-            "  (to call them by name: cargo install --locked --path tools && cargo install --locked --path verifier)"
-        );
+        println!("  (to call them by name: cargo install --locked --path tools)");
     }
     Ok(())
 }
@@ -648,9 +646,9 @@ fn program(name: &str) -> String {
     match (on_path, name) {
         (true, _) => name.to_owned(),
         (false, "tenderlog-verify") => {
-            "cargo run -q --release -p tenderlog-verifier --bin tenderlog-verify --".to_owned()
+            "cargo run -q --release -p tenderlog-tools --bin tenderlog-verify --".to_owned()
         }
-        (false, _) => "cargo run -q --release -p tenderlog-tools --".to_owned(),
+        (false, _) => "cargo run -q --release -p tenderlog-tools --bin tenderlog --".to_owned(),
     }
 }
 

@@ -16,6 +16,8 @@ pub mod cbor;
 pub mod chain;
 pub mod check;
 pub mod checkpoint;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod cosignature;
 mod error;
 pub mod event;

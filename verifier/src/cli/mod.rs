@@ -1,23 +1,23 @@
 //! `tenderlog-verify`: check tenderlog evidence offline. No network code at all.
+//! The command line lives here, behind the `cli` feature, so that the
+//! verifier's own binary and the operator's tools install the same command.
 //!
 //! Exit status: 0 every required check passed against the key you gave; 1 a
 //! check failed; 2 the input could not be read; 3 every check passed, but
 //! against the log key the bundle carries (NOT ANCHORED: give --key).
-#![forbid(unsafe_code)]
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod trust;
-use sha2::{Digest, Sha256};
-use verifier::Hash;
-use verifier::bundle::Bundle;
-use verifier::log_keys::{KeyHistory, LogAnchor, LogKeys};
-use verifier::report::{
+use crate::Hash;
+use crate::bundle::Bundle;
+use crate::log_keys::{KeyHistory, LogAnchor, LogKeys};
+use crate::report::{
     GivenDocument, Newer, Options, Report, verify_bundle_with, verify_receipt_with,
 };
+use sha2::{Digest, Sha256};
 
 /// Verify tenderlog evidence offline: an evidence bundle, or a receipt.
 ///
@@ -108,8 +108,8 @@ fn given_documents(paths: &[PathBuf]) -> Result<Vec<GivenDocument>, String> {
         // A zip: perhaps an OFD package, whose e-seals are compared with
         // the logged ones.
         let ofd = if first.starts_with(b"PK\x03\x04") {
-            match read(d, verifier::ofd::MAX_OFD_BYTES) {
-                Ok(bytes) => verifier::report::GivenOfd::read(&bytes),
+            match read(d, crate::ofd::MAX_OFD_BYTES) {
+                Ok(bytes) => crate::report::GivenOfd::read(&bytes),
                 Err(_) => None,
             }
         } else {
@@ -126,14 +126,14 @@ fn given_documents(paths: &[PathBuf]) -> Result<Vec<GivenDocument>, String> {
 }
 
 /// Reads root certificates given on the command line; `None` when none are.
-fn given_roots(paths: &[PathBuf]) -> Result<Option<Vec<verifier::pki::Cert>>, String> {
+fn given_roots(paths: &[PathBuf]) -> Result<Option<Vec<crate::pki::Cert>>, String> {
     if paths.is_empty() {
         return Ok(None);
     }
     let mut out = Vec::new();
     for p in paths {
-        let der = read(p, verifier::pki::MAX_CERT_BYTES as u64)?;
-        out.push(verifier::pki::Cert::from_der(&der).map_err(|e| {
+        let der = read(p, crate::pki::MAX_CERT_BYTES as u64)?;
+        out.push(crate::pki::Cert::from_der(&der).map_err(|e| {
             format!("{}: {e} (give DER; openssl x509 -outform DER converts PEM)", p.display())
         })?);
     }
@@ -436,37 +436,37 @@ fn print(report: &Report, json: bool, verbose: bool) -> ExitCode {
     }
 }
 
-fn roots(paths: &[PathBuf]) -> Result<verifier::pki::TrustStore, String> {
+fn roots(paths: &[PathBuf]) -> Result<crate::pki::TrustStore, String> {
     let certs = paths
         .iter()
         .map(|p| {
-            verifier::pki::Cert::from_der(&read(p, 1 << 16)?)
+            crate::pki::Cert::from_der(&read(p, 1 << 16)?)
                 .map_err(|e| format!("{}: {e}", p.display()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    verifier::pki::TrustStore::new(certs).map_err(|e| e.to_string())
+    crate::pki::TrustStore::new(certs).map_err(|e| e.to_string())
 }
 
 /// The seal's two certificates chain to `store`: the signer's at the
 /// signing time, the maker's when the seal was made.
 fn chain_checks(
-    store: &verifier::pki::TrustStore,
-    s: &verifier::seal::SealSignature,
+    store: &crate::pki::TrustStore,
+    s: &crate::seal::SealSignature,
     at_ms: u64,
-) -> Vec<verifier::seal::SealCheck> {
+) -> Vec<crate::seal::SealCheck> {
     [
         ("seal signer certificate chain", &s.signer_cert, at_ms),
         ("seal maker certificate chain", &s.seal.maker_cert, s.seal.create_ms),
     ]
     .into_iter()
     .map(|(check, der, when)| {
-        let outcome = verifier::pki::Cert::from_der(der).map_err(|e| e.to_string()).and_then(|c| {
+        let outcome = crate::pki::Cert::from_der(der).map_err(|e| e.to_string()).and_then(|c| {
             store
                 .chain(&c, &[], when)
                 .map(|p| format!("{} certificates to {}", p.len(), p[p.len() - 1].subject()))
                 .map_err(|e| e.to_string())
         });
-        verifier::seal::SealCheck { check, outcome }
+        crate::seal::SealCheck { check, outcome }
     })
     .collect()
 }
@@ -474,8 +474,8 @@ fn chain_checks(
 /// `tenderlog-verify ofd`.
 fn ofd(file: &PathBuf, how: &SignedFileArgs) -> Result<ExitCode, String> {
     let (root, at, json) = (&how.root, how.at, how.json);
-    let bytes = read(file, verifier::ofd::MAX_OFD_BYTES)?;
-    let mut report = verifier::ofd::verify(&bytes, at).map_err(|e| e.to_string())?;
+    let bytes = read(file, crate::ofd::MAX_OFD_BYTES)?;
+    let mut report = crate::ofd::verify(&bytes, at).map_err(|e| e.to_string())?;
     if !root.is_empty() {
         let store = roots(root)?;
         for sig in &mut report.signatures {
@@ -495,7 +495,7 @@ fn ofd(file: &PathBuf, how: &SignedFileArgs) -> Result<ExitCode, String> {
                 v["signatures"][i]["seal"] = serde_json::json!({
                     "version": s.version, "name": s.seal.name, "es_id": s.seal.es_id,
                     "type": s.seal.seal_type, "time_info_ms": s.time_info_ms,
-                    "signer": verifier::pki::Cert::from_der(&s.signer_cert).map(|c| c.subject()).ok(),
+                    "signer": crate::pki::Cert::from_der(&s.signer_cert).map(|c| c.subject()).ok(),
                 });
             }
         }
@@ -525,7 +525,7 @@ fn ofd(file: &PathBuf, how: &SignedFileArgs) -> Result<ExitCode, String> {
             if sig.verified() { "holds" } else { "DOES NOT HOLD" }
         );
         if let Some(s) = &sig.seal {
-            let signer = verifier::pki::Cert::from_der(&s.signer_cert)
+            let signer = crate::pki::Cert::from_der(&s.signer_cert)
                 .map(|c| c.subject())
                 .unwrap_or_else(|_| "an unreadable certificate".into());
             println!(
@@ -560,8 +560,8 @@ fn ofd(file: &PathBuf, how: &SignedFileArgs) -> Result<ExitCode, String> {
 /// `tenderlog-verify pdf`.
 fn pdf(file: &PathBuf, how: &SignedFileArgs) -> Result<ExitCode, String> {
     let (root, at, json) = (&how.root, how.at, how.json);
-    let bytes = read(file, verifier::pdf::MAX_PDF_BYTES as u64)?;
-    let mut report = verifier::pdf::verify(&bytes, at).map_err(|e| e.to_string())?;
+    let bytes = read(file, crate::pdf::MAX_PDF_BYTES as u64)?;
+    let mut report = crate::pdf::verify(&bytes, at).map_err(|e| e.to_string())?;
     if !root.is_empty() {
         let store = roots(root)?;
         for sig in &mut report.signatures {
@@ -573,14 +573,13 @@ fn pdf(file: &PathBuf, how: &SignedFileArgs) -> Result<ExitCode, String> {
                         .duration_since(std::time::UNIX_EPOCH)
                         .map_or(0, |d| d.as_millis() as u64);
                     let when = at.or(sig.claimed_time_ms).unwrap_or(now);
-                    let others: Vec<verifier::pki::Cert> = sig
+                    let others: Vec<crate::pki::Cert> = sig
                         .certificates
                         .iter()
-                        .filter_map(|c| verifier::pki::Cert::from_der(c).ok())
+                        .filter_map(|c| crate::pki::Cert::from_der(c).ok())
                         .collect();
-                    let outcome = verifier::pki::Cert::from_der(der)
-                        .map_err(|e| e.to_string())
-                        .and_then(|c| {
+                    let outcome =
+                        crate::pki::Cert::from_der(der).map_err(|e| e.to_string()).and_then(|c| {
                             store
                                 .chain(&c, &others, when)
                                 .map(|p| {
@@ -592,7 +591,7 @@ fn pdf(file: &PathBuf, how: &SignedFileArgs) -> Result<ExitCode, String> {
                                 })
                                 .map_err(|e| e.to_string())
                         });
-                    vec![verifier::seal::SealCheck { check: "signer certificate chain", outcome }]
+                    vec![crate::seal::SealCheck { check: "signer certificate chain", outcome }]
                 }
                 (None, None) => Vec::new(),
             };
@@ -651,7 +650,7 @@ fn pdf(file: &PathBuf, how: &SignedFileArgs) -> Result<ExitCode, String> {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Some(Command::Seal { file, content, how: SignedFileArgs { root, at, json } }) => {
-            let s = verifier::seal::SealSignature::parse(&read(&file, 1 << 20)?)
+            let s = crate::seal::SealSignature::parse(&read(&file, 1 << 20)?)
                 .map_err(|e| e.to_string())?;
             let content = content.as_ref().map(|p| read(p, 1 << 30)).transpose()?;
             let at_ms = at.unwrap_or(s.time_info_ms);
@@ -686,10 +685,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Some(Command::Pdf { file, how }) => pdf(&file, &how),
         Some(Command::Timestamp { file, digest, tsa_root, json }) => {
             let bytes = read(&file, 1 << 20)?;
-            let token = verifier::tsp::token_from_response(&bytes).unwrap_or(bytes);
+            let token = crate::tsp::token_from_response(&bytes).unwrap_or(bytes);
             let digest = hex::decode(&digest).map_err(|_| "--digest must be hex".to_owned())?;
             let store = roots(&tsa_root)?;
-            match verifier::tsp::verify_token(&token, &digest, &store) {
+            match crate::tsp::verify_token(&token, &digest, &store) {
                 Ok(t) => {
                     if json {
                         println!(
@@ -789,7 +788,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let file = cli
                 .file
                 .ok_or("give an evidence bundle, or `receipt RECEIPT --key VKEY` (see --help)")?;
-            let bundle = Bundle::from_zip(&read(&file, verifier::bundle::MAX_BUNDLE_BYTES)?)
+            let bundle = Bundle::from_zip(&read(&file, crate::bundle::MAX_BUNDLE_BYTES)?)
                 .map_err(|e| format!("bundle format: {e}"))?;
             // The keys given, else those pinned for the bundle's log.
             let (keys, pinned_in) = if cli.key.is_empty() {
@@ -805,12 +804,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .policy
                 .as_ref()
                 .map(|p| {
-                    let text = String::from_utf8(read(
-                        p,
-                        verifier::witness_policy::MAX_POLICY_BYTES as u64,
-                    )?)
-                    .map_err(|_| format!("--policy {}: not UTF-8", p.display()))?;
-                    verifier::witness_policy::WitnessPolicy::parse(&text)
+                    let text =
+                        String::from_utf8(read(p, crate::witness_policy::MAX_POLICY_BYTES as u64)?)
+                            .map_err(|_| format!("--policy {}: not UTF-8", p.display()))?;
+                    crate::witness_policy::WitnessPolicy::parse(&text)
                         .map_err(|e| format!("--policy {}: {e}", p.display()))
                 })
                 .transpose()?;
@@ -833,7 +830,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-fn main() -> ExitCode {
+/// Runs `tenderlog-verify` with the process's arguments; its exit status.
+pub fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::log_keys::LogAnchor;
 use serde::{Deserialize, Serialize};
-use verifier::log_keys::LogAnchor;
 
 /// The format name of a trust file.
 const FORMAT_V1: &str = "tenderlog-trust/v1";
