@@ -65,22 +65,6 @@ pub trait LogWriter: Send {
     /// Records that the newest checkpoint, of `size`, was signed again (the
     /// same note) at `signed_ms`: the heartbeat `/healthz` watches.
     fn touch(&mut self, size: u64, signed_ms: u64) -> Result<()>;
-
-    /// A large batch on top of `expected` is being sequenced: a backend
-    /// may start its transaction and take each leaf as it is made
-    /// ([`LogWriter::leaf`]), so the store works while the rest of the
-    /// batch is sequenced and signed. The batch still ends in
-    /// [`LogWriter::commit`] with every leaf (the one that counts), or in
-    /// [`LogWriter::abandon`]. The default does nothing.
-    fn begin(&mut self, _expected: &TreeHead) -> Result<()> {
-        Ok(())
-    }
-
-    /// The begun batch's next leaf, in index order.
-    fn leaf(&mut self, _index: u64, _leaf: &[u8]) {}
-
-    /// Gives up the begun batch: nothing of it is written.
-    fn abandon(&mut self) {}
 }
 
 /// Reading a log, as the audit does: leaves, tile rows and signed

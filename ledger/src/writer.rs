@@ -145,10 +145,8 @@ pub struct Ledger {
     commit_key: [u8; 32],
     /// Total time appends waited for the index follower.
     index_wait: Duration,
-    /// Where batches are committed (SQLite, or a test's wrapper around it);
-    /// a cell, so that sequencing (which reads the ledger) can hand it each
-    /// leaf of a large batch as it is made ([`LogWriter::leaf`]).
-    log: std::cell::RefCell<Box<dyn LogWriter>>,
+    /// Where batches are committed (SQLite, or a test's wrapper around it).
+    log: Box<dyn LogWriter>,
     /// A commit failed: before signing anything else, check that the
     /// stored head is still ours (the failed write may have landed).
     suspect: bool,
@@ -456,7 +454,7 @@ impl Ledger {
             tender_cache: HashMap::new(),
             commit_key: keys::commit_key(dir)?,
             dir: dir.to_owned(),
-            log: std::cell::RefCell::new(log),
+            log,
             suspect: false,
             _lock: lock,
             store,
@@ -486,7 +484,7 @@ impl Ledger {
         }
         self.check_head()?;
         let now = self.clock.now_ms();
-        self.log.get_mut().touch(self.latest.checkpoint.size, now)?;
+        self.log.touch(self.latest.checkpoint.size, now)?;
         Ok(now)
     }
 
@@ -528,7 +526,7 @@ impl Ledger {
         if !self.suspect {
             return Ok(());
         }
-        let stored = self.log.get_mut().head()?;
+        let stored = self.log.head()?;
         let ours = &self.latest.checkpoint;
         if stored.size != ours.size || stored.root != ours.root {
             return Err(LedgerError::HeadMoved { expected: ours.size, found: stored.size });
@@ -546,11 +544,7 @@ impl Ledger {
     pub fn append<R: Into<Admitted>>(&mut self, batch: Vec<R>) -> Result<BatchOutcome> {
         self.wait_for_index()?;
         // On error the transaction rolled back and no in-memory state changed.
-        let outcome = self.write_batch(batch.into_iter().map(Into::into).collect());
-        // A batch begun early and not committed (an error, or nothing new
-        // in it) is given up.
-        self.log.get_mut().abandon();
-        outcome
+        self.write_batch(batch.into_iter().map(Into::into).collect())
     }
 
     /// Forgets pending entries the follower has indexed, and holds the batch
@@ -620,14 +614,6 @@ impl Ledger {
     }
 
     fn write_batch(&mut self, batch: Vec<Admitted>) -> Result<BatchOutcome> {
-        // Before anything is begun or signed: a failed commit may have
-        // landed after all.
-        self.check_head()?;
-        if batch.len() >= EARLY_BATCH {
-            let expected =
-                TreeHead { size: self.latest.checkpoint.size, root: self.latest.checkpoint.root };
-            self.log.get_mut().begin(&expected)?;
-        }
         let received_ms = self.clock.now_ms().max(self.last_received_ms);
         let mut st = BatchState {
             frontier: self.frontier.clone(),
@@ -662,14 +648,8 @@ impl Ledger {
         let sequenced = self.store.in_index_snapshot(|| {
             self.store.prefetch_contents(&digests)?;
             let mut out = Vec::with_capacity(batch.len());
-            let mut handed = 0;
             for content in batch {
                 out.push(self.sequence(content, &mut st)?);
-                let mut log = self.log.borrow_mut();
-                for (index, leaf) in &st.leaves[handed..] {
-                    log.leaf(*index, leaf);
-                }
-                handed = st.leaves.len();
             }
             Ok::<_, LedgerError>(out)
         });
@@ -684,6 +664,7 @@ impl Ledger {
         let tenders = st.tenders;
         let mut latest = self.latest.clone();
         if !leaves.is_empty() {
+            self.check_head()?;
             let cp = Checkpoint::new(self.store.origin(), frontier.size(), frontier.root());
             let note = self.signer.sign_checkpoint(&cp.to_text(), self.clock.now_ms())?;
             let expected =
@@ -695,7 +676,7 @@ impl Ledger {
                 note: &note,
                 signed_ms: self.clock.now_ms(),
             };
-            if let Err(e) = self.log.get_mut().commit(&expected, &batch) {
+            if let Err(e) = self.log.commit(&expected, &batch) {
                 // It may have landed nonetheless (a timeout after the write):
                 // nothing more is signed until the stored head is checked.
                 self.suspect = true;
@@ -865,11 +846,6 @@ impl Ledger {
         Ok(Ok(a))
     }
 }
-
-/// Batches of at least this many submissions are begun early
-/// ([`LogWriter::begin`]): below it a thread and a round trip more cost
-/// more than they overlap.
-const EARLY_BATCH: usize = 256;
 
 /// Registered certificates kept parsed between batches.
 const CERT_CACHE_LIMIT: usize = 10_000;

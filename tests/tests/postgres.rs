@@ -266,63 +266,6 @@ fn a_sequencer_that_lost_its_lock_commits_nothing() {
     assert_eq!(store.tree_size().unwrap(), 2, "nothing committed without the lock");
 }
 
-/// A large batch's leaves go in while it is still being sequenced (its
-/// transaction begun early, `LogWriter::begin`): such batches commit whole;
-/// one of duplicates only is given up with nothing written; one whose
-/// sequencer lost its lock to another process commits nothing, one whose
-/// lock nobody took commits after taking it again — and the audit passes,
-/// every leaf where a reader finds it.
-#[test]
-fn large_batches_are_copied_in_while_they_are_sequenced() {
-    let Some(db) = tenderlog_tests::pg::database("the early-batch test") else { return };
-    let (_t, a, _b) = log_with_two_front_ends(&db);
-    let clock = Arc::new(ledger::ManualClock::new(10_000));
-    let mut ledger = ledger::Ledger::open_at(&a, clock.clone()).unwrap();
-    let docs = |from: u64, n: u64| (from..from + n).map(doc).collect::<Vec<_>>();
-    let first = ledger.append(docs(0, 1000)).unwrap();
-    assert_eq!(first.checkpoint.checkpoint.size, 1000);
-    // Duplicates only: nothing new, no second checkpoint.
-    let again = ledger.append(docs(0, 1000)).unwrap();
-    assert!(again.results.iter().all(|r| r.as_ref().is_ok_and(|a| a.duplicate)));
-    assert_eq!(again.checkpoint, first.checkpoint);
-    // Half new.
-    let half = ledger.append(docs(500, 1000)).unwrap();
-    assert_eq!(half.checkpoint.checkpoint.size, 1500);
-
-    // The lock lost to nobody: taken again, the batch commits.
-    end_lock_connection(&db);
-    assert_eq!(ledger.append(docs(1500, 300)).unwrap().checkpoint.checkpoint.size, 1800);
-    // Lost to another process: nothing written.
-    end_lock_connection(&db);
-    let mut other = db.client();
-    let key: i64 = 0x746e_6472_6c6f_6731;
-    assert!(other.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).unwrap().get::<_, bool>(0));
-    match ledger.append(docs(1800, 300)) {
-        Err(LedgerError::SequencerElsewhere) => {}
-        other => panic!("a sequencer without its lock committed a large batch: {other:?}"),
-    }
-    drop(ledger);
-    drop(other);
-
-    let store = ledger::Store::open_at(&a).unwrap();
-    assert_eq!(store.tree_size().unwrap(), 1800);
-    let reader_leaves = PgSource::new(&db.url).reader().unwrap();
-    let mut reader = reader_leaves;
-    let mut seen = 0;
-    reader
-        .leaves(0, 1800, &mut |i, leaf| {
-            assert_eq!(i, seen);
-            assert_eq!(store.leaf(i).unwrap(), leaf);
-            seen += 1;
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(seen, 1800);
-    let report =
-        ledger::postgres::audit(&db.url, ledger::AuditScope::Full, &mut |_, _| {}).unwrap();
-    assert_eq!(report.entries, 1800);
-}
-
 /// The checkpoints' tokens and cosigned checkpoints live in the database
 /// every front-end shares: what one front-end's stamper or witness client
 /// keeps, another's readers see at once (through their own connection), a

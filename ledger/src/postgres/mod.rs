@@ -252,43 +252,10 @@ fn head_of(tx: &mut Transaction<'_>) -> Result<TreeHead> {
 
 /// The PostgreSQL [`LogWriter`]: one connection.
 pub struct PgLog {
-    /// Away (`None`) while a batch's early transaction holds it.
-    client: Option<Client>,
+    client: Client,
     url: String,
     /// The sequencer lock, for a log's sequencer ([`PgLog::sequencer`]).
     lock: Option<SequencerLock>,
-    /// The batch being sequenced, its leaves already going in
-    /// ([`LogWriter::begin`]).
-    early: Option<Early>,
-}
-
-/// A batch's transaction begun while the batch is still being sequenced:
-/// a thread of its own holds the connection, takes the head row's lock,
-/// and copies each leaf in as the sequencer makes it, so PostgreSQL
-/// stores the leaves while the rest of the batch is sequenced and signed.
-/// [`PgLog::commit`] hands it the rest (tiles, checkpoint, the swap).
-struct Early {
-    expected: TreeHead,
-    /// The leaves sent so far, and the first one's index.
-    sent: usize,
-    first: Option<u64>,
-    to: std::sync::mpsc::Sender<EarlyPart>,
-    worker: std::thread::JoinHandle<(Client, Result<Ended>)>,
-}
-
-/// What the sequencer sends a batch's early transaction.
-enum EarlyPart {
-    Leaf(i64, Vec<u8>),
-    Finish { nodes: Vec<(u32, u64, Hash)>, head: TreeHead, note: String, signed_ms: u64 },
-}
-
-/// How a batch's transaction ended.
-enum Ended {
-    Committed,
-    /// The head was ours but the lock was not: nothing written.
-    LockLost,
-    /// The sequencer gave the batch up: nothing written.
-    Abandoned,
 }
 
 impl std::fmt::Debug for PgLog {
@@ -302,7 +269,7 @@ impl PgLog {
     pub fn open(url: &str) -> Result<PgLog> {
         let mut client = connect(url)?;
         check_schema(&mut client)?;
-        Ok(PgLog { client: Some(client), url: url.to_owned(), lock: None, early: None })
+        Ok(PgLog { client, url: url.to_owned(), lock: None })
     }
 
     /// Opens the log at `url` as its sequencer: takes the database's
@@ -310,9 +277,7 @@ impl PgLog {
     /// [`LedgerError::SequencerElsewhere`]).
     pub fn sequencer(url: &str) -> Result<PgLog> {
         let lock = SequencerLock::take(url)?;
-        let mut log = PgLog::open(url)?;
-        log.lock = Some(lock);
-        Ok(log)
+        Ok(PgLog { lock: Some(lock), ..PgLog::open(url)? })
     }
 
     /// Before each statement: a connection the server closed (it
@@ -330,95 +295,21 @@ impl PgLog {
             self.lock = None;
             self.lock = Some(SequencerLock::take(&self.url)?);
         }
-        self.abandon();
-        if self.client.as_ref().is_none_or(Client::is_closed) {
-            self.client = None;
-            self.client = Some(connect(&self.url)?);
+        if self.client.is_closed() {
+            self.client = connect(&self.url)?;
         }
         Ok(())
-    }
-
-    /// The connection (made ready first).
-    fn client(&mut self, ask: bool) -> Result<&mut Client> {
-        self.ready(ask)?;
-        self.client.as_mut().ok_or_else(|| LedgerError::Corrupt("no connection".into()))
-    }
-
-    /// Ends the early transaction, if any: `finish` hands it the rest of
-    /// its batch, `None` gives it up. The connection comes back.
-    fn end_early(&mut self, finish: Option<EarlyPart>) -> Option<Result<Ended>> {
-        let early = self.early.take()?;
-        if let Some(f) = finish {
-            // A worker that stopped early says why below.
-            let _ = early.to.send(f);
-        }
-        drop(early.to);
-        match early.worker.join() {
-            Ok((client, ended)) => {
-                self.client = Some(client);
-                Some(ended)
-            }
-            Err(_) => Some(Err(LedgerError::Corrupt("the batch's commit thread panicked".into()))),
-        }
     }
 }
 
 impl LogWriter for PgLog {
     fn head(&mut self) -> Result<TreeHead> {
-        let row = self.client(false)?.query_one("SELECT size, root FROM head", &[])?;
+        self.ready(false)?;
+        let row = self.client.query_one("SELECT size, root FROM head", &[])?;
         Ok(TreeHead { size: sql_u64(row.get(0))?, root: hash_from(row.get(1), "head root")? })
     }
 
-    fn begin(&mut self, expected: &TreeHead) -> Result<()> {
-        self.ready(false)?;
-        let Some(client) = self.client.take() else { return Ok(()) };
-        let (to, parts) = std::sync::mpsc::channel();
-        let (head, pid) = (*expected, self.lock.as_ref().map(|l| l.pid));
-        let worker = std::thread::Builder::new()
-            .name("pg-batch".into())
-            .spawn(move || {
-                let mut client = client;
-                let ended = early_commit(&mut client, &head, pid, &parts);
-                (client, ended)
-            })
-            .map_err(|e| LedgerError::Storage(StorageError::new(e)))?;
-        self.early = Some(Early { expected: *expected, sent: 0, first: None, to, worker });
-        Ok(())
-    }
-
-    fn leaf(&mut self, index: u64, leaf: &[u8]) {
-        if let Some(early) = &mut self.early {
-            early.first.get_or_insert(index);
-            early.sent += 1;
-            // A transaction that failed already says so at the commit.
-            let _ = early.to.send(EarlyPart::Leaf(index as i64, leaf.to_vec()));
-        }
-    }
-
-    fn abandon(&mut self) {
-        if let Some(Err(e)) = self.end_early(None) {
-            tracing::warn!(error = %e, "an abandoned batch's transaction failed");
-        }
-    }
-
     fn commit(&mut self, expected: &TreeHead, batch: &Batch<'_>) -> Result<()> {
-        if let Some(early) = &self.early {
-            let whole = early.expected == *expected
-                && early.sent == batch.leaves.len()
-                && early.first == batch.leaves.first().map(|(i, _)| *i);
-            let finish = whole.then(|| EarlyPart::Finish {
-                nodes: batch.nodes.to_vec(),
-                head: batch.head,
-                note: batch.note.to_owned(),
-                signed_ms: batch.signed_ms,
-            });
-            match self.end_early(finish) {
-                Some(Ok(Ended::Committed)) => return Ok(()),
-                // Lost the lock: below, taken again or refused.
-                Some(Ok(Ended::LockLost | Ended::Abandoned)) | None => {}
-                Some(Err(e)) => return Err(e),
-            }
-        }
         self.ready(false)?;
         if self.try_commit(expected, batch)? {
             return Ok(());
@@ -436,7 +327,8 @@ impl LogWriter for PgLog {
     }
 
     fn touch(&mut self, size: u64, signed_ms: u64) -> Result<()> {
-        self.client(true)?.execute(
+        self.ready(true)?;
+        self.client.execute(
             "UPDATE checkpoints SET signed_ms = $2 WHERE size = $1",
             &[&(size as i64), &(signed_ms as i64)],
         )?;
@@ -444,90 +336,12 @@ impl LogWriter for PgLog {
     }
 }
 
-impl Drop for PgLog {
-    fn drop(&mut self) {
-        self.abandon();
-    }
-}
-
-/// A batch's early transaction ([`Early`]), on its own thread: takes the
-/// head row's lock and checks the head, copies the leaves in as they come,
-/// then — given the rest — writes the tiles and the checkpoint and swaps
-/// the head (fenced on the sequencer's lock when `pid` is given).
-fn early_commit(
-    client: &mut Client,
-    expected: &TreeHead,
-    pid: Option<i32>,
-    parts: &std::sync::mpsc::Receiver<EarlyPart>,
-) -> Result<Ended> {
-    let mut tx =
-        client.build_transaction().isolation_level(IsolationLevel::ReadCommitted).start()?;
-    let row = tx.query_one("SELECT size, root FROM head FOR UPDATE", &[])?;
-    let found = TreeHead { size: sql_u64(row.get(0))?, root: hash_from(row.get(1), "head root")? };
-    if found.size != expected.size || found.root != expected.root {
-        return Err(LedgerError::HeadMoved { expected: expected.size, found: found.size });
-    }
-    let (nodes, head, note, signed_ms) = {
-        let sink = tx.copy_in("COPY leaves (idx, leaf) FROM STDIN (FORMAT binary)")?;
-        let mut rows = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA]);
-        let rest = loop {
-            match parts.recv() {
-                Ok(EarlyPart::Leaf(index, leaf)) => rows.write(&[&index, &leaf])?,
-                Ok(EarlyPart::Finish { nodes, head, note, signed_ms }) => {
-                    break (nodes, head, note, signed_ms);
-                }
-                // Given up: the transaction rolls back as it drops.
-                Err(_) => return Ok(Ended::Abandoned),
-            }
-        };
-        rows.finish()?;
-        rest
-    };
-    write_tiles(&mut tx, &nodes)?;
-    tx.execute(
-        "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES ($1, $2, $3, $4)",
-        &[&(head.size as i64), &&head.root.0[..], &note, &(signed_ms as i64)],
-    )?;
-    if swap(&mut tx, expected, &head, pid)? != 1 {
-        return Ok(Ended::LockLost);
-    }
-    tx.commit()?;
-    Ok(Ended::Committed)
-}
-
-/// The head's compare-and-swap from `expected` to `head` (its row already
-/// locked by this transaction or taken here), fenced on the sequencer lock
-/// still being held by the lock connection of server process `pid`: rows
-/// changed (1, or 0 when the head or the lock is not ours).
-fn swap(
-    tx: &mut Transaction<'_>,
-    expected: &TreeHead,
-    head: &TreeHead,
-    pid: Option<i32>,
-) -> Result<u64> {
-    let (size, root) = (head.size as i64, &head.root.0[..]);
-    let (old_size, old_root) = (expected.size as i64, &expected.root.0[..]);
-    Ok(match pid {
-        None => tx.execute(
-            "UPDATE head SET size = $1, root = $2 WHERE size = $3 AND root = $4",
-            &[&size, &root, &old_size, &old_root],
-        )?,
-        Some(pid) => tx.execute(
-            "UPDATE head SET size = $1, root = $2 WHERE size = $3 AND root = $4
-             AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
-                         AND pid = $5 AND classid = $6 AND objid = $7 AND objsubid = 1)",
-            &[&size, &root, &old_size, &old_root, &pid, &LOCK_CLASSID, &LOCK_OBJID],
-        )?,
-    })
-}
-
 impl PgLog {
     /// One try of a commit: `Ok(false)` when a sequencer's swap found the
     /// head its own but its lock gone (nothing written).
     fn try_commit(&mut self, expected: &TreeHead, batch: &Batch<'_>) -> Result<bool> {
-        let pid = self.lock.as_ref().map(|l| l.pid);
         let mut tx = self
-            .client(false)?
+            .client
             .build_transaction()
             .isolation_level(IsolationLevel::ReadCommitted)
             .start()?;
@@ -536,13 +350,27 @@ impl PgLog {
         // sequencer's swap also needs its lock still held by its lock's
         // connection: one that lost the lock commits nothing even while
         // the head is still the one it expects.
+        let (size, root) = (batch.head.size as i64, &batch.head.root.0[..]);
+        let (old_size, old_root) = (expected.size as i64, &expected.root.0[..]);
         if batch.head.size <= expected.size {
             let found = head_of(&mut tx)?.size;
             return Err(LedgerError::HeadMoved { expected: expected.size, found });
         }
-        if swap(&mut tx, expected, &batch.head, pid)? != 1 {
+        let swapped = match &self.lock {
+            None => tx.execute(
+                "UPDATE head SET size = $1, root = $2 WHERE size = $3 AND root = $4",
+                &[&size, &root, &old_size, &old_root],
+            )?,
+            Some(lock) => tx.execute(
+                "UPDATE head SET size = $1, root = $2 WHERE size = $3 AND root = $4
+                 AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                             AND pid = $5 AND classid = $6 AND objid = $7 AND objsubid = 1)",
+                &[&size, &root, &old_size, &old_root, &lock.pid, &LOCK_CLASSID, &LOCK_OBJID],
+            )?,
+        };
+        if swapped != 1 {
             let found = head_of(&mut tx)?;
-            if pid.is_some() && found.size == expected.size && found.root == expected.root {
+            if self.lock.is_some() && found.size == expected.size && found.root == expected.root {
                 // The head is ours, the lock is not.
                 return Ok(false);
             }
@@ -559,12 +387,7 @@ impl PgLog {
         write_tiles(&mut tx, batch.nodes)?;
         tx.execute(
             "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES ($1, $2, $3, $4)",
-            &[
-                &(batch.head.size as i64),
-                &&batch.head.root.0[..],
-                &batch.note,
-                &(batch.signed_ms as i64),
-            ],
+            &[&size, &root, &batch.note, &(batch.signed_ms as i64)],
         )?;
         tx.commit()?;
         Ok(true)
