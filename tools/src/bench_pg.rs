@@ -51,6 +51,23 @@ pub(crate) struct PgBench {
     /// Inclusion proofs timed.
     #[arg(long, default_value_t = 2000)]
     samples: usize,
+    /// Run only this part (to profile it alone): commit, ingest, front-ends
+    /// or proofs.
+    #[arg(long, value_enum)]
+    only: Option<Part>,
+}
+
+/// A part of `tenderlog bench pg`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// The commit path beside a bare COPY.
+    Commit,
+    /// The whole ingest beside a bare COPY of its leaves.
+    Ingest,
+    /// Submit → receipt through two front-ends.
+    FrontEnds,
+    /// Inclusion proofs at `--proof-entries`.
+    Proofs,
 }
 
 const ORIGIN: &str = "bench.tenderlog.example/log";
@@ -174,20 +191,56 @@ fn whole_ingest(url: &str, events: u64, batch: u64) -> anyhow::Result<(f64, Vec<
         ..ledger::AppenderConfig::default()
     };
     let appender = ledger::Appender::open(dir.path(), config)?;
-    let mut busy = std::time::Duration::ZERO;
-    let mut i = 0;
-    while i < events {
-        let n = (events - i).min(batch);
-        let contents = (i..i + n).map(crate::bench::sample_content).collect();
-        let t = Instant::now();
-        crate::bench::append_all(&appender, contents)?;
-        busy += t.elapsed();
-        i += n;
+    // The events are made first (not timed); then submitted as a busy
+    // platform's would be: the next batch is admitted and queued while the
+    // one before it is sequenced and committed (two in flight).
+    let batches: Vec<Vec<verifier::event::Content>> = (0..events)
+        .step_by(batch as usize)
+        .map(|i| (i..(i + batch).min(events)).map(crate::bench::sample_content).collect())
+        .collect();
+    let t = Instant::now();
+    let mut in_flight: Option<ledger::Tickets> = None;
+    for contents in batches {
+        // Admission (each document's platform timestamp, its digest) runs
+        // on the request handlers of a server, several at once: here on
+        // two threads.
+        let admitted: Vec<ledger::Admitted> = std::thread::scope(|s| {
+            let halves: Vec<_> = contents
+                .chunks(contents.len().div_ceil(2))
+                .map(|half| {
+                    s.spawn(|| half.iter().map(|c| appender.admit(c.clone())).collect::<Vec<_>>())
+                })
+                .collect();
+            halves.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        });
+        anyhow::ensure!(admitted.len() == contents.len(), "an admission thread failed");
+        let queued = appender.submit_all(admitted)?;
+        if let Some(before) = in_flight.replace(queued) {
+            check_answers(before.wait_blocking())?;
+        }
     }
+    if let Some(last) = in_flight {
+        check_answers(last.wait_blocking())?;
+    }
+    let busy = t.elapsed();
+    let waited = appender.status().index_wait_us.load(std::sync::atomic::Ordering::SeqCst);
+    println!(
+        "  (the sequencer waited {:.0} ms of {:.0} ms for the index follower)",
+        waited as f64 / 1e3,
+        busy.as_secs_f64() * 1e3
+    );
     appender.shutdown();
     let store = ledger::Store::open_at(&ledger::Location::new(dir.path(), Some(url)))?;
     let leaves = (0..events).map(|i| store.leaf(i)).collect::<ledger::Result<_>>()?;
     Ok((events as f64 / busy.as_secs_f64(), leaves))
+}
+
+/// Every answer of a batch is an entry.
+fn check_answers(answers: Vec<ledger::Answer>) -> anyhow::Result<()> {
+    for a in answers {
+        a?;
+    }
+    Ok(())
 }
 
 /// A bare binary `COPY` of `leaves`, in batches of `batch`: events/s.
@@ -228,12 +281,19 @@ fn two_front_ends(url: &str, rate: u64, seconds: u64) -> anyhow::Result<()> {
     rt.block_on(async {
         let mut bases = Vec::new();
         let mut running = Vec::new();
+        // Both servers stop before the runtime ends: their PostgreSQL
+        // connections close on blocking threads, not on its workers.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
         for dir in [&a, &b] {
             let mut config = api::ServerConfig::new(dir.clone());
             config.listen = "127.0.0.1:0".parse()?;
             config.rate_writes_per_token = 0;
             config.appender.postgres = Some(url.to_owned());
-            let r = api::start(config, std::future::pending()).await?;
+            let mut stopped = stopped.clone();
+            let r = api::start(config, async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await?;
             bases.push(format!("http://{}", r.addr));
             running.push(r);
         }
@@ -277,6 +337,10 @@ fn two_front_ends(url: &str, rate: u64, seconds: u64) -> anyhow::Result<()> {
                 secs,
                 errors[k].load(std::sync::atomic::Ordering::Relaxed),
             );
+        }
+        stop.send(true)?;
+        for r in running {
+            r.task.await??;
         }
         anyhow::Ok(())
     })
@@ -353,9 +417,33 @@ pub(crate) fn run(args: PgBench) -> anyhow::Result<()> {
     let sync: String = c.query_one("SHOW synchronous_commit", &[])?.get(0);
     let fsync: String = c.query_one("SHOW fsync", &[])?.get(0);
     println!(
-        "PostgreSQL commit path: {} events of 1 KiB per run, batches of {}, {} runs (synchronous_commit {sync}, fsync {fsync})",
+        "PostgreSQL (synchronous_commit {sync}, fsync {fsync}): {} events of ~1 KiB per run, batches of {}, {} runs",
         args.events, args.batch, args.runs
     );
+    let part = |p: Part| args.only.is_none_or(|only| only == p);
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    if part(Part::Commit) {
+        commit_path(&args, median)?;
+    }
+    if part(Part::Ingest) {
+        ingest(&args, median)?;
+    }
+    if part(Part::FrontEnds) {
+        let db = Scratch::new(&args.store, "frontends")?;
+        two_front_ends(&db.url(), args.rate, args.seconds)?;
+    }
+    if part(Part::Proofs) && args.proof_entries > 0 {
+        let db = Scratch::new(&args.store, "proofs")?;
+        proofs(&db.url(), args.proof_entries, args.samples)?;
+    }
+    Ok(())
+}
+
+/// The commit path (`PgLog`) beside a bare COPY, `args.runs` times.
+fn commit_path(args: &PgBench, median: impl Fn(&mut Vec<f64>) -> f64) -> anyhow::Result<()> {
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for run in 0..args.runs {
         let db = Scratch::new(&args.store, &format!("log{run}"))?;
@@ -369,13 +457,13 @@ pub(crate) fn run(args: PgBench) -> anyhow::Result<()> {
             bare[run]
         );
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let (o, b) = (median(&mut ours), median(&mut bare));
     println!("  median: PgLog {o:.0} events/s, bare COPY {b:.0} events/s, ratio {:.2}", o / b);
+    Ok(())
+}
 
+/// The whole ingest beside a bare COPY of its leaves, `args.runs` times.
+fn ingest(args: &PgBench, median: impl Fn(&mut Vec<f64>) -> f64) -> anyhow::Result<()> {
     println!(
         "the whole ingest: ~1 KiB document events through the appender, beside a bare COPY of the same leaf bytes"
     );
@@ -396,13 +484,5 @@ pub(crate) fn run(args: PgBench) -> anyhow::Result<()> {
     }
     let (o, b) = (median(&mut ours), median(&mut bare));
     println!("  median: the ledger {o:.0} events/s, bare COPY {b:.0} events/s, ratio {:.2}", o / b);
-
-    let db = Scratch::new(&args.store, "frontends")?;
-    two_front_ends(&db.url(), args.rate, args.seconds)?;
-    drop(db);
-    if args.proof_entries > 0 {
-        let db = Scratch::new(&args.store, "proofs")?;
-        proofs(&db.url(), args.proof_entries, args.samples)?;
-    }
     Ok(())
 }
