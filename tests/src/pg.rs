@@ -41,10 +41,29 @@ pub fn database(test: &str) -> Option<TestDb> {
     Some(TestDb { url: format!("{admin} dbname={name}"), admin, name })
 }
 
+/// The log's sequencer lock key, as `pg_try_advisory_lock` takes it.
+pub use ledger::postgres::SEQUENCER_LOCK;
+
 impl TestDb {
     /// A connection to it.
     pub fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url, postgres::NoTls).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Ends the connection holding the sequencer lock of the log in it (a
+    /// partition or a restarted server would), as an administrator; there
+    /// must be exactly one.
+    pub fn end_lock_connection(&self) {
+        let ended = self
+            .client()
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks
+                 WHERE locktype = 'advisory' AND granted AND database =
+                       (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[],
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ended.len(), 1, "one sequencer lock was held");
     }
 }
 

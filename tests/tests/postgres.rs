@@ -193,7 +193,7 @@ fn a_deposed_sequencer_cannot_commit() {
     }
 
     // The first loses its lock while it still runs.
-    end_lock_connection(&db);
+    db.end_lock_connection();
     let mut second = ledger::Ledger::open_at(&b, clock.clone()).unwrap();
     let taken = second.append(vec![doc(2)]).unwrap();
     assert_eq!(taken.checkpoint.checkpoint.size, 3);
@@ -217,21 +217,6 @@ fn a_deposed_sequencer_cannot_commit() {
     assert_eq!(report.entries, 4);
 }
 
-/// Ends the connection that holds the sequencer lock of `db` (a partition
-/// or a restarted server would), as an administrator.
-fn end_lock_connection(db: &tenderlog_tests::pg::TestDb) {
-    let ended = db
-        .client()
-        .query(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks
-             WHERE locktype = 'advisory' AND granted AND database =
-                   (SELECT oid FROM pg_database WHERE datname = current_database())",
-            &[],
-        )
-        .unwrap();
-    assert_eq!(ended.len(), 1, "one sequencer lock was held");
-}
-
 /// The fence is the lock, not only the head: a sequencer that lost its
 /// lock to another process commits nothing even while the stored head is
 /// still the one it expects (the other has not committed yet) — its batch
@@ -247,14 +232,14 @@ fn a_sequencer_that_lost_its_lock_commits_nothing() {
     first.append(vec![doc(0)]).unwrap();
 
     // Lost to nobody: taken again, and the batch commits.
-    end_lock_connection(&db);
+    db.end_lock_connection();
     let again = first.append(vec![doc(1)]).unwrap();
     assert_eq!(again.checkpoint.checkpoint.size, 2);
 
     // Lost to another process, which holds it and has committed nothing.
-    end_lock_connection(&db);
+    db.end_lock_connection();
     let mut other = db.client();
-    let key: i64 = 0x746e_6472_6c6f_6731;
+    let key = tenderlog_tests::pg::SEQUENCER_LOCK;
     let got: bool = other.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).unwrap().get(0);
     assert!(got, "the lock was free once its connection ended");
     match first.append(vec![doc(2)]) {

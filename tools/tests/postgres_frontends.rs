@@ -13,20 +13,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::frontends::{
-    Receipt, check_served, load, log_in_postgres, no_index_twice, serve, stop, verify_against_final,
+    Receipt, check_served, load, no_index_twice, post_doc, serve, stop, two_data_dirs,
+    verify_against_final,
 };
 use common::{doc_line, err, run};
 
 #[test]
 fn two_front_ends_one_killed_halfway_lose_nothing_and_fork_nothing() {
     let Some(db) = tenderlog_tests::pg::database("the two front-ends test") else { return };
-    let t = tempfile::tempdir().unwrap();
-    let dir = t.path().join("a");
-    let token = log_in_postgres(&dir, &db.url);
     // The second front-end: its own data directory, with the log's keys.
-    let second = t.path().join("b");
-    let cp = std::process::Command::new("cp").arg("-a").arg(&dir).arg(&second).status();
-    assert!(cp.unwrap().success());
+    let (t, dir, second, token) = two_data_dirs(&db.url);
     let (a, b) = (dir.to_str().unwrap().to_owned(), second.to_str().unwrap().to_owned());
 
     let (mut first, url_a) = serve(&a, &db.url);
@@ -139,12 +135,7 @@ fn two_front_ends_one_killed_halfway_lose_nothing_and_fork_nothing() {
 #[test]
 fn a_sequencer_that_loses_its_lock_steps_down_and_forwards() {
     let Some(db) = tenderlog_tests::pg::database("the step-down test") else { return };
-    let t = tempfile::tempdir().unwrap();
-    let dir = t.path().join("a");
-    let token = log_in_postgres(&dir, &db.url);
-    let second = t.path().join("b");
-    let cp = std::process::Command::new("cp").arg("-a").arg(&dir).arg(&second).status();
-    assert!(cp.unwrap().success());
+    let (_t, dir, second, token) = two_data_dirs(&db.url);
     let (a, b) = (dir.to_str().unwrap().to_owned(), second.to_str().unwrap().to_owned());
     let (first, url_a) = serve(&a, &db.url);
     let (standby, url_b) = serve(&b, &db.url);
@@ -183,7 +174,7 @@ fn a_sequencer_that_loses_its_lock_steps_down_and_forwards() {
     // Another process waits for the lock (a waiter is granted it before
     // any later try, so neither front-end can take it first); then the
     // first front-end's lock connection ends. The first keeps running.
-    let key: i64 = 0x746e_6472_6c6f_6731;
+    let key = tenderlog_tests::pg::SEQUENCER_LOCK;
     let (granted_tx, granted) = std::sync::mpsc::channel();
     let (release, release_rx) = std::sync::mpsc::channel::<()>();
     let mut other = db.client();
@@ -200,15 +191,7 @@ fn a_sequencer_that_loses_its_lock_steps_down_and_forwards() {
         assert!(Instant::now() < deadline, "the other process never waited for the lock");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let ended = admin
-        .query(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks
-             WHERE locktype = 'advisory' AND granted AND database =
-                   (SELECT oid FROM pg_database WHERE datname = current_database())",
-            &[],
-        )
-        .unwrap();
-    assert_eq!(ended.len(), 1, "one sequencer lock was held");
+    db.end_lock_connection();
     let lost = Instant::now();
     granted.recv_timeout(Duration::from_secs(20)).expect("the other process got the lock");
     rt.block_on(async {
@@ -259,12 +242,7 @@ fn only_the_sequencer_asks_the_witnesses() {
     let Some(db) = tenderlog_tests::pg::database("the witnesses-of-front-ends test") else {
         return;
     };
-    let t = tempfile::tempdir().unwrap();
-    let dir = t.path().join("a");
-    let token = log_in_postgres(&dir, &db.url);
-    let second = t.path().join("b");
-    let cp = std::process::Command::new("cp").arg("-a").arg(&dir).arg(&second).status();
-    assert!(cp.unwrap().success());
+    let (t, dir, second, token) = two_data_dirs(&db.url);
     let log_vkey = std::fs::read_to_string(dir.join("log.vkey")).unwrap().trim().to_owned();
     let wdir = t.path().join("witness");
     let wkey = make_witness(&wdir, "witness.fgw.example.gov.cn", &log_vkey);
@@ -288,17 +266,8 @@ fn only_the_sequencer_asks_the_witnesses() {
     let (mut first, url_a) = with_policy(&dir);
     let (standby, url_b) = with_policy(&second);
     let post = |url: &str, n: u64| {
-        let mut body: serde_json::Value =
-            serde_json::from_str(&doc_line(n, "T-witnessed")).unwrap();
-        body.as_object_mut().unwrap().remove("principal");
-        let r = reqwest::blocking::Client::new()
-            .post(format!("{url}/v1/events"))
-            .bearer_auth(&token)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        let (status, body) = post_doc(url, &token, n, "T-witnessed");
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     };
     for n in 0..3 {
         post(&url_b, n); // forwarded to the sequencer
@@ -351,27 +320,14 @@ fn a_key_rotation_of_a_log_in_postgresql() {
     let Some(db) = tenderlog_tests::pg::database("the PostgreSQL key-rotation test") else {
         return;
     };
-    let t = tempfile::tempdir().unwrap();
-    let dir = t.path().join("a");
-    let token = log_in_postgres(&dir, &db.url);
-    let second = t.path().join("b");
-    let cp = std::process::Command::new("cp").arg("-a").arg(&dir).arg(&second).status();
-    assert!(cp.unwrap().success());
+    let (_t, dir, second, token) = two_data_dirs(&db.url);
     let (a, b) = (dir.to_str().unwrap().to_owned(), second.to_str().unwrap().to_owned());
     let old_text = std::fs::read_to_string(dir.join("log.vkey")).unwrap().trim().to_owned();
     let old = NoteVerifier::parse(&old_text).unwrap();
     let post = |url: &str, n: u64| -> Vec<u8> {
-        let mut body: serde_json::Value = serde_json::from_str(&doc_line(n, "T-rotate")).unwrap();
-        body.as_object_mut().unwrap().remove("principal");
-        let r = reqwest::blocking::Client::new()
-            .post(format!("{url}/v1/events"))
-            .bearer_auth(&token)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        r.bytes().unwrap().to_vec()
+        let (status, body) = post_doc(url, &token, n, "T-rotate");
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        body
     };
     let rotate =
         |data: &str| run(&["key", "rotate", "--data", data, "--store", &db.url, "--json"], "");

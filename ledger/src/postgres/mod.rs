@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS cosigned_checkpoints (size BIGINT PRIMARY KEY, note T
 
 /// The key of the sequencer's advisory lock (`pg_try_advisory_lock`): the
 /// bytes of "tndrlog1".
-const SEQUENCER_LOCK: i64 = 0x746e_6472_6c6f_6731;
+pub const SEQUENCER_LOCK: i64 = 0x746e_6472_6c6f_6731;
 
 /// The sequencer lock's key as `pg_locks` shows it: the high half, the
 /// low half.

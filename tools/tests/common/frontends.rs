@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -199,4 +199,31 @@ pub(crate) fn log_in_postgres(dir: &Path, db: &str) -> String {
         super::run(&["token", "create", "--data", data, "--store", db, "--name", "agency-01"], "");
     assert!(o.status.success(), "{}", super::err(&o));
     String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+/// A new log in the database `db` and two front-ends' data directories for
+/// it, `a` and `b` (the second a copy of the first's keys), in a new
+/// temporary folder; and a submitter's token.
+pub(crate) fn two_data_dirs(db: &str) -> (tempfile::TempDir, PathBuf, PathBuf, String) {
+    let t = tempfile::tempdir().unwrap();
+    let (a, b) = (t.path().join("a"), t.path().join("b"));
+    let token = log_in_postgres(&a, db);
+    let cp = std::process::Command::new("cp").arg("-a").arg(&a).arg(&b).status();
+    assert!(cp.unwrap().success());
+    (t, a, b, token)
+}
+
+/// Posts document `n` of `tender` to `url` with `token`, blocking: the
+/// status and the body.
+pub(crate) fn post_doc(url: &str, token: &str, n: u64, tender: &str) -> (u16, Vec<u8>) {
+    let mut body: serde_json::Value = serde_json::from_str(&super::doc_line(n, tender)).unwrap();
+    body.as_object_mut().unwrap().remove("principal");
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{url}/v1/events"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    (r.status().as_u16(), r.bytes().unwrap().to_vec())
 }
