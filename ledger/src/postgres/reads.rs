@@ -15,7 +15,7 @@ use verifier::Hash;
 
 use super::conn::Conn;
 use crate::error::Result;
-use crate::indexer::{IndexRow, IndexWriter, check_contiguous};
+use crate::indexer::{IndexRow, IndexWriter, TableKeys, check_contiguous};
 use crate::layout::{hash_from, sql_u64, tile_id};
 use crate::storage::{CosignedTable, StampTable};
 use crate::store::{CheckpointRow, HashTable, Reads, Store, TILE_WIDTH};
@@ -311,28 +311,26 @@ impl IndexWriter for PgIndex {
                 "the lookup tables moved under the indexer".into(),
             ));
         }
-        let idx: Vec<i64> = rows.iter().map(|r| r.idx as i64).collect();
-        let keyed = |tx: &mut postgres::Transaction<'_>,
-                     table: &str,
-                     prefixes: Vec<i64>,
-                     idx: Vec<i64>|
-         -> Result<()> {
+        let keys = TableKeys::of(rows);
+        let keyed = |tx: &mut postgres::Transaction<'_>, table: &str, keys: &[(i64, i64)]| {
+            let (prefixes, idx): (Vec<i64>, Vec<i64>) = keys.iter().copied().unzip();
             tx.execute(
                 &format!(
                     "INSERT INTO {table} (prefix, idx) SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[])"
                 ),
                 &[&prefixes, &idx],
-            )?;
-            Ok(())
+            )
         };
-        keyed(&mut tx, "leaf_hashes", rows.iter().map(|r| r.leaf).collect(), idx.clone())?;
-        keyed(&mut tx, "contents", rows.iter().map(|r| r.content).collect(), idx)?;
-        let (docs, doc_idx): (Vec<i64>, Vec<i64>) =
-            rows.iter().filter_map(|r| Some((r.document?, r.idx as i64))).unzip();
-        keyed(&mut tx, "documents", docs, doc_idx)?;
-        let tenders: Vec<&str> = rows.iter().map(|r| r.tender.as_str()).collect();
-        let seqs: Vec<i64> = rows.iter().map(|r| r.seq as i64).collect();
-        let idx: Vec<i64> = rows.iter().map(|r| r.idx as i64).collect();
+        keyed(&mut tx, "leaf_hashes", &keys.leaf_hashes)?;
+        keyed(&mut tx, "contents", &keys.contents)?;
+        keyed(&mut tx, "documents", &keys.documents)?;
+        let mut tenders = Vec::with_capacity(rows.len());
+        let (mut seqs, mut idx) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        for (t, s, i) in &keys.tender_events {
+            tenders.push(*t);
+            seqs.push(*s);
+            idx.push(*i);
+        }
         tx.execute(
             "INSERT INTO tender_events (tender, seq, idx)
              SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[])",

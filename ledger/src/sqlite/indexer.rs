@@ -9,7 +9,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use crate::error::{LedgerError, Result};
-use crate::indexer::{IndexRow, IndexWriter, check_contiguous};
+use crate::indexer::{IndexRow, IndexWriter, TableKeys, check_contiguous};
 
 /// The index file inside a data directory.
 pub fn index_path(dir: &Path) -> PathBuf {
@@ -81,10 +81,8 @@ pub(crate) fn write_rows(ix: &mut Connection, from: u64, rows: &[IndexRow]) -> R
         return Err(LedgerError::Corrupt("index.db moved under the indexer".into()));
     }
     check_contiguous(from, rows)?;
-    // Insert each table in key order: every B-tree page is then visited once,
-    // in order, instead of at random.
-    let keyed = |table: &str, mut keys: Vec<(i64, i64)>| -> Result<()> {
-        keys.sort_unstable();
+    let keys = TableKeys::of(rows);
+    let keyed = |table: &str, keys: &[(i64, i64)]| -> Result<()> {
         let mut ins =
             tx.prepare_cached(&format!("INSERT INTO {table} (prefix, idx) VALUES (?1, ?2)"))?;
         for (p, i) in keys {
@@ -92,17 +90,14 @@ pub(crate) fn write_rows(ix: &mut Connection, from: u64, rows: &[IndexRow]) -> R
         }
         Ok(())
     };
-    keyed("leaf_hashes", rows.iter().map(|r| (r.leaf, r.idx as i64)).collect())?;
-    keyed("contents", rows.iter().map(|r| (r.content, r.idx as i64)).collect())?;
-    keyed("documents", rows.iter().filter_map(|r| Some((r.document?, r.idx as i64))).collect())?;
-    let mut tenders: Vec<(&str, u64, u64)> =
-        rows.iter().map(|r| (r.tender.as_str(), r.seq, r.idx)).collect();
-    tenders.sort_unstable();
+    keyed("leaf_hashes", &keys.leaf_hashes)?;
+    keyed("contents", &keys.contents)?;
+    keyed("documents", &keys.documents)?;
     {
         let mut ins =
             tx.prepare_cached("INSERT INTO tender_events (tender, seq, idx) VALUES (?1, ?2, ?3)")?;
-        for (t, seq, i) in tenders {
-            ins.execute(params![t, seq as i64, i as i64])?;
+        for (t, seq, i) in &keys.tender_events {
+            ins.execute(params![t, seq, i])?;
         }
     }
     let to = from + rows.len() as u64;
