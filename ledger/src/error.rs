@@ -113,6 +113,12 @@ pub enum LedgerError {
         /// The follower's last error.
         reason: String,
     },
+    /// The batch was sequenced on top of one whose commit then failed:
+    /// nothing of it was written, and it was not committed.
+    #[error(
+        "couldn't append: the batch before this one failed to commit, so this one was withdrawn and nothing of it was written\nhint: submit it again"
+    )]
+    BatchWithdrawn,
     /// The disk holding the data directory is full. Nothing acknowledged is
     /// lost (a batch that could not be written was answered as failed);
     /// the writer goes on once there is room.

@@ -2,8 +2,10 @@
 //!
 //! One thread owns the [`Ledger`] and takes admitted submissions from a
 //! bounded queue. There is no merge delay: it takes everything queued (up to
-//! the batch limit) the moment the previous batch is committed, so under load
+//! the batch limit) the moment the previous batch is sequenced, so under load
 //! batches grow by themselves and when idle a submission is committed alone.
+//! A batch is sequenced while the one before it commits (on the ledger's
+//! committer thread); it is answered once its own commit is finished.
 //! While no submissions arrive it re-signs the latest checkpoint every
 //! heartbeat interval ([`Ledger::heartbeat`]), which `/healthz` watches.
 //!
@@ -11,7 +13,7 @@
 //! [admission](crate::admission) before a submission is queued.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -75,6 +77,18 @@ impl Job {
         let answers = self.contents.iter().map(|_| Err(error())).collect();
         // A caller that went away needs no answer.
         let _ = self.reply.send(answers);
+    }
+}
+
+/// A job's submitters, waiting for their batch: where the answers go, when
+/// it was queued, how many submissions.
+type Waiting = (oneshot::Sender<Vec<Answer>>, Instant, usize);
+
+/// Answers every submission of `waiting` with `Failed(why)`: nothing of
+/// their batch was written.
+fn fail(waiting: impl Iterator<Item = Waiting>, why: &str) {
+    for (reply, _, n) in waiting {
+        let _ = reply.send((0..n).map(|_| Err(SubmitError::Failed(why.to_owned()))).collect());
     }
 }
 
@@ -151,14 +165,32 @@ impl Loop {
 
     /// Runs until the queue closes (every sender dropped), then commits what
     /// is left and closes the ledger.
+    ///
+    /// While a batch commits (on the ledger's committer thread) the next
+    /// one is taken and sequenced; it starts committing once the one before
+    /// it is finished and answered. With nothing queued, the batch in
+    /// flight is finished first: its submitters never wait for a later
+    /// arrival.
     pub(crate) fn run(self, mut ledger: Ledger, rx: Receiver<Job>) {
         // A job taken from the queue that did not fit in the last batch.
         let mut carry: Option<Job> = None;
+        // The submitters of the batch in flight.
+        let mut in_flight: Option<Vec<Waiting>> = None;
         loop {
             let mut jobs = Vec::new();
-            let first = match carry.take() {
-                Some(job) => job,
-                None => match rx.recv_timeout(self.heartbeat) {
+            let first = match (carry.take(), in_flight.is_some()) {
+                (Some(job), _) => job,
+                (None, true) => match rx.try_recv() {
+                    Ok(job) => job,
+                    Err(TryRecvError::Empty) => {
+                        if let Err(why) = self.finish(&mut ledger, in_flight.take()) {
+                            return self.stop(why);
+                        }
+                        continue;
+                    }
+                    Err(TryRecvError::Disconnected) => break,
+                },
+                (None, false) => match rx.recv_timeout(self.heartbeat) {
                     Ok(first) => first,
                     Err(RecvTimeoutError::Timeout) => {
                         match ledger.heartbeat() {
@@ -191,34 +223,59 @@ impl Loop {
                     Err(_) => break,
                 }
             }
-            if let Err(why) = self.commit(&mut ledger, jobs) {
+            let mut contents = Vec::with_capacity(size);
+            let mut waiting = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                waiting.push((job.reply, job.queued, job.contents.len()));
+                contents.extend(job.contents);
+            }
+            let sequenced = ledger.sequence(contents);
+            // The batch before it is finished and answered first: commits
+            // go one at a time, in order.
+            if let Err(why) = self.finish(&mut ledger, in_flight.take()) {
+                fail(waiting.into_iter(), &why);
                 if let Some(job) = carry.take() {
                     job.fail(|| SubmitError::Stopped(why.clone()));
                 }
                 return self.stop(why);
             }
+            match sequenced.and_then(|()| ledger.start()) {
+                Ok(()) => in_flight = Some(waiting),
+                Err(e) => {
+                    let why = e.to_string();
+                    fail(waiting.into_iter(), &why);
+                    if e.is_fatal() {
+                        if let Some(job) = carry.take() {
+                            job.fail(|| SubmitError::Stopped(why.clone()));
+                        }
+                        return self.stop(why);
+                    }
+                    tracing::warn!(error = %why, "batch failed; nothing of it was written");
+                }
+            }
         }
-        // Closing: the ledger's drop finishes indexing what was committed.
+        // Closing: the batch in flight is finished and answered; the
+        // ledger's drop finishes indexing what was committed.
+        if let Err(why) = self.finish(&mut ledger, in_flight.take()) {
+            self.stop(why);
+        }
         drop(ledger);
     }
 
-    /// Commits one batch and answers its submitters; `Err` when the ledger
-    /// must stop.
-    fn commit(&self, ledger: &mut Ledger, jobs: Vec<Job>) -> Result<(), String> {
-        let mut contents = Vec::with_capacity(jobs.iter().map(|j| j.contents.len()).sum());
-        let mut waiting = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            waiting.push((job.reply, job.queued, job.contents.len()));
-            contents.extend(job.contents);
-        }
-        let outcome = match ledger.append(contents) {
-            Ok(o) => o,
-            Err(e) => {
+    /// Finishes the batch in flight, if any, and answers its submitters;
+    /// `Err` when the ledger must stop.
+    fn finish(&self, ledger: &mut Ledger, waiting: Option<Vec<Waiting>>) -> Result<(), String> {
+        let Some(waiting) = waiting else { return Ok(()) };
+        let outcome = match ledger.finish() {
+            Some(Ok(o)) => o,
+            None => {
+                let why = "the ledger had no batch in flight".to_string();
+                fail(waiting.into_iter(), &why);
+                return Err(why);
+            }
+            Some(Err(e)) => {
                 let why = e.to_string();
-                for (reply, _, n) in waiting {
-                    let _ =
-                        reply.send((0..n).map(|_| Err(SubmitError::Failed(why.clone()))).collect());
-                }
+                fail(waiting.into_iter(), &why);
                 if e.is_fatal() {
                     return Err(why);
                 }
@@ -231,6 +288,9 @@ impl Loop {
         self.status.index_wait_us.store(waited, Ordering::SeqCst);
         self.status.tree_size.store(outcome.checkpoint.checkpoint.size, Ordering::SeqCst);
         self.status.signed_ms.store(ms, Ordering::SeqCst);
+        // The ledger's pack may already be the next batch's (sequenced, not
+        // yet committed): admission only uses it to decide whether to ask
+        // the TSA, and the sequencer checks every rule itself.
         if let Ok(mut view) = self.policy.write() {
             view.publish(ledger.policy_in_force());
         }

@@ -46,7 +46,9 @@ use crate::storage::{Batch, LogWriter, TreeHead};
 use crate::store::{self, Location, Store};
 
 mod admission;
+mod committer;
 use admission::Admission;
+use committer::{Committer, Pending};
 
 /// Tender heads kept in memory between batches; beyond this, heads already in
 /// `index.db` are dropped (memory stays bounded).
@@ -145,14 +147,77 @@ pub struct Ledger {
     commit_key: [u8; 32],
     /// Total time appends waited for the index follower.
     index_wait: Duration,
-    /// Where batches are committed (SQLite, or a test's wrapper around it).
-    log: Box<dyn LogWriter>,
-    /// A commit failed: before signing anything else, check that the
-    /// stored head is still ours (the failed write may have landed).
+    /// Where batches are committed (the backend's writer, or a test's
+    /// wrapper around it), on a thread of its own.
+    committer: Committer,
+    /// The state as of the last finished commit. The fields above
+    /// (`frontier`, `latest`, the caches) run ahead of it by the batch in
+    /// flight, which the next batch is sequenced on.
+    committed: Committed,
+    /// The batch whose commit runs ([`Ledger::start`]).
+    in_flight: Option<InFlight>,
+    /// The batch sequenced on it, not yet started ([`Ledger::sequence`]).
+    next: Option<Sequenced>,
+    /// The batch in flight failed while `next` was sequenced on it: `next`
+    /// was withdrawn, and [`Ledger::start`] says so.
+    withdrawn: bool,
+    /// A commit failed: before sequencing or signing anything else, the
+    /// stored head must be found still ours (the failed write may have
+    /// landed).
     suspect: bool,
     follower: Option<Follower>,
     // Last: the lock is released only after everything above is closed.
     _lock: (File, File),
+}
+
+/// The writer's state as of its last finished commit: what the state is
+/// rolled back to when a commit fails.
+#[derive(Clone, Debug)]
+struct Committed {
+    frontier: CompactRange,
+    last_leaf: Option<Hash>,
+    last_received_ms: u64,
+    latest: SignedCheckpoint,
+}
+
+/// A batch sequenced and signed on top of the state before it (the batch in
+/// flight included), not yet committed: [`Ledger::start`] commits it.
+#[derive(Debug)]
+struct Sequenced {
+    outcome: BatchOutcome,
+    commit: Option<Commit>,
+}
+
+/// What a batch's commit writes, owned: it runs on the committer's thread.
+#[derive(Debug)]
+struct Commit {
+    leaves: Arc<Vec<(u64, Vec<u8>)>>,
+    nodes: Vec<(u32, u64, Hash)>,
+    expected: TreeHead,
+    head: TreeHead,
+    note: String,
+    signed_ms: u64,
+    rows: Vec<IndexRow>,
+    after: Committed,
+}
+
+/// The batch whose commit runs.
+struct InFlight {
+    outcome: BatchOutcome,
+    /// None for a batch of duplicates and refusals only.
+    commit: Option<Committing>,
+}
+
+/// A commit running on the committer's thread.
+struct Committing {
+    /// Its answer.
+    done: Pending<()>,
+    /// Its leaves: found here until committed.
+    leaves: Arc<Vec<(u64, Vec<u8>)>>,
+    /// Its lookup rows, for the follower once committed.
+    rows: Vec<IndexRow>,
+    /// The state it commits.
+    after: Committed,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -442,6 +507,12 @@ impl Ledger {
         // Index what a crash (or a deleted index.db) left unindexed, so that
         // nothing is pending when the follower starts.
         crate::indexer::catch_up(&store, &mut *index, size)?;
+        let committed = Committed {
+            frontier: frontier.clone(),
+            last_leaf,
+            last_received_ms,
+            latest: latest.clone(),
+        };
         let mut ledger = Ledger {
             follower: Some(Follower::spawn(index, size)?),
             pending: HashMap::new(),
@@ -454,7 +525,11 @@ impl Ledger {
             tender_cache: HashMap::new(),
             commit_key: keys::commit_key(dir)?,
             dir: dir.to_owned(),
-            log,
+            committer: Committer::spawn(log)?,
+            committed,
+            in_flight: None,
+            next: None,
+            withdrawn: false,
             suspect: false,
             _lock: lock,
             store,
@@ -482,9 +557,12 @@ impl Ledger {
                 "re-signing the latest checkpoint gave a different note".into(),
             ));
         }
-        self.check_head()?;
+        if self.suspect {
+            self.resync()?;
+        }
         let now = self.clock.now_ms();
-        self.log.touch(self.latest.checkpoint.size, now)?;
+        let size = self.latest.checkpoint.size;
+        self.committer.call(move |log| log.touch(size, now))?;
         Ok(now)
     }
 
@@ -509,29 +587,67 @@ impl Ledger {
         self.policy.as_ref().map(|(link, pack)| (link.index, pack))
     }
 
-    /// The newest signed checkpoint.
+    /// The newest committed checkpoint.
     pub fn latest_checkpoint(&self) -> &SignedCheckpoint {
-        &self.latest
+        &self.committed.latest
     }
 
-    /// The number of entries.
+    /// The number of committed entries.
     pub fn size(&self) -> u64 {
-        self.frontier.size()
+        self.committed.frontier.size()
     }
 
-    /// After a failed commit: the stored head must still be the one this
-    /// writer last committed, or the writer stops ([`LedgerError::HeadMoved`]
-    /// is fatal; reopening resumes from the stored head).
-    fn check_head(&mut self) -> Result<()> {
-        if !self.suspect {
-            return Ok(());
-        }
-        let stored = self.log.head()?;
-        let ours = &self.latest.checkpoint;
+    /// After a failed commit: the stored head must still be the last one
+    /// committed, or the writer stops ([`LedgerError::HeadMoved`] is fatal;
+    /// reopening resumes from the stored head).
+    fn resync(&mut self) -> Result<()> {
+        let stored = self.committer.call(|log| log.head())?;
+        let ours = &self.committed.latest.checkpoint;
         if stored.size != ours.size || stored.root != ours.root {
             return Err(LedgerError::HeadMoved { expected: ours.size, found: stored.size });
         }
+        self.policy = self.load_policy()?;
         self.suspect = false;
+        Ok(())
+    }
+
+    /// Takes back what a failed commit's batch, and the batch sequenced on
+    /// it (`next`), assumed: the state goes back to the last finished
+    /// commit, their entries leave the pending set, each tender they
+    /// extended goes back to the head its first event there linked to, and
+    /// the parsed caches are dropped (they are rebuilt from the chains).
+    /// `leaves` are theirs, in index order.
+    fn roll_back<'a>(&mut self, leaves: impl Iterator<Item = &'a (u64, Vec<u8>)>) -> Result<()> {
+        let Committed { frontier, last_leaf, last_received_ms, latest } = self.committed.clone();
+        let size = frontier.size();
+        (self.frontier, self.last_leaf, self.last_received_ms, self.latest) =
+            (frontier, last_leaf, last_received_ms, latest);
+        while let Some(&(index, digest)) = self.pending_order.back() {
+            if index < size {
+                break;
+            }
+            self.pending.remove(&digest);
+            self.pending_order.pop_back();
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (index, leaf) in leaves {
+            let ev = Event::decode(leaf)
+                .map_err(|e| LedgerError::Corrupt(format!("uncommitted leaf {index}: {e}")))?;
+            if !seen.insert(ev.tender.clone()) {
+                continue;
+            }
+            match (ev.prev_tender, ev.seq.checked_sub(1)) {
+                (Some(link), Some(seq)) => {
+                    let head = TenderHead { seq, index: link.index, leaf_hash: link.leaf_hash };
+                    self.heads.insert(ev.tender, head);
+                }
+                _ => {
+                    self.heads.remove(&ev.tender);
+                }
+            }
+        }
+        self.tender_cache.clear();
+        self.cert_cache.clear();
         Ok(())
     }
 
@@ -541,10 +657,102 @@ impl Ledger {
     /// content was already logged gets the earlier entry (`duplicate`); one the
     /// format refuses (e.g. a leaf over 64 KiB) gets an error and takes no index.
     /// An `Err` means nothing of the batch was written.
+    ///
+    /// [`Ledger::sequence`], [`Ledger::start`] and [`Ledger::finish`] are
+    /// the same in three steps, so that the next batch can be sequenced
+    /// while one commits.
     pub fn append<R: Into<Admitted>>(&mut self, batch: Vec<R>) -> Result<BatchOutcome> {
+        if let Some(before) = self.finish() {
+            before?;
+        }
+        self.sequence(batch)?;
+        self.start()?;
+        self.finish().unwrap_or_else(|| Err(LedgerError::Corrupt("no batch in flight".into())))
+    }
+
+    /// Sequences a batch and signs the checkpoint over it, on top of the
+    /// batch in flight if there is one: the writer's state moves on at once,
+    /// and is taken back if that batch's commit fails (then this batch is
+    /// withdrawn). Nothing is written; [`Ledger::start`] commits it. An
+    /// `Err` leaves the state unchanged.
+    pub fn sequence<R: Into<Admitted>>(&mut self, batch: Vec<R>) -> Result<()> {
+        if self.next.is_some() || self.withdrawn {
+            return Err(LedgerError::Corrupt("a batch is already sequenced ahead".into()));
+        }
+        if self.suspect {
+            self.resync()?;
+        }
         self.wait_for_index()?;
-        // On error the transaction rolled back and no in-memory state changed.
-        self.write_batch(batch.into_iter().map(Into::into).collect())
+        let sequenced = self.sequence_batch(batch.into_iter().map(Into::into).collect())?;
+        self.next = Some(sequenced);
+        Ok(())
+    }
+
+    /// Starts committing the batch [`Ledger::sequence`] made; the batch
+    /// before it must be finished ([`Ledger::finish`]): commits go one at a
+    /// time, in order. [`LedgerError::BatchWithdrawn`] when the batch it was
+    /// sequenced on failed (nothing of it reaches the store).
+    pub fn start(&mut self) -> Result<()> {
+        if std::mem::take(&mut self.withdrawn) {
+            return Err(LedgerError::BatchWithdrawn);
+        }
+        if self.in_flight.is_some() {
+            return Err(LedgerError::Corrupt("a batch was started while another commits".into()));
+        }
+        let Some(batch) = self.next.take() else {
+            return Err(LedgerError::Corrupt("no batch was sequenced".into()));
+        };
+        let commit = batch.commit.map(|c| {
+            let Commit { leaves, nodes, expected, head, note, signed_ms, rows, after } = c;
+            let written = leaves.clone();
+            let done = self.committer.start(move |log| {
+                let batch = Batch { leaves: &written, nodes: &nodes, head, note: &note, signed_ms };
+                log.commit(&expected, &batch)
+            });
+            Committing { done, leaves, rows, after }
+        });
+        self.in_flight = Some(InFlight { outcome: batch.outcome, commit });
+        Ok(())
+    }
+
+    /// Waits for the batch in flight to commit: its outcome once durable
+    /// and checkpointed, or why nothing of it was written (the state is then
+    /// taken back, and a batch sequenced on it is withdrawn). `None` when
+    /// no batch is in flight.
+    pub fn finish(&mut self) -> Option<Result<BatchOutcome>> {
+        let InFlight { outcome, commit } = self.in_flight.take()?;
+        let Some(Committing { done, leaves, rows, after }) = commit else {
+            return Some(Ok(outcome));
+        };
+        Some(match done.wait() {
+            Ok(()) => {
+                self.committed = after;
+                if let Some(f) = &self.follower {
+                    f.send(rows);
+                }
+                Ok(outcome)
+            }
+            Err(e) => {
+                // It may have landed nonetheless (a timeout after the
+                // write): nothing more is signed until the stored head is
+                // checked ([`Ledger::resync`]).
+                self.suspect = true;
+                let next = self.next.take();
+                self.withdrawn = next.is_some();
+                let ahead = next.iter().filter_map(|n| n.commit.as_ref());
+                let rolled =
+                    self.roll_back(leaves.iter().chain(ahead.flat_map(|c| c.leaves.iter())));
+                Err(rolled.err().unwrap_or(e))
+            }
+        })
+    }
+
+    /// A leaf of the batch in flight (not yet in the store).
+    fn leaf_in_flight(&self, index: u64) -> Option<&[u8]> {
+        let leaves = &self.in_flight.as_ref()?.commit.as_ref()?.leaves;
+        let first = leaves.first()?.0;
+        let (i, leaf) = leaves.get(usize::try_from(index.checked_sub(first)?).ok()?)?;
+        (*i == index).then_some(leaf.as_slice())
     }
 
     /// Forgets pending entries the follower has indexed, and holds the batch
@@ -613,7 +821,7 @@ impl Ledger {
         Ok(Some(TenderHead { seq, index, leaf_hash: self.store.leaf_hash(index)? }))
     }
 
-    fn write_batch(&mut self, batch: Vec<Admitted>) -> Result<BatchOutcome> {
+    fn sequence_batch(&mut self, batch: Vec<Admitted>) -> Result<Sequenced> {
         let received_ms = self.clock.now_ms().max(self.last_received_ms);
         let mut st = BatchState {
             frontier: self.frontier.clone(),
@@ -649,7 +857,7 @@ impl Ledger {
             self.store.prefetch_contents(&digests)?;
             let mut out = Vec::with_capacity(batch.len());
             for content in batch {
-                out.push(self.sequence(content, &mut st)?);
+                out.push(self.sequence_one(content, &mut st)?);
             }
             Ok::<_, LedgerError>(out)
         });
@@ -663,29 +871,29 @@ impl Ledger {
         let (policy, certs, certs_changed) = (st.policy, st.certs, st.certs_changed);
         let tenders = st.tenders;
         let mut latest = self.latest.clone();
+        let mut commit = None;
         if !leaves.is_empty() {
-            self.check_head()?;
             let cp = Checkpoint::new(self.store.origin(), frontier.size(), frontier.root());
             let note = self.signer.sign_checkpoint(&cp.to_text(), self.clock.now_ms())?;
             let expected =
                 TreeHead { size: self.latest.checkpoint.size, root: self.latest.checkpoint.root };
-            let batch = Batch {
-                leaves: &leaves,
-                nodes: &nodes,
-                head: TreeHead { size: cp.size, root: cp.root },
-                note: &note,
+            let head = TreeHead { size: cp.size, root: cp.root };
+            latest = SignedCheckpoint { checkpoint: cp, note: note.clone() };
+            commit = Some(Commit {
+                leaves: Arc::new(leaves),
+                nodes,
+                expected,
+                head,
+                note,
                 signed_ms: self.clock.now_ms(),
-            };
-            if let Err(e) = self.log.commit(&expected, &batch) {
-                // It may have landed nonetheless (a timeout after the write):
-                // nothing more is signed until the stored head is checked.
-                self.suspect = true;
-                return Err(e);
-            }
-            latest = SignedCheckpoint { checkpoint: cp, note };
-            if let Some(f) = &self.follower {
-                f.send(rows);
-            }
+                rows,
+                after: Committed {
+                    frontier: frontier.clone(),
+                    last_leaf,
+                    last_received_ms: received_ms,
+                    latest: latest.clone(),
+                },
+            });
         }
 
         self.frontier = frontier;
@@ -706,20 +914,20 @@ impl Ledger {
         for fp in certs_changed {
             self.cert_cache.remove(&fp);
         }
-        for (digest, a) in in_batch {
-            self.pending_order.push_back((a.index, digest));
-            self.pending.insert(digest, a);
-        }
-        // `in_batch` is unordered; the pruning walks the queue in index order.
-        self.pending_order.make_contiguous().sort_unstable_by_key(|(i, _)| *i);
+        // The pruning walks the queue in index order: `in_batch` is
+        // unordered, and every entry of it comes after those queued.
+        let mut added: Vec<(u64, Hash)> = in_batch.iter().map(|(d, a)| (a.index, *d)).collect();
+        added.sort_unstable_by_key(|(i, _)| *i);
+        self.pending_order.extend(added);
+        self.pending.extend(in_batch);
         self.latest = latest.clone();
-        Ok(BatchOutcome { results, openings, checkpoint: latest })
+        Ok(Sequenced { outcome: BatchOutcome { results, openings, checkpoint: latest }, commit })
     }
 
     /// Sequences one submission: a duplicate, an admitted entry, a refusal
     /// (with its logged rejection, if a check refused it) — and for a sealed
     /// document, the opening its submitter needs to reveal it later.
-    fn sequence(
+    fn sequence_one(
         &self,
         admitted: Admitted,
         st: &mut BatchState,

@@ -408,3 +408,74 @@ fn fault_matrix(place: &mut dyn FnMut() -> Option<Place>) {
         }
     }
 }
+
+/// A batch is sequenced while the one before it commits; when that commit
+/// fails, the batch sequenced on it is withdrawn (it never reaches the
+/// store), the writer's state goes back to the last commit, and the log
+/// goes on from there: the failed batch's contents are new again (not
+/// duplicates of entries never written), they take the failed batch's
+/// indexes, every tender chain links to its real head, and the audit
+/// passes. A commit that landed although it reported failure stops the
+/// writer at its next batch; a reopen goes on from the stored head.
+fn a_failed_commit_withdraws_the_batch_sequenced_on_it(place: &Place, when: When) {
+    use tenderlog_tests::faults::Step;
+    let at = place.location();
+    let clock = Arc::new(ManualClock::new(10_000));
+    let calls = Arc::new(Calls::default());
+    let fault = vec![Fault { step: Step::Commit, nth: 1, when }];
+    let c = calls.clone();
+    let mut ledger =
+        Ledger::open_with(&at, clock.clone(), move |log| Box::new(FaultyLog::new(log, fault, c)))
+            .unwrap();
+    let batch = |r: std::ops::Range<u64>| r.map(content).collect::<Vec<_>>();
+    ledger.append(batch(0..3)).unwrap();
+    ledger.sequence(batch(3..6)).unwrap();
+    ledger.start().unwrap();
+    // Sequenced on the second while it commits: new entries after it, and
+    // a duplicate of its first content, answered with its entry.
+    let mut third = batch(6..9);
+    third.push(content(3));
+    ledger.sequence(third).unwrap();
+    assert!(ledger.finish().unwrap().is_err(), "the second batch's commit was to fail");
+    assert!(matches!(ledger.start(), Err(LedgerError::BatchWithdrawn)));
+    assert!(ledger.finish().is_none());
+    assert_eq!(ledger.size(), 3);
+    match when {
+        When::Before => {
+            let again = ledger.append(batch(3..9)).unwrap();
+            for (k, r) in again.results.iter().enumerate() {
+                let a = r.as_ref().unwrap();
+                assert!(!a.duplicate, "content {} was never written", 3 + k);
+                assert_eq!(a.index, 3 + k as u64);
+            }
+            assert_eq!(again.checkpoint.checkpoint.size, 9);
+        }
+        When::After => {
+            let e = ledger.append(batch(9..10)).unwrap_err();
+            assert!(matches!(e, LedgerError::HeadMoved { expected: 3, found: 6 }), "{e}");
+        }
+    }
+    drop(ledger);
+    let mut ledger = Ledger::open_at(&at, clock).unwrap();
+    let size = ledger.size();
+    let more = ledger.append(batch(20..22)).unwrap();
+    assert_eq!(more.results[0].as_ref().unwrap().index, size);
+    drop(ledger);
+    place.audit().unwrap();
+    assert!(calls.second_roots.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_failed_commit_withdraws_the_batch_sequenced_on_it_and_the_log_goes_on() {
+    for when in [When::Before, When::After] {
+        a_failed_commit_withdraws_the_batch_sequenced_on_it(&Place::sqlite(), when);
+    }
+}
+
+#[test]
+fn a_failed_commit_on_postgres_withdraws_the_batch_sequenced_on_it() {
+    for when in [When::Before, When::After] {
+        let Some(place) = Place::postgres("the pipelined fault test") else { return };
+        a_failed_commit_withdraws_the_batch_sequenced_on_it(&place, when);
+    }
+}

@@ -83,16 +83,20 @@ impl Ledger {
         }
     }
 
-    /// A leaf of the log or of the batch being sequenced.
+    /// A leaf of the log, of the batch in flight or of the batch being
+    /// sequenced.
     fn leaf_any(&self, index: u64, st: &BatchState) -> Result<Vec<u8>> {
-        let committed = self.frontier.size();
-        if index >= committed {
-            let k = (index - committed) as usize;
+        let first = self.frontier.size();
+        if index >= first {
+            let k = (index - first) as usize;
             return st
                 .leaves
                 .get(k)
                 .map(|(_, l)| l.clone())
                 .ok_or_else(|| LedgerError::Corrupt(format!("entry {index} is not in the batch")));
+        }
+        if let Some(leaf) = self.leaf_in_flight(index) {
+            return Ok(leaf.to_vec());
         }
         self.store.leaf(index)
     }
