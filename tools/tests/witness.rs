@@ -359,20 +359,11 @@ fn a_witness_killed_at_random_moments_never_goes_back_or_cosigns_two_roots() {
     assert!(acked > 0);
 }
 
+/// Posts documents `from..from + n` of tender T-W; each must be taken.
 fn post_docs(url: &str, token: &str, from: u64, n: u64) {
-    let http = reqwest::blocking::Client::new();
     for i in from..from + n {
-        let mut body: serde_json::Value =
-            serde_json::from_str(&common::doc_line(i, "T-W")).unwrap();
-        body.as_object_mut().unwrap().remove("principal");
-        let r = http
-            .post(format!("{url}/v1/events"))
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        let (status, body) = common::frontends::post_doc(url, token, i, "T-W");
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     }
 }
 
