@@ -233,23 +233,14 @@ impl Loop {
             // The batch before it is finished and answered first: commits
             // go one at a time, in order.
             if let Err(why) = self.finish(&mut ledger, in_flight.take()) {
-                fail(waiting.into_iter(), &why);
-                if let Some(job) = carry.take() {
-                    job.fail(|| SubmitError::Stopped(why.clone()));
-                }
-                return self.stop(why);
+                return self.halt(why, waiting, carry);
             }
             match sequenced.and_then(|()| ledger.start()) {
                 Ok(()) => in_flight = Some(waiting),
+                Err(e) if e.is_fatal() => return self.halt(e.to_string(), waiting, carry),
                 Err(e) => {
                     let why = e.to_string();
                     fail(waiting.into_iter(), &why);
-                    if e.is_fatal() {
-                        if let Some(job) = carry.take() {
-                            job.fail(|| SubmitError::Stopped(why.clone()));
-                        }
-                        return self.stop(why);
-                    }
                     tracing::warn!(error = %why, "batch failed; nothing of it was written");
                 }
             }
@@ -260,6 +251,16 @@ impl Loop {
             self.stop(why);
         }
         drop(ledger);
+    }
+
+    /// Stops on a fatal error: the batch taken (`waiting`) failed, a job
+    /// taken that did not fit it is told the sequencer stopped.
+    fn halt(&self, why: String, waiting: Vec<Waiting>, carry: Option<Job>) {
+        fail(waiting.into_iter(), &why);
+        if let Some(job) = carry {
+            job.fail(|| SubmitError::Stopped(why.clone()));
+        }
+        self.stop(why);
     }
 
     /// Finishes the batch in flight, if any, and answers its submitters;

@@ -662,9 +662,6 @@ impl Ledger {
     /// the same in three steps, so that the next batch can be sequenced
     /// while one commits.
     pub fn append<R: Into<Admitted>>(&mut self, batch: Vec<R>) -> Result<BatchOutcome> {
-        if let Some(before) = self.finish() {
-            before?;
-        }
         self.sequence(batch)?;
         self.start()?;
         self.finish().unwrap_or_else(|| Err(LedgerError::Corrupt("no batch in flight".into())))

@@ -23,6 +23,8 @@ use postgres::types::Type;
 use verifier::checkpoint::Checkpoint;
 use verifier::merkle::CompactRange;
 
+use crate::bench::median;
+
 /// Flags of `tenderlog bench pg`.
 #[derive(Args, Debug)]
 pub(crate) struct PgBench {
@@ -436,15 +438,11 @@ pub(crate) fn run(args: PgBench) -> anyhow::Result<()> {
         args.events, args.batch, args.runs
     );
     let part = |p: Part| args.only.is_none_or(|only| only == p);
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     if part(Part::Commit) {
-        commit_path(&args, median)?;
+        commit_path(&args)?;
     }
     if part(Part::Ingest) {
-        ingest(&args, median)?;
+        ingest(&args)?;
     }
     if part(Part::FrontEnds) {
         let db = Scratch::new(&args.store, "frontends")?;
@@ -458,7 +456,7 @@ pub(crate) fn run(args: PgBench) -> anyhow::Result<()> {
 }
 
 /// The commit path (`PgLog`) beside a bare COPY, `args.runs` times.
-fn commit_path(args: &PgBench, median: impl Fn(&mut Vec<f64>) -> f64) -> anyhow::Result<()> {
+fn commit_path(args: &PgBench) -> anyhow::Result<()> {
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for run in 0..args.runs {
         let db = Scratch::new(&args.store, &format!("log{run}"))?;
@@ -478,7 +476,7 @@ fn commit_path(args: &PgBench, median: impl Fn(&mut Vec<f64>) -> f64) -> anyhow:
 }
 
 /// The whole ingest beside a bare COPY of its leaves, `args.runs` times.
-fn ingest(args: &PgBench, median: impl Fn(&mut Vec<f64>) -> f64) -> anyhow::Result<()> {
+fn ingest(args: &PgBench) -> anyhow::Result<()> {
     println!(
         "the whole ingest: ~1 KiB document events through the appender, beside a bare COPY of the same leaf bytes"
     );
